@@ -1,0 +1,36 @@
+# The one entry point for people and CI. `make demo` and `make test` are all a fresh
+# Debian machine with Go needs; every tool is built from versions pinned in tools/*/go.mod.
+SHELL := /bin/bash
+GO ?= go
+export PATH := /usr/local/go/bin:$(PATH)
+
+.PHONY: all build unit integration test demo vet bench clean schema
+all: build
+
+include integration/stack.mk
+
+build:
+	$(GO) build -o bin/ ./cmd/hardened ./cmd/hardened-frontend
+
+vet:
+	$(GO) vet ./...
+
+# Unit tests: no daemon, under a minute.
+unit:
+	$(GO) test -count=1 ./...
+
+# Integration tests: a real buildkitd, registry and stand-in images (started if needed).
+integration: tools runc
+	$(GO) test -count=1 -tags integration -timeout 60m -v ./integration/... 2>&1 | tee .integration.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic|\s+\S+_test.go)' ; exit $${PIPESTATUS[0]}
+
+test: vet unit integration
+
+# Bring the stack up, build examples/go with docker buildx, and show what was hardened.
+demo: tools runc
+	$(GO) run ./integration/cmd/demo
+
+schema:
+	$(GO) run ./cmd/hardened schema > docs/hardened.schema.json
+
+clean:
+	rm -rf bin

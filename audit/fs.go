@@ -1,0 +1,51 @@
+package audit
+
+import (
+	"context"
+	"io/fs"
+	"sort"
+)
+
+// Entry is one file of an image, as lstat sees it (links are not followed).
+type Entry struct {
+	Path     string // absolute, slash-separated
+	Mode     fs.FileMode
+	UID, GID uint32
+	Size     int64
+	Linkname string
+}
+
+// FS is a read-only view of an image's root filesystem.
+type FS interface {
+	// ReadDir lists a directory's entries; Path of each is absolute.
+	ReadDir(ctx context.Context, dir string) ([]Entry, error)
+	// Stat describes one path without following a final symlink.
+	Stat(ctx context.Context, p string) (Entry, error)
+	// ReadFile returns a file's content.
+	ReadFile(ctx context.Context, p string) ([]byte, error)
+}
+
+// Walk visits every entry below root in lexical order, directories before their
+// contents; it does not follow symlinks, so a link loop cannot trap it.
+func Walk(ctx context.Context, fsys FS, root string, fn func(Entry) error) error {
+	entries, err := fsys.ReadDir(ctx, root)
+	if err != nil {
+		return err
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Path < entries[j].Path })
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+		if e.Mode.IsDir() {
+			if err := Walk(ctx, fsys, e.Path, fn); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+

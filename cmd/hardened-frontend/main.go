@@ -1,0 +1,31 @@
+// Command hardened-frontend is the BuildKit gateway frontend that the
+// `# syntax=ghcr.io/hardenedbuild/hardened:1` line of a hardened.yaml runs.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/moby/buildkit/frontend/gateway/grpcclient"
+	"github.com/moby/buildkit/util/appcontext"
+	_ "github.com/moby/buildkit/util/grpcutil/encoding/proto" // the codec BuildKit's gateway speaks
+
+	"github.com/hardenedbuild/hardened/frontend"
+)
+
+// version is set at link time.
+var version = "dev"
+
+func main() {
+	showVersion := flag.Bool("version", false, "print the version and exit")
+	flag.Parse()
+	if *showVersion {
+		fmt.Println("hardened-frontend", version)
+		return
+	}
+	if err := grpcclient.RunFromEnvironment(appcontext.Context(), frontend.Build); err != nil {
+		fmt.Fprintf(os.Stderr, "hardened-frontend: %v\n", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,125 @@
+package frontend
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/distribution/reference"
+	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	"github.com/moby/buildkit/frontend/dockerui"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/hardenedbuild/hardened/audit"
+	hllb "github.com/hardenedbuild/hardened/llb"
+)
+
+// resolve turns an image request into a digest-pinned state and its config. A named
+// context overrides it, as with the Dockerfile frontend's FROM: by the full reference,
+// the repository without tag, the short name (golang), or the role (builder, base).
+func (p *platformBuild) resolve(ctx context.Context, req hllb.ImageRequest) (*hllb.Image, error) {
+	for _, name := range contextNames(req) {
+		var dgst digest.Digest
+		nc, err := p.bc.NamedContext(name, dockerui.ContextOpt{
+			Platform:      &req.Platform,
+			ResolveMode:   p.bc.ImageResolveMode.String(),
+			CaptureDigest: &dgst,
+		})
+		if err != nil || nc == nil {
+			continue
+		}
+		st, img, err := nc.Load(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("loading the build context %q that replaces %s: %w", name, req.Ref, err)
+		}
+		return &hllb.Image{Ref: req.Ref, Digest: dgst, State: *st, Config: img}, nil
+	}
+
+	ref, dgst, dt, err := p.c.ResolveImageConfig(ctx, req.Ref, sourceresolver.Opt{
+		LogName: fmt.Sprintf("resolve %s for %s", req.Ref, platformString(req.Platform)),
+		ImageOpt: &sourceresolver.ResolveImageOpt{
+			Platform:    &req.Platform,
+			ResolveMode: p.bc.ImageResolveMode.String(),
+		},
+	})
+	if err != nil {
+		return nil, withSpecSource(fmt.Errorf("%s: cannot resolve %s for %s: %v (to use another image, pass --build-context %s=docker-image://REF or oci-layout://PATH)",
+			p.spec.File(), req.Ref, platformString(req.Platform), err, req.Role), p.src, p.spec.Pos(req.Field))
+	}
+	var img dockerspec.DockerOCIImage
+	if err := json.Unmarshal(dt, &img); err != nil {
+		return nil, fmt.Errorf("the config of %s is not an image config: %w", req.Ref, err)
+	}
+	img.Created = nil
+	pinned := pin(ref, dgst)
+	st := bkllb.Image(pinned,
+		bkllb.Platform(req.Platform),
+		p.bc.ImageResolveMode,
+		bkllb.WithCustomName(fmt.Sprintf("%s %s", req.Role, pinned)),
+	)
+	if st, err = st.WithImageConfig(dt); err != nil {
+		return nil, err
+	}
+	return &hllb.Image{Ref: req.Ref, Digest: dgst, State: st, Config: &img}, nil
+}
+
+// pin writes ref@digest, keeping the tag so a reader sees both.
+func pin(ref string, dgst digest.Digest) string {
+	if i := strings.Index(ref, "@"); i >= 0 {
+		ref = ref[:i]
+	}
+	return ref + "@" + dgst.String()
+}
+
+// contextNames lists the named-context keys that may replace an image, most specific first.
+func contextNames(req hllb.ImageRequest) []string {
+	names := []string{req.Ref}
+	if named, err := reference.ParseNormalizedNamed(req.Ref); err == nil {
+		names = append(names, named.Name(), reference.FamiliarName(named))
+	}
+	if req.Role != "" {
+		names = append(names, req.Role)
+	}
+	seen := map[string]bool{}
+	out := names[:0]
+	for _, n := range names {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// specialFiles solves a base and lists its setuid/setgid paths, so the conversion can
+// strip exactly those and leave the base's layers shared with the original image.
+func (p *platformBuild) specialFiles(ctx context.Context, base bkllb.State, target ocispecs.Platform) ([]hllb.SpecialFile, error) {
+	ref, err := p.solve(ctx, base, target)
+	if err != nil {
+		return nil, err
+	}
+	if ref == nil { // an empty base
+		return nil, nil
+	}
+	entries, err := audit.SpecialFiles(ctx, gatewayFS{ref})
+	if err != nil {
+		return nil, fmt.Errorf("reading the base image filesystem: %w", err)
+	}
+	out := make([]hllb.SpecialFile, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, hllb.SpecialFile{Path: e.Path, Dir: e.Mode.IsDir()})
+	}
+	return out, nil
+}
+
+func platformString(p ocispecs.Platform) string {
+	s := p.OS + "/" + p.Architecture
+	if p.Variant != "" {
+		s += "/" + p.Variant
+	}
+	return s
+}

@@ -1,0 +1,87 @@
+package frontend
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"strconv"
+	"time"
+
+	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/dockerui"
+	gwclient "github.com/moby/buildkit/frontend/gateway/client"
+
+	hllb "github.com/hardenedbuild/hardened/llb"
+)
+
+// defaultFilename makes hardened.yaml the file read when the build names none, where
+// the Dockerfile conventions would look for "Dockerfile".
+type defaultFilename struct{ gwclient.Client }
+
+func withDefaultFilename(c gwclient.Client) gwclient.Client { return defaultFilename{c} }
+
+func (c defaultFilename) BuildOpts() gwclient.BuildOpts {
+	o := c.Client.BuildOpts()
+	if o.Opts["filename"] == "" {
+		o.Opts = maps.Clone(o.Opts)
+		if o.Opts == nil {
+			o.Opts = map[string]string{}
+		}
+		o.Opts["filename"] = DefaultFilename
+	}
+	return o
+}
+
+// sourceDateEpoch reads the SOURCE_DATE_EPOCH build arg (seconds since 1970).
+func sourceDateEpoch(args map[string]string) (*time.Time, error) {
+	v, ok := args["SOURCE_DATE_EPOCH"]
+	if !ok || v == "" {
+		return nil, nil
+	}
+	sec, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || sec < 0 {
+		return nil, fmt.Errorf("build arg SOURCE_DATE_EPOCH=%q is not a number of seconds since 1970; write e.g. --build-arg SOURCE_DATE_EPOCH=$(git log -1 --format=%%ct)", v)
+	}
+	t := time.Unix(sec, 0).UTC()
+	return &t, nil
+}
+
+// readContextFiles reads the few context files a language needs before converting;
+// a missing file is left out, not an error.
+func readContextFiles(ctx context.Context, bc *dockerui.Client, names []string) (hllb.Files, error) {
+	files := hllb.Files{}
+	if len(names) == 0 {
+		return files, nil
+	}
+	st, err := bc.MainContext(ctx, bkllb.FollowPaths(names), bkllb.WithCustomName("[internal] read "+fmt.Sprint(names)))
+	if err != nil {
+		return nil, err
+	}
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := bc.GatewayClient().Solve(ctx, gwclient.SolveRequest{Definition: def.ToPB()})
+	if err != nil {
+		return nil, fmt.Errorf("reading %v from the build context: %w", names, err)
+	}
+	ref, err := res.SingleRef()
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		if ref == nil {
+			break
+		}
+		dt, err := ref.ReadFile(ctx, gwclient.ReadRequest{Filename: n})
+		if err != nil {
+			if _, statErr := ref.StatFile(ctx, gwclient.StatRequest{Path: n}); statErr != nil {
+				continue // not in the context
+			}
+			return nil, fmt.Errorf("reading %s from the build context: %w", n, err)
+		}
+		files[n] = dt
+	}
+	return files, nil
+}
+

@@ -1,0 +1,137 @@
+package llb
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/hardenedbuild/hardened/spec"
+)
+
+// OutDir is where a builder leaves the artifacts, one file per artifact name.
+const OutDir = "/out"
+
+// SrcDir is where the build context sits in a builder.
+const SrcDir = "/src"
+
+// Inputs is everything Convert needs besides the spec, already resolved.
+type Inputs struct {
+	Context bkllb.State
+	Files   Files
+	Builder Image
+	// Base is the final stage's base; nil means scratch.
+	Base *Image
+	// BaseSpecial lists the base's setuid/setgid paths, to strip.
+	BaseSpecial []SpecialFile
+	Target      ocispecs.Platform
+	CacheNS     string
+	Epoch       *time.Time
+	// SourceMap is the spec file; ops carry its positions so errors point at lines.
+	SourceMap *bkllb.SourceMap
+}
+
+// Result is the converted build for one platform.
+type Result struct {
+	Final bkllb.State
+	// Builder is the builder after compile and steps, kept for SBOM scans of the build.
+	Builder bkllb.State
+	Image   *dockerspec.DockerOCIImage
+}
+
+// Convert turns a validated, defaulted spec into the final image for one platform.
+func Convert(s *spec.Spec, in Inputs) (*Result, error) {
+	lang, ok := Lookup(s.Language)
+	if !ok {
+		return nil, fmt.Errorf("language %q is not supported; write one of: %s", s.Language, strings.Join(Languages(), ", "))
+	}
+	locate := locator(s, in.SourceMap)
+	builder, err := lang.Build(&BuildInput{
+		Spec:    s,
+		Files:   in.Files,
+		Builder: in.Builder,
+		Context: in.Context,
+		Target:  in.Target,
+		CacheNS: in.CacheNS,
+		Locate:  locate,
+	})
+	if err != nil {
+		return nil, err
+	}
+	builder = runSteps(s, builder, locate)
+
+	final := bkllb.Scratch().Platform(in.Target)
+	if in.Base != nil {
+		final = StripSetuid(in.Base.State, in.BaseSpecial, locate("base"))
+	}
+	final = final.File(artifactCopies(s, builder, in.Epoch), locate("artifacts"),
+		bkllb.WithCustomName("copy artifacts to "+ArtifactDir+" (setuid/setgid stripped)"))
+
+	return &Result{
+		Final:   final,
+		Builder: builder,
+		Image:   ImageConfig(s, in.Base, in.Target, in.Epoch),
+	}, nil
+}
+
+// runSteps runs the spec's own builder commands, exec form, after the compile.
+func runSteps(s *spec.Spec, st bkllb.State, locate func(string) bkllb.ConstraintsOpt) bkllb.State {
+	for i, step := range s.Build.Steps {
+		name := step.Name
+		if name == "" {
+			name = "run " + strings.Join(step.Run, " ")
+		}
+		opts := []bkllb.RunOption{
+			bkllb.Args(step.Run),
+			bkllb.Dir(SrcDir),
+			bkllb.AddEnv("HARDENED_OUT", OutDir),
+			bkllb.WithCustomName(name),
+			locate(fmt.Sprintf("build.steps[%d]", i)),
+		}
+		opts = append(opts, builderEnv(s)...)
+		st = st.Run(opts...).Root()
+	}
+	return st
+}
+
+// artifactCopies puts each artifact at /app/<name>, owned by root and not writable by
+// the runtime user, without setuid/setgid bits whatever the builder left.
+func artifactCopies(s *spec.Spec, builder bkllb.State, epoch *time.Time) *bkllb.FileAction {
+	fa := bkllb.Mkdir(ArtifactDir, 0o755, bkllb.WithParents(true), bkllb.WithUIDGID(0, 0), createdTime{epoch})
+	if s.Workdir != "" && s.Workdir != ArtifactDir {
+		fa = fa.Mkdir(s.Workdir, 0o755, bkllb.WithParents(true), bkllb.WithUIDGID(0, 0), createdTime{epoch})
+	}
+	for _, a := range s.Artifacts {
+		name := spec.ArtifactName(a)
+		fa = fa.Copy(builder, OutDir+"/"+name, ArtifactDir+"/"+name, &bkllb.CopyInfo{
+			Mode:        &bkllb.ChmodOpt{ModeStr: stripSetuidMode},
+			ChownOpt:    &bkllb.ChownOpt{User: &bkllb.UserOpt{UID: 0}, Group: &bkllb.UserOpt{UID: 0}},
+			CreatedTime: epoch,
+		})
+	}
+	return fa
+}
+
+// createdTime stamps made directories with SOURCE_DATE_EPOCH when the build has one.
+type createdTime struct{ epoch *time.Time }
+
+func (c createdTime) SetMkdirOption(mi *bkllb.MkdirInfo) { mi.CreatedTime = c.epoch }
+
+// locator maps a spec field path to a source location on an op.
+func locator(s *spec.Spec, sm *bkllb.SourceMap) func(string) bkllb.ConstraintsOpt {
+	return func(path string) bkllb.ConstraintsOpt {
+		p := s.Pos(path)
+		if sm == nil || p.Line == 0 {
+			return (*bkllb.SourceMap)(nil).Location(nil)
+		}
+		r := &pb.Range{
+			Start: &pb.Position{Line: int32(p.Line), Character: int32(p.Col - 1)},
+			End:   &pb.Position{Line: int32(p.Line), Character: int32(p.Col - 1)},
+		}
+		return sm.Location([]*pb.Range{r})
+	}
+}

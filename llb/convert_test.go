@@ -1,0 +1,386 @@
+package llb_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/hardenedbuild/hardened/internal/llbtest"
+	hllb "github.com/hardenedbuild/hardened/llb"
+	"github.com/hardenedbuild/hardened/spec"
+)
+
+var (
+	amd64 = ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+	arm64 = ocispecs.Platform{OS: "linux", Architecture: "arm64"}
+	// Digests stand for what the frontend resolves through the gateway.
+	golangDigest = digest.FromString("golang")
+	staticDigest = digest.FromString("distroless-static")
+)
+
+func loadExample(t *testing.T) (*spec.Spec, hllb.Files) {
+	t.Helper()
+	dir := filepath.Join("..", "examples", "go")
+	dt, err := os.ReadFile(filepath.Join(dir, "hardened.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := spec.Load("hardened.yaml", dt, spec.WithLanguages(hllb.Languages()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, hllb.Files{"go.mod": mod}
+}
+
+func load(t *testing.T, yaml string) *spec.Spec {
+	t.Helper()
+	s, err := spec.Load("hardened.yaml", []byte(yaml), spec.WithLanguages(hllb.Languages()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// resolved builds the inputs the frontend would: pinned images with their configs.
+func resolved(t *testing.T, s *spec.Spec, files hllb.Files, target ocispecs.Platform) hllb.Inputs {
+	t.Helper()
+	lang, ok := hllb.Lookup(s.Language)
+	if !ok {
+		t.Fatalf("no language %q", s.Language)
+	}
+	breq, err := lang.Builder(s, files, target, amd64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := hllb.Inputs{
+		Context: bkllb.Local("context"),
+		Files:   files,
+		Builder: hllb.Image{
+			Ref: breq.Ref, Digest: golangDigest,
+			State: bkllb.Image(breq.Ref+"@"+golangDigest.String(), bkllb.Platform(breq.Platform)),
+		},
+		Target: target,
+	}
+	if req, ok := hllb.BaseImage(s, target); ok {
+		cfg := &dockerspec.DockerOCIImage{}
+		cfg.Config.User = "65532"
+		cfg.Config.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"}
+		in.Base = &hllb.Image{
+			Ref: req.Ref, Digest: staticDigest, Config: cfg,
+			State: bkllb.Image(req.Ref+"@"+staticDigest.String(), bkllb.Platform(target)),
+		}
+	}
+	return in
+}
+
+func convert(t *testing.T, s *spec.Spec, in hllb.Inputs) (*hllb.Result, *llbtest.Graph) {
+	t.Helper()
+	res, err := hllb.Convert(s, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, llbtest.Marshal(t, res.Final, bkllb.Platform(in.Target))
+}
+
+func TestGoExampleLLB(t *testing.T) {
+	s, files := loadExample(t)
+	res, g := convert(t, s, resolved(t, s, files, amd64))
+
+	// Every image is pinned by digest; the context is the only other source.
+	wantSources := []string{
+		"docker-image://docker.io/library/golang:1.26-bookworm@" + golangDigest.String(),
+		"docker-image://gcr.io/distroless/static-debian12:nonroot@" + staticDigest.String(),
+		"local://context",
+	}
+	got := g.Sources()
+	slices.Sort(got)
+	if !slices.Equal(got, wantSources) {
+		t.Errorf("sources = %q, want %q", got, wantSources)
+	}
+
+	download := g.Named(t, "go mod download")
+	assertCacheMount(t, download, "/go/pkg/mod", "hardened/go/mod")
+	if args := download.Op.GetExec().GetMeta().GetArgs(); !slices.Equal(args, []string{"go", "mod", "download"}) {
+		t.Errorf("download args = %q", args)
+	}
+	copySource := g.Named(t, "copy source")
+	if g.DependsOn(download, copySource.Digest) {
+		t.Error("go mod download depends on the full source copy; a source change would redo the download")
+	}
+	if !g.DependsOn(copySource, download.Digest) {
+		t.Error("the source copy does not come after go mod download")
+	}
+
+	compile := g.Named(t, "compile ./cmd/server for linux/amd64")
+	ex := compile.Op.GetExec()
+	assertCacheMount(t, compile, "/go/pkg/mod", "hardened/go/mod")
+	assertCacheMount(t, compile, "/root/.cache/go-build", "hardened/go/build")
+	if ex.Network != pb.NetMode_NONE {
+		t.Errorf("compile network = %v, want none", ex.Network)
+	}
+	args := ex.GetMeta().GetArgs()
+	for _, want := range []string{"-trimpath", "/out/server", "./cmd/server"} {
+		if !slices.Contains(args, want) {
+			t.Errorf("compile args %q lack %q", args, want)
+		}
+	}
+	env := llbtest.Env(compile)
+	for k, v := range map[string]string{"CGO_ENABLED": "0", "GOOS": "linux", "GOARCH": "amd64", "GOTOOLCHAIN": "local"} {
+		if env[k] != v {
+			t.Errorf("compile env %s = %q, want %q", k, env[k], v)
+		}
+	}
+
+	// The final stage copies the artifact from the builder, stripping setuid/setgid.
+	final := g.Named(t, "copy artifacts to /app (setuid/setgid stripped)")
+	cp := findCopy(t, final, "/out/server")
+	if cp.Dest != "/app/server" || cp.ModeStr != "u-s,g-s" {
+		t.Errorf("artifact copy = %s -> %s mode %q, want /app/server mode u-s,g-s", cp.Src, cp.Dest, cp.ModeStr)
+	}
+	if base, ok := g.Input(final, 0); !ok || base.Op.GetSource() == nil || !strings.Contains(base.Op.GetSource().Identifier, "distroless/static") {
+		t.Errorf("the final stage is not on the distroless base")
+	}
+	for _, o := range g.Execs() {
+		if g.DependsOn(final, o.Digest) && o.Op.GetPlatform().GetArchitecture() == "" {
+			t.Errorf("exec %q has no platform", o.Name)
+		}
+	}
+
+	img := res.Image
+	if img.Config.User != "65532:65532" {
+		t.Errorf("user = %q", img.Config.User)
+	}
+	if !slices.Equal(img.Config.Entrypoint, []string{"/app/server"}) {
+		t.Errorf("entrypoint = %q", img.Config.Entrypoint)
+	}
+	if img.Config.Labels[hllb.LabelBaseDigest] != staticDigest.String() ||
+		img.Config.Labels[hllb.LabelBaseName] != "gcr.io/distroless/static-debian12:nonroot" {
+		t.Errorf("base labels = %v", img.Config.Labels)
+	}
+	if _, ok := img.Config.ExposedPorts["8080/tcp"]; !ok {
+		t.Errorf("exposed ports = %v", img.Config.ExposedPorts)
+	}
+	if img.Config.Healthcheck == nil || !slices.Equal(img.Config.Healthcheck.Test, []string{"CMD", "/app/server", "-check"}) {
+		t.Errorf("healthcheck = %+v", img.Config.Healthcheck)
+	}
+	if !slices.Contains(img.Config.Env, "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt") || !slices.Contains(img.Config.Env, "ADDR=:8080") {
+		t.Errorf("env = %q: the base's env must be kept and the spec's added", img.Config.Env)
+	}
+	if img.Created != nil {
+		t.Errorf("created = %v without SOURCE_DATE_EPOCH", img.Created)
+	}
+}
+
+func TestDeterministicLLB(t *testing.T) {
+	s := load(t, `language: go
+version: "1.26"
+artifacts: [./cmd/a, ./cmd/b]
+env: {Z: "1", A: "2", M: "3"}
+labels: {z: "1", a: "2"}
+build:
+  env: {GOFLAGS: -mod=mod, B: x, A: y}
+  steps:
+    - run: [go, version]
+`)
+	var first []byte
+	for i := 0; i < 20; i++ {
+		res, err := hllb.Convert(s, resolved(t, s, nil, amd64))
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := llbtest.Marshal(t, res.Final, bkllb.Platform(amd64))
+		var buf bytes.Buffer
+		for _, dt := range g.Def.Def {
+			buf.Write(dt)
+		}
+		if i == 0 {
+			first = buf.Bytes()
+		} else if !bytes.Equal(first, buf.Bytes()) {
+			t.Fatalf("marshal %d differs from the first", i)
+		}
+	}
+}
+
+func TestCacheMountNamespace(t *testing.T) {
+	s, files := loadExample(t)
+	in := resolved(t, s, files, amd64)
+	in.CacheNS = "team-a"
+	_, g := convert(t, s, in)
+	assertCacheMount(t, g.Named(t, "go mod download"), "/go/pkg/mod", "team-a/hardened/go/mod")
+}
+
+func TestCrossCompileRunsOnBuildPlatform(t *testing.T) {
+	s, files := loadExample(t)
+	_, g := convert(t, s, resolved(t, s, files, arm64))
+	compile := g.Named(t, "compile ./cmd/server for linux/arm64")
+	if a := compile.Op.GetPlatform().GetArchitecture(); a != "amd64" {
+		t.Errorf("compile runs on %s, want the build platform amd64 (no emulation)", a)
+	}
+	if env := llbtest.Env(compile); env["GOARCH"] != "arm64" {
+		t.Errorf("GOARCH = %q, want arm64", env["GOARCH"])
+	}
+	final := g.Named(t, "copy artifacts to /app (setuid/setgid stripped)")
+	if a := final.Op.GetPlatform().GetArchitecture(); a != "arm64" {
+		t.Errorf("final stage platform = %s, want arm64", a)
+	}
+}
+
+func TestCgoUsesBaseAndTargetBuilder(t *testing.T) {
+	s := load(t, "language: go\nversion: \"1.26\"\ncgo: true\nartifacts: [./cmd/server]\n")
+	req, ok := hllb.BaseImage(s, amd64)
+	if !ok || req.Ref != "gcr.io/distroless/base-debian12:nonroot" {
+		t.Errorf("cgo base = %q, want distroless base", req.Ref)
+	}
+	lang, _ := hllb.Lookup("go")
+	breq, err := lang.Builder(s, nil, arm64, amd64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if breq.Platform.Architecture != "arm64" {
+		t.Errorf("cgo builder platform = %s, want the target's", breq.Platform.Architecture)
+	}
+	_, g := convert(t, s, resolved(t, s, nil, amd64))
+	if env := llbtest.Env(g.Named(t, "compile ./cmd/server for linux/amd64")); env["CGO_ENABLED"] != "1" {
+		t.Errorf("CGO_ENABLED = %q", env["CGO_ENABLED"])
+	}
+}
+
+func TestScratchHasNoBase(t *testing.T) {
+	s := load(t, "language: go\nversion: \"1.26\"\nbase: scratch\nartifacts: [./cmd/server]\n")
+	res, g := convert(t, s, resolved(t, s, nil, amd64))
+	for _, src := range g.Sources() {
+		if strings.Contains(src, "distroless") {
+			t.Errorf("scratch build has base source %s", src)
+		}
+	}
+	if res.Image.Config.Labels[hllb.LabelBaseName] != "scratch" {
+		t.Errorf("base label = %q", res.Image.Config.Labels[hllb.LabelBaseName])
+	}
+	if res.Image.Config.User != "65532:65532" {
+		t.Errorf("user = %q", res.Image.Config.User)
+	}
+}
+
+func TestStepsRunExecFormAfterCompile(t *testing.T) {
+	s := load(t, `language: go
+version: "1.26"
+artifacts: [./cmd/server]
+build:
+  steps:
+    - name: mark setuid
+      run: [chmod, "u+s", /out/server]
+`)
+	_, g := convert(t, s, resolved(t, s, nil, amd64))
+	step := g.Named(t, "mark setuid")
+	if args := step.Op.GetExec().GetMeta().GetArgs(); !slices.Equal(args, []string{"chmod", "u+s", "/out/server"}) {
+		t.Errorf("step args = %q: a step must run exec form, never through a shell", args)
+	}
+	if !g.DependsOn(step, g.Named(t, "compile ./cmd/server for linux/amd64").Digest) {
+		t.Error("the step does not run after the compile")
+	}
+}
+
+func TestBaseSetuidFilesAreStripped(t *testing.T) {
+	s, files := loadExample(t)
+	in := resolved(t, s, files, amd64)
+	in.BaseSpecial = []hllb.SpecialFile{{Path: "/usr/bin/su"}, {Path: "/var/mail", Dir: true}}
+	_, g := convert(t, s, in)
+	strip := g.Named(t, "strip setuid/setgid bits from the base")
+	su := findCopy(t, strip, "/usr/bin/su")
+	if su.Dest != "/usr/bin/su" || su.ModeStr != "u-s,g-s" {
+		t.Errorf("su copy = %s -> %s mode %q", su.Src, su.Dest, su.ModeStr)
+	}
+	if mail := findCopy(t, strip, "/var/mail"); mail.Dest != "/var" {
+		t.Errorf("a directory is copied into its parent; got dest %s", mail.Dest)
+	}
+}
+
+func TestEpochStampsConfigAndFiles(t *testing.T) {
+	s, files := loadExample(t)
+	in := resolved(t, s, files, amd64)
+	epoch := time.Unix(1700000000, 0).UTC()
+	in.Epoch = &epoch
+	res, g := convert(t, s, in)
+	if res.Image.Created == nil || !res.Image.Created.Equal(epoch) {
+		t.Errorf("created = %v, want %v", res.Image.Created, epoch)
+	}
+	cp := findCopy(t, g.Named(t, "copy artifacts to /app (setuid/setgid stripped)"), "/out/server")
+	if cp.Timestamp != epoch.UnixNano() {
+		t.Errorf("artifact timestamp = %d, want %d", cp.Timestamp, epoch.UnixNano())
+	}
+}
+
+func TestGoVersionFromGoMod(t *testing.T) {
+	lang, _ := hllb.Lookup("go")
+	for _, tc := range []struct{ name, mod, specVersion, want string }{
+		{"go line", "module x\n\ngo 1.25\n", "", "1.25"},
+		{"go line with patch uses the minor", "module x\n\ngo 1.25.3\n", "", "1.25"},
+		{"toolchain line wins", "module x\n\ngo 1.24\n\ntoolchain go1.25.4\n", "", "1.25.4"},
+		{"spec wins", "module x\n\ngo 1.24\n", "1.26.8", "1.26.8"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			y := "language: go\nartifacts: [./cmd/server]\n"
+			if tc.specVersion != "" {
+				y += "version: " + tc.specVersion + "\n"
+			}
+			req, err := lang.Builder(load(t, y), hllb.Files{"go.mod": []byte(tc.mod)}, amd64, amd64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := "docker.io/library/golang:" + tc.want + "-bookworm"; req.Ref != want {
+				t.Errorf("builder = %s, want %s", req.Ref, want)
+			}
+		})
+	}
+}
+
+func TestGoVersionErrorsPointAtTheSpec(t *testing.T) {
+	lang, _ := hllb.Lookup("go")
+	s := load(t, "# syntax=x\nlanguage: go\nartifacts: [./cmd/server]\n")
+	_, err := lang.Builder(s, hllb.Files{}, amd64, amd64)
+	if err == nil || !strings.Contains(err.Error(), "hardened.yaml:2:11") || !strings.Contains(err.Error(), "go.mod") {
+		t.Errorf("err = %v, want a hardened.yaml:2:11 error about go.mod", err)
+	}
+	_, err = lang.Builder(s, hllb.Files{"go.mod": []byte("module x\n")}, amd64, amd64)
+	if err == nil || !strings.Contains(err.Error(), "version: 1.26") {
+		t.Errorf("err = %v, want a hint to write version", err)
+	}
+}
+
+func assertCacheMount(t *testing.T, o llbtest.Op, dest, id string) {
+	t.Helper()
+	for _, m := range o.Op.GetExec().GetMounts() {
+		if m.Dest == dest {
+			if m.MountType != pb.MountType_CACHE || m.CacheOpt.GetID() != id || m.CacheOpt.GetSharing() != pb.CacheSharingOpt_SHARED {
+				t.Errorf("%s: mount %s = type %v id %q sharing %v, want shared cache %q", o.Name, dest, m.MountType, m.CacheOpt.GetID(), m.CacheOpt.GetSharing(), id)
+			}
+			return
+		}
+	}
+	t.Errorf("%s: no mount at %s", o.Name, dest)
+}
+
+func findCopy(t *testing.T, o llbtest.Op, src string) *pb.FileActionCopy {
+	t.Helper()
+	for _, a := range o.Op.GetFile().GetActions() {
+		if c := a.GetCopy(); c != nil && c.Src == src {
+			return c
+		}
+	}
+	t.Fatalf("%s: no copy of %s", o.Name, src)
+	return nil
+}

@@ -1,0 +1,32 @@
+package llb
+
+import (
+	"sort"
+
+	bkllb "github.com/moby/buildkit/client/llb"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/hardenedbuild/hardened/spec"
+)
+
+// builderEnv is the spec's build.env in sorted order, so the LLB is the same every time.
+func builderEnv(s *spec.Spec) []bkllb.RunOption {
+	keys := make([]string, 0, len(s.Build.Env))
+	for k := range s.Build.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	opts := make([]bkllb.RunOption, 0, len(keys))
+	for _, k := range keys {
+		opts = append(opts, bkllb.AddEnv(k, s.Build.Env[k]))
+	}
+	return opts
+}
+
+func platformString(p ocispecs.Platform) string {
+	s := p.OS + "/" + p.Architecture
+	if p.Variant != "" {
+		s += "/" + p.Variant
+	}
+	return s
+}

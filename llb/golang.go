@@ -1,0 +1,150 @@
+package llb
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/hardenedbuild/hardened/spec"
+)
+
+func init() { register(golang{}) }
+
+// golang builds main packages with the official golang image, cross-compiling on the
+// build platform (GOOS/GOARCH) so no target is ever emulated, unless cgo needs the
+// target's C toolchain.
+type golang struct{}
+
+func (golang) Name() string { return "go" }
+
+func (golang) ContextFiles() []string { return []string{"go.mod"} }
+
+func (golang) Builder(s *spec.Spec, files Files, target, build ocispecs.Platform) (ImageRequest, error) {
+	v, field, err := goVersion(s, files)
+	if err != nil {
+		return ImageRequest{}, err
+	}
+	platform := build
+	if s.CGO {
+		platform = target
+	}
+	return ImageRequest{
+		Ref:      "docker.io/library/golang:" + v + "-bookworm",
+		Role:     "builder",
+		Platform: platform,
+		Field:    field,
+	}, nil
+}
+
+var (
+	goModToolchain = regexp.MustCompile(`(?m)^toolchain\s+go(1\.\d+(?:\.\d+)?)\s*(?://.*)?$`)
+	goModGo        = regexp.MustCompile(`(?m)^go\s+(1\.\d+)(?:\.\d+)?(?:rc\d+)?\s*(?://.*)?$`)
+)
+
+// goVersion picks the toolchain: the spec's version, else go.mod's toolchain line
+// (exact), else its go line (the minor's newest patch, which satisfies it).
+func goVersion(s *spec.Spec, files Files) (version, field string, err error) {
+	if s.Version != "" {
+		return s.Version, "version", nil
+	}
+	mod, ok := files["go.mod"]
+	if !ok {
+		return "", "", spec.Errors{{
+			File: s.File(), Pos: s.Pos("language"), Field: "language",
+			Msg:  "no go.mod at the root of the build context",
+			Hint: "run `go mod init` in the context, or build from the module's directory",
+		}}
+	}
+	if m := goModToolchain.FindSubmatch(mod); m != nil {
+		return string(m[1]), "language", nil
+	}
+	if m := goModGo.FindSubmatch(mod); m != nil {
+		return string(m[1]), "language", nil
+	}
+	return "", "", spec.Errors{{
+		File: s.File(), Pos: s.Pos("language"), Field: "version",
+		Msg:  "go.mod has no go or toolchain line to take the Go version from",
+		Hint: "write version: 1.26 in the spec, or add a go line to go.mod",
+	}}
+}
+
+func (golang) Build(in *BuildInput) (bkllb.State, error) {
+	s := in.Spec
+	mod := CacheMount(in.CacheNS, "go", "mod", "/go/pkg/mod", bkllb.CacheMountShared)
+	build := CacheMount(in.CacheNS, "go", "build", "/root/.cache/go-build", bkllb.CacheMountShared)
+	env := goEnv(s, in.Target)
+
+	// go.mod and go.sum first, so a source change reuses the module download.
+	st := in.Builder.State.File(bkllb.Copy(in.Context, "/", SrcDir, &bkllb.CopyInfo{
+		IncludePatterns:     []string{"go.mod", "go.sum"},
+		CopyDirContentsOnly: true,
+		CreateDestPath:      true,
+	}), bkllb.WithCustomName("copy go.mod and go.sum"), in.Locate("language"))
+	st = st.Run(append([]bkllb.RunOption{
+		bkllb.Args([]string{"go", "mod", "download"}),
+		bkllb.Dir(SrcDir), mod,
+		bkllb.WithCustomName("go mod download"), in.Locate("language"),
+	}, env...)...).Root()
+
+	st = st.File(bkllb.Copy(in.Context, "/", SrcDir, &bkllb.CopyInfo{
+		CopyDirContentsOnly: true,
+		CreateDestPath:      true,
+	}), bkllb.WithCustomName("copy source"), in.Locate("language"))
+
+	for i, a := range s.Artifacts {
+		args := []string{"go", "build", "-trimpath", "-ldflags", ldflags(s)}
+		if len(s.Build.Tags) > 0 {
+			args = append(args, "-tags", strings.Join(s.Build.Tags, ","))
+		}
+		args = append(args, "-o", OutDir+"/"+spec.ArtifactName(a), a)
+		// Modules are already downloaded: the compile gets no network at all.
+		st = st.Run(append([]bkllb.RunOption{
+			bkllb.Args(args),
+			bkllb.Dir(SrcDir), mod, build,
+			bkllb.Network(pb.NetMode_NONE),
+			bkllb.AddEnv("GOPROXY", "off"),
+			bkllb.WithCustomName("compile " + a + " for " + platformString(in.Target)),
+			in.Locate(fmt.Sprintf("artifacts[%d]", i)),
+		}, env...)...).Root()
+	}
+	return st, nil
+}
+
+// ldflags strips symbols and the build id unless the spec sets its own; the build id
+// is always cleared, because it changes with paths and breaks reproducible output.
+func ldflags(s *spec.Spec) string {
+	f := s.Build.Ldflags
+	if f == "" {
+		f = "-s -w"
+	}
+	if !strings.Contains(f, "-buildid") {
+		f += " -buildid="
+	}
+	return f
+}
+
+func goEnv(s *spec.Spec, target ocispecs.Platform) []bkllb.RunOption {
+	cgo := "0"
+	if s.CGO {
+		cgo = "1"
+	}
+	env := []bkllb.RunOption{
+		bkllb.AddEnv("CGO_ENABLED", cgo),
+		bkllb.AddEnv("GOOS", target.OS),
+		bkllb.AddEnv("GOARCH", target.Architecture),
+		bkllb.AddEnv("GOTOOLCHAIN", "local"),
+		bkllb.AddEnv("GOMODCACHE", "/go/pkg/mod"),
+		bkllb.AddEnv("GOCACHE", "/root/.cache/go-build"),
+	}
+	switch {
+	case target.Architecture == "arm" && strings.HasPrefix(target.Variant, "v"):
+		env = append(env, bkllb.AddEnv("GOARM", strings.TrimPrefix(target.Variant, "v")))
+	case target.Architecture == "amd64" && strings.HasPrefix(target.Variant, "v"):
+		env = append(env, bkllb.AddEnv("GOAMD64", target.Variant))
+	}
+	return append(env, builderEnv(s)...)
+}

@@ -1,0 +1,39 @@
+package spec
+
+import "path"
+
+// DefaultWorkdir is where artifacts land and the container starts.
+const DefaultWorkdir = "/app"
+
+// Defaults fills what the file leaves out: user 65532:65532 (a lone uid N becomes N:N), workdir
+// /app, and base static, or base when cgo is on. It is idempotent. The entrypoint default is the
+// llb package's, which knows how artifacts are named.
+func (s *Spec) Defaults() {
+	switch {
+	case s.User == "":
+		s.User = DefaultUser
+	case isDigits(s.User):
+		// uid:gid says plainly what runs; a lone uid would otherwise get gid 0 from the runtime.
+		s.User = s.User + ":" + s.User
+	}
+	if s.Workdir == "" {
+		s.Workdir = DefaultWorkdir
+	}
+	if s.Base == "" {
+		s.Base = "static"
+		if s.CGO {
+			// cgo binaries link against glibc, which static does not have.
+			s.Base = "base"
+		}
+	}
+}
+
+// ArtifactName is the name an artifact's binary gets: the last element of its cleaned path,
+// "./cmd/server" gives "server", and "app" for the context root ".".
+func ArtifactName(artifact string) string {
+	clean := path.Clean(artifact)
+	if clean == "." || clean == "/" {
+		return "app"
+	}
+	return path.Base(clean)
+}

@@ -1,0 +1,92 @@
+package spec
+
+// Spec is a parsed hardened.yaml. Fields hold what the file says; Defaults fills
+// the rest per language, and Validate reports every problem at once.
+type Spec struct {
+	// Language selects the builder: go (more come in later releases).
+	Language string `yaml:"language" json:"language" desc:"The language the artifacts are built with." example:"go"`
+	// Version is the toolchain version; for go it defaults to go.mod's toolchain or go line.
+	Version string `yaml:"version,omitempty" json:"version,omitempty" desc:"Toolchain version (for go: 1.26 or 1.26.8). Defaults to go.mod's toolchain, then go line." example:"1.26"`
+	// Artifacts are what the builder produces and the final image holds: Go package paths.
+	Artifacts []string `yaml:"artifacts" json:"artifacts" desc:"Relative paths in the build context of what to build; for go, main packages. Each binary lands in /app/<name>." example:"./cmd/server"`
+	// CGO turns on cgo; the final base then defaults to distroless base.
+	CGO bool `yaml:"cgo,omitempty" json:"cgo,omitempty" desc:"Build with cgo (CGO_ENABLED=1). The final base becomes distroless base unless base says otherwise."`
+	// Base is the final stage: static, base, cc (distroless debian12 variants) or scratch.
+	Base string `yaml:"base,omitempty" json:"base,omitempty" desc:"Final base: static (default), base, cc (distroless debian12, nonroot tag) or scratch." enum:"static,base,cc,scratch"`
+	// User is the numeric uid[:gid] the image runs as; 0 is refused.
+	User string `yaml:"user,omitempty" json:"user,omitempty" desc:"Numeric uid or uid:gid the image runs as. Default 65532:65532. 0 (root) is refused." example:"65532:65532"`
+	// Entrypoint is exec form; it defaults to the first artifact.
+	Entrypoint []string `yaml:"entrypoint,omitempty" json:"entrypoint,omitempty" desc:"Exec-form entrypoint. Defaults to the first artifact, /app/<name>."`
+	// Cmd is exec-form arguments to the entrypoint.
+	Cmd []string `yaml:"cmd,omitempty" json:"cmd,omitempty" desc:"Exec-form arguments passed to the entrypoint."`
+	// Workdir is the working directory of the running container.
+	Workdir string `yaml:"workdir,omitempty" json:"workdir,omitempty" desc:"Absolute working directory of the container. Default /app." example:"/app"`
+	// Env is set in the image config, sorted by name.
+	Env map[string]string `yaml:"env,omitempty" json:"env,omitempty" desc:"Environment of the running container. Never put secrets here."`
+	// Expose lists ports as 8080 or 8080/tcp or 53/udp.
+	Expose []string `yaml:"expose,omitempty" json:"expose,omitempty" desc:"Ports the service listens on: 8080, 8080/tcp or 53/udp." example:"8080"`
+	// Labels are added to the image config after the OCI labels the build sets.
+	Labels map[string]string `yaml:"labels,omitempty" json:"labels,omitempty" desc:"Image labels, added to the OCI labels the build sets itself."`
+	// Healthcheck is the image's HEALTHCHECK, exec form.
+	Healthcheck *Healthcheck `yaml:"healthcheck,omitempty" json:"healthcheck,omitempty" desc:"Exec-form health check recorded in the image config."`
+	// Build tunes the builder stage.
+	Build Build `yaml:"build,omitempty" json:"build,omitempty" desc:"Settings of the builder stage."`
+
+	// pos maps a field path ("user", "artifacts[0]", "build.steps[1].run") to where it stands.
+	pos map[string]Pos
+	// file is the name the spec was read from, for messages.
+	file string
+	// keyPos maps a map entry path ("env.FOO") to where its key stands, since checks on names point at the key.
+	keyPos map[string]Pos
+	// bad holds paths Parse already reported, so Validate does not report them again as missing.
+	bad map[string]bool
+}
+
+// Healthcheck mirrors the image-config healthcheck in exec form.
+type Healthcheck struct {
+	Test        []string `yaml:"test" json:"test" desc:"Exec-form command; exit 0 means healthy." example:"/app/server"`
+	Interval    string   `yaml:"interval,omitempty" json:"interval,omitempty" desc:"Time between checks, a Go duration such as 30s." example:"30s"`
+	Timeout     string   `yaml:"timeout,omitempty" json:"timeout,omitempty" desc:"How long one check may take, a Go duration." example:"5s"`
+	StartPeriod string   `yaml:"start_period,omitempty" json:"start_period,omitempty" desc:"Grace period after start, a Go duration." example:"10s"`
+	Retries     int      `yaml:"retries,omitempty" json:"retries,omitempty" desc:"Failures in a row before the container is unhealthy."`
+}
+
+// Build holds builder-stage settings.
+type Build struct {
+	// Env is the builder's environment (never the image's).
+	Env map[string]string `yaml:"env,omitempty" json:"env,omitempty" desc:"Environment of the builder stage only, e.g. GOFLAGS."`
+	// Ldflags are passed to go build -ldflags.
+	Ldflags string `yaml:"ldflags,omitempty" json:"ldflags,omitempty" desc:"Linker flags for go build. Default -s -w." example:"-s -w -X main.version=1.0"`
+	// Tags are go build tags.
+	Tags []string `yaml:"tags,omitempty" json:"tags,omitempty" desc:"Build tags for go build." example:"netgo"`
+	// Steps run in the builder after the compile, in order, exec form.
+	Steps []Step `yaml:"steps,omitempty" json:"steps,omitempty" desc:"Extra exec-form commands run in the builder after compiling, with artifacts in /out."`
+}
+
+// Step is one exec-form command in the builder.
+type Step struct {
+	Name string   `yaml:"name,omitempty" json:"name,omitempty" desc:"What the step does, shown in the build progress."`
+	Run  []string `yaml:"run" json:"run" desc:"Exec-form command (no shell). Runs in /src; artifacts are in /out." example:"[\"go\", \"generate\", \"./...\"]"`
+}
+
+// Pos is a 1-based line and column in the spec file.
+type Pos struct {
+	Line int `json:"line"`
+	Col  int `json:"column"`
+}
+
+// Pos returns where the field path stands in the file, or the zero Pos.
+func (s *Spec) Pos(path string) Pos {
+	if s == nil || s.pos == nil {
+		return Pos{}
+	}
+	return s.pos[path]
+}
+
+// File is the name the spec was read from.
+func (s *Spec) File() string {
+	if s == nil {
+		return ""
+	}
+	return s.file
+}
