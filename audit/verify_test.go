@@ -1,0 +1,101 @@
+package audit_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+
+	"github.com/hardenedbuild/hardened/audit"
+)
+
+// root makes an image root on disk with a server binary and a passwd file.
+func root(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(dir, "app"), 0o755))
+	must(t, os.MkdirAll(filepath.Join(dir, "etc"), 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, "app", "server"), []byte("\x7fELF"), 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, "etc", "passwd"), []byte("root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532::/home/nonroot:/sbin/nologin\n"), 0o644))
+	return dir
+}
+
+func config(user string, ep ...string) *dockerspec.DockerOCIImage {
+	img := &dockerspec.DockerOCIImage{}
+	img.Config.User = user
+	img.Config.Entrypoint = ep
+	return img
+}
+
+func TestVerifyPassesAHardenedRoot(t *testing.T) {
+	if err := audit.Verify(context.Background(), audit.DirFS(root(t)), config("65532:65532", "/app/server")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestVerifyFindsSetuidAndSetgid(t *testing.T) {
+	dir := root(t)
+	must(t, os.Chmod(filepath.Join(dir, "app", "server"), os.ModeSetuid|0o755))
+	must(t, os.MkdirAll(filepath.Join(dir, "var", "mail"), 0o755))
+	must(t, os.Chmod(filepath.Join(dir, "var", "mail"), os.ModeSetgid|0o775))
+	err := audit.Verify(context.Background(), audit.DirFS(dir), config("65532", "/app/server"))
+	var ve *audit.VerifyError
+	if !errors.As(err, &ve) {
+		t.Fatalf("err = %v, want a VerifyError", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{"HX-PRIV-SETUID", "/app/server", "/var/mail"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message lacks %q:\n%s", want, msg)
+		}
+	}
+}
+
+func TestVerifyRefusesRoot(t *testing.T) {
+	for _, user := range []string{"", "0", "0:0", "root", "ghost"} {
+		t.Run(user, func(t *testing.T) {
+			err := audit.Verify(context.Background(), audit.DirFS(root(t)), config(user, "/app/server"))
+			if err == nil || !strings.Contains(err.Error(), "HX-USER-ROOT") {
+				t.Errorf("user %q: err = %v, want HX-USER-ROOT", user, err)
+			}
+		})
+	}
+	if err := audit.Verify(context.Background(), audit.DirFS(root(t)), config("nonroot", "/app/server")); err != nil {
+		t.Errorf("a named non-root user from /etc/passwd: %v", err)
+	}
+}
+
+func TestVerifyWantsAnExecutableEntrypoint(t *testing.T) {
+	dir := root(t)
+	for name, ep := range map[string][]string{"missing": {"/app/nope"}, "none": nil, "directory": {"/app"}} {
+		t.Run(name, func(t *testing.T) {
+			err := audit.Verify(context.Background(), audit.DirFS(dir), config("65532", ep...))
+			if err == nil || !strings.Contains(err.Error(), "HX-CONFIG-ENTRYPOINT") {
+				t.Errorf("entrypoint %q: err = %v", ep, err)
+			}
+		})
+	}
+}
+
+func TestDirFSStaysInsideTheRoot(t *testing.T) {
+	dir := root(t)
+	must(t, os.Symlink("/etc/hostname", filepath.Join(dir, "etc", "escape")))
+	dt, err := audit.DirFS(dir).ReadFile(context.Background(), "/etc/escape")
+	if err == nil && string(dt) != "" {
+		host, _ := os.ReadFile("/etc/hostname")
+		if string(dt) == string(host) {
+			t.Fatal("a symlink read the host's /etc/hostname")
+		}
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

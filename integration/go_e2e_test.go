@@ -1,0 +1,332 @@
+//go:build integration
+
+package integration
+
+import (
+	"archive/tar"
+	"context"
+	"debug/elf"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+const epoch = 1700000000
+
+// TestGoExampleBuildx is the user's path: docker buildx build -f hardened.yaml, the
+// `# syntax=` line pulling our frontend image, an OCI tarball out.
+func TestGoExampleBuildx(t *testing.T) {
+	dir := filepath.Join(repoRoot, "examples", "go")
+	out := filepath.Join(t.TempDir(), "app.tar")
+	build(t, st.Buildx(context.Background(), "build", "-f", filepath.Join(dir, "hardened.yaml"),
+		"--build-arg", fmt.Sprintf("SOURCE_DATE_EPOCH=%d", epoch),
+		"-o", "type=oci,dest="+out, dir))
+	img := only(t, ociImages(t, out))
+	assertHardenedGo(t, img, "gcr.io/distroless/static-debian12:nonroot")
+
+	cf, _ := img.ConfigFile()
+	if got := cf.Created.Time.Unix(); got != epoch {
+		t.Errorf("config created = %v, want SOURCE_DATE_EPOCH %d", cf.Created.Time, epoch)
+	}
+	if h := flatFiles(t, img)["/app/server"]; h == nil || h.ModTime.Unix() != epoch {
+		t.Errorf("/app/server mtime is not SOURCE_DATE_EPOCH: %+v", h)
+	}
+	assertServes(t, img)
+}
+
+// TestGoExampleBuildctl drives the frontend image directly through the gateway, with
+// no filename option: hardened.yaml is the default.
+func TestGoExampleBuildctl(t *testing.T) {
+	dir := filepath.Join(repoRoot, "examples", "go")
+	out := filepath.Join(t.TempDir(), "app.tar")
+	build(t, st.Buildctl(context.Background(), "build",
+		"--frontend", "gateway.v0", "--opt", "source=ghcr.io/hardenedbuild/hardened:1",
+		"--local", "context="+dir, "--local", "dockerfile="+dir,
+		"--output", "type=oci,dest="+out))
+	img := only(t, ociImages(t, out))
+	assertHardenedGo(t, img, "gcr.io/distroless/static-debian12:nonroot")
+	assertServes(t, img)
+}
+
+// TestGoMultiPlatform cross-compiles on the build platform into a two-platform index.
+func TestGoMultiPlatform(t *testing.T) {
+	dir := filepath.Join(repoRoot, "examples", "go")
+	out := filepath.Join(t.TempDir(), "app.tar")
+	log := build(t, st.Buildx(context.Background(), "build", "-f", filepath.Join(dir, "hardened.yaml"),
+		"--platform", "linux/amd64,linux/arm64", "--progress", "plain", "-o", "type=oci,dest="+out, dir))
+	imgs := ociImages(t, out)
+	want := map[string]elf.Machine{"linux/amd64": elf.EM_X86_64, "linux/arm64": elf.EM_AARCH64}
+	for plat, machine := range want {
+		img, ok := imgs[plat]
+		if !ok {
+			t.Fatalf("no %s image in the index; have %v", plat, keys(imgs))
+		}
+		assertHardenedGo(t, img, "gcr.io/distroless/static-debian12:nonroot")
+		f, err := elf.NewFile(bytes.NewReader(readFile(t, img, "/app/server")))
+		if err != nil {
+			t.Fatalf("%s /app/server: %v", plat, err)
+		}
+		if f.Machine != machine {
+			t.Errorf("%s /app/server is %v, want %v", plat, f.Machine, machine)
+		}
+	}
+	// Both compiles ran on the build platform: buildkitd here has no emulator at all,
+	// so an arm64 exec would have failed; the progress names the target instead.
+	if !strings.Contains(log, "compile ./cmd/server for linux/arm64") {
+		t.Errorf("no cross-compile step in the progress output")
+	}
+}
+
+// TestSetuidFromAStepIsStripped: a build step that sets u+s and g+s on the artifact
+// still yields an image with no such bit, and the build's own check passes.
+func TestSetuidFromAStepIsStripped(t *testing.T) {
+	dir := copyExample(t, "go")
+	writeFile(t, filepath.Join(dir, "hardened.yaml"), `# syntax=ghcr.io/hardenedbuild/hardened:1
+language: go
+artifacts: [./cmd/server]
+build:
+  steps:
+    - name: mark the artifact setuid and setgid
+      run: [chmod, "u+s,g+s", /out/server]
+`)
+	out := filepath.Join(t.TempDir(), "app.tar")
+	log := build(t, st.Buildx(context.Background(), "build", "-f", filepath.Join(dir, "hardened.yaml"),
+		"--progress", "plain", "-o", "type=oci,dest="+out, dir))
+	if !strings.Contains(log, "mark the artifact setuid and setgid") {
+		t.Fatalf("the chmod step did not run:\n%s", tail(log, 30))
+	}
+	img := only(t, ociImages(t, out))
+	h := flatFiles(t, img)["/app/server"]
+	if h == nil {
+		t.Fatal("no /app/server")
+	}
+	if h.Mode&0o6000 != 0 || h.Mode&0o755 != 0o755 {
+		t.Errorf("/app/server mode = %o, want 0755 without setuid/setgid", h.Mode)
+	}
+	assertNoSetuid(t, img)
+}
+
+// TestRootUserIsRefused: user 0 fails before anything is built, at the spec position.
+func TestRootUserIsRefused(t *testing.T) {
+	dir := copyExample(t, "go")
+	writeFile(t, filepath.Join(dir, "hardened.yaml"), "# syntax=ghcr.io/hardenedbuild/hardened:1\nlanguage: go\nartifacts: [./cmd/server]\nuser: 0\n")
+	log := buildFails(t, st.Buildx(context.Background(), "build", "-f", filepath.Join(dir, "hardened.yaml"), "--progress", "plain", dir))
+	if !strings.Contains(log, "hardened.yaml:4:7") || !strings.Contains(log, "uid 0") {
+		t.Errorf("want an error at hardened.yaml:4:7 about uid 0, got:\n%s", tail(log, 30))
+	}
+	assertNoGoStack(t, log)
+}
+
+// TestBadSpecReportsEveryProblem: all problems at once, each with its position.
+func TestBadSpecReportsEveryProblem(t *testing.T) {
+	dir := copyExample(t, "go")
+	writeFile(t, filepath.Join(dir, "hardened.yaml"), `# syntax=ghcr.io/hardenedbuild/hardened:1
+language: go
+artifact: [./cmd/server]
+expose: [99999]
+`)
+	log := buildFails(t, st.Buildx(context.Background(), "build", "-f", filepath.Join(dir, "hardened.yaml"), "--progress", "plain", dir))
+	for _, want := range []string{"hardened.yaml:3:1", "artifacts", "hardened.yaml:4:10"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("output lacks %q:\n%s", want, tail(log, 30))
+		}
+	}
+	assertNoGoStack(t, log)
+}
+
+// TestSourceChangeReusesModuleDownload: a one-line change recompiles but keeps the
+// go mod download step cached.
+func TestSourceChangeReusesModuleDownload(t *testing.T) {
+	dir := copyExample(t, "go")
+	args := []string{"build", "-f", filepath.Join(dir, "hardened.yaml"), "--progress", "plain", dir}
+	build(t, st.Buildx(context.Background(), args...))
+
+	main := filepath.Join(dir, "cmd", "server", "main.go")
+	src := string(readHost(t, main))
+	writeFile(t, main, strings.Replace(src, "hello from a hardened image", fmt.Sprintf("hello again %d", time.Now().UnixNano()), 1))
+	log := build(t, st.Buildx(context.Background(), args...))
+
+	if !stepCached(log, "go mod download") {
+		t.Errorf("go mod download was not CACHED after a source change:\n%s", tail(log, 40))
+	}
+	if stepCached(log, "compile ./cmd/server for linux/amd64") {
+		t.Errorf("the compile was CACHED although the source changed")
+	}
+}
+
+// TestNamedContextsOverrideImages: --build-context replaces the builder by its short
+// name and the base by its full name, as the Dockerfile frontend allows.
+func TestNamedContextsOverrideImages(t *testing.T) {
+	dir := filepath.Join(repoRoot, "examples", "go")
+	out := filepath.Join(t.TempDir(), "app.tar")
+	log := build(t, st.Buildx(context.Background(), "build", "-f", filepath.Join(dir, "hardened.yaml"),
+		"--build-context", "golang=docker-image://docker.io/library/golang:"+hostGoVersion(t)+"-bookworm",
+		"--build-context", "gcr.io/distroless/static-debian12=docker-image://gcr.io/distroless/base-debian12:nonroot",
+		"--progress", "plain", "-o", "type=oci,dest="+out, dir))
+	if !strings.Contains(log, "[context golang") {
+		t.Errorf("the golang named context was not used:\n%s", tail(log, 40))
+	}
+	img := only(t, ociImages(t, out))
+	cf, _ := img.ConfigFile()
+	if got, want := cf.Config.Labels["org.opencontainers.image.base.digest"], registryDigest(t, "distroless/base-debian12:nonroot"); got != want {
+		t.Errorf("base digest label = %s, want the override's %s", got, want)
+	}
+	files := flatFiles(t, img)
+	if !hasPrefix(files, "/lib/x86_64-linux-gnu/libc.so") && !hasPrefix(files, "/usr/lib/x86_64-linux-gnu/libc.so") {
+		t.Errorf("the base override did not bring libc: the image is not on base-debian12")
+	}
+	assertNoSetuid(t, img)
+}
+
+// assertHardenedGo checks what every Go example image must hold.
+func assertHardenedGo(t *testing.T, img v1.Image, base string) {
+	t.Helper()
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cf.Config
+	if c.User != "65532:65532" {
+		t.Errorf("user = %q, want 65532:65532", c.User)
+	}
+	if !slices.Equal(c.Entrypoint, []string{"/app/server"}) {
+		t.Errorf("entrypoint = %q", c.Entrypoint)
+	}
+	if c.Labels["org.opencontainers.image.base.name"] != base {
+		t.Errorf("base.name label = %q, want %q", c.Labels["org.opencontainers.image.base.name"], base)
+	}
+	repo := strings.TrimPrefix(base, "gcr.io/")
+	if got, want := c.Labels["org.opencontainers.image.base.digest"], registryDigest(t, repo); got != want {
+		t.Errorf("base.digest label = %q, want the registry's %q", got, want)
+	}
+	files := flatFiles(t, img)
+	for _, sh := range []string{"/bin/sh", "/usr/bin/sh", "/bin/bash", "/bin/busybox"} {
+		if _, ok := files[sh]; ok {
+			t.Errorf("the image has a shell: %s", sh)
+		}
+	}
+	h := files["/app/server"]
+	if h == nil {
+		t.Fatalf("no /app/server in the image")
+	}
+	if h.Uid != 0 || h.Mode&0o022 != 0 {
+		t.Errorf("/app/server uid %d mode %o: the artifact must be root-owned and not writable by the runtime user", h.Uid, h.Mode)
+	}
+	assertNoSetuid(t, img)
+}
+
+// assertNoSetuid looks at every layer, not only the merged view.
+func assertNoSetuid(t *testing.T, img v1.Image) {
+	t.Helper()
+	for _, h := range layerHeaders(t, img) {
+		if h.Mode&0o6000 != 0 {
+			t.Errorf("%s has mode %o (setuid/setgid)", h.Name, h.Mode)
+		}
+	}
+}
+
+// assertServes runs the image's binary from its own filesystem as its user with a
+// read-only root and asks it over HTTP who it runs as.
+func assertServes(t *testing.T, img v1.Image) {
+	t.Helper()
+	port := freePort(t)
+	r := runImage(t, img, "-addr", fmt.Sprintf("127.0.0.1:%d", port))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	body, err := waitHTTP(ctx, r, fmt.Sprintf("http://127.0.0.1:%d/", port))
+	if err != nil {
+		t.Fatalf("the image's server did not answer: %v", err)
+	}
+	var got struct {
+		Message string `json:"message"`
+		UID     int    `json:"uid"`
+	}
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatalf("answer %q: %v", body, err)
+	}
+	if got.UID != 65532 || !strings.Contains(got.Message, "hardened") {
+		t.Errorf("server answered %+v, want uid 65532", got)
+	}
+}
+
+func assertNoGoStack(t *testing.T, log string) {
+	t.Helper()
+	if strings.Contains(log, "goroutine ") || strings.Contains(log, "panic:") || regexp.MustCompile(`\.go:\d+ \+0x`).MatchString(log) {
+		t.Errorf("the output has a Go stack trace:\n%s", tail(log, 40))
+	}
+}
+
+// stepCached reports whether the plain progress shows the named vertex as CACHED.
+func stepCached(log, name string) bool {
+	re := regexp.MustCompile(`(?m)^#(\d+) (?:\[[^\]]*\] )?` + regexp.QuoteMeta(name) + `\s*$`)
+	for _, m := range re.FindAllStringSubmatch(log, -1) {
+		if regexp.MustCompile(`(?m)^#` + m[1] + ` CACHED\s*$`).MatchString(log) {
+			return true
+		}
+	}
+	return false
+}
+
+// registryDigest is the digest the local registry serves for a gcr.io/... name.
+func registryDigest(t *testing.T, repoTag string) string {
+	t.Helper()
+	ref, err := name.ParseReference(st.Registry+"/"+repoTag, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := remote.Head(ref)
+	if err != nil {
+		t.Fatalf("head %s: %v", ref, err)
+	}
+	return d.Digest.String()
+}
+
+func readFile(t *testing.T, img v1.Image, path string) []byte {
+	t.Helper()
+	rc := mutate.Extract(img)
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			t.Fatalf("%s not in the image: %v", path, err)
+		}
+		if "/"+strings.TrimPrefix(filepath.Clean("/"+h.Name), "/") == path {
+			dt, err := io.ReadAll(tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return dt
+		}
+	}
+}
+
+func hasPrefix(files map[string]*tar.Header, prefix string) bool {
+	for p := range files {
+		if strings.HasPrefix(p, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

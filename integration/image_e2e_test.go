@@ -1,0 +1,182 @@
+//go:build integration
+
+package integration
+
+import (
+	"archive/tar"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+)
+
+// ociImages opens an OCI-layout tarball (buildx/buildctl -o type=oci) and returns its
+// images by platform ("linux/amd64"), skipping attestation manifests.
+func ociImages(t *testing.T, tarPath string) map[string]v1.Image {
+	t.Helper()
+	dir := t.TempDir()
+	cmd := exec.Command("tar", "-xf", tarPath, "-C", dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("untar %s: %v\n%s", tarPath, err, out)
+	}
+	p, err := layout.FromPath(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := p.ImageIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]v1.Image{}
+	var collect func(v1.ImageIndex)
+	collect = func(idx v1.ImageIndex) {
+		m, err := idx.IndexManifest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range m.Manifests {
+			if d.Annotations["vnd.docker.reference.type"] == "attestation-manifest" {
+				continue
+			}
+			if d.MediaType.IsIndex() {
+				child, err := idx.ImageIndex(d.Digest)
+				if err != nil {
+					t.Fatal(err)
+				}
+				collect(child)
+				continue
+			}
+			img, err := idx.Image(d.Digest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cf, err := img.ConfigFile()
+			if err != nil {
+				t.Fatal(err)
+			}
+			key := cf.OS + "/" + cf.Architecture
+			out[key] = img
+		}
+	}
+	collect(idx)
+	return out
+}
+
+// only returns the single image of an output, failing if there are several.
+func only(t *testing.T, imgs map[string]v1.Image) v1.Image {
+	t.Helper()
+	if len(imgs) != 1 {
+		t.Fatalf("want one image, got %d", len(imgs))
+	}
+	for _, img := range imgs {
+		return img
+	}
+	return nil
+}
+
+// layerHeaders lists every tar header of every layer, so a bit set in a lower layer
+// and hidden by a later one is still seen.
+func layerHeaders(t *testing.T, img v1.Image) []*tar.Header {
+	t.Helper()
+	layers, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*tar.Header
+	for _, l := range layers {
+		rc, err := l.Uncompressed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := tar.NewReader(rc)
+		for {
+			h, err := tr.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, h)
+		}
+		rc.Close()
+	}
+	return out
+}
+
+// flatFiles is the merged filesystem: path -> header.
+func flatFiles(t *testing.T, img v1.Image) map[string]*tar.Header {
+	t.Helper()
+	rc := mutate.Extract(img)
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	out := map[string]*tar.Header{}
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out["/"+strings.TrimPrefix(filepath.Clean("/"+h.Name), "/")] = h
+	}
+}
+
+// unpack writes the merged filesystem of img under dir, for runc to run.
+func unpack(t *testing.T, img v1.Image, dir string) {
+	t.Helper()
+	rc := mutate.Extract(img)
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := filepath.Join(dir, filepath.Clean("/"+h.Name))
+		if !strings.HasPrefix(name, dir) {
+			t.Fatalf("layer entry %q escapes the root", h.Name)
+		}
+		switch h.Typeflag {
+		case tar.TypeDir:
+			if err := os.MkdirAll(name, os.FileMode(h.Mode).Perm()); err != nil {
+				t.Fatal(err)
+			}
+		case tar.TypeReg:
+			if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, os.FileMode(h.Mode).Perm())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.Copy(f, tr); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+		case tar.TypeSymlink:
+			_ = os.MkdirAll(filepath.Dir(name), 0o755)
+			_ = os.Symlink(h.Linkname, name)
+		case tar.TypeLink:
+			_ = os.MkdirAll(filepath.Dir(name), 0o755)
+			_ = os.Link(filepath.Join(dir, filepath.Clean("/"+h.Linkname)), name)
+		default:
+			continue
+		}
+		if h.Typeflag != tar.TypeSymlink {
+			_ = os.Lchown(name, h.Uid, h.Gid)
+			_ = os.Chmod(name, os.FileMode(h.Mode).Perm())
+		}
+	}
+}

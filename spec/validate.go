@@ -1,0 +1,423 @@
+package spec
+
+import (
+	"fmt"
+	"maps"
+	"path"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Validate reports every problem in the spec at once as Errors, each naming the field and
+// saying what to write instead; nil means the spec can be built.
+func (s *Spec) Validate(opts ...Option) error {
+	if s == nil {
+		return Errors{{Msg: "no spec", Hint: startHint}}
+	}
+	if errs := s.validate(newOptions(opts)); len(errs) > 0 {
+		return errs.final()
+	}
+	return nil
+}
+
+// checker collects the problems of one spec.
+type checker struct {
+	s    *Spec
+	o    options
+	errs Errors
+}
+
+func (s *Spec) validate(o options) Errors {
+	c := &checker{s: s, o: o}
+	c.language()
+	c.version()
+	c.artifacts()
+	c.base()
+	c.user()
+	c.execForm("entrypoint", s.Entrypoint, true, `leave entrypoint out to run the first artifact, or write entrypoint: ["/app/server"]`)
+	c.execForm("cmd", s.Cmd, false, "")
+	c.workdir()
+	c.env("env", s.Env, true)
+	c.expose()
+	c.labels()
+	c.healthcheck()
+	c.env("build.env", s.Build.Env, false)
+	c.tags()
+	c.steps()
+	return c.errs
+}
+
+// report records a problem at the field's value.
+func (c *checker) report(path, msg, hint string) {
+	c.add(path, c.s.where(path), msg, hint)
+}
+
+// reportKey records a problem with a map key, at the key.
+func (c *checker) reportKey(path, msg, hint string) {
+	p, ok := c.s.keyPos[path]
+	if !ok {
+		p = c.s.where(path)
+	}
+	c.add(path, p, msg, hint)
+}
+
+func (c *checker) add(path string, p Pos, msg, hint string) {
+	// Parse already said what is wrong with this field; its zero value would only repeat that.
+	for q := path; ; q = parentPath(q) {
+		if c.s.bad[q] {
+			return
+		}
+		if q == "" {
+			break
+		}
+	}
+	c.errs = append(c.errs, Error{File: c.s.file, Pos: p, Field: path, Msg: msg, Hint: hint})
+}
+
+// where is the position of path, or of the nearest enclosing field written in the file, so that
+// a missing field points at its parent.
+func (s *Spec) where(path string) Pos {
+	if s.pos == nil {
+		return Pos{}
+	}
+	for q := path; ; q = parentPath(q) {
+		if p, ok := s.pos[q]; ok {
+			return p
+		}
+		if q == "" {
+			return Pos{Line: 1, Col: 1}
+		}
+	}
+}
+
+// written says whether the file has the field at all, even empty.
+func (s *Spec) written(path string) bool {
+	_, ok := s.pos[path]
+	return ok
+}
+
+func (c *checker) language() {
+	l := c.s.Language
+	known := c.o.languages
+	if l == "" {
+		msg := "missing"
+		if c.s.written("language") {
+			msg = "empty"
+		}
+		hint := "write the language the artifacts are built with, e.g. language: go"
+		if len(known) == 1 {
+			hint = "write language: " + known[0]
+		} else if len(known) > 1 {
+			hint = "write language: and one of: " + strings.Join(known, ", ")
+		}
+		c.report("language", msg, hint)
+		return
+	}
+	if known != nil && !slices.Contains(known, l) {
+		c.report("language", "unknown language "+quote(l), "write one of: "+strings.Join(known, ", "))
+	}
+}
+
+var goVersion = regexp.MustCompile(`^1\.\d+(\.\d+)?$`)
+
+func (c *checker) version() {
+	v := c.s.Version
+	if v == "" {
+		return
+	}
+	if c.s.Language == "go" {
+		if !goVersion.MatchString(v) {
+			c.report("version", quote(v)+" is not a Go version", `write version: "1.26" or "1.26.8" (no go prefix)`)
+		}
+		return
+	}
+	if strings.ContainsAny(v, "/:") || strings.IndexFunc(v, unicode.IsSpace) >= 0 || hasControl(v) {
+		c.report("version", quote(v)+" is not a plain version", `write the version alone, e.g. version: "1.2.3", without spaces, / or :`)
+	}
+}
+
+func (c *checker) artifacts() {
+	arts := c.s.Artifacts
+	if len(arts) == 0 {
+		msg := "missing"
+		if c.s.written("artifacts") {
+			msg = "empty"
+		}
+		c.report("artifacts", msg, "list at least one main package, e.g. artifacts: [./cmd/server]")
+		return
+	}
+	first := map[string]int{} // artifact name to the index that first has it
+	for i, a := range arts {
+		p := fmt.Sprintf("artifacts[%d]", i)
+		if msg, hint := artifactProblem(a); msg != "" {
+			c.report(p, msg, hint)
+			continue
+		}
+		// go build reads cmd/server as an import path in the standard library, not a directory.
+		if c.s.Language == "go" && a != "." && !strings.HasPrefix(a, "./") {
+			c.report(p, quote(a)+" would be read by go build as an import path", "write it relative to the context: ./"+path.Clean(a))
+			continue
+		}
+		name := ArtifactName(a)
+		j, dup := first[name]
+		switch {
+		case !dup:
+			first[name] = i
+		case path.Clean(arts[j]) == path.Clean(a):
+			c.report(p, fmt.Sprintf("%s is listed twice (also artifacts[%d])", quote(a), j), "remove one of them")
+		default:
+			c.report(p, fmt.Sprintf("%s and artifacts[%d] (%s) would both be /app/%s", quote(a), j, quote(arts[j]), name),
+				"give each main package a directory of its own name, or build one of them from another spec")
+		}
+	}
+}
+
+// artifactProblem says what is wrong with one artifact path, if anything, and the form to write.
+func artifactProblem(a string) (msg, hint string) {
+	const form = "write a path relative to the build context, e.g. ./cmd/server"
+	clean := path.Clean(a)
+	switch {
+	case strings.TrimSpace(a) == "":
+		return "empty path", form
+	case strings.ContainsRune(a, 0):
+		return quote(a) + " contains a NUL byte", form
+	case strings.ContainsAny(a, "\n\r"):
+		return quote(a) + " contains a line break", form
+	case hasControl(a):
+		return quote(a) + " contains a control character", form
+	case strings.TrimSpace(a) != a:
+		return quote(a) + " has spaces around it", "write " + quote(strings.TrimSpace(a))
+	case path.IsAbs(a):
+		return quote(a) + " is an absolute path", "write it relative to the build context: ./" + strings.TrimPrefix(clean, "/")
+	case clean == ".." || strings.HasPrefix(clean, "../"):
+		return quote(a) + " leaves the build context", "write a path inside the context, e.g. ./cmd/server, or make the parent directory the build context"
+	case slices.ContainsFunc(strings.Split(clean, "/"), func(seg string) bool { return strings.Contains(seg, "...") }):
+		return quote(a) + " is a package pattern, not one package", "list each main package on its own, e.g. ./cmd/server"
+	}
+	return "", ""
+}
+
+func hasControl(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0
+}
+
+// bases are the final stages Base may name, read from its enum tag so the schema agrees.
+var bases = enumOf(reflect.TypeOf(Spec{}), "base")
+
+func enumOf(t reflect.Type, name string) []string {
+	for _, f := range fieldsOf(t) {
+		if f.name == name {
+			return f.enum
+		}
+	}
+	return nil
+}
+
+func (c *checker) base() {
+	b := c.s.Base
+	if b != "" && !slices.Contains(bases, b) {
+		c.report("base", "unknown base "+quote(b), "write one of: "+strings.Join(bases, ", "))
+		return
+	}
+	if c.s.CGO && (b == "static" || b == "scratch") {
+		c.report("base", b+" has no C library, so a cgo binary cannot run on it", "write base: base or base: cc, or drop cgo: true")
+	}
+}
+
+func (c *checker) user() {
+	if c.s.User == "" {
+		return
+	}
+	if _, _, p := parseUser(c.s.User); p != nil {
+		c.report("user", p.msg, p.hint)
+	}
+}
+
+// execForm checks a command list: no empty items, and no whole command line in one item, which
+// exec form would run as a single program name. needItems refuses an empty list written out.
+func (c *checker) execForm(path string, list []string, needItems bool, emptyHint string) {
+	if needItems && list != nil && len(list) == 0 {
+		c.report(path, "empty list", emptyHint)
+		return
+	}
+	for i, a := range list {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		switch {
+		case a == "":
+			c.report(p, "empty string", "remove the item or write the argument")
+		case strings.ContainsRune(a, 0):
+			c.report(p, quote(a)+" contains a NUL byte", "remove it")
+		}
+	}
+	name := lastName(path)
+	if name == "cmd" || len(list) == 0 || strings.IndexFunc(list[0], unicode.IsSpace) < 0 || strings.TrimSpace(list[0]) == "" {
+		return
+	}
+	split := append(strings.Fields(list[0]), list[1:]...)
+	c.report(path+"[0]", quote(list[0])+" is a whole command line in one item; exec form runs no shell to split it",
+		fmt.Sprintf("write one item per argument: %s: %s", name, flowList(split)))
+}
+
+func (c *checker) workdir() {
+	w := c.s.Workdir
+	switch {
+	case w == "":
+	case hasControl(w):
+		c.report("workdir", quote(w)+" contains a control character", "write an absolute path, e.g. workdir: /app")
+	case !path.IsAbs(w):
+		c.report("workdir", quote(w)+" is not absolute", "write workdir: "+path.Clean("/"+w))
+	case path.Clean(w) != w:
+		c.report("workdir", quote(w)+" is not a clean path", "write workdir: "+path.Clean(w))
+	}
+}
+
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// secretWords mark variable names that hold credentials; image env is readable by anyone who pulls.
+var secretWords = []string{"TOKEN", "SECRET", "PASSWORD", "PASSWD", "API_KEY", "PRIVATE_KEY"}
+
+// secretRefSuffixes mark names that point at a secret rather than hold it, like POSTGRES_PASSWORD_FILE.
+var secretRefSuffixes = []string{"_FILE", "_PATH", "_DIR"}
+
+func looksSecret(name string) bool {
+	up := strings.ToUpper(name)
+	for _, suf := range secretRefSuffixes {
+		if strings.HasSuffix(up, suf) {
+			return false
+		}
+	}
+	for _, w := range secretWords {
+		if strings.Contains(up, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// env checks variable names; image says the variables end up in the image config, where secrets must not.
+func (c *checker) env(field string, env map[string]string, image bool) {
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		p := field + "." + k
+		switch {
+		case !envName.MatchString(k):
+			c.reportKey(p, quote(k)+" is not a valid variable name", "use letters, digits and _, not starting with a digit, e.g. LOG_LEVEL")
+		case image && looksSecret(k):
+			c.reportKey(p, quote(k)+" looks like a secret, and env is stored in the image config for anyone who pulls it to read",
+				"inject it when the container runs (docker run -e, a Kubernetes Secret), or pass a build secret if the build needs it")
+		case strings.ContainsRune(env[k], 0):
+			c.report(p, "the value contains a NUL byte", "remove it")
+		}
+	}
+}
+
+var portSpec = regexp.MustCompile(`^([0-9]+)(/(tcp|udp))?$`)
+
+func (c *checker) expose() {
+	const hint = "write a port from 1 to 65535, optionally with /tcp or /udp, e.g. 8080 or 53/udp"
+	for i, e := range c.s.Expose {
+		p := fmt.Sprintf("expose[%d]", i)
+		m := portSpec.FindStringSubmatch(e)
+		if m == nil {
+			c.report(p, quote(e)+" is not a port", hint)
+			continue
+		}
+		if n := strings.TrimLeft(m[1], "0"); n == "" || len(n) > 5 || atoi(n) > 65535 {
+			c.report(p, "port "+m[1]+" is out of range", hint)
+		}
+	}
+}
+
+// atoi reads a string of at most a few digits, already checked.
+func atoi(s string) int {
+	n := 0
+	for _, r := range s {
+		n = n*10 + int(r-'0')
+	}
+	return n
+}
+
+func (c *checker) labels() {
+	for _, k := range slices.Sorted(maps.Keys(c.s.Labels)) {
+		if strings.TrimSpace(k) == "" {
+			// The path of an empty key would read "labels.", so name the map and point at the key.
+			p, ok := c.s.keyPos["labels."+k]
+			if !ok {
+				p = c.s.where("labels")
+			}
+			c.add("labels", p, "empty label key", "write a name, e.g. org.opencontainers.image.description: ...")
+		}
+	}
+}
+
+func (c *checker) healthcheck() {
+	h := c.s.Healthcheck
+	if h == nil {
+		return
+	}
+	const testHint = `write the command to run, e.g. test: ["/app/server", "-healthcheck"]`
+	if len(h.Test) == 0 {
+		msg := "missing"
+		if c.s.written("healthcheck.test") {
+			msg = "empty"
+		}
+		c.report("healthcheck.test", msg, testHint)
+	} else if t := h.Test[0]; t == "CMD" || t == "CMD-SHELL" || t == "NONE" {
+		c.report("healthcheck.test[0]", t+" is added by the build, not written here", "write the command only, e.g. test: [\"/app/server\", \"-healthcheck\"]")
+	} else {
+		c.execForm("healthcheck.test", h.Test, true, testHint)
+	}
+	c.duration("healthcheck.interval", h.Interval)
+	c.duration("healthcheck.timeout", h.Timeout)
+	c.duration("healthcheck.start_period", h.StartPeriod)
+	if h.Retries < 0 {
+		c.report("healthcheck.retries", fmt.Sprintf("%d is negative", h.Retries), "write retries: 3, or leave it out for the runtime's default")
+	}
+}
+
+func (c *checker) duration(field, v string) {
+	if v == "" {
+		return
+	}
+	hint := fmt.Sprintf("write a Go duration such as %s: 30s or 1m30s", lastName(field))
+	d, err := time.ParseDuration(v)
+	switch {
+	case err != nil:
+		c.report(field, quote(v)+" is not a duration", hint)
+	case d <= 0:
+		c.report(field, quote(v)+" is not positive", hint)
+	case d < time.Millisecond:
+		c.report(field, quote(v)+" is under 1ms, the shortest the container runtime accepts", hint)
+	}
+}
+
+func (c *checker) tags() {
+	for i, t := range c.s.Build.Tags {
+		p := fmt.Sprintf("build.tags[%d]", i)
+		switch {
+		case t == "":
+			c.report(p, "empty tag", "remove the item or write the tag")
+		case strings.ContainsAny(t, ", \t\n\r") || hasControl(t):
+			c.report(p, quote(t)+" is several tags or not a tag", "write one tag per item, e.g. tags: [netgo, osusergo]")
+		}
+	}
+}
+
+func (c *checker) steps() {
+	const runHint = `write the command as a list, e.g. run: ["go", "generate", "./..."]`
+	for i, st := range c.s.Build.Steps {
+		p := fmt.Sprintf("build.steps[%d].run", i)
+		if len(st.Run) == 0 {
+			msg := "missing"
+			if c.s.written(p) {
+				msg = "empty"
+			}
+			c.report(p, msg, runHint)
+			continue
+		}
+		c.execForm(p, st.Run, true, runHint)
+	}
+}
