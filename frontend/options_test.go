@@ -1,0 +1,73 @@
+package frontend
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	gwclient "github.com/moby/buildkit/frontend/gateway/client"
+	digest "github.com/opencontainers/go-digest"
+
+	hllb "github.com/hardenedbuild/hardened/llb"
+)
+
+func TestContextNames(t *testing.T) {
+	got := contextNames(hllb.ImageRequest{Ref: "docker.io/library/golang:1.26-bookworm", Role: "builder"})
+	want := []string{"docker.io/library/golang:1.26-bookworm", "docker.io/library/golang", "golang", "builder"}
+	if !slices.Equal(got, want) {
+		t.Errorf("names = %q, want %q", got, want)
+	}
+	got = contextNames(hllb.ImageRequest{Ref: "gcr.io/distroless/static-debian12:nonroot", Role: "base"})
+	want = []string{"gcr.io/distroless/static-debian12:nonroot", "gcr.io/distroless/static-debian12", "base"}
+	if !slices.Equal(got, want) {
+		t.Errorf("names = %q, want %q", got, want)
+	}
+}
+
+func TestPinKeepsTheTag(t *testing.T) {
+	d := digest.FromString("x")
+	if got := pin("docker.io/library/golang:1.26-bookworm", d); got != "docker.io/library/golang:1.26-bookworm@"+d.String() {
+		t.Errorf("pin = %s", got)
+	}
+	if got := pin("gcr.io/x@sha256:00", d); got != "gcr.io/x@"+d.String() {
+		t.Errorf("pin of a pinned ref = %s", got)
+	}
+}
+
+func TestSourceDateEpoch(t *testing.T) {
+	if e, err := sourceDateEpoch(map[string]string{}); e != nil || err != nil {
+		t.Errorf("no arg: %v %v", e, err)
+	}
+	e, err := sourceDateEpoch(map[string]string{"SOURCE_DATE_EPOCH": "1700000000"})
+	if err != nil || e.Unix() != 1700000000 {
+		t.Errorf("epoch = %v %v", e, err)
+	}
+	for _, bad := range []string{"yesterday", "-5", "1.5"} {
+		if _, err := sourceDateEpoch(map[string]string{"SOURCE_DATE_EPOCH": bad}); err == nil || !strings.Contains(err.Error(), "SOURCE_DATE_EPOCH") {
+			t.Errorf("%q: err = %v", bad, err)
+		}
+	}
+}
+
+// optsClient is the smallest gateway client: only BuildOpts is ever called here.
+type optsClient struct {
+	gwclient.Client
+	opts map[string]string
+}
+
+func (c optsClient) BuildOpts() gwclient.BuildOpts { return gwclient.BuildOpts{Opts: c.opts} }
+
+func TestDefaultFilename(t *testing.T) {
+	if got := withDefaultFilename(optsClient{}).BuildOpts().Opts["filename"]; got != "hardened.yaml" {
+		t.Errorf("filename = %q, want hardened.yaml", got)
+	}
+	given := map[string]string{"filename": "app.yaml"}
+	if got := withDefaultFilename(optsClient{opts: given}).BuildOpts().Opts["filename"]; got != "app.yaml" {
+		t.Errorf("filename = %q, want the user's", got)
+	}
+	empty := map[string]string{"other": "x"}
+	withDefaultFilename(optsClient{opts: empty}).BuildOpts()
+	if _, ok := empty["filename"]; ok {
+		t.Error("the caller's options map was modified")
+	}
+}
