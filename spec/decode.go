@@ -45,7 +45,10 @@ func posOf(n *yaml.Node) Pos {
 
 func (d *decoder) fail(n *yaml.Node, path, msg, hint string) {
 	d.errs = append(d.errs, Error{File: d.file, Pos: posOf(n), Field: path, Msg: msg, Hint: hint})
-	d.bad[path] = true
+	// A problem with the document itself must not hide every field's checks.
+	if path != "" {
+		d.bad[path] = true
+	}
 }
 
 // value decodes n into v, first following an alias to its anchor.
@@ -121,6 +124,11 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		v.SetBool(b)
 	case reflect.Int:
 		var i int
+		// Integers too big for int64 resolve as floats; say so rather than "not a whole number".
+		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!float" && isDigits(strings.TrimPrefix(n.Value, "-")) {
+			d.fail(n, path, fmt.Sprintf("%s is out of range", n.Value), fmt.Sprintf("write %s: 3", lastName(path)))
+			return
+		}
 		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
 			d.fail(n, path, "expected a whole number, got "+describeNode(n), fmt.Sprintf("write %s: 3", lastName(path)))
 			return
@@ -177,7 +185,6 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 				d.fail(e.key, joinPath(path, e.key.Value), "unknown field", unknownFieldHint(v.Type(), e.key.Value))
 				continue
 			}
-			d.keyPos[joinPath(path, f.name)] = posOf(e.key)
 			d.value(e.value, v.Field(f.index), joinPath(path, f.name))
 		}
 	default:
@@ -256,7 +263,9 @@ func (d *decoder) wrongKind(n *yaml.Node, t reflect.Type, path string) {
 	switch t.Kind() {
 	case reflect.String:
 		want, hint = "a single value", "write "+name+": followed by one value"
-		if ex := exampleFor(path); ex != "" {
+		if strings.HasSuffix(path, "]") {
+			hint = "write each item of " + name + " as a single value"
+		} else if ex := exampleFor(path); ex != "" {
 			hint = fmt.Sprintf("write a single value, e.g. %s: %s", name, ex)
 		}
 	case reflect.Slice:

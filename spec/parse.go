@@ -51,7 +51,7 @@ func parse(filename string, data []byte) (*Spec, Errors) {
 		return Errors{{File: filename, Pos: Pos{Line: 1, Col: 1}, Msg: msg, Hint: hint}}
 	}
 	if len(data) > MaxFileSize {
-		return nil, at(fmt.Sprintf("the file is %d bytes, over the 1 MiB limit", len(data)), "a spec is a few dozen lines; check that this is the right file")
+		return nil, at("the file is over the 1 MiB limit", "a spec is a few dozen lines; check that this is the right file")
 	}
 	doc, errs := readYAML(filename, data)
 	if errs != nil {

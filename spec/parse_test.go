@@ -115,7 +115,7 @@ func TestParseGood(t *testing.T) {
 		"healthcheck.test[1]":   {21, 25},
 		"build.steps[1]":        {34, 7},
 		"build.steps[1].run":    {34, 12},
-		"build.steps[0].run[2]": {33, 34},
+		"build.steps[0].run[2]": {33, 31},
 		"labels.org.opencontainers.image.description": {19, 41},
 	} {
 		if got := s.Pos(path); got != at {
@@ -228,12 +228,12 @@ func TestParseProblems(t *testing.T) {
 		{"list for map", minimal + "env: [A=1]\n", problem{"3:6", "env", "expected a mapping of names to values, got a list", "NAME: value"}},
 		{"string for struct", minimal + "healthcheck: /app/server\n", problem{"3:14", "healthcheck", "expected a mapping of fields", "test, interval"}},
 		{"string for step", minimal + "build:\n  steps: [go vet]\n", problem{"4:11", "build.steps[0]", "expected a mapping of fields", `- run: ["go", "vet"]`}},
-		{"map in list item", minimal + "cmd:\n  - a: b\n", problem{"4:5", "cmd[0]", "expected a single value, got a mapping", "single value"}},
+		{"map in list item", minimal + "cmd:\n  - a: b\n", problem{"4:5", "cmd[0]", "expected a single value, got a mapping", "write each item of cmd as a single value"}},
 		{"bool not true/false", minimal + "cgo: yes\n", problem{"3:6", "cgo", `expected true or false, got "yes"`, "cgo: true or cgo: false"}},
 		{"int not a number", minimal + "healthcheck:\n  test: [x]\n  retries: many\n", problem{"5:12", "healthcheck.retries", `expected a whole number, got "many"`, "retries: 3"}},
 		{"int out of range", minimal + "healthcheck:\n  test: [x]\n  retries: 99999999999999999999\n", problem{"5:12", "healthcheck.retries", "out of range", "retries: 3"}},
 		{"complex key", minimal + "? [a]\n: b\n", problem{"3:3", "", "a key must be a plain name", "name: value"}},
-		{"alias cycle", minimal + "cmd: &c [*c]\n", problem{"3:10", "cmd[0]", "inside its own anchor", "write the value out"}},
+		{"alias cycle", minimal + "env: &e {A: 1, <<: *e}\n", problem{"3:20", "env", "inside its own anchor", "write the value out"}},
 		{"bad merge", minimal + "env:\n  <<: [1]\n", problem{"4:8", "env", "<< must merge a mapping", "<<: *anchor"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -257,11 +257,11 @@ func TestParseFileProblems(t *testing.T) {
 		{"null document", "~\n", problem{"1:1", "", "the file is empty", "language: go"}},
 		{"list at top", "# syntax=x\n- go\n", problem{"2:1", "", "the top level must be a mapping of fields, got a list", "language: go"}},
 		{"string at top", "go\n", problem{"1:1", "", `got "go"`, "language: go"}},
-		{"syntax error with line", "language: go\nartifacts: [./x\nuser: 1\n", problem{"4:1", "", "invalid YAML: did not find expected ',' or ']'", ""}},
+		{"syntax error with line", minimal + "user: a: b\n", problem{"3:1", "", "invalid YAML: mapping values are not allowed in this context", ""}},
 		{"syntax error without line", "language: go: x\n", problem{"1:1", "", "invalid YAML: mapping values are not allowed", ""}},
 		{"tab indent", "healthcheck:\n\ttest: [x]\n", problem{"2:1", "", "invalid YAML", "indent with spaces"}},
 		{"second document", minimal + "---\nlanguage: go\n", problem{"4:1", "", "a second YAML document", "one spec per file"}},
-		{"too large", minimal + "# " + strings.Repeat("x", MaxFileSize) + "\n", problem{"1:1", "", "over the 1 MiB limit", "right file"}},
+		{"too large", minimal + "# " + strings.Repeat("x", MaxFileSize) + "\n", problem{"1:1", "", "the file is over the 1 MiB limit", "right file"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("hardened.yaml", []byte(tc.src))

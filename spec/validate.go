@@ -143,11 +143,7 @@ func (c *checker) version() {
 func (c *checker) artifacts() {
 	arts := c.s.Artifacts
 	if len(arts) == 0 {
-		msg := "missing"
-		if c.s.written("artifacts") {
-			msg = "empty"
-		}
-		c.report("artifacts", msg, "list at least one main package, e.g. artifacts: [./cmd/server]")
+		c.report("artifacts", presence(arts != nil, c.s.written("artifacts")), "list at least one main package, e.g. artifacts: [./cmd/server]")
 		return
 	}
 	first := map[string]int{} // artifact name to the index that first has it
@@ -360,10 +356,7 @@ func (c *checker) healthcheck() {
 	}
 	const testHint = `write the command to run, e.g. test: ["/app/server", "-healthcheck"]`
 	if len(h.Test) == 0 {
-		msg := "missing"
-		if c.s.written("healthcheck.test") {
-			msg = "empty"
-		}
+		msg := presence(h.Test != nil, c.s.written("healthcheck.test"))
 		c.report("healthcheck.test", msg, testHint)
 	} else if t := h.Test[0]; t == "CMD" || t == "CMD-SHELL" || t == "NONE" {
 		c.report("healthcheck.test[0]", t+" is added by the build, not written here", "write the command only, e.g. test: [\"/app/server\", \"-healthcheck\"]")
@@ -411,13 +404,21 @@ func (c *checker) steps() {
 	for i, st := range c.s.Build.Steps {
 		p := fmt.Sprintf("build.steps[%d].run", i)
 		if len(st.Run) == 0 {
-			msg := "missing"
-			if c.s.written(p) {
-				msg = "empty"
-			}
+			msg := presence(st.Run != nil, c.s.written(p))
 			c.report(p, msg, runHint)
 			continue
 		}
 		c.execForm(p, st.Run, true, runHint)
 	}
+}
+
+// presence words a required list that has no items: written as [], written with no value, or absent.
+func presence(isList, written bool) string {
+	switch {
+	case isList:
+		return "empty list"
+	case written:
+		return "empty"
+	}
+	return "missing"
 }

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRun(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("good.yaml", "# syntax=ghcr.io/hardenedbuild/hardened:1\nlanguage: go\nartifacts: [./cmd/server]\n")
+	bad := write("bad.yaml", "language: rust\nartifacts: [./cmd/server]\nuser: 0\n")
+	big := write("big.yaml", "language: go\n#"+strings.Repeat("x", 2<<20)+"\n")
+
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		code     int
+		stdout   []string
+		stderr   []string
+		noStdout bool
+	}{
+		{"no command", nil, 2, nil, []string{"Usage:"}, true},
+		{"help", []string{"help"}, 0, []string{"hardened lint", "hardened schema"}, nil, false},
+		{"-h", []string{"-h"}, 0, []string{"Usage:"}, nil, false},
+		{"unknown command", []string{"build"}, 2, nil, []string{`unknown command "build"`, "Usage:"}, true},
+		{"unknown flag", []string{"-x"}, 2, nil, []string{"-x", "Usage:"}, true},
+		{"lint good", []string{"lint", good}, 0, []string{good + ": ok"}, nil, false},
+		{"lint bad", []string{"lint", bad}, 1, nil, []string{
+			bad + `:1:11: language: unknown language "rust"; write one of: go`,
+			bad + ":3:7: user: uid 0 (root) is not allowed; write user: 65532",
+		}, true},
+		{"lint several", []string{"lint", good, bad}, 1, []string{good + ": ok"}, []string{bad + ":3:7: user"}, false},
+		{"lint missing file", []string{"lint", filepath.Join(dir, "nope.yaml")}, 1, nil, []string{"hardened: open", "nope.yaml"}, true},
+		{"lint huge file", []string{"lint", big}, 1, nil, []string{big + ":1:1: the file is over the 1 MiB limit"}, true},
+		{"lint bad flag", []string{"lint", "-q", good}, 2, nil, []string{"-q", "Usage:"}, true},
+		{"schema", []string{"schema"}, 0, []string{`"$schema": "https://json-schema.org/draft/2020-12/schema"`}, nil, false},
+		{"schema with args", []string{"schema", "x"}, 2, nil, []string{"schema takes no arguments"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := run(tc.args, &stdout, &stderr); code != tc.code {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, stdout.String(), stderr.String())
+			}
+			for _, want := range tc.stdout {
+				if !strings.Contains(stdout.String(), want) {
+					t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
+				}
+			}
+			for _, want := range tc.stderr {
+				if !strings.Contains(stderr.String(), want) {
+					t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+				}
+			}
+			if tc.noStdout && stdout.Len() > 0 {
+				t.Errorf("unexpected stdout:\n%s", stdout.String())
+			}
+		})
+	}
+}
+
+func TestLintDefaultsToHardenedYAML(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "hardened.yaml"), []byte("language: go\nartifacts: [.]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"lint"}, &stdout, &stderr); code != 0 || stdout.String() != "hardened.yaml: ok\n" {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
+	}
+}

@@ -1,0 +1,87 @@
+package stack
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// writeFileChanged writes data to file unless it already holds exactly that, and says whether it wrote.
+func writeFileChanged(file string, data []byte) (bool, error) {
+	if old, err := os.ReadFile(file); err == nil && bytes.Equal(old, data) {
+		return false, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return false, err
+	}
+	tmp := file + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return false, err
+	}
+	return true, os.Rename(tmp, file)
+}
+
+// fileHasSHA256 says whether file exists with the given hex SHA-256.
+func fileHasSHA256(file, want string) (bool, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return false, err
+	}
+	got := hex.EncodeToString(h.Sum(nil))
+	if got != want {
+		return false, fmt.Errorf("got %s, want %s", got, want)
+	}
+	return true, nil
+}
+
+// tail returns the last n lines of a log, indented, for error messages.
+func tail(data []byte, n int) string {
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return "    " + strings.Join(lines, "\n    ")
+}
+
+// tailFile is tail of a file, or a note that it cannot be read.
+func tailFile(file string, n int) string {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return "    (" + err.Error() + ")"
+	}
+	if len(data) > 1<<20 {
+		data = data[len(data)-1<<20:]
+	}
+	return fmt.Sprintf("last lines of %s:\n%s", file, tail(data, n))
+}
+
+// lockFile takes an exclusive advisory lock on file (created if needed), waiting for other holders; the returned
+// function releases it. It serialises Up across processes sharing a state or cache directory.
+func lockFile(file string) (func(), error) {
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(file, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("locking %s: %w", file, err)
+	}
+	return func() {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
+}

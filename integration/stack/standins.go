@@ -1,0 +1,359 @@
+package stack
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// recipeVersion is part of every stand-in's cache key: bump it when this code changes what the images contain.
+const recipeVersion = "1"
+
+var (
+	linuxAMD64 = v1.Platform{OS: "linux", Architecture: "amd64"}
+	linuxARM64 = v1.Platform{OS: "linux", Architecture: "arm64", Variant: "v8"}
+)
+
+// Packages of the distroless images, as distroless assembles them (base adds glibc and OpenSSL, cc the GCC
+// runtime libraries).
+var (
+	distrolessStaticPackages = []string{"base-files", "netbase", "tzdata", "ca-certificates", "media-types"}
+	distrolessBasePackages   = append(distrolessStaticPackages[:len(distrolessStaticPackages):len(distrolessStaticPackages)], "libc6", "libssl3")
+	distrolessCCPackages     = append(distrolessBasePackages[:len(distrolessBasePackages):len(distrolessBasePackages)], "gcc-12-base", "libgcc-s1", "libstdc++6", "libgomp1")
+)
+
+// hostGo is the Go toolchain of this machine, which the golang stand-in carries.
+type hostGo struct {
+	version string // "1.26.8"
+	goroot  string
+}
+
+// standIns lists every stand-in image: one builder image per language, then the distroless runtimes.
+// A new language adds its builder image here.
+func standIns(g hostGo) []standIn {
+	return []standIn{
+		golangStandIn(g),
+		distrolessStandIn("static", distrolessStaticPackages),
+		distrolessStandIn("base", distrolessBasePackages),
+		distrolessStandIn("cc", distrolessCCPackages),
+	}
+}
+
+// golangStandIn is docker.io/library/golang:<version>-bookworm and :<minor>-bookworm: Debian bookworm with gcc,
+// libc6-dev and git, and the host's Go toolchain in /usr/local/go, configured like the official image.
+func golangStandIn(g hostGo) standIn {
+	minor := g.version
+	if parts := strings.SplitN(g.version, ".", 3); len(parts) == 3 {
+		minor = parts[0] + "." + parts[1]
+	}
+	config := func(v1.Platform) v1.Config {
+		return v1.Config{
+			Env: []string{
+				"PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+				"GOLANG_VERSION=" + g.version,
+				"GOTOOLCHAIN=local",
+				"GOPATH=/go",
+			},
+			WorkingDir: "/go",
+			Cmd:        []string{"bash"},
+		}
+	}
+	return standIn{
+		name:      "golang-" + g.version,
+		platforms: []v1.Platform{linuxAMD64},
+		layers: func(ctx context.Context, b *builder, p v1.Platform) ([]layerRecipe, error) {
+			base, err := debootstrapLayer(ctx, b, p, "ca-certificates", "gcc", "libc6-dev", "git")
+			if err != nil {
+				return nil, err
+			}
+			return []layerRecipe{base, goToolchainLayer(g)}, nil
+		},
+		tags: []tag{
+			{ref: "docker.io/library/golang:" + g.version + "-bookworm", config: config},
+			{ref: "docker.io/library/golang:" + minor + "-bookworm", config: config},
+		},
+	}
+}
+
+// distrolessStandIn is gcr.io/distroless/<flavor>-debian12 (tags nonroot and latest) for amd64 and arm64.
+func distrolessStandIn(flavor string, packages []string) standIn {
+	env := []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"}
+	nonroot := func(v1.Platform) v1.Config {
+		return v1.Config{User: "65532", WorkingDir: "/home/nonroot", Env: env}
+	}
+	root := func(v1.Platform) v1.Config {
+		return v1.Config{User: "0", WorkingDir: "/", Env: env}
+	}
+	repo := "gcr.io/distroless/" + flavor + "-debian12"
+	return standIn{
+		name:      "distroless-" + flavor + "-debian12",
+		platforms: []v1.Platform{linuxAMD64, linuxARM64},
+		layers: func(ctx context.Context, b *builder, p v1.Platform) ([]layerRecipe, error) {
+			l, err := distrolessLayer(ctx, b, p, packages)
+			if err != nil {
+				return nil, err
+			}
+			return []layerRecipe{l}, nil
+		},
+		tags: []tag{{ref: repo + ":nonroot", config: nonroot}, {ref: repo + ":latest", config: root}},
+	}
+}
+
+// debootstrapLayer is a Debian root filesystem from debootstrap --variant=minbase with extra packages, cleaned
+// the way the official Debian images are (no apt lists or package cache, deb822 sources for the main, updates and
+// security suites). Only the host's architecture can be bootstrapped.
+func debootstrapLayer(ctx context.Context, b *builder, p v1.Platform, include ...string) (layerRecipe, error) {
+	if p.Architecture != hostArch() {
+		return layerRecipe{}, fmt.Errorf("debootstrap runs for the host architecture %s only, not %s", hostArch(), p.Architecture)
+	}
+	apt, err := b.aptRoot(ctx)
+	if err != nil {
+		return layerRecipe{}, err
+	}
+	date, err := apt.suiteDate(apt.mirrors.archive, debianSuite)
+	if err != nil {
+		return layerRecipe{}, err
+	}
+	version, _ := exec.CommandContext(ctx, "dpkg-query", "-W", "-f", "${Version}", "debootstrap").Output()
+	inc := strings.Join(include, ",")
+	return layerRecipe{
+		key: []string{
+			"debootstrap " + string(version),
+			"mirror " + apt.mirrors.archive + " " + apt.mirrors.security,
+			"suite " + debianSuite + " " + date,
+		},
+		createdBy: "debootstrap --variant=minbase --include=" + inc + " " + debianSuite,
+		build: func(ctx context.Context, b *builder, scratch string) (*tree, writeOptions, error) {
+			rootfs := scratch + "/rootfs"
+			done := b.log.step("debootstrap %s (%s) into %s", debianSuite, inc, rootfs)
+			logFile := b.cacheDir + "/debootstrap.log"
+			cmd := exec.CommandContext(ctx, "debootstrap", "--variant=minbase", "--include="+inc, "--arch="+p.Architecture,
+				debianSuite, rootfs, apt.mirrors.archive)
+			out, err := os.Create(logFile)
+			if err != nil {
+				return nil, writeOptions{}, err
+			}
+			cmd.Stdout, cmd.Stderr = out, out
+			err = cmd.Run()
+			out.Close()
+			if err != nil {
+				return nil, writeOptions{}, fmt.Errorf("debootstrap: %w\n%s", err, tailFile(logFile, 20))
+			}
+			done()
+			if err := cleanRootfs(rootfs, apt.mirrors); err != nil {
+				return nil, writeOptions{}, err
+			}
+			t := newTree()
+			err = t.addHostDir(rootfs, dirOptions{skip: func(rel string, _ fs.DirEntry) bool {
+				return strings.HasPrefix(rel, "dev/")
+			}})
+			return t, writeOptions{}, err
+		},
+	}, nil
+}
+
+// cleanRootfs removes what a bootstrapped system should not ship in an image and writes the apt sources.
+func cleanRootfs(rootfs string, m debianMirrors) error {
+	for _, pattern := range []string{
+		"var/lib/apt/lists/*", "var/cache/apt/*.bin", "var/cache/apt/archives/*.deb", "var/log/*.log", "var/log/apt/*",
+		"etc/hostname", "etc/resolv.conf", "etc/apt/sources.list",
+	} {
+		matches, err := globIn(rootfs, pattern)
+		if err != nil {
+			return err
+		}
+		for _, f := range matches {
+			if fi, err := os.Lstat(f); err == nil && fi.IsDir() && strings.HasSuffix(f, "/partial") {
+				continue
+			}
+			if err := os.RemoveAll(f); err != nil {
+				return err
+			}
+		}
+	}
+	return os.WriteFile(rootfs+"/etc/apt/sources.list.d/debian.sources", m.debianSourcesFile(), 0o644)
+}
+
+// goToolchainLayer is the host's GOROOT at /usr/local/go (without the toolchain's own test suite and tools for
+// other platforms) and an empty GOPATH at /go, world-writable like the official image's.
+func goToolchainLayer(g hostGo) layerRecipe {
+	versionFile, _ := os.ReadFile(g.goroot + "/VERSION")
+	return layerRecipe{
+		key:       []string{"go " + g.version, "goroot " + g.goroot, "VERSION " + string(bytes.TrimSpace(versionFile))},
+		createdBy: "COPY GOROOT /usr/local/go (go" + g.version + ")",
+		build: func(ctx context.Context, b *builder, scratch string) (*tree, writeOptions, error) {
+			t := newTree()
+			toolDir := "pkg/tool/linux_" + hostArch()
+			err := t.addHostDir(g.goroot, dirOptions{
+				prefix: "usr/local/go",
+				owner:  &[2]int{0, 0},
+				skip: func(rel string, d fs.DirEntry) bool {
+					return rel == "test" || rel == "pkg/obj" ||
+						(strings.HasPrefix(rel, "pkg/tool/") && strings.Count(rel, "/") == 2 && rel != toolDir)
+				},
+			})
+			for _, d := range []string{"go", "go/bin", "go/src"} {
+				t.addDir(d, 0o1777, 0, 0)
+			}
+			return t, writeOptions{}, err
+		},
+	}
+}
+
+// distrolessLayer is what distroless makes of Debian packages: their files (documentation reduced to copyright
+// files), one /var/lib/dpkg/status.d/<package> (+ .md5sums) per package instead of a dpkg database, the users
+// root, nobody and nonroot, a CA bundle, and no setuid or setgid bits.
+func distrolessLayer(ctx context.Context, b *builder, p v1.Platform, packages []string) (layerRecipe, error) {
+	apt, err := b.aptRoot(ctx)
+	if err != nil {
+		return layerRecipe{}, err
+	}
+	var debs []debPackage
+	var key []string
+	for _, name := range packages {
+		d, err := apt.resolve(ctx, name, p.Architecture)
+		if err != nil {
+			return layerRecipe{}, err
+		}
+		debs = append(debs, d)
+		key = append(key, d.String()+" "+d.SHA256)
+	}
+	return layerRecipe{
+		key:       key,
+		createdBy: "distroless: " + strings.Join(packages, " "),
+		build: func(ctx context.Context, b *builder, scratch string) (*tree, writeOptions, error) {
+			t := newTree()
+			for _, d := range debs {
+				if err := addDebianPackage(ctx, apt, t, d); err != nil {
+					return nil, writeOptions{}, fmt.Errorf("%s: %w", d, err)
+				}
+			}
+			pruneDocs(t)
+			addDistrolessFiles(t)
+			return t, writeOptions{stripSetuid: true}, nil
+		},
+	}, nil
+}
+
+// addDebianPackage unpacks a package's files into the tree (ownership and modes from the package itself, not from
+// any unpacked copy) and records its control fields and md5sums under /var/lib/dpkg/status.d.
+func addDebianPackage(ctx context.Context, apt *aptRoot, t *tree, d debPackage) error {
+	file, err := apt.download(ctx, d)
+	if err != nil {
+		return err
+	}
+	data, err := dpkgDeb(ctx, "--fsys-tarfile", file)
+	if err != nil {
+		return err
+	}
+	if err := t.addTar(bytes.NewReader(data)); err != nil {
+		return fmt.Errorf("reading the files of %s: %w", file, err)
+	}
+	control, err := dpkgDeb(ctx, "--field", file)
+	if err != nil {
+		return err
+	}
+	t.addFile("var/lib/dpkg/status.d/"+d.Name, 0o644, 0, 0, control)
+	ctrl, err := dpkgDeb(ctx, "--ctrl-tarfile", file)
+	if err != nil {
+		return err
+	}
+	ct := newTree()
+	if err := ct.addTar(bytes.NewReader(ctrl)); err != nil {
+		return fmt.Errorf("reading the control files of %s: %w", file, err)
+	}
+	if md5, ok := ct.entries["md5sums"]; ok {
+		t.addFile("var/lib/dpkg/status.d/"+d.Name+".md5sums", 0o644, 0, 0, md5.data)
+	}
+	return nil
+}
+
+// pruneDocs keeps /usr/share/doc/<package>/copyright and drops the rest of the documentation.
+func pruneDocs(t *tree) {
+	t.removeIf(func(name string, _ *treeEntry) bool {
+		if rest, ok := strings.CutPrefix(name, "usr/share/doc/"); ok {
+			parts := strings.Split(rest, "/")
+			return !(len(parts) == 1 || (len(parts) == 2 && parts[1] == "copyright"))
+		}
+		for _, dir := range []string{"usr/share/man", "usr/share/info", "usr/share/lintian"} {
+			if name == dir || strings.HasPrefix(name, dir+"/") {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// addDistrolessFiles writes what distroless adds to the packages' files.
+func addDistrolessFiles(t *tree) {
+	t.addFile("etc/passwd", 0o644, 0, 0, []byte(
+		"root:x:0:0:root:/root:/sbin/nologin\n"+
+			"nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n"+
+			"nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n"))
+	t.addFile("etc/group", 0o644, 0, 0, []byte(
+		"root:x:0:\nnobody:x:65534:\ntty:x:5:\nstaff:x:50:\nnonroot:x:65532:\n"))
+	t.addFile("etc/nsswitch.conf", 0o644, 0, 0, []byte(
+		"passwd:         files\ngroup:          files\nshadow:         files\n\n"+
+			"hosts:          files dns\nnetworks:       files\n\n"+
+			"protocols:      db files\nservices:       db files\nethers:         db files\nrpc:            db files\n"))
+	t.addDir("root", 0o700, 0, 0)
+	t.addDir("home/nonroot", 0o700, 65532, 65532)
+	t.addDir("tmp", 0o1777, 0, 0)
+	t.addFile("etc/ssl/certs/ca-certificates.crt", 0o644, 0, 0, caBundle(t))
+}
+
+// caBundle concatenates the certificates under /usr/share/ca-certificates in name order, as update-ca-certificates
+// does with the default configuration.
+func caBundle(t *tree) []byte {
+	var names []string
+	for name, e := range t.entries {
+		if strings.HasPrefix(name, "usr/share/ca-certificates/") && strings.HasSuffix(name, ".crt") && e.hdr.Typeflag == tar.TypeReg {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	var buf bytes.Buffer
+	for _, name := range names {
+		buf.Write(t.entries[name].data)
+		if n := buf.Len(); n > 0 && buf.Bytes()[n-1] != '\n' {
+			buf.WriteByte('\n')
+		}
+	}
+	return buf.Bytes()
+}
+
+// hostGoToolchain asks the go command on PATH for its version and GOROOT.
+func hostGoToolchain(ctx context.Context) (hostGo, error) {
+	out, err := exec.CommandContext(ctx, "go", "env", "-json", "GOVERSION", "GOROOT").Output()
+	if err != nil {
+		return hostGo{}, fmt.Errorf("go env: %w (the golang stand-in carries the host's Go toolchain)", err)
+	}
+	var env struct{ GOVERSION, GOROOT string }
+	if err := json.Unmarshal(out, &env); err != nil {
+		return hostGo{}, fmt.Errorf("go env: %w", err)
+	}
+	v := strings.TrimPrefix(strings.Fields(env.GOVERSION + " ")[0], "go")
+	if v == "" || env.GOROOT == "" {
+		return hostGo{}, fmt.Errorf("go env printed no GOVERSION or GOROOT: %s", out)
+	}
+	return hostGo{version: v, goroot: env.GOROOT}, nil
+}
+
+// hostArch is the architecture of this machine in OCI terms (the binary runs natively).
+func hostArch() string { return runtime.GOARCH }
+
+// globIn expands a glob pattern relative to root.
+func globIn(root, pattern string) ([]string, error) {
+	return filepath.Glob(filepath.Join(root, pattern))
+}

@@ -1,0 +1,133 @@
+package stack
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// toolPaths are the binaries the stack runs, built from the tools/ modules into <repo>/bin.
+type toolPaths struct {
+	buildkitd, buildctl, buildx string
+}
+
+// toolModule is one tools/ module and what it builds.
+type toolModule struct {
+	dir  string   // relative to the repository root
+	bins []string // names in bin/, in the order of pkgs
+	pkgs []string
+}
+
+var toolModules = []toolModule{
+	{dir: "tools/buildkit", bins: []string{"buildkitd", "buildctl"},
+		pkgs: []string{"github.com/moby/buildkit/cmd/buildkitd", "github.com/moby/buildkit/cmd/buildctl"}},
+	{dir: "tools/buildx", bins: []string{"docker-buildx"}, pkgs: []string{"github.com/docker/buildx/cmd/buildx"}},
+}
+
+// ensureTools builds bin/buildkitd, bin/buildctl and bin/docker-buildx when they are missing or older than their
+// module's go.mod or go.sum.
+func ensureTools(ctx context.Context, repo string, log *logWriter) (toolPaths, error) {
+	bin := filepath.Join(repo, "bin")
+	for _, m := range toolModules {
+		if !toolsStale(repo, m) {
+			continue
+		}
+		done := log.step("building %s from %s", strings.Join(m.bins, ", "), m.dir)
+		out := bin + "/"
+		if len(m.bins) == 1 {
+			out = filepath.Join(bin, m.bins[0])
+		}
+		cmd := exec.CommandContext(ctx, "go", append([]string{"build", "-o", out}, m.pkgs...)...)
+		cmd.Dir = filepath.Join(repo, m.dir)
+		if output, err := cmd.CombinedOutput(); err != nil {
+			return toolPaths{}, fmt.Errorf("building %s in %s: %w\n%s", strings.Join(m.bins, ", "), m.dir, err, tail(output, 20))
+		}
+		now := time.Now()
+		for _, b := range m.bins {
+			// go build leaves an up-to-date binary untouched; the new mtime records that it was checked.
+			os.Chtimes(filepath.Join(bin, b), now, now)
+		}
+		done()
+	}
+	return toolPaths{
+		buildkitd: filepath.Join(bin, "buildkitd"),
+		buildctl:  filepath.Join(bin, "buildctl"),
+		buildx:    filepath.Join(bin, "docker-buildx"),
+	}, nil
+}
+
+func toolsStale(repo string, m toolModule) bool {
+	var newest time.Time
+	for _, f := range []string{"go.mod", "go.sum"} {
+		if fi, err := os.Stat(filepath.Join(repo, m.dir, f)); err == nil && fi.ModTime().After(newest) {
+			newest = fi.ModTime()
+		}
+	}
+	for _, b := range m.bins {
+		fi, err := os.Stat(filepath.Join(repo, "bin", b))
+		if err != nil || fi.ModTime().Before(newest) {
+			return true
+		}
+	}
+	return false
+}
+
+// buildStackCommand builds integration/cmd/stack into <repo>/bin/stack (the binary Up starts as "serve").
+func buildStackCommand(ctx context.Context, repo string) (string, error) {
+	exe := filepath.Join(repo, "bin", "stack")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", exe, "./integration/cmd/stack")
+	cmd.Dir = repo
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building the stack command: %w\n%s", err, tail(out, 20))
+	}
+	return exe, nil
+}
+
+// hostPackages maps the commands the stack needs to the Debian packages providing them.
+var hostPackages = map[string]string{"runc": "runc", "debootstrap": "debootstrap", "dpkg-deb": "dpkg"}
+
+// ensureHostPackages installs the Debian packages of missing commands with apt-get (as root).
+func ensureHostPackages(ctx context.Context, log *logWriter, commands ...string) error {
+	var missing []string
+	for _, c := range commands {
+		if !onPathOrSbin(c) {
+			missing = append(missing, hostPackages[c])
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("%s missing: install with apt-get install -y %s (the stack runs buildkitd and debootstrap as root)",
+			strings.Join(missing, ", "), strings.Join(missing, " "))
+	}
+	done := log.step("installing %s with apt-get", strings.Join(missing, " "))
+	for _, args := range [][]string{{"update"}, append([]string{"install", "-y", "--no-install-recommends"}, missing...)} {
+		cmd := exec.CommandContext(ctx, "apt-get", args...)
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("apt-get %s: %w\n%s", strings.Join(args, " "), err, tail(out.Bytes(), 20))
+		}
+	}
+	done()
+	return nil
+}
+
+func onPathOrSbin(name string) bool {
+	if _, err := exec.LookPath(name); err == nil {
+		return true
+	}
+	for _, d := range []string{"/usr/local/sbin", "/usr/sbin", "/sbin"} {
+		if fi, err := os.Stat(filepath.Join(d, name)); err == nil && fi.Mode()&0o111 != 0 {
+			return true
+		}
+	}
+	return false
+}

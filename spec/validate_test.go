@@ -1,0 +1,159 @@
+package spec
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestValidateProblems(t *testing.T) {
+	const arts = "artifacts: [./cmd/server]\n"
+	for _, tc := range []struct {
+		name string
+		src  string
+		want problem
+	}{
+		// language
+		{"language missing", "# syntax=x\n" + arts, problem{"2:1", "language", "missing", "write language: go"}},
+		{"language empty", "language: ''\n" + arts, problem{"1:11", "language", "empty", "write language: go"}},
+		{"language unknown", "language: rust\n" + arts, problem{"1:11", "language", `unknown language "rust"`, "write one of: go"}},
+		// version
+		{"go version with prefix", minimal + "version: go1.26\n", problem{"3:10", "version", `"go1.26" is not a Go version`, `version: "1.26" or "1.26.8"`}},
+		{"go version too long", minimal + "version: 1.26.8.1\n", problem{"3:10", "version", "not a Go version", `"1.26.8"`}},
+		// artifacts
+		{"artifacts missing", "language: go\n", problem{"1:1", "artifacts", "missing", "artifacts: [./cmd/server]"}},
+		{"artifacts empty list", "language: go\nartifacts: []\n", problem{"2:12", "artifacts", "empty", "artifacts: [./cmd/server]"}},
+		{"artifacts null", "language: go\nartifacts:\n", problem{"2:11", "artifacts", "empty", "artifacts: [./cmd/server]"}},
+		{"artifact empty string", "language: go\nartifacts: ['']\n", problem{"2:13", "artifacts[0]", "empty path", "e.g. ./cmd/server"}},
+		{"artifact absolute", "language: go\nartifacts:\n  - /src/cmd/server\n", problem{"3:5", "artifacts[0]", `"/src/cmd/server" is an absolute path`, "./src/cmd/server"}},
+		{"artifact escapes", "language: go\nartifacts: [../x]\n", problem{"2:13", "artifacts[0]", "leaves the build context", "e.g. ./cmd/server"}},
+		{"artifact escapes after clean", "language: go\nartifacts: [./a/../../x]\n", problem{"2:13", "artifacts[0]", "leaves the build context", "e.g. ./cmd/server"}},
+		{"artifact NUL", "language: go\nartifacts: [\"./a\\0b\"]\n", problem{"2:13", "artifacts[0]", "NUL byte", "e.g. ./cmd/server"}},
+		{"artifact newline", "language: go\nartifacts: [\"./a\\nb\"]\n", problem{"2:13", "artifacts[0]", "line break", "e.g. ./cmd/server"}},
+		{"artifact pattern", "language: go\nartifacts: [./cmd/...]\n", problem{"2:13", "artifacts[0]", "package pattern", "./cmd/server"}},
+		{"artifact import path", "language: go\nartifacts: [cmd/server]\n", problem{"2:13", "artifacts[0]", "import path", "./cmd/server"}},
+		{"artifact names clash", "language: go\nartifacts: [./cmd/server, ./tools/server]\n", problem{"2:27", "artifacts[1]", "would both be /app/server", "directory of its own name"}},
+		{"artifact twice", "language: go\nartifacts: [./cmd/server, ./cmd/server/]\n", problem{"2:27", "artifacts[1]", "listed twice (also artifacts[0])", "remove one"}},
+		// user
+		{"user root", minimal + "user: root\n", problem{"3:7", "user", `"root" is uid 0`, "user: 65532 (distroless nonroot)"}},
+		{"user 0", minimal + "user: 0\n", problem{"3:7", "user", "uid 0 (root) is not allowed", "user: 65532 (distroless nonroot) or another non-zero uid"}},
+		{"user 0:0", minimal + "user: '0:0'\n", problem{"3:7", "user", "uid 0 (root)", "non-zero uid"}},
+		{"user x:0", minimal + "user: x:0\n", problem{"3:7", "user", `uid "x" is not a number`, "numeric uid"}},
+		{"user name", minimal + "user: nobody\n", problem{"3:7", "user", `uid "nobody" is not a number`, "65534 for nobody"}},
+		{"group name", minimal + "user: 1000:staff\n", problem{"3:7", "user", `gid "staff" is not a number`, "numeric gid"}},
+		{"user negative", minimal + "user: -1\n", problem{"3:7", "user", "uid -1 is negative", "from 1 to 2147483647"}},
+		{"user too big", minimal + "user: 2147483648\n", problem{"3:7", "user", "uid 2147483648 is out of range", "from 1 to 2147483647"}},
+		{"user three parts", minimal + "user: 1:2:3\n", problem{"3:7", "user", "not uid or uid:gid", "user: 65532:65532"}},
+		{"user empty gid", minimal + "user: '1000:'\n", problem{"3:7", "user", "has no gid", "user: 65532:65532"}},
+		// base and cgo
+		{"base unknown", minimal + "base: alpine\n", problem{"3:7", "base", `unknown base "alpine"`, "static, base, cc, scratch"}},
+		{"cgo on static", minimal + "cgo: true\nbase: static\n", problem{"4:7", "base", "no C library", "base: base or base: cc"}},
+		// exec form
+		{"entrypoint empty list", minimal + "entrypoint: []\n", problem{"3:13", "entrypoint", "empty list", "leave entrypoint out"}},
+		{"entrypoint empty string", minimal + "entrypoint: [/app/server, '']\n", problem{"3:27", "entrypoint[1]", "empty string", "remove the item"}},
+		{"entrypoint command line", minimal + "entrypoint: [\"/app/server --port 80\"]\n", problem{"3:14", "entrypoint[0]", "whole command line", `entrypoint: ["/app/server", "--port", "80"]`}},
+		{"cmd empty string", minimal + "cmd: ['']\n", problem{"3:7", "cmd[0]", "empty string", "remove the item"}},
+		{"healthcheck test missing", minimal + "healthcheck:\n  interval: 30s\n", problem{"4:3", "healthcheck.test", "missing", "test: ["}},
+		{"healthcheck test empty", minimal + "healthcheck:\n  test: []\n", problem{"4:9", "healthcheck.test", "empty list", "test: ["}},
+		{"healthcheck test CMD", minimal + "healthcheck:\n  test: [CMD, /app/server]\n", problem{"4:10", "healthcheck.test[0]", "CMD is added by the build", "write the command only"}},
+		{"healthcheck test empty string", minimal + "healthcheck:\n  test: [/app/server, '']\n", problem{"4:23", "healthcheck.test[1]", "empty string", "remove the item"}},
+		{"step run missing", minimal + "build:\n  steps:\n    - name: gen\n", problem{"5:7", "build.steps[0].run", "missing", `run: ["go", "generate", "./..."]`}},
+		{"step run empty", minimal + "build:\n  steps:\n    - run: []\n", problem{"5:12", "build.steps[0].run", "empty list", `run: ["go", "generate", "./..."]`}},
+		{"step run empty string", minimal + "build:\n  steps:\n    - run: [go, '']\n", problem{"5:17", "build.steps[0].run[1]", "empty string", "remove the item"}},
+		{"step run command line", minimal + "build:\n  steps:\n    - run: [go vet ./...]\n", problem{"5:13", "build.steps[0].run[0]", "whole command line", `run: ["go", "vet", "./..."]`}},
+		// workdir
+		{"workdir relative", minimal + "workdir: srv\n", problem{"3:10", "workdir", `"srv" is not absolute`, "workdir: /srv"}},
+		{"workdir unclean", minimal + "workdir: /srv/../app/\n", problem{"3:10", "workdir", "not a clean path", "workdir: /app"}},
+		// env
+		{"env bad name", minimal + "env:\n  LOG-LEVEL: info\n", problem{"4:3", "env.LOG-LEVEL", "not a valid variable name", "letters, digits and _"}},
+		{"env secret", minimal + "env:\n  Db_Password: x\n", problem{"4:3", "env.Db_Password", "looks like a secret", "build secret"}},
+		{"env api key", minimal + "env:\n  STRIPE_API_KEY: x\n", problem{"4:3", "env.STRIPE_API_KEY", "looks like a secret", "inject it when the container runs"}},
+		{"build env bad name", minimal + "build:\n  env:\n    9LIVES: x\n", problem{"5:5", "build.env.9LIVES", "not a valid variable name", "not starting with a digit"}},
+		// expose
+		{"expose zero", minimal + "expose: [0]\n", problem{"3:10", "expose[0]", "port 0 is out of range", "from 1 to 65535"}},
+		{"expose too big", minimal + "expose: [65536]\n", problem{"3:10", "expose[0]", "port 65536 is out of range", "from 1 to 65535"}},
+		{"expose protocol", minimal + "expose: [53/sctp]\n", problem{"3:10", "expose[0]", `"53/sctp" is not a port`, "53/udp"}},
+		{"expose range", minimal + "expose: [8000-8010]\n", problem{"3:10", "expose[0]", "is not a port", "e.g. 8080"}},
+		// healthcheck
+		{"interval not a duration", minimal + "healthcheck:\n  test: [x]\n  interval: 30\n", problem{"5:13", "healthcheck.interval", `"30" is not a duration`, "interval: 30s"}},
+		{"timeout zero", minimal + "healthcheck:\n  test: [x]\n  timeout: 0s\n", problem{"5:12", "healthcheck.timeout", "not positive", "timeout: 30s"}},
+		{"start period negative", minimal + "healthcheck:\n  test: [x]\n  start_period: -5s\n", problem{"5:17", "healthcheck.start_period", "not positive", "start_period: 30s"}},
+		{"interval too short", minimal + "healthcheck:\n  test: [x]\n  interval: 10us\n", problem{"5:13", "healthcheck.interval", "under 1ms", "30s"}},
+		{"retries negative", minimal + "healthcheck:\n  test: [x]\n  retries: -1\n", problem{"5:12", "healthcheck.retries", "-1 is negative", "retries: 3"}},
+		// labels
+		{"label empty key", minimal + "labels:\n  '': x\n", problem{"4:3", "labels", "empty label key", "org.opencontainers.image.description"}},
+		// build
+		{"tag empty", minimal + "build:\n  tags: ['']\n", problem{"4:10", "build.tags[0]", "empty tag", "remove the item"}},
+		{"tags in one", minimal + "build:\n  tags: ['netgo,osusergo']\n", problem{"4:10", "build.tags[0]", "several tags", "one tag per item"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Load("hardened.yaml", []byte(tc.src), WithLanguages("go"))
+			if s != nil {
+				t.Errorf("Load returned a spec with an error")
+			}
+			oneProblem(t, err, tc.want)
+		})
+	}
+}
+
+func TestValidateGenericLanguage(t *testing.T) {
+	for _, tc := range []struct {
+		src  string
+		want string
+	}{
+		{"language: zig\nartifacts: [.]\nversion: 0.13.0\n", ""},
+		{"language: zig\nartifacts: [src/main]\n", ""},
+		{"language: zig\nartifacts: [.]\nversion: latest/stable\n", "hardened.yaml:3:10: version: \"latest/stable\" is not a plain version"},
+		{"language: zig\nartifacts: [.]\nversion: 'a b'\n", "not a plain version"},
+	} {
+		// Without WithLanguages any non-empty language passes, and go's rules do not apply.
+		_, err := Load("hardened.yaml", []byte(tc.src))
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%q: %v", tc.src, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%q: got %v, want %q", tc.src, err, tc.want)
+		}
+	}
+}
+
+func TestValidateWithoutPositions(t *testing.T) {
+	// A spec built in Go has no file and no positions; messages still name the field.
+	s := &Spec{Language: "go", Artifacts: []string{"./cmd/server"}, User: "root"}
+	err := s.Validate()
+	if err == nil || err.Error() != `user: "root" is uid 0 (root), which is not allowed; `+rootHint {
+		t.Errorf("got %v", err)
+	}
+	if err := (&Spec{Language: "go", Artifacts: []string{"./cmd/server"}}).Validate(WithLanguages("go")); err != nil {
+		t.Errorf("minimal spec: %v", err)
+	}
+	if err := (*Spec)(nil).Validate(); err == nil {
+		t.Error("nil spec validated")
+	}
+}
+
+func TestLoadDoesNotRepeatParseProblems(t *testing.T) {
+	// artifacts has the wrong shape, so it is empty after Parse; Validate must not add "missing".
+	src := "language: go\nartifacts: ./cmd/server\nuser: 0\nhealthcheck: [x]\n? [k]\n: v\n"
+	_, err := Load("hardened.yaml", []byte(src), WithLanguages("go"))
+	es, ok := AsErrors(err)
+	if !ok || len(es) != 4 {
+		t.Fatalf("want 4 problems, got %v", err)
+	}
+	for i, want := range []string{"2:12: artifacts: expected a list", "3:7: user: uid 0", "4:14: healthcheck: expected a mapping", "5:3: a key must be a plain name"} {
+		if !strings.Contains(es[i].Error(), want) {
+			t.Errorf("problem %d = %q, want %q", i, es[i], want)
+		}
+	}
+}
+
+func TestSecretNames(t *testing.T) {
+	for name, secret := range map[string]bool{
+		"GITHUB_TOKEN": true, "token": true, "AWS_SECRET_ACCESS_KEY": true, "DB_PASSWD": true, "my_api_key": true,
+		"TLS_PRIVATE_KEY": true, "POSTGRES_PASSWORD_FILE": false, "TOKEN_PATH": false, "SECRETS_DIR": false,
+		"LOG_LEVEL": false, "PORT": false, "KEYCLOAK_URL": false,
+	} {
+		if got := looksSecret(name); got != secret {
+			t.Errorf("looksSecret(%q) = %v, want %v", name, got, secret)
+		}
+	}
+}
