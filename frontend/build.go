@@ -28,12 +28,12 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the spec: %w", err)
 	}
-	s, err := spec.Load(src.Filename, src.Data, spec.WithLanguages(hllb.Languages()...))
-	if err != nil {
-		return nil, withSpecSource(err, src.SourceMap)
-	}
-	if res, handled, err := bc.HandleSubrequest(ctx, subrequests(s)); handled || err != nil {
+	s, loadErr := spec.Load(src.Filename, src.Data, spec.WithLanguages(hllb.Languages()...))
+	if res, handled, err := bc.HandleSubrequest(ctx, subrequests(s, loadErr, src.SourceMap)); handled || err != nil {
 		return res, err
+	}
+	if loadErr != nil {
+		return nil, withSpecSource(loadErr, src.SourceMap)
 	}
 	lang, _ := hllb.Lookup(s.Language) // Load validated the name
 	files, err := readContextFiles(ctx, bc, lang.ContextFiles())
@@ -73,6 +73,7 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 			CacheNS:   bc.CacheIDNamespace,
 			Epoch:     epoch,
 			SourceMap: src.SourceMap,
+			Proxy:     proxyEnv(bc.BuildArgs),
 		}
 		if breq, ok := hllb.BaseImage(s, target); ok {
 			if in.Base, err = p.resolve(ctx, breq); err != nil {

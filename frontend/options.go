@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
+	"strings"
 	"time"
 
 	bkllb "github.com/moby/buildkit/client/llb"
@@ -85,3 +86,25 @@ func readContextFiles(ctx context.Context, bc *dockerui.Client, names []string) 
 	return files, nil
 }
 
+
+// proxyEnv passes the proxy build args to the builder the way the Dockerfile frontend
+// does: as proxy settings of the exec, which never reach the image config or cache keys.
+func proxyEnv(args map[string]string) *bkllb.ProxyEnv {
+	get := func(k string) string {
+		if v, ok := args[k]; ok {
+			return v
+		}
+		return args[strings.ToLower(k)]
+	}
+	p := bkllb.ProxyEnv{
+		HTTPProxy:  get("HTTP_PROXY"),
+		HTTPSProxy: get("HTTPS_PROXY"),
+		FTPProxy:   get("FTP_PROXY"),
+		NoProxy:    get("NO_PROXY"),
+		AllProxy:   get("ALL_PROXY"),
+	}
+	if p == (bkllb.ProxyEnv{}) {
+		return nil
+	}
+	return &p
+}

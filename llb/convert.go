@@ -33,6 +33,8 @@ type Inputs struct {
 	Epoch       *time.Time
 	// SourceMap is the spec file; ops carry its positions so errors point at lines.
 	SourceMap *bkllb.SourceMap
+	// Proxy is the builder's proxy (the HTTP_PROXY family of build args); nil for none.
+	Proxy *bkllb.ProxyEnv
 }
 
 // Result is the converted build for one platform.
@@ -58,11 +60,12 @@ func Convert(s *spec.Spec, in Inputs) (*Result, error) {
 		Target:  in.Target,
 		CacheNS: in.CacheNS,
 		Locate:  locate,
+		Network: network(in.Proxy),
 	})
 	if err != nil {
 		return nil, err
 	}
-	builder = runSteps(s, builder, locate)
+	builder = runSteps(s, builder, locate, network(in.Proxy))
 
 	final := bkllb.Scratch().Platform(in.Target)
 	if in.Base != nil {
@@ -79,7 +82,7 @@ func Convert(s *spec.Spec, in Inputs) (*Result, error) {
 }
 
 // runSteps runs the spec's own builder commands, exec form, after the compile.
-func runSteps(s *spec.Spec, st bkllb.State, locate func(string) bkllb.ConstraintsOpt) bkllb.State {
+func runSteps(s *spec.Spec, st bkllb.State, locate func(string) bkllb.ConstraintsOpt, net bkllb.RunOption) bkllb.State {
 	for i, step := range s.Build.Steps {
 		name := step.Name
 		if name == "" {
@@ -91,6 +94,7 @@ func runSteps(s *spec.Spec, st bkllb.State, locate func(string) bkllb.Constraint
 			bkllb.AddEnv("HARDENED_OUT", OutDir),
 			bkllb.WithCustomName(name),
 			locate(fmt.Sprintf("build.steps[%d]", i)),
+			net,
 		}
 		opts = append(opts, builderEnv(s)...)
 		st = st.Run(opts...).Root()
@@ -135,3 +139,17 @@ func locator(s *spec.Spec, sm *bkllb.SourceMap) func(string) bkllb.ConstraintsOp
 		return sm.Location([]*pb.Range{r})
 	}
 }
+
+// network is the run option of every builder step that may reach the network: the
+// build's proxy settings when it has them.
+func network(p *bkllb.ProxyEnv) bkllb.RunOption {
+	if p == nil {
+		return noProxy{}
+	}
+	return bkllb.WithProxy(*p)
+}
+
+// noProxy leaves an exec as it is.
+type noProxy struct{}
+
+func (noProxy) SetRunOption(*bkllb.ExecInfo) {}

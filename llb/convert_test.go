@@ -384,3 +384,23 @@ func findCopy(t *testing.T, o llbtest.Op, src string) *pb.FileActionCopy {
 	t.Fatalf("%s: no copy of %s", o.Name, src)
 	return nil
 }
+
+func TestProxyReachesTheBuilderOnly(t *testing.T) {
+	s, files := loadExample(t)
+	in := resolved(t, s, files, amd64)
+	in.Proxy = &bkllb.ProxyEnv{HTTPSProxy: "http://proxy.internal:3128"}
+	res, g := convert(t, s, in)
+	download := g.Named(t, "go mod download")
+	if p := download.Op.GetExec().GetMeta().GetProxyEnv(); p.GetHttpsProxy() != "http://proxy.internal:3128" {
+		t.Errorf("go mod download proxy = %v", p)
+	}
+	compile := g.Named(t, "compile ./cmd/server for linux/amd64")
+	if p := compile.Op.GetExec().GetMeta().GetProxyEnv(); p != nil {
+		t.Errorf("the compile has no network, yet got proxy %v", p)
+	}
+	for _, kv := range res.Image.Config.Env {
+		if strings.Contains(strings.ToLower(kv), "proxy") {
+			t.Errorf("proxy leaked into the image env: %s", kv)
+		}
+	}
+}

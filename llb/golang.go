@@ -86,7 +86,7 @@ func (golang) Build(in *BuildInput) (bkllb.State, error) {
 	}), bkllb.WithCustomName("copy go.mod and go.sum"), in.Locate("language"))
 	st = st.Run(append([]bkllb.RunOption{
 		bkllb.Args([]string{"go", "mod", "download"}),
-		bkllb.Dir(SrcDir), mod,
+		bkllb.Dir(SrcDir), mod, in.Network,
 		bkllb.WithCustomName("go mod download"), in.Locate("language"),
 	}, env...)...).Root()
 

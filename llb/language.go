@@ -35,6 +35,8 @@ type BuildInput struct {
 	CacheNS string
 	// Locate attaches the spec position of a field path to an op.
 	Locate func(path string) bkllb.ConstraintsOpt
+	// Network goes on every step that downloads (proxy settings of the build).
+	Network bkllb.RunOption
 }
 
 var languages = map[string]Language{}
