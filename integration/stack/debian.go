@@ -153,6 +153,8 @@ type aptRoot struct {
 	dir     string
 	mirrors debianMirrors
 	log     *logWriter
+	// resolved memoises resolve by "name:arch".
+	resolved map[string]debPackage
 }
 
 func (a *aptRoot) conf() string { return filepath.Join(a.dir, "apt.conf") }
@@ -221,6 +223,9 @@ Acquire::IndexTargets::deb::DEP-11-icons-small::DefaultEnabled "false";
 }
 
 func (a *aptRoot) run(ctx context.Context, dir, name string, args ...string) ([]byte, error) {
+	// On the command line because the host's apt.conf.d (read after APT_CONFIG) may disable the binary caches,
+	// which makes every apt-cache call parse the package lists again.
+	args = append([]string{"-o", "Dir::Cache::pkgcache=pkgcache.bin", "-o", "Dir::Cache::srcpkgcache=srcpkgcache.bin"}, args...)
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "APT_CONFIG="+a.conf(), "DEBIAN_FRONTEND=noninteractive")
@@ -233,20 +238,44 @@ func (a *aptRoot) run(ctx context.Context, dir, name string, args ...string) ([]
 	return out, nil
 }
 
-// resolve finds the candidate version of a package for an architecture; packages built for all architectures
-// ("Architecture: all") are found too.
-func (a *aptRoot) resolve(ctx context.Context, name, arch string) (debPackage, error) {
-	for _, q := range []string{name + ":" + arch, name + ":all"} {
-		out, err := a.run(ctx, "", "apt-cache", "show", "--no-all-versions", q)
-		if err != nil {
-			return debPackage{}, err
-		}
-		f := parseControl(strings.TrimSpace(string(out)))
-		if f["Package"] != "" {
-			return debPackage{Name: f["Package"], Version: f["Version"], Arch: f["Architecture"], SHA256: f["SHA256"]}, nil
+// resolve finds the candidate versions of packages for an architecture, including packages built for all
+// architectures ("Architecture: all"), in one apt-cache call for those not resolved before.
+func (a *aptRoot) resolve(ctx context.Context, names []string, arch string) ([]debPackage, error) {
+	if a.resolved == nil {
+		a.resolved = map[string]debPackage{}
+	}
+	var query []string
+	for _, n := range names {
+		if _, ok := a.resolved[n+":"+arch]; !ok {
+			query = append(query, n+":"+arch, n+":all")
 		}
 	}
-	return debPackage{}, fmt.Errorf("package %s is not in %s for %s", name, debianSuite, arch)
+	if len(query) > 0 {
+		out, err := a.run(ctx, "", "apt-cache", append([]string{"show", "--no-all-versions"}, query...)...)
+		if err != nil {
+			return nil, err
+		}
+		// "name:all" of an architecture-specific package shows the native one: only take arch or all.
+		for _, stanza := range strings.Split(string(out), "\n\n") {
+			f := parseControl(strings.TrimSpace(stanza))
+			p := debPackage{Name: f["Package"], Version: f["Version"], Arch: f["Architecture"], SHA256: f["SHA256"]}
+			if p.Name == "" || (p.Arch != arch && p.Arch != "all") {
+				continue
+			}
+			if prev, ok := a.resolved[p.Name+":"+arch]; !ok || prev.Arch == "all" {
+				a.resolved[p.Name+":"+arch] = p
+			}
+		}
+	}
+	out := make([]debPackage, 0, len(names))
+	for _, n := range names {
+		p, ok := a.resolved[n+":"+arch]
+		if !ok {
+			return nil, fmt.Errorf("package %s is not in %s for %s", n, debianSuite, arch)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // download returns the path of the package file, fetching it into the cache when it is not there yet.

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 )
 
 // writeFileChanged writes data to file unless it already holds exactly that, and says whether it wrote.
@@ -64,24 +63,4 @@ func tailFile(file string, n int) string {
 		data = data[len(data)-1<<20:]
 	}
 	return fmt.Sprintf("last lines of %s:\n%s", file, tail(data, n))
-}
-
-// lockFile takes an exclusive advisory lock on file (created if needed), waiting for other holders; the returned
-// function releases it. It serialises Up across processes sharing a state or cache directory.
-func lockFile(file string) (func(), error) {
-	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(file, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("locking %s: %w", file, err)
-	}
-	return func() {
-		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
-	}, nil
 }

@@ -336,9 +336,9 @@ func (j *journal) replay(reg http.Handler) (int, error) {
 
 // paths are the files of a state directory.
 type paths struct {
-	dir, stackJSON, serveJSON, serveLog, upLock string
+	dir, stackJSON, serveJSON, serveLog, upLock        string
 	socket, buildkitdRoot, buildkitdToml, buildkitdLog string
-	blobs, journal, registryLog, dockerConfig string
+	blobs, journal, registryLog, dockerConfig          string
 }
 
 func statePaths(dir string) paths {

@@ -43,15 +43,15 @@ type Options struct {
 
 // Stack is a running stack. It is also the content of STATE/stack.json.
 type Stack struct {
-	StateDir     string `json:"state_dir"`
-	RepoRoot     string `json:"repo_root"`
-	Registry     string `json:"registry"`      // host:port of the local registry
-	BuildkitAddr string `json:"buildkit_addr"` // unix://STATE/buildkitd.sock
-	DockerConfig string `json:"docker_config"` // DOCKER_CONFIG holding the buildx builder
-	PID          int    `json:"pid"`           // the serve process (leader of the stack's process group)
-	BuildctlBin  string `json:"buildctl"`
-	BuildxBin    string `json:"buildx"`    // the standalone docker-buildx binary
-	Builder      string `json:"builder"`   // buildx builder name
+	StateDir     string   `json:"state_dir"`
+	RepoRoot     string   `json:"repo_root"`
+	Registry     string   `json:"registry"`      // host:port of the local registry
+	BuildkitAddr string   `json:"buildkit_addr"` // unix://STATE/buildkitd.sock
+	DockerConfig string   `json:"docker_config"` // DOCKER_CONFIG holding the buildx builder
+	PID          int      `json:"pid"`           // the serve process (leader of the stack's process group)
+	BuildctlBin  string   `json:"buildctl"`
+	BuildxBin    string   `json:"buildx"`    // the standalone docker-buildx binary
+	Builder      string   `json:"builder"`   // buildx builder name
 	StandIns     []string `json:"stand_ins"` // real references served by the registry
 
 	log *logWriter
@@ -92,20 +92,27 @@ func DefaultCacheDir() string {
 	return filepath.Join(os.TempDir(), "hardened-cache")
 }
 
-// FindRepoRoot walks up from the working directory to the go.mod of module github.com/hardenedbuild/hardened.
+// FindRepoRoot walks up from the working directory, then from the running binary (bin/stack lives in the
+// repository), to the go.mod of module github.com/hardenedbuild/hardened.
 func FindRepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
+	var starts []string
+	if wd, err := os.Getwd(); err == nil {
+		starts = append(starts, wd)
 	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if data, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil && bytes.HasPrefix(data, []byte("module "+modulePath+"\n")) {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("no go.mod of module %s above %s", modulePath, dir)
+	if exe, err := os.Executable(); err == nil {
+		starts = append(starts, filepath.Dir(exe))
+	}
+	for _, start := range starts {
+		for d := start; ; d = filepath.Dir(d) {
+			if data, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil && bytes.HasPrefix(data, []byte("module "+modulePath+"\n")) {
+				return d, nil
+			}
+			if filepath.Dir(d) == d {
+				break
+			}
 		}
 	}
+	return "", fmt.Errorf("no go.mod of module %s above %s", modulePath, strings.Join(starts, " or "))
 }
 
 // Up makes sure the stack of the state directory runs and serves the stand-ins, starting it when it does not,

@@ -4,7 +4,11 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -132,6 +136,7 @@ func debootstrapLayer(ctx context.Context, b *builder, p v1.Platform, include ..
 			"debootstrap " + string(version),
 			"mirror " + apt.mirrors.archive + " " + apt.mirrors.security,
 			"suite " + debianSuite + " " + date,
+			"host CA bundle " + fileDigest(hostCABundle),
 		},
 		createdBy: "debootstrap --variant=minbase --include=" + inc + " " + debianSuite,
 		build: func(ctx context.Context, b *builder, scratch string) (*tree, writeOptions, error) {
@@ -153,6 +158,11 @@ func debootstrapLayer(ctx context.Context, b *builder, p v1.Platform, include ..
 			done()
 			if err := cleanRootfs(rootfs, apt.mirrors); err != nil {
 				return nil, writeOptions{}, err
+			}
+			if n, err := trustHostCAs(rootfs); err != nil {
+				return nil, writeOptions{}, err
+			} else if n > 0 {
+				b.log.Printf("added %d CA certificate(s) that this machine trusts beyond Debian's to the image", n)
 			}
 			t := newTree()
 			err = t.addHostDir(rootfs, dirOptions{skip: func(rel string, _ fs.DirEntry) bool {
@@ -183,6 +193,74 @@ func cleanRootfs(rootfs string, m debianMirrors) error {
 		}
 	}
 	return os.WriteFile(rootfs+"/etc/apt/sources.list.d/debian.sources", m.debianSourcesFile(), 0o644)
+}
+
+// hostCABundle is the host's trust store. Where outbound TLS is intercepted (as on the machines this runs on), it
+// holds the interception CA that RUN steps need to reach the Go module proxy or npm.
+const hostCABundle = "/etc/ssl/certs/ca-certificates.crt"
+
+// trustHostCAs adds the certificates of the host's trust store that the root filesystem does not trust yet, the
+// way update-ca-certificates would for files in /usr/local/share/ca-certificates, and returns how many it added.
+func trustHostCAs(rootfs string) (int, error) {
+	host, err := os.ReadFile(hostCABundle)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	bundle := filepath.Join(rootfs, "etc/ssl/certs/ca-certificates.crt")
+	own, err := os.ReadFile(bundle)
+	if err != nil {
+		return 0, fmt.Errorf("the root filesystem has no CA bundle: %w", err)
+	}
+	known := map[string]bool{}
+	for rest := own; ; {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			break
+		}
+		known[string(b.Bytes)] = true
+	}
+	added := 0
+	for rest := host; ; {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" || known[string(b.Bytes)] {
+			continue
+		}
+		known[string(b.Bytes)] = true
+		cert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: b.Bytes})
+		sum := sha256.Sum256(b.Bytes)
+		name := filepath.Join(rootfs, "usr/local/share/ca-certificates", "host-"+hex.EncodeToString(sum[:4])+".crt")
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			return added, err
+		}
+		if err := os.WriteFile(name, cert, 0o644); err != nil {
+			return added, err
+		}
+		if len(own) > 0 && own[len(own)-1] != '\n' {
+			own = append(own, '\n')
+		}
+		own = append(own, cert...)
+		added++
+	}
+	if added == 0 {
+		return 0, nil
+	}
+	return added, os.WriteFile(bundle, own, 0o644)
+}
+
+// fileDigest is the hex SHA-256 of a file, or "none" when it cannot be read.
+func fileDigest(file string) string {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return "none"
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
 }
 
 // goToolchainLayer is the host's GOROOT at /usr/local/go (without the toolchain's own test suite and tools for
@@ -219,14 +297,12 @@ func distrolessLayer(ctx context.Context, b *builder, p v1.Platform, packages []
 	if err != nil {
 		return layerRecipe{}, err
 	}
-	var debs []debPackage
+	debs, err := apt.resolve(ctx, packages, p.Architecture)
+	if err != nil {
+		return layerRecipe{}, err
+	}
 	var key []string
-	for _, name := range packages {
-		d, err := apt.resolve(ctx, name, p.Architecture)
-		if err != nil {
-			return layerRecipe{}, err
-		}
-		debs = append(debs, d)
+	for _, d := range debs {
 		key = append(key, d.String()+" "+d.SHA256)
 	}
 	return layerRecipe{

@@ -5,7 +5,7 @@
 //	stack down [--state DIR]            stop it, remove the buildx builder, keep the caches
 //	stack status [--state DIR]          print stack.json if the stack is healthy
 //	stack env [--state DIR]             print export lines for a shell: eval "$(stack env)"
-//	stack build-frontend [--state DIR]  build the frontend image from ./Dockerfile and push it as hardenedbuild/hardened:1
+//	stack build-frontend [--state DIR] [--repo DIR]  build the frontend image from ./Dockerfile and push it as hardenedbuild/hardened:1
 //	stack serve --state DIR ...         the detached process "up" starts (not for direct use)
 package main
 
@@ -45,6 +45,7 @@ func run(ctx context.Context, sub string, args []string) error {
 	state := fs.String("state", "", "state directory (default <repo>/.stack)")
 	buildkitd := fs.String("buildkitd", "", "buildkitd binary (serve only)")
 	portHint := fs.Int("port-hint", 0, "registry port to try first (serve only)")
+	repo := fs.String("repo", "", "repository whose Dockerfile build-frontend builds (default: the stack's)")
 	fs.Parse(args)
 	if fs.NArg() > 0 {
 		usage()
@@ -93,7 +94,7 @@ func run(ctx context.Context, sub string, args []string) error {
 			return err
 		}
 		s.SetLog(os.Stderr)
-		digest, err := s.BuildFrontend(ctx, s.RepoRoot)
+		digest, err := s.BuildFrontend(ctx, *repo)
 		if err != nil {
 			return err
 		}
