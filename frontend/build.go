@@ -93,7 +93,7 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 			return nil, err
 		}
 		if err := audit.Verify(ctx, gatewayFS{ref}, res.Image); err != nil {
-			return nil, err
+			return nil, withSpecSource(err, src.SourceMap, s.Pos("artifacts"))
 		}
 		out := &dockerui.BuildResult{Reference: ref, Image: res.Image, Epoch: epoch}
 		if in.Base != nil {

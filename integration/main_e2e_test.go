@@ -27,7 +27,7 @@ var repoRoot, _ = filepath.Abs("..")
 func TestMain(m *testing.M) {
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Minute)
 	var err error
-	st, err = stack.Up(ctx, stack.Options{RepoRoot: repoRoot})
+	st, err = stack.Up(ctx, stack.Options{RepoRoot: repoRoot, StateDir: os.Getenv("HARDENED_STACK_DIR")})
 	if err == nil {
 		var dgst string
 		dgst, err = st.BuildFrontend(ctx, repoRoot)
