@@ -21,13 +21,20 @@ unit:
 
 # Integration tests: a real buildkitd, registry and stand-in images (started if needed).
 integration: tools runc
-	$(GO) test -count=1 -tags integration -timeout 60m -v ./integration/... 2>&1 | tee .integration.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic|\s+\S+_test.go)' ; exit $${PIPESTATUS[0]}
+	@set -o pipefail; $(GO) test -count=1 -tags integration -timeout 60m -v ./integration/... 2>&1 | tee .integration.log \
+		| grep --line-buffered -E '^(=== RUN|--- |PASS|FAIL|ok|panic|\s+\S+_test.go|FAIL: the integration)' \
+		|| { echo "--- integration log tail (.integration.log) ---"; tail -150 .integration.log; exit 1; }
 
 test: vet unit integration
 
 # Bring the stack up, build examples/go with docker buildx, and show what was hardened.
 demo: tools runc
 	$(GO) run ./integration/cmd/demo
+
+# Benchmarks: hardened.yaml against hand-written and naive Dockerfiles, side by side on one
+# buildkitd; writes BENCHMARKS.md. Never part of `make test`.
+bench: tools runc
+	$(GO) run ./bench
 
 schema:
 	$(GO) run ./cmd/hardened schema > docs/hardened.schema.json
