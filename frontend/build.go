@@ -44,6 +44,9 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if epoch == nil {
+		epoch = defaultEpoch(ctx, bc)
+	}
 	mainContext, err := bc.MainContext(ctx)
 	if err != nil {
 		return nil, err

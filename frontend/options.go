@@ -47,6 +47,17 @@ func sourceDateEpoch(args map[string]string) (*time.Time, error) {
 	return &t, nil
 }
 
+// defaultEpoch makes builds reproducible without flags: the commit time of a git
+// context (or Last-Modified of an HTTP one), else the Unix epoch, as ko and apko do.
+func defaultEpoch(ctx context.Context, bc *dockerui.Client) *time.Time {
+	if t, err := bc.ResolveMainContextSourceDateEpoch(ctx); err == nil && t != nil {
+		u := t.UTC()
+		return &u
+	}
+	t := time.Unix(0, 0).UTC()
+	return &t
+}
+
 // readContextFiles reads the few context files a language needs before converting;
 // a missing file is left out, not an error.
 func readContextFiles(ctx context.Context, bc *dockerui.Client, names []string) (hllb.Files, error) {
