@@ -330,3 +330,24 @@ func keys[V any](m map[string]V) []string {
 	slices.Sort(out)
 	return out
 }
+
+// TestReproducibleByDefault: the same source built twice with every step re-run
+// (--no-cache) gives the same image digest, with no flag or build arg.
+func TestReproducibleByDefault(t *testing.T) {
+	dir := filepath.Join(repoRoot, "examples", "go")
+	var digests []string
+	for i := 0; i < 2; i++ {
+		out := filepath.Join(t.TempDir(), "app.tar")
+		build(t, st.Buildx(context.Background(), "build", "--no-cache", "-f", filepath.Join(dir, "hardened.yaml"),
+			"-o", "type=oci,dest="+out, dir))
+		img := only(t, ociImages(t, out))
+		d, err := img.Digest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		digests = append(digests, d.String())
+	}
+	if digests[0] != digests[1] {
+		t.Errorf("two builds of the same source differ: %s and %s", digests[0], digests[1])
+	}
+}
