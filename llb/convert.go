@@ -103,19 +103,29 @@ func runSteps(s *spec.Spec, st bkllb.State, locate func(string) bkllb.Constraint
 }
 
 // artifactCopies puts each artifact at /app/<name>, owned by root and not writable by
-// the runtime user, without setuid/setgid bits whatever the builder left.
+// the runtime user, without setuid/setgid bits whatever the builder left. /app is
+// assembled apart and copied whole, so the directory itself carries the epoch too:
+// copying files into an existing directory would stamp it with the build's clock.
 func artifactCopies(s *spec.Spec, builder bkllb.State, epoch *time.Time) *bkllb.FileAction {
-	fa := bkllb.Mkdir(ArtifactDir, 0o755, bkllb.WithParents(true), bkllb.WithUIDGID(0, 0), createdTime{epoch})
-	if s.Workdir != "" && s.Workdir != ArtifactDir {
-		fa = fa.Mkdir(s.Workdir, 0o755, bkllb.WithParents(true), bkllb.WithUIDGID(0, 0), createdTime{epoch})
-	}
+	root := &bkllb.ChownOpt{User: &bkllb.UserOpt{UID: 0}, Group: &bkllb.UserOpt{UID: 0}}
+	stage := bkllb.Mkdir(ArtifactDir, 0o755, bkllb.WithParents(true), bkllb.WithUIDGID(0, 0), createdTime{epoch})
 	for _, a := range s.Artifacts {
 		name := spec.ArtifactName(a)
-		fa = fa.Copy(builder, OutDir+"/"+name, ArtifactDir+"/"+name, &bkllb.CopyInfo{
+		stage = stage.Copy(builder, OutDir+"/"+name, ArtifactDir+"/"+name, &bkllb.CopyInfo{
 			Mode:        &bkllb.ChmodOpt{ModeStr: stripSetuidMode},
-			ChownOpt:    &bkllb.ChownOpt{User: &bkllb.UserOpt{UID: 0}, Group: &bkllb.UserOpt{UID: 0}},
+			ChownOpt:    root,
 			CreatedTime: epoch,
 		})
+	}
+	staged := bkllb.Scratch().File(stage, bkllb.WithCustomName("stage "+ArtifactDir))
+
+	fa := bkllb.Copy(staged, ArtifactDir, ArtifactDir, &bkllb.CopyInfo{
+		Mode:        &bkllb.ChmodOpt{ModeStr: stripSetuidMode},
+		ChownOpt:    root,
+		CreatedTime: epoch,
+	})
+	if s.Workdir != "" && s.Workdir != ArtifactDir {
+		fa = fa.Mkdir(s.Workdir, 0o755, bkllb.WithParents(true), bkllb.WithUIDGID(0, 0), createdTime{epoch})
 	}
 	return fa
 }
