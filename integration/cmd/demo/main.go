@@ -35,7 +35,7 @@ func run() error {
 		return err
 	}
 	fmt.Println("==> bringing the local build stack up (first run builds stand-in images; later runs reuse them)")
-	st, err := stack.Up(ctx, stack.Options{RepoRoot: root})
+	st, err := stack.Up(ctx, stack.Options{RepoRoot: root, StateDir: os.Getenv("HARDENED_STACK_DIR")})
 	if err != nil {
 		return err
 	}
