@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
@@ -36,7 +37,7 @@ func (p *platformBuild) resolve(ctx context.Context, req hllb.ImageRequest) (*hl
 		if err != nil {
 			return nil, fmt.Errorf("loading the build context %q that replaces %s: %w", name, req.Ref, err)
 		}
-		return &hllb.Image{Ref: req.Ref, Digest: dgst, State: *st, Config: img}, nil
+		return &hllb.Image{Ref: p.overrideName(name, req), Digest: dgst, State: *st, Config: img}, nil
 	}
 
 	ref, dgst, dt, err := p.c.ResolveImageConfig(ctx, req.Ref, sourceresolver.Opt{
@@ -65,6 +66,26 @@ func (p *platformBuild) resolve(ctx context.Context, req hllb.ImageRequest) (*hl
 		return nil, err
 	}
 	return &hllb.Image{Ref: req.Ref, Digest: dgst, State: st, Config: &img}, nil
+}
+
+// overrideName is the image a named context put in place of req, for the base.name
+// label: the docker-image reference when it is one, else the name the spec chose.
+func (p *platformBuild) overrideName(name string, req hllb.ImageRequest) string {
+	opts := p.bc.BuildOpts().Opts
+	keys := []string{"context:" + name + "::" + platforms.FormatAll(platforms.Normalize(req.Platform)), "context:" + name}
+	if named, err := reference.ParseNormalizedNamed(name); err == nil {
+		familiar := strings.TrimSuffix(reference.FamiliarString(named), ":latest")
+		keys = append(keys, "context:"+familiar+"::"+platforms.FormatAll(platforms.Normalize(req.Platform)), "context:"+familiar)
+	}
+	for _, k := range keys {
+		if v, ok := opts[k]; ok {
+			if ref, ok := strings.CutPrefix(v, "docker-image://"); ok {
+				return ref
+			}
+			return req.Ref
+		}
+	}
+	return req.Ref
 }
 
 // pin writes ref@digest, keeping the tag so a reader sees both.

@@ -19,6 +19,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
@@ -182,6 +184,9 @@ func TestNamedContextsOverrideImages(t *testing.T) {
 	cf, _ := img.ConfigFile()
 	if got, want := cf.Config.Labels["org.opencontainers.image.base.digest"], registryDigest(t, "distroless/base-debian12:nonroot"); got != want {
 		t.Errorf("base digest label = %s, want the override's %s", got, want)
+	}
+	if got := cf.Config.Labels["org.opencontainers.image.base.name"]; got != "gcr.io/distroless/base-debian12:nonroot" {
+		t.Errorf("base name label = %s, want the override's name", got)
 	}
 	files := flatFiles(t, img)
 	if !hasPrefix(files, "/lib/x86_64-linux-gnu/libc.so") && !hasPrefix(files, "/usr/lib/x86_64-linux-gnu/libc.so") {
@@ -350,4 +355,41 @@ func TestReproducibleByDefault(t *testing.T) {
 	if digests[0] != digests[1] {
 		t.Errorf("two builds of the same source differ: %s and %s", digests[0], digests[1])
 	}
+}
+
+// TestOCILayoutContextOverridesBase: a base from an OCI layout on disk, as air-gapped
+// teams provide it, replaces the distroless base by name.
+func TestOCILayoutContextOverridesBase(t *testing.T) {
+	ref, err := name.ParseReference(st.Registry+"/distroless/base-debian12:nonroot", name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := remote.Index(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dgst, err := idx.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	lp, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lp.AppendIndex(idx); err != nil {
+		t.Fatal(err)
+	}
+
+	example := filepath.Join(repoRoot, "examples", "go")
+	out := filepath.Join(t.TempDir(), "app.tar")
+	build(t, st.Buildx(context.Background(), "build", "-f", filepath.Join(example, "hardened.yaml"),
+		"--build-context", "gcr.io/distroless/static-debian12=oci-layout://"+dir+"@"+dgst.String(),
+		"-o", "type=oci,dest="+out, example))
+	img := only(t, ociImages(t, out))
+	cf, _ := img.ConfigFile()
+	if got := cf.Config.Labels["org.opencontainers.image.base.digest"]; got != dgst.String() {
+		t.Errorf("base digest label = %s, want the layout's %s", got, dgst)
+	}
+	assertNoSetuid(t, img)
 }
