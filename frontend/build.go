@@ -11,6 +11,7 @@ import (
 
 	"github.com/hardenedbuild/hardened/audit"
 	hllb "github.com/hardenedbuild/hardened/llb"
+	"github.com/hardenedbuild/hardened/lockfile"
 	"github.com/hardenedbuild/hardened/spec"
 )
 
@@ -28,7 +29,7 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the spec: %w", err)
 	}
-	s, loadErr := spec.Load(src.Filename, src.Data, spec.WithLanguages(hllb.Languages()...))
+	s, loadErr := spec.Load(src.Filename, src.Data, hllb.SpecOptions()...)
 	if res, handled, err := bc.HandleSubrequest(ctx, subrequests(s, loadErr, src.SourceMap)); handled || err != nil {
 		return res, err
 	}
@@ -47,6 +48,13 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 	if epoch == nil {
 		epoch = defaultEpoch(ctx, bc)
 	}
+	if bc.Target == LockTarget {
+		return buildLock(ctx, c, bc, s, lang, files, src.SourceMap)
+	}
+	lock, err := readLock(ctx, bc)
+	if err != nil {
+		return nil, err
+	}
 	mainContext, err := bc.MainContext(ctx)
 	if err != nil {
 		return nil, err
@@ -58,28 +66,34 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		if platform != nil {
 			target = *platform
 		}
-		p := &platformBuild{c: c, bc: bc, spec: s, src: src.SourceMap}
+		p := &platformBuild{c: c, bc: bc, spec: s, src: src.SourceMap, lock: lock}
 
 		breq, err := lang.Builder(s, files, target, buildPlatform)
 		if err != nil {
 			return nil, withSpecSource(err, src.SourceMap)
 		}
-		builder, err := p.resolve(ctx, breq)
-		if err != nil {
-			return nil, err
-		}
 		in := hllb.Inputs{
 			Context:   *mainContext,
 			Files:     files,
-			Builder:   *builder,
 			Target:    target,
 			CacheNS:   bc.CacheIDNamespace,
 			Epoch:     epoch,
 			SourceMap: src.SourceMap,
 			Proxy:     proxyEnv(bc.BuildArgs),
 		}
-		if breq, ok := hllb.BaseImage(s, target); ok {
-			if in.Base, err = p.resolve(ctx, breq); err != nil {
+		if breq.Ref != "" { // a language without a builder image works from the context alone
+			builder, err := p.resolve(ctx, breq)
+			if err != nil {
+				return nil, err
+			}
+			in.Builder = *builder
+		}
+		baseReq, ok, err := hllb.BaseImage(s, files, target)
+		if err != nil {
+			return nil, withSpecSource(err, src.SourceMap)
+		}
+		if ok {
+			if in.Base, err = p.resolve(ctx, baseReq); err != nil {
 				return nil, err
 			}
 			if in.BaseSpecial, err = p.specialFiles(ctx, in.Base.State, target); err != nil {
@@ -116,10 +130,16 @@ type platformBuild struct {
 	bc   *dockerui.Client
 	spec *spec.Spec
 	src  *bkllb.SourceMap
+	// lock pins every image when hardened.lock is present; nil resolves by tag.
+	lock *lockfile.Lock
 }
 
 func (p *platformBuild) solve(ctx context.Context, st bkllb.State, target ocispecs.Platform) (gwclient.Reference, error) {
-	def, err := st.Marshal(ctx, bkllb.Platform(target), bkllb.WithCaps(p.bc.BuildOpts().LLBCaps))
+	opts := []bkllb.ConstraintsOpt{bkllb.Platform(target), bkllb.WithCaps(p.bc.BuildOpts().LLBCaps)}
+	if p.bc.IsNoCache("") { // --no-cache: every step runs again
+		opts = append(opts, bkllb.IgnoreCache)
+	}
+	def, err := st.Marshal(ctx, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -40,7 +40,15 @@ func (p *platformBuild) resolve(ctx context.Context, req hllb.ImageRequest) (*hl
 		return &hllb.Image{Ref: p.overrideName(name, req), Digest: dgst, State: *st, Config: img}, nil
 	}
 
-	ref, dgst, dt, err := p.c.ResolveImageConfig(ctx, req.Ref, sourceresolver.Opt{
+	want := req.Ref
+	if p.lock != nil {
+		locked, err := lockedRef(p.lock, req)
+		if err != nil {
+			return nil, withSpecSource(err, p.src, p.spec.Pos(req.Field))
+		}
+		want = locked
+	}
+	_, dgst, dt, err := p.c.ResolveImageConfig(ctx, want, sourceresolver.Opt{
 		LogName: fmt.Sprintf("resolve %s for %s", req.Ref, platformString(req.Platform)),
 		ImageOpt: &sourceresolver.ResolveImageOpt{
 			Platform:    &req.Platform,
@@ -56,7 +64,7 @@ func (p *platformBuild) resolve(ctx context.Context, req hllb.ImageRequest) (*hl
 		return nil, fmt.Errorf("the config of %s is not an image config: %w", req.Ref, err)
 	}
 	img.Created = nil
-	pinned := pin(ref, dgst)
+	pinned := pin(req.Ref, dgst)
 	st := bkllb.Image(pinned,
 		bkllb.Platform(req.Platform),
 		p.bc.ImageResolveMode,

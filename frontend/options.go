@@ -97,7 +97,6 @@ func readContextFiles(ctx context.Context, bc *dockerui.Client, names []string) 
 	return files, nil
 }
 
-
 // proxyEnv passes the proxy build args to the builder the way the Dockerfile frontend
 // does: as proxy settings of the exec, which never reach the image config or cache keys.
 func proxyEnv(args map[string]string) *bkllb.ProxyEnv {

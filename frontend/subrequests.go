@@ -113,4 +113,3 @@ func ranges(p spec.Pos) []parser.Range {
 	}
 	return []parser.Range{{Start: parser.Position{Line: p.Line, Character: max(p.Col-1, 0)}, End: parser.Position{Line: p.Line, Character: max(p.Col-1, 0)}}}
 }
-

@@ -1,0 +1,63 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hardenedbuild/hardened/lockfile"
+)
+
+// TestLockFile: --target lock writes hardened.lock with the registry's digests; a
+// build uses exactly those; a spec the lock no longer covers fails naming the entry.
+func TestLockFile(t *testing.T) {
+	ctx := context.Background()
+	dir := copyExample(t, "go")
+	spec := filepath.Join(dir, "hardened.yaml")
+	build(t, st.Buildx(ctx, "build", "--target", "lock", "-f", spec, "-o", "type=local,dest="+dir, dir))
+
+	lockPath := filepath.Join(dir, lockfile.Filename)
+	l, err := lockfile.Parse(lockPath, readHost(t, lockPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for role, repo := range map[string]string{"builder": "library/golang:1.26-bookworm", "base": "distroless/static-debian12:nonroot"} {
+		_, dgst, ok := l.Entry("linux/amd64", role)
+		if want := registryDigest(t, repo); !ok || dgst != want {
+			t.Errorf("lock %s = %q, want the registry's %s", role, dgst, want)
+		}
+	}
+
+	// The lock is used as written: an unchanged lock builds, and its base digest is the label.
+	out := filepath.Join(t.TempDir(), "app.tar")
+	build(t, st.Buildx(ctx, "build", "-f", spec, "-o", "type=oci,dest="+out, dir))
+	cf, _ := only(t, ociImages(t, out)).ConfigFile()
+	_, baseDigest, _ := l.Entry("linux/amd64", "base")
+	if got := cf.Config.Labels["org.opencontainers.image.base.digest"]; got != baseDigest {
+		t.Errorf("base digest label = %s, want the lock's %s", got, baseDigest)
+	}
+
+	// A digest the registry does not have proves the build follows the lock, not the tag.
+	bogus := "sha256:" + strings.Repeat("0", 64)
+	locked := strings.Replace(string(readHost(t, lockPath)), baseDigest, bogus, 1)
+	writeFile(t, lockPath, locked)
+	log := buildFails(t, st.Buildx(ctx, "build", "-f", spec, "--progress", "plain", dir))
+	if !strings.Contains(log, bogus) {
+		t.Errorf("the build did not try the locked digest:\n%s", tail(log, 30))
+	}
+
+	// The spec moves to a toolchain the lock does not cover.
+	writeFile(t, spec, strings.Replace(string(readHost(t, spec)), "language: go\n", "language: go\nversion: \"1.25\"\n", 1))
+	log = buildFails(t, st.Buildx(ctx, "build", "-f", spec, "--progress", "plain", dir))
+	for _, want := range []string{"images.linux/amd64.builder", "hardened lock"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("output lacks %q:\n%s", want, tail(log, 30))
+		}
+	}
+	assertNoGoStack(t, log)
+	_ = os.Remove(lockPath)
+}
