@@ -60,6 +60,7 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		return nil, err
 	}
 
+	targets := &scanTargets{}
 	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, _ int) (*dockerui.BuildResult, error) {
 		buildPlatform := bc.BuildPlatforms[0]
 		target := buildPlatform
@@ -112,6 +113,7 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		if err := audit.Verify(ctx, gatewayFS{ref}, res.Image); err != nil {
 			return nil, withSpecSource(err, src.SourceMap, s.Pos("artifacts"))
 		}
+		targets.add(target, &scanTarget{final: res.Final, finalRef: ref, builder: res.Builder, artifacts: artifactPaths(s), epoch: *epoch})
 		out := &dockerui.BuildResult{Reference: ref, Image: res.Image, Epoch: epoch}
 		if in.Base != nil {
 			out.BaseImage = in.Base.Config
@@ -119,6 +121,9 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		return out, nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := addSBOMs(ctx, c, bc, rb, targets); err != nil {
 		return nil, err
 	}
 	return rb.Finalize()

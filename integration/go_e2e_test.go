@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -392,4 +393,100 @@ func TestOCILayoutContextOverridesBase(t *testing.T) {
 		t.Errorf("base digest label = %s, want the layout's %s", got, dgst)
 	}
 	assertNoSetuid(t, img)
+}
+
+// TestSBOMCoversImageAndBuilder: --sbom=true yields SPDX attestations the frontend made
+// itself: Debian packages of the base, Go modules of the binary, and the builder's
+// packages as a second document.
+func TestSBOMCoversImageAndBuilder(t *testing.T) {
+	dir := filepath.Join(repoRoot, "examples", "go")
+	out := filepath.Join(t.TempDir(), "app.tar")
+	build(t, st.Buildx(context.Background(), "build", "--sbom=true", "-f", filepath.Join(dir, "hardened.yaml"),
+		"-o", "type=oci,dest="+out, dir))
+	docs := spdxDocuments(t, out)
+	image, builder := docs["image"], docs["builder"]
+	for _, want := range []string{"pkg:golang/github.com/go-chi/chi/v5@v5.5.0", "pkg:golang/stdlib@go", "pkg:deb/debian/tzdata@", "pkg:deb/debian/base-files@"} {
+		if !strings.Contains(image, want) {
+			t.Errorf("the image SBOM lacks %s", want)
+		}
+	}
+	for _, want := range []string{"pkg:deb/debian/gcc", "pkg:deb/debian/libc6@"} {
+		if !strings.Contains(builder, want) {
+			t.Errorf("the builder SBOM lacks %s", want)
+		}
+	}
+	if strings.Contains(image, "pkg:deb/debian/gcc") {
+		t.Error("the image SBOM lists the builder's compiler")
+	}
+}
+
+// spdxDocuments reads the in-toto SPDX predicates of an OCI output, by document name.
+func spdxDocuments(t *testing.T, tarPath string) map[string]string {
+	t.Helper()
+	dir := t.TempDir()
+	if out, err := exec.Command("tar", "-xf", tarPath, "-C", dir).CombinedOutput(); err != nil {
+		t.Fatalf("untar: %v %s", err, out)
+	}
+	p, err := layout.FromPath(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := p.ImageIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := map[string]string{}
+	var walk func(v1.ImageIndex)
+	walk = func(idx v1.ImageIndex) {
+		m, err := idx.IndexManifest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range m.Manifests {
+			if d.MediaType.IsIndex() {
+				child, err := idx.ImageIndex(d.Digest)
+				if err != nil {
+					t.Fatal(err)
+				}
+				walk(child)
+				continue
+			}
+			if d.Annotations["vnd.docker.reference.type"] != "attestation-manifest" {
+				continue
+			}
+			img, err := idx.Image(d.Digest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			layers, _ := img.Layers()
+			mf, _ := img.Manifest()
+			for i, l := range layers {
+				if mf.Layers[i].Annotations["in-toto.io/predicate-type"] != "https://spdx.dev/Document" {
+					continue
+				}
+				rc, err := l.Uncompressed()
+				if err != nil {
+					t.Fatal(err)
+				}
+				dt, _ := io.ReadAll(rc)
+				rc.Close()
+				var stmt struct {
+					Predicate json.RawMessage `json:"predicate"`
+				}
+				if err := json.Unmarshal(dt, &stmt); err != nil {
+					t.Fatal(err)
+				}
+				var doc struct {
+					Name string `json:"name"`
+				}
+				_ = json.Unmarshal(stmt.Predicate, &doc)
+				docs[doc.Name] = string(stmt.Predicate)
+			}
+		}
+	}
+	walk(idx)
+	if len(docs) == 0 {
+		t.Fatal("no SPDX attestation in the output")
+	}
+	return docs
 }
