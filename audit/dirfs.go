@@ -39,12 +39,14 @@ func (d DirFS) Stat(_ context.Context, p string) (Entry, error) {
 	if err != nil {
 		return Entry{}, err
 	}
-	e := Entry{Path: path.Clean("/" + p), Mode: fi.Mode(), Size: fi.Size()}
+	e := Entry{Path: path.Clean("/" + p), Mode: fi.Mode(), Size: fi.Size(), ModTime: fi.ModTime()}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 		e.UID, e.GID = st.Uid, st.Gid
 	}
 	if fi.Mode()&fs.ModeSymlink != 0 {
 		e.Linkname, _ = os.Readlink(d.resolve(p))
+	} else if capability := lgetxattr(d.resolve(p), xattrCapability); capability != nil {
+		e.Xattrs = map[string][]byte{xattrCapability: capability}
 	}
 	return e, nil
 }

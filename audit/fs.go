@@ -4,6 +4,7 @@ import (
 	"context"
 	"io/fs"
 	"sort"
+	"time"
 )
 
 // Entry is one file of an image, as lstat sees it (links are not followed).
@@ -13,6 +14,11 @@ type Entry struct {
 	UID, GID uint32
 	Size     int64
 	Linkname string
+	// ModTime is zero when the view does not know it.
+	ModTime time.Time
+	// Xattrs holds the extended attributes the view knows of (security.capability is the one
+	// the checks read); nil when it knows none.
+	Xattrs map[string][]byte
 }
 
 // FS is a read-only view of an image's root filesystem.
@@ -48,4 +54,3 @@ func Walk(ctx context.Context, fsys FS, root string, fn func(Entry) error) error
 	}
 	return nil
 }
-

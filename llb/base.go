@@ -10,8 +10,13 @@ import (
 // named context can stand in for it without changing the name.
 const distrolessRepo = "gcr.io/distroless/"
 
-// BaseImage decides the final stage's base image; ok is false for scratch.
-func BaseImage(s *spec.Spec, target ocispecs.Platform) (req ImageRequest, ok bool) {
+// BaseImage decides the final stage's base image; ok is false for scratch. A Runtime language
+// picks its own.
+func BaseImage(s *spec.Spec, files Files, target ocispecs.Platform) (req ImageRequest, ok bool, err error) {
+	if r, isRuntime := languages[s.Language].(Runtime); isRuntime {
+		req, err := r.Base(s, files, target)
+		return req, err == nil, err
+	}
 	variant := s.Base
 	if variant == "" {
 		variant = "static"
@@ -20,12 +25,12 @@ func BaseImage(s *spec.Spec, target ocispecs.Platform) (req ImageRequest, ok boo
 		}
 	}
 	if variant == "scratch" {
-		return ImageRequest{}, false
+		return ImageRequest{}, false, nil
 	}
 	return ImageRequest{
 		Ref:      distrolessRepo + variant + "-debian12:nonroot",
 		Role:     "base",
 		Platform: target,
 		Field:    "base",
-	}, true
+	}, true, nil
 }

@@ -109,12 +109,22 @@ func runSteps(s *spec.Spec, st bkllb.State, locate func(string) bkllb.Constraint
 func artifactCopies(s *spec.Spec, builder bkllb.State, epoch *time.Time) *bkllb.FileAction {
 	root := &bkllb.ChownOpt{User: &bkllb.UserOpt{UID: 0}, Group: &bkllb.UserOpt{UID: 0}}
 	stage := bkllb.Mkdir(ArtifactDir, 0o755, bkllb.WithParents(true), bkllb.WithUIDGID(0, 0), createdTime{epoch})
+	type copyPath struct{ src, dest string }
+	var copies []copyPath
 	for _, a := range s.Artifacts {
 		name := spec.ArtifactName(a)
-		stage = stage.Copy(builder, OutDir+"/"+name, ArtifactDir+"/"+name, &bkllb.CopyInfo{
-			Mode:        &bkllb.ChmodOpt{ModeStr: stripSetuidMode},
-			ChownOpt:    root,
-			CreatedTime: epoch,
+		copies = append(copies, copyPath{OutDir + "/" + name, ArtifactDir + "/" + name})
+	}
+	if _, ok := languages[s.Language].(Runtime); ok {
+		// An interpreted app is the directory the builder laid out, taken whole.
+		copies = []copyPath{{OutDir + "/", ArtifactDir + "/"}}
+	}
+	for _, c := range copies {
+		stage = stage.Copy(builder, c.src, c.dest, &bkllb.CopyInfo{
+			Mode:                &bkllb.ChmodOpt{ModeStr: stripSetuidMode},
+			ChownOpt:            root,
+			CopyDirContentsOnly: strings.HasSuffix(c.src, "/"),
+			CreatedTime:         epoch,
 		})
 	}
 	staged := bkllb.Scratch().File(stage, bkllb.WithCustomName("stage "+ArtifactDir))

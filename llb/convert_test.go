@@ -75,7 +75,11 @@ func resolved(t *testing.T, s *spec.Spec, files hllb.Files, target ocispecs.Plat
 		},
 		Target: target,
 	}
-	if req, ok := hllb.BaseImage(s, target); ok {
+	req, ok, err := hllb.BaseImage(s, files, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok {
 		cfg := &dockerspec.DockerOCIImage{}
 		cfg.Config.User = "65532"
 		cfg.Config.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"}
@@ -147,9 +151,12 @@ func TestGoExampleLLB(t *testing.T) {
 
 	// The final stage copies the artifact from the builder, stripping setuid/setgid.
 	final := g.Named(t, "copy artifacts to /app (setuid/setgid stripped)")
-	cp := findCopy(t, final, "/out/server")
+	cp := findCopy(t, g.Named(t, "stage /app"), "/out/server")
 	if cp.Dest != "/app/server" || cp.ModeStr != "u-s,g-s" {
 		t.Errorf("artifact copy = %s -> %s mode %q, want /app/server mode u-s,g-s", cp.Src, cp.Dest, cp.ModeStr)
+	}
+	if whole := findCopy(t, final, "/app"); whole.Dest != "/app" || whole.ModeStr != "u-s,g-s" {
+		t.Errorf("final copy of /app = %s -> %s mode %q", whole.Src, whole.Dest, whole.ModeStr)
 	}
 	if base, ok := g.Input(final, 0); !ok || base.Op.GetSource() == nil || !strings.Contains(base.Op.GetSource().Identifier, "distroless/static") {
 		t.Errorf("the final stage is not on the distroless base")
@@ -241,8 +248,8 @@ func TestCrossCompileRunsOnBuildPlatform(t *testing.T) {
 
 func TestCgoUsesBaseAndTargetBuilder(t *testing.T) {
 	s := load(t, "language: go\nversion: \"1.26\"\ncgo: true\nartifacts: [./cmd/server]\n")
-	req, ok := hllb.BaseImage(s, amd64)
-	if !ok || req.Ref != "gcr.io/distroless/base-debian12:nonroot" {
+	req, ok, err := hllb.BaseImage(s, nil, amd64)
+	if err != nil || !ok || req.Ref != "gcr.io/distroless/base-debian12:nonroot" {
 		t.Errorf("cgo base = %q, want distroless base", req.Ref)
 	}
 	lang, _ := hllb.Lookup("go")
@@ -318,9 +325,13 @@ func TestEpochStampsConfigAndFiles(t *testing.T) {
 	if res.Image.Created == nil || !res.Image.Created.Equal(epoch) {
 		t.Errorf("created = %v, want %v", res.Image.Created, epoch)
 	}
-	cp := findCopy(t, g.Named(t, "copy artifacts to /app (setuid/setgid stripped)"), "/out/server")
-	if cp.Timestamp != epoch.UnixNano() {
-		t.Errorf("artifact timestamp = %d, want %d", cp.Timestamp, epoch.UnixNano())
+	for _, c := range []*pb.FileActionCopy{
+		findCopy(t, g.Named(t, "stage /app"), "/out/server"),
+		findCopy(t, g.Named(t, "copy artifacts to /app (setuid/setgid stripped)"), "/app"),
+	} {
+		if c.Timestamp != epoch.UnixNano() {
+			t.Errorf("copy of %s timestamp = %d, want %d", c.Src, c.Timestamp, epoch.UnixNano())
+		}
 	}
 }
 

@@ -148,3 +148,7 @@ func goEnv(s *spec.Spec, target ocispecs.Platform) []bkllb.RunOption {
 	}
 	return append(env, builderEnv(s)...)
 }
+
+func (golang) Validate(s *spec.Spec) spec.Errors {
+	return unsupported(s, "go", "build.script")
+}

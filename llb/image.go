@@ -1,8 +1,8 @@
 package llb
 
 import (
-	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	bkllb "github.com/moby/buildkit/client/llb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )

@@ -90,10 +90,13 @@ func ImageConfig(s *spec.Spec, base *Image, target ocispecs.Platform, epoch *tim
 	return img
 }
 
-// Entrypoint is the spec's exec-form entrypoint, or the first artifact.
+// Entrypoint is the spec's exec-form entrypoint, else a Runtime language's, else the first artifact.
 func Entrypoint(s *spec.Spec) []string {
 	if len(s.Entrypoint) > 0 {
 		return append([]string(nil), s.Entrypoint...)
+	}
+	if r, ok := languages[s.Language].(Runtime); ok {
+		return r.Entrypoint(s)
 	}
 	if len(s.Artifacts) == 0 {
 		return nil

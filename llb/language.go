@@ -15,10 +15,27 @@ type Language interface {
 	Name() string
 	// ContextFiles names the build-context files Builder and Build read (missing ones are fine).
 	ContextFiles() []string
-	// Builder names the builder image and the platform it runs on.
+	// Builder names the builder image and the platform it runs on; an empty Ref means the
+	// language needs no builder image (Build then works from the context alone).
 	Builder(s *spec.Spec, files Files, target, build ocispecs.Platform) (ImageRequest, error)
 	// Build returns the builder's root filesystem with every artifact at /out/<name>.
 	Build(in *BuildInput) (bkllb.State, error)
+}
+
+// Validator is implemented by languages with rules of their own; SpecOptions hands them to
+// spec.Load, so the frontend and `hardened lint` report them with the rest.
+type Validator interface {
+	Validate(s *spec.Spec) spec.Errors
+}
+
+// Runtime is implemented by languages whose program runs on an interpreter the final base
+// provides. Build then leaves the whole application directory at /out, which the final stage
+// copies to /app as it is, instead of one executable per artifact.
+type Runtime interface {
+	// Base is the final stage's base image: the language's distroless runtime.
+	Base(s *spec.Spec, files Files, target ocispecs.Platform) (ImageRequest, error)
+	// Entrypoint is the exec-form entrypoint when the spec has none.
+	Entrypoint(s *spec.Spec) []string
 }
 
 // Files holds context files by their slash path relative to the context root.
@@ -48,6 +65,20 @@ func register(l Language) { languages[l.Name()] = l }
 func Lookup(name string) (Language, bool) {
 	l, ok := languages[name]
 	return l, ok
+}
+
+// SpecOptions are the options spec.Load needs to accept exactly the languages this package
+// builds, with each language's own rules.
+func SpecOptions() []spec.Option {
+	return []spec.Option{spec.WithLanguages(Languages()...), spec.WithCheck(validate)}
+}
+
+// validate runs the spec's language's own rules, if it has any.
+func validate(s *spec.Spec) spec.Errors {
+	if v, ok := languages[s.Language].(Validator); ok {
+		return v.Validate(s)
+	}
+	return nil
 }
 
 // Languages lists the supported language names, sorted.

@@ -3,12 +3,12 @@ package spec
 // Spec is a parsed hardened.yaml. Fields hold what the file says; Defaults fills
 // the rest per language, and Validate reports every problem at once.
 type Spec struct {
-	// Language selects the builder: go (more come in later releases).
-	Language string `yaml:"language" json:"language" desc:"The language the artifacts are built with." example:"go"`
+	// Language selects the builder: one of the llb package's languages (go, node, static).
+	Language string `yaml:"language" json:"language" desc:"The language the artifacts are built with: go, node or static." example:"go"`
 	// Version is the toolchain version; for go it defaults to go.mod's toolchain or go line.
-	Version string `yaml:"version,omitempty" json:"version,omitempty" desc:"Toolchain version (for go: 1.26 or 1.26.8). Defaults to go.mod's toolchain, then go line." example:"1.26"`
+	Version string `yaml:"version,omitempty" json:"version,omitempty" desc:"Toolchain version (go: 1.26 or 1.26.8, default from go.mod; node: 20 or 20.11.1, default from package.json engines.node)." example:"1.26"`
 	// Artifacts are what the builder produces and the final image holds: Go package paths.
-	Artifacts []string `yaml:"artifacts" json:"artifacts" desc:"Relative paths in the build context of what to build; for go, main packages. Each binary lands in /app/<name>." example:"./cmd/server"`
+	Artifacts []string `yaml:"artifacts" json:"artifacts" desc:"Relative paths in the build context of what to build. go: main packages, each binary at /app/<name>. node: the app's files and directories, kept at /app/<path>, the first one run by node. static: prebuilt files, each at /app/<name>." example:"./cmd/server"`
 	// CGO turns on cgo; the final base then defaults to distroless base.
 	CGO bool `yaml:"cgo,omitempty" json:"cgo,omitempty" desc:"Build with cgo (CGO_ENABLED=1). The final base becomes distroless base unless base says otherwise."`
 	// Base is the final stage: static, base, cc (distroless debian12 variants) or scratch.
@@ -59,6 +59,8 @@ type Build struct {
 	Ldflags string `yaml:"ldflags,omitempty" json:"ldflags,omitempty" desc:"Linker flags for go build. Default -s -w." example:"-s -w -X main.version=1.0"`
 	// Tags are go build tags.
 	Tags []string `yaml:"tags,omitempty" json:"tags,omitempty" desc:"Build tags for go build." example:"netgo"`
+	// Script is a package.json script the builder runs before the app is copied (node: npm run).
+	Script string `yaml:"script,omitempty" json:"script,omitempty" desc:"node: a package.json script run in the builder before the app is copied (npm run <script>), with devDependencies installed." example:"build"`
 	// Steps run in the builder after the compile, in order, exec form.
 	Steps []Step `yaml:"steps,omitempty" json:"steps,omitempty" desc:"Extra exec-form commands run in the builder after compiling, with artifacts in /out."`
 }

@@ -48,7 +48,25 @@ func (s *Spec) validate(o options) Errors {
 	c.env("build.env", s.Build.Env, false)
 	c.tags()
 	c.steps()
+	c.languageChecks()
 	return c.errs
+}
+
+// languageChecks runs the checks of WithCheck, once the language is one they can judge.
+func (c *checker) languageChecks() {
+	l := c.s.Language
+	if l == "" || (c.o.languages != nil && !slices.Contains(c.o.languages, l)) {
+		return
+	}
+	for _, check := range c.o.checks {
+		for _, e := range check(c.s) {
+			p := e.Pos
+			if p.Line == 0 {
+				p = c.s.where(e.Field)
+			}
+			c.add(e.Field, p, e.Msg, e.Hint)
+		}
+	}
 }
 
 // report records a problem at the field's value.

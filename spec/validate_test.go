@@ -157,3 +157,19 @@ func TestSecretNames(t *testing.T) {
 		}
 	}
 }
+
+func TestWithCheckPlacesProblemsAtTheirField(t *testing.T) {
+	check := func(s *Spec) Errors {
+		return Errors{{Field: "build.script", Msg: "not for " + s.Language, Hint: "remove it"}}
+	}
+	_, err := Load("hardened.yaml", []byte("language: go\nartifacts: [./a]\nbuild:\n  script: x\n"),
+		WithLanguages("go"), WithCheck(check))
+	if err == nil || err.Error() != "hardened.yaml:4:11: build.script: not for go; remove it" {
+		t.Errorf("error = %v", err)
+	}
+	// An unknown language is the one problem: its checks cannot judge the rest.
+	_, err = Load("hardened.yaml", []byte("language: cobol\nartifacts: [./a]\n"), WithLanguages("go"), WithCheck(check))
+	if err == nil || strings.Contains(err.Error(), "build.script") {
+		t.Errorf("error = %v", err)
+	}
+}

@@ -1,5 +1,6 @@
-// Command hardened checks hardened.yaml files without building them and prints the JSON Schema
-// editors use to complete and check them.
+// Command hardened checks hardened.yaml files without building them, prints the JSON Schema
+// editors use to complete and check them, and audits any container image against the
+// hardening checks (hardened check).
 package main
 
 import (
@@ -9,21 +10,39 @@ import (
 	"io"
 	"os"
 
+	hllb "github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/spec"
 )
 
-// knownLanguages are the languages lint accepts; the llb package owns the real list, and the CLI
-// does not import it to stay free of BuildKit.
-var knownLanguages = []string{"go"}
-
-const usage = `hardened checks hardened.yaml build specs.
+const usage = `hardened checks hardened.yaml build specs and audits container images.
 
 Usage:
-  hardened lint [FILE...]   check each spec (default hardened.yaml); exit 1 on problems
-  hardened schema           print the JSON Schema of hardened.yaml
-  hardened help             print this help
+  hardened lint [FILE...]        check each spec (default hardened.yaml); exit 1 on problems
+  hardened schema                print the JSON Schema of hardened.yaml
+  hardened check [FLAGS] IMAGE   audit an image against the hardening checks (docs/check.md)
+  hardened help                  print this help
 
-Exit status: 0 when all is well, 1 when a spec has problems or cannot be read, 2 on a usage error.
+IMAGE is a registry reference (docker://REF to force it), an OCI layout directory (oci:DIR[:TAG]),
+an OCI archive (oci-archive:FILE[:TAG]) or a docker save tarball (docker-archive:FILE[:TAG]);
+a bare path is told apart by what it holds. No Docker daemon is needed.
+
+Check flags:
+  --format text|json|sarif   report format (default text)
+  -o, --output FILE          write the report to FILE instead of standard output
+  --fail-on SEVERITY         high, medium, low, info or none: the lowest severity whose failure
+                             fails the run (default high)
+  --ignore FILE              waivers: a YAML file of {id, path, reason, expires} (docs/check.md)
+  --only-added BASE          report only what IMAGE adds over the image BASE
+  --compare OTHER            compare size, files and packages with OTHER (Before) and IMAGE (After)
+  --vulns                    run trivy or grype (from PATH) and add CVE counts; --scanner NAME picks one
+  --platform OS/ARCH         the image to pick from an index (default linux and this machine's arch)
+  --checks ID,...            run only these checks
+  --max-size SIZE            HX-MIN-SIZE budget, e.g. 500MB (default 1GB); --max-layers N (default 20)
+  --insecure-registry        allow plain HTTP to the registry
+
+Exit status: 0 when all is well, 1 when a spec has problems (lint) or a check at or above
+--fail-on fails or a waiver has expired (check), 2 on a usage error or a bad ignore file,
+3 when an image cannot be read or --vulns cannot scan.
 `
 
 func main() {
@@ -46,6 +65,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return lint(rest, stdout, stderr)
 	case "schema":
 		return schema(rest, stdout, stderr)
+	case "check":
+		return check(rest, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -100,7 +121,7 @@ func lintFile(name string, stdout, stderr io.Writer) bool {
 		fmt.Fprintf(stderr, "hardened: %v\n", err)
 		return false
 	}
-	if _, err := spec.Load(name, data, spec.WithLanguages(knownLanguages...)); err != nil {
+	if _, err := spec.Load(name, data, hllb.SpecOptions()...); err != nil {
 		fmt.Fprintln(stderr, err)
 		return false
 	}

@@ -3,14 +3,19 @@ package stack
 import (
 	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,9 +53,11 @@ type hostGo struct {
 func standIns(g hostGo) []standIn {
 	return []standIn{
 		golangStandIn(g),
+		nodeStandIn(),
 		distrolessStandIn("static", distrolessStaticPackages),
 		distrolessStandIn("base", distrolessBasePackages),
 		distrolessStandIn("cc", distrolessCCPackages),
+		distrolessNodeStandIn(),
 	}
 }
 
@@ -87,6 +94,139 @@ func golangStandIn(g hostGo) standIn {
 			{ref: "docker.io/library/golang:" + g.version + "-bookworm", config: config},
 			{ref: "docker.io/library/golang:" + minor + "-bookworm", config: config},
 		},
+	}
+}
+
+// debianNodeMajor is the Node.js of Debian bookworm, which the node stand-ins carry: they are tagged with its
+// major only, so a spec asking for another Node.js finds no image instead of a wrong one.
+const debianNodeMajor = "18"
+
+// nodeStandIn is docker.io/library/node:18-bookworm-slim: Debian bookworm with Debian's nodejs, and npm from the
+// npm registry in /usr/local as the official image has it (debootstrap cannot resolve Debian's npm, whose
+// dependencies say nodejs:any). The official image has the upstream Node.js build; the major version is the same.
+func nodeStandIn() standIn {
+	config := func(v1.Platform) v1.Config {
+		return v1.Config{
+			Env: []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+			Cmd: []string{"node"},
+		}
+	}
+	return standIn{
+		name:      "node-" + debianNodeMajor + "-bookworm-slim",
+		platforms: []v1.Platform{linuxAMD64},
+		layers: func(ctx context.Context, b *builder, p v1.Platform) ([]layerRecipe, error) {
+			base, err := debootstrapLayer(ctx, b, p, "ca-certificates", "nodejs")
+			if err != nil {
+				return nil, err
+			}
+			return []layerRecipe{base, npmLayer()}, nil
+		},
+		tags: []tag{{ref: "docker.io/library/node:" + debianNodeMajor + "-bookworm-slim", config: config}},
+	}
+}
+
+// npmRelease is the npm the node stand-in carries: the one Node.js 18.20.4 ships with, and its registry integrity.
+const (
+	npmRelease   = "10.8.2"
+	npmIntegrity = "sha512-x/AIjFIKRllrhcb48dqUNAAZl0ig9+qMuN91RpZo3Cb2+zuibfh+KISl6+kVVyktDz230JKc208UkQwwMqyB+w=="
+)
+
+// npmLayer is npm's registry tarball at /usr/local/lib/node_modules/npm with npm and npx in /usr/local/bin, the
+// layout of the official node image.
+func npmLayer() layerRecipe {
+	return layerRecipe{
+		key:       []string{"npm " + npmRelease + " " + npmIntegrity},
+		createdBy: "npm " + npmRelease + " from registry.npmjs.org in /usr/local/lib/node_modules/npm",
+		build: func(ctx context.Context, b *builder, scratch string) (*tree, writeOptions, error) {
+			url := "https://registry.npmjs.org/npm/-/npm-" + npmRelease + ".tgz"
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			if err != nil {
+				return nil, writeOptions{}, err
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return nil, writeOptions{}, err
+			}
+			defer resp.Body.Close()
+			data, err := io.ReadAll(resp.Body)
+			if err != nil || resp.StatusCode != http.StatusOK {
+				return nil, writeOptions{}, fmt.Errorf("GET %s: %s %v", url, resp.Status, err)
+			}
+			sum := sha512.Sum512(data)
+			if got := "sha512-" + base64.StdEncoding.EncodeToString(sum[:]); got != npmIntegrity {
+				return nil, writeOptions{}, fmt.Errorf("%s has integrity %s, want %s", url, got, npmIntegrity)
+			}
+			zr, err := gzip.NewReader(bytes.NewReader(data))
+			if err != nil {
+				return nil, writeOptions{}, err
+			}
+			pkg := newTree()
+			if err := pkg.addTar(zr); err != nil {
+				return nil, writeOptions{}, fmt.Errorf("%s: %w", url, err)
+			}
+			const dir = "usr/local/lib/node_modules/npm/"
+			t := newTree()
+			for name, e := range pkg.entries {
+				e.hdr.Name = dir + strings.TrimPrefix(name, "package/")
+				e.hdr.Uid, e.hdr.Gid = 0, 0
+				if strings.HasPrefix(name, "package/bin/") && e.hdr.Typeflag == tar.TypeReg {
+					e.hdr.Mode = 0o755
+				}
+				t.put(e)
+			}
+			t.addSymlink("usr/local/bin/npm", "../lib/node_modules/npm/bin/npm-cli.js")
+			t.addSymlink("usr/local/bin/npx", "../lib/node_modules/npm/bin/npx-cli.js")
+			return t, writeOptions{}, nil
+		},
+	}
+}
+
+// distrolessNodePackages are Debian's nodejs, its shared libraries, and the JavaScript modules Debian's libnode
+// loads from /usr/share/nodejs instead of bundling them (acorn, cjs-module-lexer, undici), on top of cc.
+var distrolessNodePackages = append(distrolessCCPackages[:len(distrolessCCPackages):len(distrolessCCPackages)],
+	"nodejs", "libnode108", "libbrotli1", "libc-ares2", "libicu72", "libnghttp2-14", "libuv1", "zlib1g",
+	"node-acorn", "node-xtend", "node-cjs-module-lexer", "node-undici", "node-busboy")
+
+// distrolessNodeStandIn is gcr.io/distroless/nodejs18-debian12: the cc image's packages plus Debian's Node.js,
+// with the interpreter at /nodejs/bin/node (its entrypoint) as distroless has it, and no npm.
+func distrolessNodeStandIn() standIn {
+	env := []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"}
+	config := func(user, workdir string) func(v1.Platform) v1.Config {
+		return func(v1.Platform) v1.Config {
+			return v1.Config{User: user, WorkingDir: workdir, Env: env, Entrypoint: []string{"/nodejs/bin/node"}}
+		}
+	}
+	repo := "gcr.io/distroless/nodejs" + debianNodeMajor + "-debian12"
+	return standIn{
+		name:      "distroless-nodejs" + debianNodeMajor + "-debian12",
+		platforms: []v1.Platform{linuxAMD64, linuxARM64},
+		layers: func(ctx context.Context, b *builder, p v1.Platform) ([]layerRecipe, error) {
+			l, err := distrolessLayer(ctx, b, p, distrolessNodePackages)
+			if err != nil {
+				return nil, err
+			}
+			packages := l.build
+			l.key = append(l.key, "node at /nodejs/bin/node; no /usr/bin/node, TypeScript types or shell completions")
+			l.createdBy += "; /usr/bin/node moved to /nodejs/bin/node"
+			l.build = func(ctx context.Context, b *builder, scratch string) (*tree, writeOptions, error) {
+				t, opt, err := packages(ctx, b, scratch)
+				if err != nil {
+					return nil, opt, err
+				}
+				bin, ok := t.entries["usr/bin/node"]
+				if !ok || bin.hdr.Typeflag != tar.TypeReg {
+					return nil, opt, errors.New("the nodejs package has no regular file usr/bin/node")
+				}
+				t.addFile("nodejs/bin/node", 0o755, 0, 0, bin.data)
+				t.removeIf(func(name string, _ *treeEntry) bool {
+					return name == "usr/bin/node" || name == "usr/bin/nodejs" ||
+						strings.HasPrefix(name, "usr/share/nodejs/@types/") || strings.HasPrefix(name, "usr/share/bash-completion/")
+				})
+				return t, opt, nil
+			}
+			return []layerRecipe{l}, nil
+		},
+		tags: []tag{{ref: repo + ":nonroot", config: config("65532", "/home/nonroot")}, {ref: repo + ":latest", config: config("0", "/")}},
 	}
 }
 

@@ -1,0 +1,165 @@
+package audit
+
+import (
+	"path"
+	"sort"
+	"strings"
+)
+
+// Package databases the report reads.
+const (
+	dpkgStatus  = "/var/lib/dpkg/status"
+	dpkgStatusD = "/var/lib/dpkg/status.d"
+)
+
+var (
+	apkDBs = []string{"/lib/apk/db/installed", "/usr/lib/apk/db/installed"}
+	rpmDBs = []string{"/var/lib/rpm/rpmdb.sqlite", "/var/lib/rpm/Packages", "/var/lib/rpm/Packages.db", "/usr/lib/sysimage/rpm/rpmdb.sqlite"}
+)
+
+// packageDB is what the image's package database says is installed.
+type packageDB struct {
+	// manager is dpkg, apk, rpm, or empty when the image has no database.
+	manager string
+	names   []string
+	// countable is false for databases the report cannot read (rpm).
+	countable bool
+	// sources are the database files read; problems the stanzas that could not be read.
+	sources  []string
+	problems []Evidence
+	// noMD5 lists status.d packages without their .md5sums.
+	noMD5 []string
+}
+
+func (p *packageDB) count() int {
+	if !p.countable {
+		if p.manager == "" {
+			return 0
+		}
+		return -1
+	}
+	return len(p.names)
+}
+
+func (p *packageDB) has(name string) bool {
+	i := sort.SearchStrings(p.names, name)
+	return i < len(p.names) && p.names[i] == name
+}
+
+func (f *facts) packages() *packageDB {
+	if f.pkgs != nil {
+		return f.pkgs
+	}
+	p := &packageDB{}
+	f.pkgs = p
+	seen := map[string]bool{}
+	add := func(name string) {
+		if name != "" && !seen[name] {
+			seen[name] = true
+			p.names = append(p.names, name)
+		}
+	}
+	if d, ok := f.read(dpkgStatus); ok {
+		p.manager, p.countable = "dpkg", true
+		p.sources = append(p.sources, dpkgStatus)
+		for _, st := range parseControl(d) {
+			if strings.Contains(st.fields["Status"], "not-installed") || strings.Contains(st.fields["Status"], "deinstall") || strings.Contains(st.fields["Status"], "purge") {
+				continue
+			}
+			add(st.fields["Package"])
+		}
+	}
+	if dir, ok := f.lookup(dpkgStatusD, true); ok && dir.Mode.IsDir() {
+		p.manager, p.countable = "dpkg", true
+		p.sources = append(p.sources, dpkgStatusD)
+		md5 := map[string]bool{}
+		var pkgs []string
+		for _, e := range f.below(dir.Path) {
+			if !e.Mode.IsRegular() || path.Dir(e.Path) != dir.Path {
+				continue
+			}
+			name := path.Base(e.Path)
+			if base, ok := strings.CutSuffix(name, ".md5sums"); ok {
+				md5[base] = true
+				continue
+			}
+			d, _ := f.read(e.Path)
+			stanzas := parseControl(d)
+			if len(stanzas) == 0 {
+				p.problems = append(p.problems, f.fileEvidence(e.Path, "no package stanza"))
+				continue
+			}
+			for _, st := range stanzas {
+				if st.fields["Package"] == "" || st.fields["Version"] == "" {
+					p.problems = append(p.problems, f.fileEvidence(e.Path, "line %d: a stanza without Package or Version", st.line))
+					continue
+				}
+				add(st.fields["Package"])
+			}
+			pkgs = append(pkgs, name)
+		}
+		for _, n := range pkgs {
+			if !md5[n] {
+				p.noMD5 = append(p.noMD5, n)
+			}
+		}
+	}
+	if p.manager == "" {
+		for _, db := range apkDBs {
+			if d, ok := f.read(db); ok {
+				p.manager, p.countable = "apk", true
+				p.sources = append(p.sources, db)
+				for _, line := range strings.Split(string(d), "\n") {
+					if name, ok := strings.CutPrefix(line, "P:"); ok {
+						add(strings.TrimSpace(name))
+					}
+				}
+				break
+			}
+		}
+	}
+	if p.manager == "" {
+		for _, db := range rpmDBs {
+			if _, ok := f.lookup(db, true); ok {
+				p.manager = "rpm"
+				p.sources = append(p.sources, db)
+				break
+			}
+		}
+	}
+	sort.Strings(p.names)
+	return p
+}
+
+// controlStanza is one paragraph of a Debian control file.
+type controlStanza struct {
+	fields map[string]string
+	line   int
+}
+
+// parseControl reads Debian control paragraphs (dpkg status, status.d files); continuation
+// lines are dropped, which is enough for the fields the checks read.
+func parseControl(d []byte) []controlStanza {
+	var out []controlStanza
+	var cur *controlStanza
+	for i, line := range strings.Split(string(d), "\n") {
+		line = strings.TrimRight(line, "\r")
+		if strings.TrimSpace(line) == "" {
+			cur = nil
+			continue
+		}
+		if line[0] == ' ' || line[0] == '\t' || line[0] == '#' {
+			continue
+		}
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		if cur == nil {
+			out = append(out, controlStanza{fields: map[string]string{}, line: i + 1})
+			cur = &out[len(out)-1]
+		}
+		cur.fields[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	return out
+}

@@ -1,0 +1,224 @@
+package vulns
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+
+	"github.com/hardenedbuild/hardened/audit"
+	"github.com/hardenedbuild/hardened/audit/image"
+)
+
+// maxOutput bounds a scanner's JSON report.
+const maxOutput = 256 << 20
+
+// Scanners are the supported scanners, in the order Find prefers them.
+var Scanners = []string{"trivy", "grype"}
+
+// ErrNoScanner says no supported scanner is on PATH.
+var ErrNoScanner = errors.New("neither trivy nor grype is on PATH")
+
+// Scanner is a scanner found on PATH.
+type Scanner struct {
+	Name string
+	Path string
+}
+
+// Find looks for a scanner on PATH: the one named, or the first of Scanners found.
+func Find(name string) (Scanner, error) {
+	names := Scanners
+	if name != "" {
+		names = []string{name}
+	}
+	for _, n := range names {
+		if p, err := exec.LookPath(n); err == nil {
+			return Scanner{Name: n, Path: p}, nil
+		}
+	}
+	if name != "" {
+		return Scanner{}, fmt.Errorf("%s is not on PATH", name)
+	}
+	return Scanner{}, ErrNoScanner
+}
+
+// Args are the scanner's arguments to scan a source and print JSON.
+func (s Scanner) Args(src image.Source, platform string) ([]string, error) {
+	switch s.Name {
+	case "trivy":
+		args := []string{"image", "--quiet", "--format", "json", "--scanners", "vuln"}
+		if platform != "" && src.Kind == image.Registry {
+			args = append(args, "--platform", platform)
+		}
+		if src.Kind == image.Registry {
+			return append(args, src.Ref), nil
+		}
+		return append(args, "--input", src.Ref), nil
+	case "grype":
+		args := []string{"-o", "json", "-q"}
+		if platform != "" && src.Kind == image.Registry {
+			args = append(args, "--platform", platform)
+		}
+		scheme := map[image.Kind]string{
+			image.Registry: "registry:", image.Layout: "oci-dir:",
+			image.OCIArchive: "oci-archive:", image.DockerArchive: "docker-archive:",
+		}[src.Kind]
+		if scheme == "" {
+			return nil, fmt.Errorf("grype cannot read a %s", src.Kind)
+		}
+		return append(args, scheme+src.Ref), nil
+	}
+	return nil, fmt.Errorf("unknown scanner %q", s.Name)
+}
+
+// Scan runs the scanner on a source and counts what it reports.
+func (s Scanner) Scan(ctx context.Context, src image.Source, platform string) (*audit.Vulnerabilities, error) {
+	args, err := s.Args(src, platform)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, s.Path, args...)
+	var stdout limited
+	var stderr bytes.Buffer
+	stdout.max = maxOutput
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if len(msg) > 2000 {
+			msg = msg[len(msg)-2000:]
+		}
+		return nil, fmt.Errorf("%s %s: %w: %s", s.Name, strings.Join(args, " "), err, msg)
+	}
+	if stdout.over {
+		return nil, fmt.Errorf("%s printed more than %d bytes", s.Name, maxOutput)
+	}
+	return Parse(s.Name, stdout.Bytes())
+}
+
+// limited is a buffer that stops growing at max.
+type limited struct {
+	bytes.Buffer
+	max  int
+	over bool
+}
+
+func (l *limited) Write(p []byte) (int, error) {
+	if l.Len()+len(p) > l.max {
+		l.over = true
+		return len(p), nil
+	}
+	return l.Buffer.Write(p)
+}
+
+// Parse reads a scanner's JSON report.
+func Parse(scanner string, data []byte) (*audit.Vulnerabilities, error) {
+	switch scanner {
+	case "trivy":
+		return ParseTrivy(data)
+	case "grype":
+		return ParseGrype(data)
+	}
+	return nil, fmt.Errorf("unknown scanner %q", scanner)
+}
+
+// key identifies one vulnerability of one package; a scanner may list it once per file.
+type key struct{ id, pkg, version string }
+
+type counter struct {
+	v    *audit.Vulnerabilities
+	seen map[key]bool
+}
+
+func newCounter(scanner string) *counter {
+	return &counter{v: &audit.Vulnerabilities{Scanner: scanner}, seen: map[key]bool{}}
+}
+
+func (c *counter) add(k key, severity string) {
+	if c.seen[k] {
+		return
+	}
+	c.seen[k] = true
+	switch strings.ToLower(severity) {
+	case "critical":
+		c.v.Critical++
+	case "high":
+		c.v.High++
+	case "medium":
+		c.v.Medium++
+	case "low", "negligible":
+		c.v.Low++
+	default:
+		c.v.Unknown++
+	}
+}
+
+// ParseTrivy reads `trivy image --format json` (schema version 2).
+func ParseTrivy(data []byte) (*audit.Vulnerabilities, error) {
+	var r struct {
+		SchemaVersion int
+		Results       []struct {
+			Target          string
+			Vulnerabilities []struct {
+				VulnerabilityID  string
+				PkgName          string
+				InstalledVersion string
+				Severity         string
+			}
+		}
+	}
+	if err := decode(data, &r); err != nil {
+		return nil, fmt.Errorf("reading trivy's JSON: %w", err)
+	}
+	if r.SchemaVersion != 2 {
+		return nil, fmt.Errorf("reading trivy's JSON: schema version %d, want 2", r.SchemaVersion)
+	}
+	c := newCounter("trivy")
+	for _, res := range r.Results {
+		for _, v := range res.Vulnerabilities {
+			c.add(key{v.VulnerabilityID, v.PkgName, v.InstalledVersion}, v.Severity)
+		}
+	}
+	return c.v, nil
+}
+
+// ParseGrype reads `grype -o json`.
+func ParseGrype(data []byte) (*audit.Vulnerabilities, error) {
+	var r struct {
+		Matches *[]struct {
+			Vulnerability struct {
+				ID       string `json:"id"`
+				Severity string `json:"severity"`
+			} `json:"vulnerability"`
+			Artifact struct {
+				Name    string `json:"name"`
+				Version string `json:"version"`
+			} `json:"artifact"`
+		} `json:"matches"`
+	}
+	if err := decode(data, &r); err != nil {
+		return nil, fmt.Errorf("reading grype's JSON: %w", err)
+	}
+	if r.Matches == nil {
+		return nil, errors.New("reading grype's JSON: no matches field")
+	}
+	c := newCounter("grype")
+	for _, m := range *r.Matches {
+		c.add(key{m.Vulnerability.ID, m.Artifact.Name, m.Artifact.Version}, m.Vulnerability.Severity)
+	}
+	return c.v, nil
+}
+
+func decode(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return errors.New("empty output")
+		}
+		return err
+	}
+	return nil
+}

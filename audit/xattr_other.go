@@ -1,0 +1,5 @@
+//go:build !linux
+
+package audit
+
+func lgetxattr(string, string) []byte { return nil }

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// A variant is one way of building the example.
+type variant struct {
+	Name string // "A", "B", "C"
+	Desc string
+	// file is the build file: hardened.yaml in the context, or a Dockerfile beside the example.
+	file func(w *workspace) string
+	// firstOp matches the name of the builder's first operation (the go.mod copy), for the overhead figure.
+	firstOp string
+}
+
+var variants = []variant{
+	{Name: "A", Desc: "hardened.yaml through the frontend", firstOp: "copy go.mod and go.sum",
+		file: func(w *workspace) string { return filepath.Join(w.ctx, "hardened.yaml") }},
+	{Name: "B", Desc: "hand-written hardened Dockerfile", firstOp: "COPY go.mod go.sum",
+		file: func(w *workspace) string { return filepath.Join(w.benchDF, "hardened.Dockerfile") }},
+	{Name: "C", Desc: "naive single-stage Dockerfile", firstOp: "COPY . .",
+		file: func(w *workspace) string { return filepath.Join(w.benchDF, "naive.Dockerfile") }},
+}
+
+// A build is one timed build.
+type build struct {
+	Seconds float64 `json:"seconds"`
+	// FirstOpSeconds is from the build's start (buildx launched) to the first builder operation's start.
+	FirstOpSeconds float64 `json:"first_op_seconds,omitempty"`
+	BytesPulled    int64   `json:"bytes_pulled"`
+	Cached         int     `json:"vertices_cached"`
+	Vertices       int     `json:"vertices"`
+	Error          string  `json:"error,omitempty"`
+}
+
+type buildOpts struct {
+	tag       string
+	cacheTo   string
+	cacheFrom string
+}
+
+// image is where a variant's build is pushed.
+func (b *bench) image(v variant, tag string) string {
+	return b.st.Registry + "/bench/" + strings.ToLower(v.Name) + ":" + tag
+}
+
+// build runs docker buildx build for v on the workspace, pushing to the bench registry, and times it.
+func (b *bench) build(ctx context.Context, v variant, o buildOpts) build {
+	args := []string{"build", "--progress=rawjson", "--provenance=false", "--sbom=false",
+		"-f", v.file(b.ws),
+		"--output", "type=image,name=" + b.image(v, o.tag) + ",push=true,registry.insecure=true"}
+	if o.cacheTo != "" {
+		args = append(args, "--cache-to", "type=registry,ref="+o.cacheTo+",mode=max,registry.insecure=true")
+	}
+	if o.cacheFrom != "" {
+		args = append(args, "--cache-from", "type=registry,ref="+o.cacheFrom+",registry.insecure=true")
+	}
+	args = append(args, b.ws.ctx)
+	cmd := b.st.Buildx(ctx, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	mark := b.reg.mark()
+	start := time.Now()
+	err := cmd.Run()
+	took := time.Since(start)
+	r := build{Seconds: took.Seconds()}
+	r.BytesPulled, _ = b.reg.pulledSince(mark)
+	vs := parseProgress(stderr.Bytes(), stdout.Bytes())
+	r.Vertices = len(vs)
+	for _, vx := range vs {
+		if vx.cached {
+			r.Cached++
+		}
+	}
+	if t, ok := firstStarted(vs, v.firstOp); ok {
+		r.FirstOpSeconds = t.Sub(start).Seconds()
+	}
+	if err != nil {
+		r.Error = fmt.Sprintf("%v: %s", err, lastError(vs, stderr.Bytes()))
+	}
+	status := "ok"
+	if r.Error != "" {
+		status = "FAILED: " + r.Error
+	}
+	logf("  %s %-5s %6.2fs  first op %.3fs  pulled %s  cached %d/%d  %s", v.Name, o.tag, r.Seconds, r.FirstOpSeconds,
+		human(r.BytesPulled), r.Cached, r.Vertices, status)
+	return r
+}
+
+type vertex struct {
+	name    string
+	started time.Time
+	cached  bool
+	err     string
+	log     []byte
+}
+
+// parseProgress reads buildx's --progress=rawjson stream (one SolveStatus per line) into vertices by digest.
+func parseProgress(streams ...[]byte) map[string]*vertex {
+	out := map[string]*vertex{}
+	for _, s := range streams {
+		sc := bufio.NewScanner(bytes.NewReader(s))
+		sc.Buffer(make([]byte, 1<<20), 16<<20)
+		for sc.Scan() {
+			var st struct {
+				Logs []struct {
+					Vertex string `json:"vertex"`
+					Data   []byte `json:"data"`
+				} `json:"logs"`
+				Vertexes []struct {
+					Digest  string     `json:"digest"`
+					Name    string     `json:"name"`
+					Started *time.Time `json:"started"`
+					Cached  bool       `json:"cached"`
+					Error   string     `json:"error"`
+				} `json:"vertexes"`
+			}
+			if json.Unmarshal(sc.Bytes(), &st) != nil {
+				continue
+			}
+			for _, v := range st.Vertexes {
+				vx := out[v.Digest]
+				if vx == nil {
+					vx = &vertex{name: v.Name}
+					out[v.Digest] = vx
+				}
+				if v.Started != nil && (vx.started.IsZero() || v.Started.Before(vx.started)) {
+					vx.started = *v.Started
+				}
+				vx.cached = vx.cached || v.Cached
+				if v.Error != "" {
+					vx.err = v.Error
+				}
+			}
+			for _, l := range st.Logs {
+				if vx := out[l.Vertex]; vx != nil {
+					vx.log = append(vx.log, l.Data...)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func firstStarted(vs map[string]*vertex, name string) (time.Time, bool) {
+	var first time.Time
+	for _, v := range vs {
+		if strings.Contains(v.name, name) && !v.started.IsZero() && (first.IsZero() || v.started.Before(first)) {
+			first = v.started
+		}
+	}
+	return first, !first.IsZero()
+}
+
+func lastError(vs map[string]*vertex, stderr []byte) string {
+	for _, v := range vs {
+		if v.err != "" {
+			return v.name + ": " + firstLine(v.err) + lastLines(v.log, 3)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(string(stderr)), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if !strings.HasPrefix(lines[i], "{") {
+			return lines[i]
+		}
+	}
+	return "no error message"
+}
+
+// prune empties the bench buildkitd (records, cache mounts, pulled images): a cold builder.
+func (b *bench) prune(ctx context.Context) error {
+	out, err := b.st.Buildctl(ctx, "prune", "--all").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("buildctl prune --all: %w: %s", err, out)
+	}
+	return nil
+}
+
+// lastLines is the end of a failed step's output, where the compiler says why.
+func lastLines(log []byte, n int) string {
+	lines := strings.Split(strings.TrimSpace(string(log)), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	if len(lines) == 1 && lines[0] == "" {
+		return ""
+	}
+	return " — output: " + strings.Join(lines, " / ")
+}

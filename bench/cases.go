@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/hardenedbuild/hardened/integration/stack"
+)
+
+type bench struct {
+	st   *stack.Stack
+	ws   *workspace
+	runs int
+	// ciRuns is the CI case's run count: each run is two cold builds, one exporting the whole cache.
+	ciRuns int
+	reg    *registryLog
+}
+
+// Case is one timed scenario: every run of every variant, and the medians.
+type Case struct {
+	Name     string              `json:"name"`
+	Desc     string              `json:"description"`
+	Builds   map[string][]build  `json:"builds"` // by variant
+	Median   map[string]float64  `json:"median_seconds"`
+	Pulled   map[string]int64    `json:"median_bytes_pulled"`
+	FirstOp  map[string]float64  `json:"median_first_op_seconds,omitempty"`
+	Failures map[string][]string `json:"failures,omitempty"`
+	// RatioAB is median(A)/median(B); 0 when either failed every run.
+	RatioAB float64 `json:"ratio_a_b"`
+}
+
+func newCase(name, desc string) *Case {
+	return &Case{Name: name, Desc: desc, Builds: map[string][]build{}, Median: map[string]float64{},
+		Pulled: map[string]int64{}, FirstOp: map[string]float64{}, Failures: map[string][]string{}}
+}
+
+func (c *Case) add(v variant, r build) {
+	c.Builds[v.Name] = append(c.Builds[v.Name], r)
+}
+
+// finish computes medians over the successful runs.
+func (c *Case) finish() {
+	for name, bs := range c.Builds {
+		var secs, first []float64
+		var pulled []int64
+		for _, b := range bs {
+			if b.Error != "" {
+				c.Failures[name] = append(c.Failures[name], b.Error)
+				continue
+			}
+			secs = append(secs, b.Seconds)
+			pulled = append(pulled, b.BytesPulled)
+			if b.FirstOpSeconds > 0 {
+				first = append(first, b.FirstOpSeconds)
+			}
+		}
+		if len(secs) > 0 {
+			c.Median[name] = median(secs)
+			c.Pulled[name] = median(pulled)
+		}
+		if len(first) > 0 {
+			c.FirstOp[name] = median(first)
+		}
+	}
+	if a, b := c.Median["A"], c.Median["B"]; a > 0 && b > 0 {
+		c.RatioAB = a / b
+	}
+}
+
+// rotated gives each run another variant order, so neither goes first every time.
+func rotated(vs []variant, i int) []variant {
+	i %= len(vs)
+	return append(slices.Clone(vs[i:]), vs[:i]...)
+}
+
+func (b *bench) runCases(ctx context.Context, names []string, res *Results) error {
+	all := map[string]func(context.Context, *Results) (*Case, error){
+		"cold": b.cold, "warm": b.warm, "source": b.source, "deps": b.deps, "ci": b.ci,
+	}
+	for _, n := range names {
+		f, ok := all[n]
+		if !ok {
+			return fmt.Errorf("unknown case %q (cold, warm, source, deps, ci)", n)
+		}
+		if err := b.ws.reset(); err != nil {
+			return err
+		}
+		c, err := f(ctx, res)
+		if err != nil {
+			return fmt.Errorf("case %s: %w", n, err)
+		}
+		c.finish()
+		res.Cases = append(res.Cases, c)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return b.ws.reset()
+}
+
+// cold: buildkitd emptied before every build; the base images come from the local registry.
+func (b *bench) cold(ctx context.Context, _ *Results) (*Case, error) {
+	c := newCase("cold", "empty buildkitd (buildctl prune --all) before each build; bases pulled from the local registry")
+	logf("case cold (%d runs)", b.runs)
+	for i := 0; i < b.runs; i++ {
+		for _, v := range rotated(variants, i) {
+			if err := b.prune(ctx); err != nil {
+				return nil, err
+			}
+			c.add(v, b.build(ctx, v, buildOpts{tag: "cold"}))
+		}
+	}
+	return c, nil
+}
+
+// warm: the same source built again; also measures the images and what a deployment pulls after a change.
+func (b *bench) warm(ctx context.Context, res *Results) (*Case, error) {
+	c := newCase("warm", "rebuild with no change")
+	logf("case warm (%d runs)", b.runs)
+	for _, v := range variants {
+		if r := b.build(ctx, v, buildOpts{tag: "warm"}); r.Error != "" {
+			return nil, fmt.Errorf("%s: %s", v.Name, r.Error)
+		}
+	}
+	for i := 0; i < b.runs; i++ {
+		for _, v := range rotated(variants, i) {
+			c.add(v, b.build(ctx, v, buildOpts{tag: "warm"}))
+		}
+	}
+	res.Images = map[string]*ImageStats{}
+	for _, v := range variants {
+		s, err := imageStats(ctx, b.image(v, "warm"), true)
+		if err != nil {
+			return nil, err
+		}
+		res.Images[v.Name] = s
+	}
+	return c, nil
+}
+
+// timedAB are the variants timed in the rebuild cases: C (no cache mounts) recompiles everything on any change,
+// so it is timed cold and warm only, for the headline.
+var timedAB = variants[:2]
+
+// source: a one-line change in main.go before each run (a new string, so the binary changes).
+func (b *bench) source(ctx context.Context, res *Results) (*Case, error) {
+	c := newCase("source", "rebuild after a one-line source change")
+	logf("case source (%d runs)", b.runs)
+	for _, v := range timedAB {
+		if r := b.build(ctx, v, buildOpts{tag: "base"}); r.Error != "" {
+			return nil, fmt.Errorf("%s: %s", v.Name, r.Error)
+		}
+	}
+	for i := 0; i < b.runs; i++ {
+		if err := b.ws.changeSource("source change " + strconv.Itoa(i)); err != nil {
+			return nil, err
+		}
+		for _, v := range rotated(timedAB, i) {
+			tag := "src" + strconv.Itoa(i)
+			c.add(v, b.build(ctx, v, buildOpts{tag: tag}))
+		}
+	}
+	res.DeployDelta = map[string]int64{}
+	for _, v := range timedAB {
+		before, err := imageStats(ctx, b.image(v, "base"), false)
+		if err != nil {
+			return nil, err
+		}
+		after, err := imageStats(ctx, b.image(v, "src0"), false)
+		if err != nil {
+			return nil, err
+		}
+		res.DeployDelta[v.Name] = deployDelta(before, after)
+	}
+	return c, nil
+}
+
+// deps: go.mod gains a new dependency (another version each run) and a file imports it.
+func (b *bench) deps(ctx context.Context, _ *Results) (*Case, error) {
+	c := newCase("deps", "rebuild after a dependency change (go.mod require + import, a module not yet downloaded)")
+	logf("case deps (%d runs)", b.runs)
+	for _, v := range timedAB {
+		if r := b.build(ctx, v, buildOpts{tag: "base"}); r.Error != "" {
+			return nil, fmt.Errorf("%s: %s", v.Name, r.Error)
+		}
+	}
+	for i := 0; i < b.runs; i++ {
+		if err := b.ws.reset(); err != nil {
+			return nil, err
+		}
+		if err := b.ws.addDependency(depVersions[i%len(depVersions)]); err != nil {
+			return nil, err
+		}
+		for _, v := range rotated(timedAB, i) {
+			c.add(v, b.build(ctx, v, buildOpts{tag: "dep" + strconv.Itoa(i)}))
+		}
+	}
+	return c, nil
+}
+
+// ci: an ephemeral builder: build and export the cache to the registry, wipe buildkitd, change one line, build
+// again importing the cache. Only the rebuild is timed.
+func (b *bench) ci(ctx context.Context, _ *Results) (*Case, error) {
+	c := newCase("ci", "ephemeral CI builder: --cache-to type=registry,mode=max, wipe buildkitd, one-line change, --cache-from")
+	logf("case ci (%d runs)", b.ciRuns)
+	for i := 0; i < b.ciRuns; i++ {
+		for _, v := range rotated(timedAB, i) {
+			ref := b.st.Registry + "/bench-cache:" + v.Name + "-" + strconv.Itoa(i)
+			if err := b.ws.changeSource("ci base " + strconv.Itoa(i)); err != nil {
+				return nil, err
+			}
+			if err := b.prune(ctx); err != nil {
+				return nil, err
+			}
+			if r := b.build(ctx, v, buildOpts{tag: "ci-export", cacheTo: ref}); r.Error != "" {
+				return nil, fmt.Errorf("%s with --cache-to: %s", v.Name, r.Error)
+			}
+			if err := b.prune(ctx); err != nil {
+				return nil, err
+			}
+			if err := b.ws.changeSource("ci change " + strconv.Itoa(i)); err != nil {
+				return nil, err
+			}
+			c.add(v, b.build(ctx, v, buildOpts{tag: "ci", cacheFrom: ref}))
+		}
+	}
+	return c, nil
+}

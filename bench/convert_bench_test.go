@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	bkllb "github.com/moby/buildkit/client/llb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	hllb "github.com/hardenedbuild/hardened/llb"
+	"github.com/hardenedbuild/hardened/spec"
+)
+
+// BenchmarkConvertGo is the frontend's pure work for examples/go: parse and validate the spec, convert it to LLB
+// with resolved (here: made-up) image digests, and marshal the definition sent to the solver.
+func BenchmarkConvertGo(b *testing.B) {
+	dir := filepath.Join("..", "examples", "go")
+	yaml, err := os.ReadFile(filepath.Join(dir, "hardened.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	mod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	target := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		s, err := spec.Load("hardened.yaml", yaml, spec.WithLanguages(hllb.Languages()...))
+		if err != nil {
+			b.Fatal(err)
+		}
+		in, err := inputs(s, hllb.Files{"go.mod": mod}, target)
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := hllb.Convert(s, in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := res.Final.Marshal(ctx, bkllb.Platform(target)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// inputs stands for what the frontend resolves through the gateway: pinned images and the base's config.
+func inputs(s *spec.Spec, files hllb.Files, target ocispecs.Platform) (hllb.Inputs, error) {
+	lang, _ := hllb.Lookup(s.Language)
+	breq, err := lang.Builder(s, files, target, target)
+	if err != nil {
+		return hllb.Inputs{}, err
+	}
+	pin := func(ref string) string { return ref + "@" + digest.FromString(ref).String() }
+	in := hllb.Inputs{
+		Context: bkllb.Local("context", bkllb.LocalUniqueID("bench")),
+		Files:   files,
+		Builder: hllb.Image{Ref: breq.Ref, Digest: digest.FromString(breq.Ref),
+			State: bkllb.Image(pin(breq.Ref), bkllb.Platform(breq.Platform))},
+		Target: target,
+	}
+	req, ok, err := hllb.BaseImage(s, files, target)
+	if err != nil {
+		return hllb.Inputs{}, err
+	}
+	if ok {
+		cfg := &dockerspec.DockerOCIImage{}
+		cfg.Config.User = "65532"
+		in.Base = &hllb.Image{Ref: req.Ref, Digest: digest.FromString(req.Ref), Config: cfg,
+			State: bkllb.Image(pin(req.Ref), bkllb.Platform(target))}
+	}
+	return in, nil
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// overheadCase is where the frontend overhead is read: warm enough that nothing is pulled, with a builder op that
+// runs.
+var overheadCases = []string{"source", "warm", "deps", "cold"}
+
+func frontendOverhead(res *Results) *Overhead {
+	for _, name := range overheadCases {
+		c := res.find(name)
+		if c == nil {
+			continue
+		}
+		a, okA := c.FirstOp["A"]
+		b, okB := c.FirstOp["B"]
+		if okA && okB {
+			return &Overhead{Case: name, AFirstOp: a, BFirstOp: b, OverheadS: a - b}
+		}
+	}
+	return nil
+}
+
+func (r *Results) find(name string) *Case {
+	for _, c := range r.Cases {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// why explains a missed goal and what would fix it, as far as the measurements show.
+var why = map[string]string{
+	"cold": "A pays for the frontend before the build proper: the Dockerfile frontend reads the # syntax line, " +
+		"resolves and pulls ghcr.io/hardenedbuild/hardened:1, starts it, and the frontend resolves the bases again " +
+		"(plus the setuid scan of the base and the self-check walk of the result). Fix: a smaller frontend image, " +
+		"resolving both bases concurrently, and caching the setuid scan per base digest.",
+	"rebuild": "on a warm builder the build proper is all cache hits, so the fixed cost of the frontend (start, " +
+		"image resolution through the gateway, the self-check walking the solved filesystem) is most of A's time. " +
+		"Fix: skip the self-check walk when the final state's digest is unchanged, and resolve images concurrently.",
+	"ci": "if the output above says a module is missing: after the wipe, A's compile step runs with GOPROXY=off and no network, so when `go mod download` is a " +
+		"cache hit from the imported cache its module cache mount is empty and the compile cannot find modules. " +
+		"Fix: keep the downloaded modules in a layer (or let the compile run `go mod download` with the network) " +
+		"so an imported cache is self-sufficient.",
+	"size": "A's final image carries more than B's (see layers and files). Fix: drop what the extra layer adds.",
+	"overhead": "the first builder op waits for the frontend image to be resolved and started and for the " +
+		"frontend's own image resolutions. Fix: fewer round trips through the gateway (resolve both bases at once) " +
+		"and a smaller, faster-starting frontend binary.",
+	"frontend": "the frontend binary links BuildKit's client and gateway packages. Fix: -ldflags=-s -w, trim " +
+		"imports (no otel exporters, no dockerfile2llb), and compress nothing the registry compresses anyway.",
+}
+
+func goals(res *Results) []Goal {
+	var gs []Goal
+	res.Overhead = frontendOverhead(res)
+	for _, c := range res.Cases {
+		limit, key := 1.0, "rebuild"
+		switch c.Name {
+		case "cold":
+			limit, key = 1.05, "cold"
+		case "ci":
+			key = "ci"
+		}
+		g := Goal{Goal: "A/B time, " + c.Name, Target: fmt.Sprintf("<= %.2f", limit)}
+		switch {
+		case len(c.Failures["A"]) > 0:
+			g.Value = fmt.Sprintf("A failed %d of %d runs: %s", len(c.Failures["A"]), len(c.Builds["A"]), c.Failures["A"][0])
+		case c.RatioAB == 0:
+			g.Value = "not measured (B failed)"
+		default:
+			g.Value = fmt.Sprintf("%.2f", c.RatioAB)
+			g.Met = c.RatioAB <= limit
+		}
+		if !g.Met {
+			g.Note = why[key]
+			if key != "ci" && len(c.Failures["A"]) > 0 {
+				g.Note = "A failed; see the error."
+			}
+		}
+		gs = append(gs, g)
+	}
+	if a, b := res.Images["A"], res.Images["B"]; a != nil && b != nil {
+		g := Goal{Goal: "image size, A vs B", Target: "<= B",
+			Value: fmt.Sprintf("%s vs %s compressed, %s vs %s uncompressed", human(a.Compressed), human(b.Compressed), human(a.Uncompressed), human(b.Uncompressed)),
+			Met:   a.Compressed <= b.Compressed && a.Uncompressed <= b.Uncompressed}
+		if !g.Met {
+			g.Note = why["size"]
+		}
+		gs = append(gs, g)
+	}
+	if o := res.Overhead; o != nil {
+		g := Goal{Goal: "frontend overhead (median, first builder op of A minus B's)", Target: "< 100 ms",
+			Value: fmt.Sprintf("%.0f ms (A %.0f ms, B %.0f ms from launching buildx, %s case)", o.OverheadS*1000, o.AFirstOp*1000, o.BFirstOp*1000, o.Case),
+			Met:   o.OverheadS < 0.1}
+		if !g.Met {
+			g.Note = why["overhead"]
+		}
+		gs = append(gs, g)
+	}
+	if f := res.Frontend.Image; f != nil {
+		g := Goal{Goal: "frontend image size (registry manifest: layers, config, manifest)", Target: "< 15 MB",
+			Value: fmt.Sprintf("%s compressed, %s uncompressed", human(f.Compressed), human(f.Uncompressed)),
+			Met:   f.Compressed < 15e6}
+		if !g.Met {
+			g.Note = why["frontend"]
+		}
+		gs = append(gs, g)
+	}
+	return gs
+}
+
+func (g Goal) line() string {
+	var b strings.Builder
+	if g.Met {
+		fmt.Fprintf(&b, "- **met** — %s: %s (goal %s).", g.Goal, g.Value, g.Target)
+	} else {
+		fmt.Fprintf(&b, "- **missed** — %s: %s (goal %s). Why and what would fix it: %s", g.Goal, g.Value, g.Target, g.Note)
+	}
+	return b.String()
+}

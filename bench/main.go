@@ -1,0 +1,123 @@
+// Command bench is `make bench`: it builds examples/go three ways side by side on one buildkitd (A: hardened.yaml
+// through the frontend, B: the hand-written hardened Dockerfile, C: the naive Dockerfile), times cold, warm,
+// source-change, dependency-change and CI-ephemeral builds, measures the images, writes bench/results/latest.json
+// and renders BENCHMARKS.md. It runs on a stack of its own (its own buildkitd and registry), so wiping state for
+// cold builds never touches the shared stack. It is never part of `make test`.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/hardenedbuild/hardened/integration/stack"
+)
+
+type options struct {
+	runs      int
+	ciRuns    int
+	stateDir  string
+	out       string
+	markdown  string
+	cases     string
+	frontend  string
+	keepStack bool
+}
+
+func main() {
+	var o options
+	quick := flag.Bool("quick", false, "one run per case (smoke test); same as -runs 1")
+	flag.IntVar(&o.runs, "runs", 5, "runs per case; the table shows the median")
+	flag.IntVar(&o.ciRuns, "ci-runs", 0, "runs of the CI case (default: -runs)")
+	flag.StringVar(&o.stateDir, "state", filepath.Join(os.TempDir(), "hardened-bench-stack"), "state directory of the bench's own stack")
+	flag.StringVar(&o.out, "json", "bench/results/latest.json", "where to write the results")
+	flag.StringVar(&o.markdown, "markdown", "BENCHMARKS.md", "where to render the table")
+	flag.StringVar(&o.cases, "cases", "cold,warm,source,deps,ci", "comma-separated cases to time")
+	flag.StringVar(&o.frontend, "frontend-src", "", "repository to build the frontend image from (default: this one, else its HEAD)")
+	flag.BoolVar(&o.keepStack, "keep-stack", true, "leave the bench stack running afterwards (a later run starts faster)")
+	flag.Parse()
+	if *quick {
+		o.runs, o.ciRuns = 1, 1
+	}
+	if o.ciRuns < 1 {
+		o.ciRuns = o.runs
+	}
+	if o.runs < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -runs must be at least 1")
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, o options) error {
+	root, err := stack.FindRepoRoot()
+	if err != nil {
+		return err
+	}
+	st, err := benchStack(ctx, root, o.stateDir)
+	if err != nil {
+		return err
+	}
+	if !o.keepStack {
+		defer st.Down()
+	}
+	fe, err := buildFrontend(ctx, st, root, o.frontend)
+	if err != nil {
+		return err
+	}
+	w, err := newWorkspace(root)
+	if err != nil {
+		return err
+	}
+	defer w.remove()
+
+	b := &bench{st: st, ws: w, runs: o.runs, ciRuns: o.ciRuns, reg: newRegistryLog(st.StateDir)}
+	res := &Results{
+		Date:     time.Now().UTC().Format(time.RFC3339),
+		Runs:     o.runs,
+		CIRuns:   o.ciRuns,
+		Machine:  machine(ctx, st, root),
+		Frontend: FrontendInfo{Source: fe.source, Digest: fe.digest},
+	}
+	if res.Frontend.Image, err = imageStats(ctx, st.FrontendRef(), false); err != nil {
+		return fmt.Errorf("frontend image: %w", err)
+	}
+	if err := b.runCases(ctx, splitList(o.cases), res); err != nil {
+		return err
+	}
+	res.Goals = goals(res)
+	if err := writeJSON(filepath.Join(root, o.out), res); err != nil {
+		return err
+	}
+	md := render(res)
+	if err := os.WriteFile(filepath.Join(root, o.markdown), []byte(md), 0o644); err != nil {
+		return err
+	}
+	logf("wrote %s and %s", o.out, o.markdown)
+	fmt.Print(md)
+	return nil
+}
+
+// benchStack attaches to the bench's own stack when it runs, else brings it up (stand-ins, buildkitd, registry).
+func benchStack(ctx context.Context, root, stateDir string) (*stack.Stack, error) {
+	if st, err := stack.Load(stateDir); err == nil {
+		logf("using the bench stack in %s (registry %s)", stateDir, st.Registry)
+		return st, nil
+	}
+	logf("bringing up the bench stack in %s", stateDir)
+	return stack.Up(ctx, stack.Options{RepoRoot: root, StateDir: stateDir, Log: os.Stderr})
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+}

@@ -1,0 +1,21 @@
+# Benchmark B: the best hand-written hardened Dockerfile for examples/go, what the guides teach
+# (multi-stage, cache mounts, go.mod first, static binary on distroless, numeric non-root user).
+# No "# syntax" line: the builtin Dockerfile frontend builds it, as no registry serves dockerfile images here.
+# Build from examples/go: docker buildx build -f bench/hardened.Dockerfile .
+FROM docker.io/library/golang:1.26-bookworm AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN --mount=type=cache,target=/go/pkg/mod go mod download
+COPY . .
+RUN --mount=type=cache,target=/go/pkg/mod \
+    --mount=type=cache,target=/root/.cache/go-build \
+    CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -buildid=" -o /out/server ./cmd/server
+
+FROM gcr.io/distroless/static-debian12:nonroot
+WORKDIR /app
+COPY --from=build /out/server /app/server
+ENV ADDR=:8080
+EXPOSE 8080
+USER 65532:65532
+HEALTHCHECK --interval=30s --timeout=3s CMD ["/app/server", "-check"]
+ENTRYPOINT ["/app/server"]

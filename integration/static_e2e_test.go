@@ -1,0 +1,62 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// TestStaticExampleBuildx hardens a prebuilt binary: the test builds examples/static's
+// server into a copy of the example, marks it setuid and setgid, and builds the image
+// through docker buildx; the image runs it as 65532 without those bits.
+func TestStaticExampleBuildx(t *testing.T) {
+	dir := copyExample(t, "static")
+	bin := filepath.Join(dir, "hello-server")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, ".")
+	cmd.Dir = filepath.Join(dir, "src")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod", "GOWORK=off")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	if err := os.Chmod(bin, 0o6755); err != nil {
+		t.Fatal(err)
+	}
+
+	out := filepath.Join(t.TempDir(), "app.tar")
+	build(t, st.Buildx(context.Background(), "build", "-f", filepath.Join(dir, "hardened.yaml"),
+		"-o", "type=oci,dest="+out, dir))
+	img := only(t, ociImages(t, out))
+
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cf.Config
+	if c.User != "65532:65532" || !slices.Equal(c.Entrypoint, []string{"/app/hello-server"}) {
+		t.Errorf("user %q entrypoint %q", c.User, c.Entrypoint)
+	}
+	if got, want := c.Labels["org.opencontainers.image.base.digest"], registryDigest(t, "distroless/static-debian12:nonroot"); got != want {
+		t.Errorf("base.digest label = %q, want the registry's %q", got, want)
+	}
+	files := flatFiles(t, img)
+	h := files["/app/hello-server"]
+	if h == nil {
+		t.Fatal("no /app/hello-server")
+	}
+	if h.Mode&0o6000 != 0 || h.Uid != 0 || h.Mode&0o022 != 0 {
+		t.Errorf("/app/hello-server uid %d mode %o, want root-owned 0755 without setuid/setgid", h.Uid, h.Mode)
+	}
+	for f := range files {
+		if slices.Contains([]string{"/bin/sh", "/usr/bin/sh", "/bin/bash", "/bin/busybox"}, f) || filepath.Dir(f) == "/app/src" {
+			t.Errorf("the image has %s", f)
+		}
+	}
+	assertNoSetuid(t, img)
+
+	assertServes(t, img)
+}
