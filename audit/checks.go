@@ -27,7 +27,7 @@ var registry = []Check{
 		run:       checkUserGroup,
 	},
 	{
-		ID: "HX-USER-ACCOUNT", Catalogue: "HX-USR-004", Title: "Runtime user has an account without a login shell", Severity: Low,
+		ID: "HX-USER-ACCOUNT", Catalogue: "HX-USR-004", Title: "Runtime user has an account and no login shell", Severity: Low,
 		Rationale: "Without a passwd entry, programs that look the user up fail; with a login shell, the account invites interactive use.",
 		How:       "The runtime uid has an /etc/passwd entry whose shell is /sbin/nologin, /usr/sbin/nologin or /bin/false.",
 		run:       checkUserAccount,
@@ -272,7 +272,7 @@ var registry = []Check{
 	{
 		ID: "HX-SCAN-PACKAGES", Catalogue: "HX-SCAN-002", Title: "Package database complete", Severity: Medium,
 		Rationale: "Scanners find OS packages only through the package database; a package shipped without its metadata is invisible to them.",
-		How:       "A Debian image has /var/lib/dpkg/status or status.d (an Alpine one its apk database); every status.d stanza has Package and Version; every /usr/share/doc/PKG/copyright belongs to a package the database lists.",
+		How:       "A Debian image has /var/lib/dpkg/status or status.d (an Alpine one its apk database); every status.d stanza has Package and Version; every /usr/share/doc/PKG/copyright (a file, not a link) is in a directory some package owns by its file lists (info/*.list, *.md5sums), or, without file lists, is named after a listed package.",
 		run:       checkPackageDB,
 	},
 	{

@@ -86,7 +86,8 @@ func labels(change func(map[string]string)) func(*v1.ConfigFile) {
 // fakeToken builds a token of a well-known format without spelling one out in the source.
 func fakeToken(prefix string, n int) string { return prefix + strings.Repeat("x7Q", n)[:n] }
 
-const privateKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n"
+// privateKey is shaped like an OpenSSH key, with a body of the right alphabet and no key in it.
+var privateKey = "-----BEGIN OPENSSH PRIVATE KEY-----\n" + strings.Repeat("b3BlbnNzaC1rZXktdjEAAAAA", 3) + "\n-----END OPENSSH PRIVATE KEY-----\n"
 
 func TestCleanImagePassesEveryCheck(t *testing.T) {
 	r := fixture{}.run(t)
@@ -147,7 +148,7 @@ func TestEachCheckFailsOnItsFixture(t *testing.T) {
 		{"HX-SEC-FILES", fixture{base: add(Dir("/root", 0o700), Dir("/root/.ssh", 0o700), Reg("/root/.ssh/id_rsa", 0o600, "not really a key"))}, "/root/.ssh/id_rsa"},
 		{"HX-SEC-FILES", fixture{base: add(Dir("/root", 0o700), Dir("/root/.docker", 0o700), Reg("/root/.docker/config.json", 0o600, `{"auths":{"r.example":{"auth":"dXNlcjpwYXNz"}}}`))}, "registry credentials"},
 		{"HX-SEC-CONTENT", fixture{app: add(Reg("/app/config.yaml", 0o644, "aws:\n  key: "+uaKey+"\n"))}, "aws-access-key-id at line 2"},
-		{"HX-SEC-CONTENT", fixture{app: add(Reg("/app/tls.key", 0o600, privateKey))}, "private-key at line 1"},
+		{"HX-SEC-CONTENT", fixture{app: add(Reg("/app/tls.key", 0o600, privateKey))}, "/app/tls.key: private-key at line 1: -----BEGIN OPENSSH PRIVATE KEY----- (layer 1)"},
 		{"HX-SEC-LAYERS", fixture{extra: []Step{
 			{CreatedBy: "COPY deploy.key /tmp/deploy.key", Files: []File{Reg("/tmp/deploy.key", 0o600, privateKey)}},
 			{CreatedBy: "RUN rm /tmp/deploy.key", Files: []File{Whiteout("/tmp/deploy.key")}},
@@ -244,5 +245,18 @@ func TestLayerChecksSkipWithoutLayerData(t *testing.T) {
 	r, _ = audit.Run(context.Background(), tg, audit.WithChecks("HX-SEC-CONTENT"))
 	if r.Results[0].Status != audit.StatusFail {
 		t.Errorf("HX-SEC-CONTENT through the filesystem: %s", r.Results[0].Status)
+	}
+}
+
+func TestEmptyLayers(t *testing.T) {
+	fx := fixture{extra: []Step{{CreatedBy: "RUN true"}, {CreatedBy: "COPY extra", Files: []File{Reg("/app/extra", 0o644, "x")}}, {CreatedBy: "RUN true"}}}
+	r := fx.run(t)
+	for _, res := range r.Results {
+		if res.Status != audit.StatusPass {
+			t.Errorf("%s: %s %s", res.ID, res.Status, res.Message)
+		}
+	}
+	if r.Image.Stats.Layers != 5 {
+		t.Errorf("%d layers, want 5", r.Image.Stats.Layers)
 	}
 }

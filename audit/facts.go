@@ -74,17 +74,18 @@ func newFacts(ctx context.Context, t *Target, o *options) (*facts, error) {
 		f.cfg = &dockerspec.DockerOCIImage{}
 	}
 	var err error
+	// Layers first: a source that builds its filesystem from them does it in the same pass.
+	if t.Layers != nil {
+		if f.layers, err = readLayers(ctx, t.Layers, f.cfg, o.searchesLayers()); err != nil {
+			return nil, fmt.Errorf("reading the image layers: %w", err)
+		}
+	}
 	if f.files, err = walkAll(ctx, t.FS); err != nil {
 		return nil, fmt.Errorf("reading the image filesystem: %w", err)
 	}
 	f.index = make(map[string]int, len(f.files))
 	for i, e := range f.files {
 		f.index[e.Path] = i
-	}
-	if t.Layers != nil && o.wantsLayers() {
-		if f.layers, err = readLayers(ctx, t.Layers, f.cfg, !o.describeOnly); err != nil {
-			return nil, fmt.Errorf("reading the image layers: %w", err)
-		}
 	}
 	if o.base != nil {
 		if f.base, err = newBaseData(ctx, o.base, f.cfg); err != nil {
@@ -117,10 +118,10 @@ func readLayers(ctx context.Context, ls Layers, cfg *dockerspec.DockerOCIImage, 
 		ld.diffIDs = append(ld.diffIDs, d.String())
 	}
 	err := ls.Walk(ctx, func(i int, e LayerEntry, content io.Reader) error {
-		if i < 0 || i > len(ld.entries) {
+		if i < 0 || i < len(ld.entries)-1 {
 			return fmt.Errorf("layer %d out of order", i)
 		}
-		if i == len(ld.entries) {
+		for len(ld.entries) <= i { // an empty layer has no entries to announce it
 			ld.entries = append(ld.entries, nil)
 			ld.bytes = append(ld.bytes, 0)
 		}
@@ -382,31 +383,25 @@ func (f *facts) env() map[string]string {
 	return out
 }
 
-// binDirs are the directories a tool is looked for in, besides the config's PATH.
+// binDirs are the system's bin directories.
 var binDirs = []string{"/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin", "/busybox"}
 
-// executables lists the files named like a tool, by name: executables and links in a bin
-// directory, and executable regular files anywhere. Evidence goes to the real path.
+// executables lists the files of bin directories (any directory named bin or sbin, and
+// /busybox) by name: executables and links, as a PATH lookup would find them. Evidence goes to
+// each path as it is.
 func (f *facts) executables() map[string][]Entry {
 	if f.tools != nil {
 		return f.tools
 	}
 	f.tools = map[string][]Entry{}
 	for _, e := range f.files {
-		if e.Mode.IsDir() {
-			continue
-		}
 		dir := path.Dir(e.Path)
 		inBin := path.Base(dir) == "bin" || path.Base(dir) == "sbin" || dir == "/busybox"
-		exec := e.Mode.IsRegular() && e.Mode.Perm()&0o111 != 0
-		if !(exec || (inBin && e.Mode&fs.ModeSymlink != 0)) {
+		if !inBin || !(executable(e) || e.Mode&fs.ModeSymlink != 0) {
 			continue
 		}
 		name := path.Base(e.Path)
 		f.tools[name] = append(f.tools[name], e)
-	}
-	for _, list := range f.tools {
-		sort.Slice(list, func(i, j int) bool { return list[i].Path < list[j].Path })
 	}
 	return f.tools
 }

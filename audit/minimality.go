@@ -66,9 +66,11 @@ var (
 	}
 )
 
-// vendored says a path is inside a dependency tree, where dot directories belong to packages.
+// vendored says a path is inside a dependency tree or a toolchain, where such files belong to
+// the packages (HX-MIN-COMPILERS reports a toolchain itself).
 func vendored(p string) bool {
-	return strings.Contains(p, "/node_modules/") || strings.Contains(p, "/vendor/") || strings.Contains(p, "/site-packages/")
+	return containsAny(p, []string{"/node_modules/", "/vendor/", "/site-packages/", "/dist-packages/"}) ||
+		hasAnyPrefix(p, []string{"/usr/local/go/", "/usr/lib/go/", "/usr/lib/go-", "/usr/share/", "/usr/include/"})
 }
 
 func checkLeftovers(f *facts) outcome {
@@ -152,7 +154,7 @@ func checkSize(f *facts) outcome {
 	if info.Stats.Layers > f.opts.maxLayers {
 		ev = append(ev, Evidence{Field: "rootfs.diff_ids", Detail: fmt.Sprintf("%d layers, over the budget of %d", info.Stats.Layers, f.opts.maxLayers)})
 	}
-	summary := fmt.Sprintf("%s in %s, %s", formatBytes(size), plural(info.Stats.Layers, "layer", "layers"), plural(info.Stats.Files, "file", "files"))
+	summary := fmt.Sprintf("%s in %s, %s files", formatBytes(size), plural(info.Stats.Layers, "layer", "layers"), groupThousands(int64(info.Stats.Files)))
 	if len(ev) > 0 {
 		return failed(ev, "%s: over budget", summary)
 	}

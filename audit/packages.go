@@ -29,7 +29,12 @@ type packageDB struct {
 	problems []Evidence
 	// noMD5 lists status.d packages without their .md5sums.
 	noMD5 []string
+	// owned holds every file the database's file lists (.list, .md5sums) name; nil without any.
+	owned map[string]bool
 }
+
+// owns says whether a package database file list names p, or a file in p.
+func (p *packageDB) owns(path string) bool { return p.owned[path] }
 
 func (p *packageDB) count() int {
 	if !p.countable {
@@ -44,6 +49,21 @@ func (p *packageDB) count() int {
 func (p *packageDB) has(name string) bool {
 	i := sort.SearchStrings(p.names, name)
 	return i < len(p.names) && p.names[i] == name
+}
+
+// covers guesses, without file lists, whether a /usr/share/doc directory belongs to a listed
+// package: its own name, with the architecture, or a package whose name it extends (a source
+// package's documentation of what it bundles, node-acorn-walk in node-acorn).
+func (p *packageDB) covers(doc, arch string) bool {
+	if p.has(doc) || p.has(doc+":"+arch) {
+		return true
+	}
+	for _, n := range p.names {
+		if strings.HasPrefix(doc, n+"-") {
+			return true
+		}
+	}
+	return false
 }
 
 func (f *facts) packages() *packageDB {
@@ -104,6 +124,9 @@ func (f *facts) packages() *packageDB {
 			}
 		}
 	}
+	if p.manager == "dpkg" {
+		f.readFileLists(p)
+	}
 	if p.manager == "" {
 		for _, db := range apkDBs {
 			if d, ok := f.read(db); ok {
@@ -129,6 +152,39 @@ func (f *facts) packages() *packageDB {
 	}
 	sort.Strings(p.names)
 	return p
+}
+
+// readFileLists reads which files dpkg's packages own: info/*.list (absolute paths) and the
+// .md5sums of info/ and status.d/ (checksum, two spaces, path relative to /).
+func (f *facts) readFileLists(p *packageDB) {
+	for _, dir := range []string{"/var/lib/dpkg/info", dpkgStatusD} {
+		d, ok := f.lookup(dir, true)
+		if !ok || !d.Mode.IsDir() {
+			continue
+		}
+		for _, e := range f.below(d.Path) {
+			name := path.Base(e.Path)
+			isList, isSums := strings.HasSuffix(name, ".list"), strings.HasSuffix(name, ".md5sums")
+			if !e.Mode.IsRegular() || path.Dir(e.Path) != d.Path || !(isList || isSums) {
+				continue
+			}
+			data, _ := f.read(e.Path)
+			if p.owned == nil {
+				p.owned = map[string]bool{}
+			}
+			for _, line := range strings.Split(string(data), "\n") {
+				if isSums {
+					_, line, _ = strings.Cut(line, "  ")
+				}
+				if line = strings.TrimSpace(line); line != "" {
+					// A file owns its directories too: md5sums leave out links and directories.
+					for q := path.Clean("/" + line); q != "/" && !p.owned[q]; q = path.Dir(q) {
+						p.owned[q] = true
+					}
+				}
+			}
+		}
+	}
 }
 
 // controlStanza is one paragraph of a Debian control file.

@@ -92,14 +92,10 @@ func WithToolVersion(v string) Option { return func(o *options) { o.toolVersion 
 
 func (o *options) selected(id string) bool { return o.only == nil || o.only[id] }
 
-// wantsLayers says whether any selected check reads layer data (they all use it for attribution).
-func (o *options) wantsLayers() bool {
-	for _, c := range registry {
-		if o.selected(c.ID) && c.ID != "HX-USER-ROOT" && c.ID != "HX-CONFIG-ENTRYPOINT" {
-			return true
-		}
-	}
-	return false
+// searchesLayers says whether the layers' contents are searched for secrets; their listings
+// are read anyway, for evidence attribution and sizes.
+func (o *options) searchesLayers() bool {
+	return !o.describeOnly && (o.selected("HX-SEC-FILES") || o.selected("HX-SEC-CONTENT") || o.selected("HX-SEC-LAYERS"))
 }
 
 // Run audits one image with every check (or those WithChecks names) and returns the report.
@@ -112,6 +108,14 @@ func Run(ctx context.Context, t *Target, opts ...Option) (*Report, error) {
 	if o.now.IsZero() {
 		o.now = time.Now()
 	}
+	var baseInfo *ImageInfo
+	if o.base != nil {
+		info, err := Describe(ctx, o.base)
+		if err != nil {
+			return nil, fmt.Errorf("reading the base image %s: %w", o.base.Name, err)
+		}
+		baseInfo = &info
+	}
 	f, err := newFacts(ctx, t, o)
 	if err != nil {
 		return nil, err
@@ -122,13 +126,7 @@ func Run(ctx context.Context, t *Target, opts ...Option) (*Report, error) {
 		Tool:          Tool{Name: "hardened", Version: o.toolVersion, URI: "https://github.com/hardenedbuild/hardened"},
 		Date:          o.now.UTC(),
 		Image:         f.describe(),
-	}
-	if f.base != nil {
-		info, err := Describe(ctx, o.base)
-		if err != nil {
-			return nil, fmt.Errorf("reading the base image %s: %w", o.base.Name, err)
-		}
-		r.OnlyAdded = &info
+		OnlyAdded:     baseInfo,
 	}
 	for _, c := range registry {
 		if !o.selected(c.ID) {

@@ -92,7 +92,10 @@ func checkPackageDB(f *facts) outcome {
 		for _, e := range f.below("/usr/share/doc") {
 			dir, name := path.Split(e.Path)
 			pkg := path.Base(dir)
-			if name == "copyright" && path.Dir(path.Clean(dir)) == "/usr/share/doc" && !pk.has(pkg) && !pk.has(pkg+":"+f.cfg.Architecture) {
+			if name != "copyright" || !e.Mode.IsRegular() || path.Dir(path.Clean(dir)) != "/usr/share/doc" || pk.owns(path.Clean(dir)) {
+				continue
+			}
+			if pk.owned != nil || !pk.covers(pkg, f.cfg.Architecture) {
 				ev = append(ev, f.fileEvidence(e.Path, "package %s ships files but has no entry in the package database", pkg))
 			}
 		}

@@ -28,9 +28,13 @@ type tokenRule struct {
 	show int
 }
 
+// showHeader makes a rule print its match up to the end of its first ----- line, and no further.
+const showHeader = -1
+
 // tokenRules follow the formats the issuers document (and trivy's built-in rules detect).
 var tokenRules = []tokenRule{
-	{"private-key", []string{"PRIVATE KEY"}, regexp.MustCompile(`-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----`), 64},
+	// A key block needs a body: documentation shows BEGIN lines with XXXX in between.
+	{"private-key", []string{"PRIVATE KEY"}, regexp.MustCompile(`-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----[\s\S]{0,300}?[A-Za-z0-9+/]{40}`), showHeader},
 	{"aws-access-key-id", []string{"AKIA", "ASIA", "ABIA", "ACCA"}, regexp.MustCompile(`\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b`), 4},
 	{"aws-secret-access-key", []string{"aws_secret", "AWS_SECRET", "aws-secret", "AwsSecret"}, regexp.MustCompile(`(?i)aws_?-?secret_?-?(?:access_?-?)?key["']?\s*[:=]\s*["']?[A-Za-z0-9/+=]{40}\b`), 0},
 	{"github-token", []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_"}, regexp.MustCompile(`\bgh[pousr]_[A-Za-z0-9]{36}\b`), 4},
@@ -223,6 +227,12 @@ func containsKeyword(d []byte, keywords []string) bool {
 
 // redact keeps the first show characters of a secret and says how long it was.
 func redact(s string, show int) string {
+	if show == showHeader {
+		if i := strings.Index(s[min(5, len(s)):], "-----"); i >= 0 {
+			return s[:i+10]
+		}
+		show = 0
+	}
 	if show >= len(s) {
 		return s // the rule's match is no secret itself (a PEM header)
 	}

@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -27,6 +28,7 @@ type options struct {
 	cases     string
 	frontend  string
 	keepStack bool
+	render    bool
 }
 
 func main() {
@@ -39,6 +41,7 @@ func main() {
 	flag.StringVar(&o.markdown, "markdown", "BENCHMARKS.md", "where to render the table")
 	flag.StringVar(&o.cases, "cases", "cold,warm,source,deps,ci", "comma-separated cases to time")
 	flag.StringVar(&o.frontend, "frontend-src", "", "repository to build the frontend image from (default: this one, else its HEAD)")
+	flag.BoolVar(&o.render, "render", false, "only re-render the Markdown from the JSON results (no builds)")
 	flag.BoolVar(&o.keepStack, "keep-stack", true, "leave the bench stack running afterwards (a later run starts faster)")
 	flag.Parse()
 	if *quick {
@@ -63,6 +66,9 @@ func run(ctx context.Context, o options) error {
 	root, err := stack.FindRepoRoot()
 	if err != nil {
 		return err
+	}
+	if o.render {
+		return rerender(root, o)
 	}
 	st, err := benchStack(ctx, root, o.stateDir)
 	if err != nil {
@@ -95,6 +101,10 @@ func run(ctx context.Context, o options) error {
 	if err := b.runCases(ctx, splitList(o.cases), res); err != nil {
 		return err
 	}
+	return write(root, o, res)
+}
+
+func write(root string, o options, res *Results) error {
 	res.Goals = goals(res)
 	if err := writeJSON(filepath.Join(root, o.out), res); err != nil {
 		return err
@@ -106,6 +116,22 @@ func run(ctx context.Context, o options) error {
 	logf("wrote %s and %s", o.out, o.markdown)
 	fmt.Print(md)
 	return nil
+}
+
+// rerender recomputes the goals and the Markdown from the JSON of an earlier run.
+func rerender(root string, o options) error {
+	data, err := os.ReadFile(filepath.Join(root, o.out))
+	if err != nil {
+		return err
+	}
+	res := &Results{}
+	if err := json.Unmarshal(data, res); err != nil {
+		return fmt.Errorf("%s: %w", o.out, err)
+	}
+	if res.CIRuns == 0 {
+		res.CIRuns = res.Runs
+	}
+	return write(root, o, res)
 }
 
 // benchStack attaches to the bench's own stack when it runs, else brings it up (stand-ins, buildkitd, registry).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io/fs"
 	"path"
+	"time"
 
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
 	fstypes "github.com/tonistiigi/fsutil/types"
@@ -46,5 +47,7 @@ func entry(p string, st *fstypes.Stat) audit.Entry {
 		GID:      st.Gid,
 		Size:     st.Size,
 		Linkname: st.Linkname,
+		ModTime:  time.Unix(0, st.ModTime).UTC(),
+		Xattrs:   st.Xattrs,
 	}
 }

@@ -117,7 +117,19 @@ func TestGoExampleLLB(t *testing.T) {
 	}
 
 	download := g.Named(t, "go mod download")
-	assertCacheMount(t, download, "/go/pkg/mod", "hardened/go/mod")
+	assertCacheMount(t, download, "/root/.cache/go-mod", "hardened/go/mod")
+	if env := llbtest.Env(download); env["GOMODCACHE"] != "/root/.cache/go-mod" {
+		t.Errorf("download GOMODCACHE = %q, want the cache mount", env["GOMODCACHE"])
+	}
+	// The compile must not depend on a cache mount's content, which a remote cache
+	// import does not restore: the modules are staged into the builder's layer.
+	stage := g.Named(t, "stage modules for the offline compile")
+	if env := llbtest.Env(stage); env["GOMODCACHE"] != "/go/pkg/mod" || !strings.HasPrefix(env["GOPROXY"], "file:///root/.cache/go-mod/cache/download,") {
+		t.Errorf("staging env = %v", env)
+	}
+	if !g.DependsOn(stage, download.Digest) {
+		t.Error("staging does not follow the download")
+	}
 	if args := download.Op.GetExec().GetMeta().GetArgs(); !slices.Equal(args, []string{"go", "mod", "download"}) {
 		t.Errorf("download args = %q", args)
 	}
@@ -131,8 +143,15 @@ func TestGoExampleLLB(t *testing.T) {
 
 	compile := g.Named(t, "compile ./cmd/server for linux/amd64")
 	ex := compile.Op.GetExec()
-	assertCacheMount(t, compile, "/go/pkg/mod", "hardened/go/mod")
 	assertCacheMount(t, compile, "/root/.cache/go-build", "hardened/go/build")
+	for _, m := range ex.GetMounts() {
+		if m.MountType == pb.MountType_CACHE && m.CacheOpt.GetID() == "hardened/go/mod" {
+			t.Error("the compile reads modules from a cache mount")
+		}
+	}
+	if !g.DependsOn(compile, stage.Digest) {
+		t.Error("the compile does not follow the module staging")
+	}
 	if ex.Network != pb.NetMode_NONE {
 		t.Errorf("compile network = %v, want none", ex.Network)
 	}
@@ -227,7 +246,7 @@ func TestCacheMountNamespace(t *testing.T) {
 	in := resolved(t, s, files, amd64)
 	in.CacheNS = "team-a"
 	_, g := convert(t, s, in)
-	assertCacheMount(t, g.Named(t, "go mod download"), "/go/pkg/mod", "team-a/hardened/go/mod")
+	assertCacheMount(t, g.Named(t, "go mod download"), "/root/.cache/go-mod", "team-a/hardened/go/mod")
 }
 
 func TestCrossCompileRunsOnBuildPlatform(t *testing.T) {

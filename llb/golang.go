@@ -74,7 +74,7 @@ func goVersion(s *spec.Spec, files Files) (version, field string, err error) {
 
 func (golang) Build(in *BuildInput) (bkllb.State, error) {
 	s := in.Spec
-	mod := CacheMount(in.CacheNS, "go", "mod", "/go/pkg/mod", bkllb.CacheMountShared)
+	mod := CacheMount(in.CacheNS, "go", "mod", goModCacheMount, bkllb.CacheMountShared)
 	build := CacheMount(in.CacheNS, "go", "build", "/root/.cache/go-build", bkllb.CacheMountShared)
 	env := goEnv(s, in.Target)
 
@@ -84,11 +84,21 @@ func (golang) Build(in *BuildInput) (bkllb.State, error) {
 		CopyDirContentsOnly: true,
 		CreateDestPath:      true,
 	}), bkllb.WithCustomName("copy go.mod and go.sum"), in.Locate("language"))
-	st = st.Run(append([]bkllb.RunOption{
+	st = st.Run(append(append([]bkllb.RunOption{
 		bkllb.Args([]string{"go", "mod", "download"}),
 		bkllb.Dir(SrcDir), mod, in.Network,
 		bkllb.WithCustomName("go mod download"), in.Locate("language"),
-	}, env...)...).Root()
+	}, env...), bkllb.AddEnv("GOMODCACHE", goModCacheMount))...).Root()
+
+	// A cache mount's content is not part of any layer: a build that imports the step
+	// above from a remote cache (--cache-from on a fresh builder) has an empty mount.
+	// So the modules are staged into the builder's own layer, read from the mount when
+	// it has them and from the proxy when it does not, and the compile uses only those.
+	st = st.Run(append(append([]bkllb.RunOption{
+		bkllb.Args([]string{"go", "mod", "download"}),
+		bkllb.Dir(SrcDir), mod, in.Network,
+		bkllb.WithCustomName("stage modules for the offline compile"), in.Locate("language"),
+	}, env...), bkllb.AddEnv("GOPROXY", "file://"+goModCacheMount+"/cache/download,"+goProxy(s)))...).Root()
 
 	st = st.File(bkllb.Copy(in.Context, "/", SrcDir, &bkllb.CopyInfo{
 		CopyDirContentsOnly: true,
@@ -104,7 +114,7 @@ func (golang) Build(in *BuildInput) (bkllb.State, error) {
 		// Modules are already downloaded: the compile gets no network at all.
 		st = st.Run(append([]bkllb.RunOption{
 			bkllb.Args(args),
-			bkllb.Dir(SrcDir), mod, build,
+			bkllb.Dir(SrcDir), build,
 			bkllb.Network(pb.NetMode_NONE),
 			bkllb.AddEnv("GOPROXY", "off"),
 			bkllb.WithCustomName("compile " + a + " for " + platformString(in.Target)),
@@ -112,6 +122,18 @@ func (golang) Build(in *BuildInput) (bkllb.State, error) {
 		}, env...)...).Root()
 	}
 	return st, nil
+}
+
+// goModCacheMount is where the shared module cache is mounted; the builder's own
+// GOMODCACHE (/go/pkg/mod) holds the staged copy the compile reads.
+const goModCacheMount = "/root/.cache/go-mod"
+
+// goProxy is the proxy the staging step falls back to: the spec's, else Go's default.
+func goProxy(s *spec.Spec) string {
+	if p := s.Build.Env["GOPROXY"]; p != "" {
+		return p
+	}
+	return "https://proxy.golang.org,direct"
 }
 
 // ldflags strips symbols and the build id unless the spec sets its own; the build id

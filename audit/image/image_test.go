@@ -39,6 +39,16 @@ func load(t *testing.T, img v1.Image, opts ...image.Option) *audit.Target {
 	return tg
 }
 
+// index loads an image and reads its layers, where most problems show.
+func index(img v1.Image, opts ...image.Option) error {
+	tg, err := image.FromImage(ctx, img, opts...)
+	if err != nil {
+		return err
+	}
+	_, err = tg.FS.ReadDir(ctx, "/")
+	return err
+}
+
 func read(t *testing.T, fsys audit.FS, p string) string {
 	t.Helper()
 	d, err := fsys.ReadFile(ctx, p)
@@ -171,7 +181,7 @@ func TestLimits(t *testing.T) {
 		{"layers", image.Limits{MaxLayers: 1}, "more layers than the limit of 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := image.FromImage(ctx, img, image.WithLimits(tc.lim))
+			err := index(img, image.WithLimits(tc.lim))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want %q", err, tc.want)
 			}
@@ -181,7 +191,7 @@ func TestLimits(t *testing.T) {
 
 func TestCorruptLayers(t *testing.T) {
 	notTar := Image(t, v1.ConfigFile{OS: "linux", Architecture: "amd64"}, Step{Raw: bytes.Repeat([]byte("garbage!"), 200)})
-	if _, err := image.FromImage(ctx, notTar); err == nil || !strings.Contains(err.Error(), "the blob is corrupt or not a tar") {
+	if err := index(notTar); err == nil || !strings.Contains(err.Error(), "the blob is corrupt or not a tar") {
 		t.Errorf("garbage layer: %v", err)
 	}
 
@@ -193,7 +203,7 @@ func TestCorruptLayers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := image.FromImage(ctx, bad); err == nil || !strings.Contains(err.Error(), "not to the config's diff id") {
+	if err := index(bad); err == nil || !strings.Contains(err.Error(), "not to the config's diff id") {
 		t.Errorf("diff id mismatch: %v", err)
 	}
 
@@ -207,7 +217,11 @@ func TestCorruptLayers(t *testing.T) {
 			}
 		}
 	}
-	if _, err := image.Load(ctx, dir); err == nil || !(strings.Contains(err.Error(), "corrupt") || strings.Contains(err.Error(), "gzip")) {
+	tg, err := image.Load(ctx, dir)
+	if err == nil {
+		_, err = audit.Run(ctx, tg)
+	}
+	if err == nil || !(strings.Contains(err.Error(), "corrupt") || strings.Contains(err.Error(), "gzip")) {
 		t.Errorf("corrupt blob in a layout: %v", err)
 	}
 }
@@ -439,10 +453,66 @@ func FuzzLayer(f *testing.F) {
 		if err != nil {
 			return
 		}
+		if _, err := audit.Run(ctx, tg); err != nil {
+			return
+		}
 		_ = audit.Walk(ctx, tg.FS, "/", func(e audit.Entry) error {
 			_, _ = tg.FS.ReadFile(ctx, e.Path)
 			return nil
 		})
-		_, _ = audit.Run(ctx, tg)
 	})
+}
+
+// countingImage counts how often its layers are read.
+type countingImage struct {
+	v1.Image
+	reads *int
+}
+
+type countingLayer struct {
+	v1.Layer
+	reads *int
+}
+
+func (c countingImage) Layers() ([]v1.Layer, error) {
+	ls, err := c.Image.Layers()
+	for i := range ls {
+		ls[i] = countingLayer{ls[i], c.reads}
+	}
+	return ls, err
+}
+
+func (c countingLayer) Uncompressed() (io.ReadCloser, error) {
+	*c.reads++
+	return c.Layer.Uncompressed()
+}
+
+func TestAnAuditReadsEachLayerOnce(t *testing.T) {
+	reads := 0
+	tg := load(t, countingImage{Clean(t), &reads})
+	if reads != 0 {
+		t.Errorf("loading read %d layers", reads)
+	}
+	err := tg.Layers.Walk(ctx, func(int, audit.LayerEntry, io.Reader) error {
+		if _, err := tg.FS.Stat(ctx, "/etc"); err == nil {
+			return errors.New("the filesystem answered during the walk that builds it")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, tg.FS, "/etc/passwd"); !strings.Contains(got, "nonroot") {
+		t.Errorf("passwd %q", got)
+	}
+	if reads != 2 {
+		t.Errorf("the first walk and the lookups read %d layers, want each of the 2 once", reads)
+	}
+	reads = 0
+	if _, err := audit.Run(ctx, load(t, countingImage{Clean(t), &reads})); err != nil {
+		t.Fatal(err)
+	}
+	if reads != 2 {
+		t.Errorf("an audit read %d layers, want each of the 2 once", reads)
+	}
 }

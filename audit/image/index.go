@@ -10,6 +10,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/hardenedbuild/hardened/audit"
@@ -32,18 +33,93 @@ type node struct {
 
 func (n *node) isDir() bool { return n.entry.Mode.IsDir() }
 
-// index is the merged filesystem of an image's layers, read once; it is the audit.FS of a
-// loaded image.
+// lazy is a loaded image's filesystem and layers (its audit.FS and audit.Layers). The merged
+// index is built on the first pass over the layers, whichever comes first: a walk of the layers
+// (the index is built on the way, so an audit reads each layer once) or a file lookup.
+type lazy struct {
+	ls       *layerSet
+	mu       sync.Mutex
+	x        *index
+	building bool
+}
+
+var (
+	_ audit.FS     = (*lazy)(nil)
+	_ audit.Layers = (*lazy)(nil)
+)
+
+// errBusy says the filesystem was asked for from inside the first walk of the layers.
+var errBusy = errors.New("the image filesystem is read while its layers are first walked")
+
+func (l *lazy) built(ctx context.Context) (*index, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.x == nil {
+		if l.building {
+			return nil, errBusy
+		}
+		x, err := newIndex(ctx, l.ls, nil)
+		if err != nil {
+			return nil, err
+		}
+		l.x = x
+	}
+	return l.x, nil
+}
+
+// Walk streams every layer; fn must not use the filesystem during the first walk, which builds it.
+func (l *lazy) Walk(ctx context.Context, fn func(int, audit.LayerEntry, io.Reader) error) error {
+	l.mu.Lock()
+	first := l.x == nil && !l.building
+	l.building = l.building || first
+	l.mu.Unlock()
+	if !first {
+		return l.ls.walk(ctx, fn)
+	}
+	x, err := newIndex(ctx, l.ls, fn)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.building = false
+	if err == nil {
+		l.x = x
+	}
+	return err
+}
+
+func (l *lazy) ReadDir(ctx context.Context, dir string) ([]audit.Entry, error) {
+	x, err := l.built(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return x.readDir(dir)
+}
+
+func (l *lazy) Stat(ctx context.Context, p string) (audit.Entry, error) {
+	x, err := l.built(ctx)
+	if err != nil {
+		return audit.Entry{}, err
+	}
+	return x.stat(p)
+}
+
+func (l *lazy) ReadFile(ctx context.Context, p string) ([]byte, error) {
+	x, err := l.built(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return x.readFile(ctx, p)
+}
+
+// index is the merged filesystem of an image's layers.
 type index struct {
 	root       *node
 	layers     *layerSet
 	inlineUsed int64
 }
 
-var _ audit.FS = (*index)(nil)
-
-// newIndex reads every layer once, applying whiteouts, and keeps small files' contents.
-func newIndex(ctx context.Context, ls *layerSet) (*index, error) {
+// newIndex reads every layer once, applying whiteouts and keeping small files' contents; visit,
+// when set, sees every entry as it streams by, as audit.Layers.Walk promises.
+func newIndex(ctx context.Context, ls *layerSet, visit func(int, audit.LayerEntry, io.Reader) error) (*index, error) {
 	x := &index{root: newDir(audit.Entry{Mode: fs.ModeDir | 0o755}), layers: ls}
 	p := &pass{lim: ls.lim}
 	for i := range ls.layers {
@@ -60,10 +136,14 @@ func newIndex(ctx context.Context, ls *layerSet) (*index, error) {
 					}
 					n.data, n.inline = d, true
 					x.inlineUsed += int64(len(d))
+					r = bytes.NewReader(d)
 				}
 			}
 			entries = append(entries, e)
 			places = append(places, n)
+			if visit != nil {
+				return visit(i, e, r)
+			}
 			return nil
 		})
 		if err != nil {
@@ -223,7 +303,7 @@ func pathError(op, p string, err error) error {
 	return &fs.PathError{Op: op, Path: p, Err: err}
 }
 
-func (x *index) ReadDir(_ context.Context, dir string) ([]audit.Entry, error) {
+func (x *index) readDir(dir string) ([]audit.Entry, error) {
 	n, _, err := x.resolve(dir, true)
 	if err != nil {
 		return nil, pathError("readdir", dir, err)
@@ -246,7 +326,7 @@ func (x *index) ReadDir(_ context.Context, dir string) ([]audit.Entry, error) {
 	return out, nil
 }
 
-func (x *index) Stat(_ context.Context, p string) (audit.Entry, error) {
+func (x *index) stat(p string) (audit.Entry, error) {
 	n, _, err := x.resolve(p, false)
 	if err != nil {
 		return audit.Entry{}, pathError("stat", p, err)
@@ -256,7 +336,7 @@ func (x *index) Stat(_ context.Context, p string) (audit.Entry, error) {
 	return e, nil
 }
 
-func (x *index) ReadFile(ctx context.Context, p string) ([]byte, error) {
+func (x *index) readFile(ctx context.Context, p string) ([]byte, error) {
 	n, _, err := x.resolve(p, true)
 	if err != nil {
 		return nil, pathError("open", p, err)

@@ -24,18 +24,16 @@ const (
 	capability     = "security.capability"
 )
 
-// layerSet is an image's layers with their diff ids, in order; it is the audit.Layers of a
-// loaded image, and the source the index reads contents back from.
+// layerSet is an image's layers with their diff ids, in order: what the index is built from
+// and reads contents back from.
 type layerSet struct {
 	layers  []v1.Layer
 	diffIDs []v1.Hash
 	lim     Limits
 }
 
-var _ audit.Layers = (*layerSet)(nil)
-
-// Walk streams every layer again, bottom first.
-func (s *layerSet) Walk(ctx context.Context, fn func(int, audit.LayerEntry, io.Reader) error) error {
+// walk streams every layer, bottom first.
+func (s *layerSet) walk(ctx context.Context, fn func(int, audit.LayerEntry, io.Reader) error) error {
 	p := &pass{lim: s.lim}
 	for i := range s.layers {
 		err := s.stream(ctx, p, i, func(_ int, e audit.LayerEntry, r io.Reader) error { return fn(i, e, r) })

@@ -59,19 +59,16 @@ func ParseSource(s string) (Source, error) {
 	withTag := func(k Kind, rest string) (Source, error) {
 		src := Source{Kind: k, Ref: rest}
 		if _, err := os.Stat(rest); err != nil {
-			// PATH:TAG, where the tag may hold colons (a docker-archive reference): the
-			// shortest existing prefix is the path; without one, the last colon splits.
-			split := strings.LastIndex(rest, ":")
+			// PATH:TAG, where the tag may hold colons and slashes (a reference): the shortest
+			// existing prefix is the path; without one, the last colon splits.
 			for i := 0; i < len(rest); i++ {
-				if rest[i] == ':' {
-					if _, err := os.Stat(rest[:i]); err == nil {
-						split = i
-						break
-					}
+				if _, err := os.Stat(rest[:i]); rest[i] == ':' && err == nil {
+					src.Ref, src.Tag = rest[:i], rest[i+1:]
+					return src, nil
 				}
 			}
-			if split > 0 && (k == DockerArchive || !strings.Contains(rest[split+1:], "/")) {
-				src.Ref, src.Tag = rest[:split], rest[split+1:]
+			if i := strings.LastIndex(rest, ":"); i > 0 && (k == DockerArchive || !strings.Contains(rest[i+1:], "/")) {
+				src.Ref, src.Tag = rest[:i], rest[i+1:]
 			}
 		}
 		if src.Ref == "" {
@@ -280,7 +277,7 @@ func (o *options) pull(ctx context.Context, ref string) (*picked, error) {
 	return &picked{img: img, digest: desc.Digest}, nil
 }
 
-// fromImage indexes an image's layers and reads its config.
+// fromImage reads an image's config and manifest; its layers are read on first use.
 func fromImage(ctx context.Context, img v1.Image, lim Limits) (*audit.Target, error) {
 	raw, err := img.RawConfigFile()
 	if err != nil {
@@ -311,9 +308,6 @@ func fromImage(ctx context.Context, img v1.Image, lim Limits) (*audit.Target, er
 		}
 		ls.diffIDs = append(ls.diffIDs, h)
 	}
-	x, err := newIndex(ctx, ls)
-	if err != nil {
-		return nil, err
-	}
-	return &audit.Target{Config: cfg, FS: x, Layers: ls}, nil
+	l := &lazy{ls: ls}
+	return &audit.Target{Config: cfg, FS: l, Layers: l}, nil
 }

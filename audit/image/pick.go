@@ -86,6 +86,9 @@ func pick(x indexReader, platform v1.Platform, tag string, self v1.Hash, depth i
 	}
 	chosen, err := choose(candidates, platform)
 	if err != nil {
+		if n := refNames(m); tag == "" && n != "no tags" && len(candidates) > 1 {
+			return nil, fmt.Errorf("%d images; name one with oci:PATH:TAG (it has %s)", len(candidates), n)
+		}
 		return nil, err
 	}
 	if isIndex(chosen.MediaType) {

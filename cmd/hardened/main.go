@@ -1,6 +1,6 @@
 // Command hardened checks hardened.yaml files without building them, prints the JSON Schema
-// editors use to complete and check them, and audits any container image against the
-// hardening checks (hardened check).
+// editors use, audits any container image against the hardening checks, pins a build's
+// images (lock), and helps adopt and leave the tool (init, k8s, dockerfile).
 package main
 
 import (
@@ -20,6 +20,12 @@ Usage:
   hardened lint [FILE...]        check each spec (default hardened.yaml); exit 1 on problems
   hardened schema                print the JSON Schema of hardened.yaml
   hardened check [FLAGS] IMAGE   audit an image against the hardening checks (docs/check.md)
+  hardened lock [--check] [DIR]  pin every image the build uses in hardened.lock (via docker buildx)
+  hardened init [--force] [DIR]  write DIR/hardened.yaml for the detected language
+  hardened k8s [-f FILE] [--name N] [--image REF] [--securitycontext-only]
+                                 print a Deployment the restricted Pod Security Standard admits
+  hardened dockerfile [-f FILE] [--lock FILE]
+                                 print the equivalent multi-stage Dockerfile (docs/cli.md)
   hardened help                  print this help
 
 IMAGE is a registry reference (docker://REF to force it), an OCI layout directory (oci:DIR[:TAG]),
@@ -67,6 +73,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return schema(rest, stdout, stderr)
 	case "check":
 		return check(rest, stdout, stderr)
+	case "lock":
+		return runLock(rest, stdout, stderr)
+	case "init":
+		return runInit(rest, stdout, stderr)
+	case "k8s":
+		return runK8s(rest, stdout, stderr)
+	case "dockerfile":
+		return runDockerfile(rest, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0

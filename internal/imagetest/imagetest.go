@@ -171,7 +171,7 @@ func CleanFiles() []File {
 		Dir("/var/lib/dpkg", 0o755),
 		Dir("/var/lib/dpkg/status.d", 0o755),
 		Reg("/var/lib/dpkg/status.d/base-files", 0o644, "Package: base-files\nVersion: 12.4+deb12u8\nArchitecture: amd64\n"),
-		Reg("/var/lib/dpkg/status.d/base-files.md5sums", 0o644, "d41d8cd98f00b204e9800998ecf8427e  etc/debian_version\n"),
+		Reg("/var/lib/dpkg/status.d/base-files.md5sums", 0o644, "d41d8cd98f00b204e9800998ecf8427e  etc/debian_version\n1f2e3d4c5b6a79880f1e2d3c4b5a6978  usr/share/doc/base-files/copyright\n"),
 	}
 }
 
