@@ -113,7 +113,13 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		if err := audit.Verify(ctx, gatewayFS{ref}, res.Image); err != nil {
 			return nil, withSpecSource(err, src.SourceMap, s.Pos("artifacts"))
 		}
-		targets.add(target, &scanTarget{final: res.Final, finalRef: ref, builder: res.Builder, artifacts: artifactPaths(s), epoch: *epoch})
+		scan := &scanTarget{final: res.Final, finalRef: ref, builder: res.Builder, artifacts: artifactPaths(s), epoch: *epoch}
+		if wantsAttestations(bc) {
+			if err := checkReport(ctx, ref, res.Image, scan); err != nil {
+				return nil, err
+			}
+		}
+		targets.add(target, scan)
 		out := &dockerui.BuildResult{Reference: ref, Image: res.Image, Epoch: epoch}
 		if in.Base != nil {
 			out.BaseImage = in.Base.Config
@@ -124,6 +130,9 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		return nil, err
 	}
 	if err := addSBOMs(ctx, c, bc, rb, targets); err != nil {
+		return nil, err
+	}
+	if err := addReports(ctx, c, rb, targets); err != nil {
 		return nil, err
 	}
 	return rb.Finalize()

@@ -30,13 +30,15 @@ import (
 // so that request gets our own SBOM; a scanner the user names gets BuildKit's path.
 const defaultScanner = "docker.io/docker/buildkit-syft-scanner:stable-1"
 
-// scanTarget is one platform's build, kept for its SBOM.
+// scanTarget is one platform's build, kept for its attestations.
 type scanTarget struct {
 	final     bkllb.State
 	finalRef  gwclient.Reference
 	builder   bkllb.State
 	artifacts []string
 	epoch     time.Time
+	// report is the hardened check report of the final image, when one was asked for.
+	report []byte
 }
 
 // scanTargets collects the platforms of one Build call by platform id.
