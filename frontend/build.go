@@ -8,6 +8,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerui"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/hardenedbuild/hardened/audit"
 	hllb "github.com/hardenedbuild/hardened/llb"
@@ -37,8 +38,17 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		return nil, withSpecSource(loadErr, src.SourceMap)
 	}
 	lang, _ := hllb.Lookup(s.Language) // Load validated the name
-	files, err := readContextFiles(ctx, bc, lang.ContextFiles())
-	if err != nil {
+	// The context files and the lock are independent reads: one round trip, not two.
+	var (
+		files hllb.Files
+		lock  *lockfile.Lock
+	)
+	eg, egctx := errgroup.WithContext(ctx)
+	eg.Go(func() (err error) { files, err = readContextFiles(egctx, bc, lang.ContextFiles()); return err })
+	if bc.Target != LockTarget {
+		eg.Go(func() (err error) { lock, err = readLock(egctx, bc); return err })
+	}
+	if err := eg.Wait(); err != nil {
 		return nil, err
 	}
 	epoch, err := sourceDateEpoch(bc.BuildArgs)
@@ -50,10 +60,6 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 	}
 	if bc.Target == LockTarget {
 		return buildLock(ctx, c, bc, s, lang, files, src.SourceMap)
-	}
-	lock, err := readLock(ctx, bc)
-	if err != nil {
-		return nil, err
 	}
 	mainContext, err := bc.MainContext(ctx)
 	if err != nil {
@@ -82,24 +88,32 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 			SourceMap: src.SourceMap,
 			Proxy:     proxyEnv(bc.BuildArgs),
 		}
-		if breq.Ref != "" { // a language without a builder image works from the context alone
-			builder, err := p.resolve(ctx, breq)
-			if err != nil {
-				return nil, err
-			}
-			in.Builder = *builder
-		}
-		baseReq, ok, err := hllb.BaseImage(s, files, target)
+		baseReq, hasBase, err := hllb.BaseImage(s, files, target)
 		if err != nil {
 			return nil, withSpecSource(err, src.SourceMap)
 		}
-		if ok {
-			if in.Base, err = p.resolve(ctx, baseReq); err != nil {
-				return nil, err
-			}
-			if in.BaseSpecial, err = p.specialFiles(ctx, in.Base.State, target); err != nil {
-				return nil, err
-			}
+		// The builder and the base resolve at the same time; the base's setuid scan follows it.
+		eg, egctx := errgroup.WithContext(ctx)
+		if breq.Ref != "" { // a language without a builder image works from the context alone
+			eg.Go(func() error {
+				builder, err := p.resolve(egctx, breq)
+				if err == nil {
+					in.Builder = *builder
+				}
+				return err
+			})
+		}
+		if hasBase {
+			eg.Go(func() (err error) {
+				if in.Base, err = p.resolve(egctx, baseReq); err != nil {
+					return err
+				}
+				in.BaseSpecial, err = p.specialFiles(egctx, in.Base.State, target)
+				return err
+			})
+		}
+		if err := eg.Wait(); err != nil {
+			return nil, err
 		}
 
 		res, err := hllb.Convert(s, in)
