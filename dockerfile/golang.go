@@ -67,20 +67,20 @@ cannot list ahead), and check its own result (run ` + "`hardened check`" + ` on 
 		w.line("ENV %s=%s", k, w.quote("build.env."+k, s.Build.Env[k]))
 	}
 
-	modCache := cacheMount("mod", modCacheMount)
+	modCache := cacheMount("mod", hllb.GoModCacheMount)
 	buildCache := cacheMount("build", "/root/.cache/go-build")
 	w.comment("go.mod and go.sum first, so a source change reuses the module download (a module\nwithout dependencies has no go.sum, hence the wildcard).")
 	w.line("COPY go.mod go.sum* ./")
-	w.line("ENV GOMODCACHE=%s", modCacheMount)
+	w.line("ENV GOMODCACHE=%s", hllb.GoModCacheMount)
 	w.line("RUN %s %s", modCache, w.execForm("go mod download", []string{"go", "mod", "download"}))
 	w.comment("A cache mount is in no layer: a build that imports the step above from a remote cache has an\nempty mount. So the modules are staged into the builder's own layer, from the mount when it has\nthem, else from the proxy, and the compile reads only those.")
-	w.line("ENV GOMODCACHE=/go/pkg/mod GOPROXY=%s", w.quote("build.env.GOPROXY", "file://"+modCacheMount+"/cache/download,"+goProxy(s)))
+	w.line("ENV GOMODCACHE=/go/pkg/mod GOPROXY=%s", w.quote("build.env.GOPROXY", "file://"+hllb.GoModCacheMount+"/cache/download,"+hllb.GoProxy(s)))
 	w.line("RUN %s %s", modCache, w.execForm("go mod download", []string{"go", "mod", "download"}))
 	w.line("COPY . .")
 	w.comment("Modules are downloaded: the compile gets no network at all.")
 	w.line("ENV GOPROXY=off")
 	for i, a := range s.Artifacts {
-		args := []string{"go", "build", "-trimpath", "-ldflags", ldflags(s)}
+		args := []string{"go", "build", "-trimpath", "-ldflags", hllb.GoLdflags(s)}
 		if len(s.Build.Tags) > 0 {
 			args = append(args, "-tags", strings.Join(s.Build.Tags, ","))
 		}
@@ -117,31 +117,6 @@ cannot list ahead), and check its own result (run ` + "`hardened check`" + ` on 
 // frontend does.
 func cacheMount(name, target string) string {
 	return fmt.Sprintf("--mount=type=cache,id=%s,target=%s,sharing=shared", hllb.CacheID("", "go", name), target)
-}
-
-// modCacheMount is where llb/golang.go mounts the shared module cache; the builder's own
-// GOMODCACHE (/go/pkg/mod) holds the staged copy the compile reads.
-const modCacheMount = "/root/.cache/go-mod"
-
-// goProxy mirrors llb/golang.go's: the proxy staging falls back to, the spec's, else Go's default.
-func goProxy(s *spec.Spec) string {
-	if p := s.Build.Env["GOPROXY"]; p != "" {
-		return p
-	}
-	return "https://proxy.golang.org,direct"
-}
-
-// ldflags mirrors llb/golang.go's (unexported) ldflags: -s -w unless the spec sets its own, and
-// always an empty build id. TestCompileMatchesFrontend holds the two together.
-func ldflags(s *spec.Spec) string {
-	f := s.Build.Ldflags
-	if f == "" {
-		f = "-s -w"
-	}
-	if !strings.Contains(f, "-buildid") {
-		f += " -buildid="
-	}
-	return f
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -180,3 +180,24 @@ func (p *platformBuild) solve(ctx context.Context, st bkllb.State, target ocispe
 	}
 	return r.SingleRef()
 }
+
+// solveRef solves a state on its own (reads, attestation files) and returns its result.
+func solveRef(ctx context.Context, c gwclient.Client, st bkllb.State) (gwclient.Reference, error) {
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.Solve(ctx, gwclient.SolveRequest{Definition: def.ToPB()})
+	if err != nil {
+		return nil, err
+	}
+	return r.SingleRef()
+}
+
+// wrapf says what was being done when err happened; nil stays nil.
+func wrapf(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf(format+": %w", append(args, err)...)
+}

@@ -34,17 +34,9 @@ func readLock(ctx context.Context, bc *dockerui.Client) (*lockfile.Lock, error) 
 		bkllb.SharedKeyHint(localName),
 		dockerui.WithInternalName("read "+lockfile.Filename),
 	)
-	def, err := st.Marshal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	res, err := bc.GatewayClient().Solve(ctx, gwclient.SolveRequest{Definition: def.ToPB()})
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", lockfile.Filename, err)
-	}
-	ref, err := res.SingleRef()
+	ref, err := solveRef(ctx, bc.GatewayClient(), st)
 	if err != nil || ref == nil {
-		return nil, err
+		return nil, wrapf(err, "reading %s", lockfile.Filename)
 	}
 	if _, err := ref.StatFile(ctx, gwclient.StatRequest{Path: name}); err != nil {
 		return nil, nil // no lock: images resolve by tag
@@ -109,15 +101,7 @@ func buildLock(ctx context.Context, c gwclient.Client, bc *dockerui.Client, s *s
 		}
 	}
 	st := bkllb.Scratch().File(bkllb.Mkfile(lockfile.Filename, 0o644, l.Marshal()), bkllb.WithCustomName("write "+lockfile.Filename))
-	def, err := st.Marshal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	r, err := c.Solve(ctx, gwclient.SolveRequest{Definition: def.ToPB()})
-	if err != nil {
-		return nil, err
-	}
-	ref, err := r.SingleRef()
+	ref, err := solveRef(ctx, c, st)
 	if err != nil {
 		return nil, err
 	}

@@ -69,17 +69,9 @@ func readContextFiles(ctx context.Context, bc *dockerui.Client, names []string) 
 	if err != nil {
 		return nil, err
 	}
-	def, err := st.Marshal(ctx)
+	ref, err := solveRef(ctx, bc.GatewayClient(), *st)
 	if err != nil {
-		return nil, err
-	}
-	res, err := bc.GatewayClient().Solve(ctx, gwclient.SolveRequest{Definition: def.ToPB()})
-	if err != nil {
-		return nil, fmt.Errorf("reading %v from the build context: %w", names, err)
-	}
-	ref, err := res.SingleRef()
-	if err != nil {
-		return nil, err
+		return nil, wrapf(err, "reading %v from the build context", names)
 	}
 	for _, n := range names {
 		if ref == nil {

@@ -49,15 +49,7 @@ func addReports(ctx context.Context, c gwclient.Client, rb *dockerui.ResultBuild
 			return nil
 		}
 		st := bkllb.Scratch().File(bkllb.Mkfile(reportPath, 0o644, t.report), bkllb.WithCustomName("write the hardened check report"))
-		def, err := st.Marshal(ctx)
-		if err != nil {
-			return err
-		}
-		r, err := c.Solve(ctx, gwclient.SolveRequest{Definition: def.ToPB()})
-		if err != nil {
-			return err
-		}
-		ref, err := r.SingleRef()
+		ref, err := solveRef(ctx, c, st)
 		if err != nil {
 			return err
 		}

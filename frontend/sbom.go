@@ -106,15 +106,7 @@ func scannerSBOMs(ctx context.Context, c gwclient.Client, bc *dockerui.Client, r
 			return err
 		}
 		solved, err := result.ConvertAttestation(&att, func(st *bkllb.State) (gwclient.Reference, error) {
-			def, err := st.Marshal(ctx)
-			if err != nil {
-				return nil, err
-			}
-			r, err := c.Solve(ctx, gwclient.SolveRequest{Definition: def.ToPB()})
-			if err != nil {
-				return nil, err
-			}
-			return r.Ref, nil
+			return solveRef(ctx, c, *st)
 		})
 		if err != nil {
 			return err
@@ -131,15 +123,7 @@ func ownSBOMs(ctx context.Context, c gwclient.Client, t *scanTarget) ([]result.A
 	if err != nil {
 		return nil, err
 	}
-	def, err := t.builder.Marshal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	r, err := c.Solve(ctx, gwclient.SolveRequest{Definition: def.ToPB()})
-	if err != nil {
-		return nil, err
-	}
-	builderRef, err := r.SingleRef()
+	builderRef, err := solveRef(ctx, c, t.builder)
 	if err != nil {
 		return nil, err
 	}
@@ -158,15 +142,7 @@ func ownSBOMs(ctx context.Context, c gwclient.Client, t *scanTarget) ([]result.A
 	st := bkllb.Scratch().
 		File(bkllb.Mkfile("/sbom.spdx.json", 0o644, imageDoc).Mkfile("/sbom-builder.spdx.json", 0o644, builderDoc),
 			bkllb.WithCustomName("write the SPDX SBOMs"))
-	def, err = st.Marshal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	r, err = c.Solve(ctx, gwclient.SolveRequest{Definition: def.ToPB()})
-	if err != nil {
-		return nil, err
-	}
-	ref, err := r.SingleRef()
+	ref, err := solveRef(ctx, c, st)
 	if err != nil {
 		return nil, err
 	}

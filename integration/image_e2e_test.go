@@ -4,6 +4,7 @@ package integration
 
 import (
 	"archive/tar"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -21,19 +22,7 @@ import (
 // images by platform ("linux/amd64"), skipping attestation manifests.
 func ociImages(t *testing.T, tarPath string) map[string]v1.Image {
 	t.Helper()
-	dir := t.TempDir()
-	cmd := exec.Command("tar", "-xf", tarPath, "-C", dir)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("untar %s: %v\n%s", tarPath, err, out)
-	}
-	p, err := layout.FromPath(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx, err := p.ImageIndex()
-	if err != nil {
-		t.Fatal(err)
-	}
+	idx := openLayout(t, tarPath)
 	out := map[string]v1.Image{}
 	var collect func(v1.ImageIndex)
 	collect = func(idx v1.ImageIndex) {
@@ -66,6 +55,77 @@ func ociImages(t *testing.T, tarPath string) map[string]v1.Image {
 		}
 	}
 	collect(idx)
+	return out
+}
+
+// openLayout unpacks an OCI-layout tarball and returns its index.
+func openLayout(t *testing.T, tarPath string) v1.ImageIndex {
+	t.Helper()
+	dir := t.TempDir()
+	if out, err := exec.Command("tar", "-xf", tarPath, "-C", dir).CombinedOutput(); err != nil {
+		t.Fatalf("untar %s: %v\n%s", tarPath, err, out)
+	}
+	p, err := layout.FromPath(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := p.ImageIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return idx
+}
+
+// predicates returns the predicates of every in-toto statement of one type in the
+// attestation manifests of an OCI-layout tarball.
+func predicates(t *testing.T, tarPath, predicateType string) [][]byte {
+	t.Helper()
+	var out [][]byte
+	var walk func(v1.ImageIndex)
+	walk = func(idx v1.ImageIndex) {
+		m, err := idx.IndexManifest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range m.Manifests {
+			if d.MediaType.IsIndex() {
+				child, err := idx.ImageIndex(d.Digest)
+				if err != nil {
+					t.Fatal(err)
+				}
+				walk(child)
+				continue
+			}
+			if d.Annotations["vnd.docker.reference.type"] != "attestation-manifest" {
+				continue
+			}
+			img, err := idx.Image(d.Digest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mf, _ := img.Manifest()
+			layers, _ := img.Layers()
+			for i, l := range layers {
+				if mf.Layers[i].Annotations["in-toto.io/predicate-type"] != predicateType {
+					continue
+				}
+				rc, err := l.Uncompressed()
+				if err != nil {
+					t.Fatal(err)
+				}
+				dt, _ := io.ReadAll(rc)
+				rc.Close()
+				var stmt struct {
+					Predicate json.RawMessage `json:"predicate"`
+				}
+				if err := json.Unmarshal(dt, &stmt); err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, stmt.Predicate)
+			}
+		}
+	}
+	walk(openLayout(t, tarPath))
 	return out
 }
 

@@ -5,13 +5,8 @@ package integration
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"os/exec"
 	"path/filepath"
 	"testing"
-
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 
 	"github.com/hardenedbuild/hardened/audit"
 )
@@ -50,54 +45,9 @@ func TestCheckReportTravelsWithTheImage(t *testing.T) {
 // attestation returns the predicate of the first in-toto statement of that type.
 func attestation(t *testing.T, tarPath, predicateType string) []byte {
 	t.Helper()
-	dir := t.TempDir()
-	if out, err := exec.Command("tar", "-xf", tarPath, "-C", dir).CombinedOutput(); err != nil {
-		t.Fatalf("untar: %v %s", err, out)
-	}
-	p, err := layout.FromPath(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx, err := p.ImageIndex()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var found []byte
-	var walk func(v1.ImageIndex)
-	walk = func(idx v1.ImageIndex) {
-		m, _ := idx.IndexManifest()
-		for _, d := range m.Manifests {
-			if d.MediaType.IsIndex() {
-				child, _ := idx.ImageIndex(d.Digest)
-				walk(child)
-				continue
-			}
-			if d.Annotations["vnd.docker.reference.type"] != "attestation-manifest" {
-				continue
-			}
-			img, _ := idx.Image(d.Digest)
-			mf, _ := img.Manifest()
-			layers, _ := img.Layers()
-			for i, l := range layers {
-				if found != nil || mf.Layers[i].Annotations["in-toto.io/predicate-type"] != predicateType {
-					continue
-				}
-				rc, _ := l.Uncompressed()
-				dt, _ := io.ReadAll(rc)
-				rc.Close()
-				var stmt struct {
-					Predicate json.RawMessage `json:"predicate"`
-				}
-				if err := json.Unmarshal(dt, &stmt); err != nil {
-					t.Fatal(err)
-				}
-				found = stmt.Predicate
-			}
-		}
-	}
-	walk(idx)
-	if found == nil {
+	ps := predicates(t, tarPath, predicateType)
+	if len(ps) == 0 {
 		t.Fatalf("no %s attestation in the output", predicateType)
 	}
-	return found
+	return ps[0]
 }

@@ -66,7 +66,7 @@ func runImage(t *testing.T, img v1.Image, args ...string) *running {
 			{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": []string{"nosuid", "nodev", "mode=1777"}},
 		},
 		"linux": map[string]any{
-			"namespaces": []map[string]any{{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}},
+			"namespaces":  []map[string]any{{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}},
 			"maskedPaths": []string{"/proc/kcore", "/proc/keys"},
 		},
 	}

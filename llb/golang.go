@@ -74,7 +74,7 @@ func goVersion(s *spec.Spec, files Files) (version, field string, err error) {
 
 func (golang) Build(in *BuildInput) (bkllb.State, error) {
 	s := in.Spec
-	mod := CacheMount(in.CacheNS, "go", "mod", goModCacheMount, bkllb.CacheMountShared)
+	mod := CacheMount(in.CacheNS, "go", "mod", GoModCacheMount, bkllb.CacheMountShared)
 	build := CacheMount(in.CacheNS, "go", "build", "/root/.cache/go-build", bkllb.CacheMountShared)
 	env := goEnv(s, in.Target)
 
@@ -88,7 +88,7 @@ func (golang) Build(in *BuildInput) (bkllb.State, error) {
 		bkllb.Args([]string{"go", "mod", "download"}),
 		bkllb.Dir(SrcDir), mod, in.Network,
 		bkllb.WithCustomName("go mod download"), in.Locate("language"),
-	}, env...), bkllb.AddEnv("GOMODCACHE", goModCacheMount))...).Root()
+	}, env...), bkllb.AddEnv("GOMODCACHE", GoModCacheMount))...).Root()
 
 	// A cache mount's content is not part of any layer: a build that imports the step
 	// above from a remote cache (--cache-from on a fresh builder) has an empty mount.
@@ -98,7 +98,7 @@ func (golang) Build(in *BuildInput) (bkllb.State, error) {
 		bkllb.Args([]string{"go", "mod", "download"}),
 		bkllb.Dir(SrcDir), mod, in.Network,
 		bkllb.WithCustomName("stage modules for the offline compile"), in.Locate("language"),
-	}, env...), bkllb.AddEnv("GOPROXY", "file://"+goModCacheMount+"/cache/download,"+goProxy(s)))...).Root()
+	}, env...), bkllb.AddEnv("GOPROXY", "file://"+GoModCacheMount+"/cache/download,"+GoProxy(s)))...).Root()
 
 	st = st.File(bkllb.Copy(in.Context, "/", SrcDir, &bkllb.CopyInfo{
 		CopyDirContentsOnly: true,
@@ -106,7 +106,7 @@ func (golang) Build(in *BuildInput) (bkllb.State, error) {
 	}), bkllb.WithCustomName("copy source"), in.Locate("language"))
 
 	for i, a := range s.Artifacts {
-		args := []string{"go", "build", "-trimpath", "-ldflags", ldflags(s)}
+		args := []string{"go", "build", "-trimpath", "-ldflags", GoLdflags(s)}
 		if len(s.Build.Tags) > 0 {
 			args = append(args, "-tags", strings.Join(s.Build.Tags, ","))
 		}
@@ -124,21 +124,21 @@ func (golang) Build(in *BuildInput) (bkllb.State, error) {
 	return st, nil
 }
 
-// goModCacheMount is where the shared module cache is mounted; the builder's own
+// GoModCacheMount is where the shared module cache is mounted; the builder's own
 // GOMODCACHE (/go/pkg/mod) holds the staged copy the compile reads.
-const goModCacheMount = "/root/.cache/go-mod"
+const GoModCacheMount = "/root/.cache/go-mod"
 
-// goProxy is the proxy the staging step falls back to: the spec's, else Go's default.
-func goProxy(s *spec.Spec) string {
+// GoProxy is the proxy the staging step falls back to: the spec's, else Go's default.
+func GoProxy(s *spec.Spec) string {
 	if p := s.Build.Env["GOPROXY"]; p != "" {
 		return p
 	}
 	return "https://proxy.golang.org,direct"
 }
 
-// ldflags strips symbols and the build id unless the spec sets its own; the build id
+// GoLdflags strips symbols and the build id unless the spec sets its own; the build id
 // is always cleared, because it changes with paths and breaks reproducible output.
-func ldflags(s *spec.Spec) string {
+func GoLdflags(s *spec.Spec) string {
 	f := s.Build.Ldflags
 	if f == "" {
 		f = "-s -w"
