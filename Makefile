@@ -4,7 +4,7 @@ SHELL := /bin/bash
 GO ?= go
 export PATH := /usr/local/go/bin:$(PATH)
 
-.PHONY: all build unit integration test demo vet bench clean schema
+.PHONY: all build unit integration test demo vet bench clean schema fuzz
 all: build
 
 include integration/stack.mk
@@ -35,6 +35,13 @@ demo: tools runc
 # buildkitd; writes BENCHMARKS.md. Never part of `make test`.
 bench: tools runc
 	$(GO) run ./bench
+
+# Fuzzing: each target for FUZZTIME (seed corpora run in every `make unit` anyway).
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test ./spec -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./llb -run '^$$' -fuzz FuzzConvert -fuzztime $(FUZZTIME)
+	$(GO) test ./audit/image -run '^$$' -fuzz FuzzLayer -fuzztime $(FUZZTIME)
 
 schema:
 	$(GO) run ./cmd/hardened schema > docs/hardened.schema.json
