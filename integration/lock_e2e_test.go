@@ -5,6 +5,7 @@ package integration
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -60,4 +61,37 @@ func TestLockFile(t *testing.T) {
 	}
 	assertNoGoStack(t, log)
 	_ = os.Remove(lockPath)
+}
+
+// TestLockCommand: `hardened lock` writes the lock through docker buildx, `--check`
+// passes on it, and fails once an entry no longer matches what a fresh lock would say.
+func TestLockCommand(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "hardened")
+	if out, err := exec.Command("go", "build", "-o", bin, filepath.Join(repoRoot, "cmd", "hardened")).CombinedOutput(); err != nil {
+		t.Fatalf("building hardened: %v\n%s", err, out)
+	}
+	dir := copyExample(t, "go")
+	hardened := func(args ...string) (string, error) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), st.Env()...)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := hardened("lock", dir); err != nil {
+		t.Fatalf("hardened lock: %v\n%s", err, tail(out, 20))
+	}
+	lockPath := filepath.Join(dir, lockfile.Filename)
+	if out, err := hardened("lock", "--check", dir); err != nil || !strings.Contains(out, "up to date") {
+		t.Fatalf("lock --check on a fresh lock: %v\n%s", err, tail(out, 20))
+	}
+	l, err := lockfile.Parse(lockPath, readHost(t, lockPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, base, _ := l.Entry("linux/amd64", "base")
+	writeFile(t, lockPath, strings.Replace(string(readHost(t, lockPath)), base, "sha256:"+strings.Repeat("1", 64), 1))
+	out, err := hardened("lock", "--check", dir)
+	if err == nil || !strings.Contains(out, "stale") {
+		t.Errorf("lock --check on a changed lock: err=%v\n%s", err, tail(out, 20))
+	}
 }
