@@ -177,7 +177,13 @@ func TestRefusals(t *testing.T) {
 func TestCompileMatchesFrontend(t *testing.T) {
 	s, files := load(t, `language: go
 artifacts: [./cmd/server, ./cmd/migrate]
-build: {ldflags: -s -X main.v=1, tags: [netgo], env: {GOFLAGS: -mod=mod}}
+build:
+  ldflags: -s -X main.v=1
+  tags: [netgo]
+  env: {GOFLAGS: -mod=mod}
+  secrets: [{id: netrc, target: /root/.netrc}, {id: tok, env: PRIVATE_TOKEN}]
+  ssh: [default]
+  steps: [{run: [go, generate, ./...]}]
 `, "module x\ngo 1.26\n")
 	res, err := hllb.Convert(s, hllb.Inputs{
 		Context: bkllb.Local("context"),
@@ -215,7 +221,11 @@ build: {ldflags: -s -X main.v=1, tags: [netgo], env: {GOFLAGS: -mod=mod}}
 			}
 		}
 		if strings.HasPrefix(l, "RUN ") {
-			runs = append(runs, run{l, maps.Clone(env)})
+			e := maps.Clone(env)
+			if strings.Contains(l, "--mount=type=ssh,") { // BuildKit's llb points it at the first agent, for any frontend
+				e["SSH_AUTH_SOCK"] = "/run/buildkit/ssh_agent.0"
+			}
+			runs = append(runs, run{l, e})
 		}
 	}
 
@@ -250,6 +260,24 @@ build: {ldflags: -s -X main.v=1, tags: [netgo], env: {GOFLAGS: -mod=mod}}
 				if !strings.Contains(r.line, "--mount=type=cache,id="+m.CacheOpt.ID+",target="+m.Dest+",") {
 					t.Errorf("%s: the frontend mounts cache %s at %s; the Dockerfile's RUN does not: %s", args, m.CacheOpt.ID, m.Dest, r.line)
 				}
+			}
+			if m.SecretOpt != nil {
+				mounts++
+				if !strings.Contains(r.line, "--mount=type=secret,id="+m.SecretOpt.ID+",target="+m.Dest+",") {
+					t.Errorf("%s: the frontend mounts secret %s at %s; the Dockerfile's RUN does not: %s", args, m.SecretOpt.ID, m.Dest, r.line)
+				}
+			}
+			if m.SSHOpt != nil {
+				mounts++
+				if !strings.Contains(r.line, "--mount=type=ssh,id="+m.SSHOpt.ID+",") {
+					t.Errorf("%s: the frontend forwards SSH %s; the Dockerfile's RUN does not: %s", args, m.SSHOpt.ID, r.line)
+				}
+			}
+		}
+		for _, se := range e.Secretenv {
+			mounts++
+			if !strings.Contains(r.line, "--mount=type=secret,id="+se.ID+",env="+se.Name) {
+				t.Errorf("%s: the frontend sets secret %s as %s; the Dockerfile's RUN does not: %s", args, se.ID, se.Name, r.line)
 			}
 		}
 		if got := strings.Count(r.line, "--mount="); got != mounts {

@@ -72,10 +72,10 @@ cannot list ahead), and check its own result (run ` + "`hardened check`" + ` on 
 	w.comment("go.mod and go.sum first, so a source change reuses the module download (a module\nwithout dependencies has no go.sum, hence the wildcard).")
 	w.line("COPY go.mod go.sum* ./")
 	w.line("ENV GOMODCACHE=%s", hllb.GoModCacheMount)
-	w.line("RUN %s %s", modCache, w.execForm("go mod download", []string{"go", "mod", "download"}))
+	w.line("RUN %s%s %s", modCache, fetchMounts(s), w.execForm("go mod download", []string{"go", "mod", "download"}))
 	w.comment("A cache mount is in no layer: a build that imports the step above from a remote cache has an\nempty mount. So the modules are staged into the builder's own layer, from the mount when it has\nthem, else from the proxy, and the compile reads only those.")
 	w.line("ENV GOMODCACHE=/go/pkg/mod GOPROXY=%s", w.quote("build.env.GOPROXY", "file://"+hllb.GoModCacheMount+"/cache/download,"+hllb.GoProxy(s)))
-	w.line("RUN %s %s", modCache, w.execForm("go mod download", []string{"go", "mod", "download"}))
+	w.line("RUN %s%s %s", modCache, fetchMounts(s), w.execForm("go mod download", []string{"go", "mod", "download"}))
 	w.line("COPY . .")
 	w.comment("Modules are downloaded: the compile gets no network at all.")
 	w.line("ENV GOPROXY=off")
@@ -94,7 +94,7 @@ cannot list ahead), and check its own result (run ` + "`hardened check`" + ` on 
 			if step.Name != "" {
 				w.comment(step.Name)
 			}
-			w.line("RUN %s", w.execForm(fmt.Sprintf("build.steps[%d].run", i), step.Run))
+			w.line("RUN %s%s", strings.TrimPrefix(fetchMounts(s)+" ", " "), w.execForm(fmt.Sprintf("build.steps[%d].run", i), step.Run))
 		}
 	}
 	w.line("")
@@ -117,6 +117,27 @@ cannot list ahead), and check its own result (run ` + "`hardened check`" + ` on 
 // frontend does.
 func cacheMount(name, target string) string {
 	return fmt.Sprintf("--mount=type=cache,id=%s,target=%s,sharing=shared", hllb.CacheID("", "go", name), target)
+}
+
+// fetchMounts are the RUN --mount flags of build.secrets and build.ssh, for the steps that
+// download and the spec's own steps, as the frontend mounts them, each after a space.
+func fetchMounts(s *spec.Spec) string {
+	var b strings.Builder
+	for _, sec := range s.Build.Secrets {
+		b.WriteString(" --mount=type=secret,id=" + sec.ID)
+		if sec.Env != "" {
+			b.WriteString(",env=" + sec.Env)
+		} else {
+			b.WriteString(",target=" + sec.SecretTarget() + ",mode=0400")
+		}
+		if !sec.Optional {
+			b.WriteString(",required=true")
+		}
+	}
+	for _, id := range s.Build.SSH {
+		b.WriteString(" --mount=type=ssh,id=" + id + ",required=true")
+	}
+	return b.String()
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -2,6 +2,7 @@ package frontend
 
 import (
 	"context"
+	"fmt"
 
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -9,6 +10,7 @@ import (
 	"github.com/moby/buildkit/frontend/subrequests/lint"
 	"github.com/moby/buildkit/frontend/subrequests/outline"
 	"github.com/moby/buildkit/frontend/subrequests/targets"
+	"github.com/moby/buildkit/solver/pb"
 
 	"github.com/hardenedbuild/hardened/spec"
 )
@@ -48,6 +50,13 @@ func subrequests(s *spec.Spec, loadErr error, sm *bkllb.SourceMap) dockerui.Requ
 				Description: "the hardened " + s.Language + " image",
 				Args:        buildArgs,
 				Sources:     [][]byte{sm.Data},
+			}
+			for i, sec := range s.Build.Secrets {
+				o.Secrets = append(o.Secrets, outline.Secret{Name: sec.ID, Required: !sec.Optional,
+					Location: location(s.Pos(fmt.Sprintf("build.secrets[%d].id", i)))})
+			}
+			for i, id := range s.Build.SSH {
+				o.SSH = append(o.SSH, outline.SSH{Name: id, Required: true, Location: location(s.Pos(fmt.Sprintf("build.ssh[%d]", i)))})
 			}
 			return o, nil
 		},
@@ -105,6 +114,15 @@ func PolicyWarnings(s *spec.Spec) []Warning {
 			"use base: static unless you need an empty image")
 	}
 	return out
+}
+
+// location is a spec position as an outline location in the spec source (index 0).
+func location(p spec.Pos) *pb.Location {
+	if p.Line < 1 {
+		return nil
+	}
+	r := &pb.Position{Line: int32(p.Line), Character: int32(max(p.Col-1, 0))}
+	return &pb.Location{Ranges: []*pb.Range{{Start: r, End: r}}}
 }
 
 func ranges(p spec.Pos) []parser.Range {

@@ -60,12 +60,12 @@ func Convert(s *spec.Spec, in Inputs) (*Result, error) {
 		Target:  in.Target,
 		CacheNS: in.CacheNS,
 		Locate:  locate,
-		Network: network(in.Proxy),
+		Network: fetch(s, in.Proxy),
 	})
 	if err != nil {
 		return nil, err
 	}
-	builder = runSteps(s, builder, locate, network(in.Proxy))
+	builder = runSteps(s, builder, locate, fetch(s, in.Proxy))
 
 	final := bkllb.Scratch().Platform(in.Target)
 	if in.Base != nil {
@@ -159,17 +159,3 @@ func locator(s *spec.Spec, sm *bkllb.SourceMap) func(string) bkllb.ConstraintsOp
 		return sm.Location([]*pb.Range{r})
 	}
 }
-
-// network is the run option of every builder step that may reach the network: the
-// build's proxy settings when it has them.
-func network(p *bkllb.ProxyEnv) bkllb.RunOption {
-	if p == nil {
-		return noProxy{}
-	}
-	return bkllb.WithProxy(*p)
-}
-
-// noProxy leaves an exec as it is.
-type noProxy struct{}
-
-func (noProxy) SetRunOption(*bkllb.ExecInfo) {}

@@ -52,7 +52,8 @@ type BuildInput struct {
 	CacheNS string
 	// Locate attaches the spec position of a field path to an op.
 	Locate func(path string) bkllb.ConstraintsOpt
-	// Network goes on every step that downloads (proxy settings of the build).
+	// Network goes on every step that downloads: the build's proxy settings and the spec's
+	// build secrets and SSH agents (see fetch).
 	Network bkllb.RunOption
 }
 

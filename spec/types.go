@@ -63,6 +63,10 @@ type Build struct {
 	Script string `yaml:"script,omitempty" json:"script,omitempty" desc:"node: a package.json script run in the builder before the app is copied (npm run <script>), with devDependencies installed." example:"build"`
 	// Steps run in the builder after the compile, in order, exec form.
 	Steps []Step `yaml:"steps,omitempty" json:"steps,omitempty" desc:"Extra exec-form commands run in the builder after compiling, with artifacts in /out."`
+	// Secrets are build secrets (--secret id=...) mounted on the builder's download steps and build steps.
+	Secrets []Secret `yaml:"secrets,omitempty" json:"secrets,omitempty" desc:"Build secrets (docker buildx build --secret id=ID,src=FILE) mounted, never copied, on the builder steps that download dependencies and on build.steps. They reach no layer, no image config and no cache key."`
+	// SSH lists the SSH agent sockets (--ssh default) forwarded to the same steps.
+	SSH []string `yaml:"ssh,omitempty" json:"ssh,omitempty" desc:"SSH agent ids (docker buildx build --ssh default) forwarded to the download steps and build.steps, with SSH_AUTH_SOCK set, for private git dependencies." example:"default"`
 }
 
 // Step is one exec-form command in the builder.

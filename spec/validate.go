@@ -48,6 +48,7 @@ func (s *Spec) validate(o options) Errors {
 	c.env("build.env", s.Build.Env, false)
 	c.tags()
 	c.steps()
+	c.secrets()
 	c.languageChecks()
 	return c.errs
 }
@@ -322,6 +323,9 @@ func (c *checker) env(field string, env map[string]string, image bool) {
 		case image && looksSecret(k):
 			c.reportKey(p, quote(k)+" looks like a secret, and env is stored in the image config for anyone who pulls it to read",
 				"inject it when the container runs (docker run -e, a Kubernetes Secret), or pass a build secret if the build needs it")
+		case !image && looksSecret(k) && env[k] != "":
+			c.reportKey(p, quote(k)+" looks like a secret, and build.env is written in the spec, in every step's cache key and in the build's provenance",
+				"pass it as a build secret: build: {secrets: [{id: "+strings.ToLower(k)+", env: "+k+"}]} and docker buildx build --secret id="+strings.ToLower(k)+",env="+k)
 		case strings.ContainsRune(env[k], 0):
 			c.report(p, "the value contains a NUL byte", "remove it")
 		}
