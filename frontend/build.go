@@ -19,6 +19,9 @@ import (
 // DefaultFilename is read when the build names no file (buildctl without --opt filename).
 const DefaultFilename = "hardened.yaml"
 
+// ImageTarget is the default target: the hardened image.
+const ImageTarget = "image"
+
 // Build is the gateway entry point: hardened.yaml in, a verified hardened image out.
 func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 	c = withDefaultFilename(c)
@@ -36,6 +39,11 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 	}
 	if loadErr != nil {
 		return nil, withSpecSource(loadErr, src.SourceMap)
+	}
+	switch bc.Target {
+	case "", ImageTarget, hllb.DebugTarget, LockTarget:
+	default:
+		return nil, fmt.Errorf("%s has no target %q; build one of: %s (default), %s, %s", src.Filename, bc.Target, ImageTarget, hllb.DebugTarget, LockTarget)
 	}
 	lang, _ := hllb.Lookup(s.Language) // Load validated the name
 	// The context files and the lock are independent reads: one round trip, not two.
@@ -89,6 +97,15 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 			Proxy:     proxyEnv(bc.BuildArgs),
 		}
 		baseReq, hasBase, err := hllb.BaseImage(s, files, target)
+		if err == nil && bc.Target == hllb.DebugTarget {
+			if !hasBase {
+				err = spec.Errors{{File: s.File(), Pos: s.Pos("base"), Field: "base",
+					Msg: "the debug target needs a shell, and scratch has none", Hint: "build the debug target with base: static (or base, cc)"}}
+			} else {
+				baseReq, err = hllb.DebugBase(baseReq)
+				in.Debug = true
+			}
+		}
 		if err != nil {
 			return nil, withSpecSource(err, src.SourceMap)
 		}

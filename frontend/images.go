@@ -41,7 +41,7 @@ func (p *platformBuild) resolve(ctx context.Context, req hllb.ImageRequest) (*hl
 	}
 
 	want := req.Ref
-	if p.lock != nil {
+	if p.lock != nil && req.Role != "debug-base" { // the debug image is never shipped: its base resolves by tag
 		locked, err := lockedRef(p.lock, req)
 		if err != nil {
 			return nil, withSpecSource(err, p.src, p.spec.Pos(req.Field))

@@ -12,6 +12,7 @@ import (
 	"github.com/moby/buildkit/frontend/subrequests/targets"
 	"github.com/moby/buildkit/solver/pb"
 
+	hllb "github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/spec"
 )
 
@@ -35,11 +36,11 @@ func subrequests(s *spec.Spec, loadErr error, sm *bkllb.SourceMap) dockerui.Requ
 			if loadErr != nil {
 				return nil, withSpecSource(loadErr, sm)
 			}
-			return &targets.List{Targets: []targets.Target{{
-				Name:        "image",
-				Default:     true,
-				Description: "the hardened " + s.Language + " image",
-			}}}, nil
+			return &targets.List{Targets: []targets.Target{
+				{Name: ImageTarget, Default: true, Description: "the hardened " + s.Language + " image"},
+				{Name: hllb.DebugTarget, Description: "the same image on the distroless :debug-nonroot base (busybox shell), labelled " + hllb.LabelVariant + "=debug; never for production"},
+				{Name: LockTarget, Description: "hardened.lock: every image the build uses, pinned by digest (-o type=local,dest=.)"},
+			}}, nil
 		},
 		Outline: func(context.Context) (*outline.Outline, error) {
 			if loadErr != nil {

@@ -17,7 +17,7 @@ func TestCallSubrequests(t *testing.T) {
 	spec := filepath.Join(dir, "hardened.yaml")
 
 	out := build(t, st.Buildx(ctx, "build", "--call", "targets", "-f", spec, dir))
-	if !strings.Contains(out, "image (default)") {
+	if !strings.Contains(out, "image (default)") || !strings.Contains(out, "debug") || !strings.Contains(out, "lock") {
 		t.Errorf("targets:\n%s", tail(out, 10))
 	}
 	out = build(t, st.Buildx(ctx, "build", "--call", "outline", "-f", spec, dir))

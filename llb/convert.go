@@ -35,6 +35,8 @@ type Inputs struct {
 	SourceMap *bkllb.SourceMap
 	// Proxy is the builder's proxy (the HTTP_PROXY family of build args); nil for none.
 	Proxy *bkllb.ProxyEnv
+	// Debug labels the image as the debug target's (its Base is then DebugBase's).
+	Debug bool
 }
 
 // Result is the converted build for one platform.
@@ -74,10 +76,15 @@ func Convert(s *spec.Spec, in Inputs) (*Result, error) {
 	final = final.File(artifactCopies(s, builder, in.Epoch), locate("artifacts"),
 		bkllb.WithCustomName("copy artifacts to "+ArtifactDir+" (setuid/setgid stripped)"))
 
+	img := ImageConfig(s, in.Base, in.Target, in.Epoch)
+	if in.Debug {
+		img.Config.Labels[LabelVariant] = DebugTarget
+		img.Config.Labels["org.opencontainers.image.description"] = "DEBUG build with a busybox shell (/busybox/sh): for troubleshooting, never for production"
+	}
 	return &Result{
 		Final:   final,
 		Builder: builder,
-		Image:   ImageConfig(s, in.Base, in.Target, in.Epoch),
+		Image:   img,
 	}, nil
 }
 

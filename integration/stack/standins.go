@@ -58,6 +58,9 @@ func standIns(g hostGo) []standIn {
 		distrolessStandIn("base", distrolessBasePackages),
 		distrolessStandIn("cc", distrolessCCPackages),
 		distrolessNodeStandIn(),
+		distrolessDebugStandIn("static", distrolessStaticPackages),
+		distrolessDebugStandIn("base", distrolessBasePackages),
+		distrolessDebugStandIn("cc", distrolessCCPackages),
 	}
 }
 
