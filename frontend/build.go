@@ -3,6 +3,7 @@ package frontend
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
@@ -73,6 +74,14 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The artifact check reads the context while the images resolve; every platform waits for it
+	// before its solve.
+	artifactsChecked := func() error { return nil }
+	if _, ok := lang.(hllb.ContextArtifacts); ok {
+		done := make(chan error, 1)
+		go func() { done <- checkArtifacts(ctx, c, s, *mainContext) }()
+		artifactsChecked = sync.OnceValue(func() error { return withSpecSource(<-done, src.SourceMap) })
+	}
 
 	targets := &scanTargets{}
 	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, _ int) (*dockerui.BuildResult, error) {
@@ -136,6 +145,9 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		res, err := hllb.Convert(s, in)
 		if err != nil {
 			return nil, withSpecSource(err, src.SourceMap)
+		}
+		if err := artifactsChecked(); err != nil {
+			return nil, err
 		}
 		ref, err := p.solve(ctx, res.Final, target)
 		if err != nil {

@@ -17,12 +17,7 @@ import (
 func TestStaticExampleBuildx(t *testing.T) {
 	dir := copyExample(t, "static")
 	bin := filepath.Join(dir, "hello-server")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, ".")
-	cmd.Dir = filepath.Join(dir, "src")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod", "GOWORK=off")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	buildStaticServer(t, dir, bin)
 	if err := os.Chmod(bin, 0o6755); err != nil {
 		t.Fatal(err)
 	}
@@ -59,4 +54,15 @@ func TestStaticExampleBuildx(t *testing.T) {
 	assertNoSetuid(t, img)
 
 	assertServes(t, img)
+}
+
+// buildStaticServer compiles the static example's server (examples/static/src, copied to dir) to bin.
+func buildStaticServer(t *testing.T, dir, bin string) {
+	t.Helper()
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, ".")
+	cmd.Dir = filepath.Join(dir, "src")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod", "GOWORK=off")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
 }

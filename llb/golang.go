@@ -21,6 +21,8 @@ type golang struct{}
 
 func (golang) Name() string { return "go" }
 
+func (golang) ArtifactsInContext() {}
+
 func (golang) ContextFiles() []string { return []string{"go.mod"} }
 
 func (golang) Builder(s *spec.Spec, files Files, target, build ocispecs.Platform) (ImageRequest, error) {

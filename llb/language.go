@@ -38,6 +38,13 @@ type Runtime interface {
 	Entrypoint(s *spec.Spec) []string
 }
 
+// ContextArtifacts is implemented by languages whose artifacts are paths of the build context
+// (packages, prebuilt files, app files): the frontend checks each one is in the context, is
+// no symlink out of it and no device, pipe or socket, before anything is built.
+type ContextArtifacts interface {
+	ArtifactsInContext()
+}
+
 // Files holds context files by their slash path relative to the context root.
 type Files map[string][]byte
 

@@ -31,6 +31,8 @@ const nodeEntry = "/nodejs/bin/node"
 
 func (node) Name() string { return "node" }
 
+func (node) ArtifactsInContext() {}
+
 func (node) ContextFiles() []string { return []string{"package.json", "package-lock.json"} }
 
 var nodeVersionForm = regexp.MustCompile(`^[1-9][0-9]*(\.[0-9]+){0,2}$`)

@@ -18,6 +18,8 @@ type static struct{}
 
 func (static) Name() string { return "static" }
 
+func (static) ArtifactsInContext() {}
+
 func (static) ContextFiles() []string { return nil }
 
 func (static) Validate(s *spec.Spec) spec.Errors {
