@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -73,12 +74,12 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	} else {
 		log.Printf("replayed %d manifests from %s", n, p.journal)
 	}
-	srv := &http.Server{Handler: j.wrap(reg), ReadHeaderTimeout: time.Minute}
+	srv := &http.Server{Handler: rangedBlobs(p.blobs, j.wrap(reg)), ReadHeaderTimeout: time.Minute}
 	srvErr := make(chan error, 1)
 	go func() { srvErr <- srv.Serve(ln) }()
 	defer srv.Close()
 
-	if err := os.WriteFile(p.buildkitdToml, buildkitdConfig(addr), 0o644); err != nil {
+	if err := os.WriteFile(p.buildkitdToml, BuildkitdConfig(addr), 0o644); err != nil {
 		return err
 	}
 	os.Remove(p.socket)
@@ -126,6 +127,31 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	}
 }
 
+// blobPath matches a blob GET: /v2/<name>/blobs/sha256:<hex>.
+var blobPath = regexp.MustCompile(`^/v2/.+/blobs/sha256:([a-f0-9]{64})$`)
+
+// rangedBlobs answers blob GETs that carry a Range header from the disk blob store, as real registries do: a
+// client resuming a pull that broke off asks for "bytes=N-", which ggcr's registry refuses (416). Everything
+// else goes to next.
+func rangedBlobs(dir string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m := blobPath.FindStringSubmatch(r.URL.Path)
+		if m == nil || r.Header.Get("Range") == "" || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		f, err := os.Open(filepath.Join(dir, "sha256", m[1]))
+		if err != nil {
+			next.ServeHTTP(w, r) // not on disk: the registry says so in its own words
+			return
+		}
+		defer f.Close()
+		w.Header().Set("Docker-Content-Digest", "sha256:"+m[1])
+		w.Header().Set("Content-Type", "application/octet-stream")
+		http.ServeContent(w, r, "", time.Time{}, f)
+	})
+}
+
 // stopProcess sends SIGTERM, then SIGKILL if the process is still running 30 seconds later.
 func stopProcess(p *os.Process, done <-chan error) {
 	p.Signal(syscall.SIGTERM)
@@ -156,9 +182,9 @@ func listenRegistry(hint int) (net.Listener, error) {
 // mirroredRegistries are the public registries BuildKit resolves through the local registry.
 var mirroredRegistries = []string{"docker.io", "gcr.io", "ghcr.io"}
 
-// buildkitdConfig marks the local registry as plain HTTP and makes it the mirror of the public registries, so the
+// BuildkitdConfig marks the local registry as plain HTTP and makes it the mirror of the public registries, so the
 // project's real image references resolve to the stand-ins with no special code path.
-func buildkitdConfig(registry string) []byte {
+func BuildkitdConfig(registry string) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Written by hardened's stack; rewritten on every start.\n\n")
 	fmt.Fprintf(&b, "[worker.oci]\n  enabled = true\n\n[worker.containerd]\n  enabled = false\n\n")

@@ -80,7 +80,7 @@ func TestManifestPath(t *testing.T) {
 }
 
 func TestBuildkitdConfigMirrors(t *testing.T) {
-	cfg := string(buildkitdConfig("127.0.0.1:5000"))
+	cfg := string(BuildkitdConfig("127.0.0.1:5000"))
 	for _, want := range []string{
 		"[registry.\"127.0.0.1:5000\"]\n  http = true\n  insecure = true",
 		"[registry.\"docker.io\"]\n  mirrors = [\"127.0.0.1:5000\"]",
