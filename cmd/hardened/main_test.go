@@ -18,7 +18,7 @@ func TestRun(t *testing.T) {
 		return p
 	}
 	good := write("good.yaml", "# syntax=ghcr.io/hardenedbuild/hardened:1\nlanguage: go\nartifacts: [./cmd/server]\n")
-	bad := write("bad.yaml", "language: rust\nartifacts: [./cmd/server]\nuser: 0\n")
+	bad := write("bad.yaml", "language: cobol\nartifacts: [./cmd/server]\nuser: 0\n")
 	big := write("big.yaml", "language: go\n#"+strings.Repeat("x", 2<<20)+"\n")
 
 	for _, tc := range []struct {
@@ -36,7 +36,7 @@ func TestRun(t *testing.T) {
 		{"unknown flag", []string{"-x"}, 2, nil, []string{"-x", "Usage:"}, true},
 		{"lint good", []string{"lint", good}, 0, []string{good + ": ok"}, nil, false},
 		{"lint bad", []string{"lint", bad}, 1, nil, []string{
-			bad + `:1:11: language: unknown language "rust"; write one of: go`,
+			bad + `:1:11: language: unknown language "cobol"; write one of: go`,
 			bad + ":3:7: user: uid 0 (root) is not allowed; write user: 65532",
 		}, true},
 		{"lint several", []string{"lint", good, bad}, 1, []string{good + ": ok"}, []string{bad + ":3:7: user"}, false},

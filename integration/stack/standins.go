@@ -54,6 +54,7 @@ func standIns(g hostGo) []standIn {
 	return []standIn{
 		golangStandIn(g),
 		nodeStandIn(),
+		rustStandIn(),
 		distrolessStandIn("static", distrolessStaticPackages),
 		distrolessStandIn("base", distrolessBasePackages),
 		distrolessStandIn("cc", distrolessCCPackages),

@@ -1,0 +1,169 @@
+//go:build integration
+
+package integration
+
+import (
+	"archive/tar"
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/hardenedbuild/hardened/audit"
+)
+
+// TestRustExampleBuildx builds examples/rust (std::net and one vendored crate, offline) through
+// docker buildx, checks the image is hardened, holds no toolchain and passes its own audit, runs
+// it; then changes one line of the source and builds again (the target cache keeps the vendored
+// crate compiled), and once more with --no-cache, which must give the same digest.
+func TestRustExampleBuildx(t *testing.T) {
+	dir := copyExample(t, "rust")
+	spec := filepath.Join(dir, "hardened.yaml")
+	out := filepath.Join(t.TempDir(), "app.tar")
+	build(t, st.Buildx(context.Background(), "build", "--provenance=mode=min", "-f", spec,
+		"--build-arg", fmt.Sprintf("SOURCE_DATE_EPOCH=%d", epoch),
+		"-o", "type=oci,dest="+out, dir))
+	img := only(t, ociImages(t, out))
+
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cf.Config
+	if c.User != "65532:65532" {
+		t.Errorf("user = %q, want 65532:65532", c.User)
+	}
+	if !slices.Equal(c.Entrypoint, []string{"/app/server"}) {
+		t.Errorf("entrypoint = %q", c.Entrypoint)
+	}
+	if got := cf.Created.Time.Unix(); got != epoch {
+		t.Errorf("config created = %v, want SOURCE_DATE_EPOCH %d", cf.Created.Time, epoch)
+	}
+	const base = "gcr.io/distroless/cc-debian12:nonroot"
+	if c.Labels["org.opencontainers.image.base.name"] != base {
+		t.Errorf("base.name label = %q, want %q", c.Labels["org.opencontainers.image.base.name"], base)
+	}
+	if got, want := c.Labels["org.opencontainers.image.base.digest"], registryDigest(t, "distroless/cc-debian12:nonroot"); got != want {
+		t.Errorf("base.digest label = %q, want the registry's %q", got, want)
+	}
+
+	files := flatFiles(t, img)
+	h := files["/app/server"]
+	if h == nil {
+		t.Fatalf("no /app/server in the image")
+	}
+	if h.Uid != 0 || h.Mode&0o022 != 0 || h.ModTime.Unix() != epoch {
+		t.Errorf("/app/server uid %d mode %o mtime %v: want root-owned, not writable by the runtime user, at the epoch", h.Uid, h.Mode, h.ModTime)
+	}
+	// No shell, no toolchain, no cargo home or target directory, nothing of the context but the binary.
+	for f, h := range files {
+		name := filepath.Base(f)
+		switch {
+		case h.Typeflag != tar.TypeDir && slices.Contains([]string{"sh", "bash", "dash", "busybox", "cargo", "rustc", "rustup", "gcc", "cc", "ld", "apt", "dpkg"}, name):
+			t.Errorf("the image has %s", f)
+		case strings.HasPrefix(f, "/usr/local/cargo"), strings.HasPrefix(f, "/root/.cargo"), strings.HasPrefix(f, "/usr/lib/rustlib"), strings.Contains(f, "cargo-target"):
+			t.Errorf("the image has the toolchain or its caches: %s", f)
+		case strings.HasPrefix(f, "/app/") && f != "/app/server":
+			t.Errorf("%s is not an artifact, yet it is in the image", f)
+		}
+	}
+	assertNoSetuid(t, img)
+	assertAuditPasses(t, out)
+
+	want := "hello from a hardened rust image"
+	assertRustServes(t, img, want)
+
+	// One line of the source changes: the compile runs again, the vendored crate stays compiled.
+	src := filepath.Join(dir, "src", "main.rs")
+	want = fmt.Sprintf("hello %d from a hardened rust image", time.Now().UnixNano())
+	writeFile(t, src, strings.Replace(string(readHost(t, src)), `"hello from a hardened rust image"`, `"`+want+`"`, 1))
+	digests := make([]string, 2)
+	var rebuilt v1.Image
+	for i, extra := range [][]string{{"--progress", "plain"}, {"--no-cache"}} {
+		out := filepath.Join(t.TempDir(), "app.tar")
+		args := append(append([]string{"build"}, extra...), "-f", spec, "-o", "type=oci,dest="+out, dir)
+		log := build(t, st.Buildx(context.Background(), args...))
+		if i == 0 {
+			if stepCached(log, "copy source") || stepCached(log, "cargo build --release --locked server for linux/amd64") {
+				t.Errorf("the source copy or the compile was CACHED although the source changed:\n%s", tail(log, 40))
+			}
+			if !strings.Contains(log, "Compiling server v0.1.0") || strings.Contains(log, "Compiling itoa") {
+				t.Errorf("want server recompiled and itoa fresh from the target cache:\n%s", tail(log, 40))
+			}
+		}
+		rebuilt = only(t, ociImages(t, out))
+		d, err := rebuilt.Digest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		digests[i] = d.String()
+	}
+	if digests[0] != digests[1] {
+		t.Errorf("two builds of the same source differ: %s and %s (--no-cache)", digests[0], digests[1])
+	}
+	assertRustServes(t, rebuilt, want)
+
+	builder := registryImage(t, "library/rust:1.63-bookworm")
+	t.Logf("sizes: hardened image %s (%s compressed), /app/server %s; the rust:1.63-bookworm builder stand-in %s (%s compressed)",
+		mb(unpackedSize(t, img)), mb(compressedSize(t, img)), mb(h.Size), mb(unpackedSize(t, builder)), mb(compressedSize(t, builder)))
+}
+
+// assertRustServes runs the image as its user and asks it over HTTP who it runs as.
+func assertRustServes(t *testing.T, img v1.Image, message string) {
+	t.Helper()
+	port := freePort(t)
+	r := runImage(t, img, "--addr", fmt.Sprintf("127.0.0.1:%d", port))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	body, err := waitHTTP(ctx, r, fmt.Sprintf("http://127.0.0.1:%d/", port))
+	if err != nil {
+		t.Fatalf("the image's server did not answer: %v", err)
+	}
+	var got struct {
+		Message string `json:"message"`
+		UID     int    `json:"uid"`
+	}
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatalf("answer %q: %v", body, err)
+	}
+	if got.UID != 65532 || got.Message != message {
+		t.Errorf("server answered %+v, want %q as uid 65532", got, message)
+	}
+}
+
+// assertAuditPasses reads the hardened check report the build attached: every guarantee
+// passes and no check above low severity fails.
+func assertAuditPasses(t *testing.T, tarPath string) {
+	t.Helper()
+	var report struct {
+		Results []struct {
+			ID       string `json:"id"`
+			Status   string `json:"status"`
+			Severity string `json:"severity"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(attestation(t, tarPath, audit.PredicateType), &report); err != nil {
+		t.Fatalf("report: %v", err)
+	}
+	status := map[string]string{}
+	for _, r := range report.Results {
+		status[r.ID] = r.Status
+		switch {
+		case r.Status == "fail" && (r.Severity == "low" || r.Severity == "info"):
+			t.Logf("audit: %s fails at severity %s (the example has no source or revision labels)", r.ID, r.Severity)
+		case r.Status == "fail":
+			t.Errorf("audit: %s fails at severity %s", r.ID, r.Severity)
+		}
+	}
+	for _, id := range audit.Guarantees {
+		if status[id] != "pass" {
+			t.Errorf("%s = %q in the attached report, want pass", id, status[id])
+		}
+	}
+}

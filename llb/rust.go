@@ -1,0 +1,380 @@
+package llb
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"regexp"
+	"strings"
+
+	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/hardenedbuild/hardened/spec"
+)
+
+func init() { register(rust{}) }
+
+// rust builds a Cargo project's binaries with `cargo build --release --locked` in the official rust
+// image, with the registry and the target directory in cache mounts and no network for the compile,
+// and ships them on distroless cc (glibc and libgcc), or on distroless static for a musl target.
+//
+// Artifacts are binary names, as `cargo build --bin NAME` takes them (a [[bin]] target, or the
+// package of a src/main.rs); each lands at /app/<name>. The builder runs on the target platform:
+// rustc links with the target's C toolchain, as Go does with cgo.
+//
+// It is a Runtime only in that it picks its own base (cc, or static for musl) and entrypoint:
+// Build leaves nothing but the binaries in /out, so the final stage's /app is exactly those.
+type rust struct{}
+
+// Paths in the builder: the target directory is a cache mount, outside the source so a target/
+// the context holds can never shadow it.
+const (
+	rustTargetDir      = "/root/.cache/cargo-target"
+	rustCargoHome      = "/usr/local/cargo" // the official image's CARGO_HOME
+	rustCargoHomeRemap = "/cargo"
+)
+
+func (rust) Name() string { return "rust" }
+
+func (rust) ContextFiles() []string {
+	return []string{"Cargo.toml", "Cargo.lock", "rust-toolchain.toml", "rust-toolchain", ".cargo/config.toml", ".cargo/config"}
+}
+
+var (
+	rustVersionForm = regexp.MustCompile(`^1\.[0-9]+(\.[0-9]+)?$`)
+	rustBinName     = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_-]*$`)
+)
+
+func (rust) Validate(s *spec.Spec) spec.Errors {
+	var errs spec.Errors
+	if v := s.Version; v != "" && !rustVersionForm.MatchString(v) {
+		errs = append(errs, spec.Error{Field: "version", Msg: fmt.Sprintf("%q is not a Rust version", v),
+			Hint: `write a release, e.g. version: "1.83" or "1.83.0" (no channel names such as stable or nightly)`})
+	}
+	for i, a := range s.Artifacts {
+		if !rustBinName.MatchString(a) {
+			errs = append(errs, spec.Error{Field: fmt.Sprintf("artifacts[%d]", i), Msg: fmt.Sprintf("%q is not a Cargo binary name", a),
+				Hint: "write the name of a binary as `cargo build --bin NAME` takes it, e.g. server (a [[bin]] name, or the package of src/main.rs)"})
+		}
+	}
+	if s.Pos("base").Line != 0 && s.Base == "scratch" {
+		errs = append(errs, spec.Error{Field: "base", Msg: "language rust does not build for scratch",
+			Hint: "write base: static for a musl binary (distroless static adds only CA certificates, tzdata and /etc/passwd), or cc (the default) for glibc"})
+	}
+	return append(errs, unsupported(s, "rust", append(goOnlyFields, "build.script")...)...)
+}
+
+func (rust) Builder(s *spec.Spec, files Files, target, _ ocispecs.Platform) (ImageRequest, error) {
+	v, field, err := rustVersion(s, files)
+	if err != nil {
+		return ImageRequest{}, err
+	}
+	if _, ok := files["Cargo.lock"]; !ok {
+		return ImageRequest{}, rustError(s, "no Cargo.lock at the root of the build context; cargo build --locked builds exactly what it locks",
+			"run `cargo generate-lockfile` and add Cargo.lock to the context")
+	}
+	if _, _, err := rustTarget(s, files, target); err != nil {
+		return ImageRequest{}, err
+	}
+	return ImageRequest{
+		Ref:      "docker.io/library/rust:" + v + "-bookworm",
+		Role:     "builder",
+		Platform: target,
+		Field:    field,
+	}, nil
+}
+
+func (rust) Base(s *spec.Spec, files Files, target ocispecs.Platform) (ImageRequest, error) {
+	_, musl, err := rustTarget(s, files, target)
+	if err != nil {
+		return ImageRequest{}, err
+	}
+	variant, field := "cc", "language"
+	switch {
+	case s.Pos("base").Line != 0:
+		variant, field = s.Base, "base"
+	case musl:
+		variant = "static"
+	}
+	return ImageRequest{
+		Ref:      distrolessRepo + variant + "-debian12:nonroot",
+		Role:     "base",
+		Platform: target,
+		Field:    field,
+	}, nil
+}
+
+func (rust) Entrypoint(s *spec.Spec) []string {
+	if len(s.Artifacts) == 0 {
+		return nil
+	}
+	return []string{ArtifactDir + "/" + spec.ArtifactName(s.Artifacts[0])}
+}
+
+func rustError(s *spec.Spec, msg, hint string) error {
+	return spec.Errors{{File: s.File(), Pos: s.Pos("language"), Field: "language", Msg: msg, Hint: hint}}
+}
+
+// rustVersion is the spec's version, else rust-toolchain.toml's channel (or the legacy
+// rust-toolchain file's) when it names a release, else Cargo.toml's rust-version (the minor's
+// newest patch, which satisfies it). There is no silent default.
+func rustVersion(s *spec.Spec, files Files) (version, field string, err error) {
+	if s.Version != "" {
+		return s.Version, "version", nil
+	}
+	for _, f := range []string{"rust-toolchain.toml", "rust-toolchain"} {
+		dt, ok := files[f]
+		if !ok {
+			continue
+		}
+		ch := tomlStrings(dt)["toolchain.channel"]
+		if ch == "" && f == "rust-toolchain" && !bytes.Contains(dt, []byte("[")) {
+			ch = strings.TrimSpace(string(dt)) // the legacy one-line form
+		}
+		if rustVersionForm.MatchString(ch) {
+			return ch, "language", nil
+		}
+	}
+	manifest, ok := files["Cargo.toml"]
+	if !ok {
+		return "", "", rustError(s, "no Cargo.toml at the root of the build context", "run `cargo init` in the context, or build from the package's or workspace's directory")
+	}
+	m := tomlStrings(manifest)
+	for _, k := range []string{"package.rust-version", "workspace.package.rust-version"} {
+		if v := m[k]; rustVersionForm.MatchString(v) {
+			if strings.Count(v, ".") == 2 {
+				v = v[:strings.LastIndex(v, ".")]
+			}
+			return v, "language", nil
+		}
+	}
+	return "", "", rustError(s, "no Rust version: the spec has no version, Cargo.toml no rust-version and no rust-toolchain.toml names a release",
+		`write version: "1.83" in the spec, or rust-version = "1.83" in Cargo.toml's [package]`)
+}
+
+// rustMuslTriples are the musl targets by platform, for base: static.
+var rustMuslTriples = map[string]string{
+	"amd64":   "x86_64-unknown-linux-musl",
+	"arm64":   "aarch64-unknown-linux-musl",
+	"386":     "i686-unknown-linux-musl",
+	"arm/v7":  "armv7-unknown-linux-musleabihf",
+	"arm/v6":  "arm-unknown-linux-musleabihf",
+	"riscv64": "riscv64gc-unknown-linux-musl",
+	"ppc64le": "powerpc64le-unknown-linux-musl",
+}
+
+// rustTripleArch is the platform architecture of a triple's first component.
+var rustTripleArch = map[string]string{
+	"x86_64": "amd64", "aarch64": "arm64", "i686": "386", "i586": "386", "armv7": "arm", "arm": "arm",
+	"riscv64gc": "riscv64", "powerpc64le": "ppc64le", "s390x": "s390x",
+}
+
+// rustTarget is the target triple to pass to cargo, empty for the builder's own (glibc) target:
+// build.env's CARGO_BUILD_TARGET, else .cargo/config.toml's build.target, else the platform's
+// musl triple when the spec asks for base: static. musl says the binary is static.
+func rustTarget(s *spec.Spec, files Files, target ocispecs.Platform) (triple string, musl bool, err error) {
+	triple = s.Build.Env["CARGO_BUILD_TARGET"]
+	for _, f := range []string{".cargo/config.toml", ".cargo/config"} {
+		if dt, ok := files[f]; ok && triple == "" {
+			triple = tomlStrings(dt)["build.target"]
+		}
+	}
+	if triple == "" && s.Pos("base").Line != 0 && s.Base == "static" {
+		key := target.Architecture
+		if target.Architecture == "arm" {
+			key += "/" + target.Variant
+		}
+		if triple = rustMuslTriples[key]; triple == "" {
+			return "", false, spec.Errors{{File: s.File(), Pos: s.Pos("base"), Field: "base",
+				Msg:  "no musl target is known for " + platformString(target),
+				Hint: "set CARGO_BUILD_TARGET in build.env to the musl triple, or write base: cc"}}
+		}
+	}
+	if triple == "" {
+		return "", false, nil
+	}
+	arch, _, _ := strings.Cut(triple, "-")
+	if a, ok := rustTripleArch[arch]; ok && a != target.Architecture {
+		return "", false, rustError(s, "the target triple "+triple+" does not build for "+platformString(target),
+			"build for the platform that matches the triple (--platform), or drop the triple")
+	}
+	musl = strings.Contains(triple, "musl")
+	if !musl && s.Pos("base").Line != 0 && s.Base == "static" {
+		return "", false, spec.Errors{{File: s.File(), Pos: s.Pos("base"), Field: "base",
+			Msg:  "base static has no C library, so a " + triple + " binary cannot run on it",
+			Hint: "write base: cc, or a musl target such as " + rustMuslTriples["amd64"]}}
+	}
+	return triple, musl, nil
+}
+
+// rustVendored reports whether .cargo/config.toml replaces crates.io with a directory of
+// sources, the layout `cargo vendor` writes: then nothing is downloaded at all.
+func rustVendored(files Files) bool {
+	for _, f := range []string{".cargo/config.toml", ".cargo/config"} {
+		cfg := tomlStrings(files[f])
+		if dir := cfg["source."+cfg["source.crates-io.replace-with"]+".directory"]; dir != "" {
+			return true
+		}
+	}
+	return false
+}
+
+var lockRemoteSource = regexp.MustCompile(`(?m)^source\s*=\s*"(registry|sparse|git)\+`)
+
+// rustNeedsFetch reports whether Cargo.lock names packages from a registry or git that are not
+// vendored: only then does the build download, in a step of its own before the offline compile.
+func rustNeedsFetch(files Files) bool {
+	return lockRemoteSource.Match(files["Cargo.lock"]) && !rustVendored(files)
+}
+
+func (rust) Build(in *BuildInput) (bkllb.State, error) {
+	s := in.Spec
+	triple, _, err := rustTarget(s, in.Files, in.Target)
+	if err != nil {
+		return bkllb.State{}, err
+	}
+	cargoHome := imageEnv(in.Builder.Config, "CARGO_HOME", rustCargoHome)
+	registry := CacheMount(in.CacheNS, "rust", "registry", cargoHome+"/registry", bkllb.CacheMountLocked)
+	targetDir := CacheMount(in.CacheNS, "rust", "target", rustTargetDir, bkllb.CacheMountLocked)
+
+	env := []bkllb.RunOption{
+		bkllb.AddEnv("CARGO_HOME", cargoHome),
+		bkllb.AddEnv("CARGO_TARGET_DIR", rustTargetDir),
+		bkllb.AddEnv("CARGO_TERM_COLOR", "never"),
+		bkllb.AddEnv("CARGO_INCREMENTAL", "0"),
+	}
+	if v := imageEnv(in.Builder.Config, "RUST_VERSION", ""); v != "" {
+		// The image's own toolchain: a rust-toolchain.toml must not make rustup download another.
+		env = append(env, bkllb.AddEnv("RUSTUP_TOOLCHAIN", v))
+	}
+	env = append(env, builderEnv(s)...)
+	remap := []string{"--remap-path-prefix=" + SrcDir + "=.", "--remap-path-prefix=" + cargoHome + "=" + rustCargoHomeRemap,
+		"--remap-path-prefix=" + rustTargetDir + "=target"}
+	var targetArgs []string
+	if triple != "" {
+		targetArgs = []string{"--target", triple}
+	}
+
+	st := in.Builder.State
+	if triple != "" {
+		// The official image has only its host's standard library; the target's comes from rustup.
+		st = st.Run(append([]bkllb.RunOption{
+			bkllb.Args([]string{"rustup", "target", "add", triple}), in.Network,
+			bkllb.WithCustomName("rustup target add " + triple), in.Locate("language"),
+		}, env...)...).Root()
+	}
+
+	// A target/ of the context is a leftover of a local build, never an input.
+	st = st.File(bkllb.Copy(in.Context, "/", SrcDir, &bkllb.CopyInfo{
+		CopyDirContentsOnly: true,
+		CreateDestPath:      true,
+		ExcludePatterns:     []string{"target"},
+	}), bkllb.WithCustomName("copy source"), in.Locate("language"))
+
+	if rustNeedsFetch(in.Files) {
+		args := append([]string{"cargo", "fetch", "--locked"}, targetArgs...)
+		st = st.Run(append([]bkllb.RunOption{
+			bkllb.Args(args), bkllb.Dir(SrcDir), registry, in.Network,
+			bkllb.WithCustomName(strings.Join(args, " ")), in.Locate("language"),
+		}, env...)...).Root()
+	}
+
+	// Everything is fetched or vendored: the compile gets no network at all.
+	args := []string{"cargo", "build", "--release", "--locked", "--offline"}
+	args = append(args, targetArgs...)
+	compileEnv := env
+	if flags, ok := s.Build.Env["RUSTFLAGS"]; ok {
+		// RUSTFLAGS replaces build.rustflags, so the spec's own get the path remapping added.
+		compileEnv = append(compileEnv, bkllb.AddEnv("RUSTFLAGS", strings.TrimSpace(flags+" "+strings.Join(remap, " "))))
+	} else {
+		args = append(args, "--config", "build.rustflags="+tomlArray(remap))
+	}
+	var bins, built []string
+	release := rustTargetDir + "/release/"
+	if triple != "" {
+		release = rustTargetDir + "/" + triple + "/release/"
+	}
+	for _, a := range s.Artifacts {
+		args = append(args, "--bin", a)
+		bins = append(bins, a)
+		built = append(built, release+a)
+	}
+	st = st.Run(append([]bkllb.RunOption{
+		bkllb.Args(args), bkllb.Dir(SrcDir), registry, targetDir,
+		bkllb.Network(pb.NetMode_NONE),
+		bkllb.WithCustomName("cargo build --release --locked " + strings.Join(bins, " ") + " for " + platformString(in.Target)),
+		in.Locate("artifacts"),
+	}, compileEnv...)...).Root()
+
+	// A cache mount never reaches a layer: the binaries are copied out of it into /out.
+	st = st.File(bkllb.Mkdir(OutDir, 0o755, bkllb.WithParents(true)), bkllb.WithCustomName("make "+OutDir))
+	st = st.Run(append([]bkllb.RunOption{
+		bkllb.Args(append(append([]string{"cp", "--"}, built...), OutDir+"/")), bkllb.Dir(SrcDir), targetDir,
+		bkllb.Network(pb.NetMode_NONE),
+		bkllb.WithCustomName("copy " + strings.Join(bins, " ") + " out of the target cache into " + OutDir),
+		in.Locate("artifacts"),
+	}, env...)...).Root()
+	return st, nil
+}
+
+// imageEnv is the value of an image's environment variable, else def.
+func imageEnv(img *dockerspec.DockerOCIImage, name, def string) string {
+	if img == nil {
+		return def
+	}
+	for _, kv := range img.Config.Env {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == name && v != "" {
+			return v
+		}
+	}
+	return def
+}
+
+// tomlArray writes strings as a TOML inline array, for cargo --config.
+func tomlArray(items []string) string {
+	q := make([]string, len(items))
+	for i, it := range items {
+		q[i] = fmt.Sprintf("%q", it)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+var (
+	tomlTable = regexp.MustCompile(`^\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$`)
+	tomlPair  = regexp.MustCompile(`^([A-Za-z0-9_."'+:/-]+?)\s*=\s*(?:"([^"]*)"|'([^']*)')\s*(?:#.*)?$`)
+)
+
+// tomlStrings reads the `key = "string"` lines of a TOML file by their dotted path under the
+// table they sit in: "package.rust-version", "toolchain.channel", "source.vendored.directory".
+// It reads the few Cargo settings the build needs, not TOML at large: no inline tables, no
+// multi-line strings, no escapes.
+func tomlStrings(dt []byte) map[string]string {
+	out := map[string]string{}
+	table := ""
+	sc := bufio.NewScanner(bytes.NewReader(dt))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if m := tomlTable.FindStringSubmatch(line); m != nil {
+			table = tomlKey(m[1]) + "."
+			continue
+		}
+		if m := tomlPair.FindStringSubmatch(line); m != nil {
+			if _, seen := out[table+tomlKey(m[1])]; !seen {
+				out[table+tomlKey(m[1])] = m[2] + m[3]
+			}
+		}
+	}
+	return out
+}
+
+// tomlKey drops the quotes and spaces of a dotted key: source."crates-io" is source.crates-io.
+func tomlKey(k string) string {
+	parts := strings.Split(k, ".")
+	for i, p := range parts {
+		parts[i] = strings.Trim(strings.TrimSpace(p), `"'`)
+	}
+	return strings.Join(parts, ".")
+}

@@ -1,0 +1,342 @@
+package llb_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/moby/buildkit/solver/pb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+
+	"github.com/hardenedbuild/hardened/internal/llbtest"
+	hllb "github.com/hardenedbuild/hardened/llb"
+)
+
+const rustCompile = "cargo build --release --locked server for linux/amd64"
+
+func TestRustExampleLLB(t *testing.T) {
+	s, files := loadDir(t, "rust")
+	in := resolved(t, s, files, amd64)
+	res, g := convert(t, s, in)
+
+	// Rust 1.63 from Cargo.toml's rust-version; every image pinned by digest; glibc runs on cc.
+	wantSources := []string{
+		"docker-image://docker.io/library/rust:1.63-bookworm@" + golangDigest.String(),
+		"docker-image://gcr.io/distroless/cc-debian12:nonroot@" + staticDigest.String(),
+		"local://context",
+	}
+	got := g.Sources()
+	slices.Sort(got)
+	if !slices.Equal(got, wantSources) {
+		t.Errorf("sources = %q, want %q", got, wantSources)
+	}
+
+	source := g.Named(t, "copy source")
+	if ex := findCopy(t, source, "/").ExcludePatterns; !slices.Equal(ex, []string{"target"}) {
+		t.Errorf("source copy excludes %q, want the context's target/", ex)
+	}
+
+	// Vendored: no fetch step, and no step of the build has network but none.
+	for _, o := range g.Execs() {
+		if strings.HasPrefix(o.Name, "cargo fetch") {
+			t.Errorf("a vendored project runs %q", o.Name)
+		}
+		if n := o.Op.GetExec().Network; n != pb.NetMode_NONE {
+			t.Errorf("%s has network %v; the example's crates are vendored", o.Name, n)
+		}
+		for _, arg := range o.Op.GetExec().GetMeta().GetArgs() {
+			if arg == "sh" || arg == "-c" {
+				t.Errorf("%s runs a shell: %q", o.Name, o.Op.GetExec().GetMeta().GetArgs())
+			}
+		}
+	}
+
+	compile := g.Named(t, rustCompile)
+	ex := compile.Op.GetExec()
+	assertLockedCache(t, compile, "/usr/local/cargo/registry", "hardened/rust/registry")
+	assertLockedCache(t, compile, "/root/.cache/cargo-target", "hardened/rust/target")
+	args := ex.GetMeta().GetArgs()
+	if !slices.Equal(args[:5], []string{"cargo", "build", "--release", "--locked", "--offline"}) {
+		t.Errorf("compile args = %q", args)
+	}
+	for _, want := range []string{"--bin", "server",
+		`build.rustflags=["--remap-path-prefix=/src=.", "--remap-path-prefix=/usr/local/cargo=/cargo", "--remap-path-prefix=/root/.cache/cargo-target=target"]`} {
+		if !slices.Contains(args, want) {
+			t.Errorf("compile args %q lack %q", args, want)
+		}
+	}
+	if slices.Contains(args, "--target") {
+		t.Errorf("a glibc build passes --target: %q", args)
+	}
+	if cwd := ex.GetMeta().GetCwd(); cwd != "/src" {
+		t.Errorf("compile runs in %q", cwd)
+	}
+	env := llbtest.Env(compile)
+	for k, v := range map[string]string{"CARGO_HOME": "/usr/local/cargo", "CARGO_TARGET_DIR": "/root/.cache/cargo-target"} {
+		if env[k] != v {
+			t.Errorf("compile env %s = %q, want %q", k, env[k], v)
+		}
+	}
+	if !g.DependsOn(compile, source.Digest) {
+		t.Error("the compile does not follow the source copy")
+	}
+
+	// The binary is copied out of the target cache mount, which never reaches a layer, into /out.
+	out := g.Named(t, "copy server out of the target cache into /out")
+	if args := out.Op.GetExec().GetMeta().GetArgs(); !slices.Equal(args, []string{"cp", "--", "/root/.cache/cargo-target/release/server", "/out/"}) {
+		t.Errorf("copy-out args = %q", args)
+	}
+	assertLockedCache(t, out, "/root/.cache/cargo-target", "hardened/rust/target")
+	if !g.DependsOn(out, compile.Digest) {
+		t.Error("the copy out of the target cache does not follow the compile")
+	}
+	final := g.Named(t, "copy artifacts to /app (setuid/setgid stripped)")
+	stage := g.Named(t, "stage /app")
+	if cp := findCopy(t, stage, "/out"); cp.Dest != "/app/" || cp.ModeStr != "u-s,g-s" || cp.Owner.GetUser().GetByID() != 0 {
+		t.Errorf("final copy = %s -> %s mode %q owner %v", cp.Src, cp.Dest, cp.ModeStr, cp.Owner)
+	}
+	if !g.DependsOn(stage, out.Digest) {
+		t.Error("the final stage does not take /out from after the copy out of the cache")
+	}
+	if base, ok := g.Input(final, 0); !ok || !strings.Contains(base.Op.GetSource().GetIdentifier(), "distroless/cc-debian12") {
+		t.Errorf("the final stage is not on distroless cc")
+	}
+
+	img := res.Image
+	if !slices.Equal(img.Config.Entrypoint, []string{"/app/server"}) {
+		t.Errorf("entrypoint = %q", img.Config.Entrypoint)
+	}
+	if img.Config.User != "65532:65532" || img.Config.WorkingDir != "/app" {
+		t.Errorf("user %q workdir %q", img.Config.User, img.Config.WorkingDir)
+	}
+	if img.Config.Labels[hllb.LabelBaseName] != "gcr.io/distroless/cc-debian12:nonroot" || img.Config.Labels[hllb.LabelBaseDigest] != staticDigest.String() {
+		t.Errorf("base labels = %v", img.Config.Labels)
+	}
+}
+
+// rustFiles is a project with one crate from crates.io, not vendored.
+func rustFiles(extra ...string) hllb.Files {
+	f := hllb.Files{
+		"Cargo.toml": []byte("[package]\nname = \"app\"\nversion = \"0.1.0\"\nrust-version = \"1.80.1\"\n"),
+		"Cargo.lock": []byte("version = 3\n\n[[package]]\nname = \"itoa\"\nversion = \"1.0.1\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n"),
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		f[extra[i]] = []byte(extra[i+1])
+	}
+	return f
+}
+
+func TestRustFetchesOnlyWhatIsNotVendored(t *testing.T) {
+	s := load(t, "language: rust\nartifacts: [app, tool]\n")
+	in := resolved(t, s, rustFiles(), amd64)
+	in.Builder.Config = &dockerspec.DockerOCIImage{}
+	in.Builder.Config.Config.Env = []string{"CARGO_HOME=/opt/cargo", "RUST_VERSION=1.80.1"}
+	_, g := convert(t, s, in)
+
+	fetch := g.Named(t, "cargo fetch --locked")
+	assertLockedCache(t, fetch, "/opt/cargo/registry", "hardened/rust/registry")
+	if fetch.Op.GetExec().Network == pb.NetMode_NONE {
+		t.Error("cargo fetch has no network")
+	}
+	compile := g.Named(t, "cargo build --release --locked app tool for linux/amd64")
+	if !g.DependsOn(compile, fetch.Digest) {
+		t.Error("the compile does not follow the fetch")
+	}
+	if compile.Op.GetExec().Network != pb.NetMode_NONE {
+		t.Error("the compile has network")
+	}
+	assertLockedCache(t, compile, "/opt/cargo/registry", "hardened/rust/registry")
+	env := llbtest.Env(compile)
+	if env["CARGO_HOME"] != "/opt/cargo" || env["RUSTUP_TOOLCHAIN"] != "1.80.1" {
+		t.Errorf("compile env = %v: want the image's CARGO_HOME and its toolchain pinned", env)
+	}
+	if args := compile.Op.GetExec().GetMeta().GetArgs(); !slices.Contains(args, "--remap-path-prefix=/opt/cargo=/cargo") &&
+		!strings.Contains(strings.Join(args, " "), "--remap-path-prefix=/opt/cargo=/cargo") {
+		t.Errorf("compile args %q do not remap CARGO_HOME", args)
+	}
+	out := g.Named(t, "copy app tool out of the target cache into /out")
+	if args := out.Op.GetExec().GetMeta().GetArgs(); !slices.Equal(args, []string{"cp", "--",
+		"/root/.cache/cargo-target/release/app", "/root/.cache/cargo-target/release/tool", "/out/"}) {
+		t.Errorf("copy-out args = %q", args)
+	}
+
+	// The same lock with cargo vendor's source replacement downloads nothing.
+	vendored := rustFiles(".cargo/config.toml", "[source.crates-io]\nreplace-with = \"vendored-sources\"\n\n[source.vendored-sources]\ndirectory = \"vendor\"\n")
+	_, g = convert(t, s, resolved(t, s, vendored, amd64))
+	for _, o := range g.Execs() {
+		if strings.HasPrefix(o.Name, "cargo fetch") || o.Op.GetExec().Network != pb.NetMode_NONE {
+			t.Errorf("vendored: %s runs with network %v", o.Name, o.Op.GetExec().Network)
+		}
+	}
+}
+
+func TestRustMuslRunsOnStatic(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		files      hllb.Files
+		triple     string
+		base       string
+	}{
+		{"base static", "base: static\n", rustFiles(), "x86_64-unknown-linux-musl", "static"},
+		{"build.env", "build:\n  env:\n    CARGO_BUILD_TARGET: x86_64-unknown-linux-musl\n", rustFiles(), "x86_64-unknown-linux-musl", "static"},
+		{"config.toml", "", rustFiles(".cargo/config.toml", "[build]\ntarget = \"x86_64-unknown-linux-musl\"\n"), "x86_64-unknown-linux-musl", "static"},
+		{"musl on cc as written", "base: cc\nbuild:\n  env:\n    CARGO_BUILD_TARGET: x86_64-unknown-linux-musl\n", rustFiles(), "x86_64-unknown-linux-musl", "cc"},
+		{"glibc on base", "base: base\n", rustFiles(), "", "base"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := load(t, "language: rust\nartifacts: [app]\n"+tc.yaml)
+			res, g := convert(t, s, resolved(t, s, tc.files, amd64))
+			if want := "gcr.io/distroless/" + tc.base + "-debian12:nonroot"; res.Image.Config.Labels[hllb.LabelBaseName] != want {
+				t.Errorf("base = %q, want %q", res.Image.Config.Labels[hllb.LabelBaseName], want)
+			}
+			compile := g.Named(t, "cargo build --release --locked app for linux/amd64")
+			args := compile.Op.GetExec().GetMeta().GetArgs()
+			out := g.Named(t, "copy app out of the target cache into /out").Op.GetExec().GetMeta().GetArgs()
+			if tc.triple == "" {
+				if slices.Contains(args, "--target") || out[2] != "/root/.cache/cargo-target/release/app" {
+					t.Errorf("glibc: compile %q, copy out %q", args, out)
+				}
+				return
+			}
+			if i := slices.Index(args, "--target"); i < 0 || args[i+1] != tc.triple {
+				t.Errorf("compile args %q, want --target %s", args, tc.triple)
+			}
+			if want := "/root/.cache/cargo-target/" + tc.triple + "/release/app"; out[2] != want {
+				t.Errorf("copy out of %q, want %s", out[2], want)
+			}
+			// The official image has its host's standard library only: rustup adds the target's,
+			// with network, before the source is copied (a source change keeps it cached).
+			add := g.Named(t, "rustup target add "+tc.triple)
+			if add.Op.GetExec().Network == pb.NetMode_NONE {
+				t.Error("rustup target add has no network")
+			}
+			if g.DependsOn(add, g.Named(t, "copy source").Digest) {
+				t.Error("rustup target add follows the source copy")
+			}
+			if !g.DependsOn(compile, add.Digest) {
+				t.Error("the compile does not follow rustup target add")
+			}
+		})
+	}
+
+	s := load(t, "language: rust\nartifacts: [app]\nbase: static\n")
+	res, _ := convert(t, s, resolved(t, s, rustFiles(), arm64))
+	if got := res.Image.Config.Labels[hllb.LabelBaseName]; got != "gcr.io/distroless/static-debian12:nonroot" {
+		t.Errorf("arm64 base = %q", got)
+	}
+	lang, _ := hllb.Lookup("rust")
+	if _, err := lang.Builder(s, rustFiles(), arm64, amd64); err != nil {
+		t.Errorf("arm64 musl: %v", err)
+	}
+}
+
+func TestRustVersion(t *testing.T) {
+	lang, _ := hllb.Lookup("rust")
+	lock := "version = 3\n"
+	for _, tc := range []struct {
+		name, yaml string
+		files      hllb.Files
+		want       string
+	}{
+		{"spec", `version: "1.83"`, hllb.Files{"Cargo.toml": []byte("[package]\nrust-version = \"1.70\"\n")}, "1.83"},
+		{"spec exact", `version: "1.83.0"`, hllb.Files{}, "1.83.0"},
+		{"rust-version", ``, hllb.Files{"Cargo.toml": []byte("[package]\nname = \"a\"\nrust-version = \"1.70\"  # MSRV\n")}, "1.70"},
+		{"rust-version patch", ``, hllb.Files{"Cargo.toml": []byte("[package]\nrust-version = \"1.70.1\"\n")}, "1.70"},
+		{"workspace", ``, hllb.Files{"Cargo.toml": []byte("[workspace]\nmembers = [\"a\"]\n\n[workspace.package]\nrust-version = \"1.75\"\n")}, "1.75"},
+		{"toolchain file wins", ``, hllb.Files{
+			"Cargo.toml":          []byte("[package]\nrust-version = \"1.70\"\n"),
+			"rust-toolchain.toml": []byte("[toolchain]\nchannel = \"1.82.0\"\ncomponents = [\"clippy\"]\n"),
+		}, "1.82.0"},
+		{"legacy toolchain file", ``, hllb.Files{"rust-toolchain": []byte("1.81.0\n")}, "1.81.0"},
+		{"channel name falls back", ``, hllb.Files{
+			"Cargo.toml":          []byte("[package]\nrust-version = \"1.70\"\n"),
+			"rust-toolchain.toml": []byte("[toolchain]\nchannel = \"stable\"\n"),
+		}, "1.70"},
+		{"another table's rust-version", ``, hllb.Files{"Cargo.toml": []byte("[package]\nname = \"a\"\n\n[dependencies.x]\nrust-version = \"1.50\"\n\n[package.metadata]\n")}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := load(t, "language: rust\nartifacts: [app]\n"+tc.yaml+"\n")
+			tc.files["Cargo.lock"] = []byte(lock)
+			req, err := lang.Builder(s, tc.files, amd64, amd64)
+			if tc.want == "" {
+				if err == nil || !strings.HasPrefix(err.Error(), "hardened.yaml:1:11: language: no Rust version") {
+					t.Errorf("error = %v, want no Rust version at the language line", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := "docker.io/library/rust:" + tc.want + "-bookworm"; req.Ref != want || req.Platform.Architecture != "amd64" {
+				t.Errorf("builder = %s on %v, want %s", req.Ref, req.Platform, want)
+			}
+		})
+	}
+}
+
+func TestRustErrorsPointAtTheSpec(t *testing.T) {
+	lang, _ := hllb.Lookup("rust")
+	manifest := []byte("[package]\nrust-version = \"1.70\"\n")
+	for _, tc := range []struct {
+		yaml  string
+		files hllb.Files
+		want  string
+	}{
+		{"", hllb.Files{"Cargo.lock": []byte("version = 3\n")}, "hardened.yaml:1:11: language: no Cargo.toml at the root of the build context"},
+		{"", hllb.Files{"Cargo.toml": manifest}, "hardened.yaml:1:11: language: no Cargo.lock at the root of the build context; cargo build --locked builds exactly what it locks; run `cargo generate-lockfile`"},
+		{"base: static\nbuild:\n  env:\n    CARGO_BUILD_TARGET: x86_64-unknown-linux-gnu\n", rustFiles(), "hardened.yaml:3:7: base: base static has no C library, so a x86_64-unknown-linux-gnu binary cannot run on it"},
+		{"build:\n  env:\n    CARGO_BUILD_TARGET: aarch64-unknown-linux-musl\n", rustFiles(), "hardened.yaml:1:11: language: the target triple aarch64-unknown-linux-musl does not build for linux/amd64"},
+	} {
+		s := load(t, "language: rust\nartifacts: [app]\n"+tc.yaml)
+		_, err := lang.Builder(s, tc.files, amd64, amd64)
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%q: error = %v, want prefix %q", tc.yaml, err, tc.want)
+		}
+	}
+}
+
+func TestRustSpecChecks(t *testing.T) {
+	for yaml, want := range map[string]string{
+		"language: rust\nversion: stable\nartifacts: [app]\n":           `hardened.yaml:2:10: version: "stable" is not a Rust version`,
+		"language: rust\nartifacts: [./src/main.rs]\n":                  `hardened.yaml:2:13: artifacts[0]: "./src/main.rs" is not a Cargo binary name`,
+		"language: rust\nartifacts: [app]\nbase: scratch\n":             "hardened.yaml:3:7: base: language rust does not build for scratch",
+		"language: rust\nartifacts: [app]\ncgo: true\nbase: cc\n":       "hardened.yaml:3:6: cgo: language rust does not use cgo; remove it",
+		"language: rust\nartifacts: [app]\nbuild:\n  ldflags: -s\n":     "hardened.yaml:4:12: build.ldflags: language rust does not use build.ldflags; remove it",
+		"language: rust\nartifacts: [app]\nbuild:\n  script: release\n": "hardened.yaml:4:11: build.script: language rust does not use build.script; remove it",
+	} {
+		_, err := loadChecked(yaml)
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%q: error = %v, want prefix %q", yaml, err, want)
+		}
+	}
+	if _, err := loadChecked("language: rust\nversion: \"1.83.0\"\nartifacts: [server, my_tool-2]\nbase: base\n"); err != nil {
+		t.Errorf("a valid rust spec: %v", err)
+	}
+}
+
+func TestRustSpecRustflagsKeepTheRemap(t *testing.T) {
+	s := load(t, "language: rust\nartifacts: [app]\nbuild:\n  env:\n    RUSTFLAGS: -C target-cpu=x86-64-v2\n")
+	_, g := convert(t, s, resolved(t, s, rustFiles(), amd64))
+	compile := g.Named(t, "cargo build --release --locked app for linux/amd64")
+	if got := llbtest.Env(compile)["RUSTFLAGS"]; !strings.HasPrefix(got, "-C target-cpu=x86-64-v2 --remap-path-prefix=/src=. ") {
+		t.Errorf("RUSTFLAGS = %q, want the spec's then the path remapping", got)
+	}
+	if args := compile.Op.GetExec().GetMeta().GetArgs(); slices.Contains(args, "--config") {
+		t.Errorf("compile args %q: RUSTFLAGS overrides build.rustflags anyway", args)
+	}
+}
+
+// assertLockedCache: cargo's own locks live outside the mounted directories, so a cache is
+// used by one build at a time.
+func assertLockedCache(t *testing.T, o llbtest.Op, dest, id string) {
+	t.Helper()
+	for _, m := range o.Op.GetExec().GetMounts() {
+		if m.Dest == dest {
+			if m.MountType != pb.MountType_CACHE || m.CacheOpt.GetID() != id || m.CacheOpt.GetSharing() != pb.CacheSharingOpt_LOCKED {
+				t.Errorf("%s: mount %s = type %v id %q sharing %v, want locked cache %q", o.Name, dest, m.MountType, m.CacheOpt.GetID(), m.CacheOpt.GetSharing(), id)
+			}
+			return
+		}
+	}
+	t.Errorf("%s: no mount at %s", o.Name, dest)
+}
