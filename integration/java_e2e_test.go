@@ -16,15 +16,18 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
-// javaExample is the image TestJavaExampleBuildx built, for TestJavaRebuilds to compare with.
-var javaExample v1.Image
+// javaExample is what TestJavaExampleBuildx built, for TestJavaRebuilds to compare with (its
+// OCI tarball goes with that test's temp dir).
+var javaExample *struct {
+	digest v1.Hash
+	jar    []byte
+}
 
 // TestJavaExampleBuildx builds examples/java (javac and jar, no Maven or Gradle) through docker
 // buildx, checks the image is hardened and holds no JDK, and runs it.
 func TestJavaExampleBuildx(t *testing.T) {
 	dir := filepath.Join(repoRoot, "examples", "java")
 	img := buildJava(t, dir)
-	javaExample = img
 
 	cf, err := img.ConfigFile()
 	if err != nil {
@@ -83,9 +86,18 @@ func TestJavaExampleBuildx(t *testing.T) {
 		t.Errorf("server answered %+v, want uid 65532 on Java 17", got)
 	}
 
+	dgst, err := img.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	javaExample = &struct {
+		digest v1.Hash
+		jar    []byte
+	}{dgst, readFile(t, img, "/app/Server.jar")}
+
 	builder := registryImage(t, "library/eclipse-temurin:17-jdk-jammy")
-	t.Logf("sizes: hardened image %s (%s compressed), of which /app/Server.jar %s; the eclipse-temurin:17-jdk-jammy builder stand-in %s (%s compressed)",
-		mb(unpackedSize(t, img)), mb(compressedSize(t, img)), mb(files["/app/Server.jar"].Size), mb(unpackedSize(t, builder)), mb(compressedSize(t, builder)))
+	t.Logf("sizes: hardened image %s (%s compressed), of which /app/Server.jar %d bytes; the eclipse-temurin:17-jdk-jammy builder stand-in %s (%s compressed)",
+		mb(unpackedSize(t, img)), mb(compressedSize(t, img)), files["/app/Server.jar"].Size, mb(unpackedSize(t, builder)), mb(compressedSize(t, builder)))
 }
 
 // TestJavaRebuilds: the example rebuilt from a copy with every step re-run gives the same digest
@@ -96,13 +108,13 @@ func TestJavaRebuilds(t *testing.T) {
 	}
 	dir := copyExample(t, "java")
 	again := buildJava(t, dir, "--no-cache")
-	want, _ := javaExample.Digest()
+	want := javaExample.digest
 	if got, _ := again.Digest(); got != want {
 		t.Errorf("two builds of the same source differ: %s and %s", want, got)
 	}
 
 	src := filepath.Join(dir, "src", "main", "java", "com", "example", "hello", "Greeting.java")
-	writeFile(t, src, strings.Replace(string(readHost(t, src)), `"hello, "`, `"hi, "`, 1))
+	writeFile(t, src, strings.Replace(string(readHost(t, src)), `"hello, "`, fmt.Sprintf(`"hello %d, "`, time.Now().UnixNano()), 1))
 	out := filepath.Join(t.TempDir(), "app.tar")
 	log := build(t, st.Buildx(context.Background(), "build", "-f", filepath.Join(dir, "hardened.yaml"), "--progress", "plain",
 		"-o", "type=oci,dest="+out, dir))
@@ -113,8 +125,7 @@ func TestJavaRebuilds(t *testing.T) {
 	if got, _ := changed.Digest(); got == want {
 		t.Error("a source change left the image digest as it was")
 	}
-	jar := readFile(t, changed, "/app/Server.jar")
-	if old := readFile(t, javaExample, "/app/Server.jar"); string(jar) == string(old) {
+	if jar := readFile(t, changed, "/app/Server.jar"); string(jar) == string(javaExample.jar) {
 		t.Error("a source change left the jar as it was")
 	}
 }
@@ -128,4 +139,17 @@ func buildJava(t *testing.T, dir string, args ...string) v1.Image {
 	build(t, st.Buildx(context.Background(), args...))
 	t.Logf("built %s in %s", dir, time.Since(start).Round(time.Second))
 	return only(t, ociImages(t, out))
+}
+
+// TestJavaOtherVersionHasNoImage: the stack has Java 17 only, so version 21 maps to images it
+// does not serve and fails at the spec's version line, naming the image, before any build runs.
+func TestJavaOtherVersionHasNoImage(t *testing.T) {
+	dir := copyExample(t, "java")
+	spec := filepath.Join(dir, "hardened.yaml")
+	writeFile(t, spec, strings.Replace(string(readHost(t, spec)), `version: "17"`, `version: "21"`, 1))
+	log := buildFails(t, st.Buildx(context.Background(), "build", "-f", spec, "--progress", "plain", dir))
+	if !strings.Contains(log, "cannot resolve docker.io/library/eclipse-temurin:21-jdk-jammy") || !strings.Contains(log, `>>> version: "21"`) {
+		t.Errorf("want an error at the version line naming eclipse-temurin:21-jdk-jammy, got:\n%s", tail(log, 30))
+	}
+	assertNoGoStack(t, log)
 }
