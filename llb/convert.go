@@ -61,6 +61,7 @@ func Convert(s *spec.Spec, in Inputs) (*Result, error) {
 		Context: in.Context,
 		Target:  in.Target,
 		CacheNS: in.CacheNS,
+		Epoch:   in.Epoch,
 		Locate:  locate,
 		Network: fetch(s, in.Proxy),
 	})

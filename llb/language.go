@@ -2,6 +2,7 @@ package llb
 
 import (
 	"sort"
+	"time"
 
 	bkllb "github.com/moby/buildkit/client/llb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -57,6 +58,8 @@ type BuildInput struct {
 	Target  ocispecs.Platform
 	// CacheNS is BUILDKIT_CACHE_MOUNT_NS; see CacheMount.
 	CacheNS string
+	// Epoch is SOURCE_DATE_EPOCH, for tools that stamp their output (nil: none given).
+	Epoch *time.Time
 	// Locate attaches the spec position of a field path to an op.
 	Locate func(path string) bkllb.ConstraintsOpt
 	// Network goes on every step that downloads: the build's proxy settings and the spec's

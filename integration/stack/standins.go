@@ -62,6 +62,8 @@ func standIns(g hostGo) []standIn {
 		distrolessDebugStandIn("static", distrolessStaticPackages),
 		distrolessDebugStandIn("base", distrolessBasePackages),
 		distrolessDebugStandIn("cc", distrolessCCPackages),
+		jdkStandIn(),
+		distrolessJavaStandIn(),
 	}
 }
 

@@ -1,0 +1,155 @@
+//go:build integration
+
+package integration
+
+import (
+	"archive/tar"
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// javaExample is what TestJavaExampleBuildx built, for TestJavaRebuilds to compare with (its
+// OCI tarball goes with that test's temp dir).
+var javaExample *struct {
+	digest v1.Hash
+	jar    []byte
+}
+
+// TestJavaExampleBuildx builds examples/java (javac and jar, no Maven or Gradle) through docker
+// buildx, checks the image is hardened and holds no JDK, and runs it.
+func TestJavaExampleBuildx(t *testing.T) {
+	dir := filepath.Join(repoRoot, "examples", "java")
+	img := buildJava(t, dir)
+
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cf.Config
+	if c.User != "65532:65532" {
+		t.Errorf("user = %q, want 65532:65532", c.User)
+	}
+	if !slices.Equal(c.Entrypoint, []string{"/usr/bin/java", "-jar", "/app/Server.jar"}) {
+		t.Errorf("entrypoint = %q", c.Entrypoint)
+	}
+	const base = "gcr.io/distroless/java17-debian12:nonroot"
+	if c.Labels["org.opencontainers.image.base.name"] != base {
+		t.Errorf("base.name label = %q, want %q", c.Labels["org.opencontainers.image.base.name"], base)
+	}
+	if got, want := c.Labels["org.opencontainers.image.base.digest"], registryDigest(t, "distroless/java17-debian12:nonroot"); got != want {
+		t.Errorf("base.digest label = %q, want the registry's %q", got, want)
+	}
+
+	files := flatFiles(t, img)
+	if h := files["/app/Server.jar"]; h == nil || h.Uid != 0 || h.Mode&0o022 != 0 {
+		t.Errorf("/app/Server.jar = %+v: want the jar, root-owned and not writable by the runtime user", h)
+	}
+	if h := files["/usr/bin/java"]; h == nil {
+		t.Error("the image has no /usr/bin/java")
+	}
+	// No shell, no package manager, no compiler or other JDK tool, nothing of the context but the jar.
+	for f, h := range files {
+		base := filepath.Base(f)
+		switch {
+		case h.Typeflag != tar.TypeDir && slices.Contains([]string{"sh", "bash", "dash", "busybox", "javac", "jar", "jshell", "jlink", "mvn", "gradle", "apt", "dpkg"}, base):
+			t.Errorf("the image has %s", f)
+		case strings.HasPrefix(f, "/app/") && f != "/app/Server.jar":
+			t.Errorf("%s is not an artifact, yet it is in the image", f)
+		}
+	}
+	assertNoSetuid(t, img)
+
+	port := freePort(t)
+	r := runImage(t, img, fmt.Sprintf("--port=%d", port))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	body, err := waitHTTP(ctx, r, fmt.Sprintf("http://127.0.0.1:%d/?name=hardened", port))
+	if err != nil {
+		t.Fatalf("the image's server did not answer: %v", err)
+	}
+	var got struct {
+		Message, Java string
+		UID           int
+	}
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatalf("answer %q: %v", body, err)
+	}
+	if got.UID != 65532 || got.Message != "hello, hardened" || !strings.HasPrefix(got.Java, "17.") {
+		t.Errorf("server answered %+v, want uid 65532 on Java 17", got)
+	}
+
+	dgst, err := img.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	javaExample = &struct {
+		digest v1.Hash
+		jar    []byte
+	}{dgst, readFile(t, img, "/app/Server.jar")}
+
+	builder := registryImage(t, "library/eclipse-temurin:17-jdk-jammy")
+	t.Logf("sizes: hardened image %s (%s compressed), of which /app/Server.jar %d bytes; the eclipse-temurin:17-jdk-jammy builder stand-in %s (%s compressed)",
+		mb(unpackedSize(t, img)), mb(compressedSize(t, img)), files["/app/Server.jar"].Size, mb(unpackedSize(t, builder)), mb(compressedSize(t, builder)))
+}
+
+// TestJavaRebuilds: the example rebuilt from a copy with every step re-run gives the same digest
+// (the jar's entries carry fixed times), and a one-line change compiles again and changes it.
+func TestJavaRebuilds(t *testing.T) {
+	if javaExample == nil {
+		t.Skip("needs TestJavaExampleBuildx's image")
+	}
+	dir := copyExample(t, "java")
+	again := buildJava(t, dir, "--no-cache")
+	want := javaExample.digest
+	if got, _ := again.Digest(); got != want {
+		t.Errorf("two builds of the same source differ: %s and %s", want, got)
+	}
+
+	src := filepath.Join(dir, "src", "main", "java", "com", "example", "hello", "Greeting.java")
+	writeFile(t, src, strings.Replace(string(readHost(t, src)), `"hello, "`, fmt.Sprintf(`"hello %d, "`, time.Now().UnixNano()), 1))
+	out := filepath.Join(t.TempDir(), "app.tar")
+	log := build(t, st.Buildx(context.Background(), "build", "-f", filepath.Join(dir, "hardened.yaml"), "--progress", "plain",
+		"-o", "type=oci,dest="+out, dir))
+	if stepCached(log, "copy source") {
+		t.Errorf("the source copy was CACHED although the source changed:\n%s", tail(log, 40))
+	}
+	changed := only(t, ociImages(t, out))
+	if got, _ := changed.Digest(); got == want {
+		t.Error("a source change left the image digest as it was")
+	}
+	if jar := readFile(t, changed, "/app/Server.jar"); string(jar) == string(javaExample.jar) {
+		t.Error("a source change left the jar as it was")
+	}
+}
+
+// buildJava builds a java example directory through buildx into an OCI tarball and returns its image.
+func buildJava(t *testing.T, dir string, args ...string) v1.Image {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "app.tar")
+	args = append(append([]string{"build", "-f", filepath.Join(dir, "hardened.yaml")}, args...), "-o", "type=oci,dest="+out, dir)
+	start := time.Now()
+	build(t, st.Buildx(context.Background(), args...))
+	t.Logf("built %s in %s", dir, time.Since(start).Round(time.Second))
+	return only(t, ociImages(t, out))
+}
+
+// TestJavaOtherVersionHasNoImage: the stack has Java 17 only, so version 21 maps to images it
+// does not serve and fails at the spec's version line, naming the image, before any build runs.
+func TestJavaOtherVersionHasNoImage(t *testing.T) {
+	dir := copyExample(t, "java")
+	spec := filepath.Join(dir, "hardened.yaml")
+	writeFile(t, spec, strings.Replace(string(readHost(t, spec)), `version: "17"`, `version: "21"`, 1))
+	log := buildFails(t, st.Buildx(context.Background(), "build", "-f", spec, "--progress", "plain", dir))
+	if !strings.Contains(log, "cannot resolve docker.io/library/eclipse-temurin:21-jdk-jammy") || !strings.Contains(log, `>>> version: "21"`) {
+		t.Errorf("want an error at the version line naming eclipse-temurin:21-jdk-jammy, got:\n%s", tail(log, 30))
+	}
+	assertNoGoStack(t, log)
+}

@@ -1,0 +1,370 @@
+package llb
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+
+	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/hardenedbuild/hardened/spec"
+)
+
+func init() { register(java{}) }
+
+// java builds jars with a JDK image, by whichever build the context has: Maven (pom.xml),
+// Gradle (build.gradle or build.gradle.kts, through ./gradlew when present), or javac and jar
+// alone. The jars run on distroless java, which has a JRE and no JDK, shell or package manager.
+//
+// With Maven or Gradle, artifacts are paths the build leaves (target/app.jar, target/lib),
+// each at /app/<name>. Without either, each artifact is a main class's source file: javac
+// compiles it and every class it uses from its source root, and jar makes /app/<Class>.jar.
+// The first artifact's jar is what java -jar runs.
+type java struct{}
+
+// javaEntry is where distroless java has its launcher.
+const javaEntry = "/usr/bin/java"
+
+// javaSourceRoot is the Maven layout's source root; a main class under it is in the package
+// its directories name, and src/main/resources goes into its jar.
+const javaSourceRoot = "src/main/java"
+
+// Cache mounts, at the paths the maven and gradle images use for the root user.
+const (
+	mavenRepoDir  = "/root/.m2"
+	gradleHomeDir = "/root/.gradle"
+)
+
+// gradleInitScript makes every archive task reproducible: fixed timestamps, sorted entries.
+const gradleInitScript = `// Written by hardened: archives with fixed timestamps and a sorted file order.
+allprojects {
+    tasks.withType(AbstractArchiveTask).configureEach {
+        preserveFileTimestamps = false
+        reproducibleFileOrder = true
+    }
+}
+`
+
+// gradleInitPath is where the builder gets gradleInitScript, outside the source tree.
+const gradleInitPath = "/hardened/reproducible.init.gradle"
+
+func (java) Name() string { return "java" }
+
+func (java) ContextFiles() []string {
+	return []string{"pom.xml", "build.gradle", "build.gradle.kts", "gradlew"}
+}
+
+// javaTool is how the context is built.
+type javaTool int
+
+const (
+	javac javaTool = iota
+	maven
+	gradle
+)
+
+func (t javaTool) String() string { return [...]string{"javac", "maven", "gradle"}[t] }
+
+// detectJavaTool says how the context builds: pom.xml is Maven, build.gradle(.kts) Gradle, and
+// neither plain javac. Both at once is refused, since either could be the real build.
+func detectJavaTool(s *spec.Spec, files Files) (javaTool, error) {
+	_, pom := files["pom.xml"]
+	gradleFile := ""
+	for _, f := range []string{"build.gradle", "build.gradle.kts"} {
+		if _, ok := files[f]; ok {
+			gradleFile = f
+		}
+	}
+	switch {
+	case pom && gradleFile != "":
+		return 0, spec.Errors{{File: s.File(), Pos: s.Pos("language"), Field: "language",
+			Msg:  "the build context has both pom.xml and " + gradleFile + "; either could be the build",
+			Hint: "remove the one the project no longer uses, or build from a directory that has only one"}}
+	case pom:
+		return maven, nil
+	case gradleFile != "":
+		return gradle, nil
+	}
+	return javac, nil
+}
+
+var javaVersionForm = regexp.MustCompile(`^[1-9][0-9]*$`)
+
+func (java) Validate(s *spec.Spec) spec.Errors {
+	var errs spec.Errors
+	if v := s.Version; v != "" && !javaVersionForm.MatchString(v) {
+		hint := `write the Java feature release, e.g. version: "17" or "21"`
+		if rest, ok := strings.CutPrefix(v, "1."); ok && javaVersionForm.MatchString(rest) {
+			hint = fmt.Sprintf("write version: %q (Java %s is no longer written 1.%s)", rest, rest, rest)
+		}
+		errs = append(errs, spec.Error{Field: "version", Msg: fmt.Sprintf("%q is not a Java version", v), Hint: hint})
+	}
+	if len(s.Entrypoint) == 0 && len(s.Artifacts) > 0 {
+		if a := s.Artifacts[0]; !strings.HasSuffix(a, ".jar") && !strings.HasSuffix(a, ".java") {
+			errs = append(errs, spec.Error{Field: "artifacts[0]", Msg: fmt.Sprintf("%q is neither a jar nor a Java source file; java -jar runs the first artifact", a),
+				Hint: "put the jar the build makes first (e.g. target/app.jar), or the main class's source file to build with javac (src/main/java/com/example/Main.java)"})
+		}
+	}
+	return append(errs, unsupported(s, "java", append(goOnlyFields, "base", "build.script")...)...)
+}
+
+func (java) Builder(s *spec.Spec, files Files, _, build ocispecs.Platform) (ImageRequest, error) {
+	tool, err := detectJavaTool(s, files)
+	if err != nil {
+		return ImageRequest{}, err
+	}
+	if err := checkJavaArtifacts(s, tool); err != nil {
+		return ImageRequest{}, err
+	}
+	v, field, err := javaVersion(s, files, tool)
+	if err != nil {
+		return ImageRequest{}, err
+	}
+	// Jars are the same on every platform: the JDK runs where the build does, never emulated.
+	return ImageRequest{Ref: javaBuilderRef(tool, v, files), Role: "builder", Platform: build, Field: field}, nil
+}
+
+// javaBuilderRef is the official image with the JDK and the build tool: maven's for Maven,
+// gradle's for Gradle without a wrapper, else Eclipse Temurin's JDK (Ubuntu jammy, named in
+// the tag so the builder's OS does not move under a rebuild).
+func javaBuilderRef(tool javaTool, v string, files Files) string {
+	switch _, wrapper := files["gradlew"]; {
+	case tool == maven:
+		return "docker.io/library/maven:3-eclipse-temurin-" + v
+	case tool == gradle && !wrapper:
+		return "docker.io/library/gradle:jdk" + v + "-jammy"
+	}
+	return "docker.io/library/eclipse-temurin:" + v + "-jdk-jammy"
+}
+
+// checkJavaArtifacts: javac builds source files into jars; Maven and Gradle leave jars.
+func checkJavaArtifacts(s *spec.Spec, tool javaTool) error {
+	var errs spec.Errors
+	for i, a := range s.Artifacts {
+		field := fmt.Sprintf("artifacts[%d]", i)
+		switch isSource := strings.HasSuffix(a, ".java"); {
+		case tool == javac && !isSource:
+			errs = append(errs, spec.Error{File: s.File(), Pos: s.Pos(field), Field: field,
+				Msg:  fmt.Sprintf("%q is not a Java source file; without pom.xml or build.gradle, artifacts are main classes for javac", a),
+				Hint: "name the main class's source file, e.g. src/main/java/com/example/Main.java, or add the project's pom.xml or build.gradle"})
+		case tool != javac && isSource:
+			errs = append(errs, spec.Error{File: s.File(), Pos: s.Pos(field), Field: field,
+				Msg:  fmt.Sprintf("%q is a source file, but %s builds this project and makes jars", a, tool),
+				Hint: "name the jar the build makes, e.g. target/app.jar (Maven) or build/libs/app.jar (Gradle)"})
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+func (java) Base(s *spec.Spec, files Files, target ocispecs.Platform) (ImageRequest, error) {
+	tool, err := detectJavaTool(s, files)
+	if err != nil {
+		return ImageRequest{}, err
+	}
+	v, field, err := javaVersion(s, files, tool)
+	if err != nil {
+		return ImageRequest{}, err
+	}
+	return ImageRequest{Ref: distrolessRepo + "java" + v + "-debian12:nonroot", Role: "base", Platform: target, Field: field}, nil
+}
+
+func (java) Entrypoint(s *spec.Spec) []string {
+	if len(s.Artifacts) == 0 {
+		return nil
+	}
+	return []string{javaEntry, "-jar", ArtifactDir + "/" + javaArtifactName(s.Artifacts[0])}
+}
+
+// javaArtifactName is an artifact's name under /app: a source file's jar (Main.java gives
+// Main.jar), else the artifact's own name.
+func javaArtifactName(a string) string {
+	name := spec.ArtifactName(a)
+	if base, ok := strings.CutSuffix(name, ".java"); ok {
+		return base + ".jar"
+	}
+	return name
+}
+
+// javaMainClass splits a main class's source file into its source root and class name: the
+// package is the path under src/main/java, and a file elsewhere is in the unnamed package.
+func javaMainClass(a string) (root, class string) {
+	clean := path.Clean(a)
+	if rest, ok := strings.CutPrefix(clean, javaSourceRoot+"/"); ok {
+		return javaSourceRoot, strings.ReplaceAll(strings.TrimSuffix(rest, ".java"), "/", ".")
+	}
+	if i := strings.Index(clean, "/"+javaSourceRoot+"/"); i >= 0 {
+		rest := clean[i+len(javaSourceRoot)+2:]
+		return clean[:i+len(javaSourceRoot)+1], strings.ReplaceAll(strings.TrimSuffix(rest, ".java"), "/", ".")
+	}
+	return path.Dir(clean), strings.TrimSuffix(path.Base(clean), ".java")
+}
+
+var (
+	pomRelease      = regexp.MustCompile(`<(?:maven\.compiler\.release|release)>\s*(?:1\.)?([0-9]+)\s*<`)
+	pomSource       = regexp.MustCompile(`<(?:maven\.compiler\.source|java\.version|source)>\s*(?:1\.)?([0-9]+)\s*<`)
+	gradleToolchain = regexp.MustCompile(`JavaLanguageVersion\.of\(\s*["']?([0-9]+)["']?\s*\)`)
+	gradleSourceCom = regexp.MustCompile(`sourceCompatibility\s*=?\s*(?:JavaVersion\.VERSION_(?:1_)?([0-9]+)|["']?(?:1\.)?([0-9]+)["']?)`)
+)
+
+// javaVersion is the spec's version, else the release pom.xml compiles for (release, then
+// source or java.version) or the Gradle build's toolchain or sourceCompatibility. There is no
+// silent default: which Java runs the app is the team's choice.
+func javaVersion(s *spec.Spec, files Files, tool javaTool) (version, field string, err error) {
+	if s.Version != "" {
+		return s.Version, "version", nil
+	}
+	var found string
+	switch tool {
+	case maven:
+		pom := files["pom.xml"]
+		for _, re := range []*regexp.Regexp{pomRelease, pomSource} {
+			if m := re.FindSubmatch(pom); m != nil && found == "" {
+				found = string(m[1])
+			}
+		}
+	case gradle:
+		for _, f := range []string{"build.gradle.kts", "build.gradle"} {
+			if m := gradleToolchain.FindSubmatch(files[f]); m != nil && found == "" {
+				found = string(m[1])
+			}
+			if m := gradleSourceCom.FindSubmatch(files[f]); m != nil && found == "" {
+				found = string(m[1]) + string(m[2])
+			}
+		}
+	}
+	if found != "" && found != "0" {
+		return found, "language", nil
+	}
+	from := map[javaTool]string{
+		javac:  "the spec has no version (and there is no pom.xml or build.gradle to read one from)",
+		maven:  "the spec has no version and pom.xml no maven.compiler.release, maven.compiler.source or java.version",
+		gradle: "the spec has no version and the Gradle build no JavaLanguageVersion.of(...) or sourceCompatibility",
+	}[tool]
+	return "", "", spec.Errors{{File: s.File(), Pos: s.Pos("language"), Field: "language",
+		Msg: "no Java version: " + from, Hint: `write version: "17" in the spec`}}
+}
+
+// jarDate is SOURCE_DATE_EPOCH as jar --date and Maven's outputTimestamp take it, within the
+// range a zip entry can hold (from 1980-01-01T00:00:02Z), so epoch 0 still gives fixed times.
+func jarDate(epoch *time.Time) string {
+	earliest := time.Date(1980, 1, 1, 0, 0, 2, 0, time.UTC)
+	if epoch == nil || epoch.Before(earliest) {
+		return earliest.Format(time.RFC3339)
+	}
+	return epoch.UTC().Format(time.RFC3339)
+}
+
+func (java) Build(in *BuildInput) (bkllb.State, error) {
+	tool, err := detectJavaTool(in.Spec, in.Files)
+	if err != nil {
+		return bkllb.State{}, err
+	}
+	v, _, err := javaVersion(in.Spec, in.Files, tool)
+	if err != nil {
+		return bkllb.State{}, err
+	}
+	switch tool {
+	case maven:
+		return buildMaven(in), nil
+	case gradle:
+		return buildGradle(in), nil
+	}
+	return buildJavac(in, v), nil
+}
+
+// buildJavac compiles each main class with everything it uses from its source root
+// (javac's implicit compilation, no shell to list files) and makes its jar with fixed times.
+func buildJavac(in *BuildInput, release string) bkllb.State {
+	s := in.Spec
+	st := in.Builder.State.File(bkllb.Copy(in.Context, "/", SrcDir, &bkllb.CopyInfo{
+		CopyDirContentsOnly: true,
+		CreateDestPath:      true,
+	}), bkllb.WithCustomName("copy source"), in.Locate("language"))
+	st = st.File(bkllb.Mkdir(OutDir, 0o755, bkllb.WithParents(true)), bkllb.WithCustomName("create "+OutDir))
+	for i, a := range s.Artifacts {
+		root, class := javaMainClass(a)
+		field := fmt.Sprintf("artifacts[%d]", i)
+		classes := "/tmp/hardened/classes/" + class
+		compile := []string{"javac", "--release", release, "-encoding", "UTF-8", "-implicit:class",
+			"-d", classes, "--source-path", SrcDir + "/" + root, SrcDir + "/" + path.Clean(a)}
+		st = runJava(in, st, compile, field, bkllb.Network(pb.NetMode_NONE))
+
+		jar := []string{"jar", "--create", "--file", OutDir + "/" + javaArtifactName(a), "--main-class", class,
+			"--date", jarDate(in.Epoch), "-C", classes, "."}
+		if root == javaSourceRoot || strings.HasSuffix(root, "/"+javaSourceRoot) {
+			resources := SrcDir + "/" + strings.TrimSuffix(root, "java") + "resources"
+			st = st.File(bkllb.Mkdir(resources, 0o755, bkllb.WithParents(true)), bkllb.WithCustomName("ensure "+resources))
+			jar = append(jar, "-C", resources, ".")
+		}
+		st = runJava(in, st, jar, field, bkllb.Network(pb.NetMode_NONE))
+	}
+	return st
+}
+
+// buildMaven resolves the pom's dependencies and plugins with the network while only pom.xml
+// is copied (a source change keeps that step cached), then packages offline, with no network.
+func buildMaven(in *BuildInput) bkllb.State {
+	repo := CacheMount(in.CacheNS, "java", "m2", mavenRepoDir, bkllb.CacheMountLocked)
+	st := in.Builder.State.File(bkllb.Copy(in.Context, "/", SrcDir, &bkllb.CopyInfo{
+		IncludePatterns:     []string{"pom.xml", ".mvn"},
+		CopyDirContentsOnly: true,
+		CreateDestPath:      true,
+	}), bkllb.WithCustomName("copy pom.xml"), in.Locate("language"))
+	st = runJava(in, st, []string{"mvn", "-B", "-ntp", "dependency:go-offline"}, "language", repo, in.Network)
+	st = copyJavaSource(in, st, "target")
+	st = runJava(in, st, []string{"mvn", "-B", "-ntp", "-o", "package", "-DskipTests",
+		"-Dproject.build.outputTimestamp=" + jarDate(in.Epoch)}, "language", repo, bkllb.Network(pb.NetMode_NONE))
+	return layOutJars(in, st)
+}
+
+// buildGradle runs the assemble task, through the project's wrapper when it has one, with an
+// init script that makes its archives reproducible. Gradle resolves plugins and dependencies
+// while it configures and runs, so this one step has the network.
+func buildGradle(in *BuildInput) bkllb.State {
+	home := CacheMount(in.CacheNS, "java", "gradle", gradleHomeDir, bkllb.CacheMountShared)
+	st := in.Builder.State.File(bkllb.Mkdir(path.Dir(gradleInitPath), 0o755, bkllb.WithParents(true)).
+		Mkfile(gradleInitPath, 0o644, []byte(gradleInitScript)), bkllb.WithCustomName("write the reproducible-archives init script"))
+	st = copyJavaSource(in, st, "build", ".gradle")
+	gradleCmd := "gradle"
+	if _, ok := in.Files["gradlew"]; ok {
+		gradleCmd = "./gradlew"
+	}
+	st = runJava(in, st, []string{gradleCmd, "--no-daemon", "--init-script", gradleInitPath, "assemble"}, "language",
+		home, in.Network, bkllb.AddEnv("GRADLE_USER_HOME", gradleHomeDir))
+	return layOutJars(in, st)
+}
+
+// copyJavaSource copies the context into /src without the build's own output directories,
+// so a stale local build never reaches the image.
+func copyJavaSource(in *BuildInput, st bkllb.State, outputs ...string) bkllb.State {
+	return st.File(bkllb.Copy(in.Context, "/", SrcDir, &bkllb.CopyInfo{
+		CopyDirContentsOnly: true,
+		CreateDestPath:      true,
+		ExcludePatterns:     outputs,
+	}), bkllb.WithCustomName("copy source"), in.Locate("language"))
+}
+
+// layOutJars puts each artifact the build made at /out/<name>.
+func layOutJars(in *BuildInput, st bkllb.State) bkllb.State {
+	fa := bkllb.Mkdir(OutDir, 0o755, bkllb.WithParents(true))
+	for _, a := range in.Spec.Artifacts {
+		fa = fa.Copy(st, SrcDir+"/"+path.Clean(a), OutDir+"/"+javaArtifactName(a), &bkllb.CopyInfo{CreateDestPath: true})
+	}
+	return st.File(fa, bkllb.WithCustomName("copy the jars to "+OutDir), in.Locate("artifacts"))
+}
+
+// runJava runs one exec-form build command in /src with the spec's builder environment.
+func runJava(in *BuildInput, st bkllb.State, args []string, field string, opts ...bkllb.RunOption) bkllb.State {
+	opts = append(append([]bkllb.RunOption{
+		bkllb.Args(args), bkllb.Dir(SrcDir),
+		bkllb.WithCustomName(strings.Join(args, " ")), in.Locate(field),
+	}, opts...), builderEnv(in.Spec)...)
+	return st.Run(opts...).Root()
+}

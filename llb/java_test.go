@@ -1,0 +1,252 @@
+package llb_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/buildkit/solver/pb"
+
+	"github.com/hardenedbuild/hardened/internal/llbtest"
+	hllb "github.com/hardenedbuild/hardened/llb"
+	"github.com/hardenedbuild/hardened/spec"
+)
+
+func TestJavaExampleLLB(t *testing.T) {
+	s, files := loadDir(t, "java")
+	res, g := convert(t, s, resolved(t, s, files, amd64))
+
+	wantSources := []string{
+		"docker-image://docker.io/library/eclipse-temurin:17-jdk-jammy@" + golangDigest.String(),
+		"docker-image://gcr.io/distroless/java17-debian12:nonroot@" + staticDigest.String(),
+		"local://context",
+	}
+	got := g.Sources()
+	slices.Sort(got)
+	if !slices.Equal(got, wantSources) {
+		t.Errorf("sources = %q, want %q", got, wantSources)
+	}
+
+	compile := g.Named(t, "javac --release 17 -encoding UTF-8 -implicit:class -d /tmp/hardened/classes/com.example.hello.Server "+
+		"--source-path /src/src/main/java /src/src/main/java/com/example/hello/Server.java")
+	if compile.Op.GetExec().Network != pb.NetMode_NONE {
+		t.Error("javac has network")
+	}
+	if cwd := compile.Op.GetExec().GetMeta().GetCwd(); cwd != "/src" {
+		t.Errorf("javac runs in %q", cwd)
+	}
+	jar := g.Named(t, "jar --create --file /out/Server.jar --main-class com.example.hello.Server --date 1980-01-01T00:00:02Z "+
+		"-C /tmp/hardened/classes/com.example.hello.Server . -C /src/src/main/resources .")
+	if !g.DependsOn(jar, compile.Digest) {
+		t.Error("jar does not come after javac")
+	}
+	if !g.DependsOn(compile, g.Named(t, "copy source").Digest) {
+		t.Error("javac does not come after the source copy")
+	}
+	for _, o := range g.Execs() {
+		args := o.Op.GetExec().GetMeta().GetArgs()
+		if slices.Contains(args, "sh") || slices.Contains(args, "-c") || args[0] == "mvn" || args[0] == "gradle" {
+			t.Errorf("%s: %q, want javac and jar alone, no shell", o.Name, args)
+		}
+	}
+
+	// The final stage takes /out whole into /app, without setuid/setgid, owned by root.
+	final := g.Named(t, "copy artifacts to /app (setuid/setgid stripped)")
+	cp := findCopy(t, g.Named(t, "stage /app"), "/out")
+	if cp.Dest != "/app/" || !cp.DirCopyContents || cp.ModeStr != "u-s,g-s" || cp.Owner.GetUser().GetByID() != 0 {
+		t.Errorf("final copy = %s -> %s contents %v mode %q owner %v", cp.Src, cp.Dest, cp.DirCopyContents, cp.ModeStr, cp.Owner)
+	}
+	if base, ok := g.Input(final, 0); !ok || !strings.Contains(base.Op.GetSource().GetIdentifier(), "distroless/java17-debian12:nonroot@sha256:") {
+		t.Errorf("the final stage is not on digest-pinned distroless java17")
+	}
+
+	img := res.Image
+	if !slices.Equal(img.Config.Entrypoint, []string{"/usr/bin/java", "-jar", "/app/Server.jar"}) {
+		t.Errorf("entrypoint = %q", img.Config.Entrypoint)
+	}
+	if img.Config.User != "65532:65532" || img.Config.WorkingDir != "/app" {
+		t.Errorf("user %q workdir %q", img.Config.User, img.Config.WorkingDir)
+	}
+	if img.Config.Labels[hllb.LabelBaseName] != "gcr.io/distroless/java17-debian12:nonroot" {
+		t.Errorf("base label = %q", img.Config.Labels[hllb.LabelBaseName])
+	}
+}
+
+func TestJavaMaven(t *testing.T) {
+	s := load(t, "language: java\nartifacts: [target/app.jar, target/lib]\n")
+	files := hllb.Files{"pom.xml": []byte("<project><properties><maven.compiler.release>21</maven.compiler.release></properties></project>")}
+	in := resolved(t, s, files, amd64)
+	epoch := time.Unix(1700000000, 0).UTC()
+	in.Epoch = &epoch
+	in.CacheNS = "team"
+	_, g := convert(t, s, in)
+
+	want := []string{
+		"docker-image://docker.io/library/maven:3-eclipse-temurin-21@" + golangDigest.String(),
+		"docker-image://gcr.io/distroless/java21-debian12:nonroot@" + staticDigest.String(),
+		"local://context",
+	}
+	got := g.Sources()
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("sources = %q, want %q", got, want)
+	}
+
+	pom := g.Named(t, "copy pom.xml")
+	if inc := findCopy(t, pom, "/").IncludePatterns; !slices.Equal(inc, []string{"pom.xml", ".mvn"}) {
+		t.Errorf("pom copy includes %q", inc)
+	}
+	resolve := g.Named(t, "mvn -B -ntp dependency:go-offline")
+	assertJavaCache(t, resolve, "/root/.m2", "team/hardened/java/m2", pb.CacheSharingOpt_LOCKED)
+	if resolve.Op.GetExec().Network == pb.NetMode_NONE {
+		t.Error("dependency:go-offline has no network")
+	}
+	source := g.Named(t, "copy source")
+	if g.DependsOn(resolve, source.Digest) {
+		t.Error("go-offline depends on the source copy; a source change would resolve again")
+	}
+	if ex := findCopy(t, source, "/").ExcludePatterns; !slices.Equal(ex, []string{"target"}) {
+		t.Errorf("source copy excludes %q, want the local target/", ex)
+	}
+	pkg := g.Named(t, "mvn -B -ntp -o package -DskipTests -Dproject.build.outputTimestamp=2023-11-14T22:13:20Z")
+	assertJavaCache(t, pkg, "/root/.m2", "team/hardened/java/m2", pb.CacheSharingOpt_LOCKED)
+	if pkg.Op.GetExec().Network != pb.NetMode_NONE || !g.DependsOn(pkg, source.Digest) {
+		t.Error("mvn package must run offline after the source copy")
+	}
+	layout := g.Named(t, "copy the jars to /out")
+	for src, dest := range map[string]string{"/src/target/app.jar": "/out/app.jar", "/src/target/lib": "/out/lib"} {
+		if cp := findCopy(t, layout, src); cp.Dest != dest {
+			t.Errorf("layout copies %s to %s, want %s", src, cp.Dest, dest)
+		}
+	}
+	if ep := hllb.Entrypoint(s); !slices.Equal(ep, []string{"/usr/bin/java", "-jar", "/app/app.jar"}) {
+		t.Errorf("entrypoint = %q", ep)
+	}
+}
+
+func TestJavaGradle(t *testing.T) {
+	s := load(t, "language: java\nartifacts: [build/libs/app.jar]\n")
+	kts := []byte("java {\n    toolchain {\n        languageVersion = JavaLanguageVersion.of(17)\n    }\n}\n")
+	for _, tc := range []struct {
+		files   hllb.Files
+		builder string
+		run     string
+	}{
+		{hllb.Files{"build.gradle.kts": kts, "gradlew": []byte("#!/bin/sh\n")}, "docker.io/library/eclipse-temurin:17-jdk-jammy", "./gradlew"},
+		{hllb.Files{"build.gradle": []byte("sourceCompatibility = JavaVersion.VERSION_17\n")}, "docker.io/library/gradle:jdk17-jammy", "gradle"},
+	} {
+		_, g := convert(t, s, resolved(t, s, tc.files, amd64))
+		if src := g.Sources(); !slices.Contains(src, "docker-image://"+tc.builder+"@"+golangDigest.String()) {
+			t.Errorf("sources = %q, want the builder %s", src, tc.builder)
+		}
+		assemble := g.Named(t, tc.run+" --no-daemon --init-script /hardened/reproducible.init.gradle assemble")
+		assertJavaCache(t, assemble, "/root/.gradle", "hardened/java/gradle", pb.CacheSharingOpt_SHARED)
+		if env := llbtest.Env(assemble); env["GRADLE_USER_HOME"] != "/root/.gradle" {
+			t.Errorf("assemble env = %v: Gradle must use the cache mount", env)
+		}
+		if !g.DependsOn(assemble, g.Named(t, "write the reproducible-archives init script").Digest) {
+			t.Error("assemble runs without the reproducible-archives init script")
+		}
+		if ex := findCopy(t, g.Named(t, "copy source"), "/").ExcludePatterns; !slices.Equal(ex, []string{"build", ".gradle"}) {
+			t.Errorf("source copy excludes %q", ex)
+		}
+		findCopy(t, g.Named(t, "copy the jars to /out"), "/src/build/libs/app.jar")
+	}
+}
+
+func TestJavaVersion(t *testing.T) {
+	lang, _ := hllb.Lookup("java")
+	for _, tc := range []struct {
+		yaml, artifact string
+		files          hllb.Files
+		builder, base  string
+	}{
+		{`version: "17"`, "src/main/java/a/Main.java", nil, "docker.io/library/eclipse-temurin:17-jdk-jammy", "gcr.io/distroless/java17-debian12:nonroot"},
+		{`version: "21"`, "src/main/java/a/Main.java", nil, "docker.io/library/eclipse-temurin:21-jdk-jammy", "gcr.io/distroless/java21-debian12:nonroot"},
+		{`version: "21"`, "target/a.jar", hllb.Files{"pom.xml": []byte("<release>17</release>")}, "docker.io/library/maven:3-eclipse-temurin-21", "gcr.io/distroless/java21-debian12:nonroot"},
+		{``, "target/a.jar", hllb.Files{"pom.xml": []byte("<properties><java.version>21</java.version></properties>")}, "docker.io/library/maven:3-eclipse-temurin-21", "gcr.io/distroless/java21-debian12:nonroot"},
+		{``, "target/a.jar", hllb.Files{"pom.xml": []byte("<maven.compiler.source>1.8</maven.compiler.source><maven.compiler.release>11</maven.compiler.release>")}, "docker.io/library/maven:3-eclipse-temurin-11", "gcr.io/distroless/java11-debian12:nonroot"},
+		{``, "target/a.jar", hllb.Files{"pom.xml": []byte("<maven.compiler.source>1.8</maven.compiler.source>")}, "docker.io/library/maven:3-eclipse-temurin-8", "gcr.io/distroless/java8-debian12:nonroot"},
+		{``, "build/libs/a.jar", hllb.Files{"build.gradle": []byte("java { sourceCompatibility = '21' }")}, "docker.io/library/gradle:jdk21-jammy", "gcr.io/distroless/java21-debian12:nonroot"},
+		{``, "build/libs/a.jar", hllb.Files{"build.gradle": []byte("toolchain { languageVersion = JavaLanguageVersion.of(21) }"), "gradlew": nil}, "docker.io/library/eclipse-temurin:21-jdk-jammy", "gcr.io/distroless/java21-debian12:nonroot"},
+	} {
+		s := load(t, "language: java\nartifacts: ["+tc.artifact+"]\n"+tc.yaml+"\n")
+		breq, err := lang.Builder(s, tc.files, arm64, amd64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base, ok, err := hllb.BaseImage(s, tc.files, arm64)
+		if err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+		if breq.Ref != tc.builder || base.Ref != tc.base {
+			t.Errorf("%s %q: builder %s base %s, want %s %s", tc.yaml, tc.files, breq.Ref, base.Ref, tc.builder, tc.base)
+		}
+		// A jar is the same everywhere: the JDK runs on the build platform, the base is the target's.
+		if breq.Platform.Architecture != "amd64" || base.Platform.Architecture != "arm64" {
+			t.Errorf("builder on %s, base on %s", breq.Platform.Architecture, base.Platform.Architecture)
+		}
+	}
+}
+
+func TestJavaErrorsPointAtTheSpec(t *testing.T) {
+	lang, _ := hllb.Lookup("java")
+	src := load(t, "language: java\nartifacts: [src/main/java/a/Main.java]\n")
+	jar := load(t, "language: java\nversion: \"17\"\nartifacts: [target/a.jar]\n")
+	for _, tc := range []struct {
+		name  string
+		spec  int
+		files hllb.Files
+		want  string
+	}{
+		{"no version", 0, nil, `hardened.yaml:1:11: language: no Java version: the spec has no version (and there is no pom.xml or build.gradle to read one from); write version: "17"`},
+		{"pom without version", 0, hllb.Files{"pom.xml": []byte("<project/>")}, "hardened.yaml:2:13: artifacts[0]: \"src/main/java/a/Main.java\" is a source file, but maven builds this project"},
+		{"both builds", 1, hllb.Files{"pom.xml": nil, "build.gradle": nil}, "hardened.yaml:1:11: language: the build context has both pom.xml and build.gradle"},
+		{"jar without a build", 1, nil, "hardened.yaml:3:13: artifacts[0]: \"target/a.jar\" is not a Java source file; without pom.xml or build.gradle"},
+	} {
+		_, err := lang.Builder([]*spec.Spec{src, jar}[tc.spec], tc.files, amd64, amd64)
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%s: error = %v, want prefix %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+func TestJavaSpecChecks(t *testing.T) {
+	for yaml, want := range map[string]string{
+		"language: java\nversion: \"1.8\"\nartifacts: [a.jar]\n":         `hardened.yaml:2:10: version: "1.8" is not a Java version; write version: "8"`,
+		"language: java\nversion: v17\nartifacts: [a.jar]\n":             `hardened.yaml:2:10: version: "v17" is not a Java version`,
+		"language: java\nartifacts: [target/lib, target/a.jar]\n":        `hardened.yaml:2:13: artifacts[0]: "target/lib" is neither a jar nor a Java source file`,
+		"language: java\nartifacts: [a.jar]\nbase: static\n":             "hardened.yaml:3:7: base: language java does not use base; remove it",
+		"language: java\nartifacts: [a.jar]\ncgo: true\n":                "hardened.yaml:3:6: cgo: language java does not use cgo; remove it",
+		"language: java\nartifacts: [a.jar]\nbuild:\n  script: build\n":  "hardened.yaml:4:11: build.script: language java does not use build.script; remove it",
+		"language: java\nartifacts: [a.jar]\nbuild:\n  tags: [x]\n":      "hardened.yaml:4:9: build.tags: language java does not use build.tags; remove it",
+		"language: java\nartifacts: [a.jar]\nbuild:\n  ldflags: -s -w\n": "hardened.yaml:4:12: build.ldflags: language java does not use build.ldflags; remove it",
+	} {
+		_, err := loadChecked(yaml)
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%q: error = %v, want prefix %q", yaml, err, want)
+		}
+	}
+	for _, ok := range []string{
+		"language: java\nversion: \"21\"\nartifacts: [target/app.jar, target/lib]\n",
+		"language: java\nartifacts: [target/lib]\nentrypoint: [/usr/bin/java, -cp, /app/lib/*, a.Main]\n",
+	} {
+		if _, err := loadChecked(ok); err != nil {
+			t.Errorf("a valid java spec: %v", err)
+		}
+	}
+}
+
+func assertJavaCache(t *testing.T, o llbtest.Op, dest, id string, sharing pb.CacheSharingOpt) {
+	t.Helper()
+	for _, m := range o.Op.GetExec().GetMounts() {
+		if m.Dest == dest {
+			if m.MountType != pb.MountType_CACHE || m.CacheOpt.GetID() != id || m.CacheOpt.GetSharing() != sharing {
+				t.Errorf("%s: mount %s = type %v id %q sharing %v, want %v cache %q", o.Name, dest, m.MountType, m.CacheOpt.GetID(), m.CacheOpt.GetSharing(), sharing, id)
+			}
+			return
+		}
+	}
+	t.Errorf("%s: no mount at %s", o.Name, dest)
+}
