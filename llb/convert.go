@@ -35,6 +35,8 @@ type Inputs struct {
 	SourceMap *bkllb.SourceMap
 	// Proxy is the builder's proxy (the HTTP_PROXY family of build args); nil for none.
 	Proxy *bkllb.ProxyEnv
+	// Libs is the resolved runtime-libs stage (RuntimeLibs, ReadLibs); nil without runtime.libs.
+	Libs *Libs
 }
 
 // Result is the converted build for one platform.
@@ -51,11 +53,16 @@ func Convert(s *spec.Spec, in Inputs) (*Result, error) {
 	if !ok {
 		return nil, fmt.Errorf("language %q is not supported; write one of: %s", s.Language, strings.Join(Languages(), ", "))
 	}
+	if len(s.Runtime.Libs) > 0 && in.Libs == nil {
+		return nil, fmt.Errorf("runtime.libs: the packages were not resolved (RuntimeLibs, ReadLibs) before the conversion")
+	}
 	locate := locator(s, in.SourceMap)
+	builderImage := in.Builder
+	builderImage.State = installBuildPackages(s, in.Builder.State, in.CacheNS, locate, network(in.Proxy))
 	builder, err := lang.Build(&BuildInput{
 		Spec:    s,
 		Files:   in.Files,
-		Builder: in.Builder,
+		Builder: builderImage,
 		Context: in.Context,
 		Target:  in.Target,
 		CacheNS: in.CacheNS,
@@ -71,14 +78,17 @@ func Convert(s *spec.Spec, in Inputs) (*Result, error) {
 	if in.Base != nil {
 		final = StripSetuid(in.Base.State, in.BaseSpecial, locate("base"))
 	}
+	if in.Libs != nil {
+		final = libsCopy(final, in.Libs, in.Epoch, locate("runtime.libs"))
+	}
 	final = final.File(artifactCopies(s, builder, in.Epoch), locate("artifacts"),
 		bkllb.WithCustomName("copy artifacts to "+ArtifactDir+" (setuid/setgid stripped)"))
 
-	return &Result{
-		Final:   final,
-		Builder: builder,
-		Image:   ImageConfig(s, in.Base, in.Target, in.Epoch),
-	}, nil
+	img := ImageConfig(s, in.Base, in.Target, in.Epoch)
+	if in.Libs != nil {
+		img.Config.Labels[LabelRuntimeLibs] = libsLabel(in.Libs)
+	}
+	return &Result{Final: final, Builder: builder, Image: img}, nil
 }
 
 // runSteps runs the spec's own builder commands, exec form, after the compile.
