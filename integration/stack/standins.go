@@ -58,6 +58,7 @@ func standIns(g hostGo) []standIn {
 		distrolessStandIn("base", distrolessBasePackages),
 		distrolessStandIn("cc", distrolessCCPackages),
 		distrolessNodeStandIn(),
+		debianStandIn(),
 	}
 }
 
