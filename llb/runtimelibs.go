@@ -181,7 +181,7 @@ onbase() { cmd=$1; shift; "$cmd" -q -o Dir::State::status="$status" -o Dir::Cach
 if ! msg=$(apt-get -q update 2>&1); then problem - "apt-get update failed: $(printf '%s' "$msg" | grep -E '^(E|W):' | head -n 5)"; exit 0; fi
 i=0
 for p in "$@"; do
-	if ! msg=$(onbase apt-cache show --no-all-versions -- "$p" 2>&1); then problem "$i" "$(printf '%s' "$msg" | grep -E '^[NEW]:')"; fi
+	if ! msg=$(onbase apt-get install -s -y --no-install-recommends -- "$p" 2>&1); then problem "$i" "$(printf '%s' "$msg" | grep -E '^(E:| )' | head -n 10)"; fi
 	i=$((i + 1))
 done
 [ -s "$out/problems" ] && exit 0
