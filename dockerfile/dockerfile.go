@@ -35,6 +35,16 @@ func Generate(s *spec.Spec, opts Options) ([]byte, error) {
 	if opts.Source == "" {
 		opts.Source = "hardened.yaml"
 	}
+	// The runtime-libs stage and the builder's apt step have no Dockerfile form here yet; an
+	// image without them would differ from the frontend's, so none is written.
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"runtime.libs", len(s.Runtime.Libs) > 0}, {"build.packages", len(s.Build.Packages) > 0}} {
+		if f.set {
+			return nil, fmt.Errorf("%s: a Dockerfile is not yet supported for specs with %s; build with the frontend", opts.Source, f.name)
+		}
+	}
 	switch s.Language {
 	case "go":
 		return golang(s, opts)

@@ -168,6 +168,10 @@ func TestRefusals(t *testing.T) {
 	if _, err := Generate(s, Options{Files: hllb.Files{}}); err == nil || !strings.Contains(err.Error(), "go.mod") {
 		t.Errorf("no go.mod gave %v", err)
 	}
+	s, files = load(t, "language: go\ncgo: true\nartifacts: [./cmd/a]\nruntime:\n  libs: [libpq5]\n", "module x\ngo 1.26\n")
+	if _, err := Generate(s, Options{Files: files}); err == nil || !strings.Contains(err.Error(), "runtime.libs") {
+		t.Errorf("runtime.libs gave %v", err)
+	}
 }
 
 // TestCompileMatchesFrontend holds the Dockerfile to the frontend's own LLB: each exec the

@@ -118,8 +118,21 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		if err != nil {
 			return nil, withSpecSource(err, src.SourceMap)
 		}
+		var (
+			libsReq       hllb.ImageRequest
+			libsOnBuilder bool
+			libsImage     *hllb.Image
+		)
+		if len(s.Runtime.Libs) > 0 {
+			if libsReq, libsOnBuilder, err = hllb.LibsImage(s, baseReq, breq, target); err != nil {
+				return nil, withSpecSource(err, src.SourceMap)
+			}
+		}
 		// The builder and the base resolve at the same time; the base's setuid scan follows it.
 		eg, egctx := errgroup.WithContext(ctx)
+		if len(s.Runtime.Libs) > 0 && !libsOnBuilder {
+			eg.Go(func() (err error) { libsImage, err = p.resolve(egctx, libsReq); return err })
+		}
 		if breq.Ref != "" { // a language without a builder image works from the context alone
 			eg.Go(func() error {
 				builder, err := p.resolve(egctx, breq)
@@ -140,6 +153,14 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		}
 		if err := eg.Wait(); err != nil {
 			return nil, err
+		}
+		if len(s.Runtime.Libs) > 0 {
+			if libsOnBuilder {
+				libsImage = &in.Builder
+			}
+			if in.Libs, err = p.runtimeLibs(ctx, *libsImage, &in, target); err != nil {
+				return nil, err
+			}
 		}
 
 		res, err := hllb.Convert(s, in)

@@ -87,6 +87,16 @@ func buildLock(ctx context.Context, c gwclient.Client, bc *dockerui.Client, s *s
 		if ok {
 			reqs = append(reqs, base)
 		}
+		if ok && len(s.Runtime.Libs) > 0 {
+			// The runtime-libs stage's own Debian image, unless it runs on the builder.
+			lreq, onBuilder, err := hllb.LibsImage(s, base, breq, target)
+			if err != nil {
+				return nil, withSpecSource(err, sm)
+			}
+			if !onBuilder {
+				reqs = append(reqs, lreq)
+			}
+		}
 		for _, req := range reqs {
 			_, dgst, _, err := c.ResolveImageConfig(ctx, req.Ref, sourceresolver.Opt{
 				LogName:  fmt.Sprintf("lock %s for %s", req.Ref, platformString(req.Platform)),

@@ -20,7 +20,8 @@ func BaseImage(s *spec.Spec, files Files, target ocispecs.Platform) (req ImageRe
 	variant := s.Base
 	if variant == "" {
 		variant = "static"
-		if s.CGO {
+		if s.CGO || len(s.Runtime.Libs) > 0 {
+			// glibc, which cgo binaries and Debian's libraries need
 			variant = "base"
 		}
 	}

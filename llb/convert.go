@@ -37,6 +37,8 @@ type Inputs struct {
 	Proxy *bkllb.ProxyEnv
 	// Debug labels the image as the debug target's (its Base is then DebugBase's).
 	Debug bool
+	// Libs is the resolved runtime-libs stage (RuntimeLibs, ReadLibs); nil without runtime.libs.
+	Libs *Libs
 }
 
 // Result is the converted build for one platform.
@@ -53,11 +55,16 @@ func Convert(s *spec.Spec, in Inputs) (*Result, error) {
 	if !ok {
 		return nil, fmt.Errorf("language %q is not supported; write one of: %s", s.Language, strings.Join(Languages(), ", "))
 	}
+	if len(s.Runtime.Libs) > 0 && in.Libs == nil {
+		return nil, fmt.Errorf("runtime.libs: the packages were not resolved (RuntimeLibs, ReadLibs) before the conversion")
+	}
 	locate := locator(s, in.SourceMap)
+	builderImage := in.Builder
+	builderImage.State = installBuildPackages(s, in.Builder.State, in.CacheNS, locate, network(in.Proxy))
 	builder, err := lang.Build(&BuildInput{
 		Spec:    s,
 		Files:   in.Files,
-		Builder: in.Builder,
+		Builder: builderImage,
 		Context: in.Context,
 		Target:  in.Target,
 		CacheNS: in.CacheNS,
@@ -74,6 +81,9 @@ func Convert(s *spec.Spec, in Inputs) (*Result, error) {
 	if in.Base != nil {
 		final = StripSetuid(in.Base.State, in.BaseSpecial, locate("base"))
 	}
+	if in.Libs != nil {
+		final = libsCopy(final, in.Libs, in.Epoch, locate("runtime.libs"))
+	}
 	final = final.File(artifactCopies(s, builder, in.Epoch), locate("artifacts"),
 		bkllb.WithCustomName("copy artifacts to "+ArtifactDir+" (setuid/setgid stripped)"))
 
@@ -82,11 +92,10 @@ func Convert(s *spec.Spec, in Inputs) (*Result, error) {
 		img.Config.Labels[LabelVariant] = DebugTarget
 		img.Config.Labels["org.opencontainers.image.description"] = "DEBUG build with a busybox shell (/busybox/sh): for troubleshooting, never for production"
 	}
-	return &Result{
-		Final:   final,
-		Builder: builder,
-		Image:   img,
-	}, nil
+	if in.Libs != nil {
+		img.Config.Labels[LabelRuntimeLibs] = libsLabel(in.Libs)
+	}
+	return &Result{Final: final, Builder: builder, Image: img}, nil
 }
 
 // runSteps runs the spec's own builder commands, exec form, after the compile.

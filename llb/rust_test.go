@@ -326,17 +326,3 @@ func TestRustSpecRustflagsKeepTheRemap(t *testing.T) {
 	}
 }
 
-// assertLockedCache: cargo's own locks live outside the mounted directories, so a cache is
-// used by one build at a time.
-func assertLockedCache(t *testing.T, o llbtest.Op, dest, id string) {
-	t.Helper()
-	for _, m := range o.Op.GetExec().GetMounts() {
-		if m.Dest == dest {
-			if m.MountType != pb.MountType_CACHE || m.CacheOpt.GetID() != id || m.CacheOpt.GetSharing() != pb.CacheSharingOpt_LOCKED {
-				t.Errorf("%s: mount %s = type %v id %q sharing %v, want locked cache %q", o.Name, dest, m.MountType, m.CacheOpt.GetID(), m.CacheOpt.GetSharing(), id)
-			}
-			return
-		}
-	}
-	t.Errorf("%s: no mount at %s", o.Name, dest)
-}

@@ -11,10 +11,7 @@ import (
 // and SSH agents. Secret and SSH mounts exist only while the step runs and take no part in
 // its cache key, so nothing of them reaches a layer, the image config or an exported cache.
 func fetch(s *spec.Spec, p *bkllb.ProxyEnv) bkllb.RunOption {
-	var opts runOptions
-	if p != nil {
-		opts = append(opts, bkllb.WithProxy(*p))
-	}
+	opts := runOptions{network(p)}
 	for _, sec := range s.Build.Secrets {
 		var o []bkllb.SecretOption
 		if sec.Optional {
@@ -33,11 +30,11 @@ func fetch(s *spec.Spec, p *bkllb.ProxyEnv) bkllb.RunOption {
 	return opts
 }
 
-// runOptions applies several run options as one.
-type runOptions []bkllb.RunOption
-
-func (o runOptions) SetRunOption(ei *bkllb.ExecInfo) {
-	for _, opt := range o {
-		opt.SetRunOption(ei)
+// network is the build's proxy settings (the HTTP_PROXY family of build args) for a step that
+// reaches the network but needs no secrets (apt steps); nothing for none.
+func network(p *bkllb.ProxyEnv) bkllb.RunOption {
+	if p == nil {
+		return runOptions{}
 	}
+	return bkllb.WithProxy(*p)
 }

@@ -23,7 +23,7 @@ func (static) ArtifactsInContext() {}
 func (static) ContextFiles() []string { return nil }
 
 func (static) Validate(s *spec.Spec) spec.Errors {
-	return unsupported(s, "static", append(goOnlyFields, "version", "build.env", "build.script", "build.steps")...)
+	return unsupported(s, "static", append(goOnlyFields, "version", "build.env", "build.script", "build.steps", "build.packages")...)
 }
 
 // Builder asks for no image: the files come from the context as they are.

@@ -6,8 +6,8 @@ import "path"
 const DefaultWorkdir = "/app"
 
 // Defaults fills what the file leaves out: user 65532:65532 (a lone uid N becomes N:N), workdir
-// /app, and base static, or base when cgo is on. It is idempotent. The entrypoint default is the
-// llb package's, which knows how artifacts are named.
+// /app, and base static, or base when cgo is on or runtime.libs lists packages. It is idempotent.
+// The entrypoint default is the llb package's, which knows how artifacts are named.
 func (s *Spec) Defaults() {
 	switch {
 	case s.User == "":
@@ -21,8 +21,8 @@ func (s *Spec) Defaults() {
 	}
 	if s.Base == "" {
 		s.Base = "static"
-		if s.CGO {
-			// cgo binaries link against glibc, which static does not have.
+		if s.CGO || len(s.Runtime.Libs) > 0 {
+			// cgo binaries and Debian's shared libraries link against glibc, which static does not have.
 			s.Base = "base"
 		}
 	}

@@ -13,6 +13,7 @@ func TestDefaults(t *testing.T) {
 	}{
 		{"empty", Spec{}, Spec{User: "65532:65532", Workdir: "/app", Base: "static"}},
 		{"cgo picks base", Spec{CGO: true}, Spec{CGO: true, User: "65532:65532", Workdir: "/app", Base: "base"}},
+		{"libs pick base", Spec{Runtime: Runtime{Libs: []string{"libpq5"}}}, Spec{Runtime: Runtime{Libs: []string{"libpq5"}}, User: "65532:65532", Workdir: "/app", Base: "base"}},
 		{"cgo keeps cc", Spec{CGO: true, Base: "cc"}, Spec{CGO: true, User: "65532:65532", Workdir: "/app", Base: "cc"}},
 		{"lone uid gets its gid", Spec{User: "1000"}, Spec{User: "1000:1000", Workdir: "/app", Base: "static"}},
 		{"uid:gid kept", Spec{User: "1000:2000", Workdir: "/srv", Base: "scratch"}, Spec{User: "1000:2000", Workdir: "/srv", Base: "scratch"}},

@@ -26,6 +26,10 @@ var schemaExtras = map[string]object{
 	"healthcheck.retries":      {{"minimum", 0}},
 	"build.env":                {{"propertyNames", object{{"pattern", envName.String()}}}},
 	"build.steps[].run":        {{"minItems", 1}},
+	"build.packages":           {{"uniqueItems", true}},
+	"build.packages[]":         {{"pattern", debPackage.String()}},
+	"runtime.libs":             {{"uniqueItems", true}},
+	"runtime.libs[]":           {{"pattern", debPackage.String()}},
 }
 
 // Schema is the JSON Schema (draft 2020-12) of hardened.yaml, made from the Spec types so that it

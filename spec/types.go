@@ -31,6 +31,8 @@ type Spec struct {
 	Healthcheck *Healthcheck `yaml:"healthcheck,omitempty" json:"healthcheck,omitempty" desc:"Exec-form health check recorded in the image config."`
 	// Build tunes the builder stage.
 	Build Build `yaml:"build,omitempty" json:"build,omitempty" desc:"Settings of the builder stage."`
+	// Runtime adds to the final image what the artifacts need at run time.
+	Runtime Runtime `yaml:"runtime,omitempty" json:"runtime,omitempty" desc:"What the final image carries besides the artifacts."`
 
 	// pos maps a field path ("user", "artifacts[0]", "build.steps[1].run") to where it stands.
 	pos map[string]Pos
@@ -61,12 +63,20 @@ type Build struct {
 	Tags []string `yaml:"tags,omitempty" json:"tags,omitempty" desc:"Build tags for go build." example:"netgo"`
 	// Script is a package.json script the builder runs before the app is copied (node: npm run).
 	Script string `yaml:"script,omitempty" json:"script,omitempty" desc:"node: a package.json script run in the builder before the app is copied (npm run <script>), with devDependencies installed." example:"build"`
+	// Packages are Debian packages apt-get installs in the builder before the build.
+	Packages []string `yaml:"packages,omitempty" json:"packages,omitempty" desc:"Debian packages apt-get installs in the builder stage before the build (e.g. headers for cgo); none of them reach the final image." example:"libsqlite3-dev"`
 	// Steps run in the builder after the compile, in order, exec form.
 	Steps []Step `yaml:"steps,omitempty" json:"steps,omitempty" desc:"Extra exec-form commands run in the builder after compiling, with artifacts in /out."`
 	// Secrets are build secrets (--secret id=...) mounted on the builder's download steps and build steps.
 	Secrets []Secret `yaml:"secrets,omitempty" json:"secrets,omitempty" desc:"Build secrets (docker buildx build --secret id=ID,src=FILE) mounted, never copied, on the builder steps that download dependencies and on build.steps. They reach no layer, no image config and no cache key."`
 	// SSH lists the SSH agent sockets (--ssh default) forwarded to the same steps.
 	SSH []string `yaml:"ssh,omitempty" json:"ssh,omitempty" desc:"SSH agent ids (docker buildx build --ssh default) forwarded to the download steps and build.steps, with SSH_AUTH_SOCK set, for private git dependencies." example:"default"`
+}
+
+// Runtime holds what the final image carries for the artifacts to run.
+type Runtime struct {
+	// Libs are Debian packages unpacked into the final image, with their dependencies the base lacks.
+	Libs []string `yaml:"libs,omitempty" json:"libs,omitempty" desc:"Debian packages (of the base's release, bookworm for debian12) unpacked into the final image with their dependencies, minus what the base already has, each recorded in /var/lib/dpkg/status.d for scanners. No maintainer scripts run. The base defaults to base (glibc)." example:"libsqlite3-0"`
 }
 
 // Step is one exec-form command in the builder.

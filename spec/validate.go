@@ -49,6 +49,8 @@ func (s *Spec) validate(o options) Errors {
 	c.tags()
 	c.steps()
 	c.secrets()
+	c.packages("build.packages", s.Build.Packages, "libsqlite3-dev")
+	c.packages("runtime.libs", s.Runtime.Libs, "libsqlite3-0")
 	c.languageChecks()
 	return c.errs
 }
@@ -240,6 +242,9 @@ func (c *checker) base() {
 	}
 	if c.s.CGO && (b == "static" || b == "scratch") {
 		c.report("base", b+" has no C library, so a cgo binary cannot run on it", "write base: base or base: cc, or drop cgo: true")
+	} else if len(c.s.Runtime.Libs) > 0 && (b == "static" || b == "scratch") {
+		c.report("base", b+" has no C library and no package records, so Debian's libraries cannot run on it",
+			"write base: base or base: cc, or leave base out (runtime.libs picks base)")
 	}
 }
 
@@ -443,4 +448,35 @@ func presence(isList, written bool) string {
 		return "empty"
 	}
 	return "missing"
+}
+
+// debPackage is a Debian package name as policy 5.6.1 defines it: lower-case letters, digits, +, -
+// and ., at least two long, starting with a letter or digit (so never an option to apt).
+var debPackage = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]+$`)
+
+// packages checks a list of Debian package names; the build passes them to apt as arguments, never
+// through a shell, and this keeps them plain names.
+func (c *checker) packages(field string, names []string, example string) {
+	first := map[string]int{}
+	for i, n := range names {
+		p := fmt.Sprintf("%s[%d]", field, i)
+		switch name, _, pinned := strings.Cut(n, "="); {
+		case strings.TrimSpace(n) == "":
+			c.report(p, "empty package name", "remove the item or write the package name, e.g. "+example)
+		case pinned && debPackage.MatchString(name):
+			c.report(p, quote(n)+" pins a version", "write the package name alone: "+name+" (the build records the version it resolves)")
+		case strings.ContainsAny(n, ", \t"):
+			c.report(p, quote(n)+" is several packages or not a package", fmt.Sprintf("write one package per item, e.g. %s: %s", lastName(field), flowList(strings.FieldsFunc(n, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }))))
+		case debPackage.MatchString(strings.ToLower(n)) && !debPackage.MatchString(n):
+			c.report(p, quote(n)+" has upper-case letters, and Debian package names are lower case", "write "+strings.ToLower(n))
+		case !debPackage.MatchString(n):
+			c.report(p, quote(n)+" is not a Debian package name", "write a name of lower-case letters, digits, +, - and ., at least two long, e.g. "+example)
+		default:
+			if j, dup := first[n]; dup {
+				c.report(p, fmt.Sprintf("%s is listed twice (also %s[%d])", quote(n), field, j), "remove one of them")
+				continue
+			}
+			first[n] = i
+		}
+	}
 }

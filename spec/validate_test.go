@@ -97,6 +97,18 @@ func TestValidateProblems(t *testing.T) {
 		// build
 		{"tag empty", minimal + "build:\n  tags: ['']\n", problem{"4:10", "build.tags[0]", "empty tag", "remove the item"}},
 		{"tags in one", minimal + "build:\n  tags: ['netgo,osusergo']\n", problem{"4:10", "build.tags[0]", "several tags", "one tag per item"}},
+		// packages
+		{"package empty", minimal + "build:\n  packages: ['']\n", problem{"4:14", "build.packages[0]", "empty package name", "e.g. libsqlite3-dev"}},
+		{"package option", minimal + "build:\n  packages: [--allow-unauthenticated]\n", problem{"4:14", "build.packages[0]", "is not a Debian package name", "lower-case letters"}},
+		{"package shell", minimal + "build:\n  packages: ['x;rm']\n", problem{"4:14", "build.packages[0]", `"x;rm" is not a Debian package name`, "e.g. libsqlite3-dev"}},
+		{"package upper case", minimal + "runtime:\n  libs: [LibPQ5]\n", problem{"4:10", "runtime.libs[0]", "upper-case letters", "write libpq5"}},
+		{"package pinned", minimal + "runtime:\n  libs: [libpq5=15.5-0+deb12u1]\n", problem{"4:10", "runtime.libs[0]", "pins a version", "write the package name alone: libpq5"}},
+		{"packages in one", minimal + "runtime:\n  libs: ['libpq5, libsqlite3-0']\n", problem{"4:10", "runtime.libs[0]", "several packages", `libs: ["libpq5", "libsqlite3-0"]`}},
+		{"package one letter", minimal + "runtime:\n  libs: [x]\n", problem{"4:10", "runtime.libs[0]", "not a Debian package name", "at least two long"}},
+		{"package twice", minimal + "runtime:\n  libs: [libpq5, libpq5]\n", problem{"4:18", "runtime.libs[1]", "listed twice (also runtime.libs[0])", "remove one"}},
+		{"libs on static", minimal + "base: static\nruntime:\n  libs: [libpq5]\n", problem{"3:7", "base", "no C library and no package records", "leave base out"}},
+		{"libs on scratch", minimal + "base: scratch\nruntime:\n  libs: [libpq5]\n", problem{"3:7", "base", "Debian's libraries cannot run", "base: base or base: cc"}},
+		{"libs not a list", minimal + "runtime:\n  libs: libpq5\n", problem{"4:9", "runtime.libs", "expected a list", `libs: ["libpq5"]`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := Load("hardened.yaml", []byte(tc.src), WithLanguages("go"))

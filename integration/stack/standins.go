@@ -64,6 +64,7 @@ func standIns(g hostGo) []standIn {
 		distrolessDebugStandIn("cc", distrolessCCPackages),
 		jdkStandIn(),
 		distrolessJavaStandIn(),
+		debianStandIn(),
 	}
 }
 

@@ -1,0 +1,3 @@
+module example.com/hardened-go-cgo
+
+go 1.26
