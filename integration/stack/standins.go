@@ -58,6 +58,8 @@ func standIns(g hostGo) []standIn {
 		distrolessStandIn("base", distrolessBasePackages),
 		distrolessStandIn("cc", distrolessCCPackages),
 		distrolessNodeStandIn(),
+		pythonStandIn(),
+		distrolessPythonStandIn(),
 	}
 }
 
