@@ -150,6 +150,9 @@ func (python) Entrypoint(s *spec.Spec) []string {
 	return []string{pythonEntry, "-m", strings.ReplaceAll(a, "/", ".")}
 }
 
+// pipComment is a comment in a requirements file, as pip strips it.
+var pipComment = regexp.MustCompile(`(^|\s)#.*$`)
+
 // pipInputs are the context paths the dependency install reads besides requirements.txt:
 // the files it includes with -r or -c and the local wheelhouses it names with --find-links
 // (in requirements.txt, or in build.env PIP_FIND_LINKS), so they are copied before the
@@ -165,7 +168,7 @@ func pipInputs(s *spec.Spec, reqs []byte) []string {
 		}
 	}
 	for _, line := range strings.Split(string(reqs), "\n") {
-		f := strings.Fields(strings.SplitN(line, " #", 2)[0])
+		f := strings.Fields(pipComment.ReplaceAllString(line, ""))
 		for i := 0; i < len(f); i++ {
 			opt, val, hasVal := strings.Cut(f[i], "=")
 			switch opt {
@@ -200,19 +203,19 @@ func (python) Build(in *BuildInput) (bkllb.State, error) {
 		bkllb.AddEnv("PIP_ROOT_USER_ACTION", "ignore"),
 		bkllb.AddEnv("PYTHONDONTWRITEBYTECODE", "1"),
 	}, builderEnv(s)...)
-	run := func(st bkllb.State, args []string, field string, opts ...bkllb.RunOption) bkllb.State {
-		return st.Run(append(append([]bkllb.RunOption{
+	run := func(st bkllb.State, args []string, opts ...bkllb.RunOption) bkllb.State {
+		return st.Run(slices.Concat([]bkllb.RunOption{
 			bkllb.Args(args), bkllb.Dir(SrcDir),
-			bkllb.WithCustomName(strings.Join(args, " ")), in.Locate(field),
-		}, opts...), env...)...).Root()
+			bkllb.WithCustomName(strings.Join(args, " ")), in.Locate("language"),
+		}, opts, env)...).Root()
 	}
 
 	// The app's virtualenv has no pip; the builder's own one installs into it.
-	st := run(in.Builder.State, []string{"python3", "-m", "venv", "--without-pip", pythonVenv}, "language", bkllb.Network(pb.NetMode_NONE))
-	st = run(st, []string{"python3", "-m", "venv", pythonTools}, "language", bkllb.Network(pb.NetMode_NONE))
+	st := run(in.Builder.State, []string{"python3", "-m", "venv", "--without-pip", pythonVenv}, bkllb.Network(pb.NetMode_NONE))
+	st = run(st, []string{"python3", "-m", "venv", pythonTools}, bkllb.Network(pb.NetMode_NONE))
 	pip := []string{pythonTools + "/bin/python", "-m", "pip", "--python", pythonVenv + "/bin/python", "install", "--no-compile"}
 	install := func(st bkllb.State, args ...string) bkllb.State {
-		return run(st, append(pip, args...), "language", cache, in.Network)
+		return run(st, slices.Concat(pip, args), cache, in.Network)
 	}
 
 	source := &bkllb.CopyInfo{

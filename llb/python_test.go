@@ -169,7 +169,7 @@ func TestPythonWheelhouse(t *testing.T) {
 	// Everything requirements.txt reads, and the wheelhouses of build.env, are copied before
 	// the install; URLs, absolute paths and paths outside the context are not.
 	s := load(t, "language: python\nartifacts: [app.py]\nbuild:\n  env:\n    PIP_FIND_LINKS: vendor/wheels https://example.invalid/simple\n    PIP_NO_INDEX: \"1\"\n")
-	files := hllb.Files{"requirements.txt": []byte("--no-index\n-f ./wheels # local\n--find-links=/abs/wheels\n" +
+	files := hllb.Files{"requirements.txt": []byte("--no-index\n-f ./wheels\t# local\n#-r commented-out.txt\n--find-links=/abs/wheels\n" +
 		"-r requirements/base.txt\n--constraint constraints.txt\n-cother.txt\n--find-links ../outside\n" +
 		"itsdangerous==2.2.0 --hash=sha256:20d7\n")}
 	_, g := convert(t, s, resolved(t, s, files, amd64))
