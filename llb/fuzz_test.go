@@ -16,7 +16,7 @@ import (
 // FuzzConvert: every spec the parser accepts converts without panic, for every
 // language, and its LLB marshals into ops that decode again.
 func FuzzConvert(f *testing.F) {
-	for _, ex := range []string{"go", "node", "static"} {
+	for _, ex := range []string{"go", "node", "python", "static"} {
 		if dt, err := os.ReadFile(filepath.Join("..", "examples", ex, "hardened.yaml")); err == nil {
 			f.Add(dt)
 		}
@@ -27,6 +27,7 @@ func FuzzConvert(f *testing.F) {
 		"go.mod":            []byte("module x\n\ngo 1.26\n"),
 		"package.json":      []byte(`{"name":"x","engines":{"node":">=18"}}`),
 		"package-lock.json": []byte(`{"lockfileVersion":3}`),
+		"requirements.txt":  []byte("--find-links wheels\nitsdangerous==2.2.0\n"),
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := spec.Load("hardened.yaml", data, hllb.SpecOptions()...)

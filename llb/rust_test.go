@@ -325,4 +325,3 @@ func TestRustSpecRustflagsKeepTheRemap(t *testing.T) {
 		t.Errorf("compile args %q: RUSTFLAGS overrides build.rustflags anyway", args)
 	}
 }
-

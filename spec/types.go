@@ -3,12 +3,12 @@ package spec
 // Spec is a parsed hardened.yaml. Fields hold what the file says; Defaults fills
 // the rest per language, and Validate reports every problem at once.
 type Spec struct {
-	// Language selects the builder: one of the llb package's languages (go, node, static).
-	Language string `yaml:"language" json:"language" desc:"The language the artifacts are built with: go, node or static." example:"go"`
+	// Language selects the builder: one of the llb package's languages (go, java, node, python, rust, static).
+	Language string `yaml:"language" json:"language" desc:"The language the artifacts are built with: go, java, node, python, rust or static." example:"go"`
 	// Version is the toolchain version; for go it defaults to go.mod's toolchain or go line.
-	Version string `yaml:"version,omitempty" json:"version,omitempty" desc:"Toolchain version (go: 1.26 or 1.26.8, default from go.mod; node: 20 or 20.11.1, default from package.json engines.node)." example:"1.26"`
+	Version string `yaml:"version,omitempty" json:"version,omitempty" desc:"Toolchain version (go: 1.26 or 1.26.8, default from go.mod; node: 20 or 20.11.1, default from package.json engines.node; python: 3.11, the CPython of distroless python3-debian12; java: 17 or 21, default from pom.xml or build.gradle; rust: 1.63, default from rust-toolchain.toml or Cargo.toml rust-version)." example:"1.26"`
 	// Artifacts are what the builder produces and the final image holds: Go package paths.
-	Artifacts []string `yaml:"artifacts" json:"artifacts" desc:"Relative paths in the build context of what to build. go: main packages, each binary at /app/<name>. node: the app's files and directories, kept at /app/<path>, the first one run by node. static: prebuilt files, each at /app/<name>." example:"./cmd/server"`
+	Artifacts []string `yaml:"artifacts" json:"artifacts" desc:"Relative paths in the build context of what to build. go: main packages, each binary at /app/<name>. node: the app's files and directories, kept at /app/<path>, the first one run by node. static: prebuilt files, each at /app/<name>. python: the app's files and directories, the first (a .py script or a package) run by python. java: main-class source files (javac) or the jar Maven/Gradle build. rust: binary names, as cargo build --bin takes them." example:"./cmd/server"`
 	// CGO turns on cgo; the final base then defaults to distroless base.
 	CGO bool `yaml:"cgo,omitempty" json:"cgo,omitempty" desc:"Build with cgo (CGO_ENABLED=1). The final base becomes distroless base unless base says otherwise."`
 	// Base is the final stage: static, base, cc (distroless debian12 variants) or scratch.

@@ -69,7 +69,7 @@ func TestInit(t *testing.T) {
 		{"go and node", map[string]string{"go.mod": "module x\n\ngo 1.26\n", "main.go": mainGo, "package.json": `{"main": "a.js"}`, "a.js": ""},
 			0, []string{"language: go\n"}, []string{"also detected node (package.json); using go"}, false},
 		{"python", map[string]string{"pyproject.toml": ""}, 1, nil,
-			[]string{"detected python (pyproject.toml), which hardened does not build yet; supported: go, "}, true},
+			[]string{"detected python (pyproject.toml) but cannot write its spec yet"}, true},
 		{"java", map[string]string{"build.gradle.kts": ""}, 1, nil, []string{"detected java (build.gradle.kts)"}, true},
 		{"rust", map[string]string{"Cargo.toml": ""}, 1, nil, []string{"detected rust (Cargo.toml)"}, true},
 		{"nothing", map[string]string{"README": ""}, 1, nil, []string{"no go.mod, package.json", "language: static"}, true},

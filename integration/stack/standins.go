@@ -65,6 +65,8 @@ func standIns(g hostGo) []standIn {
 		jdkStandIn(),
 		distrolessJavaStandIn(),
 		debianStandIn(),
+		pythonStandIn(),
+		distrolessPythonStandIn(),
 	}
 }
 

@@ -1,0 +1,5 @@
+"""The greeting the service answers with."""
+
+
+def greeting(name):
+    return "hello, " + (name or "world")

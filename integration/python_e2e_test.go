@@ -1,0 +1,140 @@
+//go:build integration
+
+package integration
+
+import (
+	"archive/tar"
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestPythonExampleBuildx builds examples/python (itsdangerous from the example's own
+// wheelhouse, no index) through docker buildx, checks the image is hardened and holds no pip,
+// runs it, and builds it again with every step re-run to see the same digest.
+func TestPythonExampleBuildx(t *testing.T) {
+	dir := filepath.Join(repoRoot, "examples", "python")
+	var digests []string
+	var tars []string
+	for _, extra := range [][]string{nil, {"--no-cache"}} {
+		out := filepath.Join(t.TempDir(), "app.tar")
+		args := append([]string{"build"}, extra...)
+		build(t, st.Buildx(context.Background(), append(args, "-f", filepath.Join(dir, "hardened.yaml"),
+			"--build-arg", fmt.Sprintf("SOURCE_DATE_EPOCH=%d", epoch), "-o", "type=oci,dest="+out, dir)...))
+		d, err := only(t, ociImages(t, out)).Digest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		digests, tars = append(digests, d.String()), append(tars, out)
+	}
+	if digests[0] != digests[1] {
+		t.Errorf("a --no-cache rebuild of the same source differs: %s and %s (bytecode or pip output is not reproducible)", digests[0], digests[1])
+	}
+	img := only(t, ociImages(t, tars[0]))
+
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cf.Config
+	if c.User != "65532:65532" {
+		t.Errorf("user = %q, want 65532:65532", c.User)
+	}
+	if !slices.Equal(c.Entrypoint, []string{"/app/.venv/bin/python", "/app/server.py"}) {
+		t.Errorf("entrypoint = %q", c.Entrypoint)
+	}
+	const base = "gcr.io/distroless/python3-debian12:nonroot"
+	if c.Labels["org.opencontainers.image.base.name"] != base {
+		t.Errorf("base.name label = %q, want %q", c.Labels["org.opencontainers.image.base.name"], base)
+	}
+	if got, want := c.Labels["org.opencontainers.image.base.digest"], registryDigest(t, "distroless/python3-debian12:nonroot"); got != want {
+		t.Errorf("base.digest label = %q, want the registry's %q", got, want)
+	}
+
+	files := flatFiles(t, img)
+	const site = "/app/.venv/lib/python3.11/site-packages"
+	for _, f := range []string{"/usr/bin/python3.11", "/app/.venv/pyvenv.cfg", "/app/server.py", "/app/hello/__init__.py",
+		"/app/healthcheck.py", site + "/itsdangerous/signer.py", site + "/itsdangerous-2.2.0.dist-info/RECORD",
+		"/app/hello/__pycache__/__init__.cpython-311.pyc", site + "/itsdangerous/__pycache__/signer.cpython-311.pyc"} {
+		h := files[f]
+		if h == nil {
+			t.Errorf("the image has no %s", f)
+			continue
+		}
+		if strings.HasPrefix(f, "/app/") && (h.Uid != 0 || h.Mode&0o022 != 0) {
+			t.Errorf("%s uid %d mode %o: the app must be root-owned and not writable by the runtime user", f, h.Uid, h.Mode)
+		}
+	}
+	if h := files["/app/.venv/bin/python"]; h == nil || h.Typeflag != tar.TypeSymlink || h.Linkname != "/usr/bin/python3" {
+		t.Errorf("/app/.venv/bin/python = %+v, want a link to distroless's /usr/bin/python3", h)
+	}
+	// No shell, no pip (not even pip's wheel for ensurepip), no compiler, nothing of the context but the artifacts.
+	for f, h := range files {
+		name := filepath.Base(f)
+		switch {
+		case h.Typeflag != tar.TypeDir && slices.Contains([]string{"sh", "bash", "dash", "busybox", "pip", "pip3", "gcc", "cc", "apt", "dpkg"}, name):
+			t.Errorf("the image has %s", f)
+		case strings.Contains(f, "/pip/") || strings.HasPrefix(name, "pip-") || strings.Contains(f, "/ensurepip/") ||
+			strings.HasPrefix(f, "/opt/hardened-pip") || strings.HasPrefix(f, "/root/.cache") || strings.HasPrefix(f, "/usr/share/python-wheels"):
+			t.Errorf("the image has pip or its cache: %s", f)
+		case f == "/app/hardened.yaml", f == "/app/requirements.txt", strings.HasPrefix(f, "/app/wheels"):
+			t.Errorf("%s is not an artifact, yet it is in the image", f)
+		}
+	}
+	assertNoSetuid(t, img)
+
+	port := freePort(t)
+	r := runImage(t, img, fmt.Sprintf("--port=%d", port))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	body, err := waitHTTP(ctx, r, fmt.Sprintf("http://127.0.0.1:%d/?name=hardened", port))
+	if err != nil {
+		t.Fatalf("the image's server did not answer: %v", err)
+	}
+	var got struct {
+		Message, Token, Python, Itsdangerous string
+		UID                                  int
+	}
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatalf("answer %q: %v", body, err)
+	}
+	if got.UID != 65532 || got.Message != "hello, hardened" || !strings.HasPrefix(got.Python, "3.11.") ||
+		got.Itsdangerous != "2.2.0" || !strings.HasPrefix(got.Token, `ImhhcmRlbmVkIg.`) {
+		t.Errorf("server answered %+v, want uid 65532 on CPython 3.11 with itsdangerous 2.2.0", got)
+	}
+
+	var app int64
+	for f, h := range files {
+		if strings.HasPrefix(f, "/app/") {
+			app += h.Size
+		}
+	}
+	builder := registryImage(t, "library/python:3.11-bookworm")
+	t.Logf("sizes: hardened image %s (%s compressed), of which /app %s; the python:3.11-bookworm builder stand-in %s (%s compressed)",
+		mb(unpackedSize(t, img)), mb(compressedSize(t, img)), mb(app), mb(unpackedSize(t, builder)), mb(compressedSize(t, builder)))
+}
+
+// TestPythonSourceChangeReusesInstall: a one-line change in the app copies the source
+// again but keeps the pip install cached. After TestPythonExampleBuildx the first build
+// is all cache hits.
+func TestPythonSourceChangeReusesInstall(t *testing.T) {
+	dir := copyExample(t, "python")
+	args := []string{"build", "-f", filepath.Join(dir, "hardened.yaml"), "--progress", "plain", dir}
+	build(t, st.Buildx(context.Background(), args...))
+
+	src := filepath.Join(dir, "hello", "__init__.py")
+	writeFile(t, src, strings.Replace(string(readHost(t, src)), `"hello, "`, fmt.Sprintf(`"hello %d, "`, time.Now().UnixNano()), 1))
+	log := build(t, st.Buildx(context.Background(), args...))
+
+	if !stepCached(log, "/opt/hardened-pip/bin/python -m pip --python /venv/bin/python install --no-compile -r requirements.txt") {
+		t.Errorf("pip install was not CACHED after a source change:\n%s", tail(log, 40))
+	}
+	if stepCached(log, "copy source") {
+		t.Errorf("the source copy was CACHED although the source changed")
+	}
+}

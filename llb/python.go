@@ -1,0 +1,276 @@
+package llb
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+
+	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/hardenedbuild/hardened/spec"
+)
+
+func init() { register(python{}) }
+
+// python installs dependencies with pip into a virtualenv in the official python image and
+// ships that virtualenv's site-packages with the app's files on distroless python3, which has
+// CPython 3.11 at /usr/bin/python3 and no pip, no compiler and no shell.
+//
+// Artifacts are the files and directories the app needs at run time, relative to the
+// context; each keeps its path under /app, next to the virtualenv /app/.venv. The first
+// artifact is what runs: a .py script, or a package directory run with python -m.
+type python struct{}
+
+const (
+	// pythonMinor is the CPython of distroless python3-debian12, the only runtime there is.
+	pythonMinor = "3.11"
+	// pythonVenv is the virtualenv in the builder, and pythonAppVenv where it runs in the image.
+	pythonVenv    = "/venv"
+	pythonAppVenv = ArtifactDir + "/.venv"
+	// pythonTools is the builder's own virtualenv with pip, which installs into pythonVenv and
+	// so never lands in it.
+	pythonTools = "/opt/hardened-pip"
+	// pythonSitePackages is relative to a virtualenv.
+	pythonSitePackages = "lib/python" + pythonMinor + "/site-packages"
+	// pythonBaseInterpreter is where distroless python3 has its interpreter.
+	pythonBaseInterpreter = "/usr/bin/python3"
+	pythonEntry           = pythonAppVenv + "/bin/python"
+	pipCache              = "/root/.cache/pip"
+)
+
+func (python) Name() string { return "python" }
+
+func (python) ContextFiles() []string {
+	return []string{"requirements.txt", "pyproject.toml", "uv.lock", "poetry.lock", "Pipfile.lock"}
+}
+
+var (
+	pythonVersionForm = regexp.MustCompile(`^` + regexp.QuoteMeta(pythonMinor) + `(\.[0-9]+)?$`)
+	pythonModulePath  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*$`)
+)
+
+func (python) Validate(s *spec.Spec) spec.Errors {
+	var errs spec.Errors
+	if e := pythonVersionError(s); e != nil {
+		errs = append(errs, *e)
+	}
+	if len(s.Entrypoint) == 0 && len(s.Artifacts) > 0 {
+		if a := path.Clean(s.Artifacts[0]); !strings.HasSuffix(a, ".py") && !pythonModulePath.MatchString(a) {
+			errs = append(errs, spec.Error{Field: "artifacts[0]",
+				Msg:  fmt.Sprintf("%q is neither a .py script nor a package python -m can run", s.Artifacts[0]),
+				Hint: "put the script (app.py) or the package directory (app) first in artifacts, or set entrypoint"})
+		}
+	}
+	return append(errs, unsupported(s, "python", append(goOnlyFields, "base", "build.script")...)...)
+}
+
+// pythonVersionError refuses a version the runtime cannot run: distroless python3-debian12
+// is CPython 3.11, so an app built for another minor would fail at its first import.
+func pythonVersionError(s *spec.Spec) *spec.Error {
+	if v := s.Version; v != "" && !pythonVersionForm.MatchString(v) {
+		return &spec.Error{Field: "version",
+			Msg:  fmt.Sprintf("%q: distroless python3-debian12 runs CPython %s only", v, pythonMinor),
+			Hint: fmt.Sprintf("write version: %q (or an exact %s.N), or remove it", pythonMinor, pythonMinor)}
+	}
+	return nil
+}
+
+// pythonVersion is the builder tag: the spec's version, which must name CPython 3.11, else 3.11.
+func pythonVersion(s *spec.Spec) (version, field string, err error) {
+	if e := pythonVersionError(s); e != nil {
+		e.File, e.Pos = s.File(), s.Pos("version")
+		return "", "", spec.Errors{*e}
+	}
+	if s.Version == "" {
+		return pythonMinor, "language", nil
+	}
+	return s.Version, "version", nil
+}
+
+// pythonLocks are lock files of other installers, each with the command that exports it to
+// the requirements.txt pip installs from.
+var pythonLocks = []struct{ file, export string }{
+	{"uv.lock", "uv export --format requirements-txt --output-file requirements.txt"},
+	{"poetry.lock", "poetry export --format requirements.txt --output requirements.txt"},
+	{"Pipfile.lock", "pipenv requirements --hash > requirements.txt"},
+}
+
+func (python) Builder(s *spec.Spec, files Files, target, _ ocispecs.Platform) (ImageRequest, error) {
+	v, field, err := pythonVersion(s)
+	if err != nil {
+		return ImageRequest{}, err
+	}
+	if _, ok := files["requirements.txt"]; !ok {
+		for _, l := range pythonLocks {
+			if _, ok := files[l.file]; ok {
+				return ImageRequest{}, spec.Errors{{
+					File: s.File(), Pos: s.Pos("language"), Field: "language",
+					Msg:  l.file + " is in the build context but pip does not install from it, and installing without it would ignore what it locks",
+					Hint: "export it with `" + l.export + "` and add requirements.txt to the context",
+				}}
+			}
+		}
+	}
+	// pip may build native extensions for the target.
+	return ImageRequest{
+		Ref:      "docker.io/library/python:" + v + "-bookworm",
+		Role:     "builder",
+		Platform: target,
+		Field:    field,
+	}, nil
+}
+
+func (python) Base(s *spec.Spec, _ Files, target ocispecs.Platform) (ImageRequest, error) {
+	_, field, err := pythonVersion(s)
+	if err != nil {
+		return ImageRequest{}, err
+	}
+	return ImageRequest{
+		Ref:      distrolessRepo + "python3-debian12:nonroot",
+		Role:     "base",
+		Platform: target,
+		Field:    field,
+	}, nil
+}
+
+// Entrypoint runs the virtualenv's python, a link to distroless's /usr/bin/python3, so the
+// app's dependencies are on sys.path without any environment variable.
+func (python) Entrypoint(s *spec.Spec) []string {
+	if len(s.Artifacts) == 0 {
+		return nil
+	}
+	a := path.Clean(s.Artifacts[0])
+	if strings.HasSuffix(a, ".py") {
+		return []string{pythonEntry, path.Join(ArtifactDir, a)}
+	}
+	return []string{pythonEntry, "-m", strings.ReplaceAll(a, "/", ".")}
+}
+
+// pipComment is a comment in a requirements file, as pip strips it.
+var pipComment = regexp.MustCompile(`(^|\s)#.*$`)
+
+// pipInputs are the context paths the dependency install reads besides requirements.txt:
+// the files it includes with -r or -c and the local wheelhouses it names with --find-links
+// (in requirements.txt, or in build.env PIP_FIND_LINKS), so they are copied before the
+// install and a change to the source alone leaves it cached.
+func pipInputs(s *spec.Spec, reqs []byte) []string {
+	var paths []string
+	add := func(p string) {
+		if p == "" || strings.Contains(p, "://") || path.IsAbs(p) {
+			return // an index URL, or a path of the builder
+		}
+		if p = path.Clean(p); p != "." && p != ".." && !strings.HasPrefix(p, "../") && !slices.Contains(paths, p) {
+			paths = append(paths, p)
+		}
+	}
+	for _, line := range strings.Split(string(reqs), "\n") {
+		f := strings.Fields(pipComment.ReplaceAllString(line, ""))
+		for i := 0; i < len(f); i++ {
+			opt, val, hasVal := strings.Cut(f[i], "=")
+			switch opt {
+			case "-r", "--requirement", "-c", "--constraint", "-f", "--find-links":
+				if !hasVal && i+1 < len(f) {
+					i++
+					val = f[i]
+				}
+				add(val)
+			default:
+				for _, short := range []string{"-r", "-c", "-f"} {
+					if v, ok := strings.CutPrefix(f[i], short); ok && v != "" && !strings.HasPrefix(v, "-") {
+						add(v)
+					}
+				}
+			}
+		}
+	}
+	for _, p := range strings.Fields(s.Build.Env["PIP_FIND_LINKS"]) {
+		add(p)
+	}
+	return paths
+}
+
+func (python) Build(in *BuildInput) (bkllb.State, error) {
+	s := in.Spec
+	cache := CacheMount(in.CacheNS, "python", "pip", pipCache, bkllb.CacheMountShared)
+	env := append([]bkllb.RunOption{
+		bkllb.AddEnv("PIP_CACHE_DIR", pipCache),
+		bkllb.AddEnv("PIP_DISABLE_PIP_VERSION_CHECK", "1"),
+		bkllb.AddEnv("PIP_NO_INPUT", "1"),
+		bkllb.AddEnv("PIP_ROOT_USER_ACTION", "ignore"),
+		bkllb.AddEnv("PYTHONDONTWRITEBYTECODE", "1"),
+	}, builderEnv(s)...)
+	run := func(st bkllb.State, args []string, opts ...bkllb.RunOption) bkllb.State {
+		return st.Run(slices.Concat([]bkllb.RunOption{
+			bkllb.Args(args), bkllb.Dir(SrcDir),
+			bkllb.WithCustomName(strings.Join(args, " ")), in.Locate("language"),
+		}, opts, env)...).Root()
+	}
+
+	// The app's virtualenv has no pip; the builder's own one installs into it.
+	st := run(in.Builder.State, []string{"python3", "-m", "venv", "--without-pip", pythonVenv}, bkllb.Network(pb.NetMode_NONE))
+	st = run(st, []string{"python3", "-m", "venv", pythonTools}, bkllb.Network(pb.NetMode_NONE))
+	pip := []string{pythonTools + "/bin/python", "-m", "pip", "--python", pythonVenv + "/bin/python", "install", "--no-compile"}
+	install := func(st bkllb.State, args ...string) bkllb.State {
+		return run(st, slices.Concat(pip, args), cache, in.Network)
+	}
+
+	source := &bkllb.CopyInfo{
+		CopyDirContentsOnly: true,
+		CreateDestPath:      true,
+		ExcludePatterns:     []string{".venv", "**/__pycache__", "**/*.pyc"},
+	}
+	copySource := func(st bkllb.State) bkllb.State {
+		return st.File(bkllb.Copy(in.Context, "/", SrcDir, source), bkllb.WithCustomName("copy source"), in.Locate("language"))
+	}
+	reqs, hasReqs := in.Files["requirements.txt"]
+	_, hasProject := in.Files["pyproject.toml"]
+	switch {
+	case hasReqs:
+		// requirements.txt and what it reads first, so a source change reuses the install.
+		// pip itself honours --require-hashes, --no-index and --find-links written there.
+		include := append([]string{"requirements.txt"}, pipInputs(s, reqs)...)
+		st = st.File(bkllb.Copy(in.Context, "/", SrcDir, &bkllb.CopyInfo{
+			IncludePatterns:     include,
+			CopyDirContentsOnly: true,
+			CreateDestPath:      true,
+		}), bkllb.WithCustomName("copy "+strings.Join(include, ", ")), in.Locate("language"))
+		st = copySource(install(st, "-r", "requirements.txt"))
+	case hasProject:
+		// Building the project needs its source, so this install follows every change.
+		st = install(copySource(st), ".")
+	default:
+		st = copySource(st)
+	}
+
+	// The virtualenv as it runs in the image: distroless's interpreter, site-packages, and
+	// /app on sys.path so python -m finds the app's packages whatever the working directory.
+	fa := bkllb.Mkdir(OutDir+"/.venv/bin", 0o755, bkllb.WithParents(true)).
+		Mkfile(OutDir+"/.venv/pyvenv.cfg", 0o644, []byte("home = "+path.Dir(pythonBaseInterpreter)+
+			"\ninclude-system-site-packages = false\nversion = "+pythonMinor+"\n")).
+		Symlink(pythonBaseInterpreter, OutDir+"/.venv/bin/python").
+		Symlink("python", OutDir+"/.venv/bin/python3").
+		Copy(st, pythonVenv+"/"+pythonSitePackages, OutDir+"/.venv/"+pythonSitePackages, &bkllb.CopyInfo{CreateDestPath: true}).
+		Mkfile(OutDir+"/.venv/"+pythonSitePackages+"/hardened-app.pth", 0o644, []byte(ArtifactDir+"\n"))
+	for _, a := range s.Artifacts {
+		clean := path.Clean(a)
+		if clean == "." {
+			fa = fa.Copy(st, SrcDir+"/", OutDir+"/", &bkllb.CopyInfo{CopyDirContentsOnly: true, AlwaysReplaceExistingDestPaths: true})
+			continue
+		}
+		fa = fa.Copy(st, SrcDir+"/"+clean, OutDir+"/"+clean, &bkllb.CopyInfo{CreateDestPath: true, AlwaysReplaceExistingDestPaths: true})
+	}
+	st = st.File(fa, bkllb.WithCustomName("lay out the app in "+OutDir+": the virtualenv .venv and the artifacts"), in.Locate("artifacts"))
+
+	// Bytecode keyed by the source's hash, not its timestamp, with the paths it runs from:
+	// the same source gives the same files, and the read-only /app needs no writes at start.
+	return st.Run(
+		bkllb.Args([]string{"python3", "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash",
+			"-s", OutDir, "-p", ArtifactDir, OutDir}),
+		bkllb.Dir(OutDir), bkllb.Network(pb.NetMode_NONE), bkllb.AddEnv("PYTHONHASHSEED", "0"),
+		bkllb.WithCustomName("compile bytecode in "+OutDir), in.Locate("artifacts"),
+	).Root(), nil
+}
