@@ -103,6 +103,10 @@ func (d *decoder) spend(n *yaml.Node, path string) bool {
 	return true
 }
 
+// MaxValueLength bounds one string value: a Linux path is at most 4096 bytes, and nothing in a spec
+// is longer than a path.
+const MaxValueLength = 4096
+
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	if !d.spend(n, path) || isNull(n) {
 		return // null leaves the zero value, as if the field were not written
@@ -111,6 +115,11 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode {
 			d.wrongKind(n, v.Type(), path)
+			return
+		}
+		if len(n.Value) > MaxValueLength {
+			d.fail(n, path, fmt.Sprintf("the value is %d bytes long, over the %d-byte limit", len(n.Value), MaxValueLength),
+				"shorten it; a spec field holds a name, a path or a short setting")
 			return
 		}
 		// The literal text, so that version: 1.20 stays "1.20" and user: 65532 becomes "65532".

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -53,6 +54,9 @@ func parse(filename string, data []byte) (*Spec, Errors) {
 	if len(data) > MaxFileSize {
 		return nil, at("the file is over the 1 MiB limit", "a spec is a few dozen lines; check that this is the right file")
 	}
+	if e, bad := badBytes(filename, data); bad {
+		return nil, Errors{e}
+	}
 	doc, errs := readYAML(filename, data)
 	if errs != nil {
 		return nil, errs
@@ -68,6 +72,29 @@ func parse(filename string, data []byte) (*Spec, Errors) {
 	d.value(doc, reflect.ValueOf(s).Elem(), "")
 	s.pos, s.keyPos, s.bad = d.pos, d.keyPos, d.bad
 	return s, d.errs
+}
+
+// badBytes finds the first byte YAML cannot take, invalid UTF-8 or a control character, and says
+// where it is: yaml itself reports both at 1:1.
+func badBytes(filename string, data []byte) (Error, bool) {
+	line, col := 1, 1
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			return Error{File: filename, Pos: Pos{Line: line, Col: col}, Msg: fmt.Sprintf("byte 0x%02x is not UTF-8", data[i]),
+				Hint: "save the file as UTF-8 (YAML reads nothing else)"}, true
+		case r == '\n':
+			line, col = line+1, 0
+		case r == '\t' || r == '\r' || r == '\ufeff':
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			return Error{File: filename, Pos: Pos{Line: line, Col: col}, Msg: fmt.Sprintf("control character %U", r),
+				Hint: "remove it; a spec holds printable text only"}, true
+		}
+		i += size
+		col++
+	}
+	return Error{}, false
 }
 
 // readYAML returns the content of the single document in data, nil for none.

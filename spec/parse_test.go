@@ -351,3 +351,61 @@ func TestParseReportsEveryProblem(t *testing.T) {
 		t.Errorf("problems differ from %s (go test ./spec -run TestParseReportsEveryProblem -update rewrites it):\n%s", golden, got)
 	}
 }
+
+// TestHostileSpecs: odd bytes and shapes give a bounded-time error at their position, or parse
+// as they should (a byte-order mark, CRLF line ends).
+func TestHostileSpecs(t *testing.T) {
+	deepFlow := "env: " + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + "\n"
+	var deepMap strings.Builder
+	for i := 0; i < 300; i++ {
+		deepMap.WriteString(strings.Repeat(" ", i+1) + "a:\n")
+	}
+	for _, tc := range []struct {
+		name, src string
+		want      problem // zero: the spec loads
+	}{
+		{"byte-order mark", "\ufefflanguage: go\nartifacts: [./cmd/server]\n", problem{}},
+		{"CRLF", "language: go\r\nartifacts: [./cmd/server]\r\nuser: root\r\n", problem{"3:7", "user", `"root" is uid 0`, "65532"}},
+		{"not UTF-8", "language: go\nartifacts: [./cmd/\xff]\n", problem{"2:19", "", "byte 0xff is not UTF-8", "save the file as UTF-8"}},
+		{"Latin-1 comment", "language: go\n# caf\xe9\nartifacts: [./cmd/server]\n", problem{"2:6", "", "byte 0xe9 is not UTF-8", "UTF-8"}},
+		{"NUL", "language: go\nartifacts: [./cmd/server]\nuser: 1\x00\n", problem{"3:8", "", "control character U+0000", "printable text only"}},
+		{"escape sequence", "language: go\x1b[31m\nartifacts: [./cmd/server]\n", problem{"1:13", "", "control character U+001B", "remove it"}},
+		{"deep flow nesting", minimal + deepFlow, problem{"3:6", "env", "expected a mapping", "NAME: value"}},
+		{"deep block nesting", minimal + "labels:\n" + deepMap.String(), problem{"5:3", "labels.a", "expected a single value, got a mapping", ""}},
+		{"very long string", "language: go\nartifacts: [./" + strings.Repeat("a", 500000) + "]\n", problem{"2:13", "artifacts[0]", "over the 4096-byte limit", "shorten it"}},
+		{"50 MB file", minimal + "#" + strings.Repeat("x", 50<<20) + "\n", problem{"1:1", "", "over the 1 MiB limit", "right file"}},
+		{"numbers for strings", "language: 5\nartifacts: [./cmd/server]\nworkdir: 12\n", problem{"1:11", "language", `unknown language "5"`, "write one of"}},
+		{"anchor across fields", "language: go\nartifacts: &a [./cmd/server]\ncmd: *a\n", problem{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			_, err := Load("hardened.yaml", []byte(tc.src), WithLanguages("go"))
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("took %v", d) // a bound, not a benchmark: hostile input must not take long
+			}
+			if tc.want == (problem{}) {
+				if err != nil {
+					t.Fatalf("want it to load: %v", err)
+				}
+				return
+			}
+			assertProblem(t, err, tc.want)
+		})
+	}
+}
+
+// assertProblem asserts err is Errors with the expected problem among them (at its position).
+func assertProblem(t *testing.T, err error, want problem) {
+	t.Helper()
+	es, ok := AsErrors(err)
+	if !ok {
+		t.Fatalf("error %v (%T) is not Errors", err, err)
+	}
+	for _, e := range es {
+		if fmt.Sprintf("%d:%d", e.Pos.Line, e.Pos.Col) == want.at {
+			want.check(t, e)
+			return
+		}
+	}
+	t.Errorf("no problem at %s; got:\n%v", want.at, es)
+}
