@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -153,6 +154,8 @@ type aptRoot struct {
 	dir     string
 	mirrors debianMirrors
 	log     *logWriter
+	// mu guards resolved and the package cache: stand-ins build concurrently.
+	mu sync.Mutex
 	// resolved memoises resolve by "name:arch".
 	resolved map[string]debPackage
 }
@@ -241,6 +244,8 @@ func (a *aptRoot) run(ctx context.Context, dir, name string, args ...string) ([]
 // resolve finds the candidate versions of packages for an architecture, including packages built for all
 // architectures ("Architecture: all"), in one apt-cache call for those not resolved before.
 func (a *aptRoot) resolve(ctx context.Context, names []string, arch string) ([]debPackage, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	if a.resolved == nil {
 		a.resolved = map[string]debPackage{}
 	}
@@ -280,6 +285,8 @@ func (a *aptRoot) resolve(ctx context.Context, names []string, arch string) ([]d
 
 // download returns the path of the package file, fetching it into the cache when it is not there yet.
 func (a *aptRoot) download(ctx context.Context, p debPackage) (string, error) {
+	a.mu.Lock() // two stand-ins may want the same package
+	defer a.mu.Unlock()
 	dir := filepath.Join(a.dir, "debs")
 	file := filepath.Join(dir, p.fileName())
 	if ok, _ := fileHasSHA256(file, p.SHA256); ok {

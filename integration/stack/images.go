@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -58,6 +59,7 @@ type builder struct {
 	cacheDir string
 	log      *logWriter
 	apt      *aptRoot
+	aptMu    sync.Mutex // stand-ins build concurrently; apt's lists are prepared once
 	aptReady bool
 }
 
@@ -71,6 +73,8 @@ func newBuilder(cacheDir string, log *logWriter) *builder {
 
 // aptRoot returns the private apt configuration, refreshing its lists on first use.
 func (b *builder) aptRoot(ctx context.Context) (*aptRoot, error) {
+	b.aptMu.Lock()
+	defer b.aptMu.Unlock()
 	if !b.aptReady {
 		if err := b.apt.prepare(ctx); err != nil {
 			return nil, fmt.Errorf("preparing apt under %s: %w", b.apt.dir, err)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"golang.org/x/sync/errgroup"
 	"io"
 	"net/http"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -136,12 +138,15 @@ func Up(ctx context.Context, o Options) (*Stack, error) {
 	if err := ensureHostPackages(ctx, log, "runc", "debootstrap"); err != nil {
 		return nil, err
 	}
-	bins, err := ensureTools(ctx, o.RepoRoot, log)
-	if err != nil {
-		return nil, err
-	}
-	images, err := buildStandIns(ctx, o.CacheDir, log)
-	if err != nil {
+	// The tools compile (CPU) while the stand-ins bootstrap (mostly disk and network).
+	var (
+		bins   toolPaths
+		images map[string]v1.ImageIndex
+	)
+	eg, egctx := errgroup.WithContext(ctx)
+	eg.Go(func() (err error) { bins, err = ensureTools(egctx, o.RepoRoot, o.CacheDir, log); return err })
+	eg.Go(func() (err error) { images, err = buildStandIns(egctx, o.CacheDir, log); return err })
+	if err := eg.Wait(); err != nil {
 		return nil, err
 	}
 
@@ -202,6 +207,9 @@ func Up(ctx context.Context, o Options) (*Stack, error) {
 	return s, nil
 }
 
+// standInWorkers is how many stand-ins build at once: a bootstrap waits on disk and network as much as on CPU.
+const standInWorkers = 3
+
 // buildStandIns returns every stand-in image by real reference, building those the cache lacks.
 func buildStandIns(ctx context.Context, cacheDir string, log *logWriter) (map[string]v1.ImageIndex, error) {
 	g, err := hostGoToolchain(ctx)
@@ -210,14 +218,25 @@ func buildStandIns(ctx context.Context, cacheDir string, log *logWriter) (map[st
 	}
 	b := newBuilder(cacheDir, log)
 	out := map[string]v1.ImageIndex{}
+	var mu sync.Mutex
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.SetLimit(standInWorkers)
 	for _, s := range standIns(g) {
-		idx, err := b.ensure(ctx, s)
-		if err != nil {
-			return nil, err
-		}
-		for ref, ii := range idx {
-			out[ref] = ii
-		}
+		eg.Go(func() error {
+			idx, err := b.ensure(ctx, s)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for ref, ii := range idx {
+				out[ref] = ii
+			}
+			return nil
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -291,7 +291,7 @@ func debootstrapLayer(ctx context.Context, b *builder, p v1.Platform, include ..
 		build: func(ctx context.Context, b *builder, scratch string) (*tree, writeOptions, error) {
 			rootfs := scratch + "/rootfs"
 			done := b.log.step("debootstrap %s (%s) into %s", debianSuite, inc, rootfs)
-			logFile := b.cacheDir + "/debootstrap.log"
+			logFile := scratch + "/debootstrap.log" // one per bootstrap: several run at once
 			cmd := exec.CommandContext(ctx, "debootstrap", "--variant=minbase", "--include="+inc, "--arch="+p.Architecture,
 				debianSuite, rootfs, apt.mirrors.archive)
 			out, err := os.Create(logFile)

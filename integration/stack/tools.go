@@ -3,7 +3,10 @@ package stack
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,36 +32,113 @@ var toolModules = []toolModule{
 	{dir: "tools/buildx", bins: []string{"docker-buildx"}, pkgs: []string{"github.com/docker/buildx/cmd/buildx"}},
 }
 
-// ensureTools builds bin/buildkitd, bin/buildctl and bin/docker-buildx when they are missing or older than their
-// module's go.mod or go.sum.
-func ensureTools(ctx context.Context, repo string, log *logWriter) (toolPaths, error) {
+// ensureTools makes bin/buildkitd, bin/buildctl and bin/docker-buildx current: kept when newer than their
+// module's go.mod and go.sum, else copied from the tools cache (cacheDir/tools, keyed by the module's go.mod,
+// go.sum and the Go version), else built and stored there, so a fresh clone on a machine that built them once
+// does not build them again.
+func ensureTools(ctx context.Context, repo, cacheDir string, log *logWriter) (toolPaths, error) {
 	bin := filepath.Join(repo, "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		return toolPaths{}, err
+	}
 	for _, m := range toolModules {
 		if !toolsStale(repo, m) {
 			continue
 		}
-		done := log.step("building %s from %s", strings.Join(m.bins, ", "), m.dir)
-		out := bin + "/"
-		if len(m.bins) == 1 {
-			out = filepath.Join(bin, m.bins[0])
+		key, err := toolsKey(ctx, repo, m)
+		if err != nil {
+			return toolPaths{}, err
 		}
-		cmd := exec.CommandContext(ctx, "go", append([]string{"build", "-o", out}, m.pkgs...)...)
-		cmd.Dir = filepath.Join(repo, m.dir)
-		if output, err := cmd.CombinedOutput(); err != nil {
-			return toolPaths{}, fmt.Errorf("building %s in %s: %w\n%s", strings.Join(m.bins, ", "), m.dir, err, tail(output, 20))
+		cached := filepath.Join(cacheDir, "tools", filepath.Base(m.dir)+"-"+key)
+		if !haveAll(cached, m.bins) {
+			done := log.step("building %s from %s", strings.Join(m.bins, ", "), m.dir)
+			tmp, err := os.MkdirTemp(filepath.Join(cacheDir), "tools-")
+			if err != nil {
+				return toolPaths{}, err
+			}
+			out := tmp + "/"
+			if len(m.bins) == 1 {
+				out = filepath.Join(tmp, m.bins[0])
+			}
+			cmd := exec.CommandContext(ctx, "go", append([]string{"build", "-o", out}, m.pkgs...)...)
+			cmd.Dir = filepath.Join(repo, m.dir)
+			if output, err := cmd.CombinedOutput(); err != nil {
+				os.RemoveAll(tmp)
+				return toolPaths{}, fmt.Errorf("building %s in %s: %w\n%s", strings.Join(m.bins, ", "), m.dir, err, tail(output, 20))
+			}
+			os.RemoveAll(cached)
+			if err := os.Rename(tmp, cached); err != nil && !haveAll(cached, m.bins) {
+				return toolPaths{}, err
+			}
+			done()
+		} else {
+			log.Printf("%s from the tools cache (%s)", strings.Join(m.bins, ", "), cached)
 		}
 		now := time.Now()
 		for _, b := range m.bins {
-			// go build leaves an up-to-date binary untouched; the new mtime records that it was checked.
+			if err := copyExecutable(filepath.Join(cached, b), filepath.Join(bin, b)); err != nil {
+				return toolPaths{}, err
+			}
+			// The new mtime records that the binary is current for its go.mod and go.sum.
 			os.Chtimes(filepath.Join(bin, b), now, now)
 		}
-		done()
 	}
 	return toolPaths{
 		buildkitd: filepath.Join(bin, "buildkitd"),
 		buildctl:  filepath.Join(bin, "buildctl"),
 		buildx:    filepath.Join(bin, "docker-buildx"),
 	}, nil
+}
+
+// toolsKey is what decides a tools module's binaries: its go.mod and go.sum and the Go that builds them.
+func toolsKey(ctx context.Context, repo string, m toolModule) (string, error) {
+	h := sha256.New()
+	for _, f := range []string{"go.mod", "go.sum"} {
+		data, err := os.ReadFile(filepath.Join(repo, m.dir, f))
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s %d\n", f, len(data))
+		h.Write(data)
+	}
+	v, err := exec.CommandContext(ctx, "go", "env", "GOVERSION", "GOOS", "GOARCH").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env: %w", err)
+	}
+	h.Write(v)
+	return hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+func haveAll(dir string, names []string) bool {
+	for _, n := range names {
+		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// copyExecutable copies src to dst through a temporary file, so a running binary at dst is replaced, not
+// overwritten.
+func copyExecutable(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp := dst + ".tmp"
+	out, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dst)
 }
 
 func toolsStale(repo string, m toolModule) bool {
