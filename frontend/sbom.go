@@ -3,6 +3,7 @@ package frontend
 import (
 	"context"
 	"fmt"
+	"io"
 	"path"
 	"strings"
 	"sync"
@@ -131,6 +132,10 @@ func ownSBOMs(ctx context.Context, c gwclient.Client, t *scanTarget) ([]result.A
 	if err != nil {
 		return nil, err
 	}
+	// The application's own dependencies: those it ships with their metadata, and those compiled
+	// into it that only the builder's lock files name.
+	final = append(final, sbom.Languages(sbomFS{ctx, t.finalRef}, sbom.AppDir)...)
+	final = append(final, sbom.Compiled(sbomFS{ctx, builderRef}, hllb.SrcDir)...)
 	imageDoc, err := sbom.SPDX("image", t.epoch, final)
 	if err != nil {
 		return nil, err
@@ -218,6 +223,36 @@ func debianDistro(ctx context.Context, ref gwclient.Reference) string {
 		return ""
 	}
 	return id + "-" + version
+}
+
+// sbomFS is a solved reference as the sbom package reads it.
+type sbomFS struct {
+	ctx context.Context
+	ref gwclient.Reference
+}
+
+func (f sbomFS) ReadDir(dir string) ([]string, error) {
+	sts, err := f.ref.ReadDir(f.ctx, gwclient.ReadDirRequest{Path: dir})
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(sts))
+	for _, st := range sts {
+		names = append(names, path.Base(st.Path))
+	}
+	return names, nil
+}
+
+func (f sbomFS) ReadFile(name string) ([]byte, error) {
+	return f.ref.ReadFile(f.ctx, gwclient.ReadRequest{Filename: name})
+}
+
+func (f sbomFS) Open(name string) (io.ReaderAt, int64, error) {
+	st, err := f.ref.StatFile(f.ctx, gwclient.StatRequest{Path: name})
+	if err != nil {
+		return nil, 0, err
+	}
+	return &gatewayReaderAt{ctx: f.ctx, ref: f.ref, path: name, size: st.Size}, st.Size, nil
 }
 
 // gatewayReaderAt reads a file of a solved reference in ranges, so a large binary never

@@ -435,3 +435,28 @@ func spdxDocuments(t *testing.T, tarPath string) map[string]string {
 	}
 	return docs
 }
+
+// TestSBOMCoversLanguagePackages: the frontend's own SBOM names each example's real dependencies
+// with versions and purls: an npm package, a Python distribution, a Rust crate and a Debian
+// runtime library.
+func TestSBOMCoversLanguagePackages(t *testing.T) {
+	for example, wants := range map[string][]string{
+		"node":   {"pkg:npm/express@4.", "pkg:deb/debian/nodejs@"},
+		"python": {"pkg:pypi/itsdangerous@2.2.0"},
+		"rust":   {"pkg:cargo/itoa@1.0.1", "pkg:deb/debian/libgcc-s1@"},
+		"go-cgo": {"pkg:deb/debian/libsqlite3-0@"},
+	} {
+		t.Run(example, func(t *testing.T) {
+			dir := filepath.Join(repoRoot, "examples", example)
+			out := filepath.Join(t.TempDir(), "app.tar")
+			build(t, st.Buildx(context.Background(), "build", "--sbom=true", "-f", filepath.Join(dir, "hardened.yaml"),
+				"-o", "type=oci,dest="+out, dir))
+			image := spdxDocuments(t, out)["image"]
+			for _, want := range wants {
+				if !strings.Contains(image, want) {
+					t.Errorf("the image SBOM of examples/%s lacks %s", example, want)
+				}
+			}
+		})
+	}
+}
