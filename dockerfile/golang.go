@@ -66,6 +66,10 @@ cannot list ahead), and check its own result (run ` + "`hardened check`" + ` on 
 	for _, k := range sortedKeys(s.Build.Env) {
 		w.line("ENV %s=%s", k, w.quote("build.env."+k, s.Build.Env[k]))
 	}
+	for _, k := range sortedKeys(s.Build.Args) {
+		w.line("ARG %s=%s", k, w.quote("build.args."+k, s.Build.Args[k]))
+		w.line("ENV %s=$%s", k, k)
+	}
 
 	modCache := cacheMount("mod", hllb.GoModCacheMount)
 	buildCache := cacheMount("build", "/root/.cache/go-build")
@@ -94,7 +98,7 @@ cannot list ahead), and check its own result (run ` + "`hardened check`" + ` on 
 			if step.Name != "" {
 				w.comment(step.Name)
 			}
-			w.line("RUN %s%s", strings.TrimPrefix(fetchMounts(s)+" ", " "), w.execForm(fmt.Sprintf("build.steps[%d].run", i), step.Run))
+			w.line("RUN %s%s", strings.TrimPrefix(fetchMounts(s)+" ", " "), w.execForm(fmt.Sprintf("build.steps[%d]", i), step.Command()))
 		}
 	}
 	w.line("")

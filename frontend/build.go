@@ -46,6 +46,7 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 	default:
 		return nil, fmt.Errorf("%s has no target %q; build one of: %s (default), %s, %s", src.Filename, bc.Target, ImageTarget, hllb.DebugTarget, LockTarget)
 	}
+	s = s.WithBuildArgs(bc.BuildArgs)
 	lang, _ := hllb.Lookup(s.Language) // Load validated the name
 	// The context files and the lock are independent reads: one round trip, not two.
 	var (

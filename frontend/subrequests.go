@@ -3,6 +3,8 @@ package frontend
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -49,8 +51,12 @@ func subrequests(s *spec.Spec, loadErr error, sm *bkllb.SourceMap) dockerui.Requ
 			o := &outline.Outline{
 				Name:        "image",
 				Description: "the hardened " + s.Language + " image",
-				Args:        buildArgs,
+				Args:        slices.Clone(buildArgs),
 				Sources:     [][]byte{sm.Data},
+			}
+			for _, k := range slices.Sorted(maps.Keys(s.Build.Args)) {
+				o.Args = append(o.Args, outline.Arg{Name: k, Value: s.Build.Args[k], Description: "build arg of the builder stage (build.args)",
+					Location: location(s.Pos("build.args." + k))})
 			}
 			for i, sec := range s.Build.Secrets {
 				o.Secrets = append(o.Secrets, outline.Secret{Name: sec.ID, Required: !sec.Optional,

@@ -98,15 +98,20 @@ func Convert(s *spec.Spec, in Inputs) (*Result, error) {
 	return &Result{Final: final, Builder: builder, Image: img}, nil
 }
 
-// runSteps runs the spec's own builder commands, exec form, after the compile.
+// runSteps runs the spec's own builder commands after the compile: exec form, or a script of the
+// builder's shell.
 func runSteps(s *spec.Spec, st bkllb.State, locate func(string) bkllb.ConstraintsOpt, net bkllb.RunOption) bkllb.State {
 	for i, step := range s.Build.Steps {
 		name := step.Name
-		if name == "" {
+		switch {
+		case name != "":
+		case step.Sh != "":
+			name = "sh: " + strings.SplitN(step.Sh, "\n", 2)[0]
+		default:
 			name = "run " + strings.Join(step.Run, " ")
 		}
 		opts := []bkllb.RunOption{
-			bkllb.Args(step.Run),
+			bkllb.Args(step.Command()),
 			bkllb.Dir(SrcDir),
 			bkllb.AddEnv("HARDENED_OUT", OutDir),
 			bkllb.WithCustomName(name),

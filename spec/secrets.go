@@ -90,3 +90,24 @@ func underAny(p string, dirs ...string) bool {
 	}
 	return false
 }
+
+// WithBuildArgs returns the spec with its build args resolved into the builder's environment:
+// given holds the build's --build-arg values, and a declared arg the build does not pass keeps
+// its default. Undeclared build args are ignored, as a Dockerfile ignores args it has no ARG for.
+func (s *Spec) WithBuildArgs(given map[string]string) *Spec {
+	if len(s.Build.Args) == 0 {
+		return s
+	}
+	cp := *s
+	cp.Build.Env = make(map[string]string, len(s.Build.Env)+len(s.Build.Args))
+	for k, v := range s.Build.Env {
+		cp.Build.Env[k] = v
+	}
+	for k, def := range s.Build.Args {
+		if v, ok := given[k]; ok {
+			def = v
+		}
+		cp.Build.Env[k] = def
+	}
+	return &cp
+}

@@ -67,6 +67,9 @@ type Build struct {
 	Packages []string `yaml:"packages,omitempty" json:"packages,omitempty" desc:"Debian packages apt-get installs in the builder stage before the build (e.g. headers for cgo); none of them reach the final image." example:"libsqlite3-dev"`
 	// Steps run in the builder after the compile, in order, exec form.
 	Steps []Step `yaml:"steps,omitempty" json:"steps,omitempty" desc:"Extra exec-form commands run in the builder after compiling, with artifacts in /out."`
+	// Args are the build args the builder's steps see as variables: the default here, the value of
+	// --build-arg NAME=VALUE when the build passes one.
+	Args map[string]string `yaml:"args,omitempty" json:"args,omitempty" desc:"Build args (docker buildx build --build-arg NAME=VALUE) the builder stage sees as environment variables, with their defaults. Never the image's env; values are recorded in provenance, so pass secrets as build.secrets." example:"{VERSION: dev}"`
 	// Secrets are build secrets (--secret id=...) mounted on the builder's download steps and build steps.
 	Secrets []Secret `yaml:"secrets,omitempty" json:"secrets,omitempty" desc:"Build secrets (docker buildx build --secret id=ID,src=FILE) mounted, never copied, on the builder steps that download dependencies and on build.steps. They reach no layer, no image config and no cache key."`
 	// SSH lists the SSH agent sockets (--ssh default) forwarded to the same steps.
@@ -82,7 +85,16 @@ type Runtime struct {
 // Step is one exec-form command in the builder.
 type Step struct {
 	Name string   `yaml:"name,omitempty" json:"name,omitempty" desc:"What the step does, shown in the build progress."`
-	Run  []string `yaml:"run" json:"run" desc:"Exec-form command (no shell). Runs in /src; artifacts are in /out." example:"[\"go\", \"generate\", \"./...\"]"`
+	Run  []string `yaml:"run,omitempty" json:"run,omitempty" desc:"Exec-form command (no shell). Runs in /src; artifacts are in /out. Write run or sh." example:"[\"go\", \"generate\", \"./...\"]"`
+	Sh   string   `yaml:"sh,omitempty" json:"sh,omitempty" desc:"A shell script run as /bin/sh -c SCRIPT by the builder's shell, with the builder's env and build args (the script is the whole command line; nothing is added to it). Write run or sh." example:"make generate && go vet ./..."`
+}
+
+// Command is the step's exec-form command: run as written, or the builder's shell running sh.
+func (st Step) Command() []string {
+	if st.Sh != "" {
+		return []string{"/bin/sh", "-c", st.Sh}
+	}
+	return st.Run
 }
 
 // Pos is a 1-based line and column in the spec file.

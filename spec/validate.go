@@ -48,6 +48,7 @@ func (s *Spec) validate(o options) Errors {
 	c.env("build.env", s.Build.Env, false)
 	c.tags()
 	c.steps()
+	c.buildArgs()
 	c.secrets()
 	c.packages("build.packages", s.Build.Packages, "libsqlite3-dev")
 	c.packages("runtime.libs", s.Runtime.Libs, "libsqlite3-0")
@@ -427,17 +428,60 @@ func (c *checker) tags() {
 }
 
 func (c *checker) steps() {
-	const runHint = `write the command as a list, e.g. run: ["go", "generate", "./..."]`
+	const runHint = `write the command as a list, e.g. run: ["go", "generate", "./..."], or a shell script as sh: "make generate"`
 	for i, st := range c.s.Build.Steps {
 		p := fmt.Sprintf("build.steps[%d].run", i)
-		if len(st.Run) == 0 {
+		sh := fmt.Sprintf("build.steps[%d].sh", i)
+		switch {
+		case st.Sh != "" && st.Run != nil:
+			c.report(sh, "a step is either run (exec form) or sh (a shell script), not both", "remove run or sh")
+		case st.Sh != "":
+			if strings.ContainsRune(st.Sh, 0) {
+				c.report(sh, "the script contains a NUL byte", "remove it")
+			}
+		case c.s.written(sh):
+			c.report(sh, "empty script", runHint)
+		case len(st.Run) == 0:
 			msg := presence(st.Run != nil, c.s.written(p))
 			c.report(p, msg, runHint)
-			continue
+		default:
+			c.execForm(p, st.Run, true, runHint)
 		}
-		c.execForm(p, st.Run, true, runHint)
 	}
 }
+
+// buildArgs checks build.args: names as for env, not set twice with build.env, not the proxy
+// args the frontend passes itself, and nothing that looks like a secret.
+func (c *checker) buildArgs() {
+	for _, k := range slices.Sorted(maps.Keys(c.s.Build.Args)) {
+		p := "build.args." + k
+		switch {
+		case !envName.MatchString(k):
+			c.reportKey(p, quote(k)+" is not a valid build arg name", "use letters, digits and _, not starting with a digit, e.g. VERSION")
+		case proxyArg(k):
+			c.reportKey(p, quote(k)+" is a proxy setting the builder gets from --build-arg "+k+" already, without declaring it", "remove it")
+		case k == "SOURCE_DATE_EPOCH" || k == "BUILDKIT_CACHE_MOUNT_NS" || strings.HasPrefix(k, "BUILDKIT_"):
+			c.reportKey(p, quote(k)+" is read by the frontend itself", "remove it; --build-arg "+k+" works without declaring it")
+		case looksSecret(k):
+			c.reportKey(p, quote(k)+" looks like a secret, and build args are in every step's cache key and in the build's provenance",
+				"pass it as a build secret: build: {secrets: [{id: "+strings.ToLower(k)+", env: "+k+"}]}")
+		case c.s.Build.Env[k] != "" || hasKey(c.s.Build.Env, k):
+			c.reportKey(p, quote(k)+" is also in build.env", "keep one: build.env for a fixed value, build.args for one the build may override")
+		case strings.ContainsRune(c.s.Build.Args[k], 0):
+			c.report(p, "the value contains a NUL byte", "remove it")
+		}
+	}
+}
+
+func proxyArg(k string) bool {
+	switch strings.ToUpper(k) {
+	case "HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY":
+		return true
+	}
+	return false
+}
+
+func hasKey(m map[string]string, k string) bool { _, ok := m[k]; return ok }
 
 // presence words a required list that has no items: written as [], written with no value, or absent.
 func presence(isList, written bool) string {

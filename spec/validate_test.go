@@ -58,6 +58,14 @@ func TestValidateProblems(t *testing.T) {
 		{"healthcheck test empty string", minimal + "healthcheck:\n  test: [/app/server, '']\n", problem{"4:23", "healthcheck.test[1]", "empty string", "remove the item"}},
 		{"step run missing", minimal + "build:\n  steps:\n    - name: gen\n", problem{"5:7", "build.steps[0].run", "missing", `run: ["go", "generate", "./..."]`}},
 		{"step run empty", minimal + "build:\n  steps:\n    - run: []\n", problem{"5:12", "build.steps[0].run", "empty list", `run: ["go", "generate", "./..."]`}},
+		// shell steps and build args
+		{"step run and sh", minimal + "build:\n  steps:\n    - {run: [make], sh: make}\n", problem{"5:25", "build.steps[0].sh", "either run (exec form) or sh", "remove run or sh"}},
+		{"step sh empty", minimal + "build:\n  steps:\n    - sh: ''\n", problem{"5:11", "build.steps[0].sh", "empty script", `sh: "make generate"`}},
+		{"build arg name", minimal + "build:\n  args: {1X: a}\n", problem{"4:10", "build.args.1X", "not a valid build arg name", "e.g. VERSION"}},
+		{"build arg proxy", minimal + "build:\n  args: {HTTPS_PROXY: x}\n", problem{"4:10", "build.args.HTTPS_PROXY", "proxy setting", "remove it"}},
+		{"build arg epoch", minimal + "build:\n  args: {SOURCE_DATE_EPOCH: '0'}\n", problem{"4:10", "build.args.SOURCE_DATE_EPOCH", "read by the frontend itself", "works without declaring it"}},
+		{"build arg secret", minimal + "build:\n  args: {API_TOKEN: ''}\n", problem{"4:10", "build.args.API_TOKEN", "looks like a secret", "secrets:"}},
+		{"build arg also env", minimal + "build:\n  env: {VERSION: '1'}\n  args: {VERSION: dev}\n", problem{"5:10", "build.args.VERSION", "also in build.env", "keep one"}},
 		// build secrets and SSH
 		{"token in build env", minimal + "build:\n  env: {NPM_TOKEN: abc}\n", problem{"4:9", "build.env.NPM_TOKEN", "looks like a secret", "--secret id=npm_token,env=NPM_TOKEN"}},
 		{"secret id missing", minimal + "build:\n  secrets:\n    - target: /root/.netrc\n", problem{"5:7", "build.secrets[0].id", "missing", "id: netrc"}},
@@ -196,5 +204,25 @@ func TestWithCheckPlacesProblemsAtTheirField(t *testing.T) {
 	_, err = Load("hardened.yaml", []byte("language: cobol\nartifacts: [./a]\n"), WithLanguages("go"), WithCheck(check))
 	if err == nil || strings.Contains(err.Error(), "build.script") {
 		t.Errorf("error = %v", err)
+	}
+}
+
+func TestWithBuildArgs(t *testing.T) {
+	s, err := Load("hardened.yaml", []byte(minimal+"build:\n  env: {GOFLAGS: -mod=mod}\n  args: {VERSION: dev, CHANNEL: stable}\n"), WithLanguages("go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := s.WithBuildArgs(map[string]string{"VERSION": "1.2.3", "UNDECLARED": "x"}).Build.Env
+	want := map[string]string{"GOFLAGS": "-mod=mod", "VERSION": "1.2.3", "CHANNEL": "stable"}
+	if len(got) != len(want) {
+		t.Errorf("env %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+	if _, ok := s.Build.Env["VERSION"]; ok {
+		t.Error("WithBuildArgs changed the spec it was called on")
 	}
 }
