@@ -175,12 +175,16 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := audit.Verify(ctx, gatewayFS{ref}, res.Image); err != nil {
+		tree, err := listTree(ctx, gatewayFS{ref})
+		if err != nil {
+			return nil, wrapf(err, "reading the built image")
+		}
+		if err := audit.Verify(ctx, tree, res.Image); err != nil {
 			return nil, withSpecSource(err, src.SourceMap, s.Pos("artifacts"))
 		}
 		scan := &scanTarget{final: res.Final, finalRef: ref, builder: res.Builder, artifacts: artifactPaths(s), epoch: *epoch}
 		if wantsAttestations(bc) {
-			if err := checkReport(ctx, ref, res.Image, scan); err != nil {
+			if err := checkReport(ctx, tree, res.Image, scan); err != nil {
 				return nil, err
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io/fs"
 	"path"
+	"sync"
 	"time"
 
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
@@ -50,4 +51,63 @@ func entry(p string, st *fstypes.Stat) audit.Entry {
 		ModTime:  time.Unix(0, st.ModTime).UTC(),
 		Xattrs:   st.Xattrs,
 	}
+}
+
+// listingWorkers is how many directory listings are in flight at once when a tree is listed.
+const listingWorkers = 16
+
+// treeFS serves ReadDir from a listing of the whole tree made up front with many gateway calls in
+// flight. The checks visit every directory, and one gateway round trip per directory, in turn, is
+// most of what a warm build spends in the frontend.
+type treeFS struct {
+	audit.FS
+	dirs map[string][]audit.Entry
+}
+
+// listTree lists every directory of a view (a solved reference through the gateway) at once.
+func listTree(ctx context.Context, g audit.FS) (*treeFS, error) {
+	t := &treeFS{FS: g, dirs: map[string][]audit.Entry{}}
+	var (
+		mu      sync.Mutex
+		wg      sync.WaitGroup
+		firstEr error
+		sem     = make(chan struct{}, listingWorkers)
+	)
+	var list func(dir string)
+	list = func(dir string) {
+		defer wg.Done()
+		sem <- struct{}{}
+		entries, err := g.ReadDir(ctx, dir)
+		<-sem
+		mu.Lock()
+		if err != nil {
+			if firstEr == nil {
+				firstEr = err
+			}
+			mu.Unlock()
+			return
+		}
+		t.dirs[dir] = entries
+		mu.Unlock()
+		for _, e := range entries {
+			if e.Mode.IsDir() {
+				wg.Add(1)
+				go list(e.Path)
+			}
+		}
+	}
+	wg.Add(1)
+	go list("/")
+	wg.Wait()
+	if firstEr != nil {
+		return nil, firstEr
+	}
+	return t, nil
+}
+
+func (t *treeFS) ReadDir(ctx context.Context, dir string) ([]audit.Entry, error) {
+	if entries, ok := t.dirs[path.Clean("/"+dir)]; ok {
+		return append([]audit.Entry(nil), entries...), nil
+	}
+	return t.FS.ReadDir(ctx, dir)
 }

@@ -134,7 +134,11 @@ func (p *platformBuild) specialFiles(ctx context.Context, base bkllb.State, targ
 	if ref == nil { // an empty base
 		return nil, nil
 	}
-	entries, err := audit.SpecialFiles(ctx, gatewayFS{ref})
+	tree, err := listTree(ctx, gatewayFS{ref})
+	if err != nil {
+		return nil, fmt.Errorf("reading the base image filesystem: %w", err)
+	}
+	entries, err := audit.SpecialFiles(ctx, tree)
 	if err != nil {
 		return nil, fmt.Errorf("reading the base image filesystem: %w", err)
 	}

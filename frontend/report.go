@@ -32,8 +32,8 @@ func wantsAttestations(bc *dockerui.Client) bool {
 
 // checkReport runs every hardening check on the solved image, as `hardened check`
 // would, stamped with the build's epoch so the report is reproducible too.
-func checkReport(ctx context.Context, ref gwclient.Reference, img *dockerspec.DockerOCIImage, t *scanTarget) error {
-	dt, err := audit.ReportJSON(ctx, gatewayFS{ref}, img, nil, audit.WithTime(t.epoch), audit.NoGate())
+func checkReport(ctx context.Context, fsys audit.FS, img *dockerspec.DockerOCIImage, t *scanTarget) error {
+	dt, err := audit.ReportJSON(ctx, fsys, img, nil, audit.WithTime(t.epoch), audit.NoGate())
 	if err != nil {
 		return fmt.Errorf("the hardened check report: %w", err)
 	}
