@@ -52,7 +52,10 @@ func ensureTools(ctx context.Context, repo, cacheDir string, log *logWriter) (to
 		cached := filepath.Join(cacheDir, "tools", filepath.Base(m.dir)+"-"+key)
 		if !haveAll(cached, m.bins) {
 			done := log.step("building %s from %s", strings.Join(m.bins, ", "), m.dir)
-			tmp, err := os.MkdirTemp(filepath.Join(cacheDir), "tools-")
+			if err := os.MkdirAll(filepath.Join(cacheDir, "tools"), 0o755); err != nil {
+				return toolPaths{}, err
+			}
+			tmp, err := os.MkdirTemp(filepath.Join(cacheDir, "tools"), "build-")
 			if err != nil {
 				return toolPaths{}, err
 			}
