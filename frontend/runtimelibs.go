@@ -2,6 +2,9 @@ package frontend
 
 import (
 	"context"
+	"fmt"
+
+	bkllb "github.com/moby/buildkit/client/llb"
 
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -42,5 +45,23 @@ func (p *platformBuild) runtimeLibs(ctx context.Context, img hllb.Image, in *hll
 	if err != nil {
 		return nil, withSpecSource(err, p.src)
 	}
+	if err := p.showLibs(ctx, pkgs); err != nil {
+		return nil, err
+	}
 	return &hllb.Libs{State: st, Packages: pkgs}, nil
+}
+
+// showLibs names each resolved package and version in the build's progress, one vertex each, so a
+// build whose libs stage came from the cache prints them too.
+func (p *platformBuild) showLibs(ctx context.Context, pkgs []hllb.DebPackage) error {
+	if len(pkgs) == 0 {
+		return nil
+	}
+	st := bkllb.Scratch()
+	for i, pkg := range pkgs {
+		st = st.File(bkllb.Mkfile(fmt.Sprintf("/%d", i), 0o644, nil),
+			bkllb.WithCustomName(fmt.Sprintf("runtime.libs: %s %s", pkg.Name, pkg.Version)))
+	}
+	_, err := solveRef(ctx, p.c, st)
+	return err
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -29,7 +30,7 @@ func TestRuntimeLibsGoCgo(t *testing.T) {
 	dir := filepath.Join(repoRoot, "examples", "go-cgo")
 	out := filepath.Join(t.TempDir(), "app.tar")
 	log := build(t, st.Buildx(context.Background(), "build", "-f", filepath.Join(dir, "hardened.yaml"),
-		"--progress", "plain", "-o", "type=oci,dest="+out, dir))
+		"--progress", "plain", "--sbom=true", "-o", "type=oci,dest="+out, dir))
 	img := only(t, ociImages(t, out))
 	assertHardenedGo(t, img, "gcr.io/distroless/base-debian12:nonroot")
 
@@ -38,6 +39,10 @@ func TestRuntimeLibsGoCgo(t *testing.T) {
 	version := regexp.MustCompile(`(?:^| )libsqlite3-0=(\S+)`).FindStringSubmatch(label)
 	if version == nil {
 		t.Fatalf("label %s = %q, want libsqlite3-0=VERSION", hllb.LabelRuntimeLibs, label)
+	}
+	// The SBOM lists it, with that version.
+	if sbomDoc := spdxDocuments(t, out)["image"]; !strings.Contains(sbomDoc, "pkg:deb/debian/libsqlite3-0@"+url.PathEscape(version[1])) {
+		t.Errorf("the image SBOM lacks libsqlite3-0 %s", version[1])
 	}
 	// The build output names what it resolved.
 	if !strings.Contains(log, "runtime.libs: libsqlite3-0 "+version[1]) {

@@ -36,7 +36,7 @@ func TestShellStepsSeeBuildArgs(t *testing.T) {
 		}
 	}
 	fail := buildFails(t, st.Buildx(ctx, "build", "--progress", "plain", "-f", spec, dir))
-	for _, want := range []string{"release is dev", "check the release", ">>>       sh: "} {
+	for _, want := range []string{"release is dev", "check the release", ">>>     - name: check the release"} {
 		if !strings.Contains(fail, want) {
 			t.Errorf("without --build-arg the failure lacks %q:\n%s", want, tail(fail, 25))
 		}
