@@ -62,6 +62,10 @@ func (p *platformBuild) showLibs(ctx context.Context, pkgs []hllb.DebPackage) er
 		st = st.File(bkllb.Mkfile(fmt.Sprintf("/%d", i), 0o644, nil),
 			bkllb.WithCustomName(fmt.Sprintf("runtime.libs: %s %s", pkg.Name, pkg.Version)))
 	}
-	_, err := solveRef(ctx, p.c, st)
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = p.c.Solve(ctx, gwclient.SolveRequest{Definition: def.ToPB(), Evaluate: true}) // lazy solves show nothing
 	return err
 }
