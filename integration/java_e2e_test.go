@@ -5,7 +5,6 @@ package integration
 import (
 	"archive/tar"
 	"context"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -67,21 +66,11 @@ func TestJavaExampleBuildx(t *testing.T) {
 	}
 	assertNoSetuid(t, img)
 
-	port := freePort(t)
-	r := runImage(t, img, fmt.Sprintf("--port=%d", port))
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	body, err := waitHTTP(ctx, r, fmt.Sprintf("http://127.0.0.1:%d/?name=hardened", port))
-	if err != nil {
-		t.Fatalf("the image's server did not answer: %v", err)
-	}
 	var got struct {
 		Message, Java string
 		UID           int
 	}
-	if err := json.Unmarshal(body, &got); err != nil {
-		t.Fatalf("answer %q: %v", body, err)
-	}
+	askImage(t, img, "/?name=hardened", &got, "--port=%d")
 	if got.UID != 65532 || got.Message != "hello, hardened" || !strings.HasPrefix(got.Java, "17.") {
 		t.Errorf("server answered %+v, want uid 65532 on Java 17", got)
 	}

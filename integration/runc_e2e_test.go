@@ -142,3 +142,25 @@ func waitHTTP(ctx context.Context, r *running, url string) ([]byte, error) {
 		}
 	}
 }
+
+// askImage runs img under runc with args, in which every %d becomes a free port, and decodes the
+// JSON its server answers at http://127.0.0.1:PORT+path into v.
+func askImage(t *testing.T, img v1.Image, path string, v any, args ...string) {
+	t.Helper()
+	port := freePort(t)
+	for i, a := range args {
+		if strings.Contains(a, "%d") {
+			args[i] = fmt.Sprintf(a, port)
+		}
+	}
+	r := runImage(t, img, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	body, err := waitHTTP(ctx, r, fmt.Sprintf("http://127.0.0.1:%d%s", port, path))
+	if err != nil {
+		t.Fatalf("the image's server did not answer: %v", err)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		t.Fatalf("answer %q: %v", body, err)
+	}
+}

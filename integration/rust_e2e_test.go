@@ -117,21 +117,11 @@ func TestRustExampleBuildx(t *testing.T) {
 // assertRustServes runs the image as its user and asks it over HTTP who it runs as.
 func assertRustServes(t *testing.T, img v1.Image, message string) {
 	t.Helper()
-	port := freePort(t)
-	r := runImage(t, img, "--addr", fmt.Sprintf("127.0.0.1:%d", port))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	body, err := waitHTTP(ctx, r, fmt.Sprintf("http://127.0.0.1:%d/", port))
-	if err != nil {
-		t.Fatalf("the image's server did not answer: %v", err)
-	}
 	var got struct {
 		Message string `json:"message"`
 		UID     int    `json:"uid"`
 	}
-	if err := json.Unmarshal(body, &got); err != nil {
-		t.Fatalf("answer %q: %v", body, err)
-	}
+	askImage(t, img, "/", &got, "--addr", "127.0.0.1:%d")
 	if got.UID != 65532 || got.Message != message {
 		t.Errorf("server answered %+v, want %q as uid 65532", got, message)
 	}
