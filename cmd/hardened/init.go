@@ -33,19 +33,22 @@ type detection struct {
 	language string
 	marker   string // the file it was found by
 	// artifacts and the rest are filled only for languages init can write a spec for.
-	artifacts []string
-	version   string
-	script    string
-	comments  map[string]string // field -> a comment written above it
-	warnings  []string
+	artifacts  []string
+	version    string
+	entrypoint []string
+	script     string
+	comments   map[string]string // field -> a comment written above it
+	warnings   []string
+	// fallbackVersion is written when the build cannot find a version in the project's files,
+	// with fallbackComment above it; when it can, versionFrom names where, for a comment.
+	fallbackVersion string
+	fallbackComment string
+	versionFrom     string
 }
 
 // detectors run in this order; the first language the frontend builds wins.
 var detectors = []func(dir string) (*detection, error){
-	detectGo, detectNode,
-	marker("python", "pyproject.toml", "requirements.txt"),
-	marker("java", "pom.xml", "build.gradle", "build.gradle.kts"),
-	marker("rust", "Cargo.toml"),
+	detectGo, detectNode, detectPython, detectJava, detectRust,
 }
 
 // runInit writes DIR/hardened.yaml for the language and entry points it detects in DIR.
@@ -76,20 +79,28 @@ func runInit(args []string, stdout, stderr io.Writer) int {
 	}
 
 	var found []*detection
+	var problems []error
 	for _, d := range detectors {
 		det, err := d(dir)
 		if err != nil {
-			fmt.Fprintf(stderr, "hardened init: %v\n", err)
-			return 1
+			problems = append(problems, err)
 		}
 		if det != nil {
 			found = append(found, det)
 		}
 	}
-	det := pick(found, stderr)
+	det := pick(found, len(problems) > 0, stderr)
+	for _, err := range problems {
+		if det != nil {
+			fmt.Fprintf(stderr, "hardened init: also: %v\n", err)
+		} else {
+			fmt.Fprintf(stderr, "hardened init: %v\n", err)
+		}
+	}
 	if det == nil {
 		return 1
 	}
+	chooseVersion(det, out, dir)
 
 	data := []byte(det.yaml())
 	s, err := spec.Load(out, data, hllb.SpecOptions()...)
@@ -111,7 +122,7 @@ func runInit(args []string, stdout, stderr io.Writer) int {
 
 // pick is the first detection of a language this release builds, telling the user about the
 // others; nil when there is none, after saying why.
-func pick(found []*detection, stderr io.Writer) *detection {
+func pick(found []*detection, problems bool, stderr io.Writer) *detection {
 	supported := hllb.Languages()
 	var chosen *detection
 	for _, d := range found {
@@ -126,11 +137,65 @@ func pick(found []*detection, stderr io.Writer) *detection {
 			fmt.Fprintf(stderr, "hardened init: also detected %s (%s); using %s\n", d.language, d.marker, chosen.language)
 		}
 	}
-	if chosen == nil && len(found) == 0 {
-		fmt.Fprintln(stderr, "hardened init: no go.mod, package.json, pyproject.toml, requirements.txt, pom.xml, build.gradle or Cargo.toml here; "+
+	if chosen == nil && len(found) == 0 && !problems {
+		fmt.Fprintln(stderr, "hardened init: no go.mod, package.json, pyproject.toml, requirements.txt, pom.xml, build.gradle, src/main/java or Cargo.toml here; "+
 			"for prebuilt binaries write language: static (docs/languages.md)")
 	}
 	return chosen
+}
+
+// chooseVersion writes the fallback version when the build would find none in the project's
+// files, asking the language itself (as the frontend will) rather than guessing; when it finds
+// one, a comment above language says which.
+func chooseVersion(det *detection, out, dir string) {
+	if det.version != "" || det.fallbackVersion == "" {
+		return
+	}
+	req, err := builderImage(det, out, dir)
+	if err == nil {
+		if req.Field == "language" && det.versionFrom != "" {
+			if det.comments == nil {
+				det.comments = map[string]string{}
+			}
+			det.comments["language"] = fmt.Sprintf("No version line: the build takes %s from %s.", imageTag(req.Ref), det.versionFrom)
+		}
+		return
+	}
+	det.version = det.fallbackVersion
+	if _, again := builderImage(det, out, dir); again != nil && again.Error() == err.Error() {
+		det.version = "" // the version is not what fails: leave it to the project
+		return
+	}
+	if det.comments == nil {
+		det.comments = map[string]string{}
+	}
+	det.comments["version"] = det.fallbackComment
+}
+
+// builderImage is the builder the frontend would pick for the spec init would write.
+func builderImage(det *detection, out, dir string) (hllb.ImageRequest, error) {
+	s, err := spec.Load(out, []byte(det.yaml()), hllb.SpecOptions()...)
+	if err != nil {
+		return hllb.ImageRequest{}, err
+	}
+	lang, ok := hllb.Lookup(s.Language)
+	if !ok {
+		return hllb.ImageRequest{}, fmt.Errorf("language %s is not built", s.Language)
+	}
+	files, err := contextFiles(s, dir)
+	if err != nil {
+		return hllb.ImageRequest{}, err
+	}
+	p := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+	return lang.Builder(s, files, p, p)
+}
+
+// imageTag is a reference's name and tag without the registry: rust:1.63-bookworm.
+func imageTag(ref string) string {
+	if i := strings.LastIndex(ref, "/"); i >= 0 {
+		ref = ref[i+1:]
+	}
+	return ref
 }
 
 // builderProblem is what keeps the written spec from building, as the frontend will see it:
@@ -192,15 +257,23 @@ func (d *detection) yaml() string {
 	if d.version != "" {
 		field("version", strconv.Quote(d.version))
 	}
-	items := make([]string, len(d.artifacts))
-	for i, a := range d.artifacts {
-		items[i] = yamlScalar(a)
+	field("artifacts", yamlList(d.artifacts))
+	if len(d.entrypoint) > 0 {
+		field("entrypoint", yamlList(d.entrypoint))
 	}
-	field("artifacts", "["+strings.Join(items, ", ")+"]")
 	if d.script != "" {
 		field("build", "\n  script: "+yamlScalar(d.script))
 	}
 	return b.String()
+}
+
+// yamlList is a flow sequence of scalars.
+func yamlList(items []string) string {
+	q := make([]string, len(items))
+	for i, it := range items {
+		q[i] = yamlScalar(it)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
 }
 
 var plainScalar = regexp.MustCompile(`^[A-Za-z0-9_./][A-Za-z0-9_./-]*$`)
@@ -211,18 +284,6 @@ func yamlScalar(s string) string {
 		return s
 	}
 	return strconv.Quote(s)
-}
-
-// marker detects a language by the presence of one of its build files.
-func marker(language string, files ...string) func(string) (*detection, error) {
-	return func(dir string) (*detection, error) {
-		for _, f := range files {
-			if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
-				return &detection{language: language, marker: f}, nil
-			}
-		}
-		return nil, nil
-	}
 }
 
 // detectGo finds the module's main packages, preferring those under ./cmd when there are any.
@@ -330,11 +391,12 @@ func detectNode(dir string) (*detection, error) {
 		return nil, fmt.Errorf("package.json is not valid JSON: %v", err)
 	}
 	det := &detection{language: "node", marker: "package.json", comments: map[string]string{}}
-	entry := ""
-	for _, candidate := range []string{startFile(pkg.Scripts["start"]), pkg.Main, "index.js"} {
+	entry, entryFrom := "", ""
+	for i, candidate := range []string{startFile(pkg.Scripts["start"]), pkg.Main, "index.js"} {
 		if candidate == "" {
 			continue
 		}
+		entryFrom = [...]string{"the start script", "package.json's main", "index.js"}[i]
 		c := path.Clean(strings.ReplaceAll(candidate, `\`, "/"))
 		if strings.HasPrefix(c, "../") || path.IsAbs(c) {
 			continue
@@ -348,7 +410,17 @@ func detectNode(dir string) (*detection, error) {
 		return nil, fmt.Errorf(`package.json found, but no entry point: no "start": "node FILE" script, no "main" and no index.js`)
 	}
 	det.artifacts = []string{entry}
+	if pkg.Scripts["build"] == "" {
+		more, err := nodeAppFiles(dir, entry)
+		if err != nil {
+			return nil, err
+		}
+		det.artifacts = append(det.artifacts, more...)
+	}
 	det.comments["artifacts"] = "The first artifact is what node runs; add every other file and directory it needs at run time."
+	if len(det.artifacts) > 1 {
+		det.comments["artifacts"] = "The first artifact is what node runs (" + entryFrom + "); the others are the top-level\nscripts and directories of scripts beside it. Add every other file it needs at run time."
+	}
 	if pkg.Engines.Node == "" {
 		det.version = defaultNodeMajor
 		det.comments["version"] = `package.json has no engines.node: the Node.js major the app builds and runs with.`
@@ -357,6 +429,64 @@ func detectNode(dir string) (*detection, error) {
 		det.script = "build"
 	}
 	return det, nil
+}
+
+// nodeNotApp are top-level names that hold no code the app runs: tests, tooling, output.
+var nodeNotApp = []string{"node_modules", "test", "tests", "__tests__", "spec", "coverage", "docs", "doc", "examples", "scripts", "bench", "benchmarks", "tmp"}
+
+// nodeScript is a file node loads; config files of tools beside it are not.
+func nodeScript(name string) bool {
+	ext := path.Ext(name)
+	if ext != ".js" && ext != ".mjs" && ext != ".cjs" {
+		return false
+	}
+	base := strings.TrimSuffix(name, ext)
+	return !strings.HasSuffix(base, ".config") && !strings.HasSuffix(base, ".test") && !strings.HasSuffix(base, ".spec") &&
+		!slices.Contains([]string{"gulpfile", "Gruntfile", "Jakefile"}, base)
+}
+
+// nodeAppFiles are, sorted, the app's other top-level directories holding scripts, then its
+// other top-level scripts, leaving out tests, tooling and what npm ci makes.
+func nodeAppFiles(dir, entry string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	if entry == "." {
+		return nil, nil // the whole directory is the app
+	}
+	top, _, _ := strings.Cut(entry, "/")
+	var dirs, files []string
+	for _, e := range entries {
+		n := e.Name()
+		if n == top || strings.HasPrefix(n, ".") || strings.HasPrefix(n, "_") || slices.Contains(nodeNotApp, n) {
+			continue
+		}
+		switch {
+		case e.Type().IsRegular() && nodeScript(n):
+			files = append(files, n)
+		case e.IsDir() && hasNodeScript(filepath.Join(dir, n)):
+			dirs = append(dirs, n)
+		}
+	}
+	return append(dirs, files...), nil
+}
+
+// hasNodeScript says whether a directory holds a script, at any depth outside node_modules.
+func hasNodeScript(dir string) bool {
+	found := false
+	_ = filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		switch {
+		case err != nil || found:
+			return filepath.SkipAll
+		case e.IsDir() && e.Name() == "node_modules":
+			return filepath.SkipDir
+		case !e.IsDir() && nodeScript(e.Name()):
+			found = true
+		}
+		return nil
+	})
+	return found
 }
 
 // startFile is the script node runs in a start script of the form "node [FLAGS] FILE ...".

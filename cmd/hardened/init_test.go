@@ -2,10 +2,14 @@ package main
 
 import (
 	"bytes"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	hllb "github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/spec"
@@ -56,7 +60,7 @@ func TestInit(t *testing.T) {
 		{"node start script", map[string]string{
 			"package.json":      `{"main": "lib/index.js", "scripts": {"start": "node --enable-source-maps server.js"}, "engines": {"node": ">=20"}}`,
 			"package-lock.json": "{}", "server.js": "", "lib/index.js": "",
-		}, 0, []string{"language: node\n", "artifacts: [server.js]\n"}, nil, false},
+		}, 0, []string{"language: node\n", "artifacts: [server.js, lib]\n", "(the start script)"}, nil, false},
 		{"node main, no engines, no lock", map[string]string{"package.json": `{"main": "./app.js"}`, "app.js": ""},
 			0, []string{"artifacts: [app.js]\n", `version: "22"`, "# package.json has no engines.node"},
 			[]string{"no package-lock.json"}, false},
@@ -68,10 +72,91 @@ func TestInit(t *testing.T) {
 			1, nil, []string{"no entry point"}, true},
 		{"go and node", map[string]string{"go.mod": "module x\n\ngo 1.26\n", "main.go": mainGo, "package.json": `{"main": "a.js"}`, "a.js": ""},
 			0, []string{"language: go\n"}, []string{"also detected node (package.json); using go"}, false},
-		{"python", map[string]string{"pyproject.toml": ""}, 1, nil,
-			[]string{"detected python (pyproject.toml) but cannot write its spec yet"}, true},
-		{"java", map[string]string{"build.gradle.kts": ""}, 1, nil, []string{"detected java (build.gradle.kts)"}, true},
-		{"rust", map[string]string{"Cargo.toml": ""}, 1, nil, []string{"detected rust (Cargo.toml)"}, true},
+		{"node other scripts and directories", map[string]string{
+			"package.json": `{"main": "src/index.js", "engines": {"node": "20"}}`, "package-lock.json": "{}",
+			"src/index.js": "", "routes/api/users.js": "", "views/page.html": "", "worker.mjs": "", "jest.config.js": "",
+			"test/a.test.js": "", "node_modules/x/index.js": "", ".eslintrc.js": "",
+		}, 0, []string{"artifacts: [src/index.js, routes, worker.mjs]\n"}, nil, false},
+		{"python __main__ package", map[string]string{
+			"pyproject.toml":   "[project]\nname = \"x\"\nrequires-python = \">=3.10\"\n",
+			"requirements.txt": "", "myapp/__init__.py": "", "myapp/__main__.py": "", "util.py": "",
+			"tests/test_x.py": "", "setup.py": "", "test_util.py": "", "wheels/a.whl": "",
+		}, 0, []string{"language: python\n", `version: "3.11"`, "# distroless python3-debian12 is CPython 3.11",
+			"artifacts: [myapp, util.py]\n", "myapp is what python runs (myapp/__main__.py: python -m myapp)"}, nil, false},
+		{"python scripts, the first wins", map[string]string{
+			"requirements.txt": "flask\n", "main.py": "", "app.py": "", "pkg/__init__.py": "",
+		}, 0, []string{"artifacts: [main.py, pkg, app.py]\n"}, []string{"app.py could start the app too"}, false},
+		{"python project.scripts", map[string]string{
+			"pyproject.toml":     "[project]\nname = \"webapp\"\n\n[project.scripts]\nserve = \"webapp.cli:main\"  # the server\n",
+			"webapp/__init__.py": "", "webapp/cli.py": "",
+		}, 0, []string{"artifacts: [webapp]\n", `entrypoint: [/app/.venv/bin/python, "-c", "import sys; from webapp.cli import main; sys.exit(main())"]`,
+			"# webapp holds what the entrypoint runs. Add", "# Runs [project.scripts] serve = \"webapp.cli:main\", as its console script would.\nentrypoint:"}, nil, false},
+		{"python src layout installed by pip", map[string]string{
+			"pyproject.toml": "[project]\nname = \"tool\"\n[project.scripts]\ntool = 'tool.main:run'\n", "src/tool/__init__.py": "", "src/tool/main.py": "",
+		}, 0, []string{"artifacts: [src/tool]\n", `"import sys; from tool.main import run; sys.exit(run())"`}, nil, false},
+		{"python requires-python without 3.11", map[string]string{
+			"pyproject.toml": "[project]\nrequires-python = \">=3.12\"\n", "main.py": "",
+		}, 0, []string{"artifacts: [main.py]\n"}, []string{`requires-python ">=3.12" excludes CPython 3.11`}, false},
+		{"python uv.lock", map[string]string{"pyproject.toml": "[project]\n", "uv.lock": "", "app.py": ""},
+			0, []string{"artifacts: [app.py]\n"}, []string{"the build will fail until this is fixed", "uv export"}, false},
+		{"python nothing to run", map[string]string{"requirements.txt": "", "lib.py": ""}, 1, nil,
+			[]string{"python: requirements.txt found, but nothing to run"}, true},
+		{"java javac main class", map[string]string{
+			"src/main/java/com/acme/Tool.java": "class Tool { public static void main(String[] a) {} }",
+			"src/main/java/com/acme/App.java":  "public final class App {\n  static public void main(String... a) {}\n}",
+			"src/main/java/com/acme/Lib.java":  "class Lib { /* public static void main( */ // public static void main(\n}",
+		}, 0, []string{"language: java\n", `version: "17"`, "# Nothing in the project says which Java",
+			"artifacts: [src/main/java/com/acme/App.java]\n", "jar makes /app/App.jar"},
+			[]string{"src/main/java/com/acme/Tool.java has a main method too"}, false},
+		{"java .java-version", map[string]string{
+			".java-version": "temurin-21.0.2\n", "src/main/java/Main.java": "class Main { public static void main(String[] a) {} }",
+		}, 0, []string{`version: "21"`, "# From .java-version", "artifacts: [src/main/java/Main.java]\n"}, nil, false},
+		{"java maven", map[string]string{"pom.xml": `<project>
+  <parent><groupId>org.springframework.boot</groupId><artifactId>spring-boot-starter-parent</artifactId><version>3.2.0</version></parent>
+  <!-- <artifactId>old</artifactId> -->
+  <artifactId>demo</artifactId>
+  <version>0.0.1-SNAPSHOT</version>
+  <properties><java.version>17</java.version></properties>
+  <dependencies><dependency><artifactId>spring-boot-starter-web</artifactId><version>1</version></dependency></dependencies>
+  <build><plugins><plugin><artifactId>spring-boot-maven-plugin</artifactId></plugin></plugins></build>
+</project>`}, 0, []string{"artifacts: [target/demo-0.0.1-SNAPSHOT.jar]\n", "artifactId demo, version 0.0.1-SNAPSHOT",
+			"# No version line: the build takes maven:3-eclipse-temurin-17 from pom.xml.\nlanguage: java\n"}, nil, false},
+		{"java maven finalName without a version", map[string]string{"pom.xml": `<project><artifactId>svc</artifactId><version>2</version>
+  <build><finalName>${project.artifactId}-app</finalName></build></project>`},
+			0, []string{"artifacts: [target/svc-app.jar]\n", `version: "17"`, "build.finalName"}, []string{"pom.xml sets no main class"}, false},
+		{"java maven aggregator", map[string]string{"pom.xml": "<project><artifactId>all</artifactId><packaging>pom</packaging></project>"},
+			1, nil, []string{"aggregator"}, true},
+		{"java gradle", map[string]string{
+			"settings.gradle.kts": `rootProject.name = "api"` + "\n",
+			"build.gradle.kts": "plugins { application }\nversion = \"1.2.0\"\njava { toolchain { languageVersion = JavaLanguageVersion.of(21) } }\n" +
+				"tasks.jar { manifest { attributes(\"Main-Class\" to \"api.Main\") } }\n",
+		}, 0, []string{"artifacts: [build/libs/api-1.2.0.jar]\n", "settings.gradle.kts's rootProject.name, version 1.2.0",
+			"the build takes gradle:jdk21-jammy from build.gradle.kts"}, nil, false},
+		{"java pom.xml and build.gradle", map[string]string{"pom.xml": "<project/>", "build.gradle": ""}, 1, nil, []string{"both pom.xml and build.gradle"}, true},
+		{"java without a main", map[string]string{"src/main/java/a/Lib.java": "class Lib {}"}, 1, nil, []string{"no class in it has public static void main"}, true},
+		{"rust package", map[string]string{
+			"Cargo.toml": "[package]\nname = \"my-svc\"\nrust-version = \"1.70.1\"\n", "Cargo.lock": "", "src/main.rs": "",
+		}, 0, []string{"language: rust\n", "artifacts: [my-svc]\n", "(my-svc: the package of src/main.rs)",
+			"# No version line: the build takes rust:1.70-bookworm from Cargo.toml's rust-version.\n"}, nil, false},
+		{"rust binaries, no version", map[string]string{
+			"Cargo.toml": "[package]\nname = \"x\"\n\n[[bin]]\nname = \"api\"\npath = \"src/api.rs\"\n\n[[bin]]\nname = \"extra\"\nrequired-features = [\"f\"]\n",
+			"Cargo.lock": "", "src/main.rs": "", "src/api.rs": "", "src/bin/worker.rs": "", "src/bin/tool/main.rs": "",
+		}, 0, []string{"artifacts: [x, api, tool, worker]\n", `version: "1.85"`, "# Cargo.toml has no rust-version", "The first is the entrypoint"},
+			[]string{"left out binary extra"}, false},
+		{"rust toolchain file", map[string]string{
+			"Cargo.toml": "[package]\nname = \"t\"\n", "rust-toolchain.toml": "[toolchain]\nchannel = \"1.79.0\"\n", "Cargo.lock": "", "src/main.rs": "",
+		}, 0, []string{"the build takes rust:1.79.0-bookworm from rust-toolchain.toml"}, nil, false},
+		{"rust workspace", map[string]string{
+			"Cargo.toml":            "[workspace]\nmembers = [\n  \"crates/*\",\n]\n\n[workspace.package]\nrust-version = \"1.75\"\n",
+			"Cargo.lock":            "",
+			"crates/cli/Cargo.toml": "[package]\nname = \"cli\"\n", "crates/cli/src/main.rs": "",
+			"crates/core/Cargo.toml": "[package]\nname = \"core\"\n", "crates/core/src/lib.rs": "",
+		}, 0, []string{"artifacts: [cli]\n", "of member crates/cli", "rust:1.75-bookworm from Cargo.toml's workspace.package.rust-version"}, nil, false},
+		{"rust without Cargo.lock", map[string]string{"Cargo.toml": "[package]\nname = \"t\"\nrust-version = \"1.63\"\n", "src/main.rs": ""},
+			0, []string{"artifacts: [t]\n"}, []string{"the build will fail until this is fixed", "no Cargo.lock"}, false},
+		{"rust library", map[string]string{"Cargo.toml": "[package]\nname = \"lib\"\n", "src/lib.rs": ""}, 1, nil, []string{"no binary"}, true},
+		{"node and an unusable python", map[string]string{"package.json": `{"main": "a.js", "engines": {"node": "20"}}`, "a.js": "", "requirements.txt": ""},
+			0, []string{"language: node\n"}, []string{"also: python: requirements.txt found, but nothing to run"}, false},
 		{"nothing", map[string]string{"README": ""}, 1, nil, []string{"no go.mod, package.json", "language: static"}, true},
 		{"existing spec", map[string]string{"go.mod": "module x\n\ngo 1.26\n", "main.go": mainGo, "hardened.yaml": "keep"},
 			1, nil, []string{"exists; pass --force"}, true},
@@ -154,4 +239,84 @@ func TestInitExampleGo(t *testing.T) {
 	if string(data) != want {
 		t.Errorf("spec =\n%s\nwant\n%s", data, want)
 	}
+}
+
+// copyExample copies examples/NAME to a temp dir without its hardened.yaml.
+func copyExample(t *testing.T, name string) string {
+	t.Helper()
+	src := filepath.Join("..", "..", "examples", name)
+	dir := t.TempDir()
+	err := filepath.WalkDir(src, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if rel == "hardened.yaml" {
+			return nil
+		}
+		if e.IsDir() {
+			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestInitExamples: on each example's own files, init writes the language, artifacts and
+// entrypoint of the example's hardened.yaml, and a spec that builds with the same builder
+// image (so the same version, whether written or read from the project's files).
+func TestInitExamples(t *testing.T) {
+	for _, name := range []string{"go", "node", "python", "java", "rust"} {
+		t.Run(name, func(t *testing.T) {
+			dir := copyExample(t, name)
+			var stdout, stderr bytes.Buffer
+			if code := runInit([]string{dir}, &stdout, &stderr); code != 0 || stderr.Len() > 0 {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			got := loadFile(t, filepath.Join(dir, "hardened.yaml"))
+			want := loadFile(t, filepath.Join("..", "..", "examples", name, "hardened.yaml"))
+			if got.Language != want.Language || !slices.Equal(got.Artifacts, want.Artifacts) || !slices.Equal(got.Entrypoint, want.Entrypoint) {
+				t.Errorf("init wrote language %s, artifacts %q, entrypoint %q; the example has %s, %q, %q",
+					got.Language, got.Artifacts, got.Entrypoint, want.Language, want.Artifacts, want.Entrypoint)
+			}
+			if g, w := builderRef(t, got, dir), builderRef(t, want, dir); g != w {
+				t.Errorf("builder %s, the example's %s", g, w)
+			}
+		})
+	}
+}
+
+func loadFile(t *testing.T, name string) *spec.Spec {
+	t.Helper()
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := spec.Load(name, data, hllb.SpecOptions()...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, data)
+	}
+	return s
+}
+
+func builderRef(t *testing.T, s *spec.Spec, dir string) string {
+	t.Helper()
+	lang, _ := hllb.Lookup(s.Language)
+	files, err := contextFiles(s, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+	req, err := lang.Builder(s, files, p, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req.Ref
 }

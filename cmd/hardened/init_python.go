@@ -1,0 +1,230 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// pythonMinor is the only CPython distroless python3-debian12 runs, so the only version a
+// python spec can name.
+const pythonMinor = "3.11"
+
+// pythonEntryScripts are the scripts a project is commonly started by, in the order init
+// prefers them.
+var pythonEntryScripts = []string{"main.py", "app.py", "server.py"}
+
+// pythonNotApp are top-level files and directories that are not part of the app at run time.
+var pythonNotApp = []string{"setup.py", "conftest.py", "noxfile.py", "fabfile.py", "tasks.py",
+	"test", "tests", "testing", "docs", "doc", "examples", "scripts", "build", "dist", "venv", "env", "site-packages", "node_modules"}
+
+// pythonScriptRef is a [project.scripts] value: module:function.
+var pythonScriptRef = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*):([A-Za-z_][A-Za-z0-9_]*)$`)
+
+// pythonEntry is one way the app may be started.
+type pythonEntry struct {
+	artifact   string
+	entrypoint []string // empty: the first artifact runs as it is
+	why        string
+}
+
+// detectPython finds what runs: a package with __main__.py (python -m), else main.py, app.py
+// or server.py, else a [project.scripts] entry of pyproject.toml; the other top-level modules
+// and packages ship beside it.
+func detectPython(dir string) (*detection, error) {
+	det := &detection{language: "python", comments: map[string]string{}}
+	for _, f := range []string{"pyproject.toml", "requirements.txt"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			det.marker = f
+			break
+		}
+	}
+	if det.marker == "" {
+		return nil, nil
+	}
+	project, err := os.ReadFile(filepath.Join(dir, "pyproject.toml"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	tables := readTOML(project)
+	_, reqErr := os.Stat(filepath.Join(dir, "requirements.txt"))
+	installsProject := len(project) > 0 && reqErr != nil // pip install . puts src/ packages on the path
+
+	mods, pkgs, err := pythonTopLevel(dir)
+	if err != nil {
+		return nil, err
+	}
+	var entries []pythonEntry
+	for _, p := range pkgs {
+		if fileExists(filepath.Join(dir, p, "__main__.py")) {
+			entries = append(entries, pythonEntry{artifact: p, why: p + "/__main__.py: python -m " + p})
+		}
+	}
+	if installsProject {
+		srcPkgs, _ := pythonPackages(filepath.Join(dir, "src"))
+		for _, p := range srcPkgs {
+			if fileExists(filepath.Join(dir, "src", p, "__main__.py")) {
+				entries = append(entries, pythonEntry{artifact: "src/" + p, entrypoint: []string{"/app/.venv/bin/python", "-m", p},
+					why: "src/" + p + "/__main__.py: python -m " + p + ", as pip install . installs it"})
+			}
+		}
+	}
+	for _, f := range pythonEntryScripts {
+		if slices.Contains(mods, f) {
+			entries = append(entries, pythonEntry{artifact: f, why: "a script named like an entry point"})
+		}
+	}
+	if scripts := tomlTableNamed(tables, "project.scripts"); scripts != nil {
+		for _, name := range scripts.keys {
+			if e, ok := pythonScript(dir, name, scripts.vals[name].str, mods, pkgs, installsProject); ok {
+				entries = append(entries, e)
+			}
+		}
+	}
+	if len(entries) == 0 {
+		return nil, fmt.Errorf("python: %s found, but nothing to run: no package with __main__.py, no %s and no [project.scripts] entry init can resolve; "+
+			"write the spec by hand with artifacts: [your_script.py, ...] (docs/languages.md)", det.marker, strings.Join(pythonEntryScripts, ", "))
+	}
+	entry := entries[0]
+	for _, other := range entries[1:] {
+		if other.artifact != entry.artifact {
+			det.warnings = append(det.warnings, fmt.Sprintf("%s could start the app too (%s); %s runs, put the other first in artifacts to run it instead", other.artifact, other.why, entry.artifact))
+		}
+	}
+	det.artifacts = []string{entry.artifact}
+	det.entrypoint = entry.entrypoint
+	for _, a := range append(pkgs, mods...) {
+		if !slices.Contains(det.artifacts, a) {
+			det.artifacts = append(det.artifacts, a)
+		}
+	}
+	runs := entry.artifact + " is what python runs (" + entry.why + ")"
+	if len(entry.entrypoint) > 0 {
+		runs = entry.artifact + " holds what the entrypoint runs"
+		det.comments["entrypoint"] = "Runs " + entry.why + "."
+	}
+	if len(det.artifacts) > 1 {
+		runs += ";\nthe rest are the modules and packages beside it"
+	}
+	det.comments["artifacts"] = runs + ". Add every other file the app reads at run time."
+	det.version = pythonMinor
+	det.comments["version"] = "distroless python3-debian12 is CPython " + pythonMinor + ", the only Python the image can run."
+	if v, ok := tomlGet(tables, "project.requires-python"); ok && v.str != "" {
+		if !pythonAllows(v.str, 11) {
+			det.warnings = append(det.warnings, fmt.Sprintf("pyproject.toml's requires-python %q excludes CPython %s, the only one the image runs", v.str, pythonMinor))
+		}
+	}
+	return det, nil
+}
+
+// pythonScript resolves a [project.scripts] entry (name = "pkg.cli:main") to the artifact
+// that holds its module and an entrypoint that calls it as the console script would.
+func pythonScript(dir, name, ref string, mods, pkgs []string, installed bool) (pythonEntry, bool) {
+	m := pythonScriptRef.FindStringSubmatch(strings.TrimSpace(ref))
+	if m == nil {
+		return pythonEntry{}, false
+	}
+	top, _, _ := strings.Cut(m[1], ".")
+	var artifact string
+	switch {
+	case slices.Contains(pkgs, top):
+		artifact = top
+	case slices.Contains(mods, top+".py"):
+		artifact = top + ".py"
+	case installed && fileExists(filepath.Join(dir, "src", top, "__init__.py")):
+		artifact = "src/" + top
+	case installed && fileExists(filepath.Join(dir, "src", top+".py")):
+		artifact = "src/" + top + ".py"
+	default:
+		return pythonEntry{}, false
+	}
+	code := fmt.Sprintf("import sys; from %s import %s; sys.exit(%s())", m[1], m[2], m[2])
+	return pythonEntry{artifact: artifact, entrypoint: []string{"/app/.venv/bin/python", "-c", code},
+		why: fmt.Sprintf("[project.scripts] %s = %s, as its console script would", name, strconv.Quote(ref))}, true
+}
+
+// pythonTopLevel lists, sorted, the app's top-level modules (.py files) and packages
+// (directories with __init__.py or __main__.py), leaving out tests, tooling and environments.
+func pythonTopLevel(dir string) (mods, pkgs []string, err error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, e := range entries {
+		n := e.Name()
+		if strings.HasPrefix(n, ".") || strings.HasPrefix(n, "_") || slices.Contains(pythonNotApp, n) {
+			continue
+		}
+		if e.Type().IsRegular() && strings.HasSuffix(n, ".py") && !strings.HasPrefix(n, "test_") && !strings.HasSuffix(n, "_test.py") {
+			mods = append(mods, n)
+		}
+	}
+	pkgs, err = pythonPackages(dir)
+	return mods, pkgs, err
+}
+
+// pythonPackages lists, sorted, the package directories directly under dir.
+func pythonPackages(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var pkgs []string
+	for _, e := range entries {
+		n := e.Name()
+		if !e.IsDir() || strings.HasPrefix(n, ".") || strings.HasPrefix(n, "_") || slices.Contains(pythonNotApp, n) || strings.Contains(n, "-") {
+			continue
+		}
+		if fileExists(filepath.Join(dir, n, "__init__.py")) || fileExists(filepath.Join(dir, n, "__main__.py")) {
+			pkgs = append(pkgs, n)
+		}
+	}
+	return pkgs, nil
+}
+
+var pythonSpecifier = regexp.MustCompile(`(>=|<=|==|~=|!=|>|<)\s*3\.([0-9]+)(?:\.\*)?`)
+
+// pythonAllows says whether a requires-python specifier admits CPython 3.minor; it reads the
+// comparisons on 3.N only, which is what projects write.
+func pythonAllows(spec string, minor int) bool {
+	for _, m := range pythonSpecifier.FindAllStringSubmatch(spec, -1) {
+		n, _ := strconv.Atoi(m[2])
+		switch m[1] {
+		case ">=", "~=":
+			if minor < n {
+				return false
+			}
+		case ">":
+			if minor <= n {
+				return false
+			}
+		case "<":
+			if minor >= n {
+				return false
+			}
+		case "<=":
+			if minor > n {
+				return false
+			}
+		case "==":
+			if minor != n {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func fileExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}

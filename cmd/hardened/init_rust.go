@@ -1,0 +1,128 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// defaultRustVersion is written when neither Cargo.toml's rust-version nor rust-toolchain.toml
+// names a release: the first with the 2024 edition.
+const defaultRustVersion = "1.85"
+
+// rustBin is one binary of a package and how init found it.
+type rustBin struct{ name, why string }
+
+// detectRust lists the binaries cargo build --bin takes: the package's src/main.rs (named
+// after the package), its [[bin]] targets and src/bin/, or those of a workspace's members.
+func detectRust(dir string) (*detection, error) {
+	manifest, err := os.ReadFile(filepath.Join(dir, "Cargo.toml"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	det := &detection{language: "rust", marker: "Cargo.toml", comments: map[string]string{},
+		fallbackVersion: defaultRustVersion,
+		fallbackComment: "Cargo.toml has no rust-version and no rust-toolchain.toml names a release: the Rust\nrelease to build with (rust:<version>-bookworm)."}
+	tables := readTOML(manifest)
+	if fileExists(filepath.Join(dir, "rust-toolchain.toml")) || fileExists(filepath.Join(dir, "rust-toolchain")) {
+		det.versionFrom = "rust-toolchain.toml's channel (else Cargo.toml's rust-version)"
+	} else if _, ok := tomlGet(tables, "workspace.package.rust-version"); ok {
+		det.versionFrom = "Cargo.toml's workspace.package.rust-version"
+	} else {
+		det.versionFrom = "Cargo.toml's rust-version"
+	}
+	var bins []rustBin
+	if tomlTableNamed(tables, "package") != nil {
+		bins = rustPackageBins(dir, tables, det)
+	}
+	if members, ok := tomlGet(tables, "workspace.members"); ok {
+		for _, pattern := range members.list {
+			matches, _ := filepath.Glob(filepath.Join(dir, filepath.FromSlash(pattern)))
+			for _, m := range matches {
+				dt, err := os.ReadFile(filepath.Join(m, "Cargo.toml"))
+				if err != nil {
+					continue
+				}
+				rel, _ := filepath.Rel(dir, m)
+				for _, b := range rustPackageBins(m, readTOML(dt), det) {
+					bins = append(bins, rustBin{b.name, b.why + " of member " + filepath.ToSlash(rel)})
+				}
+			}
+		}
+	}
+	seen := map[string]bool{}
+	var whys []string
+	for _, b := range bins {
+		if seen[b.name] {
+			continue
+		}
+		seen[b.name] = true
+		det.artifacts = append(det.artifacts, b.name)
+		whys = append(whys, b.name+": "+b.why)
+	}
+	if len(det.artifacts) == 0 {
+		return nil, errors.New("rust: Cargo.toml found, but no binary: no src/main.rs, src/bin/ or [[bin]] (a library has nothing to run); write the spec by hand (docs/languages.md)")
+	}
+	c := "Binary names, as cargo build --bin takes them (" + strings.Join(whys, "; ") + ")."
+	if len(det.artifacts) > 1 {
+		c += "\nThe first is the entrypoint; write entrypoint: [/app/NAME] to run another."
+	}
+	det.comments["artifacts"] = c
+	return det, nil
+}
+
+// rustPackageBins are a package's binaries in cargo's order: the package's src/main.rs,
+// [[bin]] targets, then src/bin/*.rs and src/bin/*/main.rs unless autobins = false.
+// Binaries that need features are left out with a warning: the build enables none.
+func rustPackageBins(dir string, tables []*tomlTable, det *detection) []rustBin {
+	pkg, _ := tomlGet(tables, "package.name")
+	auto := true
+	if v, ok := tomlGet(tables, "package.autobins"); ok && v.str == "false" {
+		auto = false
+	}
+	var bins []rustBin
+	if auto && pkg.str != "" && fileExists(filepath.Join(dir, "src", "main.rs")) {
+		bins = append(bins, rustBin{pkg.str, "the package of src/main.rs"})
+	}
+	for _, t := range tables {
+		if !t.array || t.name != "bin" {
+			continue
+		}
+		name := t.vals["name"].str
+		if name == "" {
+			continue
+		}
+		if _, ok := t.vals["required-features"]; ok {
+			det.warnings = append(det.warnings, fmt.Sprintf("left out binary %s: it needs features (required-features), and the build enables none", name))
+			continue
+		}
+		if slices.ContainsFunc(bins, func(b rustBin) bool { return b.name == name }) {
+			continue
+		}
+		bins = append(bins, rustBin{name, "[[bin]]"})
+	}
+	if !auto {
+		return bins
+	}
+	entries, _ := os.ReadDir(filepath.Join(dir, "src", "bin"))
+	for _, e := range entries {
+		name := ""
+		switch {
+		case !e.IsDir() && strings.HasSuffix(e.Name(), ".rs"):
+			name = strings.TrimSuffix(e.Name(), ".rs")
+		case e.IsDir() && fileExists(filepath.Join(dir, "src", "bin", e.Name(), "main.rs")):
+			name = e.Name()
+		}
+		if name != "" && !slices.ContainsFunc(bins, func(b rustBin) bool { return b.name == name }) {
+			bins = append(bins, rustBin{name, "src/bin"})
+		}
+	}
+	return bins
+}
