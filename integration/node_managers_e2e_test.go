@@ -75,6 +75,35 @@ func TestNodeYarnBuildx(t *testing.T) {
 	}
 }
 
+// TestNodeYarnBerryBuildx converts examples/node to yarn 4 (packageManager yarn@4.5.3, yarn.lock
+// in berry's format written on the host): that yarn comes from the npm registry, installs with
+// --immutable and focuses on production dependencies, into node_modules.
+func TestNodeYarnBerryBuildx(t *testing.T) {
+	dir := copyExample(t, "node")
+	rm(t, dir, "package-lock.json")
+	editPackageJSON(t, dir, func(p map[string]any) { p["packageManager"] = "yarn@4.5.3" })
+	host(t, dir, "npx", "--yes", "@yarnpkg/cli-dist@4.5.3", "install", "--mode=update-lockfile")
+	rm(t, dir, ".yarn")
+
+	log, img := buildNodeApp(t, dir)
+	for _, step := range []string{"npm install --global --prefix /opt/hardened/yarn @yarnpkg/cli-dist@4.5.3", "yarn install --immutable",
+		"yarn workspaces focus --all --production"} {
+		if !strings.Contains(log, step) {
+			t.Errorf("the build log has no step %q:\n%s", step, tail(log, 40))
+		}
+	}
+	files := flatFiles(t, img)
+	assertNodeApp(t, img, files)
+	if files["/app/node_modules/express/package.json"] == nil {
+		t.Error("the image has no /app/node_modules/express/package.json")
+	}
+	for f := range files {
+		if strings.HasPrefix(f, "/app/.pnp") || strings.HasPrefix(f, "/app/.yarn") {
+			t.Errorf("the image has yarn's %s", f)
+		}
+	}
+}
+
 // buildNodeApp builds dir with docker buildx and returns the log and the one image.
 func buildNodeApp(t *testing.T, dir string) (string, v1.Image) {
 	t.Helper()

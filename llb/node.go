@@ -228,6 +228,7 @@ var packageManagerForm = regexp.MustCompile(`^(npm|pnpm|yarn)@([0-9]+\.[0-9]+\.[
 var (
 	pnpmLockVersion  = regexp.MustCompile(`(?m)^lockfileVersion: *['"]?([0-9]+)\.([0-9]+)`)
 	berryLockVersion = regexp.MustCompile(`(?m)^__metadata:\r?\n +version: *([0-9]+)`)
+	yarnPath         = regexp.MustCompile(`(?m)^yarnPath: *\S`)
 )
 
 // detectNodeManager chooses the package manager by the one lock file at the context root;
@@ -295,8 +296,9 @@ func detectNodeManager(s *spec.Spec, files Files) (nodeManager, error) {
 				return fail(fmt.Sprintf("package.json packageManager names yarn %s, but yarn.lock is in the format of %s", version, format[m != nil]),
 					"run `yarn install` with the yarn that packageManager names, or change packageManager to the yarn that wrote yarn.lock")
 			}
-		} else if m != nil {
-			// yarn 4 writes version 8, yarn 3 versions 5 to 7, yarn 2 version 4.
+		} else if m != nil && yarnPath.Match(files[".yarnrc.yml"]) {
+			// The committed yarnPath release runs whichever yarn starts it; a berry of the lock's major
+			// is enough. yarn 4 writes version 8 and up, yarn 3 versions 5 to 7, yarn 2 version 4.
 			switch n, _ := strconv.Atoi(string(m[1])); {
 			case n >= 8:
 				pm.version = "4"
@@ -312,6 +314,11 @@ func detectNodeManager(s *spec.Spec, files Files) (nodeManager, error) {
 	if named != "" && named != pm.name {
 		return fail(fmt.Sprintf("package.json packageManager names %s, but the lock file is %s", named, pm.lock),
 			fmt.Sprintf("install with %s and keep its lock file only, or change packageManager to the manager of %s", named, pm.lock))
+	}
+	if pm.version == "" && pm.berry {
+		// A newer yarn of the same major rewrites the lock's metadata, which --immutable refuses.
+		return fail("yarn.lock is yarn 2 or later's, and package.json does not name the exact yarn that keeps it as it is",
+			`run yarn set version in the project, which writes e.g. "packageManager": "yarn@4.5.3" to package.json (or commit a yarnPath release)`)
 	}
 	if pm.version == "" && pm.name != "npm" {
 		return fail(fmt.Sprintf("%s does not say which %s wrote it", pm.lock, pm.name),

@@ -201,6 +201,8 @@ func TestNodeErrorsPointAtTheSpec(t *testing.T) {
 			"hardened.yaml:1:11: language: package.json packageManager names yarn, but the lock file is pnpm-lock.yaml; install with yarn and keep its lock file only"},
 		{hllb.Files{"package.json": []byte(`{"engines": {"node": "18"}, "packageManager": "yarn@4.5.3"}`), "yarn.lock": v1Lock},
 			"hardened.yaml:1:11: language: package.json packageManager names yarn 4.5.3, but yarn.lock is in the format of yarn v1"},
+		{hllb.Files{"package.json": []byte(`{"engines": {"node": "18"}}`), "yarn.lock": []byte("__metadata:\n  version: 8\n")},
+			"hardened.yaml:1:11: language: yarn.lock is yarn 2 or later's, and package.json does not name the exact yarn that keeps it as it is; run yarn set version"},
 		{hllb.Files{"package.json": []byte(`{"engines": {"node": "18"}}`), "pnpm-lock.yaml": []byte("lockfileVersion: '3.1'\n")},
 			`hardened.yaml:1:11: language: pnpm-lock.yaml does not say which pnpm wrote it; name it in package.json, e.g. "packageManager": "pnpm@9.15.0"`},
 	} {
@@ -241,6 +243,7 @@ func TestNodePackageManagers(t *testing.T) {
 		name       string
 		pkg        string // packageManager
 		lock, body string
+		yarnrc     string // .yarnrc.yml
 		image      *dockerspec.DockerOCIImage
 		script     bool
 		fetch      []string // the step that gets the manager; nil: the image has it
@@ -297,7 +300,8 @@ func TestNodePackageManagers(t *testing.T) {
 			cache:   "/root/.cache/yarn", id: "hardened/node/yarn", sharing: pb.CacheSharingOpt_LOCKED,
 		},
 		{
-			name: "yarn berry from the lock's format", lock: "yarn.lock", body: berryLock,
+			name: "yarn berry from the lock's format, launching the committed yarnPath", lock: "yarn.lock", body: berryLock,
+			yarnrc:  "nodeLinker: node-modules\nyarnPath: .yarn/releases/yarn-4.5.3.cjs\n",
 			fetch:   []string{"npm", "install", "--global", "--prefix", "/opt/hardened/yarn", "@yarnpkg/cli-dist@4"},
 			install: []string{"/opt/hardened/yarn/bin/yarn", "install", "--immutable"},
 			prune:   []string{"/opt/hardened/yarn/bin/yarn", "workspaces", "focus", "--all", "--production"},
@@ -329,6 +333,9 @@ func TestNodePackageManagers(t *testing.T) {
 				pkg = `{"name": "x", "packageManager": "` + tc.pkg + `"}`
 			}
 			files := hllb.Files{"package.json": []byte(pkg), tc.lock: []byte(tc.body)}
+			if tc.yarnrc != "" {
+				files[".yarnrc.yml"] = []byte(tc.yarnrc)
+			}
 			in := resolved(t, s, files, amd64)
 			in.Builder.Config = tc.image
 			_, g := convert(t, s, in)
