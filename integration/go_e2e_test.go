@@ -209,13 +209,7 @@ func assertHardenedGo(t *testing.T, img v1.Image, base string) {
 	if !slices.Equal(c.Entrypoint, []string{"/app/server"}) {
 		t.Errorf("entrypoint = %q", c.Entrypoint)
 	}
-	if c.Labels["org.opencontainers.image.base.name"] != base {
-		t.Errorf("base.name label = %q, want %q", c.Labels["org.opencontainers.image.base.name"], base)
-	}
-	repo := strings.TrimPrefix(base, "gcr.io/")
-	if got, want := c.Labels["org.opencontainers.image.base.digest"], registryDigest(t, repo); got != want {
-		t.Errorf("base.digest label = %q, want the registry's %q", got, want)
-	}
+	assertBase(t, c, base)
 	files := flatFiles(t, img)
 	for _, sh := range []string{"/bin/sh", "/usr/bin/sh", "/bin/bash", "/bin/busybox"} {
 		if _, ok := files[sh]; ok {
@@ -230,6 +224,17 @@ func assertHardenedGo(t *testing.T, img v1.Image, base string) {
 		t.Errorf("/app/server uid %d mode %o: the artifact must be root-owned and not writable by the runtime user", h.Uid, h.Mode)
 	}
 	assertNoSetuid(t, img)
+}
+
+// assertBase checks the base labels: the base's name, and the digest the registry serves it at.
+func assertBase(t *testing.T, c v1.Config, base string) {
+	t.Helper()
+	if c.Labels["org.opencontainers.image.base.name"] != base {
+		t.Errorf("base.name label = %q, want %q", c.Labels["org.opencontainers.image.base.name"], base)
+	}
+	if got, want := c.Labels["org.opencontainers.image.base.digest"], registryDigest(t, strings.TrimPrefix(base, "gcr.io/")); got != want {
+		t.Errorf("base.digest label = %q, want the registry's %q", got, want)
+	}
 }
 
 // assertNoSetuid looks at every layer, not only the merged view.

@@ -39,13 +39,7 @@ func TestJavaExampleBuildx(t *testing.T) {
 	if !slices.Equal(c.Entrypoint, []string{"/usr/bin/java", "-jar", "/app/Server.jar"}) {
 		t.Errorf("entrypoint = %q", c.Entrypoint)
 	}
-	const base = "gcr.io/distroless/java17-debian12:nonroot"
-	if c.Labels["org.opencontainers.image.base.name"] != base {
-		t.Errorf("base.name label = %q, want %q", c.Labels["org.opencontainers.image.base.name"], base)
-	}
-	if got, want := c.Labels["org.opencontainers.image.base.digest"], registryDigest(t, "distroless/java17-debian12:nonroot"); got != want {
-		t.Errorf("base.digest label = %q, want the registry's %q", got, want)
-	}
+	assertBase(t, c, "gcr.io/distroless/java17-debian12:nonroot")
 
 	files := flatFiles(t, img)
 	if h := files["/app/Server.jar"]; h == nil || h.Uid != 0 || h.Mode&0o022 != 0 {

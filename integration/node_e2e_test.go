@@ -39,13 +39,7 @@ func TestNodeExampleBuildx(t *testing.T) {
 	if !slices.Equal(c.Entrypoint, []string{"/nodejs/bin/node", "/app/server.js"}) {
 		t.Errorf("entrypoint = %q", c.Entrypoint)
 	}
-	const base = "gcr.io/distroless/nodejs18-debian12:nonroot"
-	if c.Labels["org.opencontainers.image.base.name"] != base {
-		t.Errorf("base.name label = %q, want %q", c.Labels["org.opencontainers.image.base.name"], base)
-	}
-	if got, want := c.Labels["org.opencontainers.image.base.digest"], registryDigest(t, "distroless/nodejs18-debian12:nonroot"); got != want {
-		t.Errorf("base.digest label = %q, want the registry's %q", got, want)
-	}
+	assertBase(t, c, "gcr.io/distroless/nodejs18-debian12:nonroot")
 
 	files := flatFiles(t, img)
 	for _, f := range []string{"/nodejs/bin/node", "/app/package.json", "/app/server.js", "/app/lib/greeting.js",

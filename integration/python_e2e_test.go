@@ -47,13 +47,7 @@ func TestPythonExampleBuildx(t *testing.T) {
 	if !slices.Equal(c.Entrypoint, []string{"/app/.venv/bin/python", "/app/server.py"}) {
 		t.Errorf("entrypoint = %q", c.Entrypoint)
 	}
-	const base = "gcr.io/distroless/python3-debian12:nonroot"
-	if c.Labels["org.opencontainers.image.base.name"] != base {
-		t.Errorf("base.name label = %q, want %q", c.Labels["org.opencontainers.image.base.name"], base)
-	}
-	if got, want := c.Labels["org.opencontainers.image.base.digest"], registryDigest(t, "distroless/python3-debian12:nonroot"); got != want {
-		t.Errorf("base.digest label = %q, want the registry's %q", got, want)
-	}
+	assertBase(t, c, "gcr.io/distroless/python3-debian12:nonroot")
 
 	files := flatFiles(t, img)
 	const site = "/app/.venv/lib/python3.11/site-packages"

@@ -45,13 +45,7 @@ func TestRustExampleBuildx(t *testing.T) {
 	if got := cf.Created.Time.Unix(); got != epoch {
 		t.Errorf("config created = %v, want SOURCE_DATE_EPOCH %d", cf.Created.Time, epoch)
 	}
-	const base = "gcr.io/distroless/cc-debian12:nonroot"
-	if c.Labels["org.opencontainers.image.base.name"] != base {
-		t.Errorf("base.name label = %q, want %q", c.Labels["org.opencontainers.image.base.name"], base)
-	}
-	if got, want := c.Labels["org.opencontainers.image.base.digest"], registryDigest(t, "distroless/cc-debian12:nonroot"); got != want {
-		t.Errorf("base.digest label = %q, want the registry's %q", got, want)
-	}
+	assertBase(t, c, "gcr.io/distroless/cc-debian12:nonroot")
 
 	files := flatFiles(t, img)
 	h := files["/app/server"]
