@@ -36,20 +36,22 @@ func (r *Results) find(name string) *Case {
 // why explains a missed goal and what would fix it, as far as the measurements show.
 var why = map[string]string{
 	"cold": "A pays for the frontend before the build proper: the Dockerfile frontend reads the # syntax line, " +
-		"resolves and pulls ghcr.io/hardenedbuild/hardened:1, starts it, and the frontend resolves the bases again " +
-		"(plus the setuid scan of the base and the self-check walk of the result). Fix: a smaller frontend image, " +
-		"resolving both bases concurrently, and caching the setuid scan per base digest.",
-	"rebuild": "on a warm builder the build proper is all cache hits, so the fixed cost of the frontend (start, " +
-		"image resolution through the gateway, the self-check walking the solved filesystem) is most of A's time. " +
-		"Fix: skip the self-check walk when the final state's digest is unchanged, and resolve images concurrently.",
+		"resolves and pulls ghcr.io/hardenedbuild/hardened:1 and starts it; the frontend then resolves the bases " +
+		"(concurrently), lists the base's tree for setuid files and the result's for the self-check (16 gateway " +
+		"calls in flight). Fix: run the base scan as a cached LLB step keyed by the base digest.",
+	"rebuild": "on a warm builder the build proper is all cache hits, so the frontend's fixed cost is most of " +
+		"A's time: starting the frontend image (the # syntax resolution), resolving the bases, the artifact check " +
+		"on the context, and listing the base and the result (setuid scan, self-check) through the gateway, which " +
+		"a Dockerfile build does not do at all. Fix: run the scan and the self-check as LLB steps (a static " +
+		"checker binary with the trees mounted), so BuildKit caches them by digest and a warm build skips both.",
 	"ci": "if the output above says a module is missing: after the wipe, A's compile step runs with GOPROXY=off and no network, so when `go mod download` is a " +
 		"cache hit from the imported cache its module cache mount is empty and the compile cannot find modules. " +
 		"Fix: keep the downloaded modules in a layer (or let the compile run `go mod download` with the network) " +
 		"so an imported cache is self-sufficient.",
 	"size": "A's final image carries more than B's (see layers and files). Fix: drop what the extra layer adds.",
 	"overhead": "the first builder op waits for the frontend image to be resolved and started and for the " +
-		"frontend's own image resolutions. Fix: fewer round trips through the gateway (resolve both bases at once) " +
-		"and a smaller, faster-starting frontend binary.",
+		"frontend's own image resolutions (already concurrent). Fix: a smaller, faster-starting frontend binary " +
+		"(no otel exporters), and resolving the builder before reading the lock.",
 	"frontend": "the frontend binary links BuildKit's client and gateway packages. Fix: -ldflags=-s -w, trim " +
 		"imports (no otel exporters, no dockerfile2llb), and compress nothing the registry compresses anyway.",
 }
