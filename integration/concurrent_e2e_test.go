@@ -12,32 +12,53 @@ import (
 	"testing"
 )
 
-// TestConcurrentBuilds: eight builds at once on one buildkitd, sharing the Go module and build
-// cache mounts: four variants of the Go example (each compiles), two identical copies of one of
-// them, the Node and the static example. All succeed; the copies agree with each other and with a
-// serial --no-cache build of the same source; the variants differ from each other.
+// concurrentJob is one build of TestConcurrentBuilds.
+type concurrentJob struct {
+	name, dir   string
+	out, digest string
+}
+
+// TestConcurrentBuilds runs two rounds of eight builds at once on one buildkitd, sharing every
+// language's cache mounts. Round one: eight different examples (go, a go variant that compiles
+// again, go-cgo, node, python, java, rust, static). Round two: eight builds of one example, each from
+// a copy of the source. Everything succeeds; round two's images are one image, and a serial
+// --no-cache build of the same source is that image too.
 func TestConcurrentBuilds(t *testing.T) {
 	ctx := context.Background()
-	type job struct {
-		name, dir   string
-		out, digest string
-	}
-	var jobs []*job
-	for i := 0; i < 4; i++ {
-		dir := copyExample(t, "go")
-		main := filepath.Join(dir, "cmd", "server", "main.go")
-		src := strings.Replace(string(readHost(t, main)), "hello from a hardened image", fmt.Sprintf("hello from concurrent build %d", i), 1)
-		writeFile(t, main, src)
-		jobs = append(jobs, &job{name: fmt.Sprintf("go variant %d", i), dir: dir})
-	}
-	for i := 0; i < 2; i++ {
-		jobs = append(jobs, &job{name: fmt.Sprintf("go variant 0, copy %d", i), dir: copyDir(t, jobs[0].dir)})
-	}
-	jobs = append(jobs, &job{name: "node", dir: filepath.Join(repoRoot, "examples", "node")})
+	variant := copyExample(t, "go")
+	main := filepath.Join(variant, "cmd", "server", "main.go")
+	writeFile(t, main, strings.Replace(string(readHost(t, main)), "hello from a hardened image", "hello from a concurrent build", 1))
 	static := copyExample(t, "static")
 	buildStaticServer(t, static, filepath.Join(static, "hello-server"))
-	jobs = append(jobs, &job{name: "static", dir: static})
+	different := []*concurrentJob{{name: "go variant", dir: variant}, {name: "static", dir: static}}
+	for _, ex := range []string{"go", "go-cgo", "node", "python", "java", "rust"} {
+		different = append(different, &concurrentJob{name: ex, dir: filepath.Join(repoRoot, "examples", ex)})
+	}
+	runConcurrently(t, ctx, different)
 
+	var same []*concurrentJob
+	for i := 0; i < 8; i++ {
+		same = append(same, &concurrentJob{name: fmt.Sprintf("go variant, copy %d", i), dir: copyDir(t, variant)})
+	}
+	runConcurrently(t, ctx, same)
+	if t.Failed() {
+		return
+	}
+	for _, j := range same {
+		if j.digest != different[0].digest {
+			t.Errorf("%s = %s, want %s like the first round's build of the same source", j.name, j.digest, different[0].digest)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "serial.tar")
+	build(t, st.Buildx(ctx, "build", "--no-cache", "-f", filepath.Join(variant, "hardened.yaml"), "-o", "type=oci,dest="+out, variant))
+	if serial := ociDigest(t, out); serial != different[0].digest {
+		t.Errorf("a serial --no-cache build gives %s; the concurrent builds gave %s", serial, different[0].digest)
+	}
+}
+
+// runConcurrently starts every job's build at once, waits for all, and records each digest.
+func runConcurrently(t *testing.T, ctx context.Context, jobs []*concurrentJob) {
+	t.Helper()
 	var wg sync.WaitGroup
 	errs := make([]string, len(jobs))
 	for i, j := range jobs {
@@ -52,33 +73,12 @@ func TestConcurrentBuilds(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	for _, e := range errs {
+	for i, e := range errs {
 		if e != "" {
 			t.Error(e)
+			continue
 		}
-	}
-	if t.Failed() {
-		return
-	}
-	for _, j := range jobs {
-		j.digest = ociDigest(t, j.out)
-	}
-	seen := map[string]string{}
-	for _, j := range jobs[:4] {
-		if other, ok := seen[j.digest]; ok {
-			t.Errorf("%s and %s have the same digest %s though their sources differ", j.name, other, j.digest)
-		}
-		seen[j.digest] = j.name
-	}
-	for _, j := range jobs[4:6] {
-		if j.digest != jobs[0].digest {
-			t.Errorf("%s = %s, want %s like the source it copies", j.name, j.digest, jobs[0].digest)
-		}
-	}
-	out := filepath.Join(t.TempDir(), "serial.tar")
-	build(t, st.Buildx(ctx, "build", "--no-cache", "-f", filepath.Join(jobs[0].dir, "hardened.yaml"), "-o", "type=oci,dest="+out, jobs[0].dir))
-	if serial := ociDigest(t, out); serial != jobs[0].digest {
-		t.Errorf("a serial --no-cache build gives %s; the concurrent build gave %s", serial, jobs[0].digest)
+		jobs[i].digest = ociDigest(t, jobs[i].out)
 	}
 }
 
