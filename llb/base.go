@@ -28,10 +28,16 @@ func BaseImage(s *spec.Spec, files Files, target ocispecs.Platform) (req ImageRe
 	if variant == "scratch" {
 		return ImageRequest{}, false, nil
 	}
+	return Distroless(variant, target, "base"), true, nil
+}
+
+// Distroless is the request for the nonroot tag of a distroless debian12 image ("static",
+// "nodejs18", "python3", ...), chosen by the spec field named: every final base is one of these.
+func Distroless(image string, target ocispecs.Platform, field string) ImageRequest {
 	return ImageRequest{
-		Ref:      distrolessRepo + variant + "-debian12:nonroot",
+		Ref:      distrolessRepo + image + "-debian12:nonroot",
 		Role:     "base",
 		Platform: target,
-		Field:    "base",
-	}, true, nil
+		Field:    field,
+	}
 }

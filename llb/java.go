@@ -172,7 +172,7 @@ func (java) Base(s *spec.Spec, files Files, target ocispecs.Platform) (ImageRequ
 	if err != nil {
 		return ImageRequest{}, err
 	}
-	return ImageRequest{Ref: distrolessRepo + "java" + v + "-debian12:nonroot", Role: "base", Platform: target, Field: field}, nil
+	return Distroless("java"+v, target, field), nil
 }
 
 func (java) Entrypoint(s *spec.Spec) []string {

@@ -82,12 +82,7 @@ func (node) Base(s *spec.Spec, files Files, target ocispecs.Platform) (ImageRequ
 		return ImageRequest{}, err
 	}
 	major, _, _ := strings.Cut(v, ".")
-	return ImageRequest{
-		Ref:      distrolessRepo + "nodejs" + major + "-debian12:nonroot",
-		Role:     "base",
-		Platform: target,
-		Field:    field,
-	}, nil
+	return Distroless("nodejs"+major, target, field), nil
 }
 
 func (node) Entrypoint(s *spec.Spec) []string {

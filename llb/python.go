@@ -129,12 +129,7 @@ func (python) Base(s *spec.Spec, _ Files, target ocispecs.Platform) (ImageReques
 	if err != nil {
 		return ImageRequest{}, err
 	}
-	return ImageRequest{
-		Ref:      distrolessRepo + "python3-debian12:nonroot",
-		Role:     "base",
-		Platform: target,
-		Field:    field,
-	}, nil
+	return Distroless("python3", target, field), nil
 }
 
 // Entrypoint runs the virtualenv's python, a link to distroless's /usr/bin/python3, so the

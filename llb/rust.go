@@ -99,12 +99,7 @@ func (rust) Base(s *spec.Spec, files Files, target ocispecs.Platform) (ImageRequ
 	case musl:
 		variant = "static"
 	}
-	return ImageRequest{
-		Ref:      distrolessRepo + variant + "-debian12:nonroot",
-		Role:     "base",
-		Platform: target,
-		Field:    field,
-	}, nil
+	return Distroless(variant, target, field), nil
 }
 
 func (rust) Entrypoint(s *spec.Spec) []string {
