@@ -129,31 +129,41 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 				return nil, withSpecSource(err, src.SourceMap)
 			}
 		}
-		// The builder and the base resolve at the same time; the base's setuid scan follows it.
-		eg, egctx := errgroup.WithContext(ctx)
+		// The builder, the base and the libs image resolve at the same time (the base's setuid scan
+		// follows it). When several fail, the builder's error is reported, then the base's, so a
+		// build's message does not depend on which answer came first.
+		var (
+			wg                           sync.WaitGroup
+			builderErr, baseErr, libsErr error
+		)
 		if len(s.Runtime.Libs) > 0 && !libsOnBuilder {
-			eg.Go(func() (err error) { libsImage, err = p.resolve(egctx, libsReq); return err })
+			wg.Add(1)
+			go func() { defer wg.Done(); libsImage, libsErr = p.resolve(ctx, libsReq) }()
 		}
 		if breq.Ref != "" { // a language without a builder image works from the context alone
-			eg.Go(func() error {
-				builder, err := p.resolve(egctx, breq)
-				if err == nil {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var builder *hllb.Image
+				if builder, builderErr = p.resolve(ctx, breq); builderErr == nil {
 					in.Builder = *builder
 				}
-				return err
-			})
+			}()
 		}
 		if hasBase {
-			eg.Go(func() (err error) {
-				if in.Base, err = p.resolve(egctx, baseReq); err != nil {
-					return err
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if in.Base, baseErr = p.resolve(ctx, baseReq); baseErr == nil {
+					in.BaseSpecial, baseErr = p.specialFiles(ctx, in.Base.State, target)
 				}
-				in.BaseSpecial, err = p.specialFiles(egctx, in.Base.State, target)
-				return err
-			})
+			}()
 		}
-		if err := eg.Wait(); err != nil {
-			return nil, err
+		wg.Wait()
+		for _, err := range []error{builderErr, baseErr, libsErr} {
+			if err != nil {
+				return nil, err
+			}
 		}
 		if len(s.Runtime.Libs) > 0 {
 			if libsOnBuilder {
