@@ -77,15 +77,15 @@ func summarize(tarPath string, took time.Duration) error {
 	if err != nil {
 		return err
 	}
-	m, err := idx.IndexManifest()
-	if err != nil || len(m.Manifests) == 0 {
-		return fmt.Errorf("no image in %s", tarPath)
+	img, err := platformImage(idx)
+	if err != nil {
+		return fmt.Errorf("%s: %w", tarPath, err)
 	}
-	img, err := idx.Image(m.Manifests[0].Digest)
+	cf, err := img.ConfigFile()
 	if err != nil {
 		return err
 	}
-	cf, err := img.ConfigFile()
+	dgst, err := img.Digest()
 	if err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func summarize(tarPath string, took time.Duration) error {
     setuid/setgid  %d files
     shell          %s
     labels         %d (OCI base name and digest recorded)
-`, took, tarPath, m.Manifests[0].Digest, cf.OS, cf.Architecture,
+`, took, tarPath, dgst, cf.OS, cf.Architecture,
 		c.Labels["org.opencontainers.image.base.name"], c.Labels["org.opencontainers.image.base.digest"],
 		c.User, c.Entrypoint, float64(size)/1e6, files, len(layers), special, shellLine(shells), len(c.Labels))
 	return nil
@@ -140,4 +140,27 @@ func scan(img v1.Image) (files int, size int64, special int, shells []string, er
 			shells = append(shells, h.Name)
 		}
 	}
+}
+
+// platformImage is the image of an OCI layout's index, inside the manifest list a build with
+// attestations writes, skipping the attestation manifests.
+func platformImage(idx v1.ImageIndex) (v1.Image, error) {
+	m, err := idx.IndexManifest()
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range m.Manifests {
+		if d.Annotations["vnd.docker.reference.type"] == "attestation-manifest" {
+			continue
+		}
+		if d.MediaType.IsIndex() {
+			child, err := idx.ImageIndex(d.Digest)
+			if err != nil {
+				return nil, err
+			}
+			return platformImage(child)
+		}
+		return idx.Image(d.Digest)
+	}
+	return nil, fmt.Errorf("no image in the index")
 }
