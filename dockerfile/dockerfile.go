@@ -40,16 +40,15 @@ func Generate(s *spec.Spec, opts Options) ([]byte, error) {
 	for _, f := range []struct {
 		name string
 		set  bool
-	}{{"runtime.libs", len(s.Runtime.Libs) > 0}, {"build.packages", len(s.Build.Packages) > 0}} {
+	}{{"runtime.libs", len(s.Runtime.Libs) > 0}, {"build.packages", len(s.Build.Packages) > 0 && s.Language == "go"}} {
 		if f.set {
 			return nil, fmt.Errorf("%s: a Dockerfile is not yet supported for specs with %s; build with the frontend", opts.Source, f.name)
 		}
 	}
-	switch s.Language {
-	case "go":
+	if s.Language == "go" {
 		return golang(s, opts)
 	}
-	return nil, fmt.Errorf("a Dockerfile is not yet supported for language %s; only go is", s.Language)
+	return translated(s, opts)
 }
 
 // from is the reference a FROM line names: the lock's pin when there is a lock.
@@ -86,13 +85,9 @@ func (w *writer) comment(text string) {
 }
 
 // execForm is a JSON array, which Dockerfile instructions run without a shell and, for RUN,
-// ENTRYPOINT, CMD and HEALTHCHECK, without variable expansion.
-func (w *writer) execForm(what string, args []string) string {
-	for _, a := range args {
-		if strings.ContainsAny(a, "\n\r") {
-			w.fail("%s: %q holds a line break, which a Dockerfile cannot write on one line", what, a)
-		}
-	}
+// ENTRYPOINT, CMD and HEALTHCHECK, without variable expansion. JSON writes a line break in an
+// argument as \n, so a script stays on the instruction's one line.
+func (w *writer) execForm(_ string, args []string) string {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
@@ -117,6 +112,16 @@ var safePath = regexp.MustCompile(`^[A-Za-z0-9._/@+=,-]+$`)
 func (w *writer) path(what, p string) string {
 	if !safePath.MatchString(p) {
 		w.fail("%s: %q has characters a Dockerfile would expand or split (only letters, digits and ._/@+=,- are written)", what, p)
+	}
+	return p
+}
+
+// safePattern is safePath with the glob characters of include and exclude patterns.
+var safePattern = regexp.MustCompile(`^!?[A-Za-z0-9._/@+=,*?\[\]-]+$`)
+
+func (w *writer) pattern(what, p string) string {
+	if !safePattern.MatchString(p) {
+		w.fail("%s: %q has characters a Dockerfile would expand or split", what, p)
 	}
 	return p
 }

@@ -156,10 +156,6 @@ build:
 }
 
 func TestRefusals(t *testing.T) {
-	s, _ := load(t, "language: node\nversion: \"20\"\nartifacts: [server.js]\n", "")
-	if _, err := Generate(s, Options{}); err == nil || !strings.Contains(err.Error(), "not yet supported for language node") {
-		t.Errorf("node gave %v", err)
-	}
 	s, files := load(t, "language: go\nartifacts: [./cmd/a]\nenv: {A: \"x\\ny\"}\n", "module x\ngo 1.26\n")
 	if _, err := Generate(s, Options{Files: files}); err == nil || !strings.Contains(err.Error(), "env.A") {
 		t.Errorf("a line break in env gave %v", err)

@@ -3,12 +3,15 @@
 package integration
 
 import (
+	"archive/tar"
 	"context"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/hardenedbuild/hardened/dockerfile"
 	hllb "github.com/hardenedbuild/hardened/llb"
@@ -109,4 +112,135 @@ func TestDockerfileEject(t *testing.T) {
 	assertNoSetuid(t, img)
 	assertServes(t, img)
 	_ = os.Remove(lockPath)
+}
+
+// TestDockerfileEjectLanguages: for every other language's example, the Dockerfile `hardened
+// dockerfile --lock` prints, built by BuildKit's own Dockerfile frontend, gives an image with the
+// hardened frontend's guarantees (numeric non-root user, exec-form entrypoint, the locked base,
+// no shell, no setuid/setgid bit, root-owned /app not writable by the runtime user) and the same
+// /app, file for file, as the frontend's image of the same source; and the app answers.
+func TestDockerfileEjectLanguages(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		example string
+		serve   func(t *testing.T, img v1.Image)
+	}{
+		{"python", askHello("--port=%d")},
+		{"node", askHello("--port=%d")},
+		{"java", askHello("--port=%d")},
+		{"rust", func(t *testing.T, img v1.Image) { assertRustServes(t, img, "hello from a hardened rust image") }},
+		{"static", assertServes},
+	} {
+		t.Run(tc.example, func(t *testing.T) {
+			dir := copyExample(t, tc.example)
+			if tc.example == "static" {
+				buildStaticServer(t, dir, filepath.Join(dir, "hello-server"))
+			}
+			specPath := filepath.Join(dir, "hardened.yaml")
+			build(t, st.Buildx(ctx, "build", "--target", "lock", "-f", specPath, "-o", "type=local,dest="+dir, dir))
+			lockPath := filepath.Join(dir, lockfile.Filename)
+			l, err := lockfile.Parse(lockPath, readHost(t, lockPath))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := spec.Load(specPath, readHost(t, specPath), hllb.SpecOptions()...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lang, _ := hllb.Lookup(s.Language)
+			files := hllb.Files{}
+			for _, f := range lang.ContextFiles() {
+				if dt, err := os.ReadFile(filepath.Join(dir, f)); err == nil {
+					files[f] = dt
+				}
+			}
+			df, err := dockerfile.Generate(s, dockerfile.Options{Files: files, Lock: l})
+			if err != nil {
+				t.Fatal(err)
+			}
+			dfPath := filepath.Join(t.TempDir(), "Dockerfile")
+			writeFile(t, dfPath, string(df))
+
+			out := filepath.Join(t.TempDir(), "df.tar")
+			build(t, st.Buildx(ctx, "build", "-f", dfPath, "--build-arg", "SOURCE_DATE_EPOCH=1700000000",
+				"-o", "type=oci,dest="+out, dir))
+			img := only(t, ociImages(t, out))
+			frontOut := filepath.Join(t.TempDir(), "frontend.tar")
+			build(t, st.Buildx(ctx, "build", "-f", specPath, "--build-arg", "SOURCE_DATE_EPOCH=1700000000",
+				"-o", "type=oci,dest="+frontOut, dir))
+			front := only(t, ociImages(t, frontOut))
+
+			cf, err := img.ConfigFile()
+			if err != nil {
+				t.Fatal(err)
+			}
+			fcf, err := front.ConfigFile()
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, fc := cf.Config, fcf.Config
+			if c.User != "65532:65532" || c.User != fc.User {
+				t.Errorf("user = %q, want 65532:65532 as the frontend's %q", c.User, fc.User)
+			}
+			if !slices.Equal(c.Entrypoint, fc.Entrypoint) || len(c.Entrypoint) == 0 || !strings.HasPrefix(c.Entrypoint[0], "/") {
+				t.Errorf("entrypoint = %q, want the frontend's exec form %q", c.Entrypoint, fc.Entrypoint)
+			}
+			if c.WorkingDir != fc.WorkingDir {
+				t.Errorf("workdir = %q, want the frontend's %q", c.WorkingDir, fc.WorkingDir)
+			}
+			_, baseDigest, _ := l.Entry("linux/amd64", "base")
+			if c.Labels[hllb.LabelBaseDigest] != baseDigest || fc.Labels[hllb.LabelBaseDigest] != baseDigest {
+				t.Errorf("base.digest labels %q (Dockerfile) and %q (frontend), want the lock's %s",
+					c.Labels[hllb.LabelBaseDigest], fc.Labels[hllb.LabelBaseDigest], baseDigest)
+			}
+
+			got, want := flatFiles(t, img), flatFiles(t, front)
+			for _, sh := range []string{"/bin/sh", "/usr/bin/sh", "/bin/bash", "/bin/busybox"} {
+				if _, ok := got[sh]; ok {
+					t.Errorf("the image has a shell: %s", sh)
+				}
+			}
+			for p, h := range got {
+				if !strings.HasPrefix(p, "/app/") {
+					continue
+				}
+				if h.Uid != 0 || (h.Typeflag != tar.TypeSymlink && h.Mode&0o022 != 0) {
+					t.Errorf("%s uid %d mode %o: /app must be root-owned and not writable by the runtime user", p, h.Uid, h.Mode)
+				}
+				f, ok := want[p]
+				switch {
+				case !ok:
+					t.Errorf("%s is in the Dockerfile's image, not in the frontend's", p)
+				case f.Typeflag != h.Typeflag || f.Mode != h.Mode || f.Size != h.Size || f.Linkname != h.Linkname:
+					t.Errorf("%s: the Dockerfile's image has type %c mode %o size %d link %q, the frontend's type %c mode %o size %d link %q",
+						p, h.Typeflag, h.Mode, h.Size, h.Linkname, f.Typeflag, f.Mode, f.Size, f.Linkname)
+				}
+			}
+			for p := range want {
+				if _, ok := got[p]; strings.HasPrefix(p, "/app/") && !ok {
+					t.Errorf("%s is in the frontend's image, not in the Dockerfile's", p)
+				}
+			}
+			assertNoSetuid(t, img)
+			tc.serve(t, img)
+			if t.Failed() {
+				t.Logf("the Dockerfile:\n%s", df)
+			}
+		})
+	}
+}
+
+// askHello asks the example app for a greeting, as the runtime user.
+func askHello(portFlag string) func(t *testing.T, img v1.Image) {
+	return func(t *testing.T, img v1.Image) {
+		t.Helper()
+		var got struct {
+			Message string
+			UID     int
+		}
+		askImage(t, img, "/?name=hardened", &got, portFlag)
+		if got.UID != 65532 || got.Message != "hello, hardened" {
+			t.Errorf("server answered %+v, want hello, hardened from uid 65532", got)
+		}
+	}
 }

@@ -36,7 +36,7 @@ func TestDockerfileCommand(t *testing.T) {
 			nil, []string{"no entry images.linux/arm64.builder"}},
 		{"bad lock", []string{"-f", example, "--lock", filepath.Join(dir, "bad.lock")}, 1, nil, []string{"version 2 is not supported"}},
 		{"missing lock", []string{"-f", example, "--lock", filepath.Join(dir, "nope.lock")}, 1, nil, []string{"nope.lock"}},
-		{"node", []string{"-f", filepath.Join(dir, "node", "hardened.yaml")}, 1, nil, []string{"not yet supported for language node"}},
+		{"node without a lock file", []string{"-f", filepath.Join(dir, "node", "hardened.yaml")}, 1, nil, []string{"hardened.yaml:1:11: language: no lock file"}},
 		{"bad platform", []string{"-f", example, "--platform", "linux/"}, 2, nil, []string{"--platform"}},
 		{"extra argument", []string{"x"}, 2, nil, []string{"usage: hardened dockerfile"}},
 	} {

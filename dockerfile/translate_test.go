@@ -1,0 +1,256 @@
+package dockerfile
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/solver/pb"
+	digest "github.com/opencontainers/go-digest"
+
+	hllb "github.com/hardenedbuild/hardened/llb"
+	"github.com/hardenedbuild/hardened/spec"
+)
+
+// loadExample reads an example's spec and the context files its language reads.
+func loadExample(t *testing.T, name string) (*spec.Spec, hllb.Files) {
+	t.Helper()
+	dir := filepath.Join("..", "examples", name)
+	y, err := os.ReadFile(filepath.Join(dir, "hardened.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := spec.Load("hardened.yaml", y, hllb.SpecOptions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lang, _ := hllb.Lookup(s.Language)
+	files := hllb.Files{}
+	for _, f := range lang.ContextFiles() {
+		if dt, err := os.ReadFile(filepath.Join(dir, f)); err == nil {
+			files[f] = dt
+		}
+	}
+	return s, files
+}
+
+// TestExampleGoldens keeps the Dockerfile of every example in testdata, for review.
+func TestExampleGoldens(t *testing.T) {
+	for _, name := range []string{"python", "node", "java", "rust", "static"} {
+		t.Run(name, func(t *testing.T) {
+			s, files := loadExample(t, name)
+			got, err := Generate(s, Options{Files: files})
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join("testdata", name+".Dockerfile")
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./dockerfile -update)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("Dockerfile differs from %s (run go test ./dockerfile -update if intended):\n%s", golden, got)
+			}
+		})
+	}
+}
+
+// emptyConfigs answers the Dockerfile frontend's image lookups with an empty config, as an
+// image that sets no environment has: the frontend's own conversion is given none either.
+type emptyConfigs struct{}
+
+func (emptyConfigs) ResolveImageConfig(_ context.Context, ref string, opt sourceresolver.Opt) (string, digest.Digest, []byte, error) {
+	p := amd64
+	if opt.ImageOpt != nil && opt.ImageOpt.Platform != nil {
+		p = *opt.ImageOpt.Platform
+	}
+	cfg := fmt.Sprintf(`{"architecture":%q,"os":%q,"rootfs":{"type":"layers"},"config":{}}`, p.Architecture, p.OS)
+	return ref, digest.FromString(ref), []byte(cfg), nil
+}
+
+// step is an exec as it runs: command, environment, directory, network and mounts.
+type step struct {
+	args   []string
+	env    map[string]string
+	cwd    string
+	net    pb.NetMode
+	mounts []string
+}
+
+func (s step) String() string {
+	return fmt.Sprintf("%q in %s, network %v, mounts %v, env %v", s.args, s.cwd, s.net, s.mounts, s.env)
+}
+
+// steps lists the execs of a builder chain, with an `env` prefix taken into the environment.
+func steps(t *testing.T, def *bkllb.Definition, ignoreEnv ...string) []step {
+	t.Helper()
+	chain, err := builderChain(def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []step
+	for _, l := range chain {
+		e := l.op.GetExec()
+		if e == nil || slices.Equal(e.Meta.Args[:min(3, len(e.Meta.Args))], []string{"ln", "-sfn", "--"}) {
+			continue // a file op of the frontend's, which the Dockerfile writes as RUN ln
+		}
+		st := step{args: e.Meta.Args, env: stepEnv(e), cwd: e.Meta.Cwd, net: e.Network}
+		if st.cwd == "" {
+			st.cwd = "/"
+		}
+		if len(st.args) > 0 && st.args[0] == "env" {
+			args := st.args[1:]
+			for len(args) > 0 {
+				if args[0] == "-u" && len(args) > 1 {
+					delete(st.env, args[1])
+					args = args[2:]
+				} else if k, v, ok := strings.Cut(args[0], "="); ok {
+					st.env[k] = v
+					args = args[1:]
+				} else {
+					break
+				}
+			}
+			st.args = args
+		}
+		for _, k := range ignoreEnv {
+			delete(st.env, k)
+		}
+		for _, m := range e.Mounts {
+			switch {
+			case m.CacheOpt != nil:
+				// The Dockerfile frontend writes an id as BUILDKIT_CACHE_MOUNT_NS + "/" + id.
+				st.mounts = append(st.mounts, fmt.Sprintf("cache %s at %s %v", strings.TrimPrefix(m.CacheOpt.ID, "/"), m.Dest, m.CacheOpt.Sharing))
+			case m.SecretOpt != nil:
+				st.mounts = append(st.mounts, fmt.Sprintf("secret %s at %s mode %o optional %v", m.SecretOpt.ID, m.Dest, m.SecretOpt.Mode, m.SecretOpt.Optional))
+			case m.SSHOpt != nil:
+				st.mounts = append(st.mounts, fmt.Sprintf("ssh %s optional %v", m.SSHOpt.ID, m.SSHOpt.Optional))
+			}
+		}
+		for _, se := range e.Secretenv {
+			st.mounts = append(st.mounts, fmt.Sprintf("secret %s as $%s optional %v", se.ID, se.Name, se.Optional))
+		}
+		slices.Sort(st.mounts)
+		out = append(out, st)
+	}
+	return out
+}
+
+var lastStage = regexp.MustCompile(`(?m)^FROM \S+(?: \S+)? AS (\S+)$`)
+
+// TestDockerfileRunsWhatTheFrontendRuns converts the written Dockerfile with BuildKit's own
+// Dockerfile frontend (dockerfile2llb) and holds its builder stages to the hardened frontend's
+// builder: the same commands in the same order, each with the same environment, directory,
+// network, cache mounts, secrets and SSH agents. It covers every example, and specs that use
+// the fields which change the builder (build.env, build.args, secrets, ssh, packages, steps).
+func TestDockerfileRunsWhatTheFrontendRuns(t *testing.T) {
+	type tc struct {
+		name  string
+		s     *spec.Spec
+		files hllb.Files
+	}
+	var cases []tc
+	for _, name := range []string{"go", "python", "node", "java", "rust", "static"} {
+		s, files := loadExample(t, name)
+		cases = append(cases, tc{name, s, files})
+	}
+	extra := `build:
+  env: {GOFLAGS: -mod=mod, PIP_INDEX_URL: "https://pypi.example/simple", EXTRA: "a b $HOME"}
+  args: {VERSION: "1.2"}
+  secrets: [{id: netrc, target: /root/.netrc}, {id: tok, env: PRIVATE_TOKEN, optional: true}]
+  ssh: [default]
+  packages: [libssl-dev]
+  steps: [{name: generate, run: [make, gen]}, {sh: "echo $HARDENED_OUT"}]
+`
+	for _, name := range []string{"python", "node", "rust", "java"} {
+		dir := filepath.Join("..", "examples", name)
+		y, err := os.ReadFile(filepath.Join(dir, "hardened.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := spec.Load("hardened.yaml", append(y, extra...), hllb.SpecOptions()...)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		_, files := loadExample(t, name)
+		cases = append(cases, tc{name + " with every builder field", s, files})
+	}
+
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			df, err := Generate(c.s, Options{Files: c.files})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := lastStage.FindAllStringSubmatch(string(df), -1)
+			if len(m) == 0 {
+				t.Fatalf("no build stage in:\n%s", df)
+			}
+			res, err := dockerfile2llb.Dockerfile2LLB(ctx, df, dockerfile2llb.ConvertOpt{
+				Config:         dockerui.Config{Target: m[len(m)-1][1]},
+				TargetPlatform: &amd64,
+				MetaResolver:   emptyConfigs{},
+			})
+			if err != nil {
+				t.Fatalf("the Dockerfile frontend refuses it: %v\n%s", err, df)
+			}
+			dfDef, err := res.State.Marshal(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			builder := bkllb.Scratch()
+			if lang, _ := hllb.Lookup(c.s.Language); lang != nil {
+				if req, err := lang.Builder(c.s, c.files, amd64, amd64); err == nil && req.Ref != "" {
+					builder = bkllb.Image(req.Ref)
+				}
+			}
+			conv, err := hllb.Convert(c.s, hllb.Inputs{Context: bkllb.Local("context"), Files: c.files,
+				Builder: hllb.Image{State: builder}, Target: amd64})
+			if err != nil {
+				t.Fatal(err)
+			}
+			def, err := conv.Builder.Marshal(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			// The Dockerfile's ARGs reach its steps' environment; the frontend has no such variables.
+			ignore := []string{"TARGETOS", "TARGETARCH"}
+			want, got := steps(t, def), steps(t, dfDef, ignore...)
+			if len(want) == 0 && c.s.Language != "static" {
+				t.Fatalf("the frontend's builder runs nothing")
+			}
+			for i := range max(len(want), len(got)) {
+				switch {
+				case i >= len(got):
+					t.Errorf("the frontend runs %v; the Dockerfile has no RUN left for it", want[i])
+				case i >= len(want):
+					t.Errorf("the Dockerfile runs %v, which the frontend does not", got[i])
+				case !slices.Equal(want[i].args, got[i].args) || !maps.Equal(want[i].env, got[i].env) ||
+					want[i].cwd != got[i].cwd || want[i].net != got[i].net || !slices.Equal(want[i].mounts, got[i].mounts):
+					t.Errorf("step %d:\nfrontend   %v\nDockerfile %v", i, want[i], got[i])
+				}
+			}
+			if t.Failed() {
+				t.Logf("the Dockerfile:\n%s", df)
+			}
+		})
+	}
+}
