@@ -172,6 +172,11 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 			if in.Libs, err = p.runtimeLibs(ctx, *libsImage, &in, target); err != nil {
 				return nil, err
 			}
+			if lock != nil && !in.Debug {
+				if err := checkLockedLibs(lock, platformString(target), in.Libs.Packages); err != nil {
+					return nil, withSpecSource(err, src.SourceMap, s.Pos("runtime.libs"))
+				}
+			}
 		}
 
 		res, err := hllb.Convert(s, in)

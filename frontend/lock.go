@@ -3,7 +3,10 @@ package frontend
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path"
+	"slices"
+	"strings"
 
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
@@ -87,10 +90,13 @@ func buildLock(ctx context.Context, c gwclient.Client, bc *dockerui.Client, s *s
 		if ok {
 			reqs = append(reqs, base)
 		}
+		var (
+			lreq      hllb.ImageRequest
+			onBuilder bool
+		)
 		if ok && len(s.Runtime.Libs) > 0 {
 			// The runtime-libs stage's own Debian image, unless it runs on the builder.
-			lreq, onBuilder, err := hllb.LibsImage(s, base, breq, target)
-			if err != nil {
+			if lreq, onBuilder, err = hllb.LibsImage(s, base, breq, target); err != nil {
 				return nil, withSpecSource(err, sm)
 			}
 			if !onBuilder {
@@ -109,6 +115,17 @@ func buildLock(ctx context.Context, c gwclient.Client, bc *dockerui.Client, s *s
 			// it builds for, so each platform's entries are complete on their own.
 			l.Set(platformString(target), req.Role, req.Ref, dgst.String())
 		}
+		if ok && len(s.Runtime.Libs) > 0 {
+			// The packages runtime.libs installs, resolved on the images just locked.
+			if onBuilder {
+				lreq = breq
+			}
+			versions, err := lockLibs(ctx, &platformBuild{c: c, bc: bc, spec: s, src: sm, lock: l}, base, lreq, target)
+			if err != nil {
+				return nil, err
+			}
+			l.SetPackages(platformString(target), versions)
+		}
 	}
 	st := bkllb.Scratch().File(bkllb.Mkfile(lockfile.Filename, 0o644, l.Marshal()), bkllb.WithCustomName("write "+lockfile.Filename))
 	ref, err := solveRef(ctx, c, st)
@@ -118,4 +135,57 @@ func buildLock(ctx context.Context, c gwclient.Client, bc *dockerui.Client, s *s
 	res := gwclient.NewResult()
 	res.SetRef(ref)
 	return res, nil
+}
+
+// lockLibs runs the runtime-libs stage on the locked base and libs image and returns the
+// packages it installs, by name.
+func lockLibs(ctx context.Context, p *platformBuild, baseReq, libsReq hllb.ImageRequest, target ocispecs.Platform) (map[string]string, error) {
+	base, err := p.resolve(ctx, baseReq)
+	if err != nil {
+		return nil, err
+	}
+	img, err := p.resolve(ctx, libsReq)
+	if err != nil {
+		return nil, err
+	}
+	libs, err := p.runtimeLibs(ctx, *img, &hllb.Inputs{Base: base, CacheNS: p.bc.CacheIDNamespace, Proxy: proxyEnv(p.bc.BuildArgs)}, target)
+	if err != nil {
+		return nil, err
+	}
+	versions := map[string]string{}
+	for _, pkg := range libs.Packages {
+		versions[pkg.Name] = pkg.Version
+	}
+	return versions, nil
+}
+
+// checkLockedLibs holds the packages runtime.libs resolved to the lock's: the same names at the
+// same versions, or an error naming every entry that differs. Debian's archive serves only the
+// current version of a package, so a point release shows here as a changed version, for the
+// lock's owner to take with `hardened lock`, never as a silent change of the image.
+func checkLockedLibs(l *lockfile.Lock, platform string, pkgs []hllb.DebPackage) error {
+	locked, ok := l.PackagesFor(platform)
+	if !ok {
+		return fmt.Errorf("%s has no packages.%s for runtime.libs (the spec gained runtime.libs, or the lock predates package pinning): run `hardened lock`", lockfile.Filename, platform)
+	}
+	var diffs []string
+	seen := map[string]bool{}
+	for _, pkg := range pkgs {
+		seen[pkg.Name] = true
+		switch v, ok := locked[pkg.Name]; {
+		case !ok:
+			diffs = append(diffs, fmt.Sprintf("no entry packages.%s.%s, which runtime.libs now installs (%s)", platform, pkg.Name, pkg.Version))
+		case v != pkg.Version:
+			diffs = append(diffs, fmt.Sprintf("packages.%s.%s pins %s, but Debian now serves %s", platform, pkg.Name, v, pkg.Version))
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(locked)) {
+		if !seen[name] {
+			diffs = append(diffs, fmt.Sprintf("packages.%s.%s pins %s, which runtime.libs no longer installs", platform, name, locked[name]))
+		}
+	}
+	if len(diffs) > 0 {
+		return fmt.Errorf("%s does not match the packages runtime.libs resolves: %s; review the change and run `hardened lock`", lockfile.Filename, strings.Join(diffs, "; "))
+	}
+	return nil
 }

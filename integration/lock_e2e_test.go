@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	hllb "github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/lockfile"
 )
 
@@ -94,4 +95,54 @@ func TestLockCommand(t *testing.T) {
 	if err == nil || !strings.Contains(out, "stale") {
 		t.Errorf("lock --check on a changed lock: err=%v\n%s", err, tail(out, 20))
 	}
+}
+
+// TestLockPinsRuntimeLibs: for examples/go-cgo, --target lock records the Debian packages
+// runtime.libs installs with their versions (those the image's label and package records
+// show); a build with the lock holds apt's resolution to it, and a version the lock pins that
+// Debian no longer serves fails the build naming the entry, with what to run.
+func TestLockPinsRuntimeLibs(t *testing.T) {
+	ctx := context.Background()
+	dir := copyExample(t, "go-cgo")
+	spec := filepath.Join(dir, "hardened.yaml")
+	build(t, st.Buildx(ctx, "build", "--target", "lock", "-f", spec, "-o", "type=local,dest="+dir, dir))
+	lockPath := filepath.Join(dir, lockfile.Filename)
+	l, err := lockfile.Parse(lockPath, readHost(t, lockPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkgs, ok := l.PackagesFor("linux/amd64")
+	if !ok || pkgs["libsqlite3-0"] == "" {
+		t.Fatalf("the lock records no libsqlite3-0 for linux/amd64:\n%s", readHost(t, lockPath))
+	}
+
+	out := filepath.Join(t.TempDir(), "app.tar")
+	build(t, st.Buildx(ctx, "build", "-f", spec, "-o", "type=oci,dest="+out, dir))
+	img := only(t, ociImages(t, out))
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	label := cf.Config.Labels[hllb.LabelRuntimeLibs]
+	for name, v := range pkgs {
+		if !strings.Contains(label, name+"="+v) {
+			t.Errorf("the image's %s label %q lacks the locked %s=%s", hllb.LabelRuntimeLibs, label, name, v)
+		}
+	}
+	records := packageRecords(t, img, flatFiles(t, img))
+	for name, v := range pkgs {
+		if records[name].version != v {
+			t.Errorf("status.d says %s %q, the lock %q", name, records[name].version, v)
+		}
+	}
+
+	// A version Debian does not serve: the build stops, naming the entry.
+	writeFile(t, lockPath, strings.Replace(string(readHost(t, lockPath)), `libsqlite3-0: "`+pkgs["libsqlite3-0"]+`"`, `libsqlite3-0: "3.0.0-1"`, 1))
+	log := buildFails(t, st.Buildx(ctx, "build", "-f", spec, "--progress", "plain", dir))
+	for _, want := range []string{"packages.linux/amd64.libsqlite3-0 pins 3.0.0-1, but Debian now serves " + pkgs["libsqlite3-0"], "hardened lock", "hardened.yaml"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the failed build does not say %q:\n%s", want, tail(log, 30))
+		}
+	}
+	assertNoGoStack(t, log)
 }

@@ -50,6 +50,7 @@ func TestParseErrorsNameTheEntry(t *testing.T) {
 		"no digest":     {"version: 1\nimages:\n  linux/amd64:\n    base: gcr.io/x:1\n", "images.linux/amd64.base"},
 		"version":       {"version: 9\nimages: {}\n", "version 9"},
 		"unknown field": {"version: 1\nimagez: {}\n", "imagez"},
+		"bad package":   {"version: 1\nimages: {}\npackages:\n  linux/amd64:\n    libc6: \"\"\n", "packages.linux/amd64.libc6"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Parse("hardened.lock", []byte(tc.in))
@@ -57,5 +58,34 @@ func TestParseErrorsNameTheEntry(t *testing.T) {
 				t.Errorf("err = %v, want it to name %q and say how to fix it", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestPackagesRoundTripOneLineEach(t *testing.T) {
+	l := New()
+	l.Set("linux/amd64", "base", "gcr.io/distroless/base-debian12:nonroot", d1)
+	l.SetPackages("linux/amd64", map[string]string{"libsqlite3-0": "3.40.1-2+deb12u1", "libpq5": "15.10-0+deb12u1"})
+	out := l.Marshal()
+	for _, want := range []string{"packages:\n  linux/amd64:\n    libpq5: \"15.10-0+deb12u1\"\n    libsqlite3-0: \"3.40.1-2+deb12u1\"\n"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("lock lacks %q:\n%s", want, out)
+		}
+	}
+	back, err := Parse("hardened.lock", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := back.PackagesFor("linux/amd64"); !ok || got["libsqlite3-0"] != "3.40.1-2+deb12u1" || len(got) != 2 {
+		t.Errorf("packages = %v %v", got, ok)
+	}
+	if _, ok := back.PackagesFor("linux/arm64"); ok {
+		t.Error("a platform without packages has some")
+	}
+	if string(back.Marshal()) != string(out) {
+		t.Errorf("round trip changed the file:\n%s\n---\n%s", out, back.Marshal())
+	}
+	// A lock without runtime.libs has no packages section.
+	if strings.Contains(string(New().Marshal()), "\npackages:") {
+		t.Error("an empty lock writes packages")
 	}
 }
