@@ -214,14 +214,21 @@ func loadLayout(dir string) (map[string]v1.ImageIndex, error) {
 	return out, nil
 }
 
-// writeLayer writes the tree as a gzip-compressed tar file and returns it as an OCI layer backed by that file.
+// writeLayer writes the tree as a gzip-compressed (fastest level) tar file and returns it as an OCI layer backed by that file.
 func writeLayer(t *tree, file string, opt writeOptions) (v1.Layer, error) {
 	f, err := os.Create(file)
 	if err != nil {
 		return nil, err
 	}
 	bw := bufio.NewWriterSize(f, 1<<20)
-	zw := gzip.NewWriter(bw)
+	// The fastest level: a stand-in is pulled from a registry on this machine, and compressing
+	// is the CPU a cold start spends most on after the bootstraps (763 MB of rust: 21 s at the
+	// default level, 7 s at this one).
+	zw, err := gzip.NewWriterLevel(bw, gzip.BestSpeed)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
 	err = t.writeTar(zw, opt)
 	if err == nil {
 		err = zw.Close()

@@ -51,22 +51,24 @@ type hostGo struct {
 // standIns lists every stand-in image: one builder image per language, then the distroless runtimes.
 // A new language adds its builder image here.
 func standIns(g hostGo) []standIn {
+	// Longest first (the bootstraps of a toolchain take minutes, a distroless image seconds), so
+	// the short ones fill the workers' gaps at the end instead of a long one starting last.
 	return []standIn{
+		rustStandIn(),
 		golangStandIn(g),
 		nodeStandIn(),
-		rustStandIn(),
-		distrolessStandIn("static", distrolessStaticPackages),
-		distrolessStandIn("base", distrolessBasePackages),
-		distrolessStandIn("cc", distrolessCCPackages),
-		distrolessNodeStandIn(),
-		distrolessDebugStandIn("static", distrolessStaticPackages),
-		distrolessDebugStandIn("base", distrolessBasePackages),
-		distrolessDebugStandIn("cc", distrolessCCPackages),
 		jdkStandIn(),
-		distrolessJavaStandIn(),
-		debianStandIn(),
 		pythonStandIn(),
+		debianStandIn(),
+		distrolessNodeStandIn(),
 		distrolessPythonStandIn(),
+		distrolessJavaStandIn(),
+		distrolessStandIn("cc", distrolessCCPackages),
+		distrolessStandIn("base", distrolessBasePackages),
+		distrolessStandIn("static", distrolessStaticPackages),
+		distrolessDebugStandIn("cc", distrolessCCPackages),
+		distrolessDebugStandIn("base", distrolessBasePackages),
+		distrolessDebugStandIn("static", distrolessStaticPackages),
 	}
 }
 
