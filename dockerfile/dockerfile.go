@@ -35,16 +35,6 @@ func Generate(s *spec.Spec, opts Options) ([]byte, error) {
 	if opts.Source == "" {
 		opts.Source = "hardened.yaml"
 	}
-	// The runtime-libs stage and the builder's apt step have no Dockerfile form here yet; an
-	// image without them would differ from the frontend's, so none is written.
-	for _, f := range []struct {
-		name string
-		set  bool
-	}{{"runtime.libs", len(s.Runtime.Libs) > 0}, {"build.packages", len(s.Build.Packages) > 0 && s.Language == "go"}} {
-		if f.set {
-			return nil, fmt.Errorf("%s: a Dockerfile is not yet supported for specs with %s; build with the frontend", opts.Source, f.name)
-		}
-	}
 	if s.Language == "go" {
 		return golang(s, opts)
 	}
@@ -133,7 +123,7 @@ func (w *writer) fail(format string, args ...any) {
 }
 
 // imageConfig writes the final stage's config as the frontend's llb.ImageConfig sets it.
-func (w *writer) imageConfig(s *spec.Spec, baseName, baseDigest string) {
+func (w *writer) imageConfig(s *spec.Spec, baseName, baseDigest string, extra map[string]string) {
 	keys := func(m map[string]string) []string {
 		ks := make([]string, 0, len(m))
 		for k := range m {
@@ -156,6 +146,9 @@ func (w *writer) imageConfig(s *spec.Spec, baseName, baseDigest string) {
 	}
 	labels := map[string]string{}
 	for k, v := range s.Labels {
+		labels[k] = v
+	}
+	for k, v := range extra {
 		labels[k] = v
 	}
 	labels[hllb.LabelBaseName] = baseName

@@ -165,8 +165,8 @@ func TestRefusals(t *testing.T) {
 		t.Errorf("no go.mod gave %v", err)
 	}
 	s, files = load(t, "language: go\ncgo: true\nartifacts: [./cmd/a]\nruntime:\n  libs: [libpq5]\n", "module x\ngo 1.26\n")
-	if _, err := Generate(s, Options{Files: files}); err == nil || !strings.Contains(err.Error(), "runtime.libs") {
-		t.Errorf("runtime.libs gave %v", err)
+	if _, err := Generate(s, Options{Files: files, Lock: lockfile.New()}); err == nil || !strings.Contains(err.Error(), "has no") {
+		t.Errorf("runtime.libs with a lock that has no entries gave %v", err)
 	}
 }
 

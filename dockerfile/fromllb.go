@@ -59,6 +59,8 @@ func translated(s *spec.Spec, opts Options) ([]byte, error) {
 		Files:   opts.Files,
 		Builder: hllb.Image{Ref: breq.Ref, State: builder},
 		Target:  opts.Platform,
+		// The runtime-libs stage is written on its own (runtimeLibs); only the builder is read here.
+		Libs: &hllb.Libs{State: bkllb.Scratch()},
 	})
 	if err != nil {
 		return nil, err
@@ -109,9 +111,23 @@ cannot list ahead), take settings from the builder image's config, and check its
 	for i := range chain {
 		t.op(i)
 	}
+	labels := map[string]string{}
+	if len(s.Runtime.Libs) > 0 {
+		w.line("")
+		label, err := runtimeLibs(w, s, opts, breq, builderRef, baseReq, base)
+		if err != nil {
+			return nil, err
+		}
+		if label != "" {
+			labels[hllb.LabelRuntimeLibs] = label
+		}
+	}
 	w.line("")
 
 	w.line("FROM %s", base)
+	if len(s.Runtime.Libs) > 0 {
+		w.line("COPY --from=%s --chmod=u-s,g-s %s/ /", libsStage, hllb.LibsRootfs)
+	}
 	w.comment("Root-owned, without setuid/setgid bits whatever the builder left (symbolic --chmod, as the\nfrontend strips them).")
 	if _, ok := lang.(hllb.Runtime); ok {
 		w.line("COPY --from=%s --chmod=u-s,g-s %s/ %s/", t.stage, hllb.OutDir, hllb.ArtifactDir)
@@ -121,7 +137,7 @@ cannot list ahead), take settings from the builder image's config, and check its
 			w.line("COPY --from=%s --chmod=u-s,g-s %s/%s %s/%s", t.stage, hllb.OutDir, name, hllb.ArtifactDir, name)
 		}
 	}
-	w.imageConfig(s, baseName, baseDigest)
+	w.imageConfig(s, baseName, baseDigest, labels)
 	if w.err != nil {
 		return nil, w.err
 	}
@@ -228,6 +244,8 @@ type translator struct {
 	// cwd and env are what the stage's WORKDIR and ENV lines have set so far.
 	cwd string
 	env map[string]string
+	// images are the references to write for the image sources an exec bind-mounts, by identifier.
+	images map[string]string
 }
 
 // buildArgs declares build.args as ARGs with the spec's defaults, so --build-arg overrides them as
@@ -324,6 +342,12 @@ func (t *translator) exec(i int) {
 			f := "--mount=type=ssh,id=" + w.path("ssh id", m.SSHOpt.ID)
 			if !m.SSHOpt.Optional {
 				f += ",required=true"
+			}
+			flags = append(flags, f)
+		case m.MountType == pb.MountType_BIND && m.Input >= 0 && int(m.Input) < len(t.chain[i].inputs) && t.images[t.chain[i].sources[m.Input]] != "":
+			f := "--mount=type=bind,from=" + t.images[t.chain[i].sources[m.Input]] + ",target=" + w.path("bind target", m.Dest)
+			if !m.Readonly {
+				f += ",rw"
 			}
 			flags = append(flags, f)
 		case m.MountType == pb.MountType_TMPFS:

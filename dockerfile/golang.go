@@ -55,6 +55,11 @@ cannot list ahead), and check its own result (run ` + "`hardened check`" + ` on 
 		platform = ""
 	}
 	w.line("FROM %s%s AS build", platform, builder)
+	if cmd := hllb.BuildPackagesCommand(s); cmd != nil {
+		w.comment("build.packages, with apt's lists and downloads in cache mounts.")
+		w.line("RUN %s %s %s", cacheMountOf("apt", "lists", "/var/lib/apt/lists", "locked"), cacheMountOf("apt", "cache", "/var/cache/apt", "locked"),
+			w.execForm("build.packages", cmd))
+	}
 	w.line("ARG TARGETOS TARGETARCH")
 	w.line("WORKDIR %s", hllb.SrcDir)
 	cgo := "0"
@@ -103,13 +108,28 @@ cannot list ahead), and check its own result (run ` + "`hardened check`" + ` on 
 	}
 	w.line("")
 
+	labels := map[string]string{}
+	if len(s.Runtime.Libs) > 0 {
+		label, err := runtimeLibs(w, s, opts, breq, builder, baseReq, base)
+		if err != nil {
+			return nil, err
+		}
+		if label != "" {
+			labels[hllb.LabelRuntimeLibs] = label
+		}
+		w.line("")
+	}
+
 	w.line("FROM %s", base)
+	if len(s.Runtime.Libs) > 0 {
+		w.line("COPY --from=%s --chmod=u-s,g-s %s/ /", libsStage, hllb.LibsRootfs)
+	}
 	w.comment("Root-owned, not writable by the runtime user, without setuid/setgid bits. The frontend strips\nthose with the symbolic u-s,g-s; octal 0755 does the same for a binary and needs no Dockerfile\nnewer than 1.2 (symbolic --chmod needs 1.14).")
 	for _, a := range s.Artifacts {
 		name := spec.ArtifactName(a)
 		w.line("COPY --from=build --chmod=0755 %s/%s %s/%s", hllb.OutDir, w.path("artifacts", name), hllb.ArtifactDir, name)
 	}
-	w.imageConfig(s, baseName, baseDigest)
+	w.imageConfig(s, baseName, baseDigest, labels)
 	if w.err != nil {
 		return nil, w.err
 	}
@@ -120,7 +140,12 @@ cannot list ahead), and check its own result (run ` + "`hardened check`" + ` on 
 // makes; the Dockerfile frontend prefixes BUILDKIT_CACHE_MOUNT_NS itself, as the hardened
 // frontend does.
 func cacheMount(name, target string) string {
-	return fmt.Sprintf("--mount=type=cache,id=%s,target=%s,sharing=shared", hllb.CacheID("", "go", name), target)
+	return cacheMountOf("go", name, target, "shared")
+}
+
+// cacheMountOf is a RUN --mount for a cache of the frontend's, by its language and name.
+func cacheMountOf(language, name, target, sharing string) string {
+	return fmt.Sprintf("--mount=type=cache,id=%s,target=%s,sharing=%s", hllb.CacheID("", language, name), target, sharing)
 }
 
 // fetchMounts are the RUN --mount flags of build.secrets and build.ssh, for the steps that

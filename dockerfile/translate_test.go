@@ -47,7 +47,7 @@ func loadExample(t *testing.T, name string) (*spec.Spec, hllb.Files) {
 
 // TestExampleGoldens keeps the Dockerfile of every example in testdata, for review.
 func TestExampleGoldens(t *testing.T) {
-	for _, name := range []string{"python", "node", "java", "rust", "static"} {
+	for _, name := range []string{"go-cgo", "python", "node", "java", "rust", "static"} {
 		t.Run(name, func(t *testing.T) {
 			s, files := loadExample(t, name)
 			got, err := Generate(s, Options{Files: files})
@@ -71,8 +71,8 @@ func TestExampleGoldens(t *testing.T) {
 	}
 }
 
-// emptyConfigs answers the Dockerfile frontend's image lookups with an empty config, as an
-// image that sets no environment has: the frontend's own conversion is given none either.
+// emptyConfigs answers the Dockerfile frontend's image lookups with a config that sets nothing,
+// as the hardened frontend's conversion is given none here either.
 type emptyConfigs struct{}
 
 func (emptyConfigs) ResolveImageConfig(_ context.Context, ref string, opt sourceresolver.Opt) (string, digest.Digest, []byte, error) {
@@ -80,7 +80,8 @@ func (emptyConfigs) ResolveImageConfig(_ context.Context, ref string, opt source
 	if opt.ImageOpt != nil && opt.ImageOpt.Platform != nil {
 		p = *opt.ImageOpt.Platform
 	}
-	cfg := fmt.Sprintf(`{"architecture":%q,"os":%q,"rootfs":{"type":"layers"},"config":{}}`, p.Architecture, p.OS)
+	// One layer: an image without any is scratch to the Dockerfile frontend.
+	cfg := fmt.Sprintf(`{"architecture":%q,"os":%q,"rootfs":{"type":"layers","diff_ids":[%q]},"config":{}}`, p.Architecture, p.OS, digest.FromString("layer of "+ref))
 	return ref, digest.FromString(ref), []byte(cfg), nil
 }
 
@@ -139,6 +140,9 @@ func steps(t *testing.T, def *bkllb.Definition, ignoreEnv ...string) []step {
 				st.mounts = append(st.mounts, fmt.Sprintf("cache %s at %s %v", strings.TrimPrefix(m.CacheOpt.ID, "/"), m.Dest, m.CacheOpt.Sharing))
 			case m.SecretOpt != nil:
 				st.mounts = append(st.mounts, fmt.Sprintf("secret %s at %s mode %o optional %v", m.SecretOpt.ID, m.Dest, m.SecretOpt.Mode, m.SecretOpt.Optional))
+			case m.MountType == pb.MountType_BIND && m.Input >= 0 && m.Dest != "/":
+				src, _, _ := strings.Cut(l.sources[m.Input], "@") // the Dockerfile frontend pins what it resolved
+				st.mounts = append(st.mounts, fmt.Sprintf("bind %s at %s readonly %v", src, m.Dest, m.Readonly))
 			case m.SSHOpt != nil:
 				st.mounts = append(st.mounts, fmt.Sprintf("ssh %s optional %v", m.SSHOpt.ID, m.SSHOpt.Optional))
 			}
@@ -152,7 +156,7 @@ func steps(t *testing.T, def *bkllb.Definition, ignoreEnv ...string) []step {
 	return out
 }
 
-var lastStage = regexp.MustCompile(`(?m)^FROM \S+(?: \S+)? AS (\S+)$`)
+var lastStage = regexp.MustCompile(`(?m)^FROM \S+(?: \S+)? AS (build\S*)$`)
 
 // TestDockerfileRunsWhatTheFrontendRuns converts the written Dockerfile with BuildKit's own
 // Dockerfile frontend (dockerfile2llb) and holds its builder stages to the hardened frontend's
@@ -166,7 +170,7 @@ func TestDockerfileRunsWhatTheFrontendRuns(t *testing.T) {
 		files hllb.Files
 	}
 	var cases []tc
-	for _, name := range []string{"go", "python", "node", "java", "rust", "static"} {
+	for _, name := range []string{"go", "go-cgo", "python", "node", "java", "rust", "static"} {
 		s, files := loadExample(t, name)
 		cases = append(cases, tc{name, s, files})
 	}
@@ -222,7 +226,7 @@ func TestDockerfileRunsWhatTheFrontendRuns(t *testing.T) {
 				}
 			}
 			conv, err := hllb.Convert(c.s, hllb.Inputs{Context: bkllb.Local("context"), Files: c.files,
-				Builder: hllb.Image{State: builder}, Target: amd64})
+				Builder: hllb.Image{State: builder}, Target: amd64, Libs: &hllb.Libs{State: bkllb.Scratch()}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -248,9 +252,63 @@ func TestDockerfileRunsWhatTheFrontendRuns(t *testing.T) {
 					t.Errorf("step %d:\nfrontend   %v\nDockerfile %v", i, want[i], got[i])
 				}
 			}
+			if len(c.s.Runtime.Libs) > 0 {
+				compareLibsStage(t, c.s, c.files, df)
+			}
 			if t.Failed() {
 				t.Logf("the Dockerfile:\n%s", df)
 			}
 		})
+	}
+}
+
+// compareLibsStage holds the Dockerfile's runtime-libs stage to the frontend's (llb.RuntimeLibs):
+// the same step with the same base mounted, then only the step that fails on apt's problems.
+func compareLibsStage(t *testing.T, s *spec.Spec, files hllb.Files, df []byte) {
+	t.Helper()
+	ctx := context.Background()
+	res, err := dockerfile2llb.Dockerfile2LLB(ctx, df, dockerfile2llb.ConvertOpt{
+		Config: dockerui.Config{Target: libsStage}, TargetPlatform: &amd64, MetaResolver: emptyConfigs{},
+	})
+	if err != nil {
+		t.Fatalf("the Dockerfile frontend refuses the runtime-libs stage: %v", err)
+	}
+	dfDef, err := res.State.Marshal(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lang, _ := hllb.Lookup(s.Language)
+	breq, err := lang.Builder(s, files, amd64, amd64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	baseReq, _, err := hllb.BaseImage(s, files, amd64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lreq, _, err := hllb.LibsImage(s, baseReq, breq, amd64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := hllb.RuntimeLibs(s, hllb.LibsInput{Image: hllb.Image{State: bkllb.Image(lreq.Ref)}, Base: hllb.Image{Ref: baseReq.Ref, State: bkllb.Image(baseReq.Ref)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, got := steps(t, def), steps(t, dfDef)
+	if len(got) != len(want)+1 || !slices.Equal(got[len(got)-1].args[:2], []string{"sh", "-c"}) {
+		t.Fatalf("the runtime-libs stage runs %d steps, want the frontend's %d and a check:\n%v", len(got), len(want), got)
+	}
+	for i := range want {
+		if !slices.Equal(want[i].args, got[i].args) || !maps.Equal(want[i].env, got[i].env) ||
+			want[i].cwd != got[i].cwd || want[i].net != got[i].net || !slices.Equal(want[i].mounts, got[i].mounts) {
+			t.Errorf("runtime-libs step %d:\nfrontend   %v\nDockerfile %v", i, want[i], got[i])
+		}
+	}
+	if !strings.Contains(strings.Join(got[0].mounts, " "), "bind docker-image://"+baseReq.Ref+" at ") {
+		t.Errorf("the runtime-libs step does not mount the base: %v", got[0].mounts)
 	}
 }

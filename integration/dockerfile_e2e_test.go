@@ -114,11 +114,12 @@ func TestDockerfileEject(t *testing.T) {
 	_ = os.Remove(lockPath)
 }
 
-// TestDockerfileEjectLanguages: for every other language's example, the Dockerfile `hardened
-// dockerfile --lock` prints, built by BuildKit's own Dockerfile frontend, gives an image with the
-// hardened frontend's guarantees (numeric non-root user, exec-form entrypoint, the locked base,
-// no shell, no setuid/setgid bit, root-owned /app not writable by the runtime user) and the same
-// /app, file for file, as the frontend's image of the same source; and the app answers.
+// TestDockerfileEjectLanguages: for every other language's example, and go-cgo's runtime.libs,
+// the Dockerfile `hardened dockerfile --lock` prints, built by BuildKit's own Dockerfile
+// frontend, gives an image with the hardened frontend's guarantees (numeric non-root user,
+// exec-form entrypoint, the locked base, no shell, no setuid/setgid bit, root-owned /app not
+// writable by the runtime user) and the same /app and package records (status.d), file for file,
+// as the frontend's image of the same source, with the same runtime.libs label; the app answers.
 func TestDockerfileEjectLanguages(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
@@ -130,6 +131,17 @@ func TestDockerfileEjectLanguages(t *testing.T) {
 		{"java", askHello("--port=%d")},
 		{"rust", func(t *testing.T, img v1.Image) { assertRustServes(t, img, "hello from a hardened rust image") }},
 		{"static", assertServes},
+		{"go-cgo", func(t *testing.T, img v1.Image) {
+			var got struct {
+				Answer int    `json:"answer"`
+				SQLite string `json:"sqlite"`
+				UID    int    `json:"uid"`
+			}
+			askImage(t, img, "/", &got, "-addr", "127.0.0.1:%d")
+			if got.Answer != 42 || got.SQLite == "" || got.UID != 65532 {
+				t.Errorf("server answered %+v, want 42 from SQLite as uid 65532", got)
+			}
+		}},
 	} {
 		t.Run(tc.example, func(t *testing.T) {
 			dir := copyExample(t, tc.example)
@@ -194,17 +206,25 @@ func TestDockerfileEjectLanguages(t *testing.T) {
 					c.Labels[hllb.LabelBaseDigest], fc.Labels[hllb.LabelBaseDigest], baseDigest)
 			}
 
+			if c.Labels[hllb.LabelRuntimeLibs] != fc.Labels[hllb.LabelRuntimeLibs] {
+				t.Errorf("runtime.libs label %q, the frontend's %q", c.Labels[hllb.LabelRuntimeLibs], fc.Labels[hllb.LabelRuntimeLibs])
+			}
+
 			got, want := flatFiles(t, img), flatFiles(t, front)
 			for _, sh := range []string{"/bin/sh", "/usr/bin/sh", "/bin/bash", "/bin/busybox"} {
 				if _, ok := got[sh]; ok {
 					t.Errorf("the image has a shell: %s", sh)
 				}
 			}
+			// /app, and the package records runtime.libs writes.
+			compared := func(p string) bool {
+				return strings.HasPrefix(p, "/app/") || strings.HasPrefix(p, "/var/lib/dpkg/status.d/")
+			}
 			for p, h := range got {
-				if !strings.HasPrefix(p, "/app/") {
+				if !compared(p) {
 					continue
 				}
-				if h.Uid != 0 || (h.Typeflag != tar.TypeSymlink && h.Mode&0o022 != 0) {
+				if strings.HasPrefix(p, "/app/") && h.Uid != 0 || (h.Typeflag != tar.TypeSymlink && h.Mode&0o022 != 0) {
 					t.Errorf("%s uid %d mode %o: /app must be root-owned and not writable by the runtime user", p, h.Uid, h.Mode)
 				}
 				f, ok := want[p]
@@ -217,7 +237,7 @@ func TestDockerfileEjectLanguages(t *testing.T) {
 				}
 			}
 			for p := range want {
-				if _, ok := got[p]; strings.HasPrefix(p, "/app/") && !ok {
+				if _, ok := got[p]; compared(p) && !ok {
 					t.Errorf("%s is in the frontend's image, not in the Dockerfile's", p)
 				}
 			}

@@ -33,3 +33,12 @@ func installBuildPackages(s *spec.Spec, builder bkllb.State, ns string, locate f
 		locate("build.packages"),
 	).Root()
 }
+
+// BuildPackagesCommand is the command installBuildPackages runs, for a Dockerfile to run the same;
+// nil without build.packages.
+func BuildPackagesCommand(s *spec.Spec) []string {
+	if len(s.Build.Packages) == 0 {
+		return nil
+	}
+	return append([]string{"env", "DEBIAN_FRONTEND=noninteractive", "sh", "-c", buildPackagesScript, "hardened-build-packages"}, s.Build.Packages...)
+}

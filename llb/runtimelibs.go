@@ -274,3 +274,12 @@ func libsLabel(libs *Libs) string {
 	}
 	return strings.Join(names, " ")
 }
+
+// RuntimeLibsFailScript ends a runtime-libs stage that runs without the frontend to read its
+// problems (a Dockerfile's): the step fails with apt's problems, else prints what it added.
+const RuntimeLibsFailScript = `if [ -s ` + LibsProblemsFile + ` ]; then
+	echo "runtime.libs: apt could not install the packages (package index, or - for all, TAB, apt's message):" >&2
+	cat ` + LibsProblemsFile + ` >&2; exit 1
+fi
+echo "runtime.libs adds:"; cat ` + LibsPackagesFile + `
+`
