@@ -22,7 +22,7 @@ unit:
 # Integration tests: a real buildkitd, registry and stand-in images (started if needed; the stack builds
 # buildkitd, buildctl and buildx itself, from the tools cache when it has them, while the stand-ins build).
 integration: runc
-	@set -o pipefail; $(GO) test -count=1 -p 1 -tags integration -timeout 60m -v ./integration/... 2>&1 | tee .integration.log \
+	@set -o pipefail; $(GO) test -count=1 -p 1 -parallel 2 -tags integration -timeout 60m -v ./integration/... 2>&1 | tee .integration.log \
 		| grep --line-buffered -E '^(=== RUN|--- |PASS|FAIL|ok|panic|\s+\S+_test.go|FAIL: the integration)' \
 		|| { echo "--- integration log tail (.integration.log) ---"; tail -150 .integration.log; exit 1; }
 

@@ -12,6 +12,7 @@ import (
 // TestCallSubrequests: --call targets|outline|check answer as they do for a Dockerfile,
 // and check reports spec problems at their line with the hardening policy's warnings.
 func TestCallSubrequests(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	ctx := context.Background()
 	dir := filepath.Join(repoRoot, "examples", "go")
 	spec := filepath.Join(dir, "hardened.yaml")

@@ -19,6 +19,7 @@ import (
 // labelled as such, still non-root and without setuid bits, with a shell that works; the
 // default target stays shell-free (TestGoExampleBuildx), and scratch has no debug variant.
 func TestDebugTarget(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	ctx := context.Background()
 	dir := filepath.Join(repoRoot, "examples", "go")
 	spec := filepath.Join(dir, "hardened.yaml")

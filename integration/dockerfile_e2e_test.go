@@ -24,6 +24,7 @@ import (
 // the hardened frontend's: numeric non-root user, exec-form entrypoint, no shell, no
 // setuid/setgid bit, root-owned artifact, the locked base, and a binary that serves.
 func TestDockerfileEject(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	ctx := context.Background()
 	dir := copyExample(t, "go")
 	specPath := filepath.Join(dir, "hardened.yaml")
@@ -121,6 +122,7 @@ func TestDockerfileEject(t *testing.T) {
 // writable by the runtime user) and the same /app and package records (status.d), file for file,
 // as the frontend's image of the same source, with the same runtime.libs label; the app answers.
 func TestDockerfileEjectLanguages(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	ctx := context.Background()
 	for _, tc := range []struct {
 		example string

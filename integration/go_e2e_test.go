@@ -30,6 +30,7 @@ const epoch = 1700000000
 // TestGoExampleBuildx is the user's path: docker buildx build -f hardened.yaml, the
 // `# syntax=` line pulling our frontend image, an OCI tarball out.
 func TestGoExampleBuildx(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := filepath.Join(repoRoot, "examples", "go")
 	out := filepath.Join(t.TempDir(), "app.tar")
 	build(t, st.Buildx(context.Background(), "build", "-f", filepath.Join(dir, "hardened.yaml"),
@@ -51,6 +52,7 @@ func TestGoExampleBuildx(t *testing.T) {
 // TestGoExampleBuildctl drives the frontend image directly through the gateway, with
 // no filename option: hardened.yaml is the default.
 func TestGoExampleBuildctl(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := filepath.Join(repoRoot, "examples", "go")
 	out := filepath.Join(t.TempDir(), "app.tar")
 	build(t, st.Buildctl(context.Background(), "build",
@@ -64,6 +66,7 @@ func TestGoExampleBuildctl(t *testing.T) {
 
 // TestGoMultiPlatform cross-compiles on the build platform into a two-platform index.
 func TestGoMultiPlatform(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := filepath.Join(repoRoot, "examples", "go")
 	out := filepath.Join(t.TempDir(), "app.tar")
 	log := build(t, st.Buildx(context.Background(), "build", "-f", filepath.Join(dir, "hardened.yaml"),
@@ -94,6 +97,7 @@ func TestGoMultiPlatform(t *testing.T) {
 // TestSetuidFromAStepIsStripped: a build step that sets u+s and g+s on the artifact
 // still yields an image with no such bit, and the build's own check passes.
 func TestSetuidFromAStepIsStripped(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := copyExample(t, "go")
 	writeFile(t, filepath.Join(dir, "hardened.yaml"), `# syntax=ghcr.io/hardenedbuild/hardened:1
 language: go
@@ -122,6 +126,7 @@ build:
 
 // TestRootUserIsRefused: user 0 fails before anything is built, at the spec position.
 func TestRootUserIsRefused(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := copyExample(t, "go")
 	writeFile(t, filepath.Join(dir, "hardened.yaml"), "# syntax=ghcr.io/hardenedbuild/hardened:1\nlanguage: go\nartifacts: [./cmd/server]\nuser: 0\n")
 	log := buildFails(t, st.Buildx(context.Background(), "build", "-f", filepath.Join(dir, "hardened.yaml"), "--progress", "plain", dir))
@@ -133,6 +138,7 @@ func TestRootUserIsRefused(t *testing.T) {
 
 // TestBadSpecReportsEveryProblem: all problems at once, each with its position.
 func TestBadSpecReportsEveryProblem(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := copyExample(t, "go")
 	writeFile(t, filepath.Join(dir, "hardened.yaml"), `# syntax=ghcr.io/hardenedbuild/hardened:1
 language: go
@@ -151,6 +157,7 @@ expose: [99999]
 // TestSourceChangeReusesModuleDownload: a one-line change recompiles but keeps the
 // go mod download step cached.
 func TestSourceChangeReusesModuleDownload(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := copyExample(t, "go")
 	args := []string{"build", "-f", filepath.Join(dir, "hardened.yaml"), "--progress", "plain", dir}
 	build(t, st.Buildx(context.Background(), args...))
@@ -171,6 +178,7 @@ func TestSourceChangeReusesModuleDownload(t *testing.T) {
 // TestNamedContextsOverrideImages: --build-context replaces the builder by its short
 // name and the base by its full name, as the Dockerfile frontend allows.
 func TestNamedContextsOverrideImages(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := filepath.Join(repoRoot, "examples", "go")
 	out := filepath.Join(t.TempDir(), "app.tar")
 	log := build(t, st.Buildx(context.Background(), "build", "-f", filepath.Join(dir, "hardened.yaml"),
@@ -355,6 +363,7 @@ func TestReproducibleByDefault(t *testing.T) {
 // TestOCILayoutContextOverridesBase: a base from an OCI layout on disk, as air-gapped
 // teams provide it, replaces the distroless base by name.
 func TestOCILayoutContextOverridesBase(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	ref, err := name.ParseReference(st.Registry+"/distroless/base-debian12:nonroot", name.Insecure)
 	if err != nil {
 		t.Fatal(err)
@@ -393,6 +402,7 @@ func TestOCILayoutContextOverridesBase(t *testing.T) {
 // itself: Debian packages of the base, Go modules of the binary, and the builder's
 // packages as a second document.
 func TestSBOMCoversImageAndBuilder(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := filepath.Join(repoRoot, "examples", "go")
 	out := filepath.Join(t.TempDir(), "app.tar")
 	build(t, st.Buildx(context.Background(), "build", "--sbom=true", "-f", filepath.Join(dir, "hardened.yaml"),
@@ -435,6 +445,7 @@ func spdxDocuments(t *testing.T, tarPath string) map[string]string {
 // with versions and purls: an npm package, a Python distribution and a Rust crate (a Debian
 // runtime library: TestRuntimeLibsGoCgo).
 func TestSBOMCoversLanguagePackages(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	for example, wants := range map[string][]string{
 		"node":   {"pkg:npm/express@4.", "pkg:deb/debian/nodejs@"},
 		"python": {"pkg:pypi/itsdangerous@2.2.0"},

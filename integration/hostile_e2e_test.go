@@ -16,6 +16,7 @@ import (
 // built, all in one error at their spec lines; a name full of shell metacharacters is just a
 // name, since no shell ever sees it.
 func TestHostileContext(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	ctx := context.Background()
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "real"), "#!/nonexistent\n")
@@ -67,6 +68,7 @@ artifacts:
 // TestShellMetacharactersStayNames: an artifact named with $(...), ; and backquotes is copied and
 // run under that very name; nothing interprets it.
 func TestShellMetacharactersStayNames(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := copyExample(t, "static")
 	name := "srv;$(touch pwned)`id`"
 	buildStaticServer(t, dir, filepath.Join(dir, name))
@@ -97,6 +99,7 @@ func TestShellMetacharactersStayNames(t *testing.T) {
 // TestCompileErrorShowsCompilerAndSpecLine: a spec that validates but whose source does not
 // compile fails with the Go compiler's own message and the spec line of the artifact.
 func TestCompileErrorShowsCompilerAndSpecLine(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := copyExample(t, "go")
 	main := filepath.Join(dir, "cmd", "server", "main.go")
 	writeFile(t, main, string(readHost(t, main))+"\nfunc broken() { return 1 }\n")

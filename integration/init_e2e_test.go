@@ -15,6 +15,7 @@ import (
 // TestInitBuilds runs `hardened init` on examples/python and examples/rust without their
 // hardened.yaml and builds what it writes with docker buildx: a spec init writes must build.
 func TestInitBuilds(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	for _, tc := range []struct {
 		example    string
 		entrypoint []string

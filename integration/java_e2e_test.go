@@ -127,6 +127,7 @@ func buildJava(t *testing.T, dir string, args ...string) v1.Image {
 // TestJavaOtherVersionHasNoImage: the stack has Java 17 only, so version 21 maps to images it
 // does not serve and fails at the spec's version line, naming the image, before any build runs.
 func TestJavaOtherVersionHasNoImage(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := copyExample(t, "java")
 	spec := filepath.Join(dir, "hardened.yaml")
 	writeFile(t, spec, strings.Replace(string(readHost(t, spec)), `version: "17"`, `version: "21"`, 1))

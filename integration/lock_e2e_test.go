@@ -17,6 +17,7 @@ import (
 // TestLockFile: --target lock writes hardened.lock with the registry's digests; a
 // build uses exactly those; a spec the lock no longer covers fails naming the entry.
 func TestLockFile(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	ctx := context.Background()
 	dir := copyExample(t, "go")
 	spec := filepath.Join(dir, "hardened.yaml")
@@ -67,6 +68,7 @@ func TestLockFile(t *testing.T) {
 // TestLockCommand: `hardened lock` writes the lock through docker buildx, `--check`
 // passes on it, and fails once an entry no longer matches what a fresh lock would say.
 func TestLockCommand(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	bin := filepath.Join(t.TempDir(), "hardened")
 	if out, err := exec.Command("go", "build", "-o", bin, filepath.Join(repoRoot, "cmd", "hardened")).CombinedOutput(); err != nil {
 		t.Fatalf("building hardened: %v\n%s", err, out)
@@ -102,6 +104,7 @@ func TestLockCommand(t *testing.T) {
 // show); a build with the lock holds apt's resolution to it, and a version the lock pins that
 // Debian no longer serves fails the build naming the entry, with what to run.
 func TestLockPinsRuntimeLibs(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	ctx := context.Background()
 	dir := copyExample(t, "go-cgo")
 	spec := filepath.Join(dir, "hardened.yaml")

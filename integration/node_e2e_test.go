@@ -21,6 +21,7 @@ import (
 // TestNodeExampleBuildx builds examples/node (express from the npm registry) through
 // docker buildx, checks the image is hardened and holds no npm, and runs it.
 func TestNodeExampleBuildx(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := filepath.Join(repoRoot, "examples", "node")
 	out := filepath.Join(t.TempDir(), "app.tar")
 	build(t, st.Buildx(context.Background(), "build", "-f", filepath.Join(dir, "hardened.yaml"),
@@ -90,6 +91,7 @@ func TestNodeExampleBuildx(t *testing.T) {
 // TestNodeSourceChangeReusesInstall: a one-line change in the app copies the source
 // again but keeps npm ci cached.
 func TestNodeSourceChangeReusesInstall(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := copyExample(t, "node")
 	args := []string{"build", "-f", filepath.Join(dir, "hardened.yaml"), "--progress", "plain", dir}
 	build(t, st.Buildx(context.Background(), args...))
@@ -109,6 +111,7 @@ func TestNodeSourceChangeReusesInstall(t *testing.T) {
 // TestNodeWithoutVersionFails: no version in the spec or package.json is an error at the
 // language line, not a guess.
 func TestNodeWithoutVersionFails(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := copyExample(t, "node")
 	writeFile(t, filepath.Join(dir, "hardened.yaml"), "# syntax=ghcr.io/hardenedbuild/hardened:1\nlanguage: node\nartifacts: [server.js]\n")
 	pkg := filepath.Join(dir, "package.json")

@@ -23,6 +23,7 @@ import (
 // it through docker buildx, and checks the image answers and holds production dependencies
 // only, and no pnpm or npm.
 func TestNodePnpmBuildx(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := copyExample(t, "node")
 	rm(t, dir, "package-lock.json")
 	editPackageJSON(t, dir, func(p map[string]any) {
@@ -57,6 +58,7 @@ func TestNodePnpmBuildx(t *testing.T) {
 // builds it: yarn comes from the npm registry, since the stand-in, unlike the official image,
 // has none.
 func TestNodeYarnBuildx(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := copyExample(t, "node")
 	rm(t, dir, "package-lock.json")
 	host(t, dir, "npx", "--yes", "yarn@1.22.22", "install", "--ignore-scripts", "--non-interactive")
@@ -79,6 +81,7 @@ func TestNodeYarnBuildx(t *testing.T) {
 // in berry's format written on the host): that yarn comes from the npm registry, installs with
 // --immutable and focuses on production dependencies, into node_modules.
 func TestNodeYarnBerryBuildx(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := copyExample(t, "node")
 	rm(t, dir, "package-lock.json")
 	editPackageJSON(t, dir, func(p map[string]any) { p["packageManager"] = "yarn@4.5.3" })

@@ -17,6 +17,7 @@ import (
 // a provenance viewer (and `docker buildx history`) shows which line of hardened.yaml made each
 // step: the compile comes from `artifacts:`.
 func TestProvenanceShowsSpecLines(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := copyExample(t, "go")
 	specPath := filepath.Join(dir, "hardened.yaml")
 	out := filepath.Join(t.TempDir(), "app.tar")

@@ -17,6 +17,7 @@ import (
 // wheelhouse, no index) through docker buildx, checks the image is hardened and holds no pip,
 // runs it, and builds it again with every step re-run to see the same digest.
 func TestPythonExampleBuildx(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := filepath.Join(repoRoot, "examples", "python")
 	var digests []string
 	var tars []string
@@ -106,6 +107,7 @@ func TestPythonExampleBuildx(t *testing.T) {
 // again but keeps the pip install cached. After TestPythonExampleBuildx the first build
 // is all cache hits.
 func TestPythonSourceChangeReusesInstall(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := copyExample(t, "python")
 	args := []string{"build", "-f", filepath.Join(dir, "hardened.yaml"), "--progress", "plain", dir}
 	build(t, st.Buildx(context.Background(), args...))

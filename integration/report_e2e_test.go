@@ -14,6 +14,7 @@ import (
 // TestCheckReportTravelsWithTheImage: a build that asks for attestations carries the
 // hardened check report of its own image, and the guarantees pass in it.
 func TestCheckReportTravelsWithTheImage(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := filepath.Join(repoRoot, "examples", "go")
 	out := filepath.Join(t.TempDir(), "app.tar")
 	build(t, st.Buildx(context.Background(), "build", "--provenance=mode=min", "-f", filepath.Join(dir, "hardened.yaml"),

@@ -27,6 +27,7 @@ import (
 // object from a package is recorded with its version the distroless way, and nothing of apt,
 // dpkg or a shell came along.
 func TestRuntimeLibsGoCgo(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := filepath.Join(repoRoot, "examples", "go-cgo")
 	out := filepath.Join(t.TempDir(), "app.tar")
 	log := build(t, st.Buildx(context.Background(), "build", "-f", filepath.Join(dir, "hardened.yaml"),
@@ -132,6 +133,7 @@ func TestRuntimeLibsGoCgo(t *testing.T) {
 // in the spec, with apt's own words. The spec is language static, which has no builder image, so
 // the stage runs on docker.io/library/debian:bookworm.
 func TestRuntimeLibsUnknownPackage(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := t.TempDir()
 	spec := "# syntax=ghcr.io/hardenedbuild/hardened:1\nlanguage: static\nartifacts: [./tool]\nruntime:\n  libs: [libsqlite3-0, libnosuchthing9]\n"
 	writeFile(t, filepath.Join(dir, "hardened.yaml"), spec)

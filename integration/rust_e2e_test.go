@@ -23,6 +23,7 @@ import (
 // it; then changes one line of the source and builds again (the target cache keeps the vendored
 // crate compiled), and once more with --no-cache, which must give the same digest.
 func TestRustExampleBuildx(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := copyExample(t, "rust")
 	spec := filepath.Join(dir, "hardened.yaml")
 	out := filepath.Join(t.TempDir(), "app.tar")

@@ -22,6 +22,7 @@ import (
 // leaves: not in any layer or blob of the image, its config and history, the SBOM and
 // provenance attestations, the exported build cache, or the build's log.
 func TestBuildSecretsReachNoOutput(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	ctx := context.Background()
 	dir := copyExample(t, "go")
 	spec := filepath.Join(dir, "hardened.yaml")

@@ -15,6 +15,7 @@ import (
 // server into a copy of the example, marks it setuid and setgid, and builds the image
 // through docker buildx; the image runs it as 65532 without those bits.
 func TestStaticExampleBuildx(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := copyExample(t, "static")
 	bin := filepath.Join(dir, "hello-server")
 	buildStaticServer(t, dir, bin)

@@ -12,6 +12,7 @@ import (
 // TestShellStepsSeeBuildArgs: a sh step runs in the builder's shell with the declared build args,
 // the build's --build-arg value over the spec's default; the image's env never has them.
 func TestShellStepsSeeBuildArgs(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
 	ctx := context.Background()
 	dir := copyExample(t, "go")
 	spec := filepath.Join(dir, "hardened.yaml")
