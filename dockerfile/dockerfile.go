@@ -3,7 +3,10 @@ package dockerfile
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -27,6 +30,27 @@ type Options struct {
 	Source string
 }
 
+// ReadContextFiles reads, from a build context directory, the files the spec's language reads
+// (llb.Language.ContextFiles), as the frontend gets them; missing ones are left out.
+func ReadContextFiles(s *spec.Spec, dir string) (hllb.Files, error) {
+	files := hllb.Files{}
+	lang, ok := hllb.Lookup(s.Language)
+	if !ok {
+		return files, nil
+	}
+	for _, name := range lang.ContextFiles() {
+		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			continue
+		case err != nil:
+			return nil, err
+		}
+		files[name] = data
+	}
+	return files, nil
+}
+
 // Generate returns the Dockerfile for a spec that spec.Load returned (validated, defaulted).
 func Generate(s *spec.Spec, opts Options) ([]byte, error) {
 	if opts.Platform.OS == "" {
@@ -39,6 +63,20 @@ func Generate(s *spec.Spec, opts Options) ([]byte, error) {
 		return golang(s, opts)
 	}
 	return translated(s, opts)
+}
+
+// finalBase is the final stage's base: the request, the reference its FROM line names (pinned
+// with a lock), and the name and digest its labels record; scratch when the spec has no base.
+func finalBase(s *spec.Spec, opts Options) (req hllb.ImageRequest, ref, name, dgst string, err error) {
+	req, hasBase, err := hllb.BaseImage(s, opts.Files, opts.Platform)
+	if err != nil || !hasBase {
+		return req, "scratch", "scratch", "", err
+	}
+	if ref, err = from(req, opts); err != nil {
+		return req, "", "", "", err
+	}
+	_, dgst, _ = strings.Cut(ref, "@")
+	return req, ref, req.Ref, dgst, nil
 }
 
 // from is the reference a FROM line names: the lock's pin when there is a lock.

@@ -1,12 +1,10 @@
 package dockerfile
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"maps"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -33,43 +31,10 @@ func load(t *testing.T, yaml string, gomod string) (*spec.Spec, hllb.Files) {
 	return s, hllb.Files{"go.mod": []byte(gomod)}
 }
 
-func example(t *testing.T) (*spec.Spec, hllb.Files) {
-	t.Helper()
-	dir := filepath.Join("..", "examples", "go")
-	y, err := os.ReadFile(filepath.Join(dir, "hardened.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return load(t, string(y), string(mod))
-}
 
-func TestGoExampleGolden(t *testing.T) {
-	s, files := example(t)
-	got, err := Generate(s, Options{Files: files})
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden := filepath.Join("testdata", "go.Dockerfile")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./dockerfile -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("Dockerfile differs from %s (run go test ./dockerfile -update if intended):\n%s", golden, got)
-	}
-}
 
 func TestLockPinsEveryFrom(t *testing.T) {
-	s, files := example(t)
+	s, files := loadExample(t, "go")
 	l := lockfile.New()
 	b, d := "sha256:"+strings.Repeat("b", 64), "sha256:"+strings.Repeat("d", 64)
 	l.Set("linux/amd64", "builder", "docker.io/library/golang:1.26-bookworm", b)

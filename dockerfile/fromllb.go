@@ -74,19 +74,9 @@ func translated(s *spec.Spec, opts Options) ([]byte, error) {
 		return nil, err
 	}
 
-	baseReq, hasBase, err := hllb.BaseImage(s, opts.Files, opts.Platform)
+	baseReq, base, baseName, baseDigest, err := finalBase(s, opts)
 	if err != nil {
 		return nil, err
-	}
-	base, baseName, baseDigest := "scratch", "scratch", ""
-	if hasBase {
-		if base, err = from(baseReq, opts); err != nil {
-			return nil, err
-		}
-		baseName = baseReq.Ref
-		if _, d, ok := strings.Cut(base, "@"); ok {
-			baseDigest = d
-		}
 	}
 
 	w := &writer{}
@@ -111,22 +101,9 @@ cannot list ahead), take settings from the builder image's config, and check its
 	for i := range chain {
 		t.op(i)
 	}
-	labels := map[string]string{}
-	if len(s.Runtime.Libs) > 0 {
-		w.line("")
-		label, err := runtimeLibs(w, s, opts, breq, builderRef, baseReq, base)
-		if err != nil {
-			return nil, err
-		}
-		if label != "" {
-			labels[hllb.LabelRuntimeLibs] = label
-		}
-	}
-	w.line("")
-
-	w.line("FROM %s", base)
-	if len(s.Runtime.Libs) > 0 {
-		w.line("COPY --from=%s --chmod=u-s,g-s %s/ /", libsStage, hllb.LibsRootfs)
+	labels, err := finalFrom(w, s, opts, breq, builderRef, baseReq, base)
+	if err != nil {
+		return nil, err
 	}
 	w.comment("Root-owned, without setuid/setgid bits whatever the builder left (symbolic --chmod, as the\nfrontend strips them).")
 	if _, ok := lang.(hllb.Runtime); ok {

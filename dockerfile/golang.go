@@ -23,19 +23,9 @@ func golang(s *spec.Spec, opts Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	baseReq, hasBase, err := hllb.BaseImage(s, opts.Files, opts.Platform)
+	baseReq, base, baseName, baseDigest, err := finalBase(s, opts)
 	if err != nil {
 		return nil, err
-	}
-	base, baseName, baseDigest := "scratch", "scratch", ""
-	if hasBase {
-		if base, err = from(baseReq, opts); err != nil {
-			return nil, err
-		}
-		baseName = baseReq.Ref
-		if _, d, ok := strings.Cut(base, "@"); ok {
-			baseDigest = d
-		}
 	}
 
 	w := &writer{}
@@ -106,23 +96,9 @@ cannot list ahead), and check its own result (run ` + "`hardened check`" + ` on 
 			w.line("RUN %s%s", strings.TrimPrefix(fetchMounts(s)+" ", " "), w.execForm(fmt.Sprintf("build.steps[%d]", i), step.Command()))
 		}
 	}
-	w.line("")
-
-	labels := map[string]string{}
-	if len(s.Runtime.Libs) > 0 {
-		label, err := runtimeLibs(w, s, opts, breq, builder, baseReq, base)
-		if err != nil {
-			return nil, err
-		}
-		if label != "" {
-			labels[hllb.LabelRuntimeLibs] = label
-		}
-		w.line("")
-	}
-
-	w.line("FROM %s", base)
-	if len(s.Runtime.Libs) > 0 {
-		w.line("COPY --from=%s --chmod=u-s,g-s %s/ /", libsStage, hllb.LibsRootfs)
+	labels, err := finalFrom(w, s, opts, breq, builder, baseReq, base)
+	if err != nil {
+		return nil, err
 	}
 	w.comment("Root-owned, not writable by the runtime user, without setuid/setgid bits. The frontend strips\nthose with the symbolic u-s,g-s; octal 0755 does the same for a binary and needs no Dockerfile\nnewer than 1.2 (symbolic --chmod needs 1.14).")
 	for _, a := range s.Artifacts {

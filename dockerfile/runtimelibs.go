@@ -16,6 +16,28 @@ import (
 // libsStage is the stage that resolves and unpacks runtime.libs.
 const libsStage = "runtime-libs"
 
+// finalFrom ends the build stages and starts the final one: the runtime-libs stage first when the
+// spec has runtime.libs, then FROM the base with their files. It returns the labels the libs add.
+func finalFrom(w *writer, s *spec.Spec, opts Options, breq hllb.ImageRequest, builderRef string, baseReq hllb.ImageRequest, base string) (map[string]string, error) {
+	labels := map[string]string{}
+	w.line("")
+	if len(s.Runtime.Libs) > 0 {
+		label, err := runtimeLibs(w, s, opts, breq, builderRef, baseReq, base)
+		if err != nil {
+			return nil, err
+		}
+		if label != "" {
+			labels[hllb.LabelRuntimeLibs] = label
+		}
+		w.line("")
+	}
+	w.line("FROM %s", base)
+	if len(s.Runtime.Libs) > 0 {
+		w.line("COPY --from=%s --chmod=u-s,g-s %s/ /", libsStage, hllb.LibsRootfs)
+	}
+	return labels, nil
+}
+
 // runtimeLibs writes the runtime-libs stage: the frontend's own (llb.RuntimeLibs) translated,
 // with the final base bind-mounted where the stage reads its package records, then a step that
 // fails on apt's problems (the frontend reports them at their spec positions) and, with a lock

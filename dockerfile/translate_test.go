@@ -35,19 +35,16 @@ func loadExample(t *testing.T, name string) (*spec.Spec, hllb.Files) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lang, _ := hllb.Lookup(s.Language)
-	files := hllb.Files{}
-	for _, f := range lang.ContextFiles() {
-		if dt, err := os.ReadFile(filepath.Join(dir, f)); err == nil {
-			files[f] = dt
-		}
+	files, err := ReadContextFiles(s, dir)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return s, files
 }
 
 // TestExampleGoldens keeps the Dockerfile of every example in testdata, for review.
 func TestExampleGoldens(t *testing.T) {
-	for _, name := range []string{"go-cgo", "python", "node", "java", "rust", "static"} {
+	for _, name := range []string{"go", "go-cgo", "python", "node", "java", "rust", "static"} {
 		t.Run(name, func(t *testing.T) {
 			s, files := loadExample(t, name)
 			got, err := Generate(s, Options{Files: files})

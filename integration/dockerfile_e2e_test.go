@@ -27,27 +27,8 @@ func TestDockerfileEject(t *testing.T) {
 	t.Parallel() // see TestMain: it shares nothing with the other tests
 	ctx := context.Background()
 	dir := copyExample(t, "go")
-	specPath := filepath.Join(dir, "hardened.yaml")
-
-	// Lock first, through the frontend, so the Dockerfile pins the same digests.
-	build(t, st.Buildx(ctx, "build", "--target", "lock", "-f", specPath, "-o", "type=local,dest="+dir, dir))
 	lockPath := filepath.Join(dir, lockfile.Filename)
-	l, err := lockfile.Parse(lockPath, readHost(t, lockPath))
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	s, err := spec.Load(specPath, readHost(t, specPath), hllb.SpecOptions()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	df, err := dockerfile.Generate(s, dockerfile.Options{
-		Files: hllb.Files{"go.mod": readHost(t, filepath.Join(dir, "go.mod"))},
-		Lock:  l,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	df, l := ejectLocked(t, dir)
 	if strings.HasPrefix(string(df), "# syntax=") {
 		t.Errorf("the Dockerfile names a frontend; it must build with the builtin one")
 	}
@@ -151,27 +132,7 @@ func TestDockerfileEjectLanguages(t *testing.T) {
 				buildStaticServer(t, dir, filepath.Join(dir, "hello-server"))
 			}
 			specPath := filepath.Join(dir, "hardened.yaml")
-			build(t, st.Buildx(ctx, "build", "--target", "lock", "-f", specPath, "-o", "type=local,dest="+dir, dir))
-			lockPath := filepath.Join(dir, lockfile.Filename)
-			l, err := lockfile.Parse(lockPath, readHost(t, lockPath))
-			if err != nil {
-				t.Fatal(err)
-			}
-			s, err := spec.Load(specPath, readHost(t, specPath), hllb.SpecOptions()...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			lang, _ := hllb.Lookup(s.Language)
-			files := hllb.Files{}
-			for _, f := range lang.ContextFiles() {
-				if dt, err := os.ReadFile(filepath.Join(dir, f)); err == nil {
-					files[f] = dt
-				}
-			}
-			df, err := dockerfile.Generate(s, dockerfile.Options{Files: files, Lock: l})
-			if err != nil {
-				t.Fatal(err)
-			}
+			df, l := ejectLocked(t, dir)
 			dfPath := filepath.Join(t.TempDir(), "Dockerfile")
 			writeFile(t, dfPath, string(df))
 
@@ -265,4 +226,25 @@ func askHello(portFlag string) func(t *testing.T, img v1.Image) {
 			t.Errorf("server answered %+v, want hello, hardened from uid 65532", got)
 		}
 	}
+}
+
+// ejectLocked locks the example in dir through the frontend (so the Dockerfile pins the same
+// digests and packages) and returns the Dockerfile `hardened dockerfile --lock` prints for it.
+func ejectLocked(t *testing.T, dir string) ([]byte, *lockfile.Lock) {
+	t.Helper()
+	l := lockExample(t, dir)
+	specPath := filepath.Join(dir, "hardened.yaml")
+	s, err := spec.Load(specPath, readHost(t, specPath), hllb.SpecOptions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := dockerfile.ReadContextFiles(s, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	df, err := dockerfile.Generate(s, dockerfile.Options{Files: files, Lock: l})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return df, l
 }

@@ -21,13 +21,8 @@ func TestLockFile(t *testing.T) {
 	ctx := context.Background()
 	dir := copyExample(t, "go")
 	spec := filepath.Join(dir, "hardened.yaml")
-	build(t, st.Buildx(ctx, "build", "--target", "lock", "-f", spec, "-o", "type=local,dest="+dir, dir))
-
 	lockPath := filepath.Join(dir, lockfile.Filename)
-	l, err := lockfile.Parse(lockPath, readHost(t, lockPath))
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := lockExample(t, dir)
 	for role, repo := range map[string]string{"builder": "library/golang:1.26-bookworm", "base": "distroless/static-debian12:nonroot"} {
 		_, dgst, ok := l.Entry("linux/amd64", role)
 		if want := registryDigest(t, repo); !ok || dgst != want {
@@ -108,12 +103,8 @@ func TestLockPinsRuntimeLibs(t *testing.T) {
 	ctx := context.Background()
 	dir := copyExample(t, "go-cgo")
 	spec := filepath.Join(dir, "hardened.yaml")
-	build(t, st.Buildx(ctx, "build", "--target", "lock", "-f", spec, "-o", "type=local,dest="+dir, dir))
 	lockPath := filepath.Join(dir, lockfile.Filename)
-	l, err := lockfile.Parse(lockPath, readHost(t, lockPath))
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := lockExample(t, dir)
 	pkgs, ok := l.PackagesFor("linux/amd64")
 	if !ok || pkgs["libsqlite3-0"] == "" {
 		t.Fatalf("the lock records no libsqlite3-0 for linux/amd64:\n%s", readHost(t, lockPath))
@@ -148,4 +139,17 @@ func TestLockPinsRuntimeLibs(t *testing.T) {
 		}
 	}
 	assertNoGoStack(t, log)
+}
+
+// lockExample writes dir/hardened.lock with the frontend's lock target and returns it.
+func lockExample(t *testing.T, dir string) *lockfile.Lock {
+	t.Helper()
+	build(t, st.Buildx(context.Background(), "build", "--target", "lock", "-f", filepath.Join(dir, "hardened.yaml"),
+		"-o", "type=local,dest="+dir, dir))
+	lockPath := filepath.Join(dir, lockfile.Filename)
+	l, err := lockfile.Parse(lockPath, readHost(t, lockPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }

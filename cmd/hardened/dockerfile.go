@@ -49,7 +49,7 @@ func runDockerfile(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	opts := dockerfile.Options{Platform: p, Source: filepath.Base(*file)}
-	if opts.Files, err = contextFiles(s, filepath.Dir(*file)); err != nil {
+	if opts.Files, err = dockerfile.ReadContextFiles(s, filepath.Dir(*file)); err != nil {
 		fmt.Fprintf(stderr, "hardened dockerfile: %v\n", err)
 		return 1
 	}
@@ -83,25 +83,4 @@ func loadSpec(name string) (*spec.Spec, error) {
 		return nil, fmt.Errorf("hardened: %w", err)
 	}
 	return spec.Load(name, data, hllb.SpecOptions()...)
-}
-
-// contextFiles reads the files the spec's language reads from the build context at dir;
-// missing ones are left out, as the frontend leaves them.
-func contextFiles(s *spec.Spec, dir string) (hllb.Files, error) {
-	files := hllb.Files{}
-	lang, ok := hllb.Lookup(s.Language)
-	if !ok {
-		return files, nil
-	}
-	for _, name := range lang.ContextFiles() {
-		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
-		switch {
-		case errors.Is(err, os.ErrNotExist):
-			continue
-		case err != nil:
-			return nil, err
-		}
-		files[name] = data
-	}
-	return files, nil
 }

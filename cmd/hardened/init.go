@@ -18,6 +18,7 @@ import (
 
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/hardenedbuild/hardened/dockerfile"
 	hllb "github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/spec"
 )
@@ -182,7 +183,7 @@ func builderImage(det *detection, out, dir string) (hllb.ImageRequest, error) {
 	if !ok {
 		return hllb.ImageRequest{}, fmt.Errorf("language %s is not built", s.Language)
 	}
-	files, err := contextFiles(s, dir)
+	files, err := dockerfile.ReadContextFiles(s, dir)
 	if err != nil {
 		return hllb.ImageRequest{}, err
 	}
@@ -205,7 +206,7 @@ func builderProblem(s *spec.Spec, dir string) []string {
 	if !ok {
 		return nil
 	}
-	files, err := contextFiles(s, dir)
+	files, err := dockerfile.ReadContextFiles(s, dir)
 	if err != nil {
 		return []string{err.Error()}
 	}

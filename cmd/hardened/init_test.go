@@ -11,6 +11,7 @@ import (
 
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/hardenedbuild/hardened/dockerfile"
 	hllb "github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/spec"
 )
@@ -309,7 +310,7 @@ func loadFile(t *testing.T, name string) *spec.Spec {
 func builderRef(t *testing.T, s *spec.Spec, dir string) string {
 	t.Helper()
 	lang, _ := hllb.Lookup(s.Language)
-	files, err := contextFiles(s, dir)
+	files, err := dockerfile.ReadContextFiles(s, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
