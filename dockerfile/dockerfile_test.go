@@ -31,8 +31,6 @@ func load(t *testing.T, yaml string, gomod string) (*spec.Spec, hllb.Files) {
 	return s, hllb.Files{"go.mod": []byte(gomod)}
 }
 
-
-
 func TestLockPinsEveryFrom(t *testing.T) {
 	s, files := loadExample(t, "go")
 	l := lockfile.New()
