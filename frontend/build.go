@@ -183,6 +183,9 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		if err != nil {
 			return nil, withSpecSource(err, src.SourceMap)
 		}
+		if err := addBuildLabels(res.Image, bc.Labels); err != nil {
+			return nil, err
+		}
 		if err := artifactsChecked(); err != nil {
 			return nil, err
 		}

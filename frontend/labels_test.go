@@ -1,0 +1,28 @@
+package frontend
+
+import (
+	"strings"
+	"testing"
+
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+
+	hllb "github.com/hardenedbuild/hardened/llb"
+)
+
+func TestAddBuildLabels(t *testing.T) {
+	img := &dockerspec.DockerOCIImage{}
+	img.Config.Labels = map[string]string{"org.opencontainers.image.title": "from the spec", hllb.LabelBaseName: "gcr.io/distroless/static-debian12:nonroot"}
+	if err := addBuildLabels(img, map[string]string{"org.opencontainers.image.title": "from --label", "org.opencontainers.image.revision": "abc123"}); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{"org.opencontainers.image.title": "from --label", "org.opencontainers.image.revision": "abc123",
+		hllb.LabelBaseName: "gcr.io/distroless/static-debian12:nonroot"} {
+		if got := img.Config.Labels[k]; got != want {
+			t.Errorf("label %s = %q, want %q", k, got, want)
+		}
+	}
+	err := addBuildLabels(img, map[string]string{hllb.LabelBaseDigest: "sha256:0"})
+	if err == nil || !strings.Contains(err.Error(), hllb.LabelBaseDigest) {
+		t.Errorf("--label on a recorded label gave %v", err)
+	}
+}
