@@ -17,16 +17,14 @@ type variant struct {
 	Desc string
 	// file is the build file: hardened.yaml in the context, or a Dockerfile beside the example.
 	file func(w *workspace) string
-	// firstOp matches the name of the builder's first operation (the go.mod copy), for the overhead figure.
-	firstOp string
 }
 
 var variants = []variant{
-	{Name: "A", Desc: "hardened.yaml through the frontend", firstOp: "copy go.mod and go.sum",
+	{Name: "A", Desc: "hardened.yaml through the frontend",
 		file: func(w *workspace) string { return filepath.Join(w.ctx, "hardened.yaml") }},
-	{Name: "B", Desc: "hand-written hardened Dockerfile", firstOp: "COPY go.mod go.sum",
+	{Name: "B", Desc: "hand-written hardened Dockerfile",
 		file: func(w *workspace) string { return filepath.Join(w.benchDF, "hardened.Dockerfile") }},
-	{Name: "C", Desc: "naive single-stage Dockerfile", firstOp: "COPY . .",
+	{Name: "C", Desc: "naive single-stage Dockerfile",
 		file: func(w *workspace) string { return filepath.Join(w.benchDF, "naive.Dockerfile") }},
 }
 
@@ -49,7 +47,7 @@ type buildOpts struct {
 
 // image is where a variant's build is pushed.
 func (b *bench) image(v variant, tag string) string {
-	return b.st.Registry + "/bench/" + strings.ToLower(v.Name) + ":" + tag
+	return b.st.Registry + "/bench/" + b.ws.ex.Name + "-" + strings.ToLower(v.Name) + ":" + tag
 }
 
 // build runs docker buildx build for v on the workspace, pushing to the bench registry, and times it.
@@ -80,7 +78,7 @@ func (b *bench) build(ctx context.Context, v variant, o buildOpts) build {
 			r.Cached++
 		}
 	}
-	if t, ok := firstStarted(vs, v.firstOp); ok {
+	if t, ok := firstStarted(vs, b.ws.ex.FirstOp[v.Name]); ok {
 		r.FirstOpSeconds = t.Sub(start).Seconds()
 	}
 	if err != nil {
@@ -90,7 +88,7 @@ func (b *bench) build(ctx context.Context, v variant, o buildOpts) build {
 	if r.Error != "" {
 		status = "FAILED: " + r.Error
 	}
-	logf("  %s %-5s %6.2fs  first op %.3fs  pulled %s  cached %d/%d  %s", v.Name, o.tag, r.Seconds, r.FirstOpSeconds,
+	logf("  %s %s %-5s %6.2fs  first op %.3fs  pulled %s  cached %d/%d  %s", b.ws.ex.Name, v.Name, o.tag, r.Seconds, r.FirstOpSeconds,
 		human(r.BytesPulled), r.Cached, r.Vertices, status)
 	return r
 }

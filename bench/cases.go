@@ -75,14 +75,26 @@ func rotated(vs []variant, i int) []variant {
 	return append(slices.Clone(vs[i:]), vs[:i]...)
 }
 
-func (b *bench) runCases(ctx context.Context, names []string, res *Results) error {
-	all := map[string]func(context.Context, *Results) (*Case, error){
+// checkCases refuses a case name runCases does not know, before anything is built.
+func checkCases(names []string) error {
+	for _, n := range names {
+		switch n {
+		case "cold", "warm", "source", "deps", "ci":
+		default:
+			return fmt.Errorf("unknown case %q (cold, warm, source, deps, ci)", n)
+		}
+	}
+	return nil
+}
+
+func (b *bench) runCases(ctx context.Context, names []string, res *ExampleResults) error {
+	all := map[string]func(context.Context, *ExampleResults) (*Case, error){
 		"cold": b.cold, "warm": b.warm, "source": b.source, "deps": b.deps, "ci": b.ci,
 	}
 	for _, n := range names {
-		f, ok := all[n]
-		if !ok {
-			return fmt.Errorf("unknown case %q (cold, warm, source, deps, ci)", n)
+		f := all[n]
+		if n == "deps" && b.ws.ex.addDependency == nil {
+			continue // no dependency change written for this example
 		}
 		if err := b.ws.reset(); err != nil {
 			return err
@@ -101,9 +113,9 @@ func (b *bench) runCases(ctx context.Context, names []string, res *Results) erro
 }
 
 // cold: buildkitd emptied before every build; the base images come from the local registry.
-func (b *bench) cold(ctx context.Context, _ *Results) (*Case, error) {
+func (b *bench) cold(ctx context.Context, _ *ExampleResults) (*Case, error) {
 	c := newCase("cold", "empty buildkitd (buildctl prune --all) before each build; bases pulled from the local registry")
-	logf("case cold (%d runs)", b.runs)
+	logf("%s: case cold (%d runs)", b.ws.ex.Name, b.runs)
 	for i := 0; i < b.runs; i++ {
 		for _, v := range rotated(variants, i) {
 			if err := b.prune(ctx); err != nil {
@@ -116,9 +128,9 @@ func (b *bench) cold(ctx context.Context, _ *Results) (*Case, error) {
 }
 
 // warm: the same source built again; also measures the images and what a deployment pulls after a change.
-func (b *bench) warm(ctx context.Context, res *Results) (*Case, error) {
+func (b *bench) warm(ctx context.Context, res *ExampleResults) (*Case, error) {
 	c := newCase("warm", "rebuild with no change")
-	logf("case warm (%d runs)", b.runs)
+	logf("%s: case warm (%d runs)", b.ws.ex.Name, b.runs)
 	for _, v := range variants {
 		if r := b.build(ctx, v, buildOpts{tag: "warm"}); r.Error != "" {
 			return nil, fmt.Errorf("%s: %s", v.Name, r.Error)
@@ -145,9 +157,9 @@ func (b *bench) warm(ctx context.Context, res *Results) (*Case, error) {
 var timedAB = variants[:2]
 
 // source: a one-line change in main.go before each run (a new string, so the binary changes).
-func (b *bench) source(ctx context.Context, res *Results) (*Case, error) {
+func (b *bench) source(ctx context.Context, res *ExampleResults) (*Case, error) {
 	c := newCase("source", "rebuild after a one-line source change")
-	logf("case source (%d runs)", b.runs)
+	logf("%s: case source (%d runs)", b.ws.ex.Name, b.runs)
 	for _, v := range timedAB {
 		if r := b.build(ctx, v, buildOpts{tag: "base"}); r.Error != "" {
 			return nil, fmt.Errorf("%s: %s", v.Name, r.Error)
@@ -178,9 +190,9 @@ func (b *bench) source(ctx context.Context, res *Results) (*Case, error) {
 }
 
 // deps: go.mod gains a new dependency (another version each run) and a file imports it.
-func (b *bench) deps(ctx context.Context, _ *Results) (*Case, error) {
-	c := newCase("deps", "rebuild after a dependency change (go.mod require + import, a module not yet downloaded)")
-	logf("case deps (%d runs)", b.runs)
+func (b *bench) deps(ctx context.Context, _ *ExampleResults) (*Case, error) {
+	c := newCase("deps", "rebuild after a dependency change (go: go.mod require + import, a module not yet downloaded)")
+	logf("%s: case deps (%d runs)", b.ws.ex.Name, b.runs)
 	for _, v := range timedAB {
 		if r := b.build(ctx, v, buildOpts{tag: "base"}); r.Error != "" {
 			return nil, fmt.Errorf("%s: %s", v.Name, r.Error)
@@ -190,7 +202,7 @@ func (b *bench) deps(ctx context.Context, _ *Results) (*Case, error) {
 		if err := b.ws.reset(); err != nil {
 			return nil, err
 		}
-		if err := b.ws.addDependency(depVersions[i%len(depVersions)]); err != nil {
+		if err := b.ws.ex.addDependency(b.ws, i); err != nil {
 			return nil, err
 		}
 		for _, v := range rotated(timedAB, i) {
@@ -202,12 +214,12 @@ func (b *bench) deps(ctx context.Context, _ *Results) (*Case, error) {
 
 // ci: an ephemeral builder: build and export the cache to the registry, wipe buildkitd, change one line, build
 // again importing the cache. Only the rebuild is timed.
-func (b *bench) ci(ctx context.Context, _ *Results) (*Case, error) {
+func (b *bench) ci(ctx context.Context, _ *ExampleResults) (*Case, error) {
 	c := newCase("ci", "ephemeral CI builder: --cache-to type=registry,mode=max, wipe buildkitd, one-line change, --cache-from")
-	logf("case ci (%d runs)", b.ciRuns)
+	logf("%s: case ci (%d runs)", b.ws.ex.Name, b.ciRuns)
 	for i := 0; i < b.ciRuns; i++ {
 		for _, v := range rotated(timedAB, i) {
-			ref := b.st.Registry + "/bench-cache:" + v.Name + "-" + strconv.Itoa(i)
+			ref := b.st.Registry + "/bench-cache:" + b.ws.ex.Name + "-" + v.Name + "-" + strconv.Itoa(i)
 			if err := b.ws.changeSource("ci base " + strconv.Itoa(i)); err != nil {
 				return nil, err
 			}

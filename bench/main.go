@@ -1,7 +1,8 @@
-// Command bench is `make bench`: it builds examples/go three ways side by side on one buildkitd (A: hardened.yaml
-// through the frontend, B: the hand-written hardened Dockerfile, C: the naive Dockerfile), times cold, warm,
-// source-change, dependency-change and CI-ephemeral builds, measures the images, writes bench/results/latest.json
-// and renders BENCHMARKS.md. It runs on a stack of its own (its own buildkitd and registry), so wiping state for
+// Command bench is `make bench`: it builds each benchmarked example (examples/go, python, node, rust, java) three
+// ways side by side on one buildkitd (A: hardened.yaml through the frontend, B: the hand-written hardened
+// Dockerfile in the example's bench/, C: the naive Dockerfile there), times cold, warm, source-change,
+// dependency-change (go) and CI-ephemeral builds, measures the images, writes bench/results/latest.json and
+// renders BENCHMARKS.md. It runs on a stack of its own (its own buildkitd and registry), so wiping state for
 // cold builds never touches the shared stack. It is never part of `make test`.
 package main
 
@@ -26,6 +27,7 @@ type options struct {
 	out       string
 	markdown  string
 	cases     string
+	examples  string
 	frontend  string
 	keepStack bool
 	render    bool
@@ -40,6 +42,7 @@ func main() {
 	flag.StringVar(&o.out, "json", "bench/results/latest.json", "where to write the results")
 	flag.StringVar(&o.markdown, "markdown", "BENCHMARKS.md", "where to render the table")
 	flag.StringVar(&o.cases, "cases", "cold,warm,source,deps,ci", "comma-separated cases to time")
+	flag.StringVar(&o.examples, "examples", "", "comma-separated examples to build (default: all benchmarked ones: go, python, node, rust, java)")
 	flag.StringVar(&o.frontend, "frontend-src", "", "repository to build the frontend image from (default: this one, else its HEAD)")
 	flag.BoolVar(&o.render, "render", false, "only re-render the Markdown from the JSON results (no builds)")
 	flag.BoolVar(&o.keepStack, "keep-stack", true, "leave the bench stack running afterwards (a later run starts faster)")
@@ -70,6 +73,14 @@ func run(ctx context.Context, o options) error {
 	if o.render {
 		return rerender(root, o)
 	}
+	exs, err := pickExamples(splitList(o.examples))
+	if err != nil {
+		return err
+	}
+	cases := splitList(o.cases)
+	if err := checkCases(cases); err != nil {
+		return err
+	}
 	st, err := benchStack(ctx, root, o.stateDir)
 	if err != nil {
 		return err
@@ -81,13 +92,6 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	w, err := newWorkspace(root)
-	if err != nil {
-		return err
-	}
-	defer w.remove()
-
-	b := &bench{st: st, ws: w, runs: o.runs, ciRuns: o.ciRuns, reg: newRegistryLog(st.StateDir)}
 	res := &Results{
 		Date:     time.Now().UTC().Format(time.RFC3339),
 		Runs:     o.runs,
@@ -98,10 +102,32 @@ func run(ctx context.Context, o options) error {
 	if res.Frontend.Image, err = imageStats(ctx, st.FrontendRef(), false); err != nil {
 		return fmt.Errorf("frontend image: %w", err)
 	}
-	if err := b.runCases(ctx, splitList(o.cases), res); err != nil {
-		return err
+	for _, ex := range exs {
+		er, err := benchExample(ctx, st, root, ex, o, cases)
+		if err != nil {
+			return fmt.Errorf("examples/%s: %w", ex.Name, err)
+		}
+		res.Examples = append(res.Examples, er)
+		// Written after each example, so an interrupted run keeps what it measured.
+		if err := write(root, o, res); err != nil {
+			return err
+		}
 	}
-	return write(root, o, res)
+	return nil
+}
+
+func benchExample(ctx context.Context, st *stack.Stack, root string, ex *example, o options, cases []string) (*ExampleResults, error) {
+	w, err := newWorkspace(root, ex)
+	if err != nil {
+		return nil, err
+	}
+	defer w.remove()
+	b := &bench{st: st, ws: w, runs: o.runs, ciRuns: o.ciRuns, reg: newRegistryLog(st.StateDir)}
+	er := &ExampleResults{Name: ex.Name, Toolchain: ex.Toolchain, FirstOp: ex.FirstOp}
+	if err := b.runCases(ctx, cases, er); err != nil {
+		return nil, err
+	}
+	return er, nil
 }
 
 func write(root string, o options, res *Results) error {
@@ -114,7 +140,6 @@ func write(root string, o options, res *Results) error {
 		return err
 	}
 	logf("wrote %s and %s", o.out, o.markdown)
-	fmt.Print(md)
 	return nil
 }
 

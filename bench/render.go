@@ -15,20 +15,115 @@ func render(res *Results) string {
 	p("Do not edit by hand. Times are medians of %d run(s) per case (%d for ci), side by side on one buildkitd; compare the A/B", res.Runs, res.CIRuns)
 	p("ratios, not absolute seconds between runs (these machines are noisy).")
 	p("")
-	p("- **A**: `examples/go/hardened.yaml` through the frontend (`docker buildx build -f hardened.yaml`, `# syntax=` line).")
-	p("- **B**: `examples/go/bench/hardened.Dockerfile`, the best hand-written hardened Dockerfile (builtin Dockerfile frontend).")
-	p("- **C**: `examples/go/bench/naive.Dockerfile`, single stage on golang:1.26-bookworm.")
+	p("For each example `examples/<name>`:")
+	p("")
+	p("- **A**: `hardened.yaml` through the frontend (`docker buildx build -f hardened.yaml`, `# syntax=` line).")
+	p("- **B**: `bench/hardened.Dockerfile`, the best hand-written hardened Dockerfile (builtin Dockerfile frontend).")
+	p("- **C**: `bench/naive.Dockerfile`, a single stage on the toolchain image.")
 	p("")
 	m := res.Machine
 	p("Machine: %d CPUs, %d MB memory, Linux %s, %s, BuildKit %s (OCI worker, overlayfs), buildx %s; bases are", m.CPUs, m.MemoryMB, m.Kernel, m.Go, m.BuildKit, m.Buildx)
 	p("local stand-ins served by the stack's registry. Frontend image: %s, `%s`.", res.Frontend.Source, res.Frontend.Digest)
 	p("Every build pushes its image to the local registry (`--provenance=false --sbom=false`).")
 	p("")
-	p("## Build time")
+	renderSummary(p, res)
+	for _, ex := range res.Examples {
+		renderExample(p, ex)
+	}
+	p("## Frontend")
+	p("")
+	if f := res.Frontend.Image; f != nil {
+		p("- Image `ghcr.io/hardenedbuild/hardened:1`: %s compressed, %s uncompressed, %d layer(s).", human(f.Compressed), human(f.Uncompressed), f.Layers)
+	}
+	for _, ex := range res.Examples {
+		if o := ex.Overhead; o != nil {
+			p("- %s: the first builder op (`%s` in A, `%s` in B) starts %.0f ms after buildx is launched for A and %.0f ms",
+				ex.Name, ex.FirstOp["A"], ex.FirstOp["B"], o.AFirstOp*1000, o.BFirstOp*1000)
+			p("  for B (medians, %s case): **%.0f ms** of frontend overhead (frontend start through the `# syntax` line,", o.Case, o.OverheadS*1000)
+			p("  spec parse, image resolution, base scan, conversion).")
+		}
+	}
+	p("")
+	p("## Goals")
+	p("")
+	p("| example | goal | value | target | |")
+	p("| --- | --- | --- | --- | --- |")
+	var whys []string
+	for _, g := range res.Goals {
+		status := "**met**"
+		if !g.Met {
+			status = "**missed**"
+			if g.Why != "" && !contains(whys, g.Why) {
+				whys = append(whys, g.Why)
+			}
+		}
+		ex := g.Example
+		if ex == "" {
+			ex = "all"
+		}
+		value := g.Value
+		if g.Note != "" {
+			value += " — " + g.Note
+		}
+		p("| %s | %s | %s | %s | %s |", ex, g.Goal, value, g.Target, status)
+	}
+	if len(whys) > 0 {
+		p("")
+		p("Why the misses, and what would fix them:")
+		p("")
+		for _, w := range whys {
+			p("- **%s**: %s", w, why[w])
+		}
+	}
+	return b.String()
+}
+
+// renderSummary is one line per example: the A/B ratios and the image sizes.
+func renderSummary(p func(string, ...any), res *Results) {
+	p("## Summary")
+	p("")
+	p("| example | cold A/B | warm A/B | source A/B | deps A/B | ci A/B | image A | image B | image C | files A / B / C |")
+	p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	for _, ex := range res.Examples {
+		row := []string{ex.Name}
+		for _, name := range []string{"cold", "warm", "source", "deps", "ci"} {
+			c := ex.find(name)
+			switch {
+			case c == nil:
+				row = append(row, "—")
+			case c.RatioAB > 0:
+				row = append(row, fmt.Sprintf("%.2f", c.RatioAB))
+			default:
+				row = append(row, "failed")
+			}
+		}
+		files := []string{}
+		for _, v := range []string{"A", "B", "C"} {
+			if s := ex.Images[v]; s != nil {
+				row = append(row, human(s.Compressed))
+				files = append(files, fmt.Sprint(s.Files))
+			} else {
+				row = append(row, "—")
+				files = append(files, "—")
+			}
+		}
+		row = append(row, strings.Join(files, " / "))
+		p("| %s |", strings.Join(row, " | "))
+	}
+	p("")
+	p("Images are compressed sizes as a registry serves them (layers, config, manifest); files count non-directory")
+	p("entries of the flattened filesystem.")
+	p("")
+}
+
+func renderExample(p func(string, ...any), ex *ExampleResults) {
+	p("## examples/%s", ex.Name)
+	p("")
+	p("C is a single stage on %s.", ex.Toolchain)
 	p("")
 	p("| case | A (s) | B (s) | C (s) | A/B | pulled A | pulled B | pulled C |")
 	p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-	for _, c := range res.Cases {
+	for _, c := range ex.Cases {
 		ratio := "—"
 		if c.RatioAB > 0 {
 			ratio = fmt.Sprintf("%.2f", c.RatioAB)
@@ -37,10 +132,10 @@ func render(res *Results) string {
 			pulled(c, "A"), pulled(c, "B"), pulled(c, "C"))
 	}
 	p("")
-	for _, c := range res.Cases {
+	for _, c := range ex.Cases {
 		p("- %s: %s.", c.Name, c.Desc)
 	}
-	for _, c := range res.Cases {
+	for _, c := range ex.Cases {
 		for _, v := range []string{"A", "B", "C"} {
 			if f := c.Failures[v]; len(f) > 0 {
 				p("- **%s failed in %s** (%d of %d runs): `%s`", v, c.Name, len(f), len(c.Builds[v]), oneLine(f[0]))
@@ -49,45 +144,35 @@ func render(res *Results) string {
 	}
 	p("")
 	p("\"pulled\" is what buildkitd fetched from the registry during the build (blob GETs, median).")
-	if len(res.Images) > 0 {
+	if len(ex.Images) > 0 {
 		p("")
-		p("## Image")
-		p("")
-		p("| | compressed | uncompressed | files | layers | pulled after a one-line change |")
+		p("| image | compressed | uncompressed | files | layers | pulled after a one-line change |")
 		p("| --- | ---: | ---: | ---: | ---: | ---: |")
 		for _, v := range []string{"A", "B", "C"} {
-			s := res.Images[v]
+			s := ex.Images[v]
 			if s == nil {
 				continue
 			}
 			delta := "—"
-			if d, ok := res.DeployDelta[v]; ok {
+			if d, ok := ex.DeployDelta[v]; ok {
 				delta = human(d)
 			}
 			p("| %s | %s | %s | %d | %d | %s |", v, human(s.Compressed), human(s.Uncompressed), s.Files, s.Layers, delta)
 		}
 		p("")
-		p("Files counts non-directory entries of the flattened filesystem. The last column is what a node that runs the")
-		p("image before a one-line source change pulls to run the image after it: the layers it lacks, config and manifest.")
+		p("The last column is what a node that runs the image before a one-line source change pulls to run the")
+		p("image after it: the layers it lacks, config and manifest.")
 	}
 	p("")
-	p("## Frontend")
-	p("")
-	if f := res.Frontend.Image; f != nil {
-		p("- Image `ghcr.io/hardenedbuild/hardened:1`: %s compressed, %s uncompressed, %d layer(s).", human(f.Compressed), human(f.Uncompressed), f.Layers)
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
 	}
-	if o := res.Overhead; o != nil {
-		p("- Overhead: the first builder op (`copy go.mod and go.sum` in A, `COPY go.mod go.sum ./` in B) starts %.0f ms", o.AFirstOp*1000)
-		p("  after buildx is launched for A and %.0f ms for B (medians, %s case): **%.0f ms** of frontend overhead", o.BFirstOp*1000, o.Case, o.OverheadS*1000)
-		p("  (spec parse, frontend start through the `# syntax` line, image resolution, conversion).")
-	}
-	p("")
-	p("## Goals")
-	p("")
-	for _, g := range res.Goals {
-		p("%s", g.line())
-	}
-	return b.String()
+	return false
 }
 
 func secs(c *Case, v string) string {

@@ -15,18 +15,27 @@ import (
 
 // Results is bench/results/latest.json.
 type Results struct {
-	Date     string       `json:"date"`
-	Runs     int          `json:"runs"`
-	CIRuns   int          `json:"ci_runs"`
-	Machine  Machine      `json:"machine"`
-	Frontend FrontendInfo `json:"frontend"`
-	Cases    []*Case      `json:"cases"`
+	Date     string            `json:"date"`
+	Runs     int               `json:"runs"`
+	CIRuns   int               `json:"ci_runs"`
+	Machine  Machine           `json:"machine"`
+	Frontend FrontendInfo      `json:"frontend"`
+	Examples []*ExampleResults `json:"examples"`
+	Goals    []Goal            `json:"goals"`
+}
+
+// ExampleResults are one example's figures.
+type ExampleResults struct {
+	Name      string  `json:"name"`
+	Toolchain string  `json:"toolchain"`
+	Cases     []*Case `json:"cases"`
 	// Images are the warm builds of A, B and C.
 	Images map[string]*ImageStats `json:"images,omitempty"`
 	// DeployDelta is what a node running the image before a one-line change pulls to run the image after it.
 	DeployDelta map[string]int64 `json:"deploy_delta_bytes,omitempty"`
 	Overhead    *Overhead        `json:"frontend_overhead,omitempty"`
-	Goals       []Goal           `json:"goals"`
+	// FirstOp names each variant's first builder operation, where the overhead is read.
+	FirstOp map[string]string `json:"first_op,omitempty"`
 }
 
 type Machine struct {
@@ -54,11 +63,14 @@ type Overhead struct {
 }
 
 type Goal struct {
-	Goal   string `json:"goal"`
-	Target string `json:"target"`
-	Value  string `json:"value"`
-	Met    bool   `json:"met"`
-	Note   string `json:"note,omitempty"`
+	Example string `json:"example,omitempty"`
+	Goal    string `json:"goal"`
+	Target  string `json:"target"`
+	Value   string `json:"value"`
+	Met     bool   `json:"met"`
+	// Why names the explanation of a miss (the why table); Note is a miss's own detail.
+	Why  string `json:"why,omitempty"`
+	Note string `json:"note,omitempty"`
 }
 
 func machine(ctx context.Context, st *stack.Stack, root string) Machine {

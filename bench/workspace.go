@@ -9,33 +9,28 @@ import (
 	"strings"
 )
 
-// example is the app every variant builds, relative to the repository root.
-const example = "examples/go"
-
-// sourceLine is the line a source change edits: a string the binary serves, so the binary changes too.
-const sourceLine = `"message": "hello from a hardened image"`
-
-// depModule is the dependency a dependency change adds; each run takes another version so no run reuses the last
-// one's module download.
+// depModule is the dependency the Go example's dependency change adds; each run takes another version so no run
+// reuses the last one's module download.
 const depModule = "github.com/google/uuid"
 
 var depVersions = []string{"v1.6.0", "v1.5.0", "v1.4.0", "v1.3.1", "v1.3.0", "v1.2.0", "v1.1.5", "v1.1.4", "v1.1.3", "v1.1.2"}
 
 // A workspace is a private copy of the example that builds edit, plus the variants' Dockerfiles.
 type workspace struct {
+	ex      *example
 	dir     string // temp root, removed at the end
-	ctx     string // the build context: a copy of examples/go without bench/
+	ctx     string // the build context: a copy of examples/<name> without bench/
 	orig    map[string][]byte
-	benchDF string // examples/go/bench in the repository
+	benchDF string // examples/<name>/bench in the repository
 }
 
-func newWorkspace(root string) (*workspace, error) {
+func newWorkspace(root string, ex *example) (*workspace, error) {
 	dir, err := os.MkdirTemp("", "hardened-bench")
 	if err != nil {
 		return nil, err
 	}
-	w := &workspace{dir: dir, ctx: filepath.Join(dir, "go"), orig: map[string][]byte{}, benchDF: filepath.Join(root, example, "bench")}
-	src := filepath.Join(root, example)
+	src := filepath.Join(root, "examples", ex.Name)
+	w := &workspace{ex: ex, dir: dir, ctx: filepath.Join(dir, ex.Name), orig: map[string][]byte{}, benchDF: filepath.Join(src, "bench")}
 	err = filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -47,12 +42,16 @@ func newWorkspace(root string) (*workspace, error) {
 			}
 			return os.MkdirAll(filepath.Join(w.ctx, rel), 0o755)
 		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
 		data, err := os.ReadFile(p)
 		if err != nil {
 			return err
 		}
 		w.orig[rel] = data
-		return os.WriteFile(filepath.Join(w.ctx, rel), data, 0o644)
+		return os.WriteFile(filepath.Join(w.ctx, rel), data, info.Mode().Perm())
 	})
 	if err != nil {
 		w.remove()
@@ -63,9 +62,20 @@ func newWorkspace(root string) (*workspace, error) {
 
 func (w *workspace) remove() { os.RemoveAll(w.dir) }
 
-// reset puts the context back to the example as committed.
+// reset puts the context back to the example as committed: files a change added go, edited ones are restored.
 func (w *workspace) reset() error {
-	os.Remove(filepath.Join(w.ctx, "cmd", "server", "dep.go"))
+	err := filepath.WalkDir(w.ctx, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if rel, _ := filepath.Rel(w.ctx, p); w.orig[rel] == nil {
+			return os.Remove(p)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
 	for rel, data := range w.orig {
 		if err := os.WriteFile(filepath.Join(w.ctx, rel), data, 0o644); err != nil {
 			return err
@@ -74,20 +84,25 @@ func (w *workspace) reset() error {
 	return nil
 }
 
-// changeSource edits one line of main.go, marked with tag, so that the binary differs.
+// changeSource edits one line of the example's source, marked with tag, so that the artifact differs.
 func (w *workspace) changeSource(tag string) error {
-	rel := filepath.Join("cmd", "server", "main.go")
+	rel := filepath.FromSlash(w.ex.SourceFile)
 	orig := w.orig[rel]
-	if !bytes.Contains(orig, []byte(sourceLine)) {
-		return fmt.Errorf("%s/%s no longer has the line %s", example, rel, sourceLine)
+	if !bytes.Contains(orig, []byte(w.ex.SourceLine)) {
+		return fmt.Errorf("examples/%s/%s no longer has the line %s", w.ex.Name, w.ex.SourceFile, w.ex.SourceLine)
 	}
-	changed := strings.Replace(string(orig), sourceLine, strings.TrimSuffix(sourceLine, `"`)+" ("+tag+`)"`, 1)
+	line, err := w.ex.changedLine(tag)
+	if err != nil {
+		return err
+	}
+	changed := strings.Replace(string(orig), w.ex.SourceLine, line, 1)
 	return os.WriteFile(filepath.Join(w.ctx, rel), []byte(changed), 0o644)
 }
 
-// addDependency adds depModule at version to go.mod/go.sum (with the host's go, through the module proxy) and
-// a file importing it, as a dependency bump does.
-func (w *workspace) addDependency(version string) error {
+// addGoDependency adds depModule at run i's version to go.mod/go.sum (with the host's go, through the module
+// proxy) and a file importing it, as a dependency bump does.
+func addGoDependency(w *workspace, i int) error {
+	version := depVersions[i%len(depVersions)]
 	imp := "package main\n\nimport _ \"" + depModule + "\"\n"
 	if err := os.WriteFile(filepath.Join(w.ctx, "cmd", "server", "dep.go"), []byte(imp), 0o644); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
@@ -84,6 +85,11 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		artifactsChecked = sync.OnceValue(func() error { return withSpecSource(<-done, src.SourceMap) })
 	}
 
+	// The frontend's own image runs the base scan and the self-check as cached steps; it resolves while the
+	// context files are read.
+	self := sync.OnceValue(func() *bkllb.State { return selfImage(ctx, c, bc.BuildPlatforms[0]) })
+	go self()
+
 	targets := &scanTargets{}
 	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, _ int) (*dockerui.BuildResult, error) {
 		buildPlatform := bc.BuildPlatforms[0]
@@ -91,7 +97,7 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		if platform != nil {
 			target = *platform
 		}
-		p := &platformBuild{c: c, bc: bc, spec: s, src: src.SourceMap, lock: lock}
+		p := &platformBuild{c: c, bc: bc, spec: s, src: src.SourceMap, lock: lock, self: self(), buildPlatform: buildPlatform}
 
 		breq, err := lang.Builder(s, files, target, buildPlatform)
 		if err != nil {
@@ -155,7 +161,7 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 			go func() {
 				defer wg.Done()
 				if in.Base, baseErr = p.resolve(ctx, baseReq); baseErr == nil {
-					in.BaseSpecial, baseErr = p.specialFiles(ctx, in.Base.State, target)
+					in.BaseSpecial, baseErr = p.specialFiles(ctx, in.Base, target)
 				}
 			}()
 		}
@@ -193,18 +199,9 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		tree, err := listTree(ctx, gatewayFS{ref})
-		if err != nil {
-			return nil, wrapf(err, "reading the built image")
-		}
-		if err := audit.Verify(ctx, tree, res.Image); err != nil {
-			return nil, withSpecSource(err, src.SourceMap, s.Pos("artifacts"))
-		}
 		scan := &scanTarget{final: res.Final, finalRef: ref, builder: res.Builder, artifacts: artifactPaths(s), epoch: *epoch}
-		if wantsAttestations(bc) {
-			if err := checkReport(ctx, tree, res.Image, scan); err != nil {
-				return nil, err
-			}
+		if err := p.verify(ctx, res, ref, scan, wantsAttestations(bc)); err != nil {
+			return nil, err
 		}
 		targets.add(target, scan)
 		out := &dockerui.BuildResult{Reference: ref, Image: res.Image, Epoch: epoch}
@@ -225,6 +222,49 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 	return rb.Finalize()
 }
 
+// verify holds the solved image to its guarantees, and writes the check report when attestations are asked for:
+// as a cached step when the frontend has its own image, else by reading the result through the gateway.
+func (p *platformBuild) verify(ctx context.Context, res *hllb.Result, ref gwclient.Reference, scan *scanTarget, report bool) error {
+	var violations error
+	if p.self != nil {
+		var epoch *time.Time
+		if report {
+			epoch = &scan.epoch
+		}
+		st, err := verifyStep(*p.self, res.Final, res.Image, epoch, p.locate("artifacts"))
+		if err != nil {
+			return err
+		}
+		out, err := p.runTool(ctx, st, p.buildPlatform)
+		if err != nil {
+			return wrapf(err, "checking the built image")
+		}
+		if len(out.Violations) > 0 {
+			violations = &audit.VerifyError{Violations: out.Violations}
+		}
+		scan.report = out.Report
+	} else {
+		tree, err := listTree(ctx, gatewayFS{ref})
+		if err != nil {
+			return wrapf(err, "reading the built image")
+		}
+		violations = audit.Verify(ctx, tree, res.Image)
+		if violations == nil && report {
+			if err := checkReport(ctx, tree, res.Image, scan); err != nil {
+				return err
+			}
+		}
+	}
+	if violations != nil {
+		return withSpecSource(violations, p.src, p.spec.Pos("artifacts"))
+	}
+	return nil
+}
+
+func (p *platformBuild) locate(field string) bkllb.ConstraintsOpt {
+	return hllb.Locator(p.spec, p.src)(field)
+}
+
 // platformBuild is the per-platform state of one Build call.
 type platformBuild struct {
 	c    gwclient.Client
@@ -233,6 +273,9 @@ type platformBuild struct {
 	src  *bkllb.SourceMap
 	// lock pins every image when hardened.lock is present; nil resolves by tag.
 	lock *lockfile.Lock
+	// self is the frontend's own image, for the tool steps; nil reads trees through the gateway.
+	self          *bkllb.State
+	buildPlatform ocispecs.Platform
 }
 
 func (p *platformBuild) solve(ctx context.Context, st bkllb.State, target ocispecs.Platform) (gwclient.Reference, error) {

@@ -126,8 +126,15 @@ func contextNames(req hllb.ImageRequest) []string {
 
 // specialFiles solves a base and lists its setuid/setgid paths, so the conversion can
 // strip exactly those and leave the base's layers shared with the original image.
-func (p *platformBuild) specialFiles(ctx context.Context, base bkllb.State, target ocispecs.Platform) ([]hllb.SpecialFile, error) {
-	ref, err := p.solve(ctx, base, target)
+func (p *platformBuild) specialFiles(ctx context.Context, base *hllb.Image, target ocispecs.Platform) ([]hllb.SpecialFile, error) {
+	if p.self != nil {
+		res, err := p.runTool(ctx, scanStep(*p.self, base.State, pin(base.Ref, base.Digest), p.locate("base")), p.buildPlatform)
+		if err != nil {
+			return nil, fmt.Errorf("scanning the base image for setuid/setgid files: %w", err)
+		}
+		return res.Special, nil
+	}
+	ref, err := p.solve(ctx, base.State, target)
 	if err != nil {
 		return nil, err
 	}

@@ -330,8 +330,18 @@ func TestBaseSetuidFilesAreStripped(t *testing.T) {
 	if su.Dest != "/usr/bin/su" || su.ModeStr != "u-s,g-s" {
 		t.Errorf("su copy = %s -> %s mode %q", su.Src, su.Dest, su.ModeStr)
 	}
-	if mail := findCopy(t, strip, "/var/mail"); mail.Dest != "/var" {
-		t.Errorf("a directory is copied into its parent; got dest %s", mail.Dest)
+	// A copy onto an existing directory would merge into it and keep its mode: the directory goes first.
+	if mail := findCopy(t, strip, "/var/mail"); mail.Dest != "/var/mail" || mail.ModeStr != "u-s,g-s" {
+		t.Errorf("/var/mail copy = %s -> %s mode %q, want back onto itself with u-s,g-s", mail.Src, mail.Dest, mail.ModeStr)
+	}
+	var removed []string
+	for _, a := range strip.Op.GetFile().GetActions() {
+		if rm := a.GetRm(); rm != nil {
+			removed = append(removed, rm.Path)
+		}
+	}
+	if !slices.Equal(removed, []string{"/var/mail"}) {
+		t.Errorf("removed %q before the copies, want only the directory /var/mail", removed)
 	}
 }
 

@@ -1,8 +1,6 @@
 package llb
 
 import (
-	"path"
-
 	bkllb "github.com/moby/buildkit/client/llb"
 )
 
@@ -18,23 +16,27 @@ type SpecialFile struct {
 
 // StripSetuid rewrites the listed paths of a base in place without their setuid and
 // setgid bits, by copying each onto itself with a mode change, so the base's own
-// layers stay shared with the original image.
+// layers stay shared with the original image. A copy onto an existing directory merges
+// into it and leaves its mode alone, so a directory is removed first and copied back
+// whole (its contents, owners and other mode bits as they were).
 func StripSetuid(base bkllb.State, files []SpecialFile, opts ...bkllb.ConstraintsOpt) bkllb.State {
 	var fa *bkllb.FileAction
 	for _, f := range files {
-		// A directory copied into its parent lands on itself; a file is copied by name.
-		dest := f.Path
-		if f.Dir {
-			dest = path.Dir(f.Path)
-		}
 		info := &bkllb.CopyInfo{
 			Mode:                           &bkllb.ChmodOpt{ModeStr: stripSetuidMode},
 			AlwaysReplaceExistingDestPaths: true,
 		}
+		if f.Dir {
+			if fa == nil {
+				fa = bkllb.Rm(f.Path)
+			} else {
+				fa = fa.Rm(f.Path)
+			}
+		}
 		if fa == nil {
-			fa = bkllb.Copy(base, f.Path, dest, info)
+			fa = bkllb.Copy(base, f.Path, f.Path, info)
 		} else {
-			fa = fa.Copy(base, f.Path, dest, info)
+			fa = fa.Copy(base, f.Path, f.Path, info)
 		}
 	}
 	if fa == nil {

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// An example is one app of examples/ that every variant builds: its hardened.yaml (A) and, in its bench/
+// directory, the hand-written hardened Dockerfile (B) and the naive one (C).
+type example struct {
+	Name string // the directory under examples/
+	// Toolchain is C's single stage, for the table.
+	Toolchain string
+	// SourceFile and SourceLine are what a one-line source change edits: a string the app serves, so the
+	// artifact changes too.
+	SourceFile, SourceLine string
+	// FirstOp matches the name of each variant's first builder operation, for the overhead figure.
+	FirstOp map[string]string
+	// addDependency, when set, makes the dependency change of run i (the deps case); nil skips that case.
+	addDependency func(w *workspace, i int) error
+}
+
+// examples are benchmarked in this order; -examples picks some.
+var examples = []*example{
+	{Name: "go", Toolchain: "golang:1.26-bookworm",
+		SourceFile: "cmd/server/main.go", SourceLine: `"message": "hello from a hardened image"`,
+		FirstOp:       map[string]string{"A": "copy go.mod and go.sum", "B": "COPY go.mod go.sum", "C": "COPY . ."},
+		addDependency: addGoDependency},
+	{Name: "python", Toolchain: "python:3.11-bookworm",
+		SourceFile: "hello/__init__.py", SourceLine: `return "hello, " + (name or "world")`,
+		FirstOp: map[string]string{"A": "python3 -m venv", "B": "RUN python3 -m venv", "C": "COPY . ."}},
+	{Name: "node", Toolchain: "node:18-bookworm-slim",
+		SourceFile: "lib/greeting.js", SourceLine: "return `hello, ${name || 'world'}`;",
+		FirstOp: map[string]string{"A": "copy package.json and package-lock.json", "B": "COPY package.json package-lock.json", "C": "COPY . ."}},
+	{Name: "rust", Toolchain: "rust:1.63-bookworm",
+		SourceFile: "src/main.rs", SourceLine: `const MESSAGE: &str = "hello from a hardened rust image";`,
+		FirstOp: map[string]string{"A": "copy source", "B": "COPY . .", "C": "COPY . ."}},
+	{Name: "java", Toolchain: "eclipse-temurin:17-jdk-jammy",
+		SourceFile: "src/main/java/com/example/hello/Greeting.java", SourceLine: `return "hello, " + name;`,
+		FirstOp: map[string]string{"A": "copy source", "B": "COPY src ./src", "C": "COPY . ."}},
+}
+
+func pickExamples(names []string) ([]*example, error) {
+	if len(names) == 0 {
+		return examples, nil
+	}
+	var out []*example
+	for _, n := range names {
+		found := false
+		for _, e := range examples {
+			if e.Name == n {
+				out, found = append(out, e), true
+			}
+		}
+		if !found {
+			var all []string
+			for _, e := range examples {
+				all = append(all, e.Name)
+			}
+			return nil, fmt.Errorf("no benchmarked example %q (have %s)", n, strings.Join(all, ", "))
+		}
+	}
+	return out, nil
+}
+
+// changedLine is the source line with a marker inside its string literal, so the served text changes.
+func (e *example) changedLine(tag string) (string, error) {
+	for _, q := range []string{`"`, "`"} {
+		if i := strings.LastIndex(e.SourceLine, q); i > 0 {
+			return e.SourceLine[:i] + " (" + tag + ")" + e.SourceLine[i:], nil
+		}
+	}
+	return "", fmt.Errorf("examples/%s: the source line %s has no string to change", e.Name, e.SourceLine)
+}

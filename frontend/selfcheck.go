@@ -1,0 +1,213 @@
+package frontend
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/distribution/reference"
+	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	gwclient "github.com/moby/buildkit/frontend/gateway/client"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/hardenedbuild/hardened/audit"
+	hllb "github.com/hardenedbuild/hardened/llb"
+)
+
+// The base scan and the self-check run as build steps of their own: the frontend's own image, with the tree to
+// read mounted read-only and no network, writes what it found to a file the frontend then reads. BuildKit caches
+// such a step by its inputs (the frontend image's digest, the tree's, the config), so a rebuild that changes
+// neither reads one small file where the frontend would otherwise list every directory of the base and of the
+// result through the gateway, one round trip each. Without its own image (no "source" option, or it does not
+// resolve) the frontend reads the trees through the gateway as before.
+
+// ToolCommand is the first argument that runs the frontend binary as a tool inside a build step.
+const ToolCommand = "tool"
+
+const (
+	toolBinary = "/bin/hardened-frontend" // where the frontend image (Dockerfile) keeps the binary
+	toolTree   = "/tree"
+	toolIn     = "/in"
+	toolOut    = "/out"
+	toolResult = "result.json"
+)
+
+// toolResultData is what a tool step writes; Error is a failure of the tool itself (a tree it could not read).
+type toolResultData struct {
+	Special    []hllb.SpecialFile `json:"special,omitempty"`
+	Violations []audit.Violation  `json:"violations,omitempty"`
+	Report     json.RawMessage    `json:"report,omitempty"`
+	Error      string             `json:"error,omitempty"`
+}
+
+// RunTool runs `hardened-frontend tool scan|verify ...` (args without "tool"). It writes its result file and
+// returns an error only when it cannot write one.
+func RunTool(args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("tool: name scan or verify")
+	}
+	fl := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	config := fl.String("config", "", "the image config (verify)")
+	epoch := fl.String("report-epoch", "", "also write the check report, stamped with this RFC 3339 time (verify)")
+	if err := fl.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fl.NArg() != 2 {
+		return fmt.Errorf("tool %s: want a tree and a result file, got %q", args[0], fl.Args())
+	}
+	tree, out := audit.DirFS(fl.Arg(0)), fl.Arg(1)
+	ctx := context.Background()
+	var res toolResultData
+	var err error
+	switch args[0] {
+	case "scan":
+		res.Special, err = scanTree(ctx, tree)
+	case "verify":
+		err = verifyTree(ctx, tree, *config, *epoch, &res)
+	default:
+		return fmt.Errorf("tool: no tool %q (scan, verify)", args[0])
+	}
+	if err != nil {
+		res = toolResultData{Error: err.Error()}
+	}
+	dt, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(out, dt, 0o644)
+}
+
+func scanTree(ctx context.Context, tree audit.FS) ([]hllb.SpecialFile, error) {
+	entries, err := audit.SpecialFiles(ctx, tree)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]hllb.SpecialFile, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, hllb.SpecialFile{Path: e.Path, Dir: e.Mode.IsDir()})
+	}
+	return out, nil
+}
+
+func verifyTree(ctx context.Context, tree audit.FS, configFile, epoch string, res *toolResultData) error {
+	dt, err := os.ReadFile(configFile)
+	if err != nil {
+		return err
+	}
+	var img dockerspec.DockerOCIImage
+	if err := json.Unmarshal(dt, &img); err != nil {
+		return fmt.Errorf("%s: %w", configFile, err)
+	}
+	if err := audit.Verify(ctx, tree, &img); err != nil {
+		ve, ok := err.(*audit.VerifyError)
+		if !ok {
+			return err
+		}
+		res.Violations = ve.Violations
+	}
+	if epoch == "" {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, epoch)
+	if err != nil {
+		return err
+	}
+	res.Report, err = audit.ReportJSON(ctx, tree, &img, nil, audit.WithTime(t), audit.NoGate())
+	return err
+}
+
+// selfImage is the frontend's own image pinned by digest, on the build platform, for the tool steps; nil when
+// the build does not say which image runs it.
+func selfImage(ctx context.Context, c gwclient.Client, buildPlatform ocispecs.Platform) *bkllb.State {
+	source := c.BuildOpts().Opts["source"]
+	if source == "" {
+		return nil
+	}
+	named, err := reference.ParseNormalizedNamed(source)
+	if err != nil {
+		return nil
+	}
+	ref := reference.TagNameOnly(named).String()
+	_, dgst, _, err := c.ResolveImageConfig(ctx, ref, sourceresolver.Opt{
+		ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &buildPlatform},
+	})
+	if err != nil || dgst == "" {
+		return nil
+	}
+	st := bkllb.Image(pin(ref, dgst), bkllb.Platform(buildPlatform), bkllb.WithCustomName("[internal] the frontend image, for its checks"))
+	return &st
+}
+
+// toolStep runs a tool on tree and returns the state holding its result file.
+func toolStep(self, tree bkllb.State, name string, args []string, in *bkllb.State, opts ...bkllb.RunOption) bkllb.State {
+	argv := append([]string{toolBinary, ToolCommand}, args...)
+	argv = append(argv, toolTree, filepath.Join(toolOut, toolResult))
+	ro := []bkllb.RunOption{
+		bkllb.Args(argv),
+		bkllb.AddMount(toolTree, tree, bkllb.Readonly),
+		bkllb.ReadonlyRootFS(),
+		bkllb.Network(bkllb.NetModeNone),
+		bkllb.User("0:0"), // reads every file of the tree, whoever owns it
+		bkllb.Dir("/"),
+		bkllb.WithCustomName(name),
+	}
+	if in != nil {
+		ro = append(ro, bkllb.AddMount(toolIn, *in, bkllb.Readonly))
+	}
+	run := self.Run(append(ro, opts...)...)
+	return run.AddMount(toolOut, bkllb.Scratch())
+}
+
+// runTool solves a tool step on the build platform and reads its result.
+func (p *platformBuild) runTool(ctx context.Context, st bkllb.State, buildPlatform ocispecs.Platform) (*toolResultData, error) {
+	ref, err := p.solve(ctx, st, buildPlatform)
+	if err != nil {
+		return nil, err
+	}
+	dt, err := ref.ReadFile(ctx, gwclient.ReadRequest{Filename: toolResult})
+	if err != nil {
+		return nil, err
+	}
+	var res toolResultData
+	if err := json.Unmarshal(dt, &res); err != nil {
+		return nil, fmt.Errorf("the check step wrote %q: %w", truncate(dt, 200), err)
+	}
+	if res.Error != "" {
+		return nil, fmt.Errorf("%s", res.Error)
+	}
+	return &res, nil
+}
+
+// scanStep lists a base's setuid/setgid files in a cached step.
+func scanStep(self, base bkllb.State, name string, opts ...bkllb.RunOption) bkllb.State {
+	return toolStep(self, base, "scan "+name+" for setuid/setgid files", []string{"scan"}, nil, opts...)
+}
+
+// verifyStep checks the built image's guarantees (and writes the check report when epoch is set).
+func verifyStep(self, final bkllb.State, img *dockerspec.DockerOCIImage, epoch *time.Time, opts ...bkllb.RunOption) (bkllb.State, error) {
+	cfg, err := json.Marshal(img)
+	if err != nil {
+		return bkllb.State{}, err
+	}
+	in := bkllb.Scratch().File(bkllb.Mkfile("config.json", 0o644, cfg), bkllb.WithCustomName("[internal] the image config, for the self-check"))
+	args := []string{"verify", "--config", filepath.Join(toolIn, "config.json")}
+	name := "verify the image's guarantees (no setuid/setgid file, non-root user, exec-form entrypoint)"
+	if epoch != nil {
+		args = append(args, "--report-epoch", epoch.UTC().Format(time.RFC3339Nano))
+		name += " and write the check report"
+	}
+	return toolStep(self, final, name, args, &in, opts...), nil
+}
+
+func truncate(dt []byte, n int) string {
+	if len(dt) > n {
+		return string(dt[:n]) + "..."
+	}
+	return string(dt)
+}

@@ -1,0 +1,189 @@
+package frontend
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/hardenedbuild/hardened/audit"
+	hllb "github.com/hardenedbuild/hardened/llb"
+)
+
+// tree writes a small image root: an executable /app/server, a setuid /usr/bin/su and a setgid /var/mail.
+func tree(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	for _, d := range []string{"app", "usr/bin", "var/mail"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"app/server", "usr/bin/su"} {
+		if err := os.WriteFile(filepath.Join(root, f), []byte("#!"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(filepath.Join(root, "usr/bin/su"), 0o755|os.ModeSetuid); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(root, "var/mail"), 0o775|os.ModeSetgid); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+func runToolFor(t *testing.T, args ...string) toolResultData {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "result.json")
+	if err := RunTool(append(args, out)); err != nil {
+		t.Fatal(err)
+	}
+	dt, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res toolResultData
+	if err := json.Unmarshal(dt, &res); err != nil {
+		t.Fatalf("%s: %v", dt, err)
+	}
+	return res
+}
+
+func TestToolScanListsSpecialFiles(t *testing.T) {
+	res := runToolFor(t, "scan", tree(t))
+	want := []hllb.SpecialFile{{Path: "/usr/bin/su"}, {Path: "/var/mail", Dir: true}}
+	if res.Error != "" || !slices.Equal(res.Special, want) {
+		t.Errorf("scan = %+v (error %q), want %+v", res.Special, res.Error, want)
+	}
+}
+
+func writeConfig(t *testing.T, img dockerspec.DockerOCIImage) string {
+	t.Helper()
+	dt, err := json.Marshal(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(p, dt, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestToolVerifyReportsViolations(t *testing.T) {
+	root := tree(t)
+	var img dockerspec.DockerOCIImage
+	img.OS, img.Architecture = "linux", "amd64"
+	img.Config.Entrypoint = []string{"/app/missing"}
+	res := runToolFor(t, "verify", "--config", writeConfig(t, img), root)
+	var checks []string
+	for _, v := range res.Violations {
+		checks = append(checks, v.Check)
+	}
+	// The tree still has its setuid file, the config no user, the entrypoint is not there.
+	slices.Sort(checks)
+	if want := []string{"HX-CONFIG-ENTRYPOINT", "HX-PRIV-SETUID", "HX-USER-ROOT"}; !slices.Equal(checks, want) {
+		t.Errorf("violations %q, want %q", checks, want)
+	}
+	if res.Report != nil {
+		t.Errorf("a report was written without --report-epoch")
+	}
+	// The frontend turns them back into the error a build fails with.
+	msg := (&audit.VerifyError{Violations: res.Violations}).Error()
+	if !strings.Contains(msg, "/app/missing") || !strings.Contains(msg, "/usr/bin/su") {
+		t.Errorf("message %q does not name the entrypoint and the setuid file", msg)
+	}
+}
+
+func TestToolVerifyPassesAndReports(t *testing.T) {
+	root := tree(t)
+	for _, p := range []string{"usr/bin/su", "var/mail"} {
+		if err := os.Chmod(filepath.Join(root, p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var img dockerspec.DockerOCIImage
+	img.OS, img.Architecture = "linux", "amd64"
+	img.Config.User = "65532:65532"
+	img.Config.Entrypoint = []string{"/app/server"}
+	epoch := time.Unix(1700000000, 0).UTC()
+	res := runToolFor(t, "verify", "--config", writeConfig(t, img), "--report-epoch", epoch.Format(time.RFC3339Nano), root)
+	if res.Error != "" || len(res.Violations) > 0 {
+		t.Fatalf("verify: error %q, violations %+v", res.Error, res.Violations)
+	}
+	if !strings.Contains(string(res.Report), epoch.Format(time.RFC3339)) {
+		t.Errorf("the report is not stamped with the epoch: %.300s", res.Report)
+	}
+}
+
+func TestToolFailureIsWrittenNotThrown(t *testing.T) {
+	res := runToolFor(t, "verify", "--config", filepath.Join(t.TempDir(), "none.json"), tree(t))
+	if !strings.Contains(res.Error, "none.json") {
+		t.Errorf("error %q, want the missing config named", res.Error)
+	}
+	if err := RunTool([]string{"nope", "a", "b"}); err == nil || !strings.Contains(err.Error(), "scan, verify") {
+		t.Errorf("unknown tool: %v", err)
+	}
+}
+
+// The steps run the frontend's own binary with the tree read-only, no network and a read-only root, so their
+// cache key is the frontend image, the tree and the config, and nothing else.
+func TestToolStepsAreSealed(t *testing.T) {
+	self := bkllb.Image("ghcr.io/hardenedbuild/hardened:1@" + digest.FromString("frontend").String())
+	final := bkllb.Image("gcr.io/distroless/static-debian12:nonroot@" + digest.FromString("base").String())
+	var img dockerspec.DockerOCIImage
+	img.Config.User = "65532:65532"
+	epoch := time.Unix(0, 0)
+	st, err := verifyStep(self, final, &img, &epoch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := st.Marshal(t.Context(), bkllb.Platform(ocispecs.Platform{OS: "linux", Architecture: "amd64"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exec *pb.ExecOp
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			t.Fatal(err)
+		}
+		if e := op.GetExec(); e != nil {
+			exec = e
+		}
+	}
+	if exec == nil {
+		t.Fatal("no exec op")
+	}
+	args := exec.GetMeta().GetArgs()
+	if want := []string{toolBinary, ToolCommand, "verify", "--config", "/in/config.json", "--report-epoch", "1970-01-01T00:00:00Z", "/tree", "/out/result.json"}; !slices.Equal(args, want) {
+		t.Errorf("args %q, want %q", args, want)
+	}
+	if exec.Network != pb.NetMode_NONE {
+		t.Errorf("network %v, want none", exec.Network)
+	}
+	mounts := map[string]*pb.Mount{}
+	for _, m := range exec.Mounts {
+		mounts[m.Dest] = m
+	}
+	for dest, readonly := range map[string]bool{"/": true, "/tree": true, "/in": true, "/out": false} {
+		m := mounts[dest]
+		if m == nil {
+			t.Errorf("no mount at %s", dest)
+			continue
+		}
+		if m.Readonly != readonly {
+			t.Errorf("mount %s readonly = %v, want %v", dest, m.Readonly, readonly)
+		}
+	}
+}
