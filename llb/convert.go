@@ -167,12 +167,12 @@ type createdTime struct{ epoch *time.Time }
 
 func (c createdTime) SetMkdirOption(mi *bkllb.MkdirInfo) { mi.CreatedTime = c.epoch }
 
-// locator maps a spec field path to a source location on an op.
 // Locator attaches the spec position of a field path to an op, for the frontend's own steps.
 func Locator(s *spec.Spec, sm *bkllb.SourceMap) func(string) bkllb.ConstraintsOpt {
 	return locator(s, sm)
 }
 
+// locator maps a spec field path to a source location on an op.
 func locator(s *spec.Spec, sm *bkllb.SourceMap) func(string) bkllb.ConstraintsOpt {
 	return func(path string) bkllb.ConstraintsOpt {
 		p := s.Pos(path)
