@@ -18,6 +18,8 @@ type example struct {
 	FirstOp map[string]string
 	// addDependency, when set, makes the dependency change of run i (the deps case); nil skips that case.
 	addDependency func(w *workspace, i int) error
+	// prepare, when set, runs after the workspace is made, reset or changed (static: build the prebuilt binary).
+	prepare func(w *workspace) error
 }
 
 // examples are benchmarked in this order; -examples picks some.
@@ -38,6 +40,10 @@ var examples = []*example{
 	{Name: "java", Toolchain: "eclipse-temurin:17-jdk-jammy",
 		SourceFile: "src/main/java/com/example/hello/Greeting.java", SourceLine: `return "hello, " + name;`,
 		FirstOp: map[string]string{"A": "copy source", "B": "COPY src ./src", "C": "COPY . ."}},
+	{Name: "static", Toolchain: "debian:bookworm (no toolchain: the binary is prebuilt)",
+		SourceFile: "src/main.go", SourceLine: `"message": "hello from a prebuilt binary in a hardened image"`,
+		FirstOp: map[string]string{"A": "take the prebuilt artifacts from the context", "B": "COPY --chmod=0755 hello-server", "C": "COPY hello-server"},
+		prepare: buildStaticBinary},
 }
 
 func pickExamples(names []string) ([]*example, error) {

@@ -1,4 +1,4 @@
-// Command bench is `make bench`: it builds each benchmarked example (examples/go, python, node, rust, java) three
+// Command bench is `make bench`: it builds each benchmarked example (examples/go, python, node, rust, java, static) three
 // ways side by side on one buildkitd (A: hardened.yaml through the frontend, B: the hand-written hardened
 // Dockerfile in the example's bench/, C: the naive Dockerfile there), times cold, warm, source-change,
 // dependency-change (go) and CI-ephemeral builds, measures the images, writes bench/results/latest.json and
@@ -42,7 +42,7 @@ func main() {
 	flag.StringVar(&o.out, "json", "bench/results/latest.json", "where to write the results")
 	flag.StringVar(&o.markdown, "markdown", "BENCHMARKS.md", "where to render the table")
 	flag.StringVar(&o.cases, "cases", "cold,warm,source,deps,ci", "comma-separated cases to time")
-	flag.StringVar(&o.examples, "examples", "", "comma-separated examples to build (default: all benchmarked ones: go, python, node, rust, java)")
+	flag.StringVar(&o.examples, "examples", "", "comma-separated examples to build (default: all benchmarked ones: go, python, node, rust, java, static)")
 	flag.StringVar(&o.frontend, "frontend-src", "", "repository to build the frontend image from (default: this one, else its HEAD)")
 	flag.BoolVar(&o.render, "render", false, "only re-render the Markdown from the JSON results (no builds)")
 	flag.BoolVar(&o.keepStack, "keep-stack", true, "leave the bench stack running afterwards (a later run starts faster)")
@@ -101,6 +101,9 @@ func run(ctx context.Context, o options) error {
 	}
 	if res.Frontend.Image, err = imageStats(ctx, st.FrontendRef(), false); err != nil {
 		return fmt.Errorf("frontend image: %w", err)
+	}
+	if res.ConvertSeconds, err = convertTimes(ctx, root); err != nil {
+		return err
 	}
 	for _, ex := range exs {
 		er, err := benchExample(ctx, st, root, ex, o, cases)

@@ -43,6 +43,16 @@ func render(res *Results) string {
 			p("  spec parse, image resolution, base scan, conversion).")
 		}
 	}
+	if len(res.ConvertSeconds) > 0 {
+		var parts []string
+		for _, ex := range res.Examples {
+			if s, ok := res.ConvertSeconds[ex.Name]; ok {
+				parts = append(parts, fmt.Sprintf("%s %.2f ms", ex.Name, s*1000))
+			}
+		}
+		p("- The conversion itself (`go test -bench BenchmarkConvert ./bench/`: parse, validate, convert, marshal the")
+		p("  LLB; no gateway): %s per platform.", strings.Join(parts, ", "))
+	}
 	p("")
 	p("## Goals")
 	p("")

@@ -21,7 +21,9 @@ type Results struct {
 	Machine  Machine           `json:"machine"`
 	Frontend FrontendInfo      `json:"frontend"`
 	Examples []*ExampleResults `json:"examples"`
-	Goals    []Goal            `json:"goals"`
+	// ConvertSeconds is the conversion micro-benchmark per example (parse, convert, marshal; no gateway).
+	ConvertSeconds map[string]float64 `json:"convert_seconds,omitempty"`
+	Goals          []Goal             `json:"goals"`
 }
 
 // ExampleResults are one example's figures.

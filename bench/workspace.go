@@ -53,6 +53,9 @@ func newWorkspace(root string, ex *example) (*workspace, error) {
 		w.orig[rel] = data
 		return os.WriteFile(filepath.Join(w.ctx, rel), data, info.Mode().Perm())
 	})
+	if err == nil && ex.prepare != nil {
+		err = ex.prepare(w)
+	}
 	if err != nil {
 		w.remove()
 		return nil, err
@@ -81,7 +84,14 @@ func (w *workspace) reset() error {
 			return err
 		}
 	}
-	return nil
+	return w.prepare()
+}
+
+func (w *workspace) prepare() error {
+	if w.ex.prepare == nil {
+		return nil
+	}
+	return w.ex.prepare(w)
 }
 
 // changeSource edits one line of the example's source, marked with tag, so that the artifact differs.
@@ -96,7 +106,21 @@ func (w *workspace) changeSource(tag string) error {
 		return err
 	}
 	changed := strings.Replace(string(orig), w.ex.SourceLine, line, 1)
-	return os.WriteFile(filepath.Join(w.ctx, rel), []byte(changed), 0o644)
+	if err := os.WriteFile(filepath.Join(w.ctx, rel), []byte(changed), 0o644); err != nil {
+		return err
+	}
+	return w.prepare()
+}
+
+// buildStaticBinary builds examples/static's hello-server as its README says, with the host's go.
+func buildStaticBinary(w *workspace) error {
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", "../hello-server", ".")
+	cmd.Dir = filepath.Join(w.ctx, "src")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOTOOLCHAIN=local", "GOFLAGS=-mod=mod")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build hello-server: %w: %s", err, out)
+	}
+	return nil
 }
 
 // addGoDependency adds depModule at run i's version to go.mod/go.sum (with the host's go, through the module

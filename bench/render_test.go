@@ -1,0 +1,56 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func exampleResults(name string, a, b float64) *ExampleResults {
+	c := newCase("warm", "rebuild with no change")
+	for i := 0; i < 3; i++ {
+		c.add(variants[0], build{Seconds: a})
+		c.add(variants[1], build{Seconds: b})
+	}
+	c.finish()
+	return &ExampleResults{Name: name, Toolchain: name + ":1", Cases: []*Case{c},
+		Images: map[string]*ImageStats{"A": {Compressed: 100, Uncompressed: 200, Files: 3}, "B": {Compressed: 120, Uncompressed: 200, Files: 4}}}
+}
+
+// Every example gets its row, its section and its goals; a miss names its explanation once.
+func TestRenderEveryExample(t *testing.T) {
+	res := &Results{Runs: 3, CIRuns: 3, Examples: []*ExampleResults{exampleResults("go", 2, 1), exampleResults("rust", 0.5, 1)}}
+	res.Goals = goals(res)
+	md := render(res)
+	for _, want := range []string{"| go | — | 2.00 |", "| rust | — | 0.50 |", "## examples/go", "## examples/rust",
+		"| go | A/B time, warm | 2.00 | <= 1.00 | **missed** |", "| rust | A/B time, warm | 0.50 | <= 1.00 | **met** |",
+		"| rust | image size, A vs B |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("BENCHMARKS.md lacks %q:\n%s", want, md)
+		}
+	}
+	if n := strings.Count(md, why["rebuild"]); n != 1 {
+		t.Errorf("the rebuild explanation appears %d times, want once", n)
+	}
+}
+
+// Each example has the line a source change edits, and both Dockerfiles beside it.
+func TestExamplesAreBenchmarkable(t *testing.T) {
+	for _, e := range examples {
+		dir := filepath.Join("..", "examples", e.Name)
+		src, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(e.SourceFile)))
+		if err != nil || !strings.Contains(string(src), e.SourceLine) {
+			t.Errorf("%s: %s lacks the line %s (%v)", e.Name, e.SourceFile, e.SourceLine, err)
+		}
+		for _, f := range []string{"hardened.yaml", "bench/hardened.Dockerfile", "bench/naive.Dockerfile"} {
+			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+				t.Errorf("%s: %v", e.Name, err)
+			}
+		}
+		got, err := e.changedLine("x")
+		if err != nil || got == e.SourceLine || !strings.Contains(got, " (x)") {
+			t.Errorf("%s: %q, %v", e.Name, got, err)
+		}
+	}
+}
