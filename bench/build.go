@@ -33,10 +33,13 @@ type build struct {
 	Seconds float64 `json:"seconds"`
 	// FirstOpSeconds is from the build's start (buildx launched) to the first builder operation's start.
 	FirstOpSeconds float64 `json:"first_op_seconds,omitempty"`
-	BytesPulled    int64   `json:"bytes_pulled"`
-	Cached         int     `json:"vertices_cached"`
-	Vertices       int     `json:"vertices"`
-	Error          string  `json:"error,omitempty"`
+	// FrontendStartSeconds (A only) is from BuildKit having the frontend image to the frontend's first request:
+	// the container start any "# syntax" frontend pays.
+	FrontendStartSeconds float64 `json:"frontend_start_seconds,omitempty"`
+	BytesPulled          int64   `json:"bytes_pulled"`
+	Cached               int     `json:"vertices_cached"`
+	Vertices             int     `json:"vertices"`
+	Error                string  `json:"error,omitempty"`
 }
 
 type buildOpts struct {
@@ -81,6 +84,9 @@ func (b *bench) build(ctx context.Context, v variant, o buildOpts) build {
 	if t, ok := firstStarted(vs, b.ws.ex.FirstOp[v.Name]); ok {
 		r.FirstOpSeconds = t.Sub(start).Seconds()
 	}
+	if d, ok := frontendStart(vs); ok && v.Name == "A" {
+		r.FrontendStartSeconds = d.Seconds()
+	}
 	if err != nil {
 		r.Error = fmt.Sprintf("%v: %s", err, lastError(vs, stderr.Bytes()))
 	}
@@ -94,11 +100,12 @@ func (b *bench) build(ctx context.Context, v variant, o buildOpts) build {
 }
 
 type vertex struct {
-	name    string
-	started time.Time
-	cached  bool
-	err     string
-	log     []byte
+	name      string
+	started   time.Time
+	completed time.Time
+	cached    bool
+	err       string
+	log       []byte
 }
 
 // parseProgress reads buildx's --progress=rawjson stream (one SolveStatus per line) into vertices by digest.
@@ -114,11 +121,12 @@ func parseProgress(streams ...[]byte) map[string]*vertex {
 					Data   []byte `json:"data"`
 				} `json:"logs"`
 				Vertexes []struct {
-					Digest  string     `json:"digest"`
-					Name    string     `json:"name"`
-					Started *time.Time `json:"started"`
-					Cached  bool       `json:"cached"`
-					Error   string     `json:"error"`
+					Digest    string     `json:"digest"`
+					Name      string     `json:"name"`
+					Started   *time.Time `json:"started"`
+					Completed *time.Time `json:"completed"`
+					Cached    bool       `json:"cached"`
+					Error     string     `json:"error"`
 				} `json:"vertexes"`
 			}
 			if json.Unmarshal(sc.Bytes(), &st) != nil {
@@ -132,6 +140,9 @@ func parseProgress(streams ...[]byte) map[string]*vertex {
 				}
 				if v.Started != nil && (vx.started.IsZero() || v.Started.Before(vx.started)) {
 					vx.started = *v.Started
+				}
+				if v.Completed != nil && v.Completed.After(vx.completed) {
+					vx.completed = *v.Completed
 				}
 				vx.cached = vx.cached || v.Cached
 				if v.Error != "" {
@@ -156,6 +167,33 @@ func firstStarted(vs map[string]*vertex, name string) (time.Time, bool) {
 		}
 	}
 	return first, !first.IsZero()
+}
+
+// frontendStart is from the frontend image's vertex completing (BuildKit has the image) to the first vertex the
+// frontend itself makes: starting its container and binary.
+func frontendStart(vs map[string]*vertex) (time.Duration, bool) {
+	var img *vertex
+	for _, v := range vs {
+		if strings.HasPrefix(v.name, "docker-image://ghcr.io/hardenedbuild/hardened") && !v.completed.IsZero() {
+			img = v
+		}
+	}
+	if img == nil {
+		return 0, false
+	}
+	var first time.Time
+	for _, v := range vs {
+		if v == img || v.started.IsZero() || v.started.Before(img.completed) {
+			continue
+		}
+		if first.IsZero() || v.started.Before(first) {
+			first = v.started
+		}
+	}
+	if first.IsZero() {
+		return 0, false
+	}
+	return first.Sub(img.completed), true
 }
 
 func lastError(vs map[string]*vertex, stderr []byte) string {

@@ -20,13 +20,15 @@ type bench struct {
 
 // Case is one timed scenario: every run of every variant, and the medians.
 type Case struct {
-	Name     string              `json:"name"`
-	Desc     string              `json:"description"`
-	Builds   map[string][]build  `json:"builds"` // by variant
-	Median   map[string]float64  `json:"median_seconds"`
-	Pulled   map[string]int64    `json:"median_bytes_pulled"`
-	FirstOp  map[string]float64  `json:"median_first_op_seconds,omitempty"`
-	Failures map[string][]string `json:"failures,omitempty"`
+	Name    string             `json:"name"`
+	Desc    string             `json:"description"`
+	Builds  map[string][]build `json:"builds"` // by variant
+	Median  map[string]float64 `json:"median_seconds"`
+	Pulled  map[string]int64   `json:"median_bytes_pulled"`
+	FirstOp map[string]float64 `json:"median_first_op_seconds,omitempty"`
+	// FrontendStart is A's median container start (frontendStart).
+	FrontendStart float64             `json:"median_frontend_start_seconds,omitempty"`
+	Failures      map[string][]string `json:"failures,omitempty"`
 	// RatioAB is median(A)/median(B); 0 when either failed every run.
 	RatioAB float64 `json:"ratio_a_b"`
 }
@@ -43,7 +45,7 @@ func (c *Case) add(v variant, r build) {
 // finish computes medians over the successful runs.
 func (c *Case) finish() {
 	for name, bs := range c.Builds {
-		var secs, first []float64
+		var secs, first, feStart []float64
 		var pulled []int64
 		for _, b := range bs {
 			if b.Error != "" {
@@ -55,6 +57,9 @@ func (c *Case) finish() {
 			if b.FirstOpSeconds > 0 {
 				first = append(first, b.FirstOpSeconds)
 			}
+			if b.FrontendStartSeconds > 0 {
+				feStart = append(feStart, b.FrontendStartSeconds)
+			}
 		}
 		if len(secs) > 0 {
 			c.Median[name] = median(secs)
@@ -62,6 +67,9 @@ func (c *Case) finish() {
 		}
 		if len(first) > 0 {
 			c.FirstOp[name] = median(first)
+		}
+		if len(feStart) > 0 {
+			c.FrontendStart = median(feStart)
 		}
 	}
 	if a, b := c.Median["A"], c.Median["B"]; a > 0 && b > 0 {

@@ -17,7 +17,7 @@ func frontendOverhead(res *ExampleResults) *Overhead {
 		a, okA := c.FirstOp["A"]
 		b, okB := c.FirstOp["B"]
 		if okA && okB {
-			return &Overhead{Case: name, AFirstOp: a, BFirstOp: b, OverheadS: a - b}
+			return &Overhead{Case: name, AFirstOp: a, BFirstOp: b, OverheadS: a - b, FrontendStart: c.FrontendStart}
 		}
 	}
 	return nil
@@ -115,8 +115,9 @@ func exampleGoals(res *ExampleResults) []Goal {
 	}
 	if o := res.Overhead; o != nil {
 		g := Goal{Goal: "frontend overhead (median, first builder op of A minus B's)", Target: "< 100 ms",
-			Value: fmt.Sprintf("%.0f ms (A %.0f ms, B %.0f ms from launching buildx, %s case)", o.OverheadS*1000, o.AFirstOp*1000, o.BFirstOp*1000, o.Case),
-			Met:   o.OverheadS < 0.1}
+			Value: fmt.Sprintf("%.0f ms (A %.0f ms, B %.0f ms from launching buildx, %s case; %.0f ms of it starting the frontend container)",
+				o.OverheadS*1000, o.AFirstOp*1000, o.BFirstOp*1000, o.Case, o.FrontendStart*1000),
+			Met: o.OverheadS < 0.1}
 		if !g.Met {
 			g.Why = "overhead"
 		}

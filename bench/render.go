@@ -39,8 +39,9 @@ func render(res *Results) string {
 		if o := ex.Overhead; o != nil {
 			p("- %s: the first builder op (`%s` in A, `%s` in B) starts %.0f ms after buildx is launched for A and %.0f ms",
 				ex.Name, ex.FirstOp["A"], ex.FirstOp["B"], o.AFirstOp*1000, o.BFirstOp*1000)
-			p("  for B (medians, %s case): **%.0f ms** of frontend overhead (frontend start through the `# syntax` line,", o.Case, o.OverheadS*1000)
-			p("  spec parse, image resolution, base scan, conversion).")
+			p("  for B (medians, %s case): **%.0f ms** of frontend overhead, of which %.0f ms is BuildKit starting the", o.Case, o.OverheadS*1000, o.FrontendStart*1000)
+			p("  frontend's container (from having its image to its first request; any `# syntax` frontend pays it) and the")
+			p("  rest the frontend's own round trips (spec and context files, image resolution, the cached base scan).")
 		}
 	}
 	if len(res.ConvertSeconds) > 0 {

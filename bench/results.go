@@ -62,6 +62,8 @@ type Overhead struct {
 	AFirstOp  float64 `json:"a_first_op_seconds"`
 	BFirstOp  float64 `json:"b_first_op_seconds"`
 	OverheadS float64 `json:"overhead_seconds"`
+	// FrontendStart is the part of the overhead BuildKit spends starting the frontend container.
+	FrontendStart float64 `json:"frontend_start_seconds,omitempty"`
 }
 
 type Goal struct {

@@ -150,7 +150,9 @@ func toolStep(self, tree bkllb.State, name string, args []string, in *bkllb.Stat
 	argv = append(argv, toolTree, filepath.Join(toolOut, toolResult))
 	ro := []bkllb.RunOption{
 		bkllb.Args(argv),
-		bkllb.AddMount(toolTree, tree, bkllb.Readonly),
+		// Keyed by the tree's cache key (its definition and inputs), not by hashing every file it holds: a
+		// content hash of a whole image costs more than the check itself.
+		bkllb.AddMount(toolTree, tree, bkllb.Readonly, bkllb.ContentCache(bkllb.MountContentCacheOff)),
 		bkllb.ReadonlyRootFS(),
 		bkllb.Network(bkllb.NetModeNone),
 		bkllb.User("0:0"), // reads every file of the tree, whoever owns it
@@ -158,7 +160,7 @@ func toolStep(self, tree bkllb.State, name string, args []string, in *bkllb.Stat
 		bkllb.WithCustomName(name),
 	}
 	if in != nil {
-		ro = append(ro, bkllb.AddMount(toolIn, *in, bkllb.Readonly))
+		ro = append(ro, bkllb.AddMount(toolIn, *in, bkllb.Readonly, bkllb.ContentCache(bkllb.MountContentCacheOff)))
 	}
 	run := self.Run(append(ro, opts...)...)
 	return run.AddMount(toolOut, bkllb.Scratch())

@@ -185,5 +185,8 @@ func TestToolStepsAreSealed(t *testing.T) {
 		if m.Readonly != readonly {
 			t.Errorf("mount %s readonly = %v, want %v", dest, m.Readonly, readonly)
 		}
+		if (dest == "/tree" || dest == "/in") && m.ContentCache != pb.MountContentCache_OFF {
+			t.Errorf("mount %s content cache = %v, want off: hashing a whole image costs more than checking it", dest, m.ContentCache)
+		}
 	}
 }
