@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func exampleResults(name string, a, b float64) *ExampleResults {
@@ -52,5 +53,23 @@ func TestExamplesAreBenchmarkable(t *testing.T) {
 		if err != nil || got == e.SourceLine || !strings.Contains(got, " (x)") {
 			t.Errorf("%s: %q, %v", e.Name, got, err)
 		}
+	}
+}
+
+func TestFrontendStart(t *testing.T) {
+	t0 := time.Unix(100, 0)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	vs := map[string]*vertex{
+		"1": {name: "[internal] load build definition from hardened.yaml", started: at(0), completed: at(7)},
+		"2": {name: "docker-image://ghcr.io/hardenedbuild/hardened:1@sha256:x", started: at(20), completed: at(21)},
+		"3": {name: "[internal] read hardened.lock", started: at(124), completed: at(130)},
+		"4": {name: "[internal] load .dockerignore", started: at(125), completed: at(131)},
+	}
+	if d, ok := frontendStart(vs); !ok || d != 103*time.Millisecond {
+		t.Errorf("frontend start = %v, %v; want 103ms", d, ok)
+	}
+	delete(vs, "2")
+	if _, ok := frontendStart(vs); ok {
+		t.Error("a build without the frontend image (B) has no frontend start")
 	}
 }
