@@ -59,23 +59,10 @@ func Convert(s *spec.Spec, in Inputs) (*Result, error) {
 		return nil, fmt.Errorf("runtime.libs: the packages were not resolved (RuntimeLibs, ReadLibs) before the conversion")
 	}
 	locate := locator(s, in.SourceMap)
-	builderImage := in.Builder
-	builderImage.State = installBuildPackages(s, in.Builder.State, in.CacheNS, locate, network(in.Proxy))
-	builder, err := lang.Build(&BuildInput{
-		Spec:    s,
-		Files:   in.Files,
-		Builder: builderImage,
-		Context: in.Context,
-		Target:  in.Target,
-		CacheNS: in.CacheNS,
-		Epoch:   in.Epoch,
-		Locate:  locate,
-		Network: fetch(s, in.Proxy),
-	})
+	builder, err := buildStage(s, lang, in, locate)
 	if err != nil {
 		return nil, err
 	}
-	builder = runSteps(s, builder, locate, fetch(s, in.Proxy))
 
 	final := bkllb.Scratch().Platform(in.Target)
 	if in.Base != nil {
@@ -166,6 +153,37 @@ func artifactCopies(s *spec.Spec, builder bkllb.State, epoch *time.Time) *bkllb.
 type createdTime struct{ epoch *time.Time }
 
 func (c createdTime) SetMkdirOption(mi *bkllb.MkdirInfo) { mi.CreatedTime = c.epoch }
+
+// BuilderStage is the builder after compile and steps, as Convert makes it (the same ops, so the same
+// digests): the frontend solves it early, while the base is still being pulled and scanned, and the final
+// solve then finds it done. It needs in.Builder, in.Context, in.Files and the build settings, not the base.
+func BuilderStage(s *spec.Spec, in Inputs) (bkllb.State, error) {
+	lang, ok := Lookup(s.Language)
+	if !ok {
+		return bkllb.State{}, fmt.Errorf("language %q is not supported; write one of: %s", s.Language, strings.Join(Languages(), ", "))
+	}
+	return buildStage(s, lang, in, locator(s, in.SourceMap))
+}
+
+func buildStage(s *spec.Spec, lang Language, in Inputs, locate func(string) bkllb.ConstraintsOpt) (bkllb.State, error) {
+	builderImage := in.Builder
+	builderImage.State = installBuildPackages(s, in.Builder.State, in.CacheNS, locate, network(in.Proxy))
+	builder, err := lang.Build(&BuildInput{
+		Spec:    s,
+		Files:   in.Files,
+		Builder: builderImage,
+		Context: in.Context,
+		Target:  in.Target,
+		CacheNS: in.CacheNS,
+		Epoch:   in.Epoch,
+		Locate:  locate,
+		Network: fetch(s, in.Proxy),
+	})
+	if err != nil {
+		return bkllb.State{}, err
+	}
+	return runSteps(s, builder, locate, fetch(s, in.Proxy)), nil
+}
 
 // Locator attaches the spec position of a field path to an op, for the frontend's own steps.
 func Locator(s *spec.Spec, sm *bkllb.SourceMap) func(string) bkllb.ConstraintsOpt {

@@ -11,7 +11,7 @@ import (
 	hllb "github.com/hardenedbuild/hardened/llb"
 )
 
-const pipInstall = "/opt/hardened-pip/bin/python -m pip --python /venv/bin/python install --no-compile"
+const pipInstall = "python3 -m pip --python /venv/bin/python install --no-compile"
 
 func TestPythonExampleLLB(t *testing.T) {
 	s, files := loadDir(t, "python")

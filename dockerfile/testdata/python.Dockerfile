@@ -18,12 +18,10 @@ ENV PIP_NO_INPUT="1"
 ENV PIP_ROOT_USER_ACTION="ignore"
 ENV PYTHONDONTWRITEBYTECODE="1"
 RUN --network=none ["python3","-m","venv","--without-pip","/venv"]
-# python3 -m venv /opt/hardened-pip
-RUN --network=none ["python3","-m","venv","/opt/hardened-pip"]
 # copy requirements.txt, wheels
 COPY --parents requirements.txt wheels /src/
-# /opt/hardened-pip/bin/python -m pip --python /venv/bin/python install --no-compile -r requirements.txt
-RUN --mount=type=cache,id=hardened/python/pip,target=/root/.cache/pip,sharing=shared ["/opt/hardened-pip/bin/python","-m","pip","--python","/venv/bin/python","install","--no-compile","-r","requirements.txt"]
+# python3 -m pip --python /venv/bin/python install --no-compile -r requirements.txt
+RUN --mount=type=cache,id=hardened/python/pip,target=/root/.cache/pip,sharing=shared ["python3","-m","pip","--python","/venv/bin/python","install","--no-compile","-r","requirements.txt"]
 # copy source
 COPY --exclude=.venv --exclude=**/__pycache__ --exclude=**/*.pyc . /src/
 # lay out the app in /out: the virtualenv .venv and the artifacts
