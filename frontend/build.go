@@ -97,8 +97,7 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		if platform != nil {
 			target = *platform
 		}
-		p := &platformBuild{c: c, bc: bc, spec: s, src: src.SourceMap, lock: lock, self: self(), buildPlatform: buildPlatform,
-			artifactsChecked: artifactsChecked}
+		p := &platformBuild{c: c, bc: bc, spec: s, src: src.SourceMap, lock: lock, self: self(), buildPlatform: buildPlatform}
 
 		breq, err := lang.Builder(s, files, target, buildPlatform)
 		if err != nil {
@@ -147,7 +146,6 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 			wg.Add(1)
 			go func() { defer wg.Done(); libsImage, libsErr = p.resolve(ctx, libsReq) }()
 		}
-		early := in // the builder's own copy: the base's goroutine writes in.Base meanwhile
 		if breq.Ref != "" { // a language without a builder image works from the context alone
 			wg.Add(1)
 			go func() {
@@ -155,8 +153,6 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 				var builder *hllb.Image
 				if builder, builderErr = p.resolve(ctx, breq); builderErr == nil {
 					in.Builder = *builder
-					early.Builder = *builder
-					p.startBuilder(ctx, early, target)
 				}
 			}()
 		}
@@ -280,32 +276,9 @@ type platformBuild struct {
 	// self is the frontend's own image, for the tool steps; nil reads trees through the gateway.
 	self          *bkllb.State
 	buildPlatform ocispecs.Platform
-	// artifactsChecked waits for the artifact check on the context (nil: nothing wrong).
-	artifactsChecked func() error
-}
-
-// startBuilder starts building the builder stage while the base is still being pulled and scanned (a cold
-// build would otherwise pull the base, then the builder); the final solve finds its steps done or under way.
-// A failure here is the final solve's to report.
-func (p *platformBuild) startBuilder(ctx context.Context, in hllb.Inputs, target ocispecs.Platform) {
-	st, err := hllb.BuilderStage(p.spec, in)
-	if err != nil {
-		return
-	}
-	go func() {
-		if p.artifactsChecked() != nil {
-			return // the artifact check says what is wrong, before anything is built
-		}
-		_, _ = p.solveAs(ctx, st, target, true)
-	}()
 }
 
 func (p *platformBuild) solve(ctx context.Context, st bkllb.State, target ocispecs.Platform) (gwclient.Reference, error) {
-	return p.solveAs(ctx, st, target, false)
-}
-
-// solveAs solves st for target; evaluate builds it now rather than when its result is first read.
-func (p *platformBuild) solveAs(ctx context.Context, st bkllb.State, target ocispecs.Platform, evaluate bool) (gwclient.Reference, error) {
 	opts := []bkllb.ConstraintsOpt{bkllb.Platform(target), bkllb.WithCaps(p.bc.BuildOpts().LLBCaps)}
 	if p.bc.IsNoCache("") { // --no-cache: every step runs again
 		opts = append(opts, bkllb.IgnoreCache)
@@ -317,7 +290,6 @@ func (p *platformBuild) solveAs(ctx context.Context, st bkllb.State, target ocis
 	r, err := p.c.Solve(ctx, gwclient.SolveRequest{
 		Definition:   def.ToPB(),
 		CacheImports: p.bc.CacheImports,
-		Evaluate:     evaluate,
 	})
 	if err != nil {
 		return nil, err

@@ -154,17 +154,7 @@ type createdTime struct{ epoch *time.Time }
 
 func (c createdTime) SetMkdirOption(mi *bkllb.MkdirInfo) { mi.CreatedTime = c.epoch }
 
-// BuilderStage is the builder after compile and steps, as Convert makes it (the same ops, so the same
-// digests): the frontend solves it early, while the base is still being pulled and scanned, and the final
-// solve then finds it done. It needs in.Builder, in.Context, in.Files and the build settings, not the base.
-func BuilderStage(s *spec.Spec, in Inputs) (bkllb.State, error) {
-	lang, ok := Lookup(s.Language)
-	if !ok {
-		return bkllb.State{}, fmt.Errorf("language %q is not supported; write one of: %s", s.Language, strings.Join(Languages(), ", "))
-	}
-	return buildStage(s, lang, in, locator(s, in.SourceMap))
-}
-
+// buildStage is the builder after build packages, the language's compile and the spec's steps.
 func buildStage(s *spec.Spec, lang Language, in Inputs, locate func(string) bkllb.ConstraintsOpt) (bkllb.State, error) {
 	builderImage := in.Builder
 	builderImage.State = installBuildPackages(s, in.Builder.State, in.CacheNS, locate, network(in.Proxy))

@@ -444,30 +444,3 @@ func TestProxyReachesTheBuilderOnly(t *testing.T) {
 		}
 	}
 }
-
-// The frontend solves BuilderStage early, while the base is pulled; it must be Convert's builder op for op, or
-// the early work is wasted and the final solve builds everything again.
-func TestBuilderStageIsConvertsBuilder(t *testing.T) {
-	s, files := loadExample(t)
-	in := resolved(t, s, files, amd64)
-	in.Base = nil // the builder does not depend on the base
-	early, err := hllb.BuilderStage(s, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in = resolved(t, s, files, amd64)
-	res, err := hllb.Convert(s, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	digestOf := func(st bkllb.State) digest.Digest {
-		def, err := st.Marshal(t.Context(), bkllb.Platform(amd64))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return digest.FromBytes(def.Def[len(def.Def)-1])
-	}
-	if a, b := digestOf(early), digestOf(res.Builder); a != b {
-		t.Errorf("BuilderStage's last op %s, Convert's builder %s", a, b)
-	}
-}
