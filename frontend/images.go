@@ -15,7 +15,6 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/hardenedbuild/hardened/audit"
 	hllb "github.com/hardenedbuild/hardened/llb"
 )
 
@@ -145,13 +144,9 @@ func (p *platformBuild) specialFiles(ctx context.Context, base *hllb.Image, targ
 	if err != nil {
 		return nil, fmt.Errorf("reading the base image filesystem: %w", err)
 	}
-	entries, err := audit.SpecialFiles(ctx, tree)
+	out, err := scanTree(ctx, tree) // what the scan step runs, here through the gateway
 	if err != nil {
 		return nil, fmt.Errorf("reading the base image filesystem: %w", err)
-	}
-	out := make([]hllb.SpecialFile, 0, len(entries))
-	for _, e := range entries {
-		out = append(out, hllb.SpecialFile{Path: e.Path, Dir: e.Mode.IsDir()})
 	}
 	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -79,6 +80,13 @@ func TestSelfCheckFailsFromCache(t *testing.T) {
 		// buildx asks for provenance by default, and with attestations the step writes the check report too.
 		if got := stepCached(log, verifyStepName) || stepCached(log, verifyStepName+" and write the check report"); got != wantCached {
 			t.Errorf("build %d: the self-check step CACHED = %v, want %v:\n%s", i+1, got, wantCached, tail(log, 30))
+		}
+		// The base scan is keyed by the base's digest: the second build reads it from the cache.
+		scan := regexp.MustCompile(`(?m)^#\d+ (scan \S+ for setuid/setgid files)\s*$`).FindStringSubmatch(log)
+		if scan == nil {
+			t.Errorf("build %d: no base scan step in the progress:\n%s", i+1, tail(log, 30))
+		} else if i == 1 && !stepCached(log, scan[1]) {
+			t.Errorf("build 2: %q was not CACHED:\n%s", scan[1], tail(log, 30))
 		}
 	}
 }
