@@ -141,7 +141,9 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		var (
 			wg                           sync.WaitGroup
 			builderErr, baseErr, libsErr error
+			stopPrefetch                 = func() {}
 		)
+		defer func() { stopPrefetch() }() // no solve of ours outlives the build
 		if len(s.Runtime.Libs) > 0 && !libsOnBuilder {
 			wg.Add(1)
 			go func() { defer wg.Done(); libsImage, libsErr = p.resolve(ctx, libsReq) }()
@@ -153,6 +155,12 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 				var builder *hllb.Image
 				if builder, builderErr = p.resolve(ctx, breq); builderErr == nil {
 					in.Builder = *builder
+					// The base's pull and scan come first otherwise: pull the builder meanwhile. Not with
+					// --cache-from, where the builder's steps may all come from the cache and its image is
+					// never needed (a Dockerfile build would not pull it either).
+					if hasBase && len(p.bc.CacheImports) == 0 {
+						stopPrefetch = p.prefetch(ctx, *builder, target)
+					}
 				}
 			}()
 		}
@@ -279,6 +287,15 @@ type platformBuild struct {
 }
 
 func (p *platformBuild) solve(ctx context.Context, st bkllb.State, target ocispecs.Platform) (gwclient.Reference, error) {
+	return p.solveAs(ctx, st, target, false)
+}
+
+// solveEvaluated builds st now, not when its result is first read.
+func (p *platformBuild) solveEvaluated(ctx context.Context, st bkllb.State, target ocispecs.Platform) (gwclient.Reference, error) {
+	return p.solveAs(ctx, st, target, true)
+}
+
+func (p *platformBuild) solveAs(ctx context.Context, st bkllb.State, target ocispecs.Platform, evaluate bool) (gwclient.Reference, error) {
 	opts := []bkllb.ConstraintsOpt{bkllb.Platform(target), bkllb.WithCaps(p.bc.BuildOpts().LLBCaps)}
 	if p.bc.IsNoCache("") { // --no-cache: every step runs again
 		opts = append(opts, bkllb.IgnoreCache)
@@ -290,6 +307,7 @@ func (p *platformBuild) solve(ctx context.Context, st bkllb.State, target ocispe
 	r, err := p.c.Solve(ctx, gwclient.SolveRequest{
 		Definition:   def.ToPB(),
 		CacheImports: p.bc.CacheImports,
+		Evaluate:     evaluate,
 	})
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
+	"golang.org/x/sync/errgroup"
 
 	hllb "github.com/hardenedbuild/hardened/llb"
 )
@@ -73,18 +74,33 @@ func readContextFiles(ctx context.Context, bc *dockerui.Client, names []string) 
 	if err != nil {
 		return nil, wrapf(err, "reading %v from the build context", names)
 	}
-	for _, n := range names {
-		if ref == nil {
-			break
-		}
-		dt, err := ref.ReadFile(ctx, gwclient.ReadRequest{Filename: n})
-		if err != nil {
-			if _, statErr := ref.StatFile(ctx, gwclient.StatRequest{Path: n}); statErr != nil {
-				continue // not in the context
+	if ref == nil {
+		return files, nil
+	}
+	// One round trip for all of them, not one or two (a read, then a stat when it fails) per name in turn:
+	// rust asks for six names, most of them missing.
+	data, found := make([][]byte, len(names)), make([]bool, len(names))
+	eg, egctx := errgroup.WithContext(ctx)
+	for i, n := range names {
+		eg.Go(func() error {
+			dt, err := ref.ReadFile(egctx, gwclient.ReadRequest{Filename: n})
+			if err != nil {
+				if _, statErr := ref.StatFile(egctx, gwclient.StatRequest{Path: n}); statErr != nil {
+					return nil // not in the context
+				}
+				return fmt.Errorf("reading %s from the build context: %w", n, err)
 			}
-			return nil, fmt.Errorf("reading %s from the build context: %w", n, err)
+			data[i], found[i] = dt, true
+			return nil
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return nil, err
+	}
+	for i, n := range names {
+		if found[i] {
+			files[n] = data[i]
 		}
-		files[n] = dt
 	}
 	return files, nil
 }
