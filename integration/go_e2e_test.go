@@ -340,14 +340,18 @@ func keys[V any](m map[string]V) []string {
 }
 
 // TestReproducibleByDefault: the same source built twice with every step re-run
-// (--no-cache) gives the same image digest, with no flag or build arg.
+// (--no-cache) gives the same image digest, with no flag or build arg. Every step running, the
+// first build also shows the builder image pulled while the base is scanned (assertBuilderPrefetched).
 func TestReproducibleByDefault(t *testing.T) {
 	dir := filepath.Join(repoRoot, "examples", "go")
 	var digests []string
 	for i := 0; i < 2; i++ {
 		out := filepath.Join(t.TempDir(), "app.tar")
-		build(t, st.Buildx(context.Background(), "build", "--no-cache", "-f", filepath.Join(dir, "hardened.yaml"),
-			"-o", "type=oci,dest="+out, dir))
+		log := build(t, st.Buildx(context.Background(), "build", "--no-cache", "-f", filepath.Join(dir, "hardened.yaml"),
+			"--progress", "plain", "-o", "type=oci,dest="+out, dir))
+		if i == 0 {
+			assertBuilderPrefetched(t, log, "docker.io/library/golang")
+		}
 		img := only(t, ociImages(t, out))
 		d, err := img.Digest()
 		if err != nil {

@@ -27,8 +27,8 @@ var repoRoot, _ = filepath.Abs("..")
 // TestMain brings the stack up and builds the frontend image, then runs the tests: first, one at
 // a time, those that change what the others share or measure it (TestCacheFromOnAFreshBuilder
 // prunes the cache, TestFaults kills buildkitd and stops the registry, TestConcurrentBuilds runs
-// its own eight at once, TestMakeDemo brings the stack up again, TestReproducible* and the java
-// pair compare builds with each other); then the rest, each of which works on its own copy of an
+// its own eight at once, TestMakeDemo brings the stack up again, TestReproducibleByDefault and
+// the java pair compare builds with each other); then the rest, each of which works on its own copy of an
 // example and its own outputs, -parallel at a time (t.Parallel): a cold run on two CPUs is
 // otherwise mostly one build waiting on another's idle core.
 func TestMain(m *testing.M) {

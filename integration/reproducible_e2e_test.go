@@ -12,8 +12,10 @@ import (
 // compare digests (go: TestReproducibleByDefault; python, java, rust: their example tests) give
 // the same image, with no flag but the defaults.
 func TestReproducibleExamples(t *testing.T) {
+	t.Parallel() // two --no-cache builds compared with each other; what else runs beside them changes neither
 	for _, ex := range []string{"node", "static", "go-cgo"} {
 		t.Run(ex, func(t *testing.T) {
+			t.Parallel()
 			dir := filepath.Join(repoRoot, "examples", ex)
 			if ex == "static" {
 				dir = copyExample(t, "static")

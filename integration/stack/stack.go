@@ -55,6 +55,7 @@ type Stack struct {
 	BuildxBin    string   `json:"buildx"`    // the standalone docker-buildx binary
 	Builder      string   `json:"builder"`   // buildx builder name
 	StandIns     []string `json:"stand_ins"` // real references served by the registry
+	CacheDir     string   `json:"cache_dir"` // stand-ins, packages and the frontend build's cache (Options.CacheDir)
 
 	log *logWriter
 }
@@ -158,6 +159,7 @@ func Up(ctx context.Context, o Options) (*Stack, error) {
 		BuildctlBin:  bins.buildctl,
 		BuildxBin:    bins.buildx,
 		Builder:      BuilderName,
+		CacheDir:     o.CacheDir,
 		log:          log,
 	}
 	hint := previousRegistryPort(p.stackJSON)
