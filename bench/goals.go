@@ -39,8 +39,8 @@ var why = map[string]string{
 		"more pulled than B) and runs two short steps of its own: the base scan, which the final stage waits " +
 		"for (the builder image is pulled meanwhile, so the builder no longer waits for it), and the " +
 		"self-check after the final stage (a container start and a walk of the whole image, JRE and CPython " +
-		"included). Pulling the builder while the base is scanned took cold java from 1.57 to about 1.1, " +
-		"python 1.31 to 1.13, node 1.27 to 1.05, rust 1.15 to 1.03. Fix for the rest: a smaller frontend " +
+		"included). Pulling the builder while the base is scanned took cold python, node, rust and java " +
+		"from 1.15-1.57 to 0.99-1.15 (3- and 5-run checks, cold case only). Fix for the rest: a smaller frontend " +
 		"image, and the self-check on the layers the build adds on top of an already-scanned base; static " +
 		"(no builder, a 1 s build) pays the frontend's pull and two container starts in full.",
 	"rebuild": "on a warm builder the build proper is all cache hits, so A's fixed cost decides: BuildKit " +

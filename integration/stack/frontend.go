@@ -82,7 +82,7 @@ func (s *Stack) frontendCacheArgs() []string {
 	}
 	dir := filepath.Join(s.CacheDir, "frontend-build-cache")
 	// Each changed source adds its layers (mode=min: the image's, about 8 MB) and nothing removes old ones:
-	// start over when it has grown past what a few hundred builds would leave.
+	// start over past 1 GB, about 125 changed builds.
 	if dirSize(dir) > frontendCacheMax {
 		_ = os.RemoveAll(dir)
 	}
