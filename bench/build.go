@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -74,6 +75,7 @@ func (b *bench) build(ctx context.Context, v variant, o buildOpts) build {
 	took := time.Since(start)
 	r := build{Seconds: took.Seconds()}
 	r.BytesPulled, _ = b.reg.pulledSince(mark)
+	b.keepTrace(v, o.tag, stderr.Bytes())
 	vs := parseProgress(stderr.Bytes(), stdout.Bytes())
 	r.Vertices = len(vs)
 	for _, vx := range vs {
@@ -97,6 +99,22 @@ func (b *bench) build(ctx context.Context, v variant, o buildOpts) build {
 	logf("  %s %s %-5s %6.2fs  first op %.3fs  pulled %s  cached %d/%d  %s", b.ws.ex.Name, v.Name, o.tag, r.Seconds, r.FirstOpSeconds,
 		human(r.BytesPulled), r.Cached, r.Vertices, status)
 	return r
+}
+
+// keepTrace writes a build's progress stream to the trace directory, named by example, variant, tag and order.
+func (b *bench) keepTrace(v variant, tag string, progress []byte) {
+	if b.trace == "" {
+		return
+	}
+	b.traced++
+	name := fmt.Sprintf("%03d-%s-%s-%s.json", b.traced, b.ws.ex.Name, v.Name, tag)
+	err := os.MkdirAll(b.trace, 0o755)
+	if err == nil {
+		err = os.WriteFile(filepath.Join(b.trace, name), progress, 0o644)
+	}
+	if err != nil {
+		logf("  trace %s: %v", name, err)
+	}
 }
 
 type vertex struct {

@@ -16,6 +16,9 @@ type bench struct {
 	// ciRuns is the CI case's run count: each run is two cold builds, one exporting the whole cache.
 	ciRuns int
 	reg    *registryLog
+	// trace, when set, is the directory that keeps every build's progress stream.
+	trace  string
+	traced int
 }
 
 // Case is one timed scenario: every run of every variant, and the medians.

@@ -31,6 +31,7 @@ type options struct {
 	frontend  string
 	keepStack bool
 	render    bool
+	trace     string
 }
 
 func main() {
@@ -46,6 +47,7 @@ func main() {
 	flag.StringVar(&o.frontend, "frontend-src", "", "repository to build the frontend image from (default: this one, else its HEAD)")
 	flag.BoolVar(&o.render, "render", false, "only re-render the Markdown from the JSON results (no builds)")
 	flag.BoolVar(&o.keepStack, "keep-stack", true, "leave the bench stack running afterwards (a later run starts faster)")
+	flag.StringVar(&o.trace, "trace", "", "also keep each build's progress (buildx --progress=rawjson) in this directory, one file per build")
 	flag.Parse()
 	if *quick {
 		o.runs, o.ciRuns = 1, 1
@@ -125,7 +127,7 @@ func benchExample(ctx context.Context, st *stack.Stack, root string, ex *example
 		return nil, err
 	}
 	defer w.remove()
-	b := &bench{st: st, ws: w, runs: o.runs, ciRuns: o.ciRuns, reg: newRegistryLog(st.StateDir)}
+	b := &bench{st: st, ws: w, runs: o.runs, ciRuns: o.ciRuns, reg: newRegistryLog(st.StateDir), trace: o.trace}
 	er := &ExampleResults{Name: ex.Name, Toolchain: ex.Toolchain, FirstOp: ex.FirstOp}
 	if err := b.runCases(ctx, cases, er); err != nil {
 		return nil, err

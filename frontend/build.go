@@ -85,7 +85,7 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		artifactsChecked = sync.OnceValue(func() error { return withSpecSource(<-done, src.SourceMap) })
 	}
 
-	// The frontend's own image runs the base scan and the self-check as cached steps; it resolves while the
+	// The frontend's own image runs the self-check as a cached step; it resolves while the
 	// context files are read.
 	self := sync.OnceValue(func() *bkllb.State { return selfImage(ctx, c, bc.BuildPlatforms[0]) })
 	go self()
@@ -135,15 +135,13 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 				return nil, withSpecSource(err, src.SourceMap)
 			}
 		}
-		// The builder, the base and the libs image resolve at the same time (the base's setuid scan
-		// follows it). When several fail, the builder's error is reported, then the base's, so a
-		// build's message does not depend on which answer came first.
+		// The builder, the base and the libs image resolve at the same time (without the frontend's own
+		// image, the base's setuid scan through the gateway follows it). When several fail, the builder's
+		// error is reported, then the base's, so a build's message does not depend on which answer came first.
 		var (
 			wg                           sync.WaitGroup
 			builderErr, baseErr, libsErr error
-			stopPrefetch                 = func() {}
 		)
-		defer func() { stopPrefetch() }() // no solve of ours outlives the build
 		if len(s.Runtime.Libs) > 0 && !libsOnBuilder {
 			wg.Add(1)
 			go func() { defer wg.Done(); libsImage, libsErr = p.resolve(ctx, libsReq) }()
@@ -155,12 +153,6 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 				var builder *hllb.Image
 				if builder, builderErr = p.resolve(ctx, breq); builderErr == nil {
 					in.Builder = *builder
-					// The base's pull and scan come first otherwise: pull the builder meanwhile. Not with
-					// --cache-from, where the builder's steps may all come from the cache and its image is
-					// never needed (a Dockerfile build would not pull it either).
-					if hasBase && len(p.bc.CacheImports) == 0 {
-						stopPrefetch = p.prefetch(ctx, *builder, target)
-					}
 				}
 			}()
 		}
@@ -168,7 +160,9 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if in.Base, baseErr = p.resolve(ctx, baseReq); baseErr == nil {
+				// With its own image the frontend clears the bits in the self-check step, after the
+				// artifacts (selfcheck.go): nothing waits for the base to be pulled and scanned first.
+				if in.Base, baseErr = p.resolve(ctx, baseReq); baseErr == nil && p.self == nil {
 					in.BaseSpecial, baseErr = p.specialFiles(ctx, in.Base, target)
 				}
 			}()
@@ -203,16 +197,12 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		if err := artifactsChecked(); err != nil {
 			return nil, err
 		}
-		ref, err := p.solve(ctx, res.Final, target)
-		if err != nil {
-			return nil, err
-		}
-		scan := &scanTarget{final: res.Final, finalRef: ref, builder: res.Builder, artifacts: artifactPaths(s), epoch: *epoch}
-		if err := p.verify(ctx, res, ref, scan, wantsAttestations(bc)); err != nil {
+		scan := &scanTarget{final: res.Final, builder: res.Builder, artifacts: artifactPaths(s), epoch: *epoch}
+		if err := p.verify(ctx, res, scan, target, wantsAttestations(bc)); err != nil {
 			return nil, err
 		}
 		targets.add(target, scan)
-		out := &dockerui.BuildResult{Reference: ref, Image: res.Image, Epoch: epoch}
+		out := &dockerui.BuildResult{Reference: scan.finalRef, Image: res.Image, Epoch: epoch}
 		if in.Base != nil {
 			out.BaseImage = in.Base.Config
 		}
@@ -230,16 +220,18 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 	return rb.Finalize()
 }
 
-// verify holds the solved image to its guarantees, and writes the check report when attestations are asked for:
-// as a cached step when the frontend has its own image, else by reading the result through the gateway.
-func (p *platformBuild) verify(ctx context.Context, res *hllb.Result, ref gwclient.Reference, scan *scanTarget, report bool) error {
+// verify holds the built image to its guarantees, and writes the check report when attestations are asked
+// for: as a cached step when the frontend has its own image (which also clears the setuid/setgid bits, and
+// the image shipped is then the tree that step left), else by reading the result through the gateway. It
+// sets scan's final state and reference to the image to ship.
+func (p *platformBuild) verify(ctx context.Context, res *hllb.Result, scan *scanTarget, target ocispecs.Platform, report bool) error {
 	var violations error
 	if p.self != nil {
 		var epoch *time.Time
 		if report {
 			epoch = &scan.epoch
 		}
-		st, err := verifyStep(*p.self, res.Final, res.Image, epoch, p.locate("artifacts"))
+		st, stripped, err := verifyStep(*p.self, res.Final, res.Image, epoch, p.locate("artifacts"))
 		if err != nil {
 			return err
 		}
@@ -251,7 +243,20 @@ func (p *platformBuild) verify(ctx context.Context, res *hllb.Result, ref gwclie
 			violations = &audit.VerifyError{Violations: out.Violations}
 		}
 		scan.report = out.Report
+		if len(out.Stripped) > 0 {
+			// The tree the step checked; without a cleared bit it is the final stage as built, and
+			// the image keeps one layer fewer.
+			scan.final = stripped
+		}
+		if scan.finalRef, err = p.solve(ctx, scan.final, target); err != nil {
+			return err
+		}
 	} else {
+		ref, err := p.solve(ctx, res.Final, target)
+		if err != nil {
+			return err
+		}
+		scan.finalRef = ref
 		tree, err := listTree(ctx, gatewayFS{ref})
 		if err != nil {
 			return wrapf(err, "reading the built image")
@@ -287,15 +292,6 @@ type platformBuild struct {
 }
 
 func (p *platformBuild) solve(ctx context.Context, st bkllb.State, target ocispecs.Platform) (gwclient.Reference, error) {
-	return p.solveAs(ctx, st, target, false)
-}
-
-// solveEvaluated builds st now, not when its result is first read.
-func (p *platformBuild) solveEvaluated(ctx context.Context, st bkllb.State, target ocispecs.Platform) (gwclient.Reference, error) {
-	return p.solveAs(ctx, st, target, true)
-}
-
-func (p *platformBuild) solveAs(ctx context.Context, st bkllb.State, target ocispecs.Platform, evaluate bool) (gwclient.Reference, error) {
 	opts := []bkllb.ConstraintsOpt{bkllb.Platform(target), bkllb.WithCaps(p.bc.BuildOpts().LLBCaps)}
 	if p.bc.IsNoCache("") { // --no-cache: every step runs again
 		opts = append(opts, bkllb.IgnoreCache)
@@ -307,7 +303,6 @@ func (p *platformBuild) solveAs(ctx context.Context, st bkllb.State, target ocis
 	r, err := p.c.Solve(ctx, gwclient.SolveRequest{
 		Definition:   def.ToPB(),
 		CacheImports: p.bc.CacheImports,
-		Evaluate:     evaluate,
 	})
 	if err != nil {
 		return nil, err

@@ -123,37 +123,10 @@ func contextNames(req hllb.ImageRequest) []string {
 	return out
 }
 
-// prefetch pulls and unpacks an image while the build does other work: a cold build would otherwise pull
-// and scan the base, then pull the builder, where a Dockerfile build pulls both at once. It solves one
-// file op on top of the image and nothing else (no exec, no cache mount), so it cannot race a build step;
-// the build's own steps then find the layers unpacked. Its errors are the build's to report. stop cancels
-// it if it is still running and waits for it.
-func (p *platformBuild) prefetch(ctx context.Context, img hllb.Image, target ocispecs.Platform) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	name := img.Ref
-	if img.Digest != "" {
-		name = pin(img.Ref, img.Digest)
-	}
-	st := img.State.File(bkllb.Mkfile("/.hardened-prefetch", 0o600, nil),
-		bkllb.WithCustomName("[hardened] pull "+name+" while the base is scanned"))
-	go func() {
-		defer close(done)
-		_, _ = p.solveEvaluated(ctx, st, target)
-	}()
-	return func() { cancel(); <-done }
-}
-
-// specialFiles solves a base and lists its setuid/setgid paths, so the conversion can
-// strip exactly those and leave the base's layers shared with the original image.
+// specialFiles solves a base and lists its setuid/setgid paths through the gateway, so the conversion can
+// strip exactly those and leave the base's layers shared with the original image; the frontend without its
+// own image does this, which clears the bits in its self-check step otherwise.
 func (p *platformBuild) specialFiles(ctx context.Context, base *hllb.Image, target ocispecs.Platform) ([]hllb.SpecialFile, error) {
-	if p.self != nil {
-		res, err := p.runTool(ctx, scanStep(*p.self, base.State, pin(base.Ref, base.Digest), p.locate("base")), p.buildPlatform)
-		if err != nil {
-			return nil, fmt.Errorf("scanning the base image for setuid/setgid files: %w", err)
-		}
-		return res.Special, nil
-	}
 	ref, err := p.solve(ctx, base.State, target)
 	if err != nil {
 		return nil, err
@@ -165,7 +138,7 @@ func (p *platformBuild) specialFiles(ctx context.Context, base *hllb.Image, targ
 	if err != nil {
 		return nil, fmt.Errorf("reading the base image filesystem: %w", err)
 	}
-	out, err := scanTree(ctx, tree) // what the scan step runs, here through the gateway
+	out, err := scanTree(ctx, tree)
 	if err != nil {
 		return nil, fmt.Errorf("reading the base image filesystem: %w", err)
 	}

@@ -20,12 +20,15 @@ import (
 	hllb "github.com/hardenedbuild/hardened/llb"
 )
 
-// The base scan and the self-check run as build steps of their own: the frontend's own image, with the tree to
-// read mounted read-only and no network, writes what it found to a file the frontend then reads. BuildKit caches
-// such a step by its inputs (the frontend image's digest, the tree's, the config), so a rebuild that changes
-// neither reads one small file where the frontend would otherwise list every directory of the base and of the
-// result through the gateway, one round trip each. Without its own image (no "source" option, or it does not
-// resolve) the frontend reads the trees through the gateway as before.
+// The self-check runs as a build step of its own: the frontend's own image, with the built tree mounted and no
+// network, first clears every setuid/setgid bit in the tree, then checks the image's guarantees on what is left
+// on disk, and writes what it found to a file the frontend then reads. BuildKit caches such a step by its inputs
+// (the frontend image's digest, the tree's definition, the config), so a rebuild that changes neither reads one
+// small file where the frontend would otherwise list every directory of the result through the gateway, one
+// round trip each. Stripping at the end, not before the artifacts go onto the base, is what lets the final
+// stage start as soon as the images resolve: no step waits for a scan of the base, and the base's layers stay
+// the original image's, with the few files whose bits were cleared in one layer on top. Without its own image
+// (no "source" option, or it does not resolve) the frontend reads the base and the result through the gateway.
 
 // ToolCommand is the first argument that runs the frontend binary as a tool inside a build step.
 const ToolCommand = "tool"
@@ -40,21 +43,23 @@ const (
 
 // toolResultData is what a tool step writes; Error is a failure of the tool itself (a tree it could not read).
 type toolResultData struct {
-	Special    []hllb.SpecialFile `json:"special,omitempty"`
-	Violations []audit.Violation  `json:"violations,omitempty"`
-	Report     json.RawMessage    `json:"report,omitempty"`
-	Error      string             `json:"error,omitempty"`
+	// Stripped lists the paths whose setuid/setgid bits the step cleared (verify --strip).
+	Stripped   []string          `json:"stripped,omitempty"`
+	Violations []audit.Violation `json:"violations,omitempty"`
+	Report     json.RawMessage   `json:"report,omitempty"`
+	Error      string            `json:"error,omitempty"`
 }
 
-// RunTool runs `hardened-frontend tool scan|verify ...` (args without "tool"). It writes its result file and
+// RunTool runs `hardened-frontend tool verify ...` (args without "tool"). It writes its result file and
 // returns an error only when it cannot write one.
 func RunTool(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("tool: name scan or verify")
+		return fmt.Errorf("tool: name verify")
 	}
 	fl := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	config := fl.String("config", "", "the image config (verify)")
 	epoch := fl.String("report-epoch", "", "also write the check report, stamped with this RFC 3339 time (verify)")
+	strip := fl.Bool("strip", false, "first clear the setuid/setgid bits of every file in the tree (verify)")
 	if err := fl.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -66,12 +71,15 @@ func RunTool(args []string) error {
 	var res toolResultData
 	var err error
 	switch args[0] {
-	case "scan":
-		res.Special, err = scanTree(ctx, tree)
 	case "verify":
-		err = verifyTree(ctx, tree, *config, *epoch, &res)
+		if *strip {
+			res.Stripped, err = stripTree(ctx, tree, fl.Arg(0))
+		}
+		if err == nil {
+			err = verifyTree(ctx, tree, *config, *epoch, &res)
+		}
 	default:
-		return fmt.Errorf("tool: no tool %q (scan, verify)", args[0])
+		return fmt.Errorf("tool: no tool %q (verify)", args[0])
 	}
 	if err != nil {
 		res = toolResultData{Error: err.Error()}
@@ -83,6 +91,8 @@ func RunTool(args []string) error {
 	return os.WriteFile(out, dt, 0o644)
 }
 
+// scanTree lists a tree's setuid/setgid paths: the frontend without its own image reads the base through the
+// gateway with it, to strip them in the conversion.
 func scanTree(ctx context.Context, tree audit.FS) ([]hllb.SpecialFile, error) {
 	entries, err := audit.SpecialFiles(ctx, tree)
 	if err != nil {
@@ -91,6 +101,25 @@ func scanTree(ctx context.Context, tree audit.FS) ([]hllb.SpecialFile, error) {
 	out := make([]hllb.SpecialFile, 0, len(entries))
 	for _, e := range entries {
 		out = append(out, hllb.SpecialFile{Path: e.Path, Dir: e.Mode.IsDir()})
+	}
+	return out, nil
+}
+
+// stripTree clears the setuid and setgid bits of every file and directory of the tree at dir and lists the
+// paths it changed. The walk does not follow symlinks, and a symlink's own mode carries neither bit, so every
+// path it changes is a real file of the tree.
+func stripTree(ctx context.Context, tree audit.FS, dir string) ([]string, error) {
+	entries, err := audit.SpecialFiles(ctx, tree)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		mode := e.Mode & (os.ModePerm | os.ModeSticky) // every bit but setuid and setgid
+		if err := os.Chmod(filepath.Join(dir, filepath.FromSlash(e.Path)), mode); err != nil {
+			return nil, fmt.Errorf("clearing the setuid/setgid bits of %s: %w", e.Path, err)
+		}
+		out = append(out, e.Path)
 	}
 	return out, nil
 }
@@ -144,26 +173,36 @@ func selfImage(ctx context.Context, c gwclient.Client, buildPlatform ocispecs.Pl
 	return &st
 }
 
-// toolStep runs a tool on tree and returns the state holding its result file.
-func toolStep(self, tree bkllb.State, name string, args []string, in *bkllb.State, opts ...bkllb.RunOption) bkllb.State {
-	argv := append([]string{toolBinary, ToolCommand}, args...)
+// verifyStep clears the setuid/setgid bits of the built tree, checks the image's guarantees on the result (and
+// writes the check report when epoch is set). It returns the state holding the result file and the tree as
+// the step left it, which is the image to ship when the step cleared a bit (the result file lists the paths).
+func verifyStep(self, final bkllb.State, img *dockerspec.DockerOCIImage, epoch *time.Time, opts ...bkllb.RunOption) (result, stripped bkllb.State, err error) {
+	cfg, err := json.Marshal(img)
+	if err != nil {
+		return bkllb.State{}, bkllb.State{}, err
+	}
+	in := bkllb.Scratch().File(bkllb.Mkfile("config.json", 0o644, cfg), bkllb.WithCustomName("[internal] the image config, for the self-check"))
+	argv := []string{toolBinary, ToolCommand, "verify", "--strip", "--config", filepath.Join(toolIn, "config.json")}
+	name := "clear setuid/setgid bits, then verify the image's guarantees (none left, non-root user, exec-form entrypoint)"
+	if epoch != nil {
+		argv = append(argv, "--report-epoch", epoch.UTC().Format(time.RFC3339Nano))
+		name += " and write the check report"
+	}
 	argv = append(argv, toolTree, filepath.Join(toolOut, toolResult))
 	ro := []bkllb.RunOption{
 		bkllb.Args(argv),
 		// Keyed by the tree's cache key (its definition and inputs), not by hashing every file it holds: a
 		// content hash of a whole image costs more than the check itself.
-		bkllb.AddMount(toolTree, tree, bkllb.Readonly, bkllb.ContentCache(bkllb.MountContentCacheOff)),
+		bkllb.AddMount(toolTree, final, bkllb.ContentCache(bkllb.MountContentCacheOff)),
+		bkllb.AddMount(toolIn, in, bkllb.Readonly, bkllb.ContentCache(bkllb.MountContentCacheOff)),
 		bkllb.ReadonlyRootFS(),
 		bkllb.Network(bkllb.NetModeNone),
-		bkllb.User("0:0"), // reads every file of the tree, whoever owns it
+		bkllb.User("0:0"), // reads every file of the tree and may change any one's mode, whoever owns it
 		bkllb.Dir("/"),
 		bkllb.WithCustomName(name),
 	}
-	if in != nil {
-		ro = append(ro, bkllb.AddMount(toolIn, *in, bkllb.Readonly, bkllb.ContentCache(bkllb.MountContentCacheOff)))
-	}
 	run := self.Run(append(ro, opts...)...)
-	return run.AddMount(toolOut, bkllb.Scratch())
+	return run.AddMount(toolOut, bkllb.Scratch()), run.GetMount(toolTree), nil
 }
 
 // runTool solves a tool step on the build platform and reads its result.
@@ -184,27 +223,6 @@ func (p *platformBuild) runTool(ctx context.Context, st bkllb.State, buildPlatfo
 		return nil, fmt.Errorf("%s", res.Error)
 	}
 	return &res, nil
-}
-
-// scanStep lists a base's setuid/setgid files in a cached step.
-func scanStep(self, base bkllb.State, name string, opts ...bkllb.RunOption) bkllb.State {
-	return toolStep(self, base, "scan "+name+" for setuid/setgid files", []string{"scan"}, nil, opts...)
-}
-
-// verifyStep checks the built image's guarantees (and writes the check report when epoch is set).
-func verifyStep(self, final bkllb.State, img *dockerspec.DockerOCIImage, epoch *time.Time, opts ...bkllb.RunOption) (bkllb.State, error) {
-	cfg, err := json.Marshal(img)
-	if err != nil {
-		return bkllb.State{}, err
-	}
-	in := bkllb.Scratch().File(bkllb.Mkfile("config.json", 0o644, cfg), bkllb.WithCustomName("[internal] the image config, for the self-check"))
-	args := []string{"verify", "--config", filepath.Join(toolIn, "config.json")}
-	name := "verify the image's guarantees (no setuid/setgid file, non-root user, exec-form entrypoint)"
-	if epoch != nil {
-		args = append(args, "--report-epoch", epoch.UTC().Format(time.RFC3339Nano))
-		name += " and write the check report"
-	}
-	return toolStep(self, final, name, args, &in, opts...), nil
 }
 
 func truncate(dt []byte, n int) string {

@@ -16,7 +16,6 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/hardenedbuild/hardened/audit"
-	hllb "github.com/hardenedbuild/hardened/llb"
 )
 
 // tree writes a small image root: an executable /app/server, a setuid /usr/bin/su and a setgid /var/mail.
@@ -59,11 +58,36 @@ func runToolFor(t *testing.T, args ...string) toolResultData {
 	return res
 }
 
-func TestToolScanListsSpecialFiles(t *testing.T) {
-	res := runToolFor(t, "scan", tree(t))
-	want := []hllb.SpecialFile{{Path: "/usr/bin/su"}, {Path: "/var/mail", Dir: true}}
-	if res.Error != "" || !slices.Equal(res.Special, want) {
-		t.Errorf("scan = %+v (error %q), want %+v", res.Special, res.Error, want)
+// verify --strip clears the bits in the tree itself, lists what it changed, and checks what is left on disk:
+// the setuid file and the setgid directory keep every other mode bit, and no setuid violation remains.
+func TestToolVerifyStripsFirst(t *testing.T) {
+	root := tree(t)
+	if err := os.Chmod(filepath.Join(root, "app"), 0o755|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	var img dockerspec.DockerOCIImage
+	img.OS, img.Architecture = "linux", "amd64"
+	img.Config.User = "65532:65532"
+	img.Config.Entrypoint = []string{"/app/server"}
+	res := runToolFor(t, "verify", "--strip", "--config", writeConfig(t, img), root)
+	if res.Error != "" || len(res.Violations) > 0 {
+		t.Fatalf("verify --strip: error %q, violations %+v", res.Error, res.Violations)
+	}
+	if want := []string{"/usr/bin/su", "/var/mail"}; !slices.Equal(res.Stripped, want) {
+		t.Errorf("stripped %q, want %q", res.Stripped, want)
+	}
+	for p, want := range map[string]os.FileMode{"usr/bin/su": 0o755, "var/mail": 0o775 | os.ModeDir, "app": 0o755 | os.ModeDir | os.ModeSticky} {
+		fi, err := os.Lstat(filepath.Join(root, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode() != want {
+			t.Errorf("%s: mode %v, want %v", p, fi.Mode(), want)
+		}
+	}
+	// A second run finds nothing to clear.
+	if res := runToolFor(t, "verify", "--strip", "--config", writeConfig(t, img), root); len(res.Stripped) > 0 {
+		t.Errorf("second run stripped %q", res.Stripped)
 	}
 }
 
@@ -131,22 +155,26 @@ func TestToolFailureIsWrittenNotThrown(t *testing.T) {
 	if !strings.Contains(res.Error, "none.json") {
 		t.Errorf("error %q, want the missing config named", res.Error)
 	}
-	if err := RunTool([]string{"nope", "a", "b"}); err == nil || !strings.Contains(err.Error(), "scan, verify") {
+	if err := RunTool([]string{"nope", "a", "b"}); err == nil || !strings.Contains(err.Error(), "(verify)") {
 		t.Errorf("unknown tool: %v", err)
 	}
 }
 
-// The steps run the frontend's own binary with the tree read-only, no network and a read-only root, so their
-// cache key is the frontend image, the tree and the config, and nothing else.
+// The step runs the frontend's own binary with no network and a read-only root, the config read-only and the
+// tree writable (it clears bits in it), so its cache key is the frontend image, the tree and the config, and
+// nothing else; the tree it leaves is the step's output.
 func TestToolStepsAreSealed(t *testing.T) {
 	self := bkllb.Image("ghcr.io/hardenedbuild/hardened:1@" + digest.FromString("frontend").String())
 	final := bkllb.Image("gcr.io/distroless/static-debian12:nonroot@" + digest.FromString("base").String())
 	var img dockerspec.DockerOCIImage
 	img.Config.User = "65532:65532"
 	epoch := time.Unix(0, 0)
-	st, err := verifyStep(self, final, &img, &epoch)
+	st, stripped, err := verifyStep(self, final, &img, &epoch)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if stripped.Output() == nil || stripped.Output() == final.Output() {
+		t.Errorf("the stripped tree is not the step's own output")
 	}
 	def, err := st.Marshal(t.Context(), bkllb.Platform(ocispecs.Platform{OS: "linux", Architecture: "amd64"}))
 	if err != nil {
@@ -166,7 +194,7 @@ func TestToolStepsAreSealed(t *testing.T) {
 		t.Fatal("no exec op")
 	}
 	args := exec.GetMeta().GetArgs()
-	if want := []string{toolBinary, ToolCommand, "verify", "--config", "/in/config.json", "--report-epoch", "1970-01-01T00:00:00Z", "/tree", "/out/result.json"}; !slices.Equal(args, want) {
+	if want := []string{toolBinary, ToolCommand, "verify", "--strip", "--config", "/in/config.json", "--report-epoch", "1970-01-01T00:00:00Z", "/tree", "/out/result.json"}; !slices.Equal(args, want) {
 		t.Errorf("args %q, want %q", args, want)
 	}
 	if exec.Network != pb.NetMode_NONE {
@@ -176,7 +204,7 @@ func TestToolStepsAreSealed(t *testing.T) {
 	for _, m := range exec.Mounts {
 		mounts[m.Dest] = m
 	}
-	for dest, readonly := range map[string]bool{"/": true, "/tree": true, "/in": true, "/out": false} {
+	for dest, readonly := range map[string]bool{"/": true, "/tree": false, "/in": true, "/out": false} {
 		m := mounts[dest]
 		if m == nil {
 			t.Errorf("no mount at %s", dest)

@@ -151,24 +151,43 @@ func layerHeaders(t *testing.T, img v1.Image) []*tar.Header {
 	}
 	var out []*tar.Header
 	for _, l := range layers {
-		rc, err := l.Uncompressed()
+		out = append(out, headersOf(t, l)...)
+	}
+	return out
+}
+
+// topLayerHeaders lists the tar headers of the image's last layer.
+func topLayerHeaders(t *testing.T, img v1.Image) []*tar.Header {
+	t.Helper()
+	layers, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(layers) == 0 {
+		t.Fatal("the image has no layer")
+	}
+	return headersOf(t, layers[len(layers)-1])
+}
+
+func headersOf(t *testing.T, l v1.Layer) []*tar.Header {
+	t.Helper()
+	rc, err := l.Uncompressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	var out []*tar.Header
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		tr := tar.NewReader(rc)
-		for {
-			h, err := tr.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, h)
-		}
-		rc.Close()
+		out = append(out, h)
 	}
-	return out
 }
 
 // flatFiles is the merged filesystem: path -> header.
