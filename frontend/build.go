@@ -141,7 +141,9 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		var (
 			wg                           sync.WaitGroup
 			builderErr, baseErr, libsErr error
+			stopPrepare                  = func() {}
 		)
+		defer func() { stopPrepare() }() // no solve of ours outlives the build
 		if len(s.Runtime.Libs) > 0 && !libsOnBuilder {
 			wg.Add(1)
 			go func() { defer wg.Done(); libsImage, libsErr = p.resolve(ctx, libsReq) }()
@@ -162,8 +164,14 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 				defer wg.Done()
 				// With its own image the frontend clears the bits in the self-check step, after the
 				// artifacts (selfcheck.go): nothing waits for the base to be pulled and scanned first.
-				if in.Base, baseErr = p.resolve(ctx, baseReq); baseErr == nil && p.self == nil {
+				if in.Base, baseErr = p.resolve(ctx, baseReq); baseErr != nil {
+					return
+				}
+				if p.self == nil {
 					in.BaseSpecial, baseErr = p.specialFiles(ctx, in.Base, target)
+				} else if breq.Ref != "" && len(p.bc.CacheImports) == 0 {
+					// Not with --cache-from, where the final stage may come from the cache whole.
+					stopPrepare = p.prepare(ctx, *in.Base, target, "while the builder is pulled")
 				}
 			}()
 		}
@@ -292,6 +300,11 @@ type platformBuild struct {
 }
 
 func (p *platformBuild) solve(ctx context.Context, st bkllb.State, target ocispecs.Platform) (gwclient.Reference, error) {
+	return p.solveAs(ctx, st, target, false)
+}
+
+// solveAs solves st; with evaluate, BuildKit builds it now, not when its result is first read.
+func (p *platformBuild) solveAs(ctx context.Context, st bkllb.State, target ocispecs.Platform, evaluate bool) (gwclient.Reference, error) {
 	opts := []bkllb.ConstraintsOpt{bkllb.Platform(target), bkllb.WithCaps(p.bc.BuildOpts().LLBCaps)}
 	if p.bc.IsNoCache("") { // --no-cache: every step runs again
 		opts = append(opts, bkllb.IgnoreCache)
@@ -303,6 +316,7 @@ func (p *platformBuild) solve(ctx context.Context, st bkllb.State, target ocispe
 	r, err := p.c.Solve(ctx, gwclient.SolveRequest{
 		Definition:   def.ToPB(),
 		CacheImports: p.bc.CacheImports,
+		Evaluate:     evaluate,
 	})
 	if err != nil {
 		return nil, err

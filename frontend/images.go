@@ -123,6 +123,27 @@ func contextNames(req hllb.ImageRequest) []string {
 	return out
 }
 
+// prepare unpacks an image and makes its first snapshot on top while the build does other work: the first step
+// on a freshly unpacked image takes a second or two on a loaded machine, and a Dockerfile build pays it for
+// its final stage's base while the builder image is still being pulled (its WORKDIR), where the final stage
+// here starts only when the builder is done. It solves one file op on the image and nothing else (no exec,
+// no cache mount), so it cannot race a build step. Its errors are the build's to report. stop cancels it if
+// it is still running and waits for it.
+func (p *platformBuild) prepare(ctx context.Context, img hllb.Image, target ocispecs.Platform, why string) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	name := img.Ref
+	if img.Digest != "" {
+		name = pin(img.Ref, img.Digest)
+	}
+	st := img.State.File(bkllb.Mkfile("/.hardened-prepare", 0o600, nil), bkllb.WithCustomName("[hardened] prepare "+name+" "+why))
+	go func() {
+		defer close(done)
+		_, _ = p.solveAs(ctx, st, target, true)
+	}()
+	return func() { cancel(); <-done }
+}
+
 // specialFiles solves a base and lists its setuid/setgid paths through the gateway, so the conversion can
 // strip exactly those and leave the base's layers shared with the original image; the frontend without its
 // own image does this, which clears the bits in its self-check step otherwise.
