@@ -41,7 +41,7 @@ func render(res *Results) string {
 				ex.Name, ex.FirstOp["A"], ex.FirstOp["B"], o.AFirstOp*1000, o.BFirstOp*1000)
 			p("  for B (medians, %s case): **%.0f ms** of frontend overhead, of which %.0f ms is BuildKit starting the", o.Case, o.OverheadS*1000, o.FrontendStart*1000)
 			p("  frontend's container (from having its image to its first request; any `# syntax` frontend pays it) and the")
-			p("  rest the frontend's own round trips (spec and context files, image resolution, the cached base scan).")
+			p("  rest the frontend's own round trips (spec and context files, image resolution).")
 		}
 	}
 	if len(res.ConvertSeconds) > 0 {
