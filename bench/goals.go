@@ -42,10 +42,14 @@ var why = map[string]string{
 		"a step of its own before the build (the self-check step clears the bits, after the artifacts), and " +
 		"the base's first snapshot is made while the builder image is pulled, as B's WORKDIR on its final " +
 		"stage does (the first step on a freshly unpacked image took 1.8-2 s; java's builder waited for it " +
-		"after its pull). Single cold runs before the table: java 1.27-1.35 -> 1.06, python 0.97-1.03. Fix " +
-		"for the rest: a smaller frontend image, and the self-check on the layers the build adds on top of " +
-		"the base; static (no builder, a 1-2 s build) pays the frontend's pull and the self-check's " +
-		"container in full.",
+		"after its pull). The first builder op of A now starts at or before B's in every example (cold " +
+		"medians). Against the last full table (frontend e5fda37): java 1.57 -> 1.12, static 1.95 -> 1.30, " +
+		"python 1.31 -> 1.11, node 1.27 -> 1.11, rust 1.15 -> 1.10, go 1.03 -> 0.99. What is left comes " +
+		"after the first op: A runs more containers than B (java's javac and jar are two steps where B " +
+		"has one RUN; the self-check step, 0.2-0.3 s) and node and python content-hash their laid-out " +
+		"directory before the final copy (see rebuild). Fix: fewer builder steps, the final copy from the " +
+		"install step, the self-check on the layers the build adds on top of the base; static (no " +
+		"builder, a 1-2 s build) pays the frontend's pull and the self-check's container in full.",
 	"rebuild": "on a warm builder the build proper is all cache hits, so A's fixed cost decides: BuildKit " +
 		"starting the frontend's container (the frontend start figure below, about 100 ms; every # syntax " +
 		"frontend pays it, the builtin Dockerfile frontend B uses does not), then the frontend's gateway " +
