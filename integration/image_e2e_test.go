@@ -145,12 +145,8 @@ func only(t *testing.T, imgs map[string]v1.Image) v1.Image {
 // and hidden by a later one is still seen.
 func layerHeaders(t *testing.T, img v1.Image) []*tar.Header {
 	t.Helper()
-	layers, err := img.Layers()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []*tar.Header
-	for _, l := range layers {
+	for _, l := range imageLayers(t, img) {
 		out = append(out, headersOf(t, l)...)
 	}
 	return out
@@ -159,14 +155,21 @@ func layerHeaders(t *testing.T, img v1.Image) []*tar.Header {
 // topLayerHeaders lists the tar headers of the image's last layer.
 func topLayerHeaders(t *testing.T, img v1.Image) []*tar.Header {
 	t.Helper()
-	layers, err := img.Layers()
-	if err != nil {
-		t.Fatal(err)
-	}
+	layers := imageLayers(t, img)
 	if len(layers) == 0 {
 		t.Fatal("the image has no layer")
 	}
 	return headersOf(t, layers[len(layers)-1])
+}
+
+// imageLayers lists the image's layers, lowest first.
+func imageLayers(t *testing.T, img v1.Image) []v1.Layer {
+	t.Helper()
+	layers, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return layers
 }
 
 func headersOf(t *testing.T, l v1.Layer) []*tar.Header {

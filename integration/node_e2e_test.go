@@ -140,10 +140,7 @@ func registryImage(t *testing.T, repoTag string) v1.Image {
 // unpackedSize is the sum of the layers' uncompressed sizes.
 func unpackedSize(t *testing.T, img v1.Image) int64 {
 	t.Helper()
-	layers, err := img.Layers()
-	if err != nil {
-		t.Fatal(err)
-	}
+	layers := imageLayers(t, img)
 	var n int64
 	for _, l := range layers {
 		rc, err := l.Uncompressed()
@@ -168,10 +165,7 @@ func unpackedSize(t *testing.T, img v1.Image) int64 {
 
 func compressedSize(t *testing.T, img v1.Image) int64 {
 	t.Helper()
-	layers, err := img.Layers()
-	if err != nil {
-		t.Fatal(err)
-	}
+	layers := imageLayers(t, img)
 	var n int64
 	for _, l := range layers {
 		s, err := l.Size()
