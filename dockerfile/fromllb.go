@@ -99,6 +99,11 @@ func translated(s *spec.Spec, opts Options) ([]byte, error) {
 	}
 	w.comment("Root-owned, without setuid/setgid bits whatever the builder left (symbolic --chmod, as the\nfrontend strips them).")
 	if _, ok := lang.(hllb.Runtime); ok {
+		if d := res.Deps; d != nil {
+			// The dependency tree is where the builder made it (the frontend copies it from the
+			// step that made it, so a source change leaves that copy's hash cached).
+			w.line("COPY --from=%s --chmod=u-s,g-s %s %s/%s", t.stage, d.Src, hllb.ArtifactDir, d.Dest)
+		}
 		w.line("COPY --from=%s --chmod=u-s,g-s %s/ %s/", t.stage, hllb.OutDir, hllb.ArtifactDir)
 	} else {
 		for _, a := range s.Artifacts {

@@ -46,7 +46,10 @@ type Result struct {
 	Final bkllb.State
 	// Builder is the builder after compile and steps, kept for SBOM scans of the build.
 	Builder bkllb.State
-	Image   *dockerspec.DockerOCIImage
+	// Deps is the dependency tree the final stage copies apart from Builder's /out (nil: none,
+	// or with build.steps, which see it in /out). Its Src holds the same tree on Builder.
+	Deps  *Deps
+	Image *dockerspec.DockerOCIImage
 }
 
 // Convert turns a validated, defaulted spec into the final image for one platform.
@@ -59,7 +62,7 @@ func Convert(s *spec.Spec, in Inputs) (*Result, error) {
 		return nil, fmt.Errorf("runtime.libs: the packages were not resolved (RuntimeLibs, ReadLibs) before the conversion")
 	}
 	locate := locator(s, in.SourceMap)
-	builder, err := buildStage(s, lang, in, locate)
+	builder, deps, err := buildStage(s, lang, in, locate)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +74,7 @@ func Convert(s *spec.Spec, in Inputs) (*Result, error) {
 	if in.Libs != nil {
 		final = libsCopy(final, in.Libs, in.Epoch, locate("runtime.libs"))
 	}
-	final = final.File(artifactCopies(s, builder, in.Epoch), locate("artifacts"),
+	final = final.File(artifactCopies(s, builder, deps, in.Epoch), locate("artifacts"),
 		bkllb.WithCustomName("copy artifacts to "+ArtifactDir+" (setuid/setgid stripped)"))
 
 	img := ImageConfig(s, in.Base, in.Target, in.Epoch)
@@ -82,7 +85,7 @@ func Convert(s *spec.Spec, in Inputs) (*Result, error) {
 	if in.Libs != nil {
 		img.Config.Labels[LabelRuntimeLibs] = libsLabel(in.Libs)
 	}
-	return &Result{Final: final, Builder: builder, Image: img}, nil
+	return &Result{Final: final, Builder: builder, Deps: deps, Image: img}, nil
 }
 
 // runSteps runs the spec's own builder commands after the compile: exec form, or a script of the
@@ -112,37 +115,38 @@ func runSteps(s *spec.Spec, st bkllb.State, locate func(string) bkllb.Constraint
 }
 
 // artifactCopies puts each artifact at /app/<name>, owned by root and not writable by
-// the runtime user, without setuid/setgid bits whatever the builder left. /app is
-// assembled apart and copied whole, so the directory itself carries the epoch too:
-// copying files into an existing directory would stamp it with the build's clock.
-func artifactCopies(s *spec.Spec, builder bkllb.State, epoch *time.Time) *bkllb.FileAction {
+// the runtime user, without setuid/setgid bits whatever the builder left, and the /app
+// directory itself at the epoch. A Runtime language's app is the directory the builder laid
+// out, its contents copied onto /app, which restamps /app as the copy's own time; with deps,
+// the dependency tree is copied first, from the step that made it. Files copied into an
+// existing directory would leave it at the build's clock, so /app is assembled apart for
+// them and copied whole.
+func artifactCopies(s *spec.Spec, builder bkllb.State, deps *Deps, epoch *time.Time) *bkllb.FileAction {
 	root := &bkllb.ChownOpt{User: &bkllb.UserOpt{UID: 0}, Group: &bkllb.UserOpt{UID: 0}}
-	stage := bkllb.Mkdir(ArtifactDir, 0o755, bkllb.WithParents(true), bkllb.WithUIDGID(0, 0), createdTime{epoch})
-	type copyPath struct{ src, dest string }
-	var copies []copyPath
-	for _, a := range s.Artifacts {
-		name := spec.ArtifactName(a)
-		copies = append(copies, copyPath{OutDir + "/" + name, ArtifactDir + "/" + name})
-	}
-	if _, ok := languages[s.Language].(Runtime); ok {
-		// An interpreted app is the directory the builder laid out, taken whole.
-		copies = []copyPath{{OutDir + "/", ArtifactDir + "/"}}
-	}
-	for _, c := range copies {
-		stage = stage.Copy(builder, c.src, c.dest, &bkllb.CopyInfo{
+	info := func(contents bool) *bkllb.CopyInfo {
+		return &bkllb.CopyInfo{
 			Mode:                &bkllb.ChmodOpt{ModeStr: stripSetuidMode},
 			ChownOpt:            root,
-			CopyDirContentsOnly: strings.HasSuffix(c.src, "/"),
+			CopyDirContentsOnly: contents,
 			CreatedTime:         epoch,
-		})
+		}
 	}
-	staged := bkllb.Scratch().File(stage, bkllb.WithCustomName("stage "+ArtifactDir))
-
-	fa := bkllb.Copy(staged, ArtifactDir, ArtifactDir, &bkllb.CopyInfo{
-		Mode:        &bkllb.ChmodOpt{ModeStr: stripSetuidMode},
-		ChownOpt:    root,
-		CreatedTime: epoch,
-	})
+	var fa *bkllb.FileAction
+	if _, ok := languages[s.Language].(Runtime); ok {
+		fa = bkllb.Mkdir(ArtifactDir, 0o755, bkllb.WithParents(true), bkllb.WithUIDGID(0, 0), createdTime{epoch})
+		if deps != nil {
+			fa = fa.Copy(deps.State, deps.Src, ArtifactDir+"/"+deps.Dest, info(false))
+		}
+		fa = fa.Copy(builder, OutDir+"/", ArtifactDir+"/", info(true))
+	} else {
+		stage := bkllb.Mkdir(ArtifactDir, 0o755, bkllb.WithParents(true), bkllb.WithUIDGID(0, 0), createdTime{epoch})
+		for _, a := range s.Artifacts {
+			name := spec.ArtifactName(a)
+			stage = stage.Copy(builder, OutDir+"/"+name, ArtifactDir+"/"+name, info(false))
+		}
+		staged := bkllb.Scratch().File(stage, bkllb.WithCustomName("stage "+ArtifactDir))
+		fa = bkllb.Copy(staged, ArtifactDir, ArtifactDir, info(false))
+	}
 	if s.Workdir != "" && s.Workdir != ArtifactDir {
 		fa = fa.Mkdir(s.Workdir, 0o755, bkllb.WithParents(true), bkllb.WithUIDGID(0, 0), createdTime{epoch})
 	}
@@ -154,11 +158,13 @@ type createdTime struct{ epoch *time.Time }
 
 func (c createdTime) SetMkdirOption(mi *bkllb.MkdirInfo) { mi.CreatedTime = c.epoch }
 
-// buildStage is the builder after build packages, the language's compile and the spec's steps.
-func buildStage(s *spec.Spec, lang Language, in Inputs, locate func(string) bkllb.ConstraintsOpt) (bkllb.State, error) {
+// buildStage is the builder after build packages, the language's compile and the spec's steps,
+// and a Dependencies language's tree. build.steps see the whole app in /out, the tree too, so
+// with steps the tree is laid out there and ships from /out (deps is then nil).
+func buildStage(s *spec.Spec, lang Language, in Inputs, locate func(string) bkllb.ConstraintsOpt) (bkllb.State, *Deps, error) {
 	builderImage := in.Builder
 	builderImage.State = installBuildPackages(s, in.Builder.State, in.CacheNS, locate, network(in.Proxy))
-	builder, err := lang.Build(&BuildInput{
+	bi := &BuildInput{
 		Spec:    s,
 		Files:   in.Files,
 		Builder: builderImage,
@@ -168,11 +174,25 @@ func buildStage(s *spec.Spec, lang Language, in Inputs, locate func(string) bkll
 		Epoch:   in.Epoch,
 		Locate:  locate,
 		Network: fetch(s, in.Proxy),
-	})
-	if err != nil {
-		return bkllb.State{}, err
 	}
-	return runSteps(s, builder, locate, fetch(s, in.Proxy)), nil
+	builder, err := lang.Build(bi)
+	if err != nil {
+		return bkllb.State{}, nil, err
+	}
+	var deps *Deps
+	if d, ok := lang.(Dependencies); ok {
+		tree, err := d.Deps(bi)
+		if err != nil {
+			return bkllb.State{}, nil, err
+		}
+		deps = &tree
+		if len(s.Build.Steps) > 0 {
+			builder = builder.File(bkllb.Copy(builder, tree.Src, OutDir+"/"+tree.Dest, &bkllb.CopyInfo{CreateDestPath: true}),
+				bkllb.WithCustomName("lay out "+tree.Dest+" in "+OutDir+" for build.steps"), locate("build.steps"))
+			deps = nil
+		}
+	}
+	return runSteps(s, builder, locate, fetch(s, in.Proxy)), deps, nil
 }
 
 // Locator attaches the spec position of a field path to an op, for the frontend's own steps.

@@ -425,6 +425,30 @@ func findCopy(t *testing.T, o llbtest.Op, src string) *pb.FileActionCopy {
 	return nil
 }
 
+// assertNoCopy fails if o copies src.
+func assertNoCopy(t *testing.T, o llbtest.Op, src string) {
+	t.Helper()
+	for _, a := range o.Op.GetFile().GetActions() {
+		if c := a.GetCopy(); c != nil && c.Src == src {
+			t.Errorf("%s copies %s", o.Name, src)
+		}
+	}
+}
+
+// copyInput is the op whose output o's copy of src reads.
+func copyInput(t *testing.T, g *llbtest.Graph, o llbtest.Op, src string) llbtest.Op {
+	t.Helper()
+	for _, a := range o.Op.GetFile().GetActions() {
+		if c := a.GetCopy(); c != nil && c.Src == src {
+			if in, ok := g.Input(o, int(a.SecondaryInput)); ok {
+				return in
+			}
+		}
+	}
+	t.Fatalf("%s: no copy of %s from an input", o.Name, src)
+	return llbtest.Op{}
+}
+
 func TestProxyReachesTheBuilderOnly(t *testing.T) {
 	s, files := loadExample(t)
 	in := resolved(t, s, files, amd64)

@@ -53,7 +53,7 @@ func TestJavaExampleLLB(t *testing.T) {
 
 	// The final stage takes /out whole into /app, without setuid/setgid, owned by root.
 	final := g.Named(t, "copy artifacts to /app (setuid/setgid stripped)")
-	cp := findCopy(t, g.Named(t, "stage /app"), "/out")
+	cp := findCopy(t, final, "/out")
 	if cp.Dest != "/app/" || !cp.DirCopyContents || cp.ModeStr != "u-s,g-s" || cp.Owner.GetUser().GetByID() != 0 {
 		t.Errorf("final copy = %s -> %s contents %v mode %q owner %v", cp.Src, cp.Dest, cp.DirCopyContents, cp.ModeStr, cp.Owner)
 	}

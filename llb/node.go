@@ -123,11 +123,23 @@ func nodeVersion(s *spec.Spec, files Files) (version, field string, err error) {
 		`write version: "20" in the spec, or "engines": {"node": ">=20"} in package.json`)
 }
 
-func (node) Build(in *BuildInput) (bkllb.State, error) {
+func (n node) Build(in *BuildInput) (bkllb.State, error) {
+	app, _, err := n.build(in)
+	return app, err
+}
+
+// Deps is node_modules as the install left it (after the build script's prune, with one).
+func (n node) Deps(in *BuildInput) (Deps, error) {
+	_, deps, err := n.build(in)
+	return deps, err
+}
+
+// build is Build and Deps at once: the same ops, which BuildKit's LLB holds once.
+func (node) build(in *BuildInput) (bkllb.State, Deps, error) {
 	s := in.Spec
 	pm, err := detectNodeManager(s, in.Files)
 	if err != nil {
-		return bkllb.State{}, err
+		return bkllb.State{}, Deps{}, err
 	}
 	t := pm.tool(in.Builder.Config)
 	cache := pm.cache(in.CacheNS)
@@ -146,6 +158,11 @@ func (node) Build(in *BuildInput) (bkllb.State, error) {
 			opts = append(opts, in.Network)
 		}
 		return st.Run(opts...).Root()
+	}
+	// A package without dependencies gets no node_modules from the install.
+	ensure := func(st bkllb.State) bkllb.State {
+		return st.File(bkllb.Mkdir(SrcDir+"/node_modules", 0o755, bkllb.WithParents(true)),
+			bkllb.WithCustomName("ensure node_modules"))
 	}
 
 	// The manifest and lock file first, so a source change reuses the install.
@@ -170,6 +187,10 @@ func (node) Build(in *BuildInput) (bkllb.State, error) {
 	if pm.berry && sc == "" {
 		st = step(st, "language", true, pm.prune()...)
 	}
+	if sc == "" {
+		st = ensure(st)
+	}
+	deps := Deps{State: st, Src: SrcDir + "/node_modules", Dest: "node_modules"}
 
 	// node_modules stays the one the install made, whatever the context holds.
 	st = st.File(bkllb.Copy(in.Context, "/", SrcDir, &bkllb.CopyInfo{
@@ -180,26 +201,24 @@ func (node) Build(in *BuildInput) (bkllb.State, error) {
 
 	if sc != "" {
 		st = step(st, "build.script", true, "run", sc)
-		st = step(st, "build.script", true, pm.prune()...)
+		st = ensure(step(st, "build.script", true, pm.prune()...))
+		deps.State = st
 	}
 
-	// A package without dependencies gets no node_modules from the install.
-	st = st.File(bkllb.Mkdir(SrcDir+"/node_modules", 0o755, bkllb.WithParents(true)),
-		bkllb.WithCustomName("ensure node_modules"))
-	fa := bkllb.Mkdir(OutDir, 0o755, bkllb.WithParents(true))
-	for _, p := range []string{"package.json", "node_modules"} {
-		fa = fa.Copy(st, SrcDir+"/"+p, OutDir+"/"+p, &bkllb.CopyInfo{CreateDestPath: true})
-	}
+	// The app without node_modules, which the final stage takes from deps.State.
+	fa := bkllb.Mkdir(OutDir, 0o755, bkllb.WithParents(true)).
+		Copy(st, SrcDir+"/package.json", OutDir+"/package.json", &bkllb.CopyInfo{CreateDestPath: true})
 	for _, a := range s.Artifacts {
 		clean := path.Clean(a)
 		if clean == "." {
-			fa = fa.Copy(st, SrcDir+"/", OutDir+"/", &bkllb.CopyInfo{CopyDirContentsOnly: true, AlwaysReplaceExistingDestPaths: true})
+			fa = fa.Copy(st, SrcDir+"/", OutDir+"/", &bkllb.CopyInfo{CopyDirContentsOnly: true, AlwaysReplaceExistingDestPaths: true,
+				ExcludePatterns: []string{"node_modules"}})
 			continue
 		}
 		fa = fa.Copy(st, SrcDir+"/"+clean, OutDir+"/"+clean, &bkllb.CopyInfo{CreateDestPath: true, AlwaysReplaceExistingDestPaths: true})
 	}
-	return st.File(fa, bkllb.WithCustomName("lay out the app in "+OutDir+": package.json, node_modules and the artifacts"),
-		in.Locate("artifacts")), nil
+	return st.File(fa, bkllb.WithCustomName("lay out the app in "+OutDir+": package.json and the artifacts"),
+		in.Locate("artifacts")), deps, nil
 }
 
 // nodeLocks are the lock files a node project may have, one per package manager.

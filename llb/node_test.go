@@ -85,22 +85,31 @@ func TestNodeExampleLLB(t *testing.T) {
 		t.Errorf("source copy excludes %q: the context's node_modules would replace npm ci's", ex)
 	}
 
-	// The builder lays the app out in /out: package.json, node_modules, the artifacts by path.
-	layout := g.Named(t, "lay out the app in /out: package.json, node_modules and the artifacts")
+	// The builder lays the app out in /out: package.json and the artifacts by path, no node_modules.
+	layout := g.Named(t, "lay out the app in /out: package.json and the artifacts")
 	for src, dest := range map[string]string{
-		"/src/package.json": "/out/package.json", "/src/node_modules": "/out/node_modules",
-		"/src/server.js": "/out/server.js", "/src/lib": "/out/lib", "/src/healthcheck.js": "/out/healthcheck.js",
+		"/src/package.json": "/out/package.json",
+		"/src/server.js":    "/out/server.js", "/src/lib": "/out/lib", "/src/healthcheck.js": "/out/healthcheck.js",
 	} {
 		if cp := findCopy(t, layout, src); cp.Dest != dest {
 			t.Errorf("layout copies %s to %s, want %s", src, cp.Dest, dest)
 		}
 	}
+	assertNoCopy(t, layout, "/src/node_modules")
 
-	// The final stage takes /out whole into /app, without setuid/setgid, owned by root.
+	// The final stage takes node_modules from the step after the install, which a source change
+	// leaves cached, then /out whole into /app; without setuid/setgid, owned by root.
 	final := g.Named(t, "copy artifacts to /app (setuid/setgid stripped)")
-	cp := findCopy(t, g.Named(t, "stage /app"), "/out")
-	if cp.Dest != "/app/" || !cp.DirCopyContents || cp.ModeStr != "u-s,g-s" || cp.Owner.GetUser().GetByID() != 0 {
-		t.Errorf("final copy = %s -> %s contents %v mode %q owner %v", cp.Src, cp.Dest, cp.DirCopyContents, cp.ModeStr, cp.Owner)
+	mods := findCopy(t, final, "/src/node_modules")
+	from := copyInput(t, g, final, "/src/node_modules")
+	if mods.Dest != "/app/node_modules" || from.Name != "ensure node_modules" || g.DependsOn(from, source.Digest) {
+		t.Errorf("node_modules is copied to %s from %q (after the source copy: %v), want /app/node_modules from the install's steps",
+			mods.Dest, from.Name, g.DependsOn(from, source.Digest))
+	}
+	cp := findCopy(t, final, "/out")
+	if cp.Dest != "/app/" || !cp.DirCopyContents || cp.ModeStr != "u-s,g-s" || cp.Owner.GetUser().GetByID() != 0 ||
+		mods.ModeStr != "u-s,g-s" || mods.Owner.GetUser().GetByID() != 0 {
+		t.Errorf("final copy = %s -> %s contents %v mode %q owner %v (node_modules mode %q)", cp.Src, cp.Dest, cp.DirCopyContents, cp.ModeStr, cp.Owner, mods.ModeStr)
 	}
 	if base, ok := g.Input(final, 0); !ok || !strings.Contains(base.Op.GetSource().GetIdentifier(), "distroless/nodejs18") {
 		t.Errorf("the final stage is not on distroless nodejs18")
@@ -142,11 +151,15 @@ func TestNodeBuildScript(t *testing.T) {
 	if build.Op.GetExec().Network != pb.NetMode_NONE {
 		t.Error("the build script has network; dependencies are installed already")
 	}
-	layout := g.Named(t, "lay out the app in /out: package.json, node_modules and the artifacts")
+	layout := g.Named(t, "lay out the app in /out: package.json and the artifacts")
 	if !g.DependsOn(layout, prune.Digest) {
 		t.Error("the app is laid out before devDependencies are pruned")
 	}
 	findCopy(t, layout, "/src/dist")
+	// node_modules ships as the prune left it.
+	if from := copyInput(t, g, g.Named(t, "copy artifacts to /app (setuid/setgid stripped)"), "/src/node_modules"); !g.DependsOn(from, prune.Digest) {
+		t.Errorf("node_modules ships from %q, before the prune", from.Name)
+	}
 }
 
 func TestNodeVersion(t *testing.T) {
@@ -402,7 +415,7 @@ func TestNodePackageManagers(t *testing.T) {
 			if g.DependsOn(install, source.Digest) || !g.DependsOn(source, install.Digest) {
 				t.Error("the install must come before the source copy and not depend on it")
 			}
-			layout := g.Named(t, "lay out the app in /out: package.json, node_modules and the artifacts")
+			layout := copyInput(t, g, g.Named(t, "copy artifacts to /app (setuid/setgid stripped)"), "/src/node_modules")
 			last := install
 			if tc.run != nil {
 				run := exec(tc.run)
@@ -425,7 +438,10 @@ func TestNodePackageManagers(t *testing.T) {
 				last = prune
 			}
 			if !g.DependsOn(layout, last.Digest) {
-				t.Errorf("the app is laid out before %s", last.Name)
+				t.Errorf("node_modules ships from before %s", last.Name)
+			}
+			if tc.run == nil && g.DependsOn(layout, source.Digest) {
+				t.Error("node_modules of a project without a build script ships from after the source copy")
 			}
 		})
 	}

@@ -31,6 +31,8 @@ const (
 	// pythonVenv is the virtualenv in the builder, and pythonAppVenv where it runs in the image.
 	pythonVenv    = "/venv"
 	pythonAppVenv = ArtifactDir + "/.venv"
+	// pythonDeps holds .venv as it ships, apart from the artifacts in /out.
+	pythonDeps = "/deps"
 	// pythonSitePackages is relative to a virtualenv.
 	pythonSitePackages = "lib/python" + pythonMinor + "/site-packages"
 	// pythonBaseInterpreter is where distroless python3 has its interpreter.
@@ -185,7 +187,20 @@ func pipInputs(s *spec.Spec, reqs []byte) []string {
 	return paths
 }
 
-func (python) Build(in *BuildInput) (bkllb.State, error) {
+func (p python) Build(in *BuildInput) (bkllb.State, error) {
+	app, _, err := p.build(in)
+	return app, err
+}
+
+// Deps is the virtualenv as it runs in the image, compiled, made before the source is copied
+// (after it for a pyproject.toml project, whose install builds the source).
+func (p python) Deps(in *BuildInput) (Deps, error) {
+	_, deps, err := p.build(in)
+	return deps, err
+}
+
+// build is Build and Deps at once: the same ops, which BuildKit's LLB holds once.
+func (python) build(in *BuildInput) (bkllb.State, Deps, error) {
 	s := in.Spec
 	cache := CacheMount(in.CacheNS, "python", "pip", pipCache, bkllb.CacheMountShared)
 	env := append([]bkllb.RunOption{
@@ -200,6 +215,14 @@ func (python) Build(in *BuildInput) (bkllb.State, error) {
 			bkllb.Args(args), bkllb.Dir(SrcDir),
 			bkllb.WithCustomName(strings.Join(args, " ")), in.Locate("language"),
 		}, opts, env)...).Root()
+	}
+	// Bytecode keyed by the source's hash, not its timestamp, with the paths it runs from:
+	// the same source gives the same files, and the read-only /app needs no writes at start.
+	compile := func(st bkllb.State, dir, name string) bkllb.State {
+		return st.Run(
+			bkllb.Args([]string{"python3", "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", "-s", dir, "-p", ArtifactDir, dir}), bkllb.Dir(dir), bkllb.Network(pb.NetMode_NONE), bkllb.AddEnv("PYTHONHASHSEED", "0"),
+			bkllb.WithCustomName(name), in.Locate("artifacts"),
+		).Root()
 	}
 
 	// The app's virtualenv has no pip: the builder's pip installs into it (pip >= 22.3's --python), so pip,
@@ -219,8 +242,24 @@ func (python) Build(in *BuildInput) (bkllb.State, error) {
 	copySource := func(st bkllb.State) bkllb.State {
 		return st.File(bkllb.Copy(in.Context, "/", SrcDir, source), bkllb.WithCustomName("copy source"), in.Locate("language"))
 	}
+	// The virtualenv as it runs in the image, at pythonDeps/.venv: distroless's interpreter,
+	// site-packages, and /app on sys.path so python -m finds the app's packages whatever the
+	// working directory.
+	venv := func(st bkllb.State) bkllb.State {
+		v := pythonDeps + "/.venv"
+		fa := bkllb.Mkdir(v+"/bin", 0o755, bkllb.WithParents(true)).
+			Mkfile(v+"/pyvenv.cfg", 0o644, []byte("home = "+path.Dir(pythonBaseInterpreter)+
+				"\ninclude-system-site-packages = false\nversion = "+pythonMinor+"\n")).
+			Symlink(pythonBaseInterpreter, v+"/bin/python").
+			Symlink("python", v+"/bin/python3").
+			Copy(st, pythonVenv+"/"+pythonSitePackages, v+"/"+pythonSitePackages, &bkllb.CopyInfo{CreateDestPath: true}).
+			Mkfile(v+"/"+pythonSitePackages+"/hardened-app.pth", 0o644, []byte(ArtifactDir+"\n"))
+		st = st.File(fa, bkllb.WithCustomName("lay out the virtualenv .venv in "+pythonDeps), in.Locate("language"))
+		return compile(st, pythonDeps, "compile bytecode in "+pythonDeps)
+	}
 	reqs, hasReqs := in.Files["requirements.txt"]
 	_, hasProject := in.Files["pyproject.toml"]
+	var deps bkllb.State
 	switch {
 	case hasReqs:
 		// requirements.txt and what it reads first, so a source change reuses the install.
@@ -231,23 +270,19 @@ func (python) Build(in *BuildInput) (bkllb.State, error) {
 			CopyDirContentsOnly: true,
 			CreateDestPath:      true,
 		}), bkllb.WithCustomName("copy "+strings.Join(include, ", ")), in.Locate("language"))
-		st = copySource(install(st, "-r", "requirements.txt"))
+		deps = venv(install(st, "-r", "requirements.txt"))
+		st = copySource(deps)
 	case hasProject:
 		// Building the project needs its source, so this install follows every change.
-		st = install(copySource(st), ".")
+		deps = venv(install(copySource(st), "."))
+		st = deps
 	default:
-		st = copySource(st)
+		deps = venv(st)
+		st = copySource(deps)
 	}
 
-	// The virtualenv as it runs in the image: distroless's interpreter, site-packages, and
-	// /app on sys.path so python -m finds the app's packages whatever the working directory.
-	fa := bkllb.Mkdir(OutDir+"/.venv/bin", 0o755, bkllb.WithParents(true)).
-		Mkfile(OutDir+"/.venv/pyvenv.cfg", 0o644, []byte("home = "+path.Dir(pythonBaseInterpreter)+
-			"\ninclude-system-site-packages = false\nversion = "+pythonMinor+"\n")).
-		Symlink(pythonBaseInterpreter, OutDir+"/.venv/bin/python").
-		Symlink("python", OutDir+"/.venv/bin/python3").
-		Copy(st, pythonVenv+"/"+pythonSitePackages, OutDir+"/.venv/"+pythonSitePackages, &bkllb.CopyInfo{CreateDestPath: true}).
-		Mkfile(OutDir+"/.venv/"+pythonSitePackages+"/hardened-app.pth", 0o644, []byte(ArtifactDir+"\n"))
+	// The artifacts, which the final stage takes with the virtualenv of deps.
+	fa := bkllb.Mkdir(OutDir, 0o755, bkllb.WithParents(true))
 	for _, a := range s.Artifacts {
 		clean := path.Clean(a)
 		if clean == "." {
@@ -256,14 +291,6 @@ func (python) Build(in *BuildInput) (bkllb.State, error) {
 		}
 		fa = fa.Copy(st, SrcDir+"/"+clean, OutDir+"/"+clean, &bkllb.CopyInfo{CreateDestPath: true, AlwaysReplaceExistingDestPaths: true})
 	}
-	st = st.File(fa, bkllb.WithCustomName("lay out the app in "+OutDir+": the virtualenv .venv and the artifacts"), in.Locate("artifacts"))
-
-	// Bytecode keyed by the source's hash, not its timestamp, with the paths it runs from:
-	// the same source gives the same files, and the read-only /app needs no writes at start.
-	return st.Run(
-		bkllb.Args([]string{"python3", "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash",
-			"-s", OutDir, "-p", ArtifactDir, OutDir}),
-		bkllb.Dir(OutDir), bkllb.Network(pb.NetMode_NONE), bkllb.AddEnv("PYTHONHASHSEED", "0"),
-		bkllb.WithCustomName("compile bytecode in "+OutDir), in.Locate("artifacts"),
-	).Root(), nil
+	st = st.File(fa, bkllb.WithCustomName("lay out the app in "+OutDir+": the artifacts"), in.Locate("artifacts"))
+	return compile(st, OutDir, "compile bytecode in "+OutDir), Deps{State: deps, Src: pythonDeps + "/.venv", Dest: ".venv"}, nil
 }

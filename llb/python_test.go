@@ -59,10 +59,14 @@ func TestPythonExampleLLB(t *testing.T) {
 		t.Errorf("source copy excludes %q: a local virtualenv would reach the builder", ex)
 	}
 
-	// The virtualenv in /out runs distroless's interpreter and holds only site-packages.
-	layout := g.Named(t, "lay out the app in /out: the virtualenv .venv and the artifacts")
-	if cp := findCopy(t, layout, "/venv/lib/python3.11/site-packages"); cp.Dest != "/out/.venv/lib/python3.11/site-packages" {
+	// The virtualenv as it ships, in /deps before the source copy: distroless's interpreter and
+	// site-packages only.
+	layout := g.Named(t, "lay out the virtualenv .venv in /deps")
+	if cp := findCopy(t, layout, "/venv/lib/python3.11/site-packages"); cp.Dest != "/deps/.venv/lib/python3.11/site-packages" {
 		t.Errorf("site-packages go to %s", cp.Dest)
+	}
+	if g.DependsOn(layout, source.Digest) || !g.DependsOn(layout, install.Digest) {
+		t.Error("the virtualenv must be laid out after pip install and before the source copy")
 	}
 	links, mkfiles := map[string]string{}, map[string]string{}
 	for _, a := range layout.Op.GetFile().GetActions() {
@@ -76,36 +80,46 @@ func TestPythonExampleLLB(t *testing.T) {
 			t.Errorf("pip's own virtualenv reaches the image: %s", c.Src)
 		}
 	}
-	if links["/out/.venv/bin/python"] != "/usr/bin/python3" {
-		t.Errorf("venv python links to %q, want distroless's /usr/bin/python3", links["/out/.venv/bin/python"])
+	if links["/deps/.venv/bin/python"] != "/usr/bin/python3" {
+		t.Errorf("venv python links to %q, want distroless's /usr/bin/python3", links["/deps/.venv/bin/python"])
 	}
-	if cfg := mkfiles["/out/.venv/pyvenv.cfg"]; !strings.Contains(cfg, "home = /usr/bin\n") || !strings.Contains(cfg, "version = 3.11\n") {
+	if cfg := mkfiles["/deps/.venv/pyvenv.cfg"]; !strings.Contains(cfg, "home = /usr/bin\n") || !strings.Contains(cfg, "version = 3.11\n") {
 		t.Errorf("pyvenv.cfg = %q", cfg)
 	}
-	if pth := mkfiles["/out/.venv/lib/python3.11/site-packages/hardened-app.pth"]; pth != "/app\n" {
+	if pth := mkfiles["/deps/.venv/lib/python3.11/site-packages/hardened-app.pth"]; pth != "/app\n" {
 		t.Errorf("app .pth = %q", pth)
 	}
+	apps := g.Named(t, "lay out the app in /out: the artifacts")
 	for src, dest := range map[string]string{"/src/server.py": "/out/server.py", "/src/hello": "/out/hello", "/src/healthcheck.py": "/out/healthcheck.py"} {
-		if cp := findCopy(t, layout, src); cp.Dest != dest {
+		if cp := findCopy(t, apps, src); cp.Dest != dest {
 			t.Errorf("layout copies %s to %s, want %s", src, cp.Dest, dest)
 		}
 	}
 
-	// Bytecode keyed by source hash, with /app paths and a fixed hash seed: reproducible.
-	compile := g.Named(t, "compile bytecode in /out")
-	if args := compile.Op.GetExec().GetMeta().GetArgs(); !slices.Equal(args, strings.Fields("python3 -m compileall -q --invalidation-mode unchecked-hash -s /out -p /app /out")) {
-		t.Errorf("bytecode compile args = %q", args)
-	}
-	if compile.Op.GetExec().Network != pb.NetMode_NONE || llbtest.Env(compile)["PYTHONHASHSEED"] != "0" {
-		t.Errorf("bytecode compile network %v env %v", compile.Op.GetExec().Network, llbtest.Env(compile))
-	}
-	if !g.DependsOn(compile, layout.Digest) {
-		t.Error("bytecode is compiled before the app is laid out")
+	// Bytecode keyed by source hash, with /app paths and a fixed hash seed: reproducible. The
+	// virtualenv's before the source copy, the artifacts' after it.
+	for dir, after := range map[string]llbtest.Op{"/deps": layout, "/out": apps} {
+		compile := g.Named(t, "compile bytecode in "+dir)
+		if args := compile.Op.GetExec().GetMeta().GetArgs(); !slices.Equal(args, strings.Fields("python3 -m compileall -q --invalidation-mode unchecked-hash -s "+dir+" -p /app "+dir)) {
+			t.Errorf("bytecode compile args = %q", args)
+		}
+		if compile.Op.GetExec().Network != pb.NetMode_NONE || llbtest.Env(compile)["PYTHONHASHSEED"] != "0" {
+			t.Errorf("bytecode compile network %v env %v", compile.Op.GetExec().Network, llbtest.Env(compile))
+		}
+		if !g.DependsOn(compile, after.Digest) {
+			t.Errorf("bytecode in %s is compiled before %s", dir, after.Name)
+		}
 	}
 
+	// The final stage takes the virtualenv from its compile, which a source change leaves cached,
+	// then /out whole into /app; without setuid/setgid, owned by root.
 	final := g.Named(t, "copy artifacts to /app (setuid/setgid stripped)")
-	cp := findCopy(t, g.Named(t, "stage /app"), "/out")
-	if cp.Dest != "/app/" || !cp.DirCopyContents || cp.ModeStr != "u-s,g-s" || cp.Owner.GetUser().GetByID() != 0 {
+	venv := findCopy(t, final, "/deps/.venv")
+	if from := copyInput(t, g, final, "/deps/.venv"); venv.Dest != "/app/.venv" || from.Name != "compile bytecode in /deps" {
+		t.Errorf("the virtualenv is copied to %s from %q, want /app/.venv from its compile", venv.Dest, from.Name)
+	}
+	cp := findCopy(t, final, "/out")
+	if cp.Dest != "/app/" || !cp.DirCopyContents || cp.ModeStr != "u-s,g-s" || cp.Owner.GetUser().GetByID() != 0 || venv.ModeStr != "u-s,g-s" {
 		t.Errorf("final copy = %s -> %s contents %v mode %q owner %v", cp.Src, cp.Dest, cp.DirCopyContents, cp.ModeStr, cp.Owner)
 	}
 	if base, ok := g.Input(final, 0); !ok || !strings.Contains(base.Op.GetSource().GetIdentifier(), "distroless/python3-debian12") {

@@ -1,6 +1,7 @@
 package llb_test
 
 import (
+	"path"
 	"slices"
 	"testing"
 
@@ -28,6 +29,33 @@ build:
 	for _, name := range []string{`sh: test -n "$VERSION" && echo "$VERSION" > /out/version`, "vet", "go mod download", "compile ./cmd/server for linux/amd64"} {
 		if v := llbtest.Env(g.Named(t, name))["VERSION"]; v != "1.2.3" {
 			t.Errorf("%s: VERSION = %q, want the build's 1.2.3", name, v)
+		}
+	}
+}
+
+// build.steps see the whole app in /out: a language that ships its dependency tree apart lays it
+// out there first, and the final stage then takes /out alone, as the steps left it.
+func TestStepsSeeTheDependencyTree(t *testing.T) {
+	for _, tc := range []struct{ yaml, tree, dest string }{
+		{"language: node\nversion: \"20\"\nartifacts: [server.js]\n", "/src/node_modules", "/out/node_modules"},
+		{"language: python\nartifacts: [app.py]\n", "/deps/.venv", "/out/.venv"},
+	} {
+		s := load(t, tc.yaml+"build:\n  steps:\n    - {name: prune, run: [rm, -rf, "+tc.dest+"/unused]}\n")
+		files := map[string][]byte{"package.json": []byte(`{}`), "package-lock.json": []byte(`{}`), "requirements.txt": nil}
+		_, g := convert(t, s, resolved(t, s, files, amd64))
+
+		layout := g.Named(t, "lay out "+path.Base(tc.dest)+" in /out for build.steps")
+		if cp := findCopy(t, layout, tc.tree); cp.Dest != tc.dest {
+			t.Errorf("%s: the tree goes to %s, want %s", s.Language, cp.Dest, tc.dest)
+		}
+		step := g.Named(t, "prune")
+		if !g.DependsOn(step, layout.Digest) {
+			t.Errorf("%s: the step runs before the tree is in /out", s.Language)
+		}
+		final := g.Named(t, "copy artifacts to /app (setuid/setgid stripped)")
+		assertNoCopy(t, final, tc.tree)
+		if from := copyInput(t, g, final, "/out"); from.Digest != step.Digest {
+			t.Errorf("%s: /app is taken from %q, want the step's result", s.Language, from.Name)
 		}
 	}
 }

@@ -19,15 +19,14 @@ ENV npm_config_cache="/root/.npm"
 ENV npm_config_fund="false"
 ENV npm_config_update_notifier="false"
 RUN --mount=type=cache,id=hardened/node/npm,target=/root/.npm,sharing=shared ["npm","ci","--omit=dev"]
-# copy source
-COPY --exclude=node_modules --exclude=**/node_modules . /src/
 # ensure node_modules
 WORKDIR /src/node_modules
-# lay out the app in /out: package.json, node_modules and the artifacts
+# copy source
+COPY --exclude=node_modules --exclude=**/node_modules . /src/
+# lay out the app in /out: package.json and the artifacts
 FROM build AS build-2
 WORKDIR /out
 COPY --from=build /src/package.json /out/package.json
-COPY --from=build /src/node_modules /out/node_modules
 COPY --from=build /src/server.js /out/server.js
 COPY --from=build /src/lib /out/lib
 COPY --from=build /src/healthcheck.js /out/healthcheck.js
@@ -35,6 +34,7 @@ COPY --from=build /src/healthcheck.js /out/healthcheck.js
 FROM gcr.io/distroless/nodejs18-debian12:nonroot
 # Root-owned, without setuid/setgid bits whatever the builder left (symbolic --chmod, as the
 # frontend strips them).
+COPY --from=build-2 --chmod=u-s,g-s /src/node_modules /app/node_modules
 COPY --from=build-2 --chmod=u-s,g-s /out/ /app/
 WORKDIR /app
 ENV NODE_ENV="production"

@@ -12,44 +12,45 @@
 FROM docker.io/library/python:3.11-bookworm AS build
 # python3 -m venv --without-pip /venv
 WORKDIR /src
-ENV PIP_CACHE_DIR="/root/.cache/pip"
-ENV PIP_DISABLE_PIP_VERSION_CHECK="1"
-ENV PIP_NO_INPUT="1"
-ENV PIP_ROOT_USER_ACTION="ignore"
-ENV PYTHONDONTWRITEBYTECODE="1"
-RUN --network=none ["python3","-m","venv","--without-pip","/venv"]
+RUN --network=none ["env","PIP_CACHE_DIR=/root/.cache/pip","PIP_DISABLE_PIP_VERSION_CHECK=1","PIP_NO_INPUT=1","PIP_ROOT_USER_ACTION=ignore","PYTHONDONTWRITEBYTECODE=1","python3","-m","venv","--without-pip","/venv"]
 # copy requirements.txt, wheels
 COPY --parents requirements.txt wheels /src/
 # python3 -m pip --python /venv/bin/python install --no-compile -r requirements.txt
-RUN --mount=type=cache,id=hardened/python/pip,target=/root/.cache/pip,sharing=shared ["python3","-m","pip","--python","/venv/bin/python","install","--no-compile","-r","requirements.txt"]
-# copy source
-COPY --exclude=.venv --exclude=**/__pycache__ --exclude=**/*.pyc . /src/
-# lay out the app in /out: the virtualenv .venv and the artifacts
+RUN --mount=type=cache,id=hardened/python/pip,target=/root/.cache/pip,sharing=shared ["env","PIP_CACHE_DIR=/root/.cache/pip","PIP_DISABLE_PIP_VERSION_CHECK=1","PIP_NO_INPUT=1","PIP_ROOT_USER_ACTION=ignore","PYTHONDONTWRITEBYTECODE=1","python3","-m","pip","--python","/venv/bin/python","install","--no-compile","-r","requirements.txt"]
+# lay out the virtualenv .venv in /deps
 FROM build AS build-2
-WORKDIR /out/.venv/bin
-COPY --chmod=0644 <<"HARDENED_EOF" /out/.venv/pyvenv.cfg
+WORKDIR /deps/.venv/bin
+COPY --chmod=0644 <<"HARDENED_EOF" /deps/.venv/pyvenv.cfg
 home = /usr/bin
 include-system-site-packages = false
 version = 3.11
 HARDENED_EOF
-RUN --network=none ["ln","-sfn","--","/usr/bin/python3","/out/.venv/bin/python"]
-RUN --network=none ["ln","-sfn","--","python","/out/.venv/bin/python3"]
-COPY --from=build /venv/lib/python3.11/site-packages /out/.venv/lib/python3.11/site-packages
-COPY --chmod=0644 <<"HARDENED_EOF" /out/.venv/lib/python3.11/site-packages/hardened-app.pth
+RUN --network=none ["ln","-sfn","--","/usr/bin/python3","/deps/.venv/bin/python"]
+RUN --network=none ["ln","-sfn","--","python","/deps/.venv/bin/python3"]
+COPY --from=build /venv/lib/python3.11/site-packages /deps/.venv/lib/python3.11/site-packages
+COPY --chmod=0644 <<"HARDENED_EOF" /deps/.venv/lib/python3.11/site-packages/hardened-app.pth
 /app
 HARDENED_EOF
-COPY --from=build /src/server.py /out/server.py
-COPY --from=build /src/hello /out/hello
-COPY --from=build /src/healthcheck.py /out/healthcheck.py
-# compile bytecode in /out
-WORKDIR /out
+# compile bytecode in /deps
+WORKDIR /deps
 ENV PYTHONHASHSEED="0"
-RUN --network=none ["env","-u","PIP_CACHE_DIR","-u","PIP_DISABLE_PIP_VERSION_CHECK","-u","PIP_NO_INPUT","-u","PIP_ROOT_USER_ACTION","-u","PYTHONDONTWRITEBYTECODE","python3","-m","compileall","-q","--invalidation-mode","unchecked-hash","-s","/out","-p","/app","/out"]
+RUN --network=none ["python3","-m","compileall","-q","--invalidation-mode","unchecked-hash","-s","/deps","-p","/app","/deps"]
+# copy source
+COPY --exclude=.venv --exclude=**/__pycache__ --exclude=**/*.pyc . /src/
+# lay out the app in /out: the artifacts
+FROM build-2 AS build-3
+WORKDIR /out
+COPY --from=build-2 /src/server.py /out/server.py
+COPY --from=build-2 /src/hello /out/hello
+COPY --from=build-2 /src/healthcheck.py /out/healthcheck.py
+# compile bytecode in /out
+RUN --network=none ["python3","-m","compileall","-q","--invalidation-mode","unchecked-hash","-s","/out","-p","/app","/out"]
 
 FROM gcr.io/distroless/python3-debian12:nonroot
 # Root-owned, without setuid/setgid bits whatever the builder left (symbolic --chmod, as the
 # frontend strips them).
-COPY --from=build-2 --chmod=u-s,g-s /out/ /app/
+COPY --from=build-3 --chmod=u-s,g-s /deps/.venv /app/.venv
+COPY --from=build-3 --chmod=u-s,g-s /out/ /app/
 WORKDIR /app
 ENV PORT="8080"
 ENV PYTHONUNBUFFERED="1"
