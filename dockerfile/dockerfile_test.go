@@ -71,7 +71,7 @@ func TestSpecVariants(t *testing.T) {
 			[]string{"FROM docker.io/library/golang:1.25-bookworm AS build\n", "CGO_ENABLED=1", "FROM gcr.io/distroless/base-debian12:nonroot\n"},
 			[]string{"$BUILDPLATFORM"}},
 		{"scratch", "language: go\nartifacts: [.]\nbase: scratch\n",
-			[]string{"FROM scratch\n", `ENTRYPOINT ["/app/app"]`, "COPY --from=build --chmod=0755 /out/app /app/app\n", `"org.opencontainers.image.base.name"="scratch"`},
+			[]string{"FROM scratch\n", `ENTRYPOINT ["/app/app"]`, "COPY --from=build --chmod=0755 /hardened/out/app /app/app\n", `"org.opencontainers.image.base.name"="scratch"`},
 			nil},
 		{"everything", `language: go
 version: "1.26.8"
@@ -90,7 +90,7 @@ build:
   steps: [{name: generate, run: [go, generate, ./...]}]
 `, []string{
 			"golang:1.26.8-bookworm",
-			`RUN --network=none --mount=type=cache,id=hardened/go/build,target=/root/.cache/go-build,sharing=shared ["go","build","-trimpath","-ldflags","-X main.v=1 -buildid=","-tags","netgo,osusergo","-o","/out/migrate","./cmd/migrate"]`,
+			`RUN --network=none --mount=type=cache,id=hardened/go/build,target=/root/.cache/go-build,sharing=shared ["go","build","-trimpath","-ldflags","-X main.v=1 -buildid=","-tags","netgo,osusergo","-o","/hardened/out/migrate","./cmd/migrate"]`,
 			`ENV GOFLAGS="-mod=mod"`,
 			"ENV GOPROXY= HARDENED_OUT=/out\n# generate\nRUN [\"go\",\"generate\",\"./...\"]\n",
 			"USER 1000:1000\n", `ENTRYPOINT ["/app/migrate","--up"]`, `CMD ["--addr",":80 80"]`, "WORKDIR /srv\n",
@@ -183,7 +183,7 @@ build:
 				env[k] = os.Expand(v, func(n string) string { return env[n] })
 			}
 		}
-		if strings.HasPrefix(l, "RUN ") {
+		if strings.HasPrefix(l, "RUN ") && !strings.Contains(l, `["ln","-sfn","--"`) { // a file op of the frontend's
 			e := maps.Clone(env)
 			if strings.Contains(l, "--mount=type=ssh,") { // BuildKit's llb points it at the first agent, for any frontend
 				e["SSH_AUTH_SOCK"] = "/run/buildkit/ssh_agent.0"

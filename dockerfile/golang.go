@@ -81,7 +81,9 @@ func golang(s *spec.Spec, opts Options) ([]byte, error) {
 	}
 	if len(s.Build.Steps) > 0 {
 		w.comment("build.steps run with the network and the default module proxy, as in the frontend.")
-		w.line("ENV GOPROXY= HARDENED_OUT=%s", hllb.OutDir)
+		w.comment("The steps find the artifacts in " + hllb.StepsOutDir + ", as in the frontend: a link to " + hllb.OutDir + ".")
+		w.line("RUN --network=none %s", w.execForm("symlink", []string{"ln", "-sfn", "--", hllb.OutDir, hllb.StepsOutDir}))
+		w.line("ENV GOPROXY= HARDENED_OUT=%s", hllb.StepsOutDir)
 		for i, step := range s.Build.Steps {
 			if step.Name != "" {
 				w.comment(step.Name)

@@ -87,7 +87,7 @@ func TestDockerfileEject(t *testing.T) {
 		t.Errorf("/app/server uid %d mode %o: the artifact must be root-owned and not writable by the runtime user", h.Uid, h.Mode)
 	}
 	for p, h := range files {
-		if strings.HasPrefix(p, "/src") || strings.HasPrefix(p, "/go/") || strings.HasPrefix(p, "/out") {
+		if strings.HasPrefix(p, "/src") || strings.HasPrefix(p, "/go/") || strings.HasPrefix(p, "/out") || strings.HasPrefix(p, "/hardened") || strings.HasPrefix(p, "/deps") {
 			t.Errorf("builder file %s (mode %o) reached the image", p, h.Mode)
 		}
 	}

@@ -212,6 +212,16 @@ func flatFiles(t *testing.T, img v1.Image) map[string]*tar.Header {
 	}
 }
 
+// assertEpoch fails unless each path is in files with SOURCE_DATE_EPOCH as its mtime.
+func assertEpoch(t *testing.T, files map[string]*tar.Header, paths ...string) {
+	t.Helper()
+	for _, p := range paths {
+		if h := files[p]; h == nil || h.ModTime.Unix() != epoch {
+			t.Errorf("%s mtime is not SOURCE_DATE_EPOCH %d: %+v", p, epoch, h)
+		}
+	}
+}
+
 // unpack writes the merged filesystem of img under dir, for runc to run.
 func unpack(t *testing.T, img v1.Image, dir string) {
 	t.Helper()

@@ -54,6 +54,8 @@ func TestNodeExampleBuildx(t *testing.T) {
 			t.Errorf("%s uid %d mode %o: the app must be root-owned and not writable by the runtime user", f, h.Uid, h.Mode)
 		}
 	}
+	// /app and node_modules, copied from the install's step apart from the app, carry the epoch.
+	assertEpoch(t, files, "/app", "/app/node_modules", "/app/server.js")
 	// No shell, no package manager or its cache, no compiler, nothing of the context but the artifacts.
 	for f, h := range files {
 		base := filepath.Base(f)

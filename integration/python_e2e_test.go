@@ -64,6 +64,8 @@ func TestPythonExampleBuildx(t *testing.T) {
 			t.Errorf("%s uid %d mode %o: the app must be root-owned and not writable by the runtime user", f, h.Uid, h.Mode)
 		}
 	}
+	// /app and the virtualenv, copied from its own step apart from the app, carry the epoch.
+	assertEpoch(t, files, "/app", "/app/.venv", "/app/.venv/pyvenv.cfg", "/app/server.py")
 	if h := files["/app/.venv/bin/python"]; h == nil || h.Typeflag != tar.TypeSymlink || h.Linkname != "/usr/bin/python3" {
 		t.Errorf("/app/.venv/bin/python = %+v, want a link to distroless's /usr/bin/python3", h)
 	}

@@ -156,7 +156,7 @@ func TestGoExampleLLB(t *testing.T) {
 		t.Errorf("compile network = %v, want none", ex.Network)
 	}
 	args := ex.GetMeta().GetArgs()
-	for _, want := range []string{"-trimpath", "/out/server", "./cmd/server"} {
+	for _, want := range []string{"-trimpath", "/hardened/out/server", "./cmd/server"} {
 		if !slices.Contains(args, want) {
 			t.Errorf("compile args %q lack %q", args, want)
 		}
@@ -170,7 +170,7 @@ func TestGoExampleLLB(t *testing.T) {
 
 	// The final stage copies the artifact from the builder, stripping setuid/setgid.
 	final := g.Named(t, "copy artifacts to /app (setuid/setgid stripped)")
-	cp := findCopy(t, g.Named(t, "stage /app"), "/out/server")
+	cp := findCopy(t, g.Named(t, "stage /app"), "/hardened/out/server")
 	if cp.Dest != "/app/server" || cp.ModeStr != "u-s,g-s" {
 		t.Errorf("artifact copy = %s -> %s mode %q, want /app/server mode u-s,g-s", cp.Src, cp.Dest, cp.ModeStr)
 	}
@@ -308,11 +308,11 @@ artifacts: [./cmd/server]
 build:
   steps:
     - name: mark setuid
-      run: [chmod, "u+s", /out/server]
+      run: [chmod, "u+s", /hardened/out/server]
 `)
 	_, g := convert(t, s, resolved(t, s, nil, amd64))
 	step := g.Named(t, "mark setuid")
-	if args := step.Op.GetExec().GetMeta().GetArgs(); !slices.Equal(args, []string{"chmod", "u+s", "/out/server"}) {
+	if args := step.Op.GetExec().GetMeta().GetArgs(); !slices.Equal(args, []string{"chmod", "u+s", "/hardened/out/server"}) {
 		t.Errorf("step args = %q: a step must run exec form, never through a shell", args)
 	}
 	if !g.DependsOn(step, g.Named(t, "compile ./cmd/server for linux/amd64").Digest) {
@@ -355,7 +355,7 @@ func TestEpochStampsConfigAndFiles(t *testing.T) {
 		t.Errorf("created = %v, want %v", res.Image.Created, epoch)
 	}
 	for _, c := range []*pb.FileActionCopy{
-		findCopy(t, g.Named(t, "stage /app"), "/out/server"),
+		findCopy(t, g.Named(t, "stage /app"), "/hardened/out/server"),
 		findCopy(t, g.Named(t, "copy artifacts to /app (setuid/setgid stripped)"), "/app"),
 	} {
 		if c.Timestamp != epoch.UnixNano() {

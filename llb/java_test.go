@@ -36,7 +36,7 @@ func TestJavaExampleLLB(t *testing.T) {
 	if cwd := compile.Op.GetExec().GetMeta().GetCwd(); cwd != "/src" {
 		t.Errorf("javac runs in %q", cwd)
 	}
-	jar := g.Named(t, "jar --create --file /out/Server.jar --main-class com.example.hello.Server --date 1980-01-01T00:00:02Z "+
+	jar := g.Named(t, "jar --create --file /hardened/out/Server.jar --main-class com.example.hello.Server --date 1980-01-01T00:00:02Z "+
 		"-C /tmp/hardened/classes/com.example.hello.Server . -C /src/src/main/resources .")
 	if !g.DependsOn(jar, compile.Digest) {
 		t.Error("jar does not come after javac")
@@ -51,9 +51,9 @@ func TestJavaExampleLLB(t *testing.T) {
 		}
 	}
 
-	// The final stage takes /out whole into /app, without setuid/setgid, owned by root.
+	// The final stage takes /hardened/out whole into /app, without setuid/setgid, owned by root.
 	final := g.Named(t, "copy artifacts to /app (setuid/setgid stripped)")
-	cp := findCopy(t, final, "/out")
+	cp := findCopy(t, final, "/hardened/out")
 	if cp.Dest != "/app/" || !cp.DirCopyContents || cp.ModeStr != "u-s,g-s" || cp.Owner.GetUser().GetByID() != 0 {
 		t.Errorf("final copy = %s -> %s contents %v mode %q owner %v", cp.Src, cp.Dest, cp.DirCopyContents, cp.ModeStr, cp.Owner)
 	}
@@ -114,8 +114,8 @@ func TestJavaMaven(t *testing.T) {
 	if pkg.Op.GetExec().Network != pb.NetMode_NONE || !g.DependsOn(pkg, source.Digest) {
 		t.Error("mvn package must run offline after the source copy")
 	}
-	layout := g.Named(t, "copy the jars to /out")
-	for src, dest := range map[string]string{"/src/target/app.jar": "/out/app.jar", "/src/target/lib": "/out/lib"} {
+	layout := g.Named(t, "copy the jars to /hardened/out")
+	for src, dest := range map[string]string{"/src/target/app.jar": "/hardened/out/app.jar", "/src/target/lib": "/hardened/out/lib"} {
 		if cp := findCopy(t, layout, src); cp.Dest != dest {
 			t.Errorf("layout copies %s to %s, want %s", src, cp.Dest, dest)
 		}
@@ -151,7 +151,7 @@ func TestJavaGradle(t *testing.T) {
 		if ex := findCopy(t, g.Named(t, "copy source"), "/").ExcludePatterns; !slices.Equal(ex, []string{"build", ".gradle"}) {
 			t.Errorf("source copy excludes %q", ex)
 		}
-		findCopy(t, g.Named(t, "copy the jars to /out"), "/src/build/libs/app.jar")
+		findCopy(t, g.Named(t, "copy the jars to /hardened/out"), "/src/build/libs/app.jar")
 	}
 }
 

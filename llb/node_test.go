@@ -85,11 +85,11 @@ func TestNodeExampleLLB(t *testing.T) {
 		t.Errorf("source copy excludes %q: the context's node_modules would replace npm ci's", ex)
 	}
 
-	// The builder lays the app out in /out: package.json and the artifacts by path, no node_modules.
-	layout := g.Named(t, "lay out the app in /out: package.json and the artifacts")
+	// The builder lays the app out in /hardened/out: package.json and the artifacts by path, no node_modules.
+	layout := g.Named(t, "lay out the app in /hardened/out: package.json and the artifacts")
 	for src, dest := range map[string]string{
-		"/src/package.json": "/out/package.json",
-		"/src/server.js":    "/out/server.js", "/src/lib": "/out/lib", "/src/healthcheck.js": "/out/healthcheck.js",
+		"/src/package.json": "/hardened/out/package.json",
+		"/src/server.js":    "/hardened/out/server.js", "/src/lib": "/hardened/out/lib", "/src/healthcheck.js": "/hardened/out/healthcheck.js",
 	} {
 		if cp := findCopy(t, layout, src); cp.Dest != dest {
 			t.Errorf("layout copies %s to %s, want %s", src, cp.Dest, dest)
@@ -98,7 +98,7 @@ func TestNodeExampleLLB(t *testing.T) {
 	assertNoCopy(t, layout, "/src/node_modules")
 
 	// The final stage takes node_modules from the step after the install, which a source change
-	// leaves cached, then /out whole into /app; without setuid/setgid, owned by root.
+	// leaves cached, then /hardened/out whole into /app; without setuid/setgid, owned by root.
 	final := g.Named(t, "copy artifacts to /app (setuid/setgid stripped)")
 	mods := findCopy(t, final, "/src/node_modules")
 	from := copyInput(t, g, final, "/src/node_modules")
@@ -106,7 +106,7 @@ func TestNodeExampleLLB(t *testing.T) {
 		t.Errorf("node_modules is copied to %s from %q (after the source copy: %v), want /app/node_modules from the install's steps",
 			mods.Dest, from.Name, g.DependsOn(from, source.Digest))
 	}
-	cp := findCopy(t, final, "/out")
+	cp := findCopy(t, final, "/hardened/out")
 	if cp.Dest != "/app/" || !cp.DirCopyContents || cp.ModeStr != "u-s,g-s" || cp.Owner.GetUser().GetByID() != 0 ||
 		mods.ModeStr != "u-s,g-s" || mods.Owner.GetUser().GetByID() != 0 {
 		t.Errorf("final copy = %s -> %s contents %v mode %q owner %v (node_modules mode %q)", cp.Src, cp.Dest, cp.DirCopyContents, cp.ModeStr, cp.Owner, mods.ModeStr)
@@ -151,7 +151,7 @@ func TestNodeBuildScript(t *testing.T) {
 	if build.Op.GetExec().Network != pb.NetMode_NONE {
 		t.Error("the build script has network; dependencies are installed already")
 	}
-	layout := g.Named(t, "lay out the app in /out: package.json and the artifacts")
+	layout := g.Named(t, "lay out the app in /hardened/out: package.json and the artifacts")
 	if !g.DependsOn(layout, prune.Digest) {
 		t.Error("the app is laid out before devDependencies are pruned")
 	}

@@ -89,8 +89,8 @@ func TestPythonExampleLLB(t *testing.T) {
 	if pth := mkfiles["/deps/.venv/lib/python3.11/site-packages/hardened-app.pth"]; pth != "/app\n" {
 		t.Errorf("app .pth = %q", pth)
 	}
-	apps := g.Named(t, "lay out the app in /out: the artifacts")
-	for src, dest := range map[string]string{"/src/server.py": "/out/server.py", "/src/hello": "/out/hello", "/src/healthcheck.py": "/out/healthcheck.py"} {
+	apps := g.Named(t, "lay out the app in /hardened/out: the artifacts")
+	for src, dest := range map[string]string{"/src/server.py": "/hardened/out/server.py", "/src/hello": "/hardened/out/hello", "/src/healthcheck.py": "/hardened/out/healthcheck.py"} {
 		if cp := findCopy(t, apps, src); cp.Dest != dest {
 			t.Errorf("layout copies %s to %s, want %s", src, cp.Dest, dest)
 		}
@@ -98,7 +98,7 @@ func TestPythonExampleLLB(t *testing.T) {
 
 	// Bytecode keyed by source hash, with /app paths and a fixed hash seed: reproducible. The
 	// virtualenv's before the source copy, the artifacts' after it.
-	for dir, after := range map[string]llbtest.Op{"/deps": layout, "/out": apps} {
+	for dir, after := range map[string]llbtest.Op{"/deps": layout, "/hardened/out": apps} {
 		compile := g.Named(t, "compile bytecode in "+dir)
 		if args := compile.Op.GetExec().GetMeta().GetArgs(); !slices.Equal(args, strings.Fields("python3 -m compileall -q --invalidation-mode unchecked-hash -s "+dir+" -p /app "+dir)) {
 			t.Errorf("bytecode compile args = %q", args)
@@ -112,13 +112,13 @@ func TestPythonExampleLLB(t *testing.T) {
 	}
 
 	// The final stage takes the virtualenv from its compile, which a source change leaves cached,
-	// then /out whole into /app; without setuid/setgid, owned by root.
+	// then /hardened/out whole into /app; without setuid/setgid, owned by root.
 	final := g.Named(t, "copy artifacts to /app (setuid/setgid stripped)")
 	venv := findCopy(t, final, "/deps/.venv")
 	if from := copyInput(t, g, final, "/deps/.venv"); venv.Dest != "/app/.venv" || from.Name != "compile bytecode in /deps" {
 		t.Errorf("the virtualenv is copied to %s from %q, want /app/.venv from its compile", venv.Dest, from.Name)
 	}
-	cp := findCopy(t, final, "/out")
+	cp := findCopy(t, final, "/hardened/out")
 	if cp.Dest != "/app/" || !cp.DirCopyContents || cp.ModeStr != "u-s,g-s" || cp.Owner.GetUser().GetByID() != 0 || venv.ModeStr != "u-s,g-s" {
 		t.Errorf("final copy = %s -> %s contents %v mode %q owner %v", cp.Src, cp.Dest, cp.DirCopyContents, cp.ModeStr, cp.Owner)
 	}

@@ -82,8 +82,8 @@ func TestRustExampleLLB(t *testing.T) {
 	}
 
 	// The binary is copied out of the target cache mount, which never reaches a layer, into /out.
-	out := g.Named(t, "copy server out of the target cache into /out")
-	if args := out.Op.GetExec().GetMeta().GetArgs(); !slices.Equal(args, []string{"cp", "--", "/root/.cache/cargo-target/release/server", "/out/"}) {
+	out := g.Named(t, "copy server out of the target cache into /hardened/out")
+	if args := out.Op.GetExec().GetMeta().GetArgs(); !slices.Equal(args, []string{"cp", "--", "/root/.cache/cargo-target/release/server", "/hardened/out/"}) {
 		t.Errorf("copy-out args = %q", args)
 	}
 	assertLockedCache(t, out, "/root/.cache/cargo-target", "hardened/rust/target")
@@ -92,11 +92,11 @@ func TestRustExampleLLB(t *testing.T) {
 	}
 	final := g.Named(t, "copy artifacts to /app (setuid/setgid stripped)")
 	stage := final
-	if cp := findCopy(t, stage, "/out"); cp.Dest != "/app/" || cp.ModeStr != "u-s,g-s" || cp.Owner.GetUser().GetByID() != 0 {
+	if cp := findCopy(t, stage, "/hardened/out"); cp.Dest != "/app/" || cp.ModeStr != "u-s,g-s" || cp.Owner.GetUser().GetByID() != 0 {
 		t.Errorf("final copy = %s -> %s mode %q owner %v", cp.Src, cp.Dest, cp.ModeStr, cp.Owner)
 	}
 	if !g.DependsOn(stage, out.Digest) {
-		t.Error("the final stage does not take /out from after the copy out of the cache")
+		t.Error("the final stage does not take /hardened/out from after the copy out of the cache")
 	}
 	if base, ok := g.Input(final, 0); !ok || !strings.Contains(base.Op.GetSource().GetIdentifier(), "distroless/cc-debian12") {
 		t.Errorf("the final stage is not on distroless cc")
@@ -154,9 +154,9 @@ func TestRustFetchesOnlyWhatIsNotVendored(t *testing.T) {
 		!strings.Contains(strings.Join(args, " "), "--remap-path-prefix=/opt/cargo=/cargo") {
 		t.Errorf("compile args %q do not remap CARGO_HOME", args)
 	}
-	out := g.Named(t, "copy app tool out of the target cache into /out")
+	out := g.Named(t, "copy app tool out of the target cache into /hardened/out")
 	if args := out.Op.GetExec().GetMeta().GetArgs(); !slices.Equal(args, []string{"cp", "--",
-		"/root/.cache/cargo-target/release/app", "/root/.cache/cargo-target/release/tool", "/out/"}) {
+		"/root/.cache/cargo-target/release/app", "/root/.cache/cargo-target/release/tool", "/hardened/out/"}) {
 		t.Errorf("copy-out args = %q", args)
 	}
 
@@ -191,7 +191,7 @@ func TestRustMuslRunsOnStatic(t *testing.T) {
 			}
 			compile := g.Named(t, "cargo build --release --locked app for linux/amd64")
 			args := compile.Op.GetExec().GetMeta().GetArgs()
-			out := g.Named(t, "copy app out of the target cache into /out").Op.GetExec().GetMeta().GetArgs()
+			out := g.Named(t, "copy app out of the target cache into /hardened/out").Op.GetExec().GetMeta().GetArgs()
 			if tc.triple == "" {
 				if slices.Contains(args, "--target") || out[2] != "/root/.cache/cargo-target/release/app" {
 					t.Errorf("glibc: compile %q, copy out %q", args, out)

@@ -32,10 +32,10 @@ func TestStaticExampleLLB(t *testing.T) {
 		t.Errorf("a static build runs %d commands, want none", len(execs))
 	}
 	take := g.Named(t, "take the prebuilt artifacts from the context")
-	if cp := findCopy(t, take, "/hello-server"); cp.Dest != "/out/hello-server" {
+	if cp := findCopy(t, take, "/hello-server"); cp.Dest != "/hardened/out/hello-server" {
 		t.Errorf("artifact copied to %s", cp.Dest)
 	}
-	cp := findCopy(t, g.Named(t, "stage /app"), "/out/hello-server")
+	cp := findCopy(t, g.Named(t, "stage /app"), "/hardened/out/hello-server")
 	if cp.Dest != "/app/hello-server" || cp.ModeStr != "u-s,g-s" || cp.Owner.GetUser().GetByID() != 0 {
 		t.Errorf("final copy = %s -> %s mode %q owner %v", cp.Src, cp.Dest, cp.ModeStr, cp.Owner)
 	}

@@ -60,9 +60,9 @@ func (c *checker) secrets() {
 			c.report(p+".target", quote(t)+" is not absolute", "write target: "+path.Clean("/"+t))
 		case path.Clean(t) != t:
 			c.report(p+".target", quote(t)+" is not a clean path", "write target: "+path.Clean(t))
-		case underAny(t, "/src", "/out", "/app"):
+		case underAny(t, "/src", "/out", "/app", "/hardened", "/deps"):
 			c.report(p+".target", quote(t)+" is inside the build's own files, where a step could copy it into the image",
-				"mount it outside /src, /out and /app, e.g. target: /run/secrets/"+sec.ID)
+				"mount it outside /src, /out, /hardened, /deps and /app, e.g. target: /run/secrets/"+sec.ID)
 		case targets[t]:
 			c.report(p+".target", "two secrets are mounted at "+quote(t), "give each secret its own target")
 		}

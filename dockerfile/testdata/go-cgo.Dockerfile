@@ -27,7 +27,7 @@ RUN --mount=type=cache,id=hardened/go/mod,target=/root/.cache/go-mod,sharing=sha
 COPY . .
 # Modules are downloaded: the compile gets no network at all.
 ENV GOPROXY=off
-RUN --network=none --mount=type=cache,id=hardened/go/build,target=/root/.cache/go-build,sharing=shared ["go","build","-trimpath","-ldflags","-s -w -buildid=","-o","/out/server","./cmd/server"]
+RUN --network=none --mount=type=cache,id=hardened/go/build,target=/root/.cache/go-build,sharing=shared ["go","build","-trimpath","-ldflags","-s -w -buildid=","-o","/hardened/out/server","./cmd/server"]
 
 # runtime.libs: the packages and what they need, minus what the base has, unpacked the distroless
 # way into /hardened/libs/rootfs (package records in status.d, copyright files, no setuid bits).
@@ -43,7 +43,7 @@ COPY --from=runtime-libs --chmod=u-s,g-s /hardened/libs/rootfs/ /
 # Root-owned, not writable by the runtime user, without setuid/setgid bits. The frontend strips
 # those with the symbolic u-s,g-s; octal 0755 does the same for a binary and needs no Dockerfile
 # newer than 1.2 (symbolic --chmod needs 1.14).
-COPY --from=build --chmod=0755 /out/server /app/server
+COPY --from=build --chmod=0755 /hardened/out/server /app/server
 WORKDIR /app
 ENV ADDR=":8080"
 EXPOSE 8080/tcp

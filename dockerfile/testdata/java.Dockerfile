@@ -12,21 +12,21 @@
 FROM --platform=$BUILDPLATFORM docker.io/library/eclipse-temurin:17-jdk-jammy AS build
 # copy source
 COPY . /src/
-# create /out
-WORKDIR /out
+# create /hardened/out
+WORKDIR /hardened/out
 # javac --release 17 -encoding UTF-8 -implicit:class -d /tmp/hardened/classes/com.example.hello.Server --source-path /src/src/main/java /src/src/main/java/com/example/hello/Server.java
 WORKDIR /src
 RUN --network=none ["javac","--release","17","-encoding","UTF-8","-implicit:class","-d","/tmp/hardened/classes/com.example.hello.Server","--source-path","/src/src/main/java","/src/src/main/java/com/example/hello/Server.java"]
 # ensure /src/src/main/resources
 WORKDIR /src/src/main/resources
-# jar --create --file /out/Server.jar --main-class com.example.hello.Server --date 1980-01-01T00:00:02Z -C /tmp/hardened/classes/com.example.hello.Server . -C /src/src/main/resources .
+# jar --create --file /hardened/out/Server.jar --main-class com.example.hello.Server --date 1980-01-01T00:00:02Z -C /tmp/hardened/classes/com.example.hello.Server . -C /src/src/main/resources .
 WORKDIR /src
-RUN --network=none ["jar","--create","--file","/out/Server.jar","--main-class","com.example.hello.Server","--date","1980-01-01T00:00:02Z","-C","/tmp/hardened/classes/com.example.hello.Server",".","-C","/src/src/main/resources","."]
+RUN --network=none ["jar","--create","--file","/hardened/out/Server.jar","--main-class","com.example.hello.Server","--date","1980-01-01T00:00:02Z","-C","/tmp/hardened/classes/com.example.hello.Server",".","-C","/src/src/main/resources","."]
 
 FROM gcr.io/distroless/java17-debian12:nonroot
 # Root-owned, without setuid/setgid bits whatever the builder left (symbolic --chmod, as the
 # frontend strips them).
-COPY --from=build --chmod=u-s,g-s /out/ /app/
+COPY --from=build --chmod=u-s,g-s /hardened/out/ /app/
 WORKDIR /app
 ENV PORT="8080"
 EXPOSE 8080/tcp

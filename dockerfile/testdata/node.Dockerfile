@@ -23,19 +23,19 @@ RUN --mount=type=cache,id=hardened/node/npm,target=/root/.npm,sharing=shared ["n
 WORKDIR /src/node_modules
 # copy source
 COPY --exclude=node_modules --exclude=**/node_modules . /src/
-# lay out the app in /out: package.json and the artifacts
+# lay out the app in /hardened/out: package.json and the artifacts
 FROM build AS build-2
-WORKDIR /out
-COPY --from=build /src/package.json /out/package.json
-COPY --from=build /src/server.js /out/server.js
-COPY --from=build /src/lib /out/lib
-COPY --from=build /src/healthcheck.js /out/healthcheck.js
+WORKDIR /hardened/out
+COPY --from=build /src/package.json /hardened/out/package.json
+COPY --from=build /src/server.js /hardened/out/server.js
+COPY --from=build /src/lib /hardened/out/lib
+COPY --from=build /src/healthcheck.js /hardened/out/healthcheck.js
 
 FROM gcr.io/distroless/nodejs18-debian12:nonroot
 # Root-owned, without setuid/setgid bits whatever the builder left (symbolic --chmod, as the
 # frontend strips them).
 COPY --from=build-2 --chmod=u-s,g-s /src/node_modules /app/node_modules
-COPY --from=build-2 --chmod=u-s,g-s /out/ /app/
+COPY --from=build-2 --chmod=u-s,g-s /hardened/out/ /app/
 WORKDIR /app
 ENV NODE_ENV="production"
 ENV PORT="8080"

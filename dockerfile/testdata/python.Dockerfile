@@ -37,20 +37,20 @@ ENV PYTHONHASHSEED="0"
 RUN --network=none ["python3","-m","compileall","-q","--invalidation-mode","unchecked-hash","-s","/deps","-p","/app","/deps"]
 # copy source
 COPY --exclude=.venv --exclude=**/__pycache__ --exclude=**/*.pyc . /src/
-# lay out the app in /out: the artifacts
+# lay out the app in /hardened/out: the artifacts
 FROM build-2 AS build-3
-WORKDIR /out
-COPY --from=build-2 /src/server.py /out/server.py
-COPY --from=build-2 /src/hello /out/hello
-COPY --from=build-2 /src/healthcheck.py /out/healthcheck.py
-# compile bytecode in /out
-RUN --network=none ["python3","-m","compileall","-q","--invalidation-mode","unchecked-hash","-s","/out","-p","/app","/out"]
+WORKDIR /hardened/out
+COPY --from=build-2 /src/server.py /hardened/out/server.py
+COPY --from=build-2 /src/hello /hardened/out/hello
+COPY --from=build-2 /src/healthcheck.py /hardened/out/healthcheck.py
+# compile bytecode in /hardened/out
+RUN --network=none ["python3","-m","compileall","-q","--invalidation-mode","unchecked-hash","-s","/hardened/out","-p","/app","/hardened/out"]
 
 FROM gcr.io/distroless/python3-debian12:nonroot
 # Root-owned, without setuid/setgid bits whatever the builder left (symbolic --chmod, as the
 # frontend strips them).
 COPY --from=build-3 --chmod=u-s,g-s /deps/.venv /app/.venv
-COPY --from=build-3 --chmod=u-s,g-s /out/ /app/
+COPY --from=build-3 --chmod=u-s,g-s /hardened/out/ /app/
 WORKDIR /app
 ENV PORT="8080"
 ENV PYTHONUNBUFFERED="1"

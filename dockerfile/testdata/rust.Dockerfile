@@ -19,16 +19,16 @@ ENV CARGO_INCREMENTAL="0"
 ENV CARGO_TARGET_DIR="/root/.cache/cargo-target"
 ENV CARGO_TERM_COLOR="never"
 RUN --network=none --mount=type=cache,id=hardened/rust/target,target=/root/.cache/cargo-target,sharing=locked --mount=type=cache,id=hardened/rust/registry,target=/usr/local/cargo/registry,sharing=locked ["cargo","build","--release","--locked","--offline","--config","build.rustflags=[\"--remap-path-prefix=/src=.\", \"--remap-path-prefix=/usr/local/cargo=/cargo\", \"--remap-path-prefix=/root/.cache/cargo-target=target\"]","--bin","server"]
-# make /out
-WORKDIR /out
-# copy server out of the target cache into /out
+# make /hardened/out
+WORKDIR /hardened/out
+# copy server out of the target cache into /hardened/out
 WORKDIR /src
-RUN --network=none --mount=type=cache,id=hardened/rust/target,target=/root/.cache/cargo-target,sharing=locked ["cp","--","/root/.cache/cargo-target/release/server","/out/"]
+RUN --network=none --mount=type=cache,id=hardened/rust/target,target=/root/.cache/cargo-target,sharing=locked ["cp","--","/root/.cache/cargo-target/release/server","/hardened/out/"]
 
 FROM gcr.io/distroless/cc-debian12:nonroot
 # Root-owned, without setuid/setgid bits whatever the builder left (symbolic --chmod, as the
 # frontend strips them).
-COPY --from=build --chmod=u-s,g-s /out/ /app/
+COPY --from=build --chmod=u-s,g-s /hardened/out/ /app/
 WORKDIR /app
 ENV ADDR="0.0.0.0:8080"
 EXPOSE 8080/tcp

@@ -11,13 +11,13 @@
 
 FROM scratch AS build
 # take the prebuilt artifacts from the context
-WORKDIR /out
-COPY hello-server /out/hello-server
+WORKDIR /hardened/out
+COPY hello-server /hardened/out/hello-server
 
 FROM gcr.io/distroless/static-debian12:nonroot
 # Root-owned, without setuid/setgid bits whatever the builder left (symbolic --chmod, as the
 # frontend strips them).
-COPY --from=build --chmod=u-s,g-s /out/hello-server /app/hello-server
+COPY --from=build --chmod=u-s,g-s /hardened/out/hello-server /app/hello-server
 WORKDIR /app
 EXPOSE 8080/tcp
 LABEL "org.opencontainers.image.base.name"="gcr.io/distroless/static-debian12:nonroot"
