@@ -137,11 +137,11 @@ func benchExample(ctx context.Context, st *stack.Stack, root string, ex *example
 
 func write(root string, o options, res *Results) error {
 	res.Goals = goals(res)
-	if err := writeJSON(filepath.Join(root, o.out), res); err != nil {
+	if err := writeJSON(underRoot(root, o.out), res); err != nil {
 		return err
 	}
 	md := render(res)
-	if err := os.WriteFile(filepath.Join(root, o.markdown), []byte(md), 0o644); err != nil {
+	if err := os.WriteFile(underRoot(root, o.markdown), []byte(md), 0o644); err != nil {
 		return err
 	}
 	logf("wrote %s and %s", o.out, o.markdown)
@@ -150,7 +150,7 @@ func write(root string, o options, res *Results) error {
 
 // rerender recomputes the goals and the Markdown from the JSON of an earlier run.
 func rerender(root string, o options) error {
-	data, err := os.ReadFile(filepath.Join(root, o.out))
+	data, err := os.ReadFile(underRoot(root, o.out))
 	if err != nil {
 		return err
 	}
@@ -176,4 +176,12 @@ func benchStack(ctx context.Context, root, stateDir string) (*stack.Stack, error
 
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+}
+
+// underRoot is p relative to the repository root, or p itself when it is absolute.
+func underRoot(root, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(root, p)
 }

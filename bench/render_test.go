@@ -73,3 +73,12 @@ func TestFrontendStart(t *testing.T) {
 		t.Error("a build without the frontend image (B) has no frontend start")
 	}
 }
+
+// -json and -markdown name a file under the repository unless they are absolute.
+func TestUnderRoot(t *testing.T) {
+	for p, want := range map[string]string{"BENCHMARKS.md": "/repo/BENCHMARKS.md", "/tmp/x.json": "/tmp/x.json"} {
+		if got := underRoot("/repo", p); got != want {
+			t.Errorf("underRoot(/repo, %s) = %s, want %s", p, got, want)
+		}
+	}
+}
