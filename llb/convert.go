@@ -182,7 +182,18 @@ func buildStage(s *spec.Spec, lang Language, in Inputs, locate func(string) bkll
 		Locate:  locate,
 		Network: fetch(s, in.Proxy),
 	}
-	builder, err := lang.Build(bi)
+	var (
+		builder bkllb.State
+		deps    *Deps
+		err     error
+	)
+	if d, ok := lang.(Dependencies); ok {
+		var tree Deps
+		builder, tree, err = d.BuildDeps(bi)
+		deps = &tree
+	} else {
+		builder, err = lang.Build(bi)
+	}
 	if err != nil {
 		return bkllb.State{}, nil, err
 	}
@@ -190,18 +201,10 @@ func buildStage(s *spec.Spec, lang Language, in Inputs, locate func(string) bkll
 		builder = builder.File(bkllb.Symlink(OutDir, StepsOutDir),
 			bkllb.WithCustomName("link "+StepsOutDir+" to "+OutDir+" for build.steps"), locate("build.steps"))
 	}
-	var deps *Deps
-	if d, ok := lang.(Dependencies); ok {
-		tree, err := d.Deps(bi)
-		if err != nil {
-			return bkllb.State{}, nil, err
-		}
-		deps = &tree
-		if len(s.Build.Steps) > 0 {
-			builder = builder.File(bkllb.Copy(builder, tree.Src, OutDir+"/"+tree.Dest, &bkllb.CopyInfo{CreateDestPath: true}),
-				bkllb.WithCustomName("lay out "+tree.Dest+" in "+OutDir+" for build.steps"), locate("build.steps"))
-			deps = nil
-		}
+	if deps != nil && len(s.Build.Steps) > 0 {
+		builder = builder.File(bkllb.Copy(builder, deps.Src, OutDir+"/"+deps.Dest, &bkllb.CopyInfo{CreateDestPath: true}),
+			bkllb.WithCustomName("lay out "+deps.Dest+" in "+OutDir+" for build.steps"), locate("build.steps"))
+		deps = nil
 	}
 	return runSteps(s, builder, locate, fetch(s, in.Proxy)), deps, nil
 }

@@ -40,14 +40,13 @@ type Runtime interface {
 }
 
 // Dependencies is implemented by Runtime languages whose app runs beside a dependency tree
-// installed from the manifest and lock files (node_modules, a virtualenv). Build makes the tree
-// before it copies the source and leaves it at Src, where no later step changes it, and leaves
-// only the app at /out. The final stage copies the tree from Deps' state, the step that made it:
-// after a source change that step is cached and BuildKit has its content hash, where a tree
-// copied into a new /out would be hashed anew, every file read (0.3-0.5 s for node_modules and
-// the virtualenv of the examples on a 2-CPU machine).
+// installed from the manifest and lock files (node_modules, a virtualenv). BuildDeps is Build
+// that also says where the tree is: it leaves the tree at Src, where no later step changes it,
+// and only the app at /out. The final stage copies the tree from the step that made it: after a
+// source change that step is cached and BuildKit has its content hash, where a tree copied into
+// a new /out would be hashed anew, every file read.
 type Dependencies interface {
-	Deps(in *BuildInput) (Deps, error)
+	BuildDeps(in *BuildInput) (bkllb.State, Deps, error)
 }
 
 // Deps is where a Dependencies language's tree is: the path Src of State, shipped at

@@ -124,18 +124,12 @@ func nodeVersion(s *spec.Spec, files Files) (version, field string, err error) {
 }
 
 func (n node) Build(in *BuildInput) (bkllb.State, error) {
-	app, _, err := n.build(in)
+	app, _, err := n.BuildDeps(in)
 	return app, err
 }
 
-// Deps is node_modules as the install left it (after the build script's prune, with one).
-func (n node) Deps(in *BuildInput) (Deps, error) {
-	_, deps, err := n.build(in)
-	return deps, err
-}
-
-// build is Build and Deps at once: the same ops, which BuildKit's LLB holds once.
-func (node) build(in *BuildInput) (bkllb.State, Deps, error) {
+// BuildDeps's tree is node_modules as the install left it (after the build script's prune, with one).
+func (node) BuildDeps(in *BuildInput) (bkllb.State, Deps, error) {
 	s := in.Spec
 	pm, err := detectNodeManager(s, in.Files)
 	if err != nil {

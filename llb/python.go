@@ -188,19 +188,13 @@ func pipInputs(s *spec.Spec, reqs []byte) []string {
 }
 
 func (p python) Build(in *BuildInput) (bkllb.State, error) {
-	app, _, err := p.build(in)
+	app, _, err := p.BuildDeps(in)
 	return app, err
 }
 
-// Deps is the virtualenv as it runs in the image, compiled, made before the source is copied
-// (after it for a pyproject.toml project, whose install builds the source).
-func (p python) Deps(in *BuildInput) (Deps, error) {
-	_, deps, err := p.build(in)
-	return deps, err
-}
-
-// build is Build and Deps at once: the same ops, which BuildKit's LLB holds once.
-func (python) build(in *BuildInput) (bkllb.State, Deps, error) {
+// BuildDeps's tree is the virtualenv as it runs in the image, compiled, made before the source is
+// copied (after it for a pyproject.toml project, whose install builds the source).
+func (python) BuildDeps(in *BuildInput) (bkllb.State, Deps, error) {
 	s := in.Spec
 	cache := CacheMount(in.CacheNS, "python", "pip", pipCache, bkllb.CacheMountShared)
 	env := append([]bkllb.RunOption{
@@ -220,7 +214,9 @@ func (python) build(in *BuildInput) (bkllb.State, Deps, error) {
 	// the same source gives the same files, and the read-only /app needs no writes at start.
 	compile := func(st bkllb.State, dir, name string) bkllb.State {
 		return st.Run(
-			bkllb.Args([]string{"python3", "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", "-s", dir, "-p", ArtifactDir, dir}), bkllb.Dir(dir), bkllb.Network(pb.NetMode_NONE), bkllb.AddEnv("PYTHONHASHSEED", "0"),
+			bkllb.Args([]string{"python3", "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash",
+				"-s", dir, "-p", ArtifactDir, dir}),
+			bkllb.Dir(dir), bkllb.Network(pb.NetMode_NONE), bkllb.AddEnv("PYTHONHASHSEED", "0"),
 			bkllb.WithCustomName(name), in.Locate("artifacts"),
 		).Root()
 	}
