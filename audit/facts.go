@@ -34,6 +34,9 @@ type facts struct {
 	layers *layerData // nil without layer data
 	base   *baseData  // nil unless the report is narrowed to what a base adds
 
+	// listed says which directories are in files when the tree is read lazily (opts.lazy), not walked.
+	listed map[string]bool
+
 	// err is the first read error a check met; Run returns it instead of a report.
 	err   error
 	reads map[string][]byte
@@ -74,6 +77,10 @@ func newFacts(ctx context.Context, t *Target, o *options) (*facts, error) {
 		f.cfg = &dockerspec.DockerOCIImage{}
 	}
 	var err error
+	if o.lazy {
+		f.index, f.listed = map[string]int{}, map[string]bool{}
+		return f, nil
+	}
 	// Layers first: a source that builds its filesystem from them does it in the same pass.
 	if t.Layers != nil {
 		if f.layers, err = readLayers(ctx, t.Layers, f.cfg, o.searchesLayers()); err != nil {
@@ -274,11 +281,35 @@ func sameMetadata(a, b Entry) bool {
 
 // entry is the merged filesystem's entry at exactly p (no symlink followed).
 func (f *facts) entry(p string) (Entry, bool) {
+	if f.listed != nil {
+		f.list(path.Dir(p))
+	}
 	i, ok := f.index[p]
 	if !ok {
 		return Entry{}, false
 	}
 	return f.files[i], true
+}
+
+// list reads one directory into files, once, when the tree is read lazily.
+func (f *facts) list(dir string) {
+	if f.listed[dir] || f.err != nil {
+		return
+	}
+	f.listed[dir] = true
+	entries, err := f.t.FS.ReadDir(f.ctx, dir)
+	if err != nil {
+		if dir == "/" {
+			f.fail(fmt.Errorf("reading the image filesystem: %w", err))
+		}
+		return // a directory that is not there (or not one) holds nothing to find
+	}
+	for _, e := range entries {
+		if _, ok := f.index[e.Path]; !ok {
+			f.index[e.Path] = len(f.files)
+			f.files = append(f.files, e)
+		}
+	}
 }
 
 // lookup finds p, following symlinks in its directories and, when follow is set, the last one,

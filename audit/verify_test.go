@@ -99,3 +99,57 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// countingFS records the directories a check lists.
+type countingFS struct {
+	audit.FS
+	dirs []string
+}
+
+func (c *countingFS) ReadDir(ctx context.Context, dir string) ([]audit.Entry, error) {
+	c.dirs = append(c.dirs, dir)
+	return c.FS.ReadDir(ctx, dir)
+}
+
+func TestVerifyConfigReadsOnlyThePathsItChecks(t *testing.T) {
+	dir := root(t)
+	must(t, os.MkdirAll(filepath.Join(dir, "usr", "share", "doc", "deep"), 0o755))
+	must(t, os.MkdirAll(filepath.Join(dir, "usr", "bin"), 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, "usr", "bin", "node"), []byte("\x7fELF"), 0o755))
+	must(t, os.Symlink("/usr/bin/node", filepath.Join(dir, "app", "node")))
+	fsys := &countingFS{FS: audit.DirFS(dir)}
+	if err := audit.VerifyConfig(context.Background(), fsys, config("65532:65532", "/app/node", "/app/server.js")); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range fsys.dirs {
+		if strings.HasPrefix(d, "/usr/share") {
+			t.Errorf("listed %s, which no checked path goes through (listed %q)", d, fsys.dirs)
+		}
+	}
+	if len(fsys.dirs) == 0 {
+		t.Error("listed nothing: the entrypoint was not looked up")
+	}
+}
+
+func TestVerifyConfigHoldsTheConfigGuarantees(t *testing.T) {
+	dir := root(t)
+	// Not VerifyConfig's concern: Verify walks the tree for these.
+	must(t, os.Chmod(filepath.Join(dir, "app", "server"), os.ModeSetuid|0o755))
+	if err := audit.VerifyConfig(context.Background(), audit.DirFS(dir), config("nonroot", "/app/server")); err != nil {
+		t.Errorf("a named non-root user from /etc/passwd: %v", err)
+	}
+	for _, user := range []string{"", "0", "0:0", "root", "ghost"} {
+		err := audit.VerifyConfig(context.Background(), audit.DirFS(dir), config(user, "/app/server"))
+		if err == nil || !strings.Contains(err.Error(), "HX-USER-ROOT") {
+			t.Errorf("user %q: err = %v, want HX-USER-ROOT", user, err)
+		}
+	}
+	must(t, os.Symlink("/app/gone", filepath.Join(dir, "app", "dangling")))
+	for name, ep := range map[string][]string{"missing": {"/app/nope"}, "none": nil, "directory": {"/app"},
+		"dangling link": {"/app/dangling"}, "missing directory": {"/opt/bin/server"}, "shell form": {"/bin/sh", "-c", "/app/server"}} {
+		err := audit.VerifyConfig(context.Background(), audit.DirFS(dir), config("65532", ep...))
+		if err == nil || !strings.Contains(err.Error(), "HX-CONFIG-ENTRYPOINT") {
+			t.Errorf("entrypoint %s %q: err = %v", name, ep, err)
+		}
+	}
+}
