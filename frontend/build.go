@@ -141,9 +141,10 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		var (
 			wg                           sync.WaitGroup
 			builderErr, baseErr, libsErr error
-			stopPrepare                  = func() {}
+			stopPrepare, stopSpecial     = func() {}, func() {}
 		)
-		defer func() { stopPrepare() }() // no solve of ours outlives the build
+		defer func() { stopPrepare(); stopSpecial() }() // no solve of ours outlives the build
+		report := wantsAttestations(bc)
 		if len(s.Runtime.Libs) > 0 && !libsOnBuilder {
 			wg.Add(1)
 			go func() { defer wg.Done(); libsImage, libsErr = p.resolve(ctx, libsReq) }()
@@ -169,7 +170,12 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 				}
 				if p.self == nil {
 					in.BaseSpecial, baseErr = p.specialFiles(ctx, in.Base, target)
-				} else if breq.Ref != "" && len(p.bc.CacheImports) == 0 {
+					return
+				}
+				if !report { // the report's step walks the whole image and clears the bits itself
+					p.special, stopSpecial = p.listSpecial(ctx, in.Base.State)
+				}
+				if breq.Ref != "" && len(p.bc.CacheImports) == 0 {
 					// Not with --cache-from, where the final stage may come from the cache whole.
 					stopPrepare = p.prepare(ctx, *in.Base, target, "while the builder is pulled")
 				}
@@ -206,7 +212,7 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 			return nil, err
 		}
 		scan := &scanTarget{final: res.Final, builder: res.Builder, artifacts: artifactPaths(s), epoch: *epoch}
-		if err := p.verify(ctx, res, scan, target, wantsAttestations(bc)); err != nil {
+		if err := p.verify(ctx, res, in.Base, scan, target, report); err != nil {
 			return nil, err
 		}
 		targets.add(target, scan)
@@ -232,8 +238,14 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 // for: as a cached step when the frontend has its own image (which also clears the setuid/setgid bits, and
 // the image shipped is then the tree that step left), else by reading the result through the gateway. It
 // sets scan's final state and reference to the image to ship.
-func (p *platformBuild) verify(ctx context.Context, res *hllb.Result, scan *scanTarget, target ocispecs.Platform, report bool) error {
+func (p *platformBuild) verify(ctx context.Context, res *hllb.Result, base *hllb.Image, scan *scanTarget, target ocispecs.Platform, report bool) error {
 	var violations error
+	if p.self != nil && !report {
+		proven, err := p.verifyAdded(ctx, res, base, scan, target)
+		if proven || err != nil {
+			return err
+		}
+	}
 	if p.self != nil {
 		var epoch *time.Time
 		if report {
@@ -282,6 +294,41 @@ func (p *platformBuild) verify(ctx context.Context, res *hllb.Result, scan *scan
 	return nil
 }
 
+// verifyAdded is the self-check without a walk of the image (selfcheck.go): the base's setuid/setgid files,
+// listed by a cached step, are cleared on top; the definition proves the rest adds none; the config
+// guarantees are checked on the result. It sets scan's final state and reference and reports false, with
+// nothing set, when the definition does not prove it (the step that walks the image then checks).
+func (p *platformBuild) verifyAdded(ctx context.Context, res *hllb.Result, base *hllb.Image, scan *scanTarget, target ocispecs.Platform) (bool, error) {
+	final := res.Final
+	var baseState *bkllb.State
+	if base != nil {
+		if p.special == nil {
+			return false, nil
+		}
+		special, err := p.special()
+		if err != nil {
+			return false, err
+		}
+		final = hllb.StripSetuid(final, special, p.locate("base"))
+		baseState = &base.State
+	}
+	if err := hllb.AddsNoSetuid(ctx, final, baseState, bkllb.Platform(target)); err != nil {
+		return false, nil
+	}
+	ref, err := p.solve(ctx, final, target)
+	if err != nil {
+		return false, err
+	}
+	if err := audit.VerifyConfig(ctx, gatewayFS{ref}, res.Image); err != nil {
+		if _, ok := err.(*audit.VerifyError); ok {
+			return false, withSpecSource(err, p.src, p.spec.Pos("artifacts"))
+		}
+		return false, wrapf(err, "checking the built image")
+	}
+	scan.final, scan.finalRef = final, ref
+	return true, nil
+}
+
 func (p *platformBuild) locate(field string) bkllb.ConstraintsOpt {
 	return hllb.Locator(p.spec, p.src)(field)
 }
@@ -295,7 +342,9 @@ type platformBuild struct {
 	// lock pins every image when hardened.lock is present; nil resolves by tag.
 	lock *lockfile.Lock
 	// self is the frontend's own image, for the tool steps; nil reads trees through the gateway.
-	self          *bkllb.State
+	self *bkllb.State
+	// special waits for the base's setuid/setgid files, listed by a step of self (nil: not listed).
+	special       func() ([]hllb.SpecialFile, error)
 	buildPlatform ocispecs.Platform
 }
 

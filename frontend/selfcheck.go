@@ -20,15 +20,24 @@ import (
 	hllb "github.com/hardenedbuild/hardened/llb"
 )
 
-// The self-check runs as a build step of its own: the frontend's own image, with the built tree mounted and no
-// network, first clears every setuid/setgid bit in the tree, then checks the image's guarantees on what is left
-// on disk, and writes what it found to a file the frontend then reads. BuildKit caches such a step by its inputs
-// (the frontend image's digest, the tree's definition, the config), so a rebuild that changes neither reads one
-// small file where the frontend would otherwise list every directory of the result through the gateway, one
-// round trip each. Stripping at the end, not before the artifacts go onto the base, is what lets the final
-// stage start as soon as the images resolve: no step waits for a scan of the base, and the base's layers stay
-// the original image's, with the few files whose bits were cleared in one layer on top. Without its own image
-// (no "source" option, or it does not resolve) the frontend reads the base and the result through the gateway.
+// The self-check holds the image to its guarantees (audit.Guarantees: no setuid/setgid file, a non-root
+// user, an exec-form entrypoint that is in the image) without a container start on every build:
+//
+//   - the base's setuid/setgid files are listed by a build step of the frontend's own image with the base
+//     mounted read-only and no network (`tool special`). BuildKit caches that step by the two images'
+//     digests, so it runs once per base, while the builder works, and a rebuild reads one small file. The
+//     files it lists are copied onto themselves without the bits in one layer on top of the image
+//     (llb.StripSetuid), so the base's own layers stay the original image's;
+//   - what the build adds on the base is proven free of the bits from the final stage's definition
+//     (llb.AddsNoSetuid: file operations only, every copy clearing the bits);
+//   - the config guarantees are checked on the result through the gateway, reading only the directories
+//     on the entrypoint's and /etc/passwd's paths (audit.VerifyConfig).
+//
+// When the proof does not hold (a definition it does not know), or when the build writes the check report
+// (an attestation, which covers every check on every file), a step of the frontend's own image walks the
+// whole built tree instead (`tool verify`): it clears every bit it finds, checks the guarantees on what is
+// left and writes what it found; the image shipped is then the tree it left. Without its own image (no
+// "source" option, or it does not resolve) the frontend reads the base and the result through the gateway.
 
 // ToolCommand is the first argument that runs the frontend binary as a tool inside a build step.
 const ToolCommand = "tool"
@@ -44,7 +53,9 @@ const (
 // toolResultData is what a tool step writes; Error is a failure of the tool itself (a tree it could not read).
 type toolResultData struct {
 	// Stripped lists the paths whose setuid/setgid bits the step cleared (verify --strip).
-	Stripped   []string          `json:"stripped,omitempty"`
+	Stripped []string `json:"stripped,omitempty"`
+	// Special lists the tree's setuid/setgid paths (special).
+	Special    []hllb.SpecialFile `json:"special,omitempty"`
 	Violations []audit.Violation `json:"violations,omitempty"`
 	Report     json.RawMessage   `json:"report,omitempty"`
 	Error      string            `json:"error,omitempty"`
@@ -54,7 +65,7 @@ type toolResultData struct {
 // returns an error only when it cannot write one.
 func RunTool(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("tool: name verify")
+		return fmt.Errorf("tool: name verify or special")
 	}
 	fl := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	config := fl.String("config", "", "the image config (verify)")
@@ -78,8 +89,10 @@ func RunTool(args []string) error {
 		if err == nil {
 			err = verifyTree(ctx, tree, *config, *epoch, &res)
 		}
+	case "special":
+		res.Special, err = scanTree(ctx, tree)
 	default:
-		return fmt.Errorf("tool: no tool %q (verify)", args[0])
+		return fmt.Errorf("tool: no tool %q (verify, special)", args[0])
 	}
 	if err != nil {
 		res = toolResultData{Error: err.Error()}
@@ -91,8 +104,8 @@ func RunTool(args []string) error {
 	return os.WriteFile(out, dt, 0o644)
 }
 
-// scanTree lists a tree's setuid/setgid paths: the frontend without its own image reads the base through the
-// gateway with it, to strip them in the conversion.
+// scanTree lists a tree's setuid/setgid paths: the special tool's answer, and how the frontend without its
+// own image reads the base through the gateway, to strip them in the conversion.
 func scanTree(ctx context.Context, tree audit.FS) ([]hllb.SpecialFile, error) {
 	entries, err := audit.SpecialFiles(ctx, tree)
 	if err != nil {
@@ -203,6 +216,44 @@ func verifyStep(self, final bkllb.State, img *dockerspec.DockerOCIImage, epoch *
 	}
 	run := self.Run(append(ro, opts...)...)
 	return run.AddMount(toolOut, bkllb.Scratch()), run.GetMount(toolTree), nil
+}
+
+// specialStep lists the setuid/setgid files of base: the frontend's own image with the base mounted
+// read-only, no network and a read-only root. It returns the state holding the result file.
+func specialStep(self, base bkllb.State, opts ...bkllb.RunOption) bkllb.State {
+	ro := []bkllb.RunOption{
+		bkllb.Args([]string{toolBinary, ToolCommand, "special", toolTree, filepath.Join(toolOut, toolResult)}),
+		bkllb.AddMount(toolTree, base, bkllb.Readonly, bkllb.ContentCache(bkllb.MountContentCacheOff)),
+		bkllb.ReadonlyRootFS(),
+		bkllb.Network(bkllb.NetModeNone),
+		bkllb.User("0:0"), // reads every directory of the base, whoever owns it
+		bkllb.Dir("/"),
+		bkllb.WithCustomName("list the base's setuid/setgid files (cleared on top of the image)"),
+	}
+	return self.Run(append(ro, opts...)...).AddMount(toolOut, bkllb.Scratch())
+}
+
+// listSpecial starts the base's special step now, on the build platform, and returns the wait for its
+// answer; stop cancels the step if it is still running (the build failed before it needed the answer).
+func (p *platformBuild) listSpecial(ctx context.Context, base bkllb.State) (wait func() ([]hllb.SpecialFile, error), stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var (
+		out  []hllb.SpecialFile
+		err  error
+		done = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		var res *toolResultData
+		if res, err = p.runTool(ctx, specialStep(*p.self, base, p.locate("base")), p.buildPlatform); err == nil {
+			out = res.Special
+		}
+	}()
+	wait = func() ([]hllb.SpecialFile, error) {
+		<-done
+		return out, wrapf(err, "listing the base's setuid/setgid files")
+	}
+	return wait, func() { cancel(); <-done }
 }
 
 // runTool solves a tool step on the build platform and reads its result.

@@ -16,6 +16,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/hardenedbuild/hardened/audit"
+	hllb "github.com/hardenedbuild/hardened/llb"
 )
 
 // tree writes a small image root: an executable /app/server, a setuid /usr/bin/su and a setgid /var/mail.
@@ -155,7 +156,7 @@ func TestToolFailureIsWrittenNotThrown(t *testing.T) {
 	if !strings.Contains(res.Error, "none.json") {
 		t.Errorf("error %q, want the missing config named", res.Error)
 	}
-	if err := RunTool([]string{"nope", "a", "b"}); err == nil || !strings.Contains(err.Error(), "(verify)") {
+	if err := RunTool([]string{"nope", "a", "b"}); err == nil || !strings.Contains(err.Error(), "(verify, special)") {
 		t.Errorf("unknown tool: %v", err)
 	}
 }
@@ -216,5 +217,55 @@ func TestToolStepsAreSealed(t *testing.T) {
 		if (dest == "/tree" || dest == "/in") && m.ContentCache != pb.MountContentCache_OFF {
 			t.Errorf("mount %s content cache = %v, want off: hashing a whole image costs more than checking it", dest, m.ContentCache)
 		}
+	}
+}
+
+// The special tool lists the tree's setuid/setgid paths, directories marked, and changes nothing.
+func TestToolSpecialListsAndLeavesTheTree(t *testing.T) {
+	root := tree(t)
+	res := runToolFor(t, "special", root)
+	want := []hllb.SpecialFile{{Path: "/usr/bin/su"}, {Path: "/var/mail", Dir: true}}
+	if !slices.Equal(res.Special, want) || res.Error != "" {
+		t.Errorf("special = %+v (error %q), want %+v", res.Special, res.Error, want)
+	}
+	if fi, err := os.Stat(filepath.Join(root, "usr/bin/su")); err != nil || fi.Mode()&os.ModeSetuid == 0 {
+		t.Errorf("the tool changed su: %v %v", fi.Mode(), err)
+	}
+}
+
+// The base's step has the base read-only, no network and a read-only root: its cache key is the two images.
+func TestSpecialStepIsSealed(t *testing.T) {
+	self := bkllb.Image("ghcr.io/hardenedbuild/hardened:1@" + digest.FromString("frontend").String())
+	base := bkllb.Image("gcr.io/distroless/static-debian12:nonroot@" + digest.FromString("base").String())
+	def, err := specialStep(self, base).Marshal(t.Context(), bkllb.Platform(ocispecs.Platform{OS: "linux", Architecture: "amd64"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exec *pb.ExecOp
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			t.Fatal(err)
+		}
+		if e := op.GetExec(); e != nil {
+			exec = e
+		}
+	}
+	if exec == nil {
+		t.Fatal("no exec op")
+	}
+	if want := []string{toolBinary, ToolCommand, "special", "/tree", "/out/result.json"}; !slices.Equal(exec.GetMeta().GetArgs(), want) {
+		t.Errorf("args %q, want %q", exec.GetMeta().GetArgs(), want)
+	}
+	if exec.Network != pb.NetMode_NONE {
+		t.Errorf("network %v, want none", exec.Network)
+	}
+	for _, m := range exec.Mounts {
+		if want := m.Dest != "/out"; m.Readonly != want {
+			t.Errorf("mount %s readonly = %v, want %v", m.Dest, m.Readonly, want)
+		}
+	}
+	if len(exec.Mounts) != 3 {
+		t.Errorf("%d mounts, want the root, /tree and /out", len(exec.Mounts))
 	}
 }

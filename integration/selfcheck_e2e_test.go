@@ -11,31 +11,61 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
-// The self-check runs as a build step of the frontend's own image (frontend/selfcheck.go), so BuildKit caches
-// it; it clears the setuid/setgid bits of the built tree before it checks it. These tests hold it to what the
-// frontend did when it scanned the base first: a base with setuid files ships without the bits, and a broken
-// guarantee fails the build, the second time too, when the check's step comes from the cache.
+// The self-check (frontend/selfcheck.go) has two shapes. Without attestations, a cached step of the
+// frontend's own image lists the base's setuid/setgid files, they are cleared in a layer on top, the
+// definition proves the build adds no such bit and the config guarantees are checked on the result. With
+// attestations (buildx asks for provenance by default), a step walks the whole built tree, clears every bit
+// it finds, checks the guarantees and writes the check report. These tests hold both to what the frontend
+// did when it scanned the base first: a base with setuid files ships without the bits, and a broken
+// guarantee fails the build, the second time too, when the steps come from the cache.
 
-const verifyStepName = "clear setuid/setgid bits, then verify the image's guarantees (none left, non-root user, exec-form entrypoint)"
+const (
+	verifyStepName  = "clear setuid/setgid bits, then verify the image's guarantees (none left, non-root user, exec-form entrypoint)"
+	specialStepName = "list the base's setuid/setgid files (cleared on top of the image)"
+	stripStepName   = "strip setuid/setgid bits from the base"
+)
 
 // TestBaseSetuidStripped builds examples/go on Debian (whose su, mount and passwd are setuid root) in place of
-// distroless: the self-check step clears their bits, in one layer on top that holds those files alone, and
-// the image's merged view has none left.
+// distroless, with and without attestations: their bits are cleared in one layer on top that holds those
+// files alone, and the image's merged view has none left.
 func TestBaseSetuidStripped(t *testing.T) {
 	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := filepath.Join(repoRoot, "examples", "go")
-	out := filepath.Join(t.TempDir(), "app.tar")
-	log := build(t, st.Buildx(context.Background(), "build", "-f", filepath.Join(dir, "hardened.yaml"),
-		"--build-context", "gcr.io/distroless/static-debian12=docker-image://docker.io/library/debian:bookworm",
-		"--progress", "plain", "-o", "type=oci,dest="+out, dir))
-	if !strings.Contains(log, verifyStepName) {
-		t.Errorf("no self-check step %q in the progress:\n%s", verifyStepName, tail(log, 40))
+	for _, tc := range []struct {
+		name      string
+		args      []string
+		wantSteps []string
+	}{
+		{"attestations", nil, []string{verifyStepName + " and write the check report"}},
+		{"no attestations", []string{"--provenance=false", "--sbom=false"}, []string{specialStepName, stripStepName}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "app.tar")
+			args := append([]string{"build", "-f", filepath.Join(dir, "hardened.yaml"),
+				"--build-context", "gcr.io/distroless/static-debian12=docker-image://docker.io/library/debian:bookworm",
+				"--progress", "plain", "-o", "type=oci,dest=" + out}, tc.args...)
+			log := build(t, st.Buildx(context.Background(), append(args, dir)...))
+			for _, step := range tc.wantSteps {
+				if !strings.Contains(log, step) {
+					t.Errorf("no step %q in the progress:\n%s", step, tail(log, 40))
+				}
+			}
+			if tc.args != nil && strings.Contains(log, verifyStepName) {
+				t.Errorf("without attestations a step walks the whole image (%q):\n%s", verifyStepName, tail(log, 40))
+			}
+			assertSetuidCleared(t, only(t, ociImages(t, out)))
+		})
 	}
-	img := only(t, ociImages(t, out))
-	// The base layers keep their bits (they are Debian's, shared with every image on it); the layer the
-	// frontend adds on top clears them, so the filesystem the container runs has none.
+}
+
+// assertSetuidCleared: the base layers keep their bits (they are Debian's, shared with every image on it);
+// the layer the frontend adds on top clears them, so the filesystem the container runs has none.
+func assertSetuidCleared(t *testing.T, img v1.Image) {
+	t.Helper()
 	setuidInBase := map[string]bool{}
 	for _, h := range layerHeaders(t, img) {
 		if h.Mode&0o6000 != 0 {
@@ -94,6 +124,22 @@ func TestSelfCheckFailsFromCache(t *testing.T) {
 		// buildx asks for provenance by default, and with attestations the step writes the check report too.
 		if got := stepCached(log, verifyStepName) || stepCached(log, verifyStepName+" and write the check report"); got != wantCached {
 			t.Errorf("build %d: the self-check step CACHED = %v, want %v:\n%s", i+1, got, wantCached, tail(log, 30))
+		}
+	}
+	// Without attestations no step walks the image: the result's config guarantees are read through the
+	// gateway, and the failure is the same, the second time with the base's step from the cache.
+	for i := range 2 {
+		log := buildFails(t, st.Buildx(context.Background(), "build", "-f", spec, "--provenance=false", "--sbom=false", "--progress", "plain", dir))
+		for _, want := range []string{"[HX-CONFIG-ENTRYPOINT]", missing, "hardened.yaml:4"} {
+			if !strings.Contains(log, want) {
+				t.Errorf("build %d without attestations: the output does not say %q:\n%s", i+1, want, tail(log, 30))
+			}
+		}
+		if strings.Contains(log, "goroutine ") || strings.Contains(log, verifyStepName) {
+			t.Errorf("build %d without attestations: a Go stack trace or the walking step:\n%s", i+1, tail(log, 30))
+		}
+		if i == 1 && !stepCached(log, specialStepName) {
+			t.Errorf("build %d without attestations: the base's step %q is not CACHED:\n%s", i+1, specialStepName, tail(log, 30))
 		}
 	}
 }
