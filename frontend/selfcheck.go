@@ -56,9 +56,9 @@ type toolResultData struct {
 	Stripped []string `json:"stripped,omitempty"`
 	// Special lists the tree's setuid/setgid paths (special).
 	Special    []hllb.SpecialFile `json:"special,omitempty"`
-	Violations []audit.Violation `json:"violations,omitempty"`
-	Report     json.RawMessage   `json:"report,omitempty"`
-	Error      string            `json:"error,omitempty"`
+	Violations []audit.Violation  `json:"violations,omitempty"`
+	Report     json.RawMessage    `json:"report,omitempty"`
+	Error      string             `json:"error,omitempty"`
 }
 
 // RunTool runs `hardened-frontend tool verify ...` (args without "tool"). It writes its result file and

@@ -78,8 +78,8 @@ func TestAddsNoSetuidRefusesWhatItCannotProve(t *testing.T) {
 		"a copy that keeps the modes": {base.File(bkllb.Copy(src, "/usr/bin/su", "/app/su")), "keeps the setuid/setgid bits"},
 		"a copy with a setuid mode": {base.File(bkllb.Copy(src, "/usr/bin/su", "/app/su", &bkllb.CopyInfo{Mode: &bkllb.ChmodOpt{Mode: 0o4755}})),
 			"keeps the setuid/setgid bits"},
-		"a RUN on the base":        {base.Run(bkllb.Args([]string{"/bin/true"})).Root(), "RUN step"},
-		"another image":            {src.File(bkllb.Mkdir("/app", 0o755)), "source docker-image://"},
+		"a RUN on the base":         {base.Run(bkllb.Args([]string{"/bin/true"})).Root(), "RUN step"},
+		"another image":             {src.File(bkllb.Mkdir("/app", 0o755)), "source docker-image://"},
 		"scratch for a based build": {bkllb.Scratch().File(bkllb.Mkdir("/app", 0o755)), "starts from scratch"},
 		"a keeping copy under a clearing one": {base.File(bkllb.Copy(src, "/usr/bin/su", "/app/su").
 			Copy(src, "/bin", "/app/bin", &bkllb.CopyInfo{Mode: &bkllb.ChmodOpt{ModeStr: "u-s,g-s"}})), "keeps the setuid/setgid bits"},
