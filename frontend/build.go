@@ -31,6 +31,10 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The frontend's own image runs the self-check's steps; it resolves while the spec and the context
+	// files are read.
+	self := sync.OnceValue(func() *bkllb.State { return selfImage(ctx, c, bc.BuildPlatforms[0]) })
+	go self()
 	src, err := bc.ReadEntrypoint(ctx, "YAML")
 	if err != nil {
 		return nil, fmt.Errorf("reading the spec: %w", err)
@@ -84,11 +88,6 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		go func() { done <- checkArtifacts(ctx, c, s, *mainContext) }()
 		artifactsChecked = sync.OnceValue(func() error { return withSpecSource(<-done, src.SourceMap) })
 	}
-
-	// The frontend's own image runs the self-check as a cached step; it resolves while the
-	// context files are read.
-	self := sync.OnceValue(func() *bkllb.State { return selfImage(ctx, c, bc.BuildPlatforms[0]) })
-	go self()
 
 	targets := &scanTargets{}
 	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, _ int) (*dockerui.BuildResult, error) {
@@ -304,6 +303,13 @@ func (p *platformBuild) verifyAdded(ctx context.Context, res *hllb.Result, base 
 	if base != nil {
 		if p.special == nil {
 			return false, nil
+		}
+		// The build proper starts now: the layer that clears the base's bits goes on top once they are
+		// listed, and nothing under it waits for the list. Not under --no-cache, where BuildKit shares no
+		// step between two solves and would build everything twice.
+		if !p.bc.IsNoCache("") {
+			stop := p.startSolve(ctx, res.Final, target)
+			defer stop()
 		}
 		special, err := p.special()
 		if err != nil {

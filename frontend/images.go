@@ -130,13 +130,20 @@ func contextNames(req hllb.ImageRequest) []string {
 // no cache mount), so it cannot race a build step. Its errors are the build's to report. stop cancels it if
 // it is still running and waits for it.
 func (p *platformBuild) prepare(ctx context.Context, img hllb.Image, target ocispecs.Platform, why string) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
 	name := img.Ref
 	if img.Digest != "" {
 		name = pin(img.Ref, img.Digest)
 	}
 	st := img.State.File(bkllb.Mkfile("/.hardened-prepare", 0o600, nil), bkllb.WithCustomName("[hardened] prepare "+name+" "+why))
+	return p.startSolve(ctx, st, target)
+}
+
+// startSolve has BuildKit build st now, while the frontend does other work; a later solve of st, or of a
+// state on top of it, shares the work. Its errors are that later solve's to report. stop cancels it if it
+// is still running and waits for it.
+func (p *platformBuild) startSolve(ctx context.Context, st bkllb.State, target ocispecs.Platform) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		_, _ = p.solveAs(ctx, st, target, true)
