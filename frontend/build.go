@@ -234,9 +234,10 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 }
 
 // verify holds the built image to its guarantees, and writes the check report when attestations are asked
-// for: as a cached step when the frontend has its own image (which also clears the setuid/setgid bits, and
-// the image shipped is then the tree that step left), else by reading the result through the gateway. It
-// sets scan's final state and reference to the image to ship.
+// for. With its own image and no report the frontend proves them without walking the image (verifyAdded);
+// otherwise a cached step of that image walks the built tree (it also clears the setuid/setgid bits, and
+// the image shipped is then the tree that step left); without its own image it reads the result through
+// the gateway. It sets scan's final state and reference to the image to ship.
 func (p *platformBuild) verify(ctx context.Context, res *hllb.Result, base *hllb.Image, scan *scanTarget, target ocispecs.Platform, report bool) error {
 	var violations error
 	if p.self != nil && !report {
