@@ -177,23 +177,7 @@ func TestToolStepsAreSealed(t *testing.T) {
 	if stripped.Output() == nil || stripped.Output() == final.Output() {
 		t.Errorf("the stripped tree is not the step's own output")
 	}
-	def, err := st.Marshal(t.Context(), bkllb.Platform(ocispecs.Platform{OS: "linux", Architecture: "amd64"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var exec *pb.ExecOp
-	for _, dt := range def.Def {
-		var op pb.Op
-		if err := op.UnmarshalVT(dt); err != nil {
-			t.Fatal(err)
-		}
-		if e := op.GetExec(); e != nil {
-			exec = e
-		}
-	}
-	if exec == nil {
-		t.Fatal("no exec op")
-	}
+	exec := stepExec(t, st)
 	args := exec.GetMeta().GetArgs()
 	if want := []string{toolBinary, ToolCommand, "verify", "--strip", "--config", "/in/config.json", "--report-epoch", "1970-01-01T00:00:00Z", "/tree", "/out/result.json"}; !slices.Equal(args, want) {
 		t.Errorf("args %q, want %q", args, want)
@@ -237,7 +221,27 @@ func TestToolSpecialListsAndLeavesTheTree(t *testing.T) {
 func TestSpecialStepIsSealed(t *testing.T) {
 	self := bkllb.Image("ghcr.io/hardenedbuild/hardened:1@" + digest.FromString("frontend").String())
 	base := bkllb.Image("gcr.io/distroless/static-debian12:nonroot@" + digest.FromString("base").String())
-	def, err := specialStep(self, base).Marshal(t.Context(), bkllb.Platform(ocispecs.Platform{OS: "linux", Architecture: "amd64"}))
+	exec := stepExec(t, specialStep(self, base))
+	if want := []string{toolBinary, ToolCommand, "special", "/tree", "/out/result.json"}; !slices.Equal(exec.GetMeta().GetArgs(), want) {
+		t.Errorf("args %q, want %q", exec.GetMeta().GetArgs(), want)
+	}
+	if exec.Network != pb.NetMode_NONE {
+		t.Errorf("network %v, want none", exec.Network)
+	}
+	for _, m := range exec.Mounts {
+		if want := m.Dest != "/out"; m.Readonly != want {
+			t.Errorf("mount %s readonly = %v, want %v", m.Dest, m.Readonly, want)
+		}
+	}
+	if len(exec.Mounts) != 3 {
+		t.Errorf("%d mounts, want the root, /tree and /out", len(exec.Mounts))
+	}
+}
+
+// stepExec is the exec op of a tool step's state (its one command).
+func stepExec(t *testing.T, st bkllb.State) *pb.ExecOp {
+	t.Helper()
+	def, err := st.Marshal(t.Context(), bkllb.Platform(ocispecs.Platform{OS: "linux", Architecture: "amd64"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,18 +258,5 @@ func TestSpecialStepIsSealed(t *testing.T) {
 	if exec == nil {
 		t.Fatal("no exec op")
 	}
-	if want := []string{toolBinary, ToolCommand, "special", "/tree", "/out/result.json"}; !slices.Equal(exec.GetMeta().GetArgs(), want) {
-		t.Errorf("args %q, want %q", exec.GetMeta().GetArgs(), want)
-	}
-	if exec.Network != pb.NetMode_NONE {
-		t.Errorf("network %v, want none", exec.Network)
-	}
-	for _, m := range exec.Mounts {
-		if want := m.Dest != "/out"; m.Readonly != want {
-			t.Errorf("mount %s readonly = %v, want %v", m.Dest, m.Readonly, want)
-		}
-	}
-	if len(exec.Mounts) != 3 {
-		t.Errorf("%d mounts, want the root, /tree and /out", len(exec.Mounts))
-	}
+	return exec
 }
