@@ -61,7 +61,7 @@ type toolResultData struct {
 	Error      string             `json:"error,omitempty"`
 }
 
-// RunTool runs `hardened-frontend tool verify ...` (args without "tool"). It writes its result file and
+// RunTool runs `hardened-frontend tool verify|special ...` (args without "tool"). It writes its result file and
 // returns an error only when it cannot write one.
 func RunTool(args []string) error {
 	if len(args) == 0 {

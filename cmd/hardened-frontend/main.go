@@ -18,7 +18,7 @@ import (
 var version = "dev"
 
 func main() {
-	// `hardened-frontend tool scan|verify TREE RESULT`: the frontend's own checks, run as build steps.
+	// `hardened-frontend tool verify|special TREE RESULT`: the frontend's own checks, run as build steps.
 	if len(os.Args) > 1 && os.Args[1] == frontend.ToolCommand {
 		if err := frontend.RunTool(os.Args[2:]); err != nil {
 			fmt.Fprintf(os.Stderr, "hardened-frontend: %v\n", err)
