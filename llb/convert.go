@@ -81,7 +81,13 @@ func Convert(s *spec.Spec, in Inputs) (*Result, error) {
 	if in.Libs != nil {
 		final = libsCopy(final, in.Libs, in.Epoch, locate("runtime.libs"))
 	}
-	final = final.File(artifactCopies(s, builder, deps, in.Epoch), locate("artifacts"),
+	if deps != nil {
+		// A layer of its own, under the app's: a source change leaves it cached, and a deployment
+		// that has the image before the change pulls only the app's layer after it.
+		final = final.File(depsCopy(deps, in.Epoch), locate("artifacts"),
+			bkllb.WithCustomName("copy the dependency tree to "+ArtifactDir+"/"+deps.Dest+" (setuid/setgid stripped)"))
+	}
+	final = final.File(artifactCopies(s, builder, deps != nil, in.Epoch), locate("artifacts"),
 		bkllb.WithCustomName("copy artifacts to "+ArtifactDir+" (setuid/setgid stripped)"))
 
 	img := ImageConfig(s, in.Base, in.Target, in.Epoch)
@@ -124,27 +130,20 @@ func runSteps(s *spec.Spec, st bkllb.State, locate func(string) bkllb.Constraint
 // artifactCopies puts each artifact at /app/<name>, owned by root and not writable by
 // the runtime user, without setuid/setgid bits whatever the builder left, and the /app
 // directory itself at the epoch. A Runtime language's app is the directory the builder laid
-// out, its contents copied onto /app, which restamps /app as the copy's own time; with deps,
-// the dependency tree is copied first, from the step that made it. Files copied into an
-// existing directory would leave it at the build's clock, so /app is assembled apart for
-// them and copied whole.
-func artifactCopies(s *spec.Spec, builder bkllb.State, deps *Deps, epoch *time.Time) *bkllb.FileAction {
-	root := &bkllb.ChownOpt{User: &bkllb.UserOpt{UID: 0}, Group: &bkllb.UserOpt{UID: 0}}
-	info := func(contents bool) *bkllb.CopyInfo {
-		return &bkllb.CopyInfo{
-			Mode:                &bkllb.ChmodOpt{ModeStr: stripSetuidMode},
-			ChownOpt:            root,
-			CopyDirContentsOnly: contents,
-			CreatedTime:         epoch,
-		}
-	}
+// out, its contents copied onto /app, which restamps /app as the copy's own time; withDeps,
+// /app holds the dependency tree already (depsCopy). Files copied into an existing directory
+// would leave it at the build's clock, so for the others /app is assembled apart and copied
+// whole.
+func artifactCopies(s *spec.Spec, builder bkllb.State, withDeps bool, epoch *time.Time) *bkllb.FileAction {
+	info := func(contents bool) *bkllb.CopyInfo { return finalCopyInfo(contents, epoch) }
 	var fa *bkllb.FileAction
 	if _, ok := languages[s.Language].(Runtime); ok {
-		fa = bkllb.Mkdir(ArtifactDir, 0o755, bkllb.WithParents(true), bkllb.WithUIDGID(0, 0), createdTime{epoch})
-		if deps != nil {
-			fa = fa.Copy(deps.State, deps.Src, ArtifactDir+"/"+deps.Dest, info(false))
+		if withDeps {
+			fa = bkllb.Copy(builder, OutDir+"/", ArtifactDir+"/", info(true))
+		} else {
+			fa = bkllb.Mkdir(ArtifactDir, 0o755, bkllb.WithParents(true), bkllb.WithUIDGID(0, 0), createdTime{epoch}).
+				Copy(builder, OutDir+"/", ArtifactDir+"/", info(true))
 		}
-		fa = fa.Copy(builder, OutDir+"/", ArtifactDir+"/", info(true))
 	} else {
 		stage := bkllb.Mkdir(ArtifactDir, 0o755, bkllb.WithParents(true), bkllb.WithUIDGID(0, 0), createdTime{epoch})
 		for _, a := range s.Artifacts {
@@ -158,6 +157,25 @@ func artifactCopies(s *spec.Spec, builder bkllb.State, deps *Deps, epoch *time.T
 		fa = fa.Mkdir(s.Workdir, 0o755, bkllb.WithParents(true), bkllb.WithUIDGID(0, 0), createdTime{epoch})
 	}
 	return fa
+}
+
+// depsCopy puts the dependency tree at /app/<Dest> from the step that made it, root-owned and
+// without setuid/setgid bits; the copy makes /app (root's, 0755) and stamps it with the epoch.
+func depsCopy(deps *Deps, epoch *time.Time) *bkllb.FileAction {
+	info := finalCopyInfo(false, epoch)
+	info.CreateDestPath = true
+	return bkllb.Copy(deps.State, deps.Src, ArtifactDir+"/"+deps.Dest, info)
+}
+
+// finalCopyInfo is how everything is copied into the final stage: root-owned, without setuid
+// and setgid bits, at the epoch.
+func finalCopyInfo(contents bool, epoch *time.Time) *bkllb.CopyInfo {
+	return &bkllb.CopyInfo{
+		Mode:                &bkllb.ChmodOpt{ModeStr: stripSetuidMode},
+		ChownOpt:            &bkllb.ChownOpt{User: &bkllb.UserOpt{UID: 0}, Group: &bkllb.UserOpt{UID: 0}},
+		CopyDirContentsOnly: contents,
+		CreatedTime:         epoch,
+	}
 }
 
 // createdTime stamps made directories with SOURCE_DATE_EPOCH when the build has one.

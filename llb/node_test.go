@@ -98,10 +98,19 @@ func TestNodeExampleLLB(t *testing.T) {
 	assertNoCopy(t, layout, "/src/node_modules")
 
 	// The final stage takes node_modules from the step after the install, which a source change
-	// leaves cached, then /hardened/out whole into /app; without setuid/setgid, owned by root.
+	// leaves cached, in a layer of its own, then /hardened/out whole into /app; without
+	// setuid/setgid, owned by root.
+	depsOp := g.Named(t, "copy the dependency tree to /app/node_modules (setuid/setgid stripped)")
 	final := g.Named(t, "copy artifacts to /app (setuid/setgid stripped)")
-	mods := findCopy(t, final, "/src/node_modules")
-	from := copyInput(t, g, final, "/src/node_modules")
+	mods := findCopy(t, depsOp, "/src/node_modules")
+	from := copyInput(t, g, depsOp, "/src/node_modules")
+	if in, ok := g.Input(final, 0); !ok || in.Digest != depsOp.Digest {
+		t.Error("the app's layer is not on top of node_modules' own")
+	}
+	if !mods.CreateDestPath {
+		t.Error("the node_modules copy does not make /app (stamped with the epoch as it is made)")
+	}
+	assertNoCopy(t, final, "/src/node_modules")
 	if mods.Dest != "/app/node_modules" || from.Name != "ensure node_modules" || g.DependsOn(from, source.Digest) {
 		t.Errorf("node_modules is copied to %s from %q (after the source copy: %v), want /app/node_modules from the install's steps",
 			mods.Dest, from.Name, g.DependsOn(from, source.Digest))
@@ -111,7 +120,7 @@ func TestNodeExampleLLB(t *testing.T) {
 		mods.ModeStr != "u-s,g-s" || mods.Owner.GetUser().GetByID() != 0 {
 		t.Errorf("final copy = %s -> %s contents %v mode %q owner %v (node_modules mode %q)", cp.Src, cp.Dest, cp.DirCopyContents, cp.ModeStr, cp.Owner, mods.ModeStr)
 	}
-	if base, ok := g.Input(final, 0); !ok || !strings.Contains(base.Op.GetSource().GetIdentifier(), "distroless/nodejs18") {
+	if base, ok := g.Input(depsOp, 0); !ok || !strings.Contains(base.Op.GetSource().GetIdentifier(), "distroless/nodejs18") {
 		t.Errorf("the final stage is not on distroless nodejs18")
 	}
 	for _, o := range g.Execs() {
@@ -157,7 +166,7 @@ func TestNodeBuildScript(t *testing.T) {
 	}
 	findCopy(t, layout, "/src/dist")
 	// node_modules ships as the prune left it.
-	if from := copyInput(t, g, g.Named(t, "copy artifacts to /app (setuid/setgid stripped)"), "/src/node_modules"); !g.DependsOn(from, prune.Digest) {
+	if from := copyInput(t, g, g.Named(t, "copy the dependency tree to /app/node_modules (setuid/setgid stripped)"), "/src/node_modules"); !g.DependsOn(from, prune.Digest) {
 		t.Errorf("node_modules ships from %q, before the prune", from.Name)
 	}
 }
@@ -415,7 +424,7 @@ func TestNodePackageManagers(t *testing.T) {
 			if g.DependsOn(install, source.Digest) || !g.DependsOn(source, install.Digest) {
 				t.Error("the install must come before the source copy and not depend on it")
 			}
-			layout := copyInput(t, g, g.Named(t, "copy artifacts to /app (setuid/setgid stripped)"), "/src/node_modules")
+			layout := copyInput(t, g, g.Named(t, "copy the dependency tree to /app/node_modules (setuid/setgid stripped)"), "/src/node_modules")
 			last := install
 			if tc.run != nil {
 				run := exec(tc.run)

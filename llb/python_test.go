@@ -113,16 +113,21 @@ func TestPythonExampleLLB(t *testing.T) {
 
 	// The final stage takes the virtualenv from its compile, which a source change leaves cached,
 	// then /hardened/out whole into /app; without setuid/setgid, owned by root.
+	depsOp := g.Named(t, "copy the dependency tree to /app/.venv (setuid/setgid stripped)")
 	final := g.Named(t, "copy artifacts to /app (setuid/setgid stripped)")
-	venv := findCopy(t, final, "/deps/.venv")
-	if from := copyInput(t, g, final, "/deps/.venv"); venv.Dest != "/app/.venv" || from.Name != "compile bytecode in /deps" {
+	if in, ok := g.Input(final, 0); !ok || in.Digest != depsOp.Digest {
+		t.Error("the app's layer is not on top of the virtualenv's own")
+	}
+	assertNoCopy(t, final, "/deps/.venv")
+	venv := findCopy(t, depsOp, "/deps/.venv")
+	if from := copyInput(t, g, depsOp, "/deps/.venv"); venv.Dest != "/app/.venv" || from.Name != "compile bytecode in /deps" {
 		t.Errorf("the virtualenv is copied to %s from %q, want /app/.venv from its compile", venv.Dest, from.Name)
 	}
 	cp := findCopy(t, final, "/hardened/out")
 	if cp.Dest != "/app/" || !cp.DirCopyContents || cp.ModeStr != "u-s,g-s" || cp.Owner.GetUser().GetByID() != 0 || venv.ModeStr != "u-s,g-s" {
 		t.Errorf("final copy = %s -> %s contents %v mode %q owner %v", cp.Src, cp.Dest, cp.DirCopyContents, cp.ModeStr, cp.Owner)
 	}
-	if base, ok := g.Input(final, 0); !ok || !strings.Contains(base.Op.GetSource().GetIdentifier(), "distroless/python3-debian12") {
+	if base, ok := g.Input(depsOp, 0); !ok || !strings.Contains(base.Op.GetSource().GetIdentifier(), "distroless/python3-debian12") {
 		t.Errorf("the final stage is not on distroless python3")
 	}
 	for _, o := range g.Execs() {
