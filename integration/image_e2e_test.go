@@ -272,3 +272,31 @@ func unpack(t *testing.T, img v1.Image, dir string) {
 		}
 	}
 }
+
+// assertDepsLayer holds a Runtime language's image to its two layers over the base: the dependency tree at
+// deps (/app/node_modules, /app/.venv) in one, the app in the one on top, which holds nothing of the tree, so
+// a node that has the image before a source change pulls only the app's layer after it. Every entry of
+// both carries SOURCE_DATE_EPOCH, /app in the tree's layer too (the copy makes it).
+func assertDepsLayer(t *testing.T, img v1.Image, deps string) {
+	t.Helper()
+	layers := imageLayers(t, img)
+	if len(layers) < 3 {
+		t.Fatalf("%d layers, want the base's, the dependency tree's and the app's", len(layers))
+	}
+	prefix := strings.TrimPrefix(deps, "/") + "/"
+	for i, l := range layers[len(layers)-2:] {
+		has := false
+		for _, h := range headersOf(t, l) {
+			name := strings.TrimSuffix(strings.TrimPrefix(h.Name, "./"), "/")
+			if name+"/" == prefix || strings.HasPrefix(name, prefix) {
+				has = true
+			}
+			if strings.HasPrefix(name, "app") && h.ModTime.Unix() != epoch {
+				t.Errorf("layer %d: %s mtime %v, not SOURCE_DATE_EPOCH %d", len(layers)-2+i, name, h.ModTime, epoch)
+			}
+		}
+		if want := i == 0; has != want {
+			t.Errorf("layer %d (the %s layer) holds %s: %v, want %v", len(layers)-2+i, map[bool]string{true: "dependency tree's", false: "app's"}[i == 0], deps, has, want)
+		}
+	}
+}

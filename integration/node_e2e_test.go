@@ -56,6 +56,7 @@ func TestNodeExampleBuildx(t *testing.T) {
 	}
 	// /app and node_modules, copied from the install's step apart from the app, carry the epoch.
 	assertEpoch(t, files, "/app", "/app/node_modules", "/app/server.js")
+	assertDepsLayer(t, img, "/app/node_modules")
 	// No shell, no package manager or its cache, no compiler, nothing of the context but the artifacts.
 	for f, h := range files {
 		base := filepath.Base(f)

@@ -66,6 +66,7 @@ func TestPythonExampleBuildx(t *testing.T) {
 	}
 	// /app and the virtualenv, copied from its own step apart from the app, carry the epoch.
 	assertEpoch(t, files, "/app", "/app/.venv", "/app/.venv/pyvenv.cfg", "/app/server.py")
+	assertDepsLayer(t, img, "/app/.venv")
 	if h := files["/app/.venv/bin/python"]; h == nil || h.Typeflag != tar.TypeSymlink || h.Linkname != "/usr/bin/python3" {
 		t.Errorf("/app/.venv/bin/python = %+v, want a link to distroless's /usr/bin/python3", h)
 	}
