@@ -129,44 +129,34 @@ func runSteps(s *spec.Spec, st bkllb.State, locate func(string) bkllb.Constraint
 
 // artifactCopies puts each artifact at /app/<name>, owned by root and not writable by
 // the runtime user, without setuid/setgid bits whatever the builder left, and the /app
-// directory itself at the epoch: the contents of /hardened/out are copied onto /app, which
-// restamps /app as the copy's own time (files copied into it one by one would leave it at the
-// build's clock). A Runtime language's app is the whole directory the builder laid out, the
-// others' the named artifacts in it; withDeps, /app holds the dependency tree already
-// (depsCopy).
+// directory itself at the epoch. A Runtime language's app is the directory the builder laid
+// out, its contents copied onto /app, which restamps /app as the copy's own time; withDeps,
+// /app holds the dependency tree already (depsCopy). Files copied into an existing directory
+// would leave it at the build's clock, so for the others /app is assembled apart and copied
+// whole.
 func artifactCopies(s *spec.Spec, builder bkllb.State, withDeps bool, epoch *time.Time) *bkllb.FileAction {
 	info := func(contents bool) *bkllb.CopyInfo { return finalCopyInfo(contents, epoch) }
-	app := info(true)
-	if _, ok := languages[s.Language].(Runtime); !ok {
-		// The named artifacts alone, whatever else build.steps left in /hardened/out.
-		for _, a := range s.Artifacts {
-			app.IncludePatterns = append(app.IncludePatterns, literalPattern(spec.ArtifactName(a)))
-		}
-	}
 	var fa *bkllb.FileAction
-	if withDeps {
-		fa = bkllb.Copy(builder, OutDir+"/", ArtifactDir+"/", app)
+	if _, ok := languages[s.Language].(Runtime); ok {
+		if withDeps {
+			fa = bkllb.Copy(builder, OutDir+"/", ArtifactDir+"/", info(true))
+		} else {
+			fa = bkllb.Mkdir(ArtifactDir, 0o755, bkllb.WithParents(true), bkllb.WithUIDGID(0, 0), createdTime{epoch}).
+				Copy(builder, OutDir+"/", ArtifactDir+"/", info(true))
+		}
 	} else {
-		fa = bkllb.Mkdir(ArtifactDir, 0o755, bkllb.WithParents(true), bkllb.WithUIDGID(0, 0), createdTime{epoch}).
-			Copy(builder, OutDir+"/", ArtifactDir+"/", app)
+		stage := bkllb.Mkdir(ArtifactDir, 0o755, bkllb.WithParents(true), bkllb.WithUIDGID(0, 0), createdTime{epoch})
+		for _, a := range s.Artifacts {
+			name := spec.ArtifactName(a)
+			stage = stage.Copy(builder, OutDir+"/"+name, ArtifactDir+"/"+name, info(false))
+		}
+		staged := bkllb.Scratch().File(stage, bkllb.WithCustomName("stage "+ArtifactDir))
+		fa = bkllb.Copy(staged, ArtifactDir, ArtifactDir, info(false))
 	}
 	if s.Workdir != "" && s.Workdir != ArtifactDir {
 		fa = fa.Mkdir(s.Workdir, 0o755, bkllb.WithParents(true), bkllb.WithUIDGID(0, 0), createdTime{epoch})
 	}
 	return fa
-}
-
-// literalPattern is an include pattern that matches name and nothing else (BuildKit's patterns
-// treat *, ?, [, \\ and a leading ! specially).
-func literalPattern(name string) string {
-	var b strings.Builder
-	for i, r := range name {
-		if strings.ContainsRune(`*?[\\`, r) || (i == 0 && r == '!') {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 // depsCopy puts the dependency tree at /app/<Dest> from the step that made it, root-owned and
