@@ -36,35 +36,28 @@ func (r *ExampleResults) find(name string) *Case {
 // once, under the goals that name it.
 var why = map[string]string{
 	"cold": "before the build proper, A pulls and starts the frontend image (the # syntax line; about 8 MB " +
-		"more pulled than B, 0.3-0.4 s before the frontend's first request on this machine), and after the " +
-		"final stage it runs the self-check step (a container start and a walk of the whole image, JRE and " +
-		"CPython included, 0.2-0.3 s). Two waits are gone: the base is no longer scanned for setuid files in " +
-		"a step of its own before the build (the self-check step clears the bits, after the artifacts), and " +
-		"the base's first snapshot is made while the builder image is pulled, as B's WORKDIR on its final " +
-		"stage does (the first step on a freshly unpacked image took 1.8-2 s; java's builder waited for it " +
-		"after its pull). The first builder op of A now starts at or before B's in every example (cold " +
-		"medians). Against the last full table (frontend e5fda37): java 1.57 -> 1.12, static 1.95 -> 1.30, " +
-		"python 1.31 -> 1.11, node 1.27 -> 1.11, rust 1.15 -> 1.10, go 1.03 -> 0.99. What is left comes " +
-		"after the first op: A runs more containers than B (java's javac and jar are two steps where B " +
-		"has one RUN; the self-check step, 0.2-0.3 s) and node and python content-hash their laid-out " +
-		"directory before the final copy (see rebuild). Fix: fewer builder steps, the final copy from the " +
-		"install step, the self-check on the layers the build adds on top of the base; static (no " +
-		"builder, a 1-2 s build) pays the frontend's pull and the self-check's container in full.",
+		"more pulled than B, and its container start), and it runs one step B has no counterpart for: the " +
+		"frontend image's listing of the base's setuid/setgid files, which runs while the builder works and " +
+		"is cached per base. The walk of the whole built image after the final stage (0.1-0.3 s, JRE and " +
+		"CPython included) is gone: the definition proves the build adds no setuid/setgid bit, and the user " +
+		"and entrypoint are read through the gateway. What is left comes after the first op: A runs more " +
+		"steps than B where a language splits one RUN in two (java's javac and jar; python's compile of the " +
+		"virtualenv apart from the app's, which keeps source rebuilds short), and static (no builder, a 1-2 s " +
+		"build) pays the frontend's pull and container start in full. Fix: fewer builder steps for java.",
 	"rebuild": "on a warm builder the build proper is all cache hits, so A's fixed cost decides: BuildKit " +
-		"starting the frontend's container (the frontend start figure below, about 100 ms; every # syntax " +
-		"frontend pays it, the builtin Dockerfile frontend B uses does not), then the frontend's gateway " +
-		"round trips (spec, .dockerignore, context files and lock, image resolution, reading the cached " +
-		"check); after a source change the self-check step runs again too (a container, 200-300 ms). Node " +
-		"and python pay a third cost after a source change: their layout step puts node_modules or the " +
-		"virtualenv into /out together with the changed source, and BuildKit content-hashes that new " +
-		"directory before the final stage's copy (0.3-0.5 s between the last builder step and the copy, " +
-		"where B copies node_modules or .venv from its cached install step, whose hash BuildKit kept: 20 ms; " +
-		"go and java copy one file and show no such gap). Fix: the final stage copies the dependencies " +
-		"from the install step and only the app from the source step; past that, BuildKit keeping gateway " +
-		"frontends warm between builds is the only way past the container start.",
-	"ci": "after the wipe, A imports its cache from the registry like B, and pays the frontend image pull, " +
-		"its container start and the self-check step on top of the same imported steps. With --cache-from " +
-		"the base is not prepared ahead: the final stage may come from the imported cache whole.",
+		"starting the frontend's container (55-75 ms in the traces; every # syntax frontend pays it, the " +
+		"builtin Dockerfile frontend B uses does not), then the frontend's gateway round trips in turn (spec, " +
+		".dockerignore, context files and lock, image resolution, the cached listing of the base's " +
+		"setuid/setgid files: 30-40 ms), against a whole B build of 0.13-0.19 s with no change on this " +
+		"machine. After a source change the self-check no longer runs a container (it did: 0.1-0.13 s per " +
+		"rebuild), and node and python copy their dependency tree from the cached install step in a layer of " +
+		"its own. Fix for the rest: dockerui reading .dockerignore alongside the spec (one transfer, not " +
+		"three in turn); past that, BuildKit keeping gateway frontends warm between builds is the only way " +
+		"past the container start.",
+	"ci": "after the wipe, A imports its cache from the registry like B, and pays the frontend image pull " +
+		"and its container start on top of the same imported steps, plus the listing of the base's " +
+		"setuid/setgid files, which is not part of the exported cache (the image is not built on it). With " +
+		"--cache-from the base is not prepared ahead: the final stage may come from the imported cache whole.",
 	"size": "A's final image carries more than B's (see layers and files). Fix: drop what the extra layer adds.",
 	"overhead": "the first builder op waits for BuildKit to start the frontend's container (the frontend " +
 		"start figure) and for the frontend's reads and image resolutions (hardened.yaml, then .dockerignore, " +
