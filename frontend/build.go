@@ -31,10 +31,6 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The frontend's own image runs the self-check's steps; it resolves while the spec and the context
-	// files are read.
-	self := sync.OnceValue(func() *bkllb.State { return selfImage(ctx, c, bc.BuildPlatforms[0]) })
-	go self()
 	src, err := bc.ReadEntrypoint(ctx, "YAML")
 	if err != nil {
 		return nil, fmt.Errorf("reading the spec: %w", err)
@@ -46,6 +42,10 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 	if loadErr != nil {
 		return nil, withSpecSource(loadErr, src.SourceMap)
 	}
+	// The frontend's own image runs the self-check's steps (a subrequest needs none); it resolves while
+	// the context files are read.
+	self := sync.OnceValue(func() *bkllb.State { return selfImage(ctx, c, bc.BuildPlatforms[0]) })
+	go self()
 	switch bc.Target {
 	case "", ImageTarget, hllb.DebugTarget, LockTarget:
 	default:
@@ -89,6 +89,7 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		artifactsChecked = sync.OnceValue(func() error { return withSpecSource(<-done, src.SourceMap) })
 	}
 
+	report := wantsAttestations(bc)
 	targets := &scanTargets{}
 	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, _ int) (*dockerui.BuildResult, error) {
 		buildPlatform := bc.BuildPlatforms[0]
@@ -143,7 +144,6 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 			stopPrepare, stopSpecial     = func() {}, func() {}
 		)
 		defer func() { stopPrepare(); stopSpecial() }() // no solve of ours outlives the build
-		report := wantsAttestations(bc)
 		if len(s.Runtime.Libs) > 0 && !libsOnBuilder {
 			wg.Add(1)
 			go func() { defer wg.Done(); libsImage, libsErr = p.resolve(ctx, libsReq) }()

@@ -11,6 +11,7 @@ import (
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/frontend/dockerui"
+	gwclient "github.com/moby/buildkit/frontend/gateway/client"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -142,13 +143,25 @@ func (p *platformBuild) prepare(ctx context.Context, img hllb.Image, target ocis
 // state on top of it, shares the work. Its errors are that later solve's to report. stop cancels it if it
 // is still running and waits for it.
 func (p *platformBuild) startSolve(ctx context.Context, st bkllb.State, target ocispecs.Platform) (stop func()) {
+	_, stop = background(ctx, func(ctx context.Context) (gwclient.Reference, error) { return p.solveAs(ctx, st, target, true) })
+	return stop
+}
+
+// background runs fn now and returns the wait for its answer; stop cancels it if it is still running and
+// waits for it, so nothing it started outlives the caller.
+func background[T any](ctx context.Context, fn func(context.Context) (T, error)) (wait func() (T, error), stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
+	var (
+		out  T
+		err  error
+		done = make(chan struct{})
+	)
 	go func() {
 		defer close(done)
-		_, _ = p.solveAs(ctx, st, target, true)
+		out, err = fn(ctx)
 	}()
-	return func() { cancel(); <-done }
+	wait = func() (T, error) { <-done; return out, err }
+	return wait, func() { cancel(); <-done }
 }
 
 // specialFiles solves a base and lists its setuid/setgid paths through the gateway, so the conversion can

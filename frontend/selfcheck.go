@@ -236,24 +236,14 @@ func specialStep(self, base bkllb.State, opts ...bkllb.RunOption) bkllb.State {
 // listSpecial starts the base's special step now, on the build platform, and returns the wait for its
 // answer; stop cancels the step if it is still running (the build failed before it needed the answer).
 func (p *platformBuild) listSpecial(ctx context.Context, base bkllb.State) (wait func() ([]hllb.SpecialFile, error), stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	var (
-		out  []hllb.SpecialFile
-		err  error
-		done = make(chan struct{})
-	)
-	go func() {
-		defer close(done)
-		var res *toolResultData
-		if res, err = p.runTool(ctx, specialStep(*p.self, base, p.locate("base")), p.buildPlatform); err == nil {
-			out = res.Special
+	wait, stop = background(ctx, func(ctx context.Context) ([]hllb.SpecialFile, error) {
+		res, err := p.runTool(ctx, specialStep(*p.self, base, p.locate("base")), p.buildPlatform)
+		if err != nil {
+			return nil, wrapf(err, "listing the base's setuid/setgid files")
 		}
-	}()
-	wait = func() ([]hllb.SpecialFile, error) {
-		<-done
-		return out, wrapf(err, "listing the base's setuid/setgid files")
-	}
-	return wait, func() { cancel(); <-done }
+		return res.Special, nil
+	})
+	return wait, stop
 }
 
 // runTool solves a tool step on the build platform and reads its result.
