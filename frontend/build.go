@@ -3,6 +3,7 @@ package frontend
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sync"
 	"time"
 
@@ -10,7 +11,6 @@ import (
 	"github.com/moby/buildkit/frontend/dockerui"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/hardenedbuild/hardened/audit"
 	hllb "github.com/hardenedbuild/hardened/llb"
@@ -31,6 +31,13 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// hardened.lock needs nothing from the spec: it is read while the spec is (not for the lock target,
+	// which writes it, nor for a subrequest, which stops it).
+	lockWait, stopLock := func() (*lockfile.Lock, error) { return nil, nil }, func() {}
+	if bc.Target != LockTarget {
+		lockWait, stopLock = background(ctx, func(ctx context.Context) (*lockfile.Lock, error) { return readLock(ctx, bc) })
+	}
+	defer stopLock()
 	src, err := bc.ReadEntrypoint(ctx, "YAML")
 	if err != nil {
 		return nil, fmt.Errorf("reading the spec: %w", err)
@@ -53,17 +60,40 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 	}
 	s = s.WithBuildArgs(bc.BuildArgs)
 	lang, _ := hllb.Lookup(s.Language) // Load validated the name
-	// The context files and the lock are independent reads: one round trip, not two.
-	var (
-		files hllb.Files
-		lock  *lockfile.Lock
-	)
-	eg, egctx := errgroup.WithContext(ctx)
-	eg.Go(func() (err error) { files, err = readContextFiles(egctx, bc, lang.ContextFiles()); return err })
-	if bc.Target != LockTarget {
-		eg.Go(func() (err error) { lock, err = readLock(egctx, bc); return err })
+	report := wantsAttestations(bc)
+	newPlatformBuild := func(lock *lockfile.Lock) *platformBuild {
+		return &platformBuild{c: c, bc: bc, spec: s, src: src.SourceMap, lock: lock, self: self(), buildPlatform: bc.BuildPlatforms[0], report: report}
 	}
-	if err := eg.Wait(); err != nil {
+	// A base the spec alone decides resolves (and its setuid/setgid files are listed) while the context
+	// files are read; the others wait for the files that decide them (a version in package.json, ...).
+	early := map[string]*baseJob{}
+	if (bc.Target == "" || bc.Target == ImageTarget) && !hllb.BaseNeedsFiles(s) {
+		targets := bc.TargetPlatforms
+		if len(targets) == 0 {
+			targets = []ocispecs.Platform{bc.BuildPlatforms[0]}
+		}
+		for _, target := range targets {
+			req, hasBase, err := hllb.BaseImage(s, nil, target)
+			if err != nil || !hasBase {
+				continue // the platform's build reports it
+			}
+			job := startBase(ctx, req, target, func() (*platformBuild, error) {
+				lock, err := lockWait()
+				if err != nil {
+					return nil, err
+				}
+				return newPlatformBuild(lock), nil
+			})
+			defer job.stop()
+			early[platformString(target)] = job
+		}
+	}
+	mainContext, files, err := readContext(ctx, c, bc, lang.ContextFiles())
+	if err != nil {
+		return nil, err
+	}
+	lock, err := lockWait()
+	if err != nil {
 		return nil, err
 	}
 	epoch, err := sourceDateEpoch(bc.BuildArgs)
@@ -76,10 +106,6 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 	if bc.Target == LockTarget {
 		return buildLock(ctx, c, bc, s, lang, files, src.SourceMap)
 	}
-	mainContext, err := bc.MainContext(ctx)
-	if err != nil {
-		return nil, err
-	}
 	// The artifact check reads the context while the images resolve; every platform waits for it
 	// before its solve.
 	artifactsChecked := func() error { return nil }
@@ -89,7 +115,6 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		artifactsChecked = sync.OnceValue(func() error { return withSpecSource(<-done, src.SourceMap) })
 	}
 
-	report := wantsAttestations(bc)
 	targets := &scanTargets{}
 	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, _ int) (*dockerui.BuildResult, error) {
 		buildPlatform := bc.BuildPlatforms[0]
@@ -97,7 +122,7 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		if platform != nil {
 			target = *platform
 		}
-		p := &platformBuild{c: c, bc: bc, spec: s, src: src.SourceMap, lock: lock, self: self(), buildPlatform: buildPlatform}
+		p := newPlatformBuild(lock)
 
 		breq, err := lang.Builder(s, files, target, buildPlatform)
 		if err != nil {
@@ -141,9 +166,9 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		var (
 			wg                           sync.WaitGroup
 			builderErr, baseErr, libsErr error
-			stopPrepare, stopSpecial     = func() {}, func() {}
+			stopPrepare                  = func() {}
 		)
-		defer func() { stopPrepare(); stopSpecial() }() // no solve of ours outlives the build
+		defer func() { stopPrepare() }() // no solve of ours outlives the build
 		if len(s.Runtime.Libs) > 0 && !libsOnBuilder {
 			wg.Add(1)
 			go func() { defer wg.Done(); libsImage, libsErr = p.resolve(ctx, libsReq) }()
@@ -159,22 +184,20 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 			}()
 		}
 		if hasBase {
+			job := early[platformString(target)]
+			if job == nil || !sameRequest(job.req, baseReq) {
+				job = startBase(ctx, baseReq, target, func() (*platformBuild, error) { return p, nil })
+				defer job.stop()
+			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				// With its own image the frontend clears the bits in the self-check step, after the
-				// artifacts (selfcheck.go): nothing waits for the base to be pulled and scanned first.
-				if in.Base, baseErr = p.resolve(ctx, baseReq); baseErr != nil {
+				var b *resolvedBase
+				if b, baseErr = job.wait(); baseErr != nil {
 					return
 				}
-				if p.self == nil {
-					in.BaseSpecial, baseErr = p.specialFiles(ctx, in.Base, target)
-					return
-				}
-				if !report { // the report's step walks the whole image and clears the bits itself
-					p.special, stopSpecial = p.listSpecial(ctx, in.Base.State)
-				}
-				if breq.Ref != "" && len(p.bc.CacheImports) == 0 {
+				in.Base, in.BaseSpecial, p.special = b.image, b.specialFiles, b.special
+				if p.self != nil && breq.Ref != "" && len(p.bc.CacheImports) == 0 {
 					// Not with --cache-from, where the final stage may come from the cache whole.
 					stopPrepare = p.prepare(ctx, *in.Base, target, "while the builder is pulled")
 				}
@@ -301,16 +324,29 @@ func (p *platformBuild) verify(ctx context.Context, res *hllb.Result, base *hllb
 func (p *platformBuild) verifyAdded(ctx context.Context, res *hllb.Result, base *hllb.Image, scan *scanTarget, target ocispecs.Platform) (bool, error) {
 	final := res.Final
 	var baseState *bkllb.State
+	// The config guarantees are checked on the result through the gateway; clearing setuid/setgid bits
+	// changes no path, link, execute bit or /etc/passwd, so they hold on the build as on the image shipped.
+	checkConfig := func(ctx context.Context, ref gwclient.Reference) error {
+		return audit.VerifyConfig(ctx, gatewayFS{ref}, res.Image)
+	}
+	var configChecked func() (struct{}, error)
 	if base != nil {
 		if p.special == nil {
 			return false, nil
 		}
-		// The build proper starts now: the layer that clears the base's bits goes on top once they are
-		// listed, and nothing under it waits for the list. Not under --no-cache, where BuildKit shares no
-		// step between two solves and would build everything twice.
+		// The build proper starts now, and its config is checked, while the base's files are listed: the
+		// layer that clears their bits goes on top, and nothing under it waits for the list. Not under
+		// --no-cache, where BuildKit shares no step between two solves and would build everything twice.
 		if !p.bc.IsNoCache("") {
-			stop := p.startSolve(ctx, res.Final, target)
+			wait, stop := background(ctx, func(ctx context.Context) (struct{}, error) {
+				ref, err := p.solveAs(ctx, res.Final, target, true)
+				if err != nil {
+					return struct{}{}, err
+				}
+				return struct{}{}, checkConfig(ctx, ref)
+			})
 			defer stop()
+			configChecked = wait
 		}
 		special, err := p.special()
 		if err != nil {
@@ -320,13 +356,18 @@ func (p *platformBuild) verifyAdded(ctx context.Context, res *hllb.Result, base 
 		baseState = &base.State
 	}
 	if err := hllb.AddsNoSetuid(ctx, final, baseState, bkllb.Platform(target)); err != nil {
-		return false, nil
+		return false, nil // the step that walks the image checks it
 	}
 	ref, err := p.solve(ctx, final, target)
 	if err != nil {
 		return false, err
 	}
-	if err := audit.VerifyConfig(ctx, gatewayFS{ref}, res.Image); err != nil {
+	if configChecked != nil {
+		_, err = configChecked()
+	} else {
+		err = checkConfig(ctx, ref)
+	}
+	if err != nil {
 		if _, ok := err.(*audit.VerifyError); ok {
 			return false, withSpecSource(err, p.src, p.spec.Pos("artifacts"))
 		}
@@ -334,6 +375,58 @@ func (p *platformBuild) verifyAdded(ctx context.Context, res *hllb.Result, base 
 	}
 	scan.final, scan.finalRef = final, ref
 	return true, nil
+}
+
+// baseJob is a base image's resolution and, with the frontend's own image and no report, the listing of its
+// setuid/setgid files, started as soon as the base is known; the listing's answer is waited for only
+// when the self-check needs it.
+type baseJob struct {
+	req  hllb.ImageRequest
+	wait func() (*resolvedBase, error)
+	stop func()
+}
+
+type resolvedBase struct {
+	image *hllb.Image
+	// specialFiles are the base's setuid/setgid files read through the gateway, without the frontend's
+	// own image; special waits for the listing step's answer, with it.
+	specialFiles []hllb.SpecialFile
+	special      func() ([]hllb.SpecialFile, error)
+	stopSpecial  func()
+}
+
+// startBase resolves req for target in the background, with the platform build that build returns (the
+// early start waits there for hardened.lock). stop cancels what is still running and waits for it.
+func startBase(ctx context.Context, req hllb.ImageRequest, target ocispecs.Platform, build func() (*platformBuild, error)) *baseJob {
+	wait, stop := background(ctx, func(ctx context.Context) (*resolvedBase, error) {
+		p, err := build()
+		if err != nil {
+			return nil, err
+		}
+		img, err := p.resolve(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		b := &resolvedBase{image: img}
+		switch {
+		case p.self == nil:
+			b.specialFiles, err = p.specialFiles(ctx, img, target)
+		case !p.report: // the report's step walks the whole image and clears the bits itself
+			b.special, b.stopSpecial = p.listSpecial(ctx, img.State)
+		}
+		return b, err
+	})
+	return &baseJob{req: req, wait: wait, stop: func() {
+		stop()
+		if b, err := wait(); err == nil && b.stopSpecial != nil {
+			b.stopSpecial()
+		}
+	}}
+}
+
+// sameRequest reports whether two image requests ask for the same image in the same role.
+func sameRequest(a, b hllb.ImageRequest) bool {
+	return reflect.DeepEqual(a, b)
 }
 
 func (p *platformBuild) locate(field string) bkllb.ConstraintsOpt {
@@ -353,6 +446,8 @@ type platformBuild struct {
 	// special waits for the base's setuid/setgid files, listed by a step of self (nil: not listed).
 	special       func() ([]hllb.SpecialFile, error)
 	buildPlatform ocispecs.Platform
+	// report is set when attestations are asked for: the check report's step walks the whole image.
+	report bool
 }
 
 func (p *platformBuild) solve(ctx context.Context, st bkllb.State, target ocispecs.Platform) (gwclient.Reference, error) {

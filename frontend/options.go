@@ -11,9 +11,6 @@ import (
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
-	"golang.org/x/sync/errgroup"
-
-	hllb "github.com/hardenedbuild/hardened/llb"
 )
 
 // defaultFilename makes hardened.yaml the file read when the build names none, where
@@ -57,52 +54,6 @@ func defaultEpoch(ctx context.Context, bc *dockerui.Client) *time.Time {
 	}
 	t := time.Unix(0, 0).UTC()
 	return &t
-}
-
-// readContextFiles reads the few context files a language needs before converting;
-// a missing file is left out, not an error.
-func readContextFiles(ctx context.Context, bc *dockerui.Client, names []string) (hllb.Files, error) {
-	files := hllb.Files{}
-	if len(names) == 0 {
-		return files, nil
-	}
-	st, err := bc.MainContext(ctx, bkllb.FollowPaths(names), bkllb.WithCustomName("[internal] read "+fmt.Sprint(names)))
-	if err != nil {
-		return nil, err
-	}
-	ref, err := solveRef(ctx, bc.GatewayClient(), *st)
-	if err != nil {
-		return nil, wrapf(err, "reading %v from the build context", names)
-	}
-	if ref == nil {
-		return files, nil
-	}
-	// One round trip for all of them, not one or two (a read, then a stat when it fails) per name in turn:
-	// rust asks for six names, most of them missing.
-	data, found := make([][]byte, len(names)), make([]bool, len(names))
-	eg, egctx := errgroup.WithContext(ctx)
-	for i, n := range names {
-		eg.Go(func() error {
-			dt, err := ref.ReadFile(egctx, gwclient.ReadRequest{Filename: n})
-			if err != nil {
-				if _, statErr := ref.StatFile(egctx, gwclient.StatRequest{Path: n}); statErr != nil {
-					return nil // not in the context
-				}
-				return fmt.Errorf("reading %s from the build context: %w", n, err)
-			}
-			data[i], found[i] = dt, true
-			return nil
-		})
-	}
-	if err := eg.Wait(); err != nil {
-		return nil, err
-	}
-	for i, n := range names {
-		if found[i] {
-			files[n] = data[i]
-		}
-	}
-	return files, nil
 }
 
 // proxyEnv passes the proxy build args to the builder the way the Dockerfile frontend

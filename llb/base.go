@@ -31,6 +31,23 @@ func BaseImage(s *spec.Spec, files Files, target ocispecs.Platform) (req ImageRe
 	return Distroless(variant, target, "base"), true, nil
 }
 
+// BaseFromSpec is implemented by a Runtime language whose Base reads the spec alone, never the context
+// files: the frontend then resolves the base while it reads them.
+type BaseFromSpec interface {
+	BaseReadsNoFiles()
+}
+
+// BaseNeedsFiles reports whether the spec's base depends on the context files (a version in package.json,
+// pom.xml, Cargo.toml); when it does not, BaseImage gives the same answer without them.
+func BaseNeedsFiles(s *spec.Spec) bool {
+	r, isRuntime := languages[s.Language].(Runtime)
+	if !isRuntime {
+		return false
+	}
+	_, fromSpec := r.(BaseFromSpec)
+	return !fromSpec
+}
+
 // Distroless is the request for the nonroot tag of a distroless debian12 image ("static",
 // "nodejs18", "python3", ...), chosen by the spec field named: every final base is one of these.
 func Distroless(image string, target ocispecs.Platform, field string) ImageRequest {

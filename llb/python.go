@@ -131,6 +131,9 @@ func (python) Base(s *spec.Spec, _ Files, target ocispecs.Platform) (ImageReques
 	return Distroless("python3", target, field), nil
 }
 
+// BaseReadsNoFiles: the base is python3's whatever the context holds (BaseFromSpec).
+func (python) BaseReadsNoFiles() {}
+
 // Entrypoint runs the virtualenv's python, a link to distroless's /usr/bin/python3, so the
 // app's dependencies are on sys.path without any environment variable.
 func (python) Entrypoint(s *spec.Spec) []string {
