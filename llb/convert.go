@@ -132,7 +132,8 @@ func runSteps(s *spec.Spec, st bkllb.State, locate func(string) bkllb.Constraint
 // directory itself at the epoch. A Runtime language's app is the directory the builder laid
 // out, its contents copied onto /app, which restamps /app as the copy's own time; withDeps,
 // /app holds the dependency tree already (depsCopy). Files copied into an existing directory
-// would leave it at the build's clock, so for the others /app is assembled apart and copied
+// would leave it at the build's clock, so for the others /app is the builder's OutDir copied
+// whole, or, when build.steps may have left more there, the artifacts assembled apart and copied
 // whole.
 func artifactCopies(s *spec.Spec, builder bkllb.State, withDeps bool, epoch *time.Time) *bkllb.FileAction {
 	info := func(contents bool) *bkllb.CopyInfo { return finalCopyInfo(contents, epoch) }
@@ -144,6 +145,10 @@ func artifactCopies(s *spec.Spec, builder bkllb.State, withDeps bool, epoch *tim
 			fa = bkllb.Mkdir(ArtifactDir, 0o755, bkllb.WithParents(true), bkllb.WithUIDGID(0, 0), createdTime{epoch}).
 				Copy(builder, OutDir+"/", ArtifactDir+"/", info(true))
 		}
+	} else if len(s.Build.Steps) == 0 {
+		// OutDir holds the artifacts and nothing else: copied whole, it becomes /app, root's and at the
+		// epoch, in one copy of the artifacts (build.steps may leave more there, hence the staging below).
+		fa = bkllb.Copy(builder, OutDir, ArtifactDir, info(false))
 	} else {
 		stage := bkllb.Mkdir(ArtifactDir, 0o755, bkllb.WithParents(true), bkllb.WithUIDGID(0, 0), createdTime{epoch})
 		for _, a := range s.Artifacts {

@@ -168,14 +168,16 @@ func TestGoExampleLLB(t *testing.T) {
 		}
 	}
 
-	// The final stage copies the artifact from the builder, stripping setuid/setgid.
+	// The final stage copies the builder's artifact directory whole onto /app, in one copy, stripping
+	// setuid/setgid.
 	final := g.Named(t, "copy artifacts to /app (setuid/setgid stripped)")
-	cp := findCopy(t, g.Named(t, "stage /app"), "/hardened/out/server")
-	if cp.Dest != "/app/server" || cp.ModeStr != "u-s,g-s" {
-		t.Errorf("artifact copy = %s -> %s mode %q, want /app/server mode u-s,g-s", cp.Src, cp.Dest, cp.ModeStr)
+	if cp := findCopy(t, final, "/hardened/out"); cp.Dest != "/app" || cp.ModeStr != "u-s,g-s" || cp.DirCopyContents {
+		t.Errorf("artifact copy = %s -> %s mode %q contents %v, want the directory at /app mode u-s,g-s", cp.Src, cp.Dest, cp.ModeStr, cp.DirCopyContents)
 	}
-	if whole := findCopy(t, final, "/app"); whole.Dest != "/app" || whole.ModeStr != "u-s,g-s" {
-		t.Errorf("final copy of /app = %s -> %s mode %q", whole.Src, whole.Dest, whole.ModeStr)
+	for _, o := range g.Ops {
+		if o.Name == "stage /app" {
+			t.Error("/app is staged apart with no build.steps")
+		}
 	}
 	if base, ok := g.Input(final, 0); !ok || base.Op.GetSource() == nil || !strings.Contains(base.Op.GetSource().Identifier, "distroless/static") {
 		t.Errorf("the final stage is not on the distroless base")
@@ -318,6 +320,19 @@ build:
 	if !g.DependsOn(step, g.Named(t, "compile ./cmd/server for linux/amd64").Digest) {
 		t.Error("the step does not run after the compile")
 	}
+	// A step may leave more than the artifacts in /hardened/out: only the artifacts are staged in /app, which
+	// the final stage copies whole.
+	stage := g.Named(t, "stage /app")
+	if cp := findCopy(t, stage, "/hardened/out/server"); cp.Dest != "/app/server" || cp.ModeStr != "u-s,g-s" {
+		t.Errorf("staged copy = %s -> %s mode %q, want /app/server mode u-s,g-s", cp.Src, cp.Dest, cp.ModeStr)
+	}
+	final := g.Named(t, "copy artifacts to /app (setuid/setgid stripped)")
+	if cp := findCopy(t, final, "/app"); cp.Dest != "/app" || cp.ModeStr != "u-s,g-s" {
+		t.Errorf("final copy of /app = %s -> %s mode %q", cp.Src, cp.Dest, cp.ModeStr)
+	}
+	if src, ok := g.Input(final, 1); !ok || src.Digest != stage.Digest {
+		t.Error("the final stage copies /app from elsewhere than the staging")
+	}
 }
 
 func TestBaseSetuidFilesAreStripped(t *testing.T) {
@@ -355,8 +370,7 @@ func TestEpochStampsConfigAndFiles(t *testing.T) {
 		t.Errorf("created = %v, want %v", res.Image.Created, epoch)
 	}
 	for _, c := range []*pb.FileActionCopy{
-		findCopy(t, g.Named(t, "stage /app"), "/hardened/out/server"),
-		findCopy(t, g.Named(t, "copy artifacts to /app (setuid/setgid stripped)"), "/app"),
+		findCopy(t, g.Named(t, "copy artifacts to /app (setuid/setgid stripped)"), "/hardened/out"),
 	} {
 		if c.Timestamp != epoch.UnixNano() {
 			t.Errorf("copy of %s timestamp = %d, want %d", c.Src, c.Timestamp, epoch.UnixNano())
