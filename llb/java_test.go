@@ -41,8 +41,22 @@ func TestJavaExampleLLB(t *testing.T) {
 	if !g.DependsOn(jar, compile.Digest) {
 		t.Error("jar does not come after javac")
 	}
-	if !g.DependsOn(compile, g.Named(t, "copy source").Digest) {
+	source := g.Named(t, "copy source")
+	if !g.DependsOn(compile, source.Digest) {
 		t.Error("javac does not come after the source copy")
+	}
+	// The directories javac and jar write and read are made with the source, in its file op.
+	var made []string
+	for _, a := range source.Op.GetFile().GetActions() {
+		if m := a.GetMkdir(); m != nil {
+			made = append(made, m.Path)
+		}
+	}
+	if !slices.Equal(made, []string{"/hardened/out", "/src/src/main/resources"}) {
+		t.Errorf("the source copy makes %q, want /hardened/out and the resources directory", made)
+	}
+	if in, ok := g.Input(compile, 0); !ok || in.Digest != source.Digest {
+		t.Error("javac does not run right on the source copy")
 	}
 	for _, o := range g.Execs() {
 		args := o.Op.GetExec().GetMeta().GetArgs()
