@@ -262,12 +262,13 @@ func (rust) Build(in *BuildInput) (bkllb.State, error) {
 		}, env...)...).Root()
 	}
 
-	// A target/ of the context is a leftover of a local build, never an input.
+	// A target/ of the context is a leftover of a local build, never an input. /hardened/out, where the
+	// binaries are copied out of the target cache, is made in the same file op.
 	st = st.File(bkllb.Copy(in.Context, "/", SrcDir, &bkllb.CopyInfo{
 		CopyDirContentsOnly: true,
 		CreateDestPath:      true,
 		ExcludePatterns:     []string{"target"},
-	}), bkllb.WithCustomName("copy source"), in.Locate("language"))
+	}).Mkdir(OutDir, 0o755, bkllb.WithParents(true)), bkllb.WithCustomName("copy source"), in.Locate("language"))
 
 	if rustNeedsFetch(in.Files) {
 		args := append([]string{"cargo", "fetch", "--locked"}, targetArgs...)
@@ -305,7 +306,6 @@ func (rust) Build(in *BuildInput) (bkllb.State, error) {
 	}, compileEnv...)...).Root()
 
 	// A cache mount never reaches a layer: the binaries are copied out of it into /out.
-	st = st.File(bkllb.Mkdir(OutDir, 0o755, bkllb.WithParents(true)), bkllb.WithCustomName("make "+OutDir))
 	st = st.Run(append([]bkllb.RunOption{
 		bkllb.Args(append(append([]string{"cp", "--"}, built...), OutDir+"/")), bkllb.Dir(SrcDir), targetDir,
 		bkllb.Network(pb.NetMode_NONE),

@@ -35,6 +35,9 @@ func TestRustExampleLLB(t *testing.T) {
 	if ex := findCopy(t, source, "/").ExcludePatterns; !slices.Equal(ex, []string{"target"}) {
 		t.Errorf("source copy excludes %q, want the context's target/", ex)
 	}
+	if acts := source.Op.GetFile().GetActions(); len(acts) != 2 || acts[1].GetMkdir().GetPath() != "/hardened/out" {
+		t.Error("the source copy does not make /hardened/out in its own file op")
+	}
 
 	// Vendored: no fetch step, and no step of the build has network but none.
 	for _, o := range g.Execs() {
