@@ -3,7 +3,9 @@ package audit
 import (
 	"context"
 	"fmt"
+	"path"
 	"strings"
+	"sync"
 
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 )
@@ -64,8 +66,113 @@ var ConfigGuarantees = []string{"HX-USER-ROOT", "HX-CONFIG-ENTRYPOINT"}
 
 // VerifyConfig checks ConfigGuarantees, reading only the directories on the paths they look up (the
 // entrypoint and its links, /etc/passwd): a few reads where Verify walks every directory of the image.
+// The directories and files it looks up first are read all at once, up front (prefetch).
 func VerifyConfig(ctx context.Context, fsys FS, img *dockerspec.DockerOCIImage) error {
-	return verifyChecks(ctx, &Target{FS: fsys, Config: img}, []Option{func(o *options) { o.lazy = true }}, ConfigGuarantees...)
+	dirs, files := configPaths(img)
+	t := &Target{FS: prefetch(ctx, fsys, dirs, files), Config: img}
+	return verifyChecks(ctx, t, []Option{func(o *options) { o.lazy = true }}, ConfigGuarantees...)
+}
+
+// configPaths are the directories ConfigGuarantees list first (those on the way to the entrypoint, or on
+// the PATH for a bare name, and /etc) and the files they read (/etc/passwd, /etc/group for a group
+// name). A link on the way leads to more, read when they are met.
+func configPaths(img *dockerspec.DockerOCIImage) (dirs, files []string) {
+	seen := map[string]bool{}
+	add := func(p string) {
+		for ; !seen[p]; p = path.Dir(p) {
+			seen[p] = true
+			dirs = append(dirs, p)
+			if p == "/" {
+				return
+			}
+		}
+	}
+	add("/etc")
+	files = []string{"/etc/passwd"}
+	if img == nil {
+		return dirs, files
+	}
+	c := img.Config
+	if _, group, ok := strings.Cut(c.User, ":"); ok && strings.Trim(group, "0123456789") != "" {
+		files = append(files, "/etc/group")
+	}
+	argv := append(append([]string(nil), c.Entrypoint...), c.Cmd...)
+	switch {
+	case len(argv) == 0:
+	case strings.HasPrefix(argv[0], "/"):
+		add(path.Dir(path.Clean(argv[0])))
+	default:
+		search := defaultPath
+		for _, kv := range c.Env {
+			if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+				search = v
+			}
+		}
+		for _, dir := range strings.Split(search, ":") {
+			if strings.HasPrefix(dir, "/") {
+				add(path.Clean(dir))
+			}
+		}
+	}
+	return dirs, files
+}
+
+// prefetchFS answers the listings and reads it made up front, all at once: through the gateway that is one
+// round trip's time, where the checks, looking one directory up after another, would wait for each in
+// turn. Anything else goes to the FS it wraps.
+type prefetchFS struct {
+	FS
+	dirs  map[string]prefetched[[]Entry]
+	files map[string]prefetched[[]byte]
+}
+
+type prefetched[T any] struct {
+	v   T
+	err error
+}
+
+func prefetch(ctx context.Context, fsys FS, dirs, files []string) *prefetchFS {
+	p := &prefetchFS{FS: fsys, dirs: map[string]prefetched[[]Entry]{}, files: map[string]prefetched[[]byte]{}}
+	var (
+		mu sync.Mutex
+		wg sync.WaitGroup
+	)
+	for _, d := range dirs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := fsys.ReadDir(ctx, d)
+			mu.Lock()
+			p.dirs[d] = prefetched[[]Entry]{v, err}
+			mu.Unlock()
+		}()
+	}
+	for _, f := range files {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := fsys.ReadFile(ctx, f)
+			mu.Lock()
+			p.files[f] = prefetched[[]byte]{v, err}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return p
+}
+
+func (p *prefetchFS) ReadDir(ctx context.Context, dir string) ([]Entry, error) {
+	if r, ok := p.dirs[dir]; ok {
+		return r.v, r.err
+	}
+	return p.FS.ReadDir(ctx, dir)
+}
+
+func (p *prefetchFS) ReadFile(ctx context.Context, name string) ([]byte, error) {
+	if r, ok := p.files[name]; ok {
+		return r.v, r.err
+	}
+	return p.FS.ReadFile(ctx, name)
 }
 
 // VerifyChecks runs the named checks and returns a VerifyError naming every one that fails.

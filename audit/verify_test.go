@@ -5,8 +5,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 
@@ -101,14 +104,87 @@ func must(t *testing.T, err error) {
 }
 
 // countingFS records the directories a check lists.
+// countingFS records the reads; with hold set, each read waits until hold reads are in flight or 100 ms
+// have passed, and inFlight is the most that were.
 type countingFS struct {
 	audit.FS
-	dirs []string
+	hold int
+
+	mu       sync.Mutex
+	dirs     []string
+	files    []string
+	now      int
+	holding  chan struct{}
+	inFlight int
+}
+
+func (c *countingFS) enter(dir, file string) {
+	c.mu.Lock()
+	if dir != "" {
+		c.dirs = append(c.dirs, dir)
+	} else {
+		c.files = append(c.files, file)
+	}
+	c.now++
+	c.inFlight = max(c.inFlight, c.now)
+	if c.holding == nil {
+		c.holding = make(chan struct{})
+	}
+	ch, full := c.holding, c.now >= c.hold
+	if full && c.hold > 0 {
+		close(ch)
+		c.holding = make(chan struct{})
+	}
+	c.mu.Unlock()
+	if c.hold > 0 && !full {
+		select {
+		case <-ch:
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	c.mu.Lock()
+	c.now--
+	c.mu.Unlock()
 }
 
 func (c *countingFS) ReadDir(ctx context.Context, dir string) ([]audit.Entry, error) {
-	c.dirs = append(c.dirs, dir)
+	c.enter(dir, "")
 	return c.FS.ReadDir(ctx, dir)
+}
+
+func (c *countingFS) ReadFile(ctx context.Context, name string) ([]byte, error) {
+	c.enter("", name)
+	return c.FS.ReadFile(ctx, name)
+}
+
+// The directories on the way to the entrypoint, /etc and /etc/passwd are read at the same time, each
+// once: one round trip's time through the gateway, not one per directory in turn.
+func TestVerifyConfigReadsAtOnce(t *testing.T) {
+	dir := root(t)
+	fsys := &countingFS{FS: audit.DirFS(dir), hold: 4}
+	if err := audit.VerifyConfig(context.Background(), fsys, config("65532:65532", "/app/server")); err != nil {
+		t.Fatal(err)
+	}
+	if fsys.inFlight < 4 {
+		t.Errorf("at most %d reads were in flight at once (dirs %q, files %q), want the 4 of /, /app, /etc and /etc/passwd", fsys.inFlight, fsys.dirs, fsys.files)
+	}
+	slices.Sort(fsys.dirs)
+	if want := []string{"/", "/app", "/etc"}; !slices.Equal(fsys.dirs, want) || !slices.Equal(fsys.files, []string{"/etc/passwd"}) {
+		t.Errorf("read dirs %q and files %q, want %q and /etc/passwd, each once", fsys.dirs, fsys.files, want)
+	}
+	// A bare name is looked up on the config's PATH, a group name in /etc/group: they are read up front too.
+	fsys = &countingFS{FS: audit.DirFS(dir)}
+	img := config("65532:nonroot", "server")
+	img.Config.Env = []string{"PATH=/app:/usr/bin"}
+	if err := audit.VerifyConfig(context.Background(), fsys, img); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(fsys.dirs)
+	slices.Sort(fsys.files)
+	if want := []string{"/", "/app", "/etc", "/usr", "/usr/bin"}; !slices.Equal(fsys.dirs, want) ||
+		!slices.Equal(fsys.files, []string{"/etc/group", "/etc/passwd"}) {
+		t.Errorf("read dirs %q and files %q, want %q, /etc/group and /etc/passwd", fsys.dirs, fsys.files, want)
+	}
 }
 
 func TestVerifyConfigReadsOnlyThePathsItChecks(t *testing.T) {

@@ -62,7 +62,7 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 	lang, _ := hllb.Lookup(s.Language) // Load validated the name
 	report := wantsAttestations(bc)
 	newPlatformBuild := func(lock *lockfile.Lock) *platformBuild {
-		return &platformBuild{c: c, bc: bc, spec: s, src: src.SourceMap, lock: lock, self: self(), buildPlatform: bc.BuildPlatforms[0], report: report}
+		return &platformBuild{c: c, bc: bc, spec: s, src: src.SourceMap, lock: lock, self: self, buildPlatform: bc.BuildPlatforms[0], report: report}
 	}
 	// A base the spec alone decides resolves (and its setuid/setgid files are listed) while the context
 	// files are read; the others wait for the files that decide them (a version in package.json, ...).
@@ -197,7 +197,7 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 					return
 				}
 				in.Base, in.BaseSpecial, p.special = b.image, b.specialFiles, b.special
-				if p.self != nil && breq.Ref != "" && len(p.bc.CacheImports) == 0 {
+				if p.self() != nil && breq.Ref != "" && len(p.bc.CacheImports) == 0 {
 					// Not with --cache-from, where the final stage may come from the cache whole.
 					stopPrepare = p.prepare(ctx, *in.Base, target, "while the builder is pulled")
 				}
@@ -263,18 +263,18 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 // the gateway. It sets scan's final state and reference to the image to ship.
 func (p *platformBuild) verify(ctx context.Context, res *hllb.Result, base *hllb.Image, scan *scanTarget, target ocispecs.Platform, report bool) error {
 	var violations error
-	if p.self != nil && !report {
+	if p.self() != nil && !report {
 		proven, err := p.verifyAdded(ctx, res, base, scan, target)
 		if proven || err != nil {
 			return err
 		}
 	}
-	if p.self != nil {
+	if self := p.self(); self != nil {
 		var epoch *time.Time
 		if report {
 			epoch = &scan.epoch
 		}
-		st, stripped, err := verifyStep(*p.self, res.Final, res.Image, epoch, p.locate("artifacts"))
+		st, stripped, err := verifyStep(*self, res.Final, res.Image, epoch, p.locate("artifacts"))
 		if err != nil {
 			return err
 		}
@@ -409,7 +409,7 @@ func startBase(ctx context.Context, req hllb.ImageRequest, target ocispecs.Platf
 		}
 		b := &resolvedBase{image: img}
 		switch {
-		case p.self == nil:
+		case p.self() == nil: // asked after the resolution, which does not wait for it
 			b.specialFiles, err = p.specialFiles(ctx, img, target)
 		case !p.report: // the report's step walks the whole image and clears the bits itself
 			b.special, b.stopSpecial = p.listSpecial(ctx, img.State)
@@ -441,8 +441,8 @@ type platformBuild struct {
 	src  *bkllb.SourceMap
 	// lock pins every image when hardened.lock is present; nil resolves by tag.
 	lock *lockfile.Lock
-	// self is the frontend's own image, for the tool steps; nil reads trees through the gateway.
-	self *bkllb.State
+	// self waits for the frontend's own image, for the tool steps; nil reads trees through the gateway.
+	self func() *bkllb.State
 	// special waits for the base's setuid/setgid files, listed by a step of self (nil: not listed).
 	special       func() ([]hllb.SpecialFile, error)
 	buildPlatform ocispecs.Platform

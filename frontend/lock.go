@@ -120,7 +120,7 @@ func buildLock(ctx context.Context, c gwclient.Client, bc *dockerui.Client, s *s
 			if onBuilder {
 				lreq = breq
 			}
-			versions, err := lockLibs(ctx, &platformBuild{c: c, bc: bc, spec: s, src: sm, lock: l}, base, lreq, target)
+			versions, err := lockLibs(ctx, &platformBuild{c: c, bc: bc, spec: s, src: sm, lock: l, self: func() *bkllb.State { return nil }}, base, lreq, target)
 			if err != nil {
 				return nil, err
 			}

@@ -237,7 +237,7 @@ func specialStep(self, base bkllb.State, opts ...bkllb.RunOption) bkllb.State {
 // answer; stop cancels the step if it is still running (the build failed before it needed the answer).
 func (p *platformBuild) listSpecial(ctx context.Context, base bkllb.State) (wait func() ([]hllb.SpecialFile, error), stop func()) {
 	wait, stop = background(ctx, func(ctx context.Context) ([]hllb.SpecialFile, error) {
-		res, err := p.runTool(ctx, specialStep(*p.self, base, p.locate("base")), p.buildPlatform)
+		res, err := p.runTool(ctx, specialStep(*p.self(), base, p.locate("base")), p.buildPlatform)
 		if err != nil {
 			return nil, wrapf(err, "listing the base's setuid/setgid files")
 		}

@@ -12,15 +12,12 @@
 FROM --platform=$BUILDPLATFORM docker.io/library/eclipse-temurin:17-jdk-jammy AS build
 # copy source
 COPY . /src/
-# create /hardened/out
 WORKDIR /hardened/out
+WORKDIR /src/src/main/resources
 # javac --release 17 -encoding UTF-8 -implicit:class -d /tmp/hardened/classes/com.example.hello.Server --source-path /src/src/main/java /src/src/main/java/com/example/hello/Server.java
 WORKDIR /src
 RUN --network=none ["javac","--release","17","-encoding","UTF-8","-implicit:class","-d","/tmp/hardened/classes/com.example.hello.Server","--source-path","/src/src/main/java","/src/src/main/java/com/example/hello/Server.java"]
-# ensure /src/src/main/resources
-WORKDIR /src/src/main/resources
 # jar --create --file /hardened/out/Server.jar --main-class com.example.hello.Server --date 1980-01-01T00:00:02Z -C /tmp/hardened/classes/com.example.hello.Server . -C /src/src/main/resources .
-WORKDIR /src
 RUN --network=none ["jar","--create","--file","/hardened/out/Server.jar","--main-class","com.example.hello.Server","--date","1980-01-01T00:00:02Z","-C","/tmp/hardened/classes/com.example.hello.Server",".","-C","/src/src/main/resources","."]
 
 FROM gcr.io/distroless/java17-debian12:nonroot

@@ -12,6 +12,7 @@
 FROM docker.io/library/rust:1.63-bookworm AS build
 # copy source
 COPY --exclude=target . /src/
+WORKDIR /hardened/out
 # cargo build --release --locked server for linux/amd64
 WORKDIR /src
 ENV CARGO_HOME="/usr/local/cargo"
@@ -19,10 +20,7 @@ ENV CARGO_INCREMENTAL="0"
 ENV CARGO_TARGET_DIR="/root/.cache/cargo-target"
 ENV CARGO_TERM_COLOR="never"
 RUN --network=none --mount=type=cache,id=hardened/rust/target,target=/root/.cache/cargo-target,sharing=locked --mount=type=cache,id=hardened/rust/registry,target=/usr/local/cargo/registry,sharing=locked ["cargo","build","--release","--locked","--offline","--config","build.rustflags=[\"--remap-path-prefix=/src=.\", \"--remap-path-prefix=/usr/local/cargo=/cargo\", \"--remap-path-prefix=/root/.cache/cargo-target=target\"]","--bin","server"]
-# make /hardened/out
-WORKDIR /hardened/out
 # copy server out of the target cache into /hardened/out
-WORKDIR /src
 RUN --network=none --mount=type=cache,id=hardened/rust/target,target=/root/.cache/cargo-target,sharing=locked ["cp","--","/root/.cache/cargo-target/release/server","/hardened/out/"]
 
 FROM gcr.io/distroless/cc-debian12:nonroot
