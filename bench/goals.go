@@ -38,31 +38,34 @@ var why = map[string]string{
 	"cold": "before the build proper, A pulls and starts the frontend image (the # syntax line; about 8 MB " +
 		"more pulled than B, and its container start), and it runs one step B has no counterpart for: the " +
 		"frontend image's listing of the base's setuid/setgid files, which runs while the builder works and " +
-		"is cached per base. The walk of the whole built image after the final stage (0.1-0.3 s, JRE and " +
-		"CPython included) is gone: the definition proves the build adds no setuid/setgid bit, and the user " +
-		"and entrypoint are read through the gateway. What is left comes after the first op: A runs more " +
-		"steps than B where a language splits one RUN in two (java's javac and jar; python's compile of the " +
-		"virtualenv apart from the app's, which keeps source rebuilds short), and static (no builder, a 1-2 s " +
-		"build) pays the frontend's pull and container start in full. Fix: fewer builder steps for java.",
-	"rebuild": "on a warm builder the build proper is all cache hits, so A's fixed cost decides: BuildKit " +
-		"starting the frontend's container (55-75 ms in the traces; every # syntax frontend pays it, the " +
-		"builtin Dockerfile frontend B uses does not), then the frontend's gateway round trips in turn (spec, " +
-		".dockerignore, context files and lock, image resolution, the cached listing of the base's " +
-		"setuid/setgid files: 30-40 ms), against a whole B build of 0.13-0.19 s with no change on this " +
-		"machine. After a source change the self-check no longer runs a container (it did: 0.1-0.13 s per " +
-		"rebuild), and node and python copy their dependency tree from the cached install step in a layer of " +
-		"its own. Fix for the rest: dockerui reading .dockerignore alongside the spec (one transfer, not " +
-		"three in turn); past that, BuildKit keeping gateway frontends warm between builds is the only way " +
-		"past the container start.",
+		"is cached per base. After the first op A runs more steps than B where a language splits one RUN " +
+		"in two without a shell: java's javac and jar, rust's cargo build and the copy out of the target " +
+		"cache (their directories are now made in the source copy's file op: one layer before the compile, " +
+		"not two or three), python's compile of the virtualenv apart from the app's (it keeps source " +
+		"rebuilds short); static (no builder, a 1-2 s build) pays the frontend's pull and container start " +
+		"in full. Fix: one exec-form step for javac and jar needs a tool in the JDK image that runs both.",
+	"rebuild": "on a warm builder the build proper is all cache hits, so A's fixed cost decides. BuildKit " +
+		"starts the frontend's container (55-75 ms in the traces) and tears it down before the export " +
+		"starts (15-20 ms between the frontend's return and the export): every # syntax frontend pays both, " +
+		"the builtin Dockerfile frontend B uses neither. The frontend's own work is 55-70 ms from its start " +
+		"to its return on this 2-CPU machine, against a whole B build of 0.04-0.05 s inside BuildKit: " +
+		"dockerui's read of the spec, then the context files read beside .dockerignore (the lock beside the " +
+		"spec), the base resolved and its cached listing read while they are (go, python, static), the " +
+		"builder resolved once go.mod or package.json names it, the config guarantees checked through the " +
+		"gateway while the listing is waited for (its reads all at once: 3 ms, were 11). Fix for the rest: " +
+		"only BuildKit keeping gateway frontends warm between builds removes the container start and " +
+		"teardown; inside the frontend, what is left is session transfers that contend on 2 CPUs.",
 	"ci": "after the wipe, A imports its cache from the registry like B, and pays the frontend image pull " +
 		"and its container start on top of the same imported steps, plus the listing of the base's " +
 		"setuid/setgid files, which is not part of the exported cache (the image is not built on it). With " +
 		"--cache-from the base is not prepared ahead: the final stage may come from the imported cache whole.",
 	"size": "A's final image carries more than B's (see layers and files). Fix: drop what the extra layer adds.",
 	"overhead": "the first builder op waits for BuildKit to start the frontend's container (the frontend " +
-		"start figure) and for the frontend's reads and image resolutions (hardened.yaml, then .dockerignore, " +
-		"then the context files, each a transfer of its own in dockerui's order). Fix: one transfer for " +
-		"all of them, which needs dockerui to read the context's .dockerignore alongside the spec.",
+		"start figure) and for the frontend's reads and image resolutions: the spec; then, at the same time, " +
+		"the context files, the context's .dockerignore and hardened.lock, and (when the spec alone decides " +
+		"it) the base; then the builder, once the context files name its version. Fix: the two session " +
+		"transfers left in turn (the spec, then the context files) would be one if dockerui read the " +
+		"context's files with the spec; java, node and rust bases wait for the files that name them.",
 	"frontend": "the frontend binary links BuildKit's client and gateway packages. Fix: -ldflags=-s -w, trim " +
 		"imports (no otel exporters, no dockerfile2llb), and compress nothing the registry compresses anyway.",
 	"failed": "A failed; the error is in the example's section.",
