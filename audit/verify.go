@@ -132,33 +132,31 @@ type prefetched[T any] struct {
 }
 
 func prefetch(ctx context.Context, fsys FS, dirs, files []string) *prefetchFS {
-	p := &prefetchFS{FS: fsys, dirs: map[string]prefetched[[]Entry]{}, files: map[string]prefetched[[]byte]{}}
-	var (
-		mu sync.Mutex
-		wg sync.WaitGroup
-	)
-	for _, d := range dirs {
+	listed := fetchAll(dirs, func(d string) ([]Entry, error) { return fsys.ReadDir(ctx, d) })
+	read := fetchAll(files, func(f string) ([]byte, error) { return fsys.ReadFile(ctx, f) })
+	return &prefetchFS{FS: fsys, dirs: listed(), files: read()}
+}
+
+// fetchAll starts fetch on every name at once and returns the wait for the answers, by name.
+func fetchAll[T any](names []string, fetch func(string) (T, error)) func() map[string]prefetched[T] {
+	results := make([]prefetched[T], len(names))
+	var wg sync.WaitGroup
+	for i, n := range names {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			v, err := fsys.ReadDir(ctx, d)
-			mu.Lock()
-			p.dirs[d] = prefetched[[]Entry]{v, err}
-			mu.Unlock()
+			v, err := fetch(n)
+			results[i] = prefetched[T]{v, err}
 		}()
 	}
-	for _, f := range files {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			v, err := fsys.ReadFile(ctx, f)
-			mu.Lock()
-			p.files[f] = prefetched[[]byte]{v, err}
-			mu.Unlock()
-		}()
+	return func() map[string]prefetched[T] {
+		wg.Wait()
+		out := make(map[string]prefetched[T], len(names))
+		for i, n := range names {
+			out[n] = results[i]
+		}
+		return out
 	}
-	wg.Wait()
-	return p
 }
 
 func (p *prefetchFS) ReadDir(ctx context.Context, dir string) ([]Entry, error) {
