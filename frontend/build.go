@@ -64,28 +64,39 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 	newPlatformBuild := func(lock *lockfile.Lock) *platformBuild {
 		return &platformBuild{c: c, bc: bc, spec: s, src: src.SourceMap, lock: lock, self: self, buildPlatform: bc.BuildPlatforms[0], report: report}
 	}
-	// A base the spec alone decides resolves (and its setuid/setgid files are listed) while the context
-	// files are read; the others wait for the files that decide them (a version in package.json, ...).
-	early := map[string]*baseJob{}
-	if (bc.Target == "" || bc.Target == ImageTarget) && !hllb.BaseNeedsFiles(s) {
+	// The images resolve while the context files are read, for the requests the spec makes without them;
+	// a platform's build uses each one if the files leave its request as it was (a version in go.mod or
+	// package.json, a pom.xml that asks for Maven's image change it). A base the spec alone decides also
+	// has its setuid/setgid files listed at once; others wait for the files that confirm them.
+	early := map[string]*earlyImages{}
+	if bc.Target == "" || bc.Target == ImageTarget {
 		targets := bc.TargetPlatforms
 		if len(targets) == 0 {
 			targets = []ocispecs.Platform{bc.BuildPlatforms[0]}
 		}
-		for _, target := range targets {
-			req, hasBase, err := hllb.BaseImage(s, nil, target)
-			if err != nil || !hasBase {
-				continue // the platform's build reports it
+		build := func() (*platformBuild, error) {
+			lock, err := lockWait()
+			if err != nil {
+				return nil, err
 			}
-			job := startBase(ctx, req, target, func() (*platformBuild, error) {
-				lock, err := lockWait()
-				if err != nil {
-					return nil, err
+			return newPlatformBuild(lock), nil
+		}
+		for _, target := range targets {
+			e := &earlyImages{}
+			if req, err := lang.Builder(s, nil, target, bc.BuildPlatforms[0]); err == nil && req.Ref != "" {
+				e.builder = startResolve(ctx, req, build)
+				defer e.builder.stop()
+			}
+			if req, hasBase, err := hllb.BaseImage(s, nil, target); err == nil && hasBase {
+				if hllb.BaseNeedsFiles(s) {
+					e.base = startResolve(ctx, req, build)
+					defer e.base.stop()
+				} else {
+					e.listed = startBase(ctx, req, target, build, nil)
+					defer e.listed.stop()
 				}
-				return newPlatformBuild(lock), nil
-			})
-			defer job.stop()
-			early[platformString(target)] = job
+			}
+			early[platformString(target)] = e
 		}
 	}
 	mainContext, files, err := readContext(ctx, c, bc, lang.ContextFiles())
@@ -173,20 +184,24 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 			wg.Add(1)
 			go func() { defer wg.Done(); libsImage, libsErr = p.resolve(ctx, libsReq) }()
 		}
+		e := early[platformString(target)]
+		if e == nil {
+			e = &earlyImages{}
+		}
 		if breq.Ref != "" { // a language without a builder image works from the context alone
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				var builder *hllb.Image
-				if builder, builderErr = p.resolve(ctx, breq); builderErr == nil {
+				if builder, builderErr = e.builder.resolve(ctx, p, breq); builderErr == nil {
 					in.Builder = *builder
 				}
 			}()
 		}
 		if hasBase {
-			job := early[platformString(target)]
+			job := e.listed
 			if job == nil || !sameRequest(job.req, baseReq) {
-				job = startBase(ctx, baseReq, target, func() (*platformBuild, error) { return p, nil })
+				job = startBase(ctx, baseReq, target, func() (*platformBuild, error) { return p, nil }, e.base)
 				defer job.stop()
 			}
 			wg.Add(1)
@@ -396,14 +411,15 @@ type resolvedBase struct {
 }
 
 // startBase resolves req for target in the background, with the platform build that build returns (the
-// early start waits there for hardened.lock). stop cancels what is still running and waits for it.
-func startBase(ctx context.Context, req hllb.ImageRequest, target ocispecs.Platform, build func() (*platformBuild, error)) *baseJob {
+// early start waits there for hardened.lock), or takes the resolution resolved started when it was for
+// req. stop cancels what is still running and waits for it.
+func startBase(ctx context.Context, req hllb.ImageRequest, target ocispecs.Platform, build func() (*platformBuild, error), resolved *imageJob) *baseJob {
 	wait, stop := background(ctx, func(ctx context.Context) (*resolvedBase, error) {
 		p, err := build()
 		if err != nil {
 			return nil, err
 		}
-		img, err := p.resolve(ctx, req)
+		img, err := resolved.resolve(ctx, p, req)
 		if err != nil {
 			return nil, err
 		}
@@ -422,6 +438,41 @@ func startBase(ctx context.Context, req hllb.ImageRequest, target ocispecs.Platf
 			b.stopSpecial()
 		}
 	}}
+}
+
+// earlyImages are one platform's image resolutions started before the context files are read: the
+// builder's and the base's for the requests the spec makes without the files, or, for a base that
+// needs none, its resolution and listing.
+type earlyImages struct {
+	builder, base *imageJob
+	listed        *baseJob
+}
+
+// imageJob is an image's resolution started before the build knows it will ask for that image.
+type imageJob struct {
+	req  hllb.ImageRequest
+	wait func() (*hllb.Image, error)
+	stop func()
+}
+
+func startResolve(ctx context.Context, req hllb.ImageRequest, build func() (*platformBuild, error)) *imageJob {
+	wait, stop := background(ctx, func(ctx context.Context) (*hllb.Image, error) {
+		p, err := build()
+		if err != nil {
+			return nil, err
+		}
+		return p.resolve(ctx, req)
+	})
+	return &imageJob{req: req, wait: wait, stop: stop}
+}
+
+// resolve is the job's answer when it was started for req (its error included, which is req's own),
+// else p resolves req now. A nil job resolves now.
+func (j *imageJob) resolve(ctx context.Context, p *platformBuild, req hllb.ImageRequest) (*hllb.Image, error) {
+	if j != nil && sameRequest(j.req, req) {
+		return j.wait()
+	}
+	return p.resolve(ctx, req)
 }
 
 // sameRequest reports whether two image requests ask for the same image in the same role.
