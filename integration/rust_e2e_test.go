@@ -22,6 +22,9 @@ import (
 // docker buildx, checks the image is hardened, holds no toolchain and passes its own audit, runs
 // it; then changes one line of the source and builds again (the target cache keeps the vendored
 // crate compiled), and once more with --no-cache, which must give the same digest.
+// rustCompileStep is the example's one compile step: cargo install builds and puts the binary in /hardened/out.
+const rustCompileStep = "cargo install --locked server for linux/amd64 into /hardened/out"
+
 func TestRustExampleBuildx(t *testing.T) {
 	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := copyExample(t, "rust")
@@ -85,7 +88,10 @@ func TestRustExampleBuildx(t *testing.T) {
 		args := append(append([]string{"build"}, extra...), "-f", spec, "-o", "type=oci,dest="+out, dir)
 		log := build(t, st.Buildx(context.Background(), args...))
 		if i == 0 {
-			if stepCached(log, "copy source") || stepCached(log, "cargo build --release --locked server for linux/amd64") {
+			if !strings.Contains(log, rustCompileStep) {
+				t.Errorf("no step %q in the log:\n%s", rustCompileStep, tail(log, 40))
+			}
+			if stepCached(log, "copy source") || stepCached(log, rustCompileStep) {
 				t.Errorf("the source copy or the compile was CACHED although the source changed:\n%s", tail(log, 40))
 			}
 			if !strings.Contains(log, "Compiling server v0.1.0") || strings.Contains(log, "Compiling itoa") {

@@ -1,6 +1,7 @@
 package llb
 
 import (
+	_ "embed"
 	"fmt"
 	"path"
 	"regexp"
@@ -279,16 +280,34 @@ func (java) Build(in *BuildInput) (bkllb.State, error) {
 	return buildJavac(in, v), nil
 }
 
+// hardenedBuildJava is HardenedBuild (javatool/HardenedBuild.java), which runs javac and jar one after the
+// other in one JVM: the build is one exec-form step without a shell, and one JVM start. The JVM
+// runs it as a source file (java's source-file mode, Java 11 and later), so the builder gets text
+// that reads as it runs, not a class file.
+//
+//go:embed javatool/HardenedBuild.java
+var hardenedBuildJava []byte
+
+// javaToolPath is where the builder gets HardenedBuild.java, outside the source tree.
+const javaToolPath = "/hardened/java/HardenedBuild.java"
+
+// javaToolOptions are the JVM's for the one step: C1 alone, which starts and finishes a short
+// compile sooner (a javac build without Maven or Gradle is a small one); the bytecode is the same.
+var javaToolOptions = []string{"-XX:TieredStopAtLevel=1"}
+
 // buildJavac compiles each main class with everything it uses from its source root
-// (javac's implicit compilation, no shell to list files) and makes its jar with fixed times.
+// (javac's implicit compilation, no shell to list files) and makes its jar with fixed times:
+// javac and jar for every artifact in turn, in one JVM, one step.
 func buildJavac(in *BuildInput, release string) bkllb.State {
 	s := in.Spec
-	// The source, /hardened/out and the resource directories jar reads, in one file op: a source change
-	// makes one layer before the compile, not three.
+	// The source, /hardened/out, the resource directories jar reads and the tool, in one file op: a
+	// source change makes one layer before the compile, not three.
 	fa := bkllb.Copy(in.Context, "/", SrcDir, &bkllb.CopyInfo{
 		CopyDirContentsOnly: true,
 		CreateDestPath:      true,
-	}).Mkdir(OutDir, 0o755, bkllb.WithParents(true))
+	}).Mkdir(OutDir, 0o755, bkllb.WithParents(true)).
+		Mkdir(path.Dir(javaToolPath), 0o755, bkllb.WithParents(true)).
+		Mkfile(javaToolPath, 0o644, hardenedBuildJava)
 	resources := make([]string, len(s.Artifacts))
 	for i, a := range s.Artifacts {
 		if root, _ := javaMainClass(a); root == javaSourceRoot || strings.HasSuffix(root, "/"+javaSourceRoot) {
@@ -297,22 +316,29 @@ func buildJavac(in *BuildInput, release string) bkllb.State {
 		}
 	}
 	st := in.Builder.State.File(fa, bkllb.WithCustomName("copy source"), in.Locate("language"))
+	args := append(append([]string{"java"}, javaToolOptions...), javaToolPath)
+	var jars []string
 	for i, a := range s.Artifacts {
 		root, class := javaMainClass(a)
-		field := fmt.Sprintf("artifacts[%d]", i)
 		classes := "/tmp/hardened/classes/" + class
-		compile := []string{"javac", "--release", release, "-encoding", "UTF-8", "-implicit:class",
-			"-d", classes, "--source-path", SrcDir + "/" + root, SrcDir + "/" + path.Clean(a)}
-		st = runJava(in, st, compile, field, bkllb.Network(pb.NetMode_NONE))
-
-		jar := []string{"jar", "--create", "--file", OutDir + "/" + javaArtifactName(a), "--main-class", class,
-			"--date", jarDate(in.Epoch), "-C", classes, "."}
-		if resources[i] != "" {
-			jar = append(jar, "-C", resources[i], ".")
+		if i > 0 {
+			args = append(args, "--")
 		}
-		st = runJava(in, st, jar, field, bkllb.Network(pb.NetMode_NONE))
+		args = append(args, "javac", "--release", release, "-encoding", "UTF-8", "-implicit:class",
+			"-d", classes, "--source-path", SrcDir+"/"+root, SrcDir+"/"+path.Clean(a))
+		jar := OutDir + "/" + javaArtifactName(a)
+		jars = append(jars, jar)
+		args = append(args, "--", "jar", "--create", "--file", jar, "--main-class", class,
+			"--date", jarDate(in.Epoch), "-C", classes, ".")
+		if resources[i] != "" {
+			args = append(args, "-C", resources[i], ".")
+		}
 	}
-	return st
+	return st.Run(append([]bkllb.RunOption{
+		bkllb.Args(args), bkllb.Dir(SrcDir), bkllb.Network(pb.NetMode_NONE),
+		bkllb.WithCustomName("javac --release " + release + " and jar in one JVM: " + strings.Join(jars, " ")),
+		in.Locate("artifacts"),
+	}, builderEnv(s)...)...).Root()
 }
 
 // buildMaven resolves the pom's dependencies and plugins with the network while only pom.xml

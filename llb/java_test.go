@@ -28,32 +28,42 @@ func TestJavaExampleLLB(t *testing.T) {
 		t.Errorf("sources = %q, want %q", got, wantSources)
 	}
 
-	compile := g.Named(t, "javac --release 17 -encoding UTF-8 -implicit:class -d /tmp/hardened/classes/com.example.hello.Server "+
-		"--source-path /src/src/main/java /src/src/main/java/com/example/hello/Server.java")
+	// javac and jar run in one JVM, one exec-form step: HardenedBuild runs each tool in turn.
+	compile := g.Named(t, "javac --release 17 and jar in one JVM: /hardened/out/Server.jar")
+	want := []string{"java", "-XX:TieredStopAtLevel=1", "/hardened/java/HardenedBuild.java",
+		"javac", "--release", "17", "-encoding", "UTF-8", "-implicit:class", "-d", "/tmp/hardened/classes/com.example.hello.Server",
+		"--source-path", "/src/src/main/java", "/src/src/main/java/com/example/hello/Server.java", "--",
+		"jar", "--create", "--file", "/hardened/out/Server.jar", "--main-class", "com.example.hello.Server", "--date", "1980-01-01T00:00:02Z",
+		"-C", "/tmp/hardened/classes/com.example.hello.Server", ".", "-C", "/src/src/main/resources", "."}
+	if args := compile.Op.GetExec().GetMeta().GetArgs(); !slices.Equal(args, want) {
+		t.Errorf("build args = %q\nwant %q", args, want)
+	}
 	if compile.Op.GetExec().Network != pb.NetMode_NONE {
 		t.Error("javac has network")
 	}
 	if cwd := compile.Op.GetExec().GetMeta().GetCwd(); cwd != "/src" {
 		t.Errorf("javac runs in %q", cwd)
 	}
-	jar := g.Named(t, "jar --create --file /hardened/out/Server.jar --main-class com.example.hello.Server --date 1980-01-01T00:00:02Z "+
-		"-C /tmp/hardened/classes/com.example.hello.Server . -C /src/src/main/resources .")
-	if !g.DependsOn(jar, compile.Digest) {
-		t.Error("jar does not come after javac")
+	if n := len(g.Execs()); n != 1 {
+		t.Errorf("the build runs %d steps, want one", n)
 	}
 	source := g.Named(t, "copy source")
-	if !g.DependsOn(compile, source.Digest) {
-		t.Error("javac does not come after the source copy")
-	}
-	// The directories javac and jar write and read are made with the source, in its file op.
+	// The directories javac and jar write and read, and the tool, are made with the source, in its file op.
 	var made []string
+	var tool []byte
 	for _, a := range source.Op.GetFile().GetActions() {
 		if m := a.GetMkdir(); m != nil {
 			made = append(made, m.Path)
 		}
+		if f := a.GetMkfile(); f != nil && f.Path == "/hardened/java/HardenedBuild.java" {
+			tool = f.Data
+		}
 	}
-	if !slices.Equal(made, []string{"/hardened/out", "/src/src/main/resources"}) {
-		t.Errorf("the source copy makes %q, want /hardened/out and the resources directory", made)
+	if !slices.Equal(made, []string{"/hardened/out", "/hardened/java", "/src/src/main/resources"}) {
+		t.Errorf("the source copy makes %q, want /hardened/out, the tool's directory and the resources directory", made)
+	}
+	if !slices.Equal(tool, hllb.JavaTool()) {
+		t.Error("the source copy does not write HardenedBuild.java")
 	}
 	if in, ok := g.Input(compile, 0); !ok || in.Digest != source.Digest {
 		t.Error("javac does not run right on the source copy")
@@ -263,4 +273,23 @@ func assertJavaCache(t *testing.T, o llbtest.Op, dest, id string, sharing pb.Cac
 		}
 	}
 	t.Errorf("%s: no mount at %s", o.Name, dest)
+}
+
+// Two main classes: one step, each compiled into its own classes directory and jarred in turn.
+func TestJavaJavacTwoMains(t *testing.T) {
+	s := load(t, "language: java\nversion: \"21\"\nartifacts: [src/main/java/a/A.java, tools/B.java]\n")
+	_, g := convert(t, s, resolved(t, s, hllb.Files{}, amd64))
+	step := g.Named(t, "javac --release 21 and jar in one JVM: /hardened/out/A.jar /hardened/out/B.jar")
+	args := strings.Join(step.Op.GetExec().GetMeta().GetArgs(), " ")
+	want := "java -XX:TieredStopAtLevel=1 /hardened/java/HardenedBuild.java " +
+		"javac --release 21 -encoding UTF-8 -implicit:class -d /tmp/hardened/classes/a.A --source-path /src/src/main/java /src/src/main/java/a/A.java -- " +
+		"jar --create --file /hardened/out/A.jar --main-class a.A --date 1980-01-01T00:00:02Z -C /tmp/hardened/classes/a.A . -C /src/src/main/resources . -- " +
+		"javac --release 21 -encoding UTF-8 -implicit:class -d /tmp/hardened/classes/B --source-path /src/tools /src/tools/B.java -- " +
+		"jar --create --file /hardened/out/B.jar --main-class B --date 1980-01-01T00:00:02Z -C /tmp/hardened/classes/B ."
+	if args != want {
+		t.Errorf("args = %s\nwant   %s", args, want)
+	}
+	if n := len(g.Execs()); n != 1 {
+		t.Errorf("the build runs %d steps, want one", n)
+	}
 }

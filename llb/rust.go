@@ -17,9 +17,11 @@ import (
 
 func init() { register(rust{}) }
 
-// rust builds a Cargo project's binaries with `cargo build --release --locked` in the official rust
-// image, with the registry and the target directory in cache mounts and no network for the compile,
-// and ships them on distroless cc (glibc and libgcc), or on distroless static for a musl target.
+// rust builds a Cargo project's binaries in the official rust image, with the registry and the target
+// directory in cache mounts and no network for the compile, and ships them on distroless cc (glibc
+// and libgcc), or on distroless static for a musl target. A package builds with `cargo install
+// --path . --locked` (the release profile, binaries put in /out by the same step); a workspace with
+// `cargo build --release --locked` and a copy of the binaries out of the target cache.
 //
 // Artifacts are binary names, as `cargo build --bin NAME` takes them (a [[bin]] target, or the
 // package of a src/main.rs); each lands at /app/<name>. The builder runs on the target platform:
@@ -35,6 +37,8 @@ const (
 	rustTargetDir      = "/root/.cache/cargo-target"
 	rustCargoHome      = "/usr/local/cargo" // the official image's CARGO_HOME
 	rustCargoHomeRemap = "/cargo"
+	// rustInstallRoot is cargo install's --root: its bin is a link to OutDir.
+	rustInstallRoot = "/hardened/cargo"
 )
 
 func (rust) Name() string { return "rust" }
@@ -205,6 +209,16 @@ func rustTarget(s *spec.Spec, files Files, target ocispecs.Platform) (triple str
 	return triple, musl, nil
 }
 
+var rustWorkspaceTable = regexp.MustCompile(`(?m)^\s*\[\s*workspace\s*[\].]`)
+
+// rustInstalls reports whether Cargo.toml is a package and not a workspace: then `cargo install
+// --path .` builds the binaries and puts them in /out in one step. A workspace's binaries may be
+// any member's, which cargo install (one package) does not take, so it gets cargo build and a copy.
+func rustInstalls(files Files) bool {
+	manifest := files["Cargo.toml"]
+	return tomlStrings(manifest)["package.name"] != "" && !rustWorkspaceTable.Match(manifest)
+}
+
 // rustVendored reports whether .cargo/config.toml replaces crates.io with a directory of
 // sources, the layout `cargo vendor` writes: then nothing is downloaded at all.
 func rustVendored(files Files) bool {
@@ -263,12 +277,16 @@ func (rust) Build(in *BuildInput) (bkllb.State, error) {
 	}
 
 	// A target/ of the context is a leftover of a local build, never an input. /hardened/out, where the
-	// binaries are copied out of the target cache, is made in the same file op.
-	st = st.File(bkllb.Copy(in.Context, "/", SrcDir, &bkllb.CopyInfo{
+	// binaries land, is made in the same file op (and cargo install's root, whose bin links to it).
+	src := bkllb.Copy(in.Context, "/", SrcDir, &bkllb.CopyInfo{
 		CopyDirContentsOnly: true,
 		CreateDestPath:      true,
 		ExcludePatterns:     []string{"target"},
-	}).Mkdir(OutDir, 0o755, bkllb.WithParents(true)), bkllb.WithCustomName("copy source"), in.Locate("language"))
+	}).Mkdir(OutDir, 0o755, bkllb.WithParents(true))
+	if rustInstalls(in.Files) {
+		src = src.Mkdir(rustInstallRoot, 0o755, bkllb.WithParents(true)).Symlink(OutDir, rustInstallRoot+"/bin")
+	}
+	st = st.File(src, bkllb.WithCustomName("copy source"), in.Locate("language"))
 
 	if rustNeedsFetch(in.Files) {
 		args := append([]string{"cargo", "fetch", "--locked"}, targetArgs...)
@@ -279,7 +297,26 @@ func (rust) Build(in *BuildInput) (bkllb.State, error) {
 	}
 
 	// Everything is fetched or vendored: the compile gets no network at all.
-	args := []string{"cargo", "build", "--release", "--locked", "--offline"}
+	var bins, built []string
+	release := rustTargetDir + "/release/"
+	if triple != "" {
+		release = rustTargetDir + "/" + triple + "/release/"
+	}
+	for _, a := range s.Artifacts {
+		bins = append(bins, a)
+		built = append(built, release+a)
+	}
+	install := rustInstalls(in.Files)
+	var args []string
+	name := "cargo build --release --locked " + strings.Join(bins, " ") + " for " + platformString(in.Target)
+	if install {
+		// One step, no shell: cargo install builds the release profile in the target cache and copies
+		// the binaries to <root>/bin, a link to /hardened/out, where the cache mount does not reach.
+		args = []string{"cargo", "install", "--path", ".", "--root", rustInstallRoot, "--no-track", "--locked", "--offline"}
+		name = "cargo install --locked " + strings.Join(bins, " ") + " for " + platformString(in.Target) + " into " + OutDir
+	} else {
+		args = []string{"cargo", "build", "--release", "--locked", "--offline"}
+	}
 	args = append(args, targetArgs...)
 	compileEnv := env
 	if flags, ok := s.Build.Env["RUSTFLAGS"]; ok {
@@ -288,24 +325,21 @@ func (rust) Build(in *BuildInput) (bkllb.State, error) {
 	} else {
 		args = append(args, "--config", "build.rustflags="+tomlArray(remap))
 	}
-	var bins, built []string
-	release := rustTargetDir + "/release/"
-	if triple != "" {
-		release = rustTargetDir + "/" + triple + "/release/"
-	}
-	for _, a := range s.Artifacts {
+	for _, a := range bins {
 		args = append(args, "--bin", a)
-		bins = append(bins, a)
-		built = append(built, release+a)
 	}
 	st = st.Run(append([]bkllb.RunOption{
 		bkllb.Args(args), bkllb.Dir(SrcDir), registry, targetDir,
 		bkllb.Network(pb.NetMode_NONE),
-		bkllb.WithCustomName("cargo build --release --locked " + strings.Join(bins, " ") + " for " + platformString(in.Target)),
+		bkllb.WithCustomName(name),
 		in.Locate("artifacts"),
 	}, compileEnv...)...).Root()
+	if install {
+		return st, nil
+	}
 
-	// A cache mount never reaches a layer: the binaries are copied out of it into /out.
+	// A workspace: cargo install takes one package, so cargo build builds the binaries and a second step
+	// copies them out of the cache mount, which never reaches a layer, into /out.
 	st = st.Run(append([]bkllb.RunOption{
 		bkllb.Args(append(append([]string{"cp", "--"}, built...), OutDir+"/")), bkllb.Dir(SrcDir), targetDir,
 		bkllb.Network(pb.NetMode_NONE),

@@ -12,7 +12,7 @@ import (
 	hllb "github.com/hardenedbuild/hardened/llb"
 )
 
-const rustCompile = "cargo build --release --locked server for linux/amd64"
+const rustCompile = "cargo install --locked server for linux/amd64 into /hardened/out"
 
 func TestRustExampleLLB(t *testing.T) {
 	s, files := loadDir(t, "rust")
@@ -35,8 +35,11 @@ func TestRustExampleLLB(t *testing.T) {
 	if ex := findCopy(t, source, "/").ExcludePatterns; !slices.Equal(ex, []string{"target"}) {
 		t.Errorf("source copy excludes %q, want the context's target/", ex)
 	}
-	if acts := source.Op.GetFile().GetActions(); len(acts) != 2 || acts[1].GetMkdir().GetPath() != "/hardened/out" {
-		t.Error("the source copy does not make /hardened/out in its own file op")
+	// /hardened/out and cargo install's root, whose bin links to it, are made in the same file op.
+	acts := source.Op.GetFile().GetActions()
+	if len(acts) != 4 || acts[1].GetMkdir().GetPath() != "/hardened/out" || acts[2].GetMkdir().GetPath() != "/hardened/cargo" ||
+		acts[3].GetSymlink().GetOldpath() != "/hardened/out" || acts[3].GetSymlink().GetNewpath() != "/hardened/cargo/bin" {
+		t.Errorf("the source copy's file op = %v, want it to make /hardened/out and link /hardened/cargo/bin to it", acts)
 	}
 
 	// Vendored: no fetch step, and no step of the build has network but none.
@@ -59,7 +62,7 @@ func TestRustExampleLLB(t *testing.T) {
 	assertLockedCache(t, compile, "/usr/local/cargo/registry", "hardened/rust/registry")
 	assertLockedCache(t, compile, "/root/.cache/cargo-target", "hardened/rust/target")
 	args := ex.GetMeta().GetArgs()
-	if !slices.Equal(args[:5], []string{"cargo", "build", "--release", "--locked", "--offline"}) {
+	if !slices.Equal(args[:9], []string{"cargo", "install", "--path", ".", "--root", "/hardened/cargo", "--no-track", "--locked", "--offline"}) {
 		t.Errorf("compile args = %q", args)
 	}
 	for _, want := range []string{"--bin", "server",
@@ -84,22 +87,16 @@ func TestRustExampleLLB(t *testing.T) {
 		t.Error("the compile does not follow the source copy")
 	}
 
-	// The binary is copied out of the target cache mount, which never reaches a layer, into /out.
-	out := g.Named(t, "copy server out of the target cache into /hardened/out")
-	if args := out.Op.GetExec().GetMeta().GetArgs(); !slices.Equal(args, []string{"cp", "--", "/root/.cache/cargo-target/release/server", "/hardened/out/"}) {
-		t.Errorf("copy-out args = %q", args)
-	}
-	assertLockedCache(t, out, "/root/.cache/cargo-target", "hardened/rust/target")
-	if !g.DependsOn(out, compile.Digest) {
-		t.Error("the copy out of the target cache does not follow the compile")
+	// cargo install puts the binary in /hardened/out itself: no second step copies it out of the cache.
+	if len(g.Execs()) != 1 {
+		t.Errorf("the build runs %d steps, want the one cargo install", len(g.Execs()))
 	}
 	final := g.Named(t, "copy artifacts to /app (setuid/setgid stripped)")
-	stage := final
-	if cp := findCopy(t, stage, "/hardened/out"); cp.Dest != "/app/" || cp.ModeStr != "u-s,g-s" || cp.Owner.GetUser().GetByID() != 0 {
+	if cp := findCopy(t, final, "/hardened/out"); cp.Dest != "/app/" || cp.ModeStr != "u-s,g-s" || cp.Owner.GetUser().GetByID() != 0 {
 		t.Errorf("final copy = %s -> %s mode %q owner %v", cp.Src, cp.Dest, cp.ModeStr, cp.Owner)
 	}
-	if !g.DependsOn(stage, out.Digest) {
-		t.Error("the final stage does not take /hardened/out from after the copy out of the cache")
+	if !g.DependsOn(final, compile.Digest) {
+		t.Error("the final stage does not take /hardened/out from after cargo install")
 	}
 	if base, ok := g.Input(final, 0); !ok || !strings.Contains(base.Op.GetSource().GetIdentifier(), "distroless/cc-debian12") {
 		t.Errorf("the final stage is not on distroless cc")
@@ -141,7 +138,7 @@ func TestRustFetchesOnlyWhatIsNotVendored(t *testing.T) {
 	if fetch.Op.GetExec().Network == pb.NetMode_NONE {
 		t.Error("cargo fetch has no network")
 	}
-	compile := g.Named(t, "cargo build --release --locked app tool for linux/amd64")
+	compile := g.Named(t, "cargo install --locked app tool for linux/amd64 into /hardened/out")
 	if !g.DependsOn(compile, fetch.Digest) {
 		t.Error("the compile does not follow the fetch")
 	}
@@ -157,10 +154,8 @@ func TestRustFetchesOnlyWhatIsNotVendored(t *testing.T) {
 		!strings.Contains(strings.Join(args, " "), "--remap-path-prefix=/opt/cargo=/cargo") {
 		t.Errorf("compile args %q do not remap CARGO_HOME", args)
 	}
-	out := g.Named(t, "copy app tool out of the target cache into /hardened/out")
-	if args := out.Op.GetExec().GetMeta().GetArgs(); !slices.Equal(args, []string{"cp", "--",
-		"/root/.cache/cargo-target/release/app", "/root/.cache/cargo-target/release/tool", "/hardened/out/"}) {
-		t.Errorf("copy-out args = %q", args)
+	if args := strings.Join(compile.Op.GetExec().GetMeta().GetArgs(), " "); !strings.HasSuffix(args, " --bin app --bin tool") {
+		t.Errorf("compile args %q, want both binaries", args)
 	}
 
 	// The same lock with cargo vendor's source replacement downloads nothing.
@@ -192,20 +187,16 @@ func TestRustMuslRunsOnStatic(t *testing.T) {
 			if want := "gcr.io/distroless/" + tc.base + "-debian12:nonroot"; res.Image.Config.Labels[hllb.LabelBaseName] != want {
 				t.Errorf("base = %q, want %q", res.Image.Config.Labels[hllb.LabelBaseName], want)
 			}
-			compile := g.Named(t, "cargo build --release --locked app for linux/amd64")
+			compile := g.Named(t, "cargo install --locked app for linux/amd64 into /hardened/out")
 			args := compile.Op.GetExec().GetMeta().GetArgs()
-			out := g.Named(t, "copy app out of the target cache into /hardened/out").Op.GetExec().GetMeta().GetArgs()
 			if tc.triple == "" {
-				if slices.Contains(args, "--target") || out[2] != "/root/.cache/cargo-target/release/app" {
-					t.Errorf("glibc: compile %q, copy out %q", args, out)
+				if slices.Contains(args, "--target") {
+					t.Errorf("glibc: compile %q", args)
 				}
 				return
 			}
 			if i := slices.Index(args, "--target"); i < 0 || args[i+1] != tc.triple {
 				t.Errorf("compile args %q, want --target %s", args, tc.triple)
-			}
-			if want := "/root/.cache/cargo-target/" + tc.triple + "/release/app"; out[2] != want {
-				t.Errorf("copy out of %q, want %s", out[2], want)
 			}
 			// The official image has its host's standard library only: rustup adds the target's,
 			// with network, before the source is copied (a source change keeps it cached).
@@ -320,11 +311,47 @@ func TestRustSpecChecks(t *testing.T) {
 func TestRustSpecRustflagsKeepTheRemap(t *testing.T) {
 	s := load(t, "language: rust\nartifacts: [app]\nbuild:\n  env:\n    RUSTFLAGS: -C target-cpu=x86-64-v2\n")
 	_, g := convert(t, s, resolved(t, s, rustFiles(), amd64))
-	compile := g.Named(t, "cargo build --release --locked app for linux/amd64")
+	compile := g.Named(t, "cargo install --locked app for linux/amd64 into /hardened/out")
 	if got := llbtest.Env(compile)["RUSTFLAGS"]; !strings.HasPrefix(got, "-C target-cpu=x86-64-v2 --remap-path-prefix=/src=. ") {
 		t.Errorf("RUSTFLAGS = %q, want the spec's then the path remapping", got)
 	}
 	if args := compile.Op.GetExec().GetMeta().GetArgs(); slices.Contains(args, "--config") {
 		t.Errorf("compile args %q: RUSTFLAGS overrides build.rustflags anyway", args)
+	}
+}
+
+// A workspace's binaries may be any member's, and cargo install takes one package: cargo build
+// builds them and a second exec-form step copies them out of the target cache.
+func TestRustWorkspaceBuildsAndCopiesOut(t *testing.T) {
+	for name, manifest := range map[string]string{
+		"virtual":             "[workspace]\nmembers = [\"app\", \"tool\"]\n\n[workspace.package]\nrust-version = \"1.80\"\n",
+		"package and members": "[package]\nname = \"app\"\nrust-version = \"1.80\"\n\n[workspace]\nmembers = [\"tool\"]\n",
+		"workspace.package":   "[package]\nname = \"app\"\nrust-version = \"1.80\"\n\n[workspace.package]\nedition = \"2021\"\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := load(t, "language: rust\nartifacts: [app, tool]\n")
+			_, g := convert(t, s, resolved(t, s, rustFiles("Cargo.toml", manifest), amd64))
+			compile := g.Named(t, "cargo build --release --locked app tool for linux/amd64")
+			if args := compile.Op.GetExec().GetMeta().GetArgs(); !slices.Equal(args[:5], []string{"cargo", "build", "--release", "--locked", "--offline"}) {
+				t.Errorf("compile args = %q", args)
+			}
+			out := g.Named(t, "copy app tool out of the target cache into /hardened/out")
+			if args := out.Op.GetExec().GetMeta().GetArgs(); !slices.Equal(args, []string{"cp", "--",
+				"/root/.cache/cargo-target/release/app", "/root/.cache/cargo-target/release/tool", "/hardened/out/"}) {
+				t.Errorf("copy-out args = %q", args)
+			}
+			assertLockedCache(t, out, "/root/.cache/cargo-target", "hardened/rust/target")
+			if !g.DependsOn(out, compile.Digest) {
+				t.Error("the copy out of the target cache does not follow the compile")
+			}
+			if !g.DependsOn(g.Named(t, "copy artifacts to /app (setuid/setgid stripped)"), out.Digest) {
+				t.Error("the final stage does not take /hardened/out from after the copy out of the cache")
+			}
+			for _, a := range g.Named(t, "copy source").Op.GetFile().GetActions() {
+				if a.GetSymlink() != nil {
+					t.Error("a workspace build links cargo install's bin")
+				}
+			}
+		})
 	}
 }

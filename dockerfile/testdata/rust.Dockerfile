@@ -13,15 +13,15 @@ FROM docker.io/library/rust:1.63-bookworm AS build
 # copy source
 COPY --exclude=target . /src/
 WORKDIR /hardened/out
-# cargo build --release --locked server for linux/amd64
+WORKDIR /hardened/cargo
+RUN --network=none ["ln","-sfn","--","/hardened/out","/hardened/cargo/bin"]
+# cargo install --locked server for linux/amd64 into /hardened/out
 WORKDIR /src
 ENV CARGO_HOME="/usr/local/cargo"
 ENV CARGO_INCREMENTAL="0"
 ENV CARGO_TARGET_DIR="/root/.cache/cargo-target"
 ENV CARGO_TERM_COLOR="never"
-RUN --network=none --mount=type=cache,id=hardened/rust/target,target=/root/.cache/cargo-target,sharing=locked --mount=type=cache,id=hardened/rust/registry,target=/usr/local/cargo/registry,sharing=locked ["cargo","build","--release","--locked","--offline","--config","build.rustflags=[\"--remap-path-prefix=/src=.\", \"--remap-path-prefix=/usr/local/cargo=/cargo\", \"--remap-path-prefix=/root/.cache/cargo-target=target\"]","--bin","server"]
-# copy server out of the target cache into /hardened/out
-RUN --network=none --mount=type=cache,id=hardened/rust/target,target=/root/.cache/cargo-target,sharing=locked ["cp","--","/root/.cache/cargo-target/release/server","/hardened/out/"]
+RUN --network=none --mount=type=cache,id=hardened/rust/target,target=/root/.cache/cargo-target,sharing=locked --mount=type=cache,id=hardened/rust/registry,target=/usr/local/cargo/registry,sharing=locked ["cargo","install","--path",".","--root","/hardened/cargo","--no-track","--locked","--offline","--config","build.rustflags=[\"--remap-path-prefix=/src=.\", \"--remap-path-prefix=/usr/local/cargo=/cargo\", \"--remap-path-prefix=/root/.cache/cargo-target=target\"]","--bin","server"]
 
 FROM gcr.io/distroless/cc-debian12:nonroot
 # Root-owned, without setuid/setgid bits whatever the builder left (symbolic --chmod, as the
