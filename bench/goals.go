@@ -38,12 +38,13 @@ var why = map[string]string{
 	"cold": "before the build proper, A pulls and starts the frontend image (the # syntax line; about 8 MB " +
 		"more pulled than B, and its container start), and it runs one step B has no counterpart for: the " +
 		"frontend image's listing of the base's setuid/setgid files, which runs while the builder works and " +
-		"is cached per base. After the first op A runs more steps than B where a language splits one RUN " +
-		"in two without a shell: java's javac and jar, rust's cargo build and the copy out of the target " +
-		"cache (their directories are now made in the source copy's file op: one layer before the compile, " +
-		"not two or three), python's compile of the virtualenv apart from the app's (it keeps source " +
-		"rebuilds short); static (no builder, a 1-2 s build) pays the frontend's pull and container start " +
-		"in full. Fix: one exec-form step for javac and jar needs a tool in the JDK image that runs both.",
+		"is cached per base. After the first op, go stages its modules into the builder's layer in a second " +
+		"go mod download (a --cache-from build has an empty module cache mount, and the compile is offline), " +
+		"and python compiles the virtualenv apart from the app (it keeps source rebuilds short); java's " +
+		"javac and jar now run in one JVM, one step (HardenedBuild, with C1 alone), and rust's cargo install " +
+		"builds a package and puts its binaries out of the target cache in one step. static (no builder, a " +
+		"1-2 s build) pays the frontend's pull and container start in full. Fix: for go, one step that both " +
+		"fills the shared module cache and stages the modules needs a tool in the Go image that does both.",
 	"rebuild": "on a warm builder the build proper is all cache hits, so A's fixed cost decides. BuildKit " +
 		"starts the frontend's container (55-75 ms in the traces) and tears it down before the export " +
 		"starts (15-20 ms between the frontend's return and the export): every # syntax frontend pays both, " +
