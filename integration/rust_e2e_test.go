@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,13 +19,13 @@ import (
 	"github.com/hardenedbuild/hardened/audit"
 )
 
+// rustCompileStep is the example's one compile step: cargo install builds and puts the binary in /hardened/out.
+const rustCompileStep = "cargo install --locked server for linux/amd64 into /hardened/out"
+
 // TestRustExampleBuildx builds examples/rust (std::net and one vendored crate, offline) through
 // docker buildx, checks the image is hardened, holds no toolchain and passes its own audit, runs
 // it; then changes one line of the source and builds again (the target cache keeps the vendored
 // crate compiled), and once more with --no-cache, which must give the same digest.
-// rustCompileStep is the example's one compile step: cargo install builds and puts the binary in /hardened/out.
-const rustCompileStep = "cargo install --locked server for linux/amd64 into /hardened/out"
-
 func TestRustExampleBuildx(t *testing.T) {
 	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := copyExample(t, "rust")
@@ -156,5 +157,54 @@ func assertAuditPasses(t *testing.T, tarPath string) {
 		if status[id] != "pass" {
 			t.Errorf("%s = %q in the attached report, want pass", id, status[id])
 		}
+	}
+}
+
+// TestRustWorkspaceBuildx builds a virtual Cargo workspace of two members, whose binaries cargo install
+// (one package) does not take: cargo build builds both, a second step copies them out of the target
+// cache, and the image runs the first.
+func TestRustWorkspaceBuildx(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"hardened.yaml":      "# syntax=ghcr.io/hardenedbuild/hardened:1\nlanguage: rust\nversion: \"1.63\"\nartifacts: [app, tool]\n",
+		"Cargo.toml":         "[workspace]\nmembers = [\"app\", \"tool\"]\n",
+		"Cargo.lock":         "version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n\n[[package]]\nname = \"tool\"\nversion = \"0.1.0\"\n",
+		"app/Cargo.toml":     "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+		"app/src/main.rs":    "fn main() {\n    println!(\"hello from the workspace's app\");\n}\n",
+		"tool/Cargo.toml":    "[package]\nname = \"tool\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+		"tool/src/main.rs":   "fn main() {\n    println!(\"the workspace's tool\");\n}\n",
+		"target/release/app": "a leftover of a local build, never an input\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, name), content)
+	}
+	out := filepath.Join(t.TempDir(), "app.tar")
+	log := build(t, st.Buildx(context.Background(), "build", "--progress", "plain", "-f", filepath.Join(dir, "hardened.yaml"),
+		"-o", "type=oci,dest="+out, dir))
+	for _, step := range []string{"cargo build --release --locked app tool for linux/amd64", "copy app tool out of the target cache into /hardened/out"} {
+		if !strings.Contains(log, step) {
+			t.Errorf("no step %q in the log:\n%s", step, tail(log, 40))
+		}
+	}
+	img := only(t, ociImages(t, out))
+	files := flatFiles(t, img)
+	for _, f := range []string{"/app/app", "/app/tool"} {
+		if h := files[f]; h == nil || h.Size < 1000 {
+			t.Errorf("%s in the image: %v, want the workspace member's binary", f, h)
+		}
+	}
+	r := runImage(t, img)
+	done := make(chan error, 1)
+	go func() { done <- r.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil || !strings.Contains(r.output.String(), "hello from the workspace's app") {
+			t.Errorf("the image ran with %v and printed %q, want the app's greeting", err, r.output.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the image did not exit; it printed %q", r.output.String())
 	}
 }
