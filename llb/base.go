@@ -31,10 +31,11 @@ func BaseImage(s *spec.Spec, files Files, target ocispecs.Platform) (req ImageRe
 	return Distroless(variant, target, "base"), true, nil
 }
 
-// BaseFromSpec is implemented by a Runtime language whose Base reads the spec alone, never the context
-// files: the frontend then resolves the base while it reads them.
+// BaseFromSpec is implemented by a Runtime language whose Base may read the spec alone: when
+// BaseReadsNoFiles says so for a spec, Base gives the same answer without the context files, and the
+// frontend resolves the base (and lists its setuid/setgid files) while it reads them.
 type BaseFromSpec interface {
-	BaseReadsNoFiles()
+	BaseReadsNoFiles(s *spec.Spec) bool
 }
 
 // BaseNeedsFiles reports whether the spec's base depends on the context files (a version in package.json,
@@ -44,8 +45,8 @@ func BaseNeedsFiles(s *spec.Spec) bool {
 	if !isRuntime {
 		return false
 	}
-	_, fromSpec := r.(BaseFromSpec)
-	return !fromSpec
+	b, fromSpec := r.(BaseFromSpec)
+	return !fromSpec || !b.BaseReadsNoFiles(s)
 }
 
 // Distroless is the request for the nonroot tag of a distroless debian12 image ("static",

@@ -44,10 +44,34 @@ func TestBaseNeedsFilesIsHonest(t *testing.T) {
 	if early == 0 {
 		t.Error("no example's base resolves before the context files are read")
 	}
-	// Their bases come from package.json's engines, pom.xml's release, Cargo.toml's target.
+	// Without a version in the spec, their bases come from package.json's engines, pom.xml's release,
+	// Cargo.toml's target (rust's also with a version: the target triple picks cc or static).
 	for _, lang := range []string{"node", "java", "rust"} {
 		if s := load(t, "language: "+lang+"\nartifacts: [./app]\n"); !hllb.BaseNeedsFiles(s) {
 			t.Errorf("%s says its base needs no context files", lang)
+		}
+	}
+	if s := load(t, "language: rust\nversion: \"1.80\"\nartifacts: [app]\n"); !hllb.BaseNeedsFiles(s) {
+		t.Error("rust with a version says its base needs no context files")
+	}
+	// With one, node's and java's do not: the same base whatever package.json, pom.xml or build.gradle say.
+	versioned := hllb.Files{
+		"package.json": []byte(`{"name":"x","engines":{"node":">=22"}}`),
+		"pom.xml":      []byte("<project><properties><maven.compiler.release>21</maven.compiler.release></properties></project>"),
+	}
+	for _, y := range []string{"language: node\nversion: \"20\"\nartifacts: [server.js]\n", "language: java\nversion: \"17\"\nartifacts: [target/app.jar]\n"} {
+		s := load(t, y)
+		if hllb.BaseNeedsFiles(s) {
+			t.Errorf("%q: the base needs the context files although the spec names the version", y)
+			continue
+		}
+		without, _, err := hllb.BaseImage(s, nil, amd64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		with, _, err := hllb.BaseImage(s, versioned, amd64)
+		if err != nil || !reflect.DeepEqual(with, without) {
+			t.Errorf("%q: the base is %+v (%v) with the files, %+v without", y, with, err, without)
 		}
 	}
 }

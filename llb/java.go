@@ -176,6 +176,10 @@ func (java) Base(s *spec.Spec, files Files, target ocispecs.Platform) (ImageRequ
 	return Distroless("java"+v, target, field), nil
 }
 
+// BaseReadsNoFiles: a version in the spec names the Java release before pom.xml or the Gradle build
+// (BaseFromSpec). The files still decide the build tool, which the base does not depend on.
+func (java) BaseReadsNoFiles(s *spec.Spec) bool { return s.Version != "" }
+
 func (java) Entrypoint(s *spec.Spec) []string {
 	if len(s.Artifacts) == 0 {
 		return nil

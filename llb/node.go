@@ -85,6 +85,10 @@ func (node) Base(s *spec.Spec, files Files, target ocispecs.Platform) (ImageRequ
 	return Distroless("nodejs"+major, target, field), nil
 }
 
+// BaseReadsNoFiles: a version in the spec names the Node.js major before package.json's engines
+// (BaseFromSpec).
+func (node) BaseReadsNoFiles(s *spec.Spec) bool { return s.Version != "" }
+
 func (node) Entrypoint(s *spec.Spec) []string {
 	if len(s.Artifacts) == 0 {
 		return nil

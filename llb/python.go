@@ -132,7 +132,7 @@ func (python) Base(s *spec.Spec, _ Files, target ocispecs.Platform) (ImageReques
 }
 
 // BaseReadsNoFiles: the base is python3's whatever the context holds (BaseFromSpec).
-func (python) BaseReadsNoFiles() {}
+func (python) BaseReadsNoFiles(*spec.Spec) bool { return true }
 
 // Entrypoint runs the virtualenv's python, a link to distroless's /usr/bin/python3, so the
 // app's dependencies are on sys.path without any environment variable.
