@@ -19,6 +19,14 @@ type defaultFilename struct{ gwclient.Client }
 
 func withDefaultFilename(c gwclient.Client) gwclient.Client { return defaultFilename{c} }
 
+// CurrentFrontend passes on the wrapped client's (see selfImage).
+func (c defaultFilename) CurrentFrontend() (*bkllb.State, error) {
+	if cf, ok := c.Client.(currentFrontend); ok {
+		return cf.CurrentFrontend()
+	}
+	return nil, nil
+}
+
 func (c defaultFilename) BuildOpts() gwclient.BuildOpts {
 	o := c.Client.BuildOpts()
 	if o.Opts["filename"] == "" {

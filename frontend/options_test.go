@@ -1,12 +1,15 @@
 package frontend
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
 
+	bkllb "github.com/moby/buildkit/client/llb"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
 	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	hllb "github.com/hardenedbuild/hardened/llb"
 )
@@ -69,5 +72,28 @@ func TestDefaultFilename(t *testing.T) {
 	withDefaultFilename(optsClient{opts: empty}).BuildOpts()
 	if _, ok := empty["filename"]; ok {
 		t.Error("the caller's options map was modified")
+	}
+}
+
+// frontendClient says which image it runs from, as grpcclient does from the definition BuildKit mounts.
+type frontendClient struct {
+	optsClient
+	self *bkllb.State
+}
+
+func (c frontendClient) CurrentFrontend() (*bkllb.State, error) { return c.self, nil }
+
+// The tool steps run on the image BuildKit started the frontend from, through the default-filename wrapper,
+// with no resolution of the source option's tag (optsClient has no ResolveImageConfig: it would panic).
+func TestSelfImageIsTheRunningFrontend(t *testing.T) {
+	running := bkllb.Image("ghcr.io/hardenedbuild/hardened:1@sha256:" + strings.Repeat("ab", 32))
+	c := withDefaultFilename(frontendClient{optsClient{opts: map[string]string{"source": "ghcr.io/hardenedbuild/hardened:1"}}, &running})
+	got := selfImage(context.Background(), c, ocispecs.Platform{OS: "linux", Architecture: "amd64"})
+	if got == nil || got.Output() != running.Output() {
+		t.Fatalf("self image = %v, want the running frontend's state", got)
+	}
+	// Without a source option or a current frontend there is no image to run the tool steps on.
+	if got := selfImage(context.Background(), withDefaultFilename(optsClient{}), ocispecs.Platform{OS: "linux", Architecture: "amd64"}); got != nil {
+		t.Errorf("self image = %v without a source, want none", got)
 	}
 }

@@ -164,9 +164,22 @@ func verifyTree(ctx context.Context, tree audit.FS, configFile, epoch string, re
 	return err
 }
 
-// selfImage is the frontend's own image pinned by digest, on the build platform, for the tool steps; nil when
-// the build does not say which image runs it.
+// currentFrontend is what a gateway client says of the image it runs from: grpcclient reads the definition
+// BuildKit solved to start the frontend (mounted into its container), nil when there is none.
+type currentFrontend interface {
+	CurrentFrontend() (*bkllb.State, error)
+}
+
+// selfImage is the frontend's own image pinned by digest, for the tool steps; nil when the build does not say
+// which image runs it. It is the image BuildKit started the frontend from, as BuildKit solved it (no round trip,
+// and the very image that runs, even if its tag has moved since), else the source option's tag resolved on the
+// build platform.
 func selfImage(ctx context.Context, c gwclient.Client, buildPlatform ocispecs.Platform) *bkllb.State {
+	if cf, ok := c.(currentFrontend); ok {
+		if st, err := cf.CurrentFrontend(); err == nil && st != nil {
+			return st
+		}
+	}
 	source := c.BuildOpts().Opts["source"]
 	if source == "" {
 		return nil
