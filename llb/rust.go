@@ -283,7 +283,8 @@ func (rust) Build(in *BuildInput) (bkllb.State, error) {
 		CreateDestPath:      true,
 		ExcludePatterns:     []string{"target"},
 	}).Mkdir(OutDir, 0o755, bkllb.WithParents(true))
-	if rustInstalls(in.Files) {
+	install := rustInstalls(in.Files)
+	if install {
 		src = src.Mkdir(rustInstallRoot, 0o755, bkllb.WithParents(true)).Symlink(OutDir, rustInstallRoot+"/bin")
 	}
 	st = st.File(src, bkllb.WithCustomName("copy source"), in.Locate("language"))
@@ -297,16 +298,7 @@ func (rust) Build(in *BuildInput) (bkllb.State, error) {
 	}
 
 	// Everything is fetched or vendored: the compile gets no network at all.
-	var bins, built []string
-	release := rustTargetDir + "/release/"
-	if triple != "" {
-		release = rustTargetDir + "/" + triple + "/release/"
-	}
-	for _, a := range s.Artifacts {
-		bins = append(bins, a)
-		built = append(built, release+a)
-	}
-	install := rustInstalls(in.Files)
+	bins := s.Artifacts
 	var args []string
 	name := "cargo build --release --locked " + strings.Join(bins, " ") + " for " + platformString(in.Target)
 	if install {
@@ -340,6 +332,14 @@ func (rust) Build(in *BuildInput) (bkllb.State, error) {
 
 	// A workspace: cargo install takes one package, so cargo build builds the binaries and a second step
 	// copies them out of the cache mount, which never reaches a layer, into /out.
+	release := rustTargetDir + "/release/"
+	if triple != "" {
+		release = rustTargetDir + "/" + triple + "/release/"
+	}
+	var built []string
+	for _, a := range bins {
+		built = append(built, release+a)
+	}
 	st = st.Run(append([]bkllb.RunOption{
 		bkllb.Args(append(append([]string{"cp", "--"}, built...), OutDir+"/")), bkllb.Dir(SrcDir), targetDir,
 		bkllb.Network(pb.NetMode_NONE),
