@@ -338,11 +338,9 @@ func buildJavac(in *BuildInput, release string) bkllb.State {
 			args = append(args, "-C", resources[i], ".")
 		}
 	}
-	return st.Run(append([]bkllb.RunOption{
-		bkllb.Args(args), bkllb.Dir(SrcDir), bkllb.Network(pb.NetMode_NONE),
-		bkllb.WithCustomName("javac --release " + release + " and jar in one JVM: " + strings.Join(jars, " ")),
-		in.Locate("artifacts"),
-	}, builderEnv(s)...)...).Root()
+	// runJava names a step by its command line; this one is named by what it makes.
+	return runJava(in, st, args, "artifacts", bkllb.Network(pb.NetMode_NONE),
+		bkllb.WithCustomName("javac --release "+release+" and jar in one JVM: "+strings.Join(jars, " ")))
 }
 
 // buildMaven resolves the pom's dependencies and plugins with the network while only pom.xml
