@@ -32,7 +32,7 @@ func TestCacheFromOnAFreshBuilder(t *testing.T) {
 
 	out := filepath.Join(t.TempDir(), "b.tar")
 	log := build(t, st.Buildx(ctx, "build", "-f", spec, "--progress", "plain", "--cache-from", "type=registry,ref="+cache, "-o", "type=oci,dest="+out, dir))
-	if !stepCached(log, "go mod download") {
+	if !stepCached(log, "go mod download, and stage the modules for the offline compile") {
 		t.Errorf("the module download did not come from the imported cache:\n%s", tail(log, 40))
 	}
 	// The final stage may come from the imported cache whole: the base is not prepared ahead.

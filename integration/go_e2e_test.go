@@ -167,7 +167,7 @@ func TestSourceChangeReusesModuleDownload(t *testing.T) {
 	writeFile(t, main, strings.Replace(src, "hello from a hardened image", fmt.Sprintf("hello again %d", time.Now().UnixNano()), 1))
 	log := build(t, st.Buildx(context.Background(), args...))
 
-	if !stepCached(log, "go mod download") {
+	if !stepCached(log, "go mod download, and stage the modules for the offline compile") {
 		t.Errorf("go mod download was not CACHED after a source change:\n%s", tail(log, 40))
 	}
 	if stepCached(log, "compile ./cmd/server for linux/amd64") {

@@ -116,22 +116,23 @@ func TestGoExampleLLB(t *testing.T) {
 		t.Errorf("sources = %q, want %q", got, wantSources)
 	}
 
-	download := g.Named(t, "go mod download")
+	// One step fills the shared cache mount, then stages the modules into the builder's layer: the compile
+	// must not depend on a cache mount's content, which a remote cache import does not restore.
+	download := g.Named(t, hllb.GoModulesStep)
 	assertCacheMount(t, download, "/root/.cache/go-mod", "hardened/go/mod")
-	if env := llbtest.Env(download); env["GOMODCACHE"] != "/root/.cache/go-mod" {
-		t.Errorf("download GOMODCACHE = %q, want the cache mount", env["GOMODCACHE"])
+	if env := llbtest.Env(download); env["GOMODCACHE"] != "/go/pkg/mod" {
+		t.Errorf("download GOMODCACHE = %q, want the builder's own /go/pkg/mod for the staged copy", env["GOMODCACHE"])
 	}
-	// The compile must not depend on a cache mount's content, which a remote cache
-	// import does not restore: the modules are staged into the builder's layer.
-	stage := g.Named(t, "stage modules for the offline compile")
-	if env := llbtest.Env(stage); env["GOMODCACHE"] != "/go/pkg/mod" || !strings.HasPrefix(env["GOPROXY"], "file:///root/.cache/go-mod/cache/download,") {
-		t.Errorf("staging env = %v", env)
+	dl := download.Op.GetExec().GetMeta().GetArgs()
+	if len(dl) != 5 || dl[0] != "sh" || dl[1] != "-c" || dl[3] != "hardened-go-modules" || dl[4] != "https://proxy.golang.org,direct" {
+		t.Fatalf("download args = %q, want sh -c SCRIPT hardened-go-modules PROXY", dl)
 	}
-	if !g.DependsOn(stage, download.Digest) {
-		t.Error("staging does not follow the download")
+	fill, stage, ok := strings.Cut(dl[2], " && ")
+	if !ok || fill != "GOMODCACHE=/root/.cache/go-mod go mod download" {
+		t.Errorf("the script's first command = %q, want the download into the cache mount", fill)
 	}
-	if args := download.Op.GetExec().GetMeta().GetArgs(); !slices.Equal(args, []string{"go", "mod", "download"}) {
-		t.Errorf("download args = %q", args)
+	if stage != `GOPROXY="file:///root/.cache/go-mod/cache/download,$1" exec go mod download` {
+		t.Errorf("the script's staging command = %q, want a download from the mount, then the spec's proxy ($1)", stage)
 	}
 	copySource := g.Named(t, "copy source")
 	if g.DependsOn(download, copySource.Digest) {
@@ -149,7 +150,7 @@ func TestGoExampleLLB(t *testing.T) {
 			t.Error("the compile reads modules from a cache mount")
 		}
 	}
-	if !g.DependsOn(compile, stage.Digest) {
+	if !g.DependsOn(compile, download.Digest) {
 		t.Error("the compile does not follow the module staging")
 	}
 	if ex.Network != pb.NetMode_NONE {
@@ -248,7 +249,7 @@ func TestCacheMountNamespace(t *testing.T) {
 	in := resolved(t, s, files, amd64)
 	in.CacheNS = "team-a"
 	_, g := convert(t, s, in)
-	assertCacheMount(t, g.Named(t, "go mod download"), "/root/.cache/go-mod", "team-a/hardened/go/mod")
+	assertCacheMount(t, g.Named(t, hllb.GoModulesStep), "/root/.cache/go-mod", "team-a/hardened/go/mod")
 }
 
 func TestCrossCompileRunsOnBuildPlatform(t *testing.T) {
@@ -468,7 +469,7 @@ func TestProxyReachesTheBuilderOnly(t *testing.T) {
 	in := resolved(t, s, files, amd64)
 	in.Proxy = &bkllb.ProxyEnv{HTTPSProxy: "http://proxy.internal:3128"}
 	res, g := convert(t, s, in)
-	download := g.Named(t, "go mod download")
+	download := g.Named(t, hllb.GoModulesStep)
 	if p := download.Op.GetExec().GetMeta().GetProxyEnv(); p.GetHttpsProxy() != "http://proxy.internal:3128" {
 		t.Errorf("go mod download proxy = %v", p)
 	}
@@ -480,5 +481,21 @@ func TestProxyReachesTheBuilderOnly(t *testing.T) {
 		if strings.Contains(strings.ToLower(kv), "proxy") {
 			t.Errorf("proxy leaked into the image env: %s", kv)
 		}
+	}
+}
+
+// The spec's GOPROXY reaches the staging as an argument of the fixed script, never as part of it.
+func TestGoProxyIsAnArgumentOfTheModulesScript(t *testing.T) {
+	proxy := `https://goproxy.example/"$(id)";direct`
+	s := load(t, "language: go\nartifacts: [./cmd/server]\nbuild:\n  env: {GOPROXY: '"+proxy+"'}\n")
+	_, files := loadExample(t)
+	_, g := convert(t, s, resolved(t, s, files, amd64))
+	args := g.Named(t, hllb.GoModulesStep).Op.GetExec().GetMeta().GetArgs()
+	def := hllb.GoModulesCommand(load(t, "language: go\nartifacts: [./cmd/server]\n"))
+	if len(args) != 5 || args[2] != def[2] || args[4] != proxy {
+		t.Errorf("args = %q, want the default script with %q as its argument", args, proxy)
+	}
+	if env := llbtest.Env(g.Named(t, hllb.GoModulesStep)); env["GOPROXY"] != proxy {
+		t.Errorf("the first download's GOPROXY = %q, want the spec's", env["GOPROXY"])
 	}
 }

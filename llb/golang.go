@@ -86,21 +86,15 @@ func (golang) Build(in *BuildInput) (bkllb.State, error) {
 		CopyDirContentsOnly: true,
 		CreateDestPath:      true,
 	}), bkllb.WithCustomName("copy go.mod and go.sum"), in.Locate("language"))
-	st = st.Run(append(append([]bkllb.RunOption{
-		bkllb.Args([]string{"go", "mod", "download"}),
+	// One step downloads into the shared cache mount, then stages the modules into the builder's own
+	// layer from it (GoModulesCommand): a cache mount's content is in no layer, and a build that imports
+	// this step from a remote cache (--cache-from on a fresh builder) has an empty mount, so the compile
+	// reads only the staged copy.
+	st = st.Run(append([]bkllb.RunOption{
+		bkllb.Args(GoModulesCommand(s)),
 		bkllb.Dir(SrcDir), mod, in.Network,
-		bkllb.WithCustomName("go mod download"), in.Locate("language"),
-	}, env...), bkllb.AddEnv("GOMODCACHE", GoModCacheMount))...).Root()
-
-	// A cache mount's content is not part of any layer: a build that imports the step
-	// above from a remote cache (--cache-from on a fresh builder) has an empty mount.
-	// So the modules are staged into the builder's own layer, read from the mount when
-	// it has them and from the proxy when it does not, and the compile uses only those.
-	st = st.Run(append(append([]bkllb.RunOption{
-		bkllb.Args([]string{"go", "mod", "download"}),
-		bkllb.Dir(SrcDir), mod, in.Network,
-		bkllb.WithCustomName("stage modules for the offline compile"), in.Locate("language"),
-	}, env...), bkllb.AddEnv("GOPROXY", "file://"+GoModCacheMount+"/cache/download,"+GoProxy(s)))...).Root()
+		bkllb.WithCustomName(GoModulesStep), in.Locate("language"),
+	}, env...)...).Root()
 
 	st = st.File(bkllb.Copy(in.Context, "/", SrcDir, &bkllb.CopyInfo{
 		CopyDirContentsOnly: true,
@@ -124,6 +118,20 @@ func (golang) Build(in *BuildInput) (bkllb.State, error) {
 		}, env...)...).Root()
 	}
 	return st, nil
+}
+
+// GoModulesStep names the step that downloads the modules and stages them for the offline compile.
+const GoModulesStep = "go mod download, and stage the modules for the offline compile"
+
+// goModulesScript runs as sh -c SCRIPT NAME PROXY: the first go mod download fills the shared cache
+// mount (GOMODCACHE set to it), the second stages every module into the builder's own GOMODCACHE
+// (/go/pkg/mod) from the mount, falling back to PROXY, the spec's proxy, which arrives as an argument
+// and is never part of the script.
+const goModulesScript = `GOMODCACHE=` + GoModCacheMount + ` go mod download && GOPROXY="file://` + GoModCacheMount + `/cache/download,$1" exec go mod download`
+
+// GoModulesCommand is the download and staging step's command, for a Dockerfile to run the same.
+func GoModulesCommand(s *spec.Spec) []string {
+	return []string{"sh", "-c", goModulesScript, "hardened-go-modules", GoProxy(s)}
 }
 
 // GoModCacheMount is where the shared module cache is mounted; the builder's own

@@ -8,6 +8,7 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 
 	"github.com/hardenedbuild/hardened/internal/llbtest"
+	hllb "github.com/hardenedbuild/hardened/llb"
 )
 
 // Secrets and SSH agents reach the steps that download and the spec's own steps, as
@@ -27,8 +28,7 @@ build:
 	_, files := loadExample(t)
 	_, g := convert(t, s, resolved(t, s, files, amd64))
 
-	// The staging step downloads too, when the download was a cache hit imported without its mount.
-	fetching := []string{"go mod download", "stage modules for the offline compile", "check the token"}
+	fetching := []string{hllb.GoModulesStep, "check the token"}
 	for _, name := range fetching {
 		op := g.Named(t, name)
 		ex := op.Op.GetExec()

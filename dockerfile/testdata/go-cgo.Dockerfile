@@ -17,13 +17,12 @@ ENV CGO_ENABLED=1 GOOS=$TARGETOS GOARCH=$TARGETARCH GOTOOLCHAIN=local GOCACHE=/r
 # go.mod and go.sum first, so a source change reuses the module download (a module
 # without dependencies has no go.sum, hence the wildcard).
 COPY go.mod go.sum* ./
-ENV GOMODCACHE=/root/.cache/go-mod
-RUN --mount=type=cache,id=hardened/go/mod,target=/root/.cache/go-mod,sharing=shared ["go","mod","download"]
-# A cache mount is in no layer: a build that imports the step above from a remote cache has an
-# empty mount. So the modules are staged into the builder's own layer, from the mount when it has
-# them, else from the proxy, and the compile reads only those.
-ENV GOMODCACHE=/go/pkg/mod GOPROXY="file:///root/.cache/go-mod/cache/download,https://proxy.golang.org,direct"
-RUN --mount=type=cache,id=hardened/go/mod,target=/root/.cache/go-mod,sharing=shared ["go","mod","download"]
+# One step downloads into the cache mount, then stages the modules into the builder's own layer
+# (GOMODCACHE=/go/pkg/mod) from it, else from the proxy (the argument after the script): a cache
+# mount is in no layer, a build that imports this step from a remote cache has an empty mount, and
+# the compile reads only the staged copy.
+ENV GOMODCACHE=/go/pkg/mod
+RUN --mount=type=cache,id=hardened/go/mod,target=/root/.cache/go-mod,sharing=shared ["sh","-c","GOMODCACHE=/root/.cache/go-mod go mod download && GOPROXY=\"file:///root/.cache/go-mod/cache/download,$1\" exec go mod download","hardened-go-modules","https://proxy.golang.org,direct"]
 COPY . .
 # Modules are downloaded: the compile gets no network at all.
 ENV GOPROXY=off
