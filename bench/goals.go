@@ -38,20 +38,21 @@ var why = map[string]string{
 	"cold": "before the build proper, A pulls and starts the frontend image (the # syntax line; about 8 MB " +
 		"more pulled than B, and its container start), and it runs one step B has no counterpart for: the " +
 		"frontend image's listing of the base's setuid/setgid files, which runs while the builder works and " +
-		"is cached per base. After the first op, go stages its modules into the builder's layer in a second " +
-		"go mod download (a --cache-from build has an empty module cache mount, and the compile is offline), " +
-		"and python compiles the virtualenv apart from the app (it keeps source rebuilds short); java's " +
+		"is cached per base. After the first op, go downloads its modules and stages them into the builder's " +
+		"layer in one step (a --cache-from build has an empty module cache mount, and the compile is " +
+		"offline), and python compiles the virtualenv apart from the app (it keeps source rebuilds short); java's " +
 		"javac and jar now run in one JVM, one step (HardenedBuild, with C1 alone), and rust's cargo install " +
 		"builds a package and puts its binaries out of the target cache in one step. static (no builder, a " +
-		"1-2 s build) pays the frontend's pull and container start in full. Fix: for go, one step that both " +
-		"fills the shared module cache and stages the modules needs a tool in the Go image that does both.",
+		"1-2 s build) pays the frontend's pull and container start in full. Fix: none known inside the " +
+		"frontend for the pull and container start; they shrink only with a smaller image and a faster runc.",
 	"rebuild": "on a warm builder the build proper is all cache hits, so A's fixed cost decides. BuildKit " +
 		"starts the frontend's container (55-75 ms in the traces) and tears it down before the export " +
 		"starts (15-20 ms between the frontend's return and the export): every # syntax frontend pays both, " +
 		"the builtin Dockerfile frontend B uses neither. The frontend's own work is 55-70 ms from its start " +
 		"to its return on this 2-CPU machine, against a whole B build of 0.04-0.05 s inside BuildKit: " +
-		"dockerui's read of the spec, then the context files read beside .dockerignore (the lock beside the " +
-		"spec), the base resolved and its cached listing read while they are (go, python, static), the " +
+		"dockerui's read of the spec with, beside it, the lock and every language's project files (read " +
+		"ahead: go.mod, package.json, pom.xml, Cargo.toml...; lock files wait for their language), then the " +
+		"context's .dockerignore (dockerui reads it after the spec, which may have its own), the base resolved and its cached listing read while they are (go, python, static), the " +
 		"builder resolved once go.mod or package.json names it, the config guarantees checked through the " +
 		"gateway while the listing is waited for (its reads all at once: 3 ms, were 11). Fix for the rest: " +
 		"only BuildKit keeping gateway frontends warm between builds removes the container start and " +
@@ -62,11 +63,11 @@ var why = map[string]string{
 		"--cache-from the base is not prepared ahead: the final stage may come from the imported cache whole.",
 	"size": "A's final image carries more than B's (see layers and files). Fix: drop what the extra layer adds.",
 	"overhead": "the first builder op waits for BuildKit to start the frontend's container (the frontend " +
-		"start figure) and for the frontend's reads and image resolutions: the spec; then, at the same time, " +
-		"the context files, the context's .dockerignore and hardened.lock, and (when the spec alone decides " +
-		"it) the base; then the builder, once the context files name its version. Fix: the two session " +
-		"transfers left in turn (the spec, then the context files) would be one if dockerui read the " +
-		"context's files with the spec; java, node and rust bases wait for the files that name them.",
+		"start figure) and for the frontend's reads and image resolutions: the spec, with hardened.lock and " +
+		"the context's project files read at the same time; then the context's .dockerignore, and (when the " +
+		"spec alone decides it) the base; then the builder, once the context files name its version. Fix: " +
+		"the .dockerignore read after the spec would go with the spec's if dockerui took the excludes from " +
+		"the frontend; java, node and rust bases without a version in the spec wait for the files that name them.",
 	"frontend": "the frontend binary links BuildKit's client and gateway packages. Fix: -ldflags=-s -w, trim " +
 		"imports (no otel exporters, no dockerfile2llb), and compress nothing the registry compresses anyway.",
 	"failed": "A failed; the error is in the example's section.",

@@ -38,6 +38,9 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		lockWait, stopLock = background(ctx, func(ctx context.Context) (*lockfile.Lock, error) { return readLock(ctx, bc) })
 	}
 	defer stopLock()
+	// So are the context files most languages need (the language is not known yet).
+	ahead, stopAhead := startAheadRead(ctx, c)
+	defer stopAhead()
 	src, err := bc.ReadEntrypoint(ctx, "YAML")
 	if err != nil {
 		return nil, fmt.Errorf("reading the spec: %w", err)
@@ -60,6 +63,9 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 	}
 	s = s.WithBuildArgs(bc.BuildArgs)
 	lang, _ := hllb.Lookup(s.Language) // Load validated the name
+	if len(lang.ContextFiles()) == 0 {
+		stopAhead() // static reads no file
+	}
 	report := wantsAttestations(bc)
 	newPlatformBuild := func(lock *lockfile.Lock) *platformBuild {
 		return &platformBuild{c: c, bc: bc, spec: s, src: src.SourceMap, lock: lock, self: self, buildPlatform: bc.BuildPlatforms[0], report: report}
@@ -99,7 +105,7 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 			early[platformString(target)] = e
 		}
 	}
-	mainContext, files, err := readContext(ctx, c, bc, lang.ContextFiles())
+	mainContext, files, err := readContext(ctx, c, bc, lang.ContextFiles(), ahead)
 	if err != nil {
 		return nil, err
 	}

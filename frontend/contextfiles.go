@@ -4,7 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"path"
+	"slices"
 	"strings"
+	"sync"
 
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
@@ -27,27 +31,38 @@ const contextLocal = dockerui.DefaultLocalNameContext
 // dockerui reads the context's .dockerignore before it hands out the main context, and reading the files
 // from that context would wait for it: from a local context the files are read at the same time, without
 // the excludes, and those the .dockerignore excludes are left out afterwards, with the patterns dockerui
-// put on the main context. Any other context (git, HTTP, a frontend input), or a main context that is not
+// put on the main context. Most of them were read with the spec (ahead, startAheadRead); the rest (lock
+// files) are read now. Any other context (git, HTTP, a frontend input), or a main context that is not
 // the local read, is read as before, from the main context.
-func readContext(ctx context.Context, c gwclient.Client, bc *dockerui.Client, names []string) (*bkllb.State, hllb.Files, error) {
+func readContext(ctx context.Context, c gwclient.Client, bc *dockerui.Client, names []string, ahead func() (aheadFiles, error)) (*bkllb.State, hllb.Files, error) {
 	var (
-		main      *bkllb.State
-		early     hllb.Files
-		earlyErr  error
-		earlyRead = len(names) > 0 && localContext(ctx, c)
+		main             *bkllb.State
+		read             aheadFiles
+		readErr, restErr error
+		rest, fromAhead  []string
+		restFiles        hllb.Files
 	)
-	session := c.BuildOpts().SessionID
-	if v, ok := c.BuildOpts().Opts["local-sessionid:"+contextLocal]; ok {
-		session = v
+	for _, n := range names {
+		if slices.Contains(aheadNames(), n) {
+			fromAhead = append(fromAhead, n)
+		} else {
+			rest = append(rest, n)
+		}
 	}
 	eg, egctx := errgroup.WithContext(ctx)
 	eg.Go(func() (err error) { main, err = bc.MainContext(egctx); return err })
-	if earlyRead {
+	if len(names) > 0 {
 		eg.Go(func() error {
-			st := bkllb.Local(contextLocal, bkllb.SessionID(session), bkllb.FollowPaths(names),
-				bkllb.SharedKeyHint(contextLocal), bkllb.WithCustomName("[internal] read "+fmt.Sprint(names)))
-			early, earlyErr = readFiles(egctx, c, st, names)
-			return nil // judged once the main context says whether this was its local
+			if read, readErr = ahead(); readErr != nil {
+				// The read ahead failed as a whole (a file no language here asks for may be unreadable):
+				// the language's own names are read on their own, as they were before.
+				read, rest, fromAhead = aheadFiles{local: true}, names, nil
+			}
+			if !read.local || len(rest) == 0 {
+				return nil // judged once the main context says whether this was its local
+			}
+			restFiles, restErr = readFiles(egctx, c, localFiles(c, rest), rest)
+			return nil
 		})
 	}
 	if err := eg.Wait(); err != nil {
@@ -56,12 +71,22 @@ func readContext(ctx context.Context, c gwclient.Client, bc *dockerui.Client, na
 	if len(names) == 0 {
 		return main, hllb.Files{}, nil
 	}
-	if earlyRead {
-		if excludes, ok := localExcludes(ctx, *main, session); ok {
-			if earlyErr != nil {
-				return nil, nil, earlyErr
+	if read.local {
+		if excludes, ok := localExcludes(ctx, *main, localSession(c)); ok {
+			if restErr != nil {
+				return nil, nil, restErr
 			}
-			files, err := withoutExcluded(early, excludes)
+			files := hllb.Files{}
+			for _, n := range fromAhead {
+				if err := read.errs[n]; err != nil {
+					return nil, nil, err
+				}
+				if dt, found := read.files[n]; found {
+					files[n] = dt
+				}
+			}
+			maps.Copy(files, restFiles)
+			files, err := withoutExcluded(files, excludes)
 			return main, files, err
 		}
 	}
@@ -71,6 +96,61 @@ func readContext(ctx context.Context, c gwclient.Client, bc *dockerui.Client, na
 	}
 	files, err := readFiles(ctx, c, *st, names)
 	return main, files, err
+}
+
+// aheadNames are the context files read with the spec, before the build knows its language: every
+// language's manifests (go.mod, package.json, pom.xml, Cargo.toml, requirements.txt...), small files a
+// project of another language seldom has. Lock files, which can be large, wait for the language that
+// asks for them.
+var aheadNames = sync.OnceValue(func() []string {
+	var names []string
+	for _, l := range hllb.Languages() {
+		lang, _ := hllb.Lookup(l)
+		for _, n := range lang.ContextFiles() {
+			base := path.Base(n)
+			if !strings.HasSuffix(base, ".lock") && !strings.Contains(base, "-lock.") && !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	slices.Sort(names)
+	return names
+})
+
+// aheadFiles are the aheadNames found in a local context; local is false when the main context is not
+// the local one, and nothing was read.
+type aheadFiles struct {
+	local bool
+	files hllb.Files
+	// errs are the names found but not read: an error only for a language that asks for them.
+	errs map[string]error
+}
+
+// startAheadRead reads the aheadNames from the local context in the background, at the same time as the
+// spec, so that most languages find their files read when the spec is. wait returns what it read; stop
+// cancels it (a subrequest, or a target that needs no files).
+func startAheadRead(ctx context.Context, c gwclient.Client) (wait func() (aheadFiles, error), stop func()) {
+	return background(ctx, func(ctx context.Context) (aheadFiles, error) {
+		if !localContext(ctx, c) {
+			return aheadFiles{}, nil
+		}
+		files, errs, err := readEach(ctx, c, localFiles(c, aheadNames()), aheadNames())
+		return aheadFiles{local: true, files: files, errs: errs}, err
+	})
+}
+
+// localSession is the session that holds the local build context.
+func localSession(c gwclient.Client) string {
+	if v, ok := c.BuildOpts().Opts["local-sessionid:"+contextLocal]; ok {
+		return v
+	}
+	return c.BuildOpts().SessionID
+}
+
+// localFiles is the read of names from the local build context, without its excludes.
+func localFiles(c gwclient.Client, names []string) bkllb.State {
+	return bkllb.Local(contextLocal, bkllb.SessionID(localSession(c)), bkllb.FollowPaths(names),
+		bkllb.SharedKeyHint(contextLocal), bkllb.WithCustomName("[internal] read "+fmt.Sprint(names)))
 }
 
 // localContext reports whether the main context is the session's local directory, as dockerui decides
@@ -150,39 +230,98 @@ func withoutExcluded(files hllb.Files, excludes []string) (hllb.Files, error) {
 	return out, nil
 }
 
-// readFiles solves st and reads names from it, all at once: one round trip, not one or two (a read, then
-// a stat when it fails) per name in turn (rust asks for six names, most of them missing).
+// readFiles solves st and reads names from it: one listing of each directory that holds them, then
+// the files found, all at once (a read, then a stat when it fails, per name would be twice as many
+// round trips, and most names are missing).
 func readFiles(ctx context.Context, c gwclient.Client, st bkllb.State, names []string) (hllb.Files, error) {
-	files := hllb.Files{}
-	ref, err := solveRef(ctx, c, st)
+	files, errs, err := readEach(ctx, c, st, names)
 	if err != nil {
-		return nil, wrapf(err, "reading %v from the build context", names)
-	}
-	if ref == nil {
-		return files, nil
-	}
-	data, found := make([][]byte, len(names)), make([]bool, len(names))
-	eg, egctx := errgroup.WithContext(ctx)
-	for i, n := range names {
-		eg.Go(func() error {
-			dt, err := ref.ReadFile(egctx, gwclient.ReadRequest{Filename: n})
-			if err != nil {
-				if _, statErr := ref.StatFile(egctx, gwclient.StatRequest{Path: n}); statErr != nil {
-					return nil // not in the context
-				}
-				return fmt.Errorf("reading %s from the build context: %w", n, err)
-			}
-			data[i], found[i] = dt, true
-			return nil
-		})
-	}
-	if err := eg.Wait(); err != nil {
 		return nil, err
 	}
-	for i, n := range names {
-		if found[i] {
-			files[n] = data[i]
+	for _, n := range names {
+		if err := errs[n]; err != nil {
+			return nil, err
 		}
 	}
 	return files, nil
+}
+
+// readEach is readFiles with the error of each name found but not read apart; err is the solve's or a
+// listing's.
+func readEach(ctx context.Context, c gwclient.Client, st bkllb.State, names []string) (hllb.Files, map[string]error, error) {
+	ref, err := solveRef(ctx, c, st)
+	if err != nil {
+		return nil, nil, wrapf(err, "reading %v from the build context", names)
+	}
+	if ref == nil {
+		return hllb.Files{}, map[string]error{}, nil
+	}
+	return readRef(ctx, ref, names)
+}
+
+// readRef reads names from ref, as readEach does.
+func readRef(ctx context.Context, ref gwclient.Reference, names []string) (hllb.Files, map[string]error, error) {
+	files, errs := hllb.Files{}, map[string]error{}
+	present, err := presentNames(ctx, ref, names)
+	if err != nil {
+		return nil, nil, err
+	}
+	data, readErrs := make([][]byte, len(present)), make([]error, len(present))
+	var wg sync.WaitGroup
+	for i, n := range present {
+		wg.Go(func() {
+			if data[i], readErrs[i] = ref.ReadFile(ctx, gwclient.ReadRequest{Filename: n}); readErrs[i] != nil {
+				readErrs[i] = fmt.Errorf("reading %s from the build context: %w", n, readErrs[i])
+			}
+		})
+	}
+	wg.Wait()
+	for i, n := range present {
+		if readErrs[i] != nil {
+			errs[n] = readErrs[i]
+		} else {
+			files[n] = data[i]
+		}
+	}
+	return files, errs, nil
+}
+
+// presentNames are the names that exist in ref, found by listing the directories that would hold
+// them (the root, then only those of its subdirectories a name is in).
+func presentNames(ctx context.Context, ref gwclient.Reference, names []string) ([]string, error) {
+	list := func(dir string) (map[string]bool, error) {
+		entries, err := ref.ReadDir(ctx, gwclient.ReadDirRequest{Path: dir})
+		if err != nil {
+			return nil, fmt.Errorf("listing %s in the build context: %w", dir, err)
+		}
+		found := map[string]bool{}
+		for _, e := range entries {
+			found[path.Join(dir, e.Path)] = true
+		}
+		return found, nil
+	}
+	root, err := list(".")
+	if err != nil {
+		return nil, err
+	}
+	dirs := map[string]map[string]bool{".": root}
+	var present []string
+	for _, n := range names {
+		n = path.Clean(n)
+		dir := path.Dir(n)
+		found, listed := dirs[dir]
+		if !listed {
+			found = map[string]bool{}
+			if first, _, _ := strings.Cut(dir, "/"); root[first] {
+				if found, err = list(dir); err != nil {
+					return nil, err
+				}
+			}
+			dirs[dir] = found
+		}
+		if found[n] {
+			present = append(present, n)
+		}
+	}
+	return present, nil
 }

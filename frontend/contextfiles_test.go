@@ -3,11 +3,16 @@ package frontend
 import (
 	"context"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
+	gwclient "github.com/moby/buildkit/frontend/gateway/client"
+	fstypes "github.com/tonistiigi/fsutil/types"
 
 	hllb "github.com/hardenedbuild/hardened/llb"
 )
@@ -66,5 +71,106 @@ func TestWithoutExcluded(t *testing.T) {
 	}
 	if _, err := withoutExcluded(files, []string{"[a-"}); err == nil {
 		t.Error("a malformed pattern is not reported")
+	}
+}
+
+// dirRef is a gateway reference over a directory: ReadFile and ReadDir answer as the gateway does for a
+// solved reference (a directory lists its entries, not their contents; a read of a directory fails).
+type dirRef struct {
+	gwclient.Reference
+	root  string
+	calls int
+}
+
+func (r *dirRef) ReadFile(_ context.Context, req gwclient.ReadRequest) ([]byte, error) {
+	r.calls++
+	return os.ReadFile(filepath.Join(r.root, req.Filename))
+}
+
+func (r *dirRef) ReadDir(_ context.Context, req gwclient.ReadDirRequest) ([]*fstypes.Stat, error) {
+	r.calls++
+	entries, err := os.ReadDir(filepath.Join(r.root, req.Path))
+	if err != nil {
+		return nil, err
+	}
+	var out []*fstypes.Stat
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, &fstypes.Stat{Path: e.Name(), Mode: uint32(info.Mode())})
+	}
+	return out, nil
+}
+
+// The files present are found by listing the directories that hold them, not by a read per name.
+func TestPresentNamesListsTheirDirectories(t *testing.T) {
+	root := t.TempDir()
+	for _, d := range []string{".cargo", "gradlew.d", "pom.xml"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"go.mod", ".cargo/config.toml", "README.md"} {
+		if err := os.WriteFile(filepath.Join(root, f), []byte(f), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ref := &dirRef{root: root}
+	names := []string{".cargo/config", ".cargo/config.toml", "Cargo.toml", "go.mod", "pom.xml", "x/y/z.toml"}
+	got, err := presentNames(t.Context(), ref, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{".cargo/config.toml", "go.mod", "pom.xml"}; !slices.Equal(got, want) {
+		t.Errorf("present = %q, want %q", got, want)
+	}
+	if ref.calls != 2 { // the root and .cargo; x is not in the root
+		t.Errorf("%d listings, want 2", ref.calls)
+	}
+}
+
+// readEach keeps a name's own error apart: a directory where a file should be fails that name only.
+func TestReadEachKeepsEachNamesError(t *testing.T) {
+	root := t.TempDir()
+	if err := os.Mkdir(filepath.Join(root, "package.json"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "go.mod"), []byte("module x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ref := &dirRef{root: root}
+	files, errs, err := readRef(t.Context(), ref, []string{"go.mod", "package.json", "Cargo.toml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(files["go.mod"]) != "module x\n" || len(files) != 1 {
+		t.Errorf("files = %q, want go.mod alone", slices.Sorted(maps.Keys(files)))
+	}
+	if e := errs["package.json"]; e == nil || !strings.Contains(e.Error(), "reading package.json from the build context") {
+		t.Errorf("package.json error = %v", e)
+	}
+	if len(errs) != 1 {
+		t.Errorf("errs = %v, want package.json's alone", errs)
+	}
+}
+
+// Lock files wait for their language; every language's other context files are read ahead.
+func TestAheadNamesLeaveLockFilesOut(t *testing.T) {
+	got := aheadNames()
+	for _, want := range []string{"go.mod", "package.json", "pom.xml", "Cargo.toml", "requirements.txt", ".cargo/config.toml"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("aheadNames lacks %s: %q", want, got)
+		}
+	}
+	for _, l := range hllb.Languages() {
+		lang, _ := hllb.Lookup(l)
+		for _, n := range lang.ContextFiles() {
+			isLock := strings.HasSuffix(n, ".lock") || strings.Contains(n, "-lock.")
+			if isLock == slices.Contains(got, n) {
+				t.Errorf("%s's %s: read ahead %v, lock file %v", l, n, !isLock, isLock)
+			}
+		}
 	}
 }
