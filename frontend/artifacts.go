@@ -7,7 +7,6 @@ import (
 	"path"
 	"strings"
 
-	bkllb "github.com/moby/buildkit/client/llb"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
 
 	"github.com/hardenedbuild/hardened/spec"
@@ -22,10 +21,10 @@ type statFunc func(ctx context.Context, p string) (fs.FileMode, string, error)
 // checkArtifacts looks at every artifact in the build context before anything is built, so a
 // path that is missing (or that .dockerignore excludes), a symlink out of the context, or a
 // device, pipe or socket fails with its spec position and what to write instead, rather than
-// with a copy error from deep in the solve. The context is solved here as the build will use
-// it, so it is transferred once.
-func checkArtifacts(ctx context.Context, c gwclient.Client, s *spec.Spec, mainContext bkllb.State) error {
-	ref, err := solveRef(ctx, c, mainContext)
+// with a copy error from deep in the solve. It reads the build context from the load the build
+// itself uses (loaded), so the context is transferred once.
+func checkArtifacts(ctx context.Context, s *spec.Spec, loaded func() (gwclient.Reference, error)) error {
+	ref, err := loaded()
 	if err != nil {
 		return wrapf(err, "reading the build context")
 	}

@@ -39,8 +39,8 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 	}
 	defer stopLock()
 	// So are the context files most languages need (the language is not known yet).
-	ahead, stopAhead := startAheadRead(ctx, c)
-	defer stopAhead()
+	ahead := startAheadRead(ctx, c)
+	defer ahead.stop()
 	src, err := bc.ReadEntrypoint(ctx, "YAML")
 	if err != nil {
 		return nil, fmt.Errorf("reading the spec: %w", err)
@@ -64,7 +64,7 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 	s = s.WithBuildArgs(bc.BuildArgs)
 	lang, _ := hllb.Lookup(s.Language) // Load validated the name
 	if len(lang.ContextFiles()) == 0 {
-		stopAhead() // static reads no file
+		ahead.stop() // static reads no file
 	}
 	report := wantsAttestations(bc)
 	newPlatformBuild := func(lock *lockfile.Lock) *platformBuild {
@@ -75,20 +75,20 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 	// package.json, a pom.xml that asks for Maven's image change it). A base the spec alone decides also
 	// has its setuid/setgid files listed at once; others wait for the files that confirm them.
 	early := map[string]*earlyImages{}
+	build := func() (*platformBuild, error) {
+		lock, err := lockWait()
+		if err != nil {
+			return nil, err
+		}
+		return newPlatformBuild(lock), nil
+	}
 	if bc.Target == "" || bc.Target == ImageTarget {
 		targets := bc.TargetPlatforms
 		if len(targets) == 0 {
 			targets = []ocispecs.Platform{bc.BuildPlatforms[0]}
 		}
-		build := func() (*platformBuild, error) {
-			lock, err := lockWait()
-			if err != nil {
-				return nil, err
-			}
-			return newPlatformBuild(lock), nil
-		}
 		for _, target := range targets {
-			e := &earlyImages{}
+			e := &earlyImages{target: target}
 			if req, err := lang.Builder(s, nil, target, bc.BuildPlatforms[0]); err == nil && req.Ref != "" {
 				e.builder = startResolve(ctx, req, build)
 				defer e.builder.stop()
@@ -105,7 +105,35 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 			early[platformString(target)] = e
 		}
 	}
-	mainContext, files, err := readContext(ctx, c, bc, lang.ContextFiles(), ahead)
+	// Once the files are read, and while the .dockerignore that may exclude some of them is, the images
+	// they ask for resolve (and a base that needed them is listed); a platform's build uses each one if
+	// the files it trusts ask for the same.
+	var onRead func(hllb.Files)
+	var stopRead []func()
+	defer func() {
+		for _, stop := range stopRead {
+			stop()
+		}
+	}()
+	if len(early) > 0 {
+		onRead = func(files hllb.Files) {
+			for _, e := range early {
+				target := e.target
+				if req, err := lang.Builder(s, files, target, bc.BuildPlatforms[0]); err == nil && req.Ref != "" && (e.builder == nil || !sameRequest(e.builder.req, req)) {
+					e.builder = startResolve(ctx, req, build)
+					stopRead = append(stopRead, e.builder.stop)
+				}
+				if !hllb.BaseNeedsFiles(s) {
+					continue
+				}
+				if req, hasBase, err := hllb.BaseImage(s, files, target); err == nil && hasBase && (e.listed == nil || !sameRequest(e.listed.req, req)) {
+					e.listed = startBase(ctx, req, target, build, e.base)
+					stopRead = append(stopRead, e.listed.stop)
+				}
+			}
+		}
+	}
+	mainContext, files, err := readContext(ctx, c, bc, lang.ContextFiles(), ahead, onRead)
 	if err != nil {
 		return nil, err
 	}
@@ -123,12 +151,17 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 	if bc.Target == LockTarget {
 		return buildLock(ctx, c, bc, s, lang, files, src.SourceMap)
 	}
-	// The artifact check reads the context while the images resolve; every platform waits for it
-	// before its solve.
+	// The build context loads while the images resolve: in the build's own solve its transfer would wait
+	// for the builder image's source. The artifact check reads it from that load; every platform waits
+	// for the check before its solve.
+	contextLoaded, stopContext := background(ctx, func(ctx context.Context) (gwclient.Reference, error) {
+		return solveRefAs(ctx, c, *mainContext, true) // evaluated: nothing reads it before the build's solve
+	})
+	defer stopContext()
 	artifactsChecked := func() error { return nil }
 	if _, ok := lang.(hllb.ContextArtifacts); ok {
 		done := make(chan error, 1)
-		go func() { done <- checkArtifacts(ctx, c, s, *mainContext) }()
+		go func() { done <- checkArtifacts(ctx, s, contextLoaded) }()
 		artifactsChecked = sync.OnceValue(func() error { return withSpecSource(<-done, src.SourceMap) })
 	}
 
@@ -450,6 +483,7 @@ func startBase(ctx context.Context, req hllb.ImageRequest, target ocispecs.Platf
 // builder's and the base's for the requests the spec makes without the files, or, for a base that
 // needs none, its resolution and listing.
 type earlyImages struct {
+	target        ocispecs.Platform
 	builder, base *imageJob
 	listed        *baseJob
 }
@@ -534,11 +568,16 @@ func (p *platformBuild) solveAs(ctx context.Context, st bkllb.State, target ocis
 
 // solveRef solves a state on its own (reads, attestation files) and returns its result.
 func solveRef(ctx context.Context, c gwclient.Client, st bkllb.State) (gwclient.Reference, error) {
+	return solveRefAs(ctx, c, st, false)
+}
+
+// solveRefAs is solveRef; with evaluate, BuildKit builds st now, not when its result is first read.
+func solveRefAs(ctx context.Context, c gwclient.Client, st bkllb.State, evaluate bool) (gwclient.Reference, error) {
 	def, err := st.Marshal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	r, err := c.Solve(ctx, gwclient.SolveRequest{Definition: def.ToPB()})
+	r, err := c.Solve(ctx, gwclient.SolveRequest{Definition: def.ToPB(), Evaluate: evaluate})
 	if err != nil {
 		return nil, err
 	}

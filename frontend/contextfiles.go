@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
 	"path"
 	"slices"
 	"strings"
@@ -32,15 +33,16 @@ const contextLocal = dockerui.DefaultLocalNameContext
 // from that context would wait for it: from a local context the files are read at the same time, without
 // the excludes, and those the .dockerignore excludes are left out afterwards, with the patterns dockerui
 // put on the main context. Most of them were read with the spec (ahead, startAheadRead); the rest (lock
-// files) are read now. Any other context (git, HTTP, a frontend input), or a main context that is not
-// the local read, is read as before, from the main context.
-func readContext(ctx context.Context, c gwclient.Client, bc *dockerui.Client, names []string, ahead func() (aheadFiles, error)) (*bkllb.State, hllb.Files, error) {
+// files) are read now. onRead, when set, gets the files as read, before the excludes are known, to start
+// what they decide (an image resolution) while the .dockerignore is read; the files returned are the
+// ones to trust. Any other context (git, HTTP, a frontend input), or a main context that is not the local
+// read, is read as before, from the main context.
+func readContext(ctx context.Context, c gwclient.Client, bc *dockerui.Client, names []string, ahead *aheadRead, onRead func(hllb.Files)) (*bkllb.State, hllb.Files, error) {
 	var (
-		main             *bkllb.State
-		read             aheadFiles
-		readErr, restErr error
-		rest, fromAhead  []string
-		restFiles        hllb.Files
+		main            *bkllb.State
+		files           hllb.Files
+		filesErr        error
+		rest, fromAhead []string
 	)
 	for _, n := range names {
 		if slices.Contains(aheadNames(), n) {
@@ -49,20 +51,47 @@ func readContext(ctx context.Context, c gwclient.Client, bc *dockerui.Client, na
 			rest = append(rest, n)
 		}
 	}
+	local := len(names) > 0 && ahead.local()
 	eg, egctx := errgroup.WithContext(ctx)
 	eg.Go(func() (err error) { main, err = bc.MainContext(egctx); return err })
-	if len(names) > 0 {
+	if local {
 		eg.Go(func() error {
-			if read, readErr = ahead(); readErr != nil {
-				// The read ahead failed as a whole (a file no language here asks for may be unreadable):
-				// the language's own names are read on their own, as they were before.
-				read, rest, fromAhead = aheadFiles{local: true}, names, nil
+			// The rest is read at once, beside the read ahead; if that failed as a whole (a file no
+			// language here asks for may be unreadable), the language's own names are read on their own.
+			var (
+				restFiles hllb.Files
+				restErr   error
+				restDone  = make(chan struct{})
+			)
+			go func() {
+				defer close(restDone)
+				if len(rest) > 0 {
+					restFiles, restErr = readFiles(egctx, c, localFiles(c, rest), rest)
+				}
+			}()
+			read, err := ahead.wait()
+			if err != nil {
+				read.files, read.errs, err = readEach(egctx, c, localFiles(c, fromAhead), fromAhead)
 			}
-			if !read.local || len(rest) == 0 {
-				return nil // judged once the main context says whether this was its local
+			<-restDone
+			if err != nil {
+				filesErr = err
+				return nil
 			}
-			restFiles, restErr = readFiles(egctx, c, localFiles(c, rest), rest)
-			return nil
+			files, filesErr = hllb.Files{}, restErr
+			for _, n := range fromAhead {
+				if err := read.errs[n]; err != nil && filesErr == nil {
+					filesErr = err
+				}
+				if dt, found := read.files[n]; found {
+					files[n] = dt
+				}
+			}
+			maps.Copy(files, restFiles)
+			if filesErr == nil && onRead != nil {
+				onRead(maps.Clone(files))
+			}
+			return nil // judged once the main context says whether this was its local
 		})
 	}
 	if err := eg.Wait(); err != nil {
@@ -71,21 +100,11 @@ func readContext(ctx context.Context, c gwclient.Client, bc *dockerui.Client, na
 	if len(names) == 0 {
 		return main, hllb.Files{}, nil
 	}
-	if read.local {
+	if local {
 		if excludes, ok := localExcludes(ctx, *main, localSession(c)); ok {
-			if restErr != nil {
-				return nil, nil, restErr
+			if filesErr != nil {
+				return nil, nil, filesErr
 			}
-			files := hllb.Files{}
-			for _, n := range fromAhead {
-				if err := read.errs[n]; err != nil {
-					return nil, nil, err
-				}
-				if dt, found := read.files[n]; found {
-					files[n] = dt
-				}
-			}
-			maps.Copy(files, restFiles)
 			files, err := withoutExcluded(files, excludes)
 			return main, files, err
 		}
@@ -94,7 +113,7 @@ func readContext(ctx context.Context, c gwclient.Client, bc *dockerui.Client, na
 	if err != nil {
 		return nil, nil, err
 	}
-	files, err := readFiles(ctx, c, *st, names)
+	files, err = readFiles(ctx, c, *st, names)
 	return main, files, err
 }
 
@@ -117,26 +136,41 @@ var aheadNames = sync.OnceValue(func() []string {
 	return names
 })
 
-// aheadFiles are the aheadNames found in a local context; local is false when the main context is not
-// the local one, and nothing was read.
+// aheadFiles are the aheadNames found in a local context (none when the main context is not the local
+// one: aheadRead.local says which).
 type aheadFiles struct {
-	local bool
 	files hllb.Files
 	// errs are the names found but not read: an error only for a language that asks for them.
 	errs map[string]error
 }
 
+// aheadRead is the read of the aheadNames from the local context, started with the spec's.
+type aheadRead struct {
+	// local waits for the answer to whether the main context is the local one (nothing is read if not).
+	local func() bool
+	// wait returns what was read.
+	wait func() (aheadFiles, error)
+	// stop cancels the read (a subrequest, or a language that reads no file) and waits for it.
+	stop func()
+}
+
 // startAheadRead reads the aheadNames from the local context in the background, at the same time as the
-// spec, so that most languages find their files read when the spec is. wait returns what it read; stop
-// cancels it (a subrequest, or a target that needs no files).
-func startAheadRead(ctx context.Context, c gwclient.Client) (wait func() (aheadFiles, error), stop func()) {
-	return background(ctx, func(ctx context.Context) (aheadFiles, error) {
-		if !localContext(ctx, c) {
+// spec, so that most languages find their files read when the spec is.
+func startAheadRead(ctx context.Context, c gwclient.Client) *aheadRead {
+	var (
+		isLocal bool
+		checked = make(chan struct{})
+	)
+	wait, stop := background(ctx, func(ctx context.Context) (aheadFiles, error) {
+		isLocal = localContext(ctx, c)
+		close(checked)
+		if !isLocal {
 			return aheadFiles{}, nil
 		}
 		files, errs, err := readEach(ctx, c, localFiles(c, aheadNames()), aheadNames())
-		return aheadFiles{local: true, files: files, errs: errs}, err
+		return aheadFiles{files: files, errs: errs}, err
 	})
+	return &aheadRead{local: func() bool { <-checked; return isLocal }, wait: wait, stop: stop}
 }
 
 // localSession is the session that holds the local build context.
@@ -147,10 +181,17 @@ func localSession(c gwclient.Client) string {
 	return c.BuildOpts().SessionID
 }
 
-// localFiles is the read of names from the local build context, without its excludes.
+// localFiles is the read of names from the local build context, without its excludes. It keeps a snapshot
+// of its own on the builder (as dockerui's .dockerignore read does): a read of some names into the main
+// context's snapshot, above all one stopped halfway (static reads none), would leave the context's
+// transfer to send the whole context again.
 func localFiles(c gwclient.Client, names []string) bkllb.State {
+	what := fmt.Sprint(names)
+	if slices.Equal(names, aheadNames()) {
+		what = "the context's project files (go.mod, package.json, pom.xml, Cargo.toml, requirements.txt...)"
+	}
 	return bkllb.Local(contextLocal, bkllb.SessionID(localSession(c)), bkllb.FollowPaths(names),
-		bkllb.SharedKeyHint(contextLocal), bkllb.WithCustomName("[internal] read "+fmt.Sprint(names)))
+		bkllb.SharedKeyHint(contextLocal+"-hardened-files"), bkllb.WithCustomName("[internal] read "+what))
 }
 
 // localContext reports whether the main context is the session's local directory, as dockerui decides
@@ -296,7 +337,10 @@ func presentNames(ctx context.Context, ref gwclient.Reference, names []string) (
 		}
 		found := map[string]bool{}
 		for _, e := range entries {
-			found[path.Join(dir, e.Path)] = true
+			// A pipe, socket or device is no project file, and a read of a pipe would wait for a writer.
+			if os.FileMode(e.Mode)&(os.ModeNamedPipe|os.ModeSocket|os.ModeDevice|os.ModeCharDevice) == 0 {
+				found[path.Join(dir, e.Path)] = true
+			}
 		}
 		return found, nil
 	}

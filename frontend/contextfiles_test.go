@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	bkllb "github.com/moby/buildkit/client/llb"
@@ -104,7 +105,8 @@ func (r *dirRef) ReadDir(_ context.Context, req gwclient.ReadDirRequest) ([]*fst
 	return out, nil
 }
 
-// The files present are found by listing the directories that hold them, not by a read per name.
+// The files present are found by listing the directories that hold them, not by a read per name; a pipe
+// is not taken for one (its read would wait for a writer).
 func TestPresentNamesListsTheirDirectories(t *testing.T) {
 	root := t.TempDir()
 	for _, d := range []string{".cargo", "gradlew.d", "pom.xml"} {
@@ -117,8 +119,11 @@ func TestPresentNamesListsTheirDirectories(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if err := syscall.Mkfifo(filepath.Join(root, "package.json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	ref := &dirRef{root: root}
-	names := []string{".cargo/config", ".cargo/config.toml", "Cargo.toml", "go.mod", "pom.xml", "x/y/z.toml"}
+	names := []string{".cargo/config", ".cargo/config.toml", "Cargo.toml", "go.mod", "package.json", "pom.xml", "x/y/z.toml"}
 	got, err := presentNames(t.Context(), ref, names)
 	if err != nil {
 		t.Fatal(err)

@@ -34,7 +34,7 @@ func readLock(ctx context.Context, bc *dockerui.Client) (*lockfile.Lock, error) 
 	st := bkllb.Local(localName,
 		bkllb.FollowPaths([]string{name}),
 		bkllb.SessionID(bc.BuildOpts().SessionID),
-		bkllb.SharedKeyHint(localName),
+		bkllb.SharedKeyHint(localName+"-"+lockfile.Filename), // a snapshot of its own, as localFiles
 		dockerui.WithInternalName("read "+lockfile.Filename),
 	)
 	ref, err := solveRef(ctx, bc.GatewayClient(), st)
