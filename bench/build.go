@@ -16,17 +16,17 @@ import (
 type variant struct {
 	Name string // "A", "B", "C"
 	Desc string
-	// file is the build file: hardened.yaml in the context, or a Dockerfile beside the example.
-	file func(w *workspace) string
+	// file is the build file: hardened.yaml in the variant's context, or a Dockerfile beside the example.
+	file func(w *workspace, ctx string) string
 }
 
 var variants = []variant{
 	{Name: "A", Desc: "hardened.yaml through the frontend",
-		file: func(w *workspace) string { return filepath.Join(w.ctx, "hardened.yaml") }},
+		file: func(_ *workspace, ctx string) string { return filepath.Join(ctx, "hardened.yaml") }},
 	{Name: "B", Desc: "hand-written hardened Dockerfile",
-		file: func(w *workspace) string { return filepath.Join(w.benchDF, "hardened.Dockerfile") }},
+		file: func(w *workspace, _ string) string { return filepath.Join(w.benchDF, "hardened.Dockerfile") }},
 	{Name: "C", Desc: "naive single-stage Dockerfile",
-		file: func(w *workspace) string { return filepath.Join(w.benchDF, "naive.Dockerfile") }},
+		file: func(w *workspace, _ string) string { return filepath.Join(w.benchDF, "naive.Dockerfile") }},
 }
 
 // A build is one timed build.
@@ -56,8 +56,12 @@ func (b *bench) image(v variant, tag string) string {
 
 // build runs docker buildx build for v on the workspace, pushing to the bench registry, and times it.
 func (b *bench) build(ctx context.Context, v variant, o buildOpts) build {
+	dir, err := b.ws.contextFor(v)
+	if err != nil {
+		return build{Error: err.Error()}
+	}
 	args := []string{"build", "--progress=rawjson", "--provenance=false", "--sbom=false",
-		"-f", v.file(b.ws),
+		"-f", v.file(b.ws, dir),
 		"--output", "type=image,name=" + b.image(v, o.tag) + ",push=true,registry.insecure=true"}
 	if o.cacheTo != "" {
 		args = append(args, "--cache-to", "type=registry,ref="+o.cacheTo+",mode=max,registry.insecure=true")
@@ -65,13 +69,13 @@ func (b *bench) build(ctx context.Context, v variant, o buildOpts) build {
 	if o.cacheFrom != "" {
 		args = append(args, "--cache-from", "type=registry,ref="+o.cacheFrom+",registry.insecure=true")
 	}
-	args = append(args, b.ws.ctx)
+	args = append(args, dir)
 	cmd := b.st.Buildx(ctx, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	mark := b.reg.mark()
 	start := time.Now()
-	err := cmd.Run()
+	err = cmd.Run()
 	took := time.Since(start)
 	r := build{Seconds: took.Seconds()}
 	r.BytesPulled, _ = b.reg.pulledSince(mark)

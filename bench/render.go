@@ -24,7 +24,9 @@ func render(res *Results) string {
 	m := res.Machine
 	p("Machine: %d CPUs, %d MB memory, Linux %s, %s, BuildKit %s (OCI worker, overlayfs), buildx %s; bases are", m.CPUs, m.MemoryMB, m.Kernel, m.Go, m.BuildKit, m.Buildx)
 	p("local stand-ins served by the stack's registry. Frontend image: %s, `%s`.", res.Frontend.Source, res.Frontend.Digest)
-	p("Every build pushes its image to the local registry (`--provenance=false --sbom=false`).")
+	p("Every build pushes its image to the local registry (`--provenance=false --sbom=false`). Each variant builds")
+	p("from its own copy of the example (buildx keys the builder's copy of a context by its directory's base name),")
+	p("so after a change each one sends the changed files itself, as a team building one way would.")
 	p("")
 	renderSummary(p, res)
 	for _, ex := range res.Examples {

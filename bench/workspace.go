@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // depModule is the dependency the Go example's dependency change adds; each run takes another version so no run
@@ -22,6 +25,9 @@ type workspace struct {
 	ctx     string // the build context: a copy of examples/<name> without bench/
 	orig    map[string][]byte
 	benchDF string // examples/<name>/bench in the repository
+	// run tells this run's source changes from an earlier run's on a kept bench stack, whose cache would
+	// otherwise hold the very builds a source change asks for (only the cold case empties it).
+	run string
 }
 
 func newWorkspace(root string, ex *example) (*workspace, error) {
@@ -30,28 +36,11 @@ func newWorkspace(root string, ex *example) (*workspace, error) {
 		return nil, err
 	}
 	src := filepath.Join(root, "examples", ex.Name)
-	w := &workspace{ex: ex, dir: dir, ctx: filepath.Join(dir, ex.Name), orig: map[string][]byte{}, benchDF: filepath.Join(src, "bench")}
-	err = filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			if rel == "bench" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(w.ctx, rel), 0o755)
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
+	w := &workspace{ex: ex, dir: dir, ctx: filepath.Join(dir, ex.Name), orig: map[string][]byte{}, benchDF: filepath.Join(src, "bench"),
+		run: strconv.FormatInt(time.Now().UnixNano(), 36)}
+	err = copyFiles(src, w.ctx, "bench", func(rel string, data []byte, perm fs.FileMode) error {
 		w.orig[rel] = data
-		return os.WriteFile(filepath.Join(w.ctx, rel), data, info.Mode().Perm())
+		return os.WriteFile(filepath.Join(w.ctx, rel), data, perm)
 	})
 	if err == nil && ex.prepare != nil {
 		err = ex.prepare(w)
@@ -101,7 +90,7 @@ func (w *workspace) changeSource(tag string) error {
 	if !bytes.Contains(orig, []byte(w.ex.SourceLine)) {
 		return fmt.Errorf("examples/%s/%s no longer has the line %s", w.ex.Name, w.ex.SourceFile, w.ex.SourceLine)
 	}
-	line, err := w.ex.changedLine(tag)
+	line, err := w.ex.changedLine(tag + " " + w.run)
 	if err != nil {
 		return err
 	}
@@ -138,4 +127,75 @@ func addGoDependency(w *workspace, i int) error {
 		return fmt.Errorf("go get %s@%s: %w: %s", depModule, version, err, out)
 	}
 	return nil
+}
+
+// contextFor is variant v's own copy of the context, brought up to date with the workspace's: a file whose
+// content did not change keeps its modification time, as after a git checkout, so only what changed is sent.
+// Each variant has its own because buildx names a context's snapshot on the builder by its directory's base
+// name: from one directory, the variant that built first after a change would send the changed files for
+// both, and the other's time would leave that transfer out.
+func (w *workspace) contextFor(v variant) (string, error) {
+	dst := filepath.Join(w.dir, w.ex.Name+"-"+strings.ToLower(v.Name))
+	want := map[string]bool{".": true}
+	err := copyFiles(w.ctx, dst, "", func(rel string, data []byte, perm fs.FileMode) error {
+		for p := rel; p != "."; p = filepath.Dir(p) {
+			want[p] = true // the file and the directories above it
+		}
+		target := filepath.Join(dst, rel)
+		if old, err := os.ReadFile(target); err != nil || !bytes.Equal(old, data) {
+			if err := os.WriteFile(target, data, perm); err != nil {
+				return err
+			}
+		}
+		return os.Chmod(target, perm)
+	})
+	if err != nil {
+		return "", err
+	}
+	// What the workspace no longer has goes (a dependency change's new file, after a reset).
+	var gone []string
+	err = filepath.WalkDir(dst, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if rel, _ := filepath.Rel(dst, p); !want[rel] {
+			gone = append(gone, p)
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+		}
+		return nil
+	})
+	for _, p := range gone {
+		if err == nil {
+			err = os.RemoveAll(p)
+		}
+	}
+	return dst, err
+}
+
+// copyFiles walks src: it makes each of its directories under dst (but skip, and what is below it) and hands
+// fn each file's path relative to src, its content and its permissions.
+func copyFiles(src, dst, skip string, fn func(rel string, data []byte, perm fs.FileMode) error) error {
+	return filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			if skip != "" && rel == skip {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return fn(rel, data, info.Mode().Perm())
+	})
 }

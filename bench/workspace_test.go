@@ -1,0 +1,88 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// Each variant builds from a directory of its own (buildx names a context's snapshot by the directory's base
+// name), which gets the workspace's changes: an unchanged file keeps its time, so the builder is not sent it
+// again; a changed one is rewritten; one the workspace lost goes.
+func TestContextForEachVariant(t *testing.T) {
+	w := &workspace{ex: &example{Name: "go"}, dir: t.TempDir()}
+	w.ctx = filepath.Join(w.dir, "go")
+	for rel, data := range map[string]string{"go.mod": "module x\n", "cmd/server/main.go": "package main\n"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(w.ctx, rel)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(w.ctx, rel), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, err := w.contextFor(variants[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := w.contextFor(variants[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Base(a) == filepath.Base(b) || filepath.Base(a) == filepath.Base(w.ctx) {
+		t.Fatalf("the variants' contexts share a base name: %s, %s (workspace %s)", a, b, w.ctx)
+	}
+	old := time.Unix(1000, 0)
+	for _, rel := range []string{"go.mod", "cmd/server/main.go"} {
+		if err := os.Chtimes(filepath.Join(a, rel), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A change, a new file; then the next run's copy.
+	if err := os.WriteFile(filepath.Join(w.ctx, "cmd/server/main.go"), []byte("package main // changed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(w.ctx, "cmd/server/dep.go"), []byte("package main\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.contextFor(variants[0]); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := os.Stat(filepath.Join(a, "go.mod")); err != nil || !info.ModTime().Equal(old) {
+		t.Errorf("go.mod, unchanged, was rewritten (%v)", err)
+	}
+	if got, err := os.ReadFile(filepath.Join(a, "cmd/server/main.go")); err != nil || string(got) != "package main // changed\n" {
+		t.Errorf("main.go = %q, %v", got, err)
+	}
+	// The workspace back as it was: the new file goes from the copy too.
+	if err := os.Remove(filepath.Join(w.ctx, "cmd/server/dep.go")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.contextFor(variants[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(a, "cmd/server/dep.go")); !os.IsNotExist(err) {
+		t.Errorf("dep.go is still in the variant's copy (%v)", err)
+	}
+}
+
+// A workspace is the example as committed, without its bench/ Dockerfiles.
+func TestNewWorkspaceCopiesTheExample(t *testing.T) {
+	w, err := newWorkspace("..", &example{Name: "go"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.remove()
+	for _, rel := range []string{"go.mod", "hardened.yaml", filepath.Join("cmd", "server", "main.go")} {
+		want, err := os.ReadFile(filepath.Join("..", "examples", "go", rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := os.ReadFile(filepath.Join(w.ctx, rel)); err != nil || string(got) != string(want) || string(w.orig[rel]) != string(want) {
+			t.Errorf("%s was not copied as it is (%v)", rel, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(w.ctx, "bench")); !os.IsNotExist(err) {
+		t.Errorf("bench/ is in the workspace (%v)", err)
+	}
+}
