@@ -54,7 +54,7 @@ var why = map[string]string{
 		"ahead: go.mod, package.json, pom.xml, Cargo.toml...; lock files wait for their language), then the " +
 		"context's .dockerignore (dockerui reads it after the spec, which may have its own), the base resolved and its cached listing read while they are (go, python, static), the " +
 		"builder resolved once go.mod or package.json names it, the config guarantees checked through the " +
-		"gateway while the listing is waited for (its reads all at once: 3 ms, were 11). Until efa8375 a " +
+		"gateway while the listing is waited for (its reads all at once: 3 ms, were 11). Until d674130 a " +
 		"static build also sent its whole context again on every build (the project files' read, stopped " +
 		"once the spec says static, shared the context's snapshot on the builder and left it empty: 47 ms " +
 		"for the example's 6 MB binary in a warm build, 4 ms since). Fix for the rest: " +
