@@ -14,17 +14,26 @@ import (
 
 // A variant is one way of building the example.
 type variant struct {
-	Name string // "A", "B", "C"
+	Name string // "A", "B", "S", "C"
 	Desc string
 	// file is the build file: hardened.yaml in the variant's context, or a Dockerfile beside the example.
 	file func(w *workspace, ctx string) string
+	// frontend is the image its "# syntax" line names (its vertex starts the frontend start figure).
+	frontend string
+	// like is the variant whose first builder op it shares (S runs B's Dockerfile).
+	like string
+	// args are its own build options.
+	args []string
 }
 
 var variants = []variant{
-	{Name: "A", Desc: "hardened.yaml through the frontend",
+	{Name: "A", Desc: "hardened.yaml through the frontend", frontend: "docker-image://ghcr.io/hardenedbuild/hardened",
 		file: func(_ *workspace, ctx string) string { return filepath.Join(ctx, "hardened.yaml") }},
 	{Name: "B", Desc: "hand-written hardened Dockerfile",
 		file: func(w *workspace, _ string) string { return filepath.Join(w.benchDF, "hardened.Dockerfile") }},
+	{Name: "S", Desc: "B's Dockerfile through the docker/dockerfile:1 image", frontend: "docker-image://" + peerFrontendRef,
+		like: "B", file: func(w *workspace, _ string) string { return w.syntaxDF },
+		args: []string{"--build-arg", "BUILDKIT_CACHE_MOUNT_NS=" + peerCacheNS}},
 	{Name: "C", Desc: "naive single-stage Dockerfile",
 		file: func(w *workspace, _ string) string { return filepath.Join(w.benchDF, "naive.Dockerfile") }},
 }
@@ -34,8 +43,8 @@ type build struct {
 	Seconds float64 `json:"seconds"`
 	// FirstOpSeconds is from the build's start (buildx launched) to the first builder operation's start.
 	FirstOpSeconds float64 `json:"first_op_seconds,omitempty"`
-	// FrontendStartSeconds (A only) is from BuildKit having the frontend image to the frontend's first request:
-	// the container start any "# syntax" frontend pays.
+	// FrontendStartSeconds (A and S) is from BuildKit having the frontend image to the frontend's first
+	// request: the container start any "# syntax" frontend pays.
 	FrontendStartSeconds float64 `json:"frontend_start_seconds,omitempty"`
 	BytesPulled          int64   `json:"bytes_pulled"`
 	Cached               int     `json:"vertices_cached"`
@@ -69,7 +78,7 @@ func (b *bench) build(ctx context.Context, v variant, o buildOpts) build {
 	if o.cacheFrom != "" {
 		args = append(args, "--cache-from", "type=registry,ref="+o.cacheFrom+",registry.insecure=true")
 	}
-	args = append(args, dir)
+	args = append(append(args, v.args...), dir)
 	cmd := b.st.Buildx(ctx, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -87,10 +96,10 @@ func (b *bench) build(ctx context.Context, v variant, o buildOpts) build {
 			r.Cached++
 		}
 	}
-	if t, ok := firstStarted(vs, b.ws.ex.FirstOp[v.Name]); ok {
+	if t, ok := firstStarted(vs, b.ws.ex.firstOp(v)); ok {
 		r.FirstOpSeconds = t.Sub(start).Seconds()
 	}
-	if d, ok := frontendStart(vs); ok && v.Name == "A" {
+	if d, ok := frontendStart(vs, v.frontend); ok {
 		r.FrontendStartSeconds = d.Seconds()
 	}
 	if err != nil {
@@ -191,12 +200,15 @@ func firstStarted(vs map[string]*vertex, name string) (time.Time, bool) {
 	return first, !first.IsZero()
 }
 
-// frontendStart is from the frontend image's vertex completing (BuildKit has the image) to the first vertex the
-// frontend itself makes: starting its container and binary.
-func frontendStart(vs map[string]*vertex) (time.Duration, bool) {
+// frontendStart is from the vertex of the frontend image named image completing (BuildKit has the image) to the
+// first vertex the frontend itself makes: starting its container and binary.
+func frontendStart(vs map[string]*vertex, image string) (time.Duration, bool) {
+	if image == "" {
+		return 0, false
+	}
 	var img *vertex
 	for _, v := range vs {
-		if strings.HasPrefix(v.name, "docker-image://ghcr.io/hardenedbuild/hardened") && !v.completed.IsZero() {
+		if strings.HasPrefix(v.name, image) && !v.completed.IsZero() {
 			img = v
 		}
 	}

@@ -29,11 +29,15 @@ type Case struct {
 	Median  map[string]float64 `json:"median_seconds"`
 	Pulled  map[string]int64   `json:"median_bytes_pulled"`
 	FirstOp map[string]float64 `json:"median_first_op_seconds,omitempty"`
-	// FrontendStart is A's median container start (frontendStart).
-	FrontendStart float64             `json:"median_frontend_start_seconds,omitempty"`
-	Failures      map[string][]string `json:"failures,omitempty"`
-	// RatioAB is median(A)/median(B); 0 when either failed every run.
+	// FrontendStart is A's median container start (frontendStart), PeerFrontendStart S's.
+	FrontendStart     float64             `json:"median_frontend_start_seconds,omitempty"`
+	PeerFrontendStart float64             `json:"median_peer_frontend_start_seconds,omitempty"`
+	Failures          map[string][]string `json:"failures,omitempty"`
+	// RatioAB is median(A)/median(B); 0 when either failed every run. RatioAS and RatioSB compare A and B
+	// with S, B's Dockerfile through the docker/dockerfile:1 image.
 	RatioAB float64 `json:"ratio_a_b"`
+	RatioAS float64 `json:"ratio_a_s,omitempty"`
+	RatioSB float64 `json:"ratio_s_b,omitempty"`
 }
 
 func newCase(name, desc string) *Case {
@@ -71,13 +75,20 @@ func (c *Case) finish() {
 		if len(first) > 0 {
 			c.FirstOp[name] = median(first)
 		}
-		if len(feStart) > 0 {
+		if len(feStart) > 0 && name == "A" {
 			c.FrontendStart = median(feStart)
 		}
+		if len(feStart) > 0 && name == "S" {
+			c.PeerFrontendStart = median(feStart)
+		}
 	}
-	if a, b := c.Median["A"], c.Median["B"]; a > 0 && b > 0 {
-		c.RatioAB = a / b
+	ratio := func(x, y string) float64 {
+		if a, b := c.Median[x], c.Median[y]; a > 0 && b > 0 {
+			return a / b
+		}
+		return 0
 	}
+	c.RatioAB, c.RatioAS, c.RatioSB = ratio("A", "B"), ratio("A", "S"), ratio("S", "B")
 }
 
 // rotated gives each run another variant order, so neither goes first every time.
@@ -154,6 +165,9 @@ func (b *bench) warm(ctx context.Context, res *ExampleResults) (*Case, error) {
 	}
 	res.Images = map[string]*ImageStats{}
 	for _, v := range variants {
+		if v.like != "" {
+			continue // the same Dockerfile's image
+		}
 		s, err := imageStats(ctx, b.image(v, "warm"), true)
 		if err != nil {
 			return nil, err
@@ -163,9 +177,9 @@ func (b *bench) warm(ctx context.Context, res *ExampleResults) (*Case, error) {
 	return c, nil
 }
 
-// timedAB are the variants timed in the rebuild cases: C (no cache mounts) recompiles everything on any change,
-// so it is timed cold and warm only, for the headline.
-var timedAB = variants[:2]
+// timedAB are the variants timed in the rebuild cases (A, B and S): C (no cache mounts) recompiles everything on
+// any change, so it is timed cold and warm only, for the headline.
+var timedAB = variants[:3]
 
 // source: a one-line change in main.go before each run (a new string, so the binary changes).
 func (b *bench) source(ctx context.Context, res *ExampleResults) (*Case, error) {
@@ -187,6 +201,9 @@ func (b *bench) source(ctx context.Context, res *ExampleResults) (*Case, error) 
 	}
 	res.DeployDelta = map[string]int64{}
 	for _, v := range timedAB {
+		if v.like != "" {
+			continue
+		}
 		before, err := imageStats(ctx, b.image(v, "base"), false)
 		if err != nil {
 			return nil, err

@@ -46,6 +46,14 @@ var examples = []*example{
 		prepare: buildStaticBinary},
 }
 
+// firstOp names variant v's first builder op in this example.
+func (e *example) firstOp(v variant) string {
+	if v.like != "" {
+		return e.FirstOp[v.like]
+	}
+	return e.FirstOp[v.Name]
+}
+
 func pickExamples(names []string) ([]*example, error) {
 	if len(names) == 0 {
 		return examples, nil

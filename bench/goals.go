@@ -17,7 +17,8 @@ func frontendOverhead(res *ExampleResults) *Overhead {
 		a, okA := c.FirstOp["A"]
 		b, okB := c.FirstOp["B"]
 		if okA && okB {
-			return &Overhead{Case: name, AFirstOp: a, BFirstOp: b, OverheadS: a - b, FrontendStart: c.FrontendStart}
+			return &Overhead{Case: name, AFirstOp: a, BFirstOp: b, OverheadS: a - b, FrontendStart: c.FrontendStart,
+				SFirstOp: c.FirstOp["S"], PeerFrontendStart: c.PeerFrontendStart}
 		}
 	}
 	return nil
@@ -126,6 +127,9 @@ func exampleGoals(res *ExampleResults) []Goal {
 		}
 		if !g.Met {
 			g.Why = key
+			if c.RatioAS > 0 && key != "failed" {
+				g.Note = fmt.Sprintf("A/S %.2f, S/B %.2f (S: B's Dockerfile through docker/dockerfile:1)", c.RatioAS, c.RatioSB)
+			}
 		}
 		gs = append(gs, g)
 	}

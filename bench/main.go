@@ -104,6 +104,11 @@ func run(ctx context.Context, o options) error {
 	if res.Frontend.Image, err = imageStats(ctx, st.FrontendRef(), false); err != nil {
 		return fmt.Errorf("frontend image: %w", err)
 	}
+	peer, err := buildPeerFrontend(ctx, st, root)
+	if err != nil {
+		return err
+	}
+	res.PeerFrontend = &peer
 	if res.ConvertSeconds, err = convertTimes(ctx, root); err != nil {
 		return err
 	}
@@ -127,6 +132,9 @@ func benchExample(ctx context.Context, st *stack.Stack, root string, ex *example
 		return nil, err
 	}
 	defer w.remove()
+	if err := pushPeerBases(ctx, st, w.peerBases); err != nil {
+		return nil, err
+	}
 	b := &bench{st: st, ws: w, runs: o.runs, ciRuns: o.ciRuns, reg: newRegistryLog(st.StateDir), trace: o.trace}
 	er := &ExampleResults{Name: ex.Name, Toolchain: ex.Toolchain, FirstOp: ex.FirstOp}
 	if err := b.runCases(ctx, cases, er); err != nil {

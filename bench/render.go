@@ -19,11 +19,16 @@ func render(res *Results) string {
 	p("")
 	p("- **A**: `hardened.yaml` through the frontend (`docker buildx build -f hardened.yaml`, `# syntax=` line).")
 	p("- **B**: `bench/hardened.Dockerfile`, the best hand-written hardened Dockerfile (builtin Dockerfile frontend).")
+	p("- **S**: B's Dockerfile with `# syntax=docker/dockerfile:1` as its first line: BuildKit pulls and starts the")
+	p("  Dockerfile frontend's image, as it does A's. Timed, not a goal: it shows what any `# syntax` frontend costs.")
 	p("- **C**: `bench/naive.Dockerfile`, a single stage on the toolchain image.")
 	p("")
 	m := res.Machine
 	p("Machine: %d CPUs, %d MB memory, Linux %s, %s, BuildKit %s (OCI worker, overlayfs), buildx %s; bases are", m.CPUs, m.MemoryMB, m.Kernel, m.Go, m.BuildKit, m.Buildx)
 	p("local stand-ins served by the stack's registry. Frontend image: %s, `%s`.", res.Frontend.Source, res.Frontend.Digest)
+	if pf := res.PeerFrontend; pf != nil {
+		p("S's `docker/dockerfile:1`: %s, built as upstream builds it (static, alone in a scratch image), `%s`.", pf.Source, pf.Digest)
+	}
 	p("Every build pushes its image to the local registry (`--provenance=false --sbom=false`). Each variant builds")
 	p("from its own copy of the example (buildx keys the builder's copy of a context by its directory's base name),")
 	p("so after a change each one sends the changed files itself, as a team building one way would.")
@@ -37,6 +42,9 @@ func render(res *Results) string {
 	if f := res.Frontend.Image; f != nil {
 		p("- Image `ghcr.io/hardenedbuild/hardened:1`: %s compressed, %s uncompressed, %d layer(s).", human(f.Compressed), human(f.Uncompressed), f.Layers)
 	}
+	if pf := res.PeerFrontend; pf != nil && pf.Image != nil {
+		p("- For comparison, S's `docker/dockerfile:1`: %s compressed, %s uncompressed, %d layer(s).", human(pf.Image.Compressed), human(pf.Image.Uncompressed), pf.Image.Layers)
+	}
 	for _, ex := range res.Examples {
 		if o := ex.Overhead; o != nil {
 			p("- %s: the first builder op (`%s` in A, `%s` in B) starts %.0f ms after buildx is launched for A and %.0f ms",
@@ -44,6 +52,11 @@ func render(res *Results) string {
 			p("  for B (medians, %s case): **%.0f ms** of frontend overhead, of which %.0f ms is BuildKit starting the", o.Case, o.OverheadS*1000, o.FrontendStart*1000)
 			p("  frontend's container (from having its image to its first request; any `# syntax` frontend pays it) and the")
 			p("  rest the frontend's own round trips (spec and context files, image resolution).")
+			if o.SFirstOp > 0 {
+				p("  S, B's Dockerfile through `docker/dockerfile:1`, starts it %.0f ms after launch (%.0f ms after B), %.0f ms",
+					o.SFirstOp*1000, (o.SFirstOp-o.BFirstOp)*1000, o.PeerFrontendStart*1000)
+				p("  of it starting that frontend's container.")
+			}
 		}
 	}
 	if len(res.ConvertSeconds) > 0 {
@@ -127,6 +140,47 @@ func renderSummary(p func(string, ...any), res *Results) {
 	p("Images are compressed sizes as a registry serves them (layers, config, manifest); files count non-directory")
 	p("entries of the flattened filesystem.")
 	p("")
+	if !hasPeer(res) {
+		return
+	}
+	p("Against S, the same Dockerfile as B through BuildKit's Dockerfile frontend image (`# syntax=docker/dockerfile:1`),")
+	p("A/S compares the two with the frontend container start on both sides; S/B is what the syntax line alone costs B:")
+	p("")
+	p("| example | cold A/S | warm A/S | source A/S | deps A/S | ci A/S | cold S/B | warm S/B | source S/B | deps S/B | ci S/B |")
+	p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	for _, ex := range res.Examples {
+		as, sb := []string{}, []string{}
+		for _, name := range []string{"cold", "warm", "source", "deps", "ci"} {
+			c := ex.find(name)
+			as, sb = append(as, ratioCell(c, c != nil && c.RatioAS > 0, func() float64 { return c.RatioAS })),
+				append(sb, ratioCell(c, c != nil && c.RatioSB > 0, func() float64 { return c.RatioSB }))
+		}
+		p("| %s | %s | %s |", ex.Name, strings.Join(as, " | "), strings.Join(sb, " | "))
+	}
+	p("")
+}
+
+// hasPeer says whether the run timed S.
+func hasPeer(res *Results) bool {
+	for _, ex := range res.Examples {
+		for _, c := range ex.Cases {
+			if _, ok := c.Builds["S"]; ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ratioCell is a ratio, a dash when the case did not run, or "failed".
+func ratioCell(c *Case, ok bool, r func() float64) string {
+	switch {
+	case c == nil:
+		return "—"
+	case ok:
+		return fmt.Sprintf("%.2f", r())
+	}
+	return "failed"
 }
 
 func renderExample(p func(string, ...any), ex *ExampleResults) {
@@ -134,22 +188,25 @@ func renderExample(p func(string, ...any), ex *ExampleResults) {
 	p("")
 	p("C is a single stage on %s.", ex.Toolchain)
 	p("")
-	p("| case | A (s) | B (s) | C (s) | A/B | pulled A | pulled B | pulled C |")
-	p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	p("| case | A (s) | B (s) | S (s) | C (s) | A/B | A/S | pulled A | pulled B | pulled S | pulled C |")
+	p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	for _, c := range ex.Cases {
-		ratio := "—"
+		ratio, ratioS := "—", "—"
 		if c.RatioAB > 0 {
 			ratio = fmt.Sprintf("%.2f", c.RatioAB)
 		}
-		p("| %s | %s | %s | %s | %s | %s | %s | %s |", c.Name, secs(c, "A"), secs(c, "B"), secs(c, "C"), ratio,
-			pulled(c, "A"), pulled(c, "B"), pulled(c, "C"))
+		if c.RatioAS > 0 {
+			ratioS = fmt.Sprintf("%.2f", c.RatioAS)
+		}
+		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", c.Name, secs(c, "A"), secs(c, "B"), secs(c, "S"), secs(c, "C"),
+			ratio, ratioS, pulled(c, "A"), pulled(c, "B"), pulled(c, "S"), pulled(c, "C"))
 	}
 	p("")
 	for _, c := range ex.Cases {
 		p("- %s: %s.", c.Name, c.Desc)
 	}
 	for _, c := range ex.Cases {
-		for _, v := range []string{"A", "B", "C"} {
+		for _, v := range []string{"A", "B", "S", "C"} {
 			if f := c.Failures[v]; len(f) > 0 {
 				p("- **%s failed in %s** (%d of %d runs): `%s`", v, c.Name, len(f), len(c.Builds[v]), oneLine(f[0]))
 			}

@@ -65,12 +65,24 @@ func TestFrontendStart(t *testing.T) {
 		"3": {name: "[internal] read hardened.lock", started: at(124), completed: at(130)},
 		"4": {name: "[internal] load .dockerignore", started: at(125), completed: at(131)},
 	}
-	if d, ok := frontendStart(vs); !ok || d != 103*time.Millisecond {
+	a, b, s := variants[0], variants[1], variants[2]
+	if d, ok := frontendStart(vs, a.frontend); !ok || d != 103*time.Millisecond {
 		t.Errorf("frontend start = %v, %v; want 103ms", d, ok)
 	}
+	if _, ok := frontendStart(vs, s.frontend); ok {
+		t.Error("S's frontend start is read from another frontend's image")
+	}
+	if _, ok := frontendStart(vs, b.frontend); ok {
+		t.Error("B (the builtin Dockerfile frontend) has a frontend start")
+	}
+	// S: BuildKit normalizes the syntax line's docker/dockerfile:1 to the docker.io reference.
+	vs["2"].name = "docker-image://docker.io/docker/dockerfile:1@sha256:y"
+	if d, ok := frontendStart(vs, s.frontend); !ok || d != 103*time.Millisecond {
+		t.Errorf("S's frontend start = %v, %v; want 103ms", d, ok)
+	}
 	delete(vs, "2")
-	if _, ok := frontendStart(vs); ok {
-		t.Error("a build without the frontend image (B) has no frontend start")
+	if _, ok := frontendStart(vs, a.frontend); ok {
+		t.Error("a build without the frontend image has no frontend start")
 	}
 }
 

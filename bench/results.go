@@ -20,6 +20,8 @@ type Results struct {
 	CIRuns   int               `json:"ci_runs"`
 	Machine  Machine           `json:"machine"`
 	Frontend FrontendInfo      `json:"frontend"`
+	// PeerFrontend is the docker/dockerfile:1 image variant S names.
+	PeerFrontend *FrontendInfo `json:"peer_frontend,omitempty"`
 	Examples []*ExampleResults `json:"examples"`
 	// ConvertSeconds is the conversion micro-benchmark per example (parse, convert, marshal; no gateway).
 	ConvertSeconds map[string]float64 `json:"convert_seconds,omitempty"`
@@ -64,6 +66,9 @@ type Overhead struct {
 	OverheadS float64 `json:"overhead_seconds"`
 	// FrontendStart is the part of the overhead BuildKit spends starting the frontend container.
 	FrontendStart float64 `json:"frontend_start_seconds,omitempty"`
+	// SFirstOp and PeerFrontendStart are the same figures for S (B's Dockerfile through docker/dockerfile:1).
+	SFirstOp          float64 `json:"s_first_op_seconds,omitempty"`
+	PeerFrontendStart float64 `json:"peer_frontend_start_seconds,omitempty"`
 }
 
 type Goal struct {

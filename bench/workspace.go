@@ -25,6 +25,10 @@ type workspace struct {
 	ctx     string // the build context: a copy of examples/<name> without bench/
 	orig    map[string][]byte
 	benchDF string // examples/<name>/bench in the repository
+	// syntaxDF is B's Dockerfile with "# syntax=docker/dockerfile:1" as its first line (variant S).
+	syntaxDF string
+	// peerBases are the bases of B's Dockerfile, whose copies S builds on (pushPeerBases).
+	peerBases []string
 	// run tells this run's source changes from an earlier run's on a kept bench stack, whose cache would
 	// otherwise hold the very builds a source change asks for (only the cold case empties it).
 	run string
@@ -42,6 +46,9 @@ func newWorkspace(root string, ex *example) (*workspace, error) {
 		w.orig[rel] = data
 		return os.WriteFile(filepath.Join(w.ctx, rel), data, perm)
 	})
+	if err == nil {
+		err = w.writeSyntaxDockerfile()
+	}
 	if err == nil && ex.prepare != nil {
 		err = ex.prepare(w)
 	}
@@ -53,6 +60,20 @@ func newWorkspace(root string, ex *example) (*workspace, error) {
 }
 
 func (w *workspace) remove() { os.RemoveAll(w.dir) }
+
+// writeSyntaxDockerfile writes variant S's Dockerfile (peerDockerfileFrom) beside the contexts.
+func (w *workspace) writeSyntaxDockerfile() error {
+	data, err := os.ReadFile(filepath.Join(w.benchDF, "hardened.Dockerfile"))
+	if err != nil {
+		return err
+	}
+	s, bases, err := peerDockerfileFrom(data)
+	if err != nil {
+		return fmt.Errorf("examples/%s/bench/hardened.Dockerfile: %w", w.ex.Name, err)
+	}
+	w.syntaxDF, w.peerBases = filepath.Join(w.dir, "syntax.Dockerfile"), bases
+	return os.WriteFile(w.syntaxDF, s, 0o644)
+}
 
 // reset puts the context back to the example as committed: files a change added go, edited ones are restored.
 func (w *workspace) reset() error {

@@ -3,9 +3,28 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
+
+// S's Dockerfile copies no stage and no scratch, keeps --platform and the stage names, and refuses a base it
+// cannot copy by tag.
+func TestPeerDockerfileFrom(t *testing.T) {
+	in := "FROM --platform=$BUILDPLATFORM golang:1.26 AS Build\nRUN x\nfrom build AS test\nFROM scratch\nCOPY --from=build /a /a\nFROM debian:12\n"
+	got, bases, err := peerDockerfileFrom([]byte(in))
+	want := "# syntax=docker/dockerfile:1\nFROM --platform=$BUILDPLATFORM golang:1.26" + peerTagSuffix + " AS Build\nRUN x\nfrom build AS test\nFROM scratch\n" +
+		"COPY --from=build /a /a\nFROM debian:12" + peerTagSuffix + "\n"
+	if err != nil || string(got) != want || !slices.Equal(bases, []string{"golang:1.26", "debian:12"}) {
+		t.Errorf("got %q, %q, %v; want %q", got, bases, err, want)
+	}
+	for _, bad := range []string{"FROM golang@sha256:abc\n", "ARG V=1\nFROM golang:$V\n"} {
+		if _, _, err := peerDockerfileFrom([]byte(bad)); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
 
 // Each variant builds from a directory of its own (buildx names a context's snapshot by the directory's base
 // name), which gets the workspace's changes: an unchanged file keeps its time, so the builder is not sent it
@@ -84,5 +103,23 @@ func TestNewWorkspaceCopiesTheExample(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(w.ctx, "bench")); !os.IsNotExist(err) {
 		t.Errorf("bench/ is in the workspace (%v)", err)
+	}
+	// S's Dockerfile is B's, after a syntax directive, on copies of B's bases; outside every context.
+	b, err := os.ReadFile(filepath.Join("..", "examples", "go", "bench", "hardened.Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "# syntax=docker/dockerfile:1\n" + strings.NewReplacer(
+		"FROM docker.io/library/golang:1.26-bookworm AS build", "FROM docker.io/library/golang:1.26-bookworm"+peerTagSuffix+" AS build",
+		"FROM gcr.io/distroless/static-debian12:nonroot\n", "FROM gcr.io/distroless/static-debian12:nonroot"+peerTagSuffix+"\n").Replace(string(b))
+	s, err := os.ReadFile(variants[2].file(w, w.ctx))
+	if err != nil || string(s) != want {
+		t.Errorf("S's Dockerfile =\n%s\nwant\n%s (%v)", s, want, err)
+	}
+	if !slices.Equal(w.peerBases, []string{"docker.io/library/golang:1.26-bookworm", "gcr.io/distroless/static-debian12:nonroot"}) {
+		t.Errorf("S's bases = %q", w.peerBases)
+	}
+	if filepath.Dir(w.syntaxDF) != w.dir {
+		t.Errorf("S's Dockerfile %s is not beside the contexts", w.syntaxDF)
 	}
 }
