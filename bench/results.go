@@ -15,14 +15,14 @@ import (
 
 // Results is bench/results/latest.json.
 type Results struct {
-	Date     string            `json:"date"`
-	Runs     int               `json:"runs"`
-	CIRuns   int               `json:"ci_runs"`
-	Machine  Machine           `json:"machine"`
-	Frontend FrontendInfo      `json:"frontend"`
+	Date     string       `json:"date"`
+	Runs     int          `json:"runs"`
+	CIRuns   int          `json:"ci_runs"`
+	Machine  Machine      `json:"machine"`
+	Frontend FrontendInfo `json:"frontend"`
 	// PeerFrontend is the docker/dockerfile:1 image variant S names.
-	PeerFrontend *FrontendInfo `json:"peer_frontend,omitempty"`
-	Examples []*ExampleResults `json:"examples"`
+	PeerFrontend *FrontendInfo     `json:"peer_frontend,omitempty"`
+	Examples     []*ExampleResults `json:"examples"`
 	// ConvertSeconds is the conversion micro-benchmark per example (parse, convert, marshal; no gateway).
 	ConvertSeconds map[string]float64 `json:"convert_seconds,omitempty"`
 	Goals          []Goal             `json:"goals"`
