@@ -36,6 +36,28 @@ func TestRenderEveryExample(t *testing.T) {
 	}
 }
 
+// With S timed, the summary compares A and B with it, and a miss's row says A/S; without S neither shows.
+func TestRenderPeer(t *testing.T) {
+	res := &Results{Runs: 3, CIRuns: 3, Examples: []*ExampleResults{exampleResults("go", 2, 1)}}
+	res.Goals = goals(res)
+	if md := render(res); strings.Contains(md, "Against S") || strings.Contains(md, "— A/S") {
+		t.Errorf("BENCHMARKS.md without S compares with it:\n%s", md)
+	}
+	c := res.Examples[0].Cases[0]
+	for i := 0; i < 3; i++ {
+		c.add(variants[2], build{Seconds: 1.6})
+	}
+	c.finish()
+	res.Goals = goals(res)
+	md := render(res)
+	for _, want := range []string{"| go | — | 1.25 | — | — | — | — | 1.60 | — | — | — |", "| warm | 2.00 | 1.00 | 1.60 | — | 2.00 | 1.25 |",
+		"| go | A/B time, warm | 2.00 — A/S 1.25, S/B 1.60"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("BENCHMARKS.md lacks %q:\n%s", want, md)
+		}
+	}
+}
+
 // Each example has the line a source change edits, and both Dockerfiles beside it.
 func TestExamplesAreBenchmarkable(t *testing.T) {
 	for _, e := range examples {
