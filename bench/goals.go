@@ -49,11 +49,13 @@ var why = map[string]string{
 		"where A/B misses, S/B misses by about as much. Fix: none known inside the " +
 		"frontend for the pull and container start; they shrink only with a smaller image and a faster runc.",
 	"rebuild": "on a warm builder the build proper is all cache hits, so A's fixed cost decides. BuildKit " +
-		"starts the frontend's container (55-75 ms in the traces) and tears it down before the export " +
-		"starts (15-20 ms between the frontend's return and the export): every # syntax frontend pays both, " +
+		"starts the frontend's container (medians of 46-51 ms in the 2026-12-06 run, 51-58 ms for " +
+		"docker/dockerfile:1's) and tears it down before the export starts (15-20 ms between the " +
+		"frontend's return and the export): every # syntax frontend pays both, " +
 		"the builtin Dockerfile frontend B uses neither. S measures it: B's own Dockerfile behind " +
 		"# syntax=docker/dockerfile:1 is 1.4-1.8 times B warm, and A is 0.99-1.12 times S. The frontend's " +
-		"own work is about 45 ms from its process start to its return in a warm go build (timed inside it: " +
+		"own work is about 45 ms from its process start to its return in a warm go build (timed once with " +
+		"temporary logging inside it: " +
 		"28 ms to read, resolve and convert, 7 ms to solve the all-cached build, 3 ms to check the config), " +
 		"against a whole B build of 0.04-0.05 s inside BuildKit: " +
 		"dockerui's read of the spec with, beside it, the lock and every language's project files (read " +
