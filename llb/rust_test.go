@@ -7,6 +7,7 @@ import (
 
 	"github.com/moby/buildkit/solver/pb"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/hardenedbuild/hardened/internal/llbtest"
 	hllb "github.com/hardenedbuild/hardened/llb"
@@ -147,8 +148,8 @@ func TestRustFetchesOnlyWhatIsNotVendored(t *testing.T) {
 	}
 	assertLockedCache(t, compile, "/opt/cargo/registry", "hardened/rust/registry")
 	env := llbtest.Env(compile)
-	if env["CARGO_HOME"] != "/opt/cargo" || env["RUSTUP_TOOLCHAIN"] != "1.80.1" {
-		t.Errorf("compile env = %v: want the image's CARGO_HOME and its toolchain pinned", env)
+	if _, pinned := env["RUSTUP_TOOLCHAIN"]; env["CARGO_HOME"] != "/opt/cargo" || pinned {
+		t.Errorf("compile env = %v: want the image's CARGO_HOME, and no toolchain pinned without a rust-toolchain file", env)
 	}
 	if args := compile.Op.GetExec().GetMeta().GetArgs(); !slices.Contains(args, "--remap-path-prefix=/opt/cargo=/cargo") &&
 		!strings.Contains(strings.Join(args, " "), "--remap-path-prefix=/opt/cargo=/cargo") {
@@ -353,5 +354,34 @@ func TestRustWorkspaceBuildsAndCopiesOut(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A rust-toolchain file would make rustup switch toolchains: the image's is pinned by the name rustup
+// installed it under (<version>-<host>), whose rustc cargo must find to keep its rustc information cached.
+func TestRustPinsTheToolchainOnlyForAToolchainFile(t *testing.T) {
+	for _, c := range []struct {
+		file     string
+		platform ocispecs.Platform
+		want     string
+	}{
+		{"rust-toolchain.toml", amd64, "1.80.1-x86_64-unknown-linux-gnu"},
+		{"rust-toolchain", ocispecs.Platform{OS: "linux", Architecture: "arm64"}, "1.80.1-aarch64-unknown-linux-gnu"},
+		{"rust-toolchain.toml", ocispecs.Platform{OS: "linux", Architecture: "mips64le"}, "1.80.1"},
+	} {
+		s := load(t, "language: rust\nversion: \"1.80\"\nartifacts: [app]\n")
+		files := rustFiles()
+		files[c.file] = []byte("[toolchain]\nchannel = \"stable\"\n")
+		in := resolved(t, s, files, c.platform)
+		in.Builder.Config = &dockerspec.DockerOCIImage{}
+		in.Builder.Config.Config.Env = []string{"RUST_VERSION=1.80.1", "RUSTUP_HOME=/usr/local/rustup"}
+		_, g := convert(t, s, in)
+		for _, o := range g.Execs() {
+			if strings.HasPrefix(o.Name, "cargo install") {
+				if got := llbtest.Env(o)["RUSTUP_TOOLCHAIN"]; got != c.want {
+					t.Errorf("%s on %s: RUSTUP_TOOLCHAIN = %q, want %q", c.file, c.platform.Architecture, got, c.want)
+				}
+			}
+		}
 	}
 }
