@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // overheadCase is where the frontend overhead is read: warm enough that nothing is pulled, with a builder op that
@@ -45,15 +47,14 @@ var why = map[string]string{
 		"javac and jar now run in one JVM, one step (HardenedBuild, with C1 alone), and rust's cargo install " +
 		"builds a package and puts its binaries out of the target cache in one step. static (no builder, a " +
 		"1-2 s build) pays the frontend's pull and container start in full. S, B's own Dockerfile behind " +
-		"# syntax=docker/dockerfile:1, pays the same pull and start: against it A is at 0.94-1.03 cold, and " +
-		"where A/B misses, S/B misses by about as much. Fix: none known inside the " +
+		"# syntax=docker/dockerfile:1, pays the same pull and start (the run's figures follow). Fix: none known inside the " +
 		"frontend for the pull and container start; they shrink only with a smaller image and a faster runc.",
 	"rebuild": "on a warm builder the build proper is all cache hits, so A's fixed cost decides. BuildKit " +
-		"starts the frontend's container (medians of 46-51 ms in the 2026-12-06 run, 51-58 ms for " +
-		"docker/dockerfile:1's) and tears it down before the export starts (15-20 ms between the " +
+		"starts the frontend's container (the frontend start figures below, ours and docker/dockerfile:1's) " +
+		"and tears it down before the export starts (15-20 ms between the " +
 		"frontend's return and the export): every # syntax frontend pays both, " +
-		"the builtin Dockerfile frontend B uses neither. S measures it: B's own Dockerfile behind " +
-		"# syntax=docker/dockerfile:1 is 1.4-1.8 times B warm, and A is 0.99-1.12 times S. The frontend's " +
+		"the builtin Dockerfile frontend B uses neither. S, B's own Dockerfile behind " +
+		"# syntax=docker/dockerfile:1, pays them too (the run's figures follow). The frontend's " +
 		"own work is about 45 ms from its process start to its return in a warm go build (timed once with " +
 		"temporary logging inside it: " +
 		"28 ms to read, resolve and convert, 7 ms to solve the all-cached build, 3 ms to check the config), " +
@@ -72,8 +73,8 @@ var why = map[string]string{
 		"and its container start on top of the same imported steps, plus the listing of the base's " +
 		"setuid/setgid files, which is not part of the exported cache (the image is not built on it). With " +
 		"--cache-from the base is not prepared ahead: the final stage may come from the imported cache whole. " +
-		"S, B's Dockerfile behind # syntax=docker/dockerfile:1, pays the same pull and start (static: 1.49 " +
-		"times B), and A is 0.69-1.07 times S.",
+		"S, B's Dockerfile behind # syntax=docker/dockerfile:1, pays the same pull and start (the run's " +
+		"figures follow).",
 	"size": "A's final image carries more than B's (see layers and files). Fix: drop what the extra layer adds.",
 	"overhead": "the first builder op waits for BuildKit to start the frontend's container (the frontend " +
 		"start figure) and for the frontend's reads and image resolutions: the spec, with hardened.lock and " +
@@ -88,6 +89,26 @@ var why = map[string]string{
 	"frontend": "the frontend binary links BuildKit's client and gateway packages. Fix: -ldflags=-s -w, trim " +
 		"imports (no otel exporters, no dockerfile2llb), and compress nothing the registry compresses anyway.",
 	"failed": "A failed; the error is in the example's section.",
+}
+
+// whyCases are the cases each explanation covers, for the figures measured against S that follow it.
+var whyCases = map[string][]string{"cold": {"cold"}, "rebuild": {"warm", "source", "deps"}, "ci": {"ci"}}
+
+// peerFigures is the run's S/B and A/S ranges over the cases of a why key, "" without S.
+func peerFigures(res *Results, key string) string {
+	var sb, as []float64
+	for _, ex := range res.Examples {
+		for _, c := range ex.Cases {
+			if slices.Contains(whyCases[key], c.Name) && c.RatioSB > 0 && c.RatioAS > 0 {
+				sb, as = append(sb, c.RatioSB), append(as, c.RatioAS)
+			}
+		}
+	}
+	if len(sb) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" In this run (%s, every example): S/B %.2f-%.2f, A/S %.2f-%.2f.",
+		strings.Join(whyCases[key], ", "), slices.Min(sb), slices.Max(sb), slices.Min(as), slices.Max(as))
 }
 
 func goals(all *Results) []Goal {

@@ -98,7 +98,7 @@ func render(res *Results) string {
 		p("Why the misses, and what would fix them:")
 		p("")
 		for _, w := range whys {
-			p("- **%s**: %s", w, why[w])
+			p("- **%s**: %s%s", w, why[w], peerFigures(res, w))
 		}
 	}
 	return b.String()

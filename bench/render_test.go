@@ -51,7 +51,7 @@ func TestRenderPeer(t *testing.T) {
 	res.Goals = goals(res)
 	md := render(res)
 	for _, want := range []string{"| go | — | 1.25 | — | — | — | — | 1.60 | — | — | — |", "| warm | 2.00 | 1.00 | 1.60 | — | 2.00 | 1.25 |",
-		"| go | A/B time, warm | 2.00 — A/S 1.25, S/B 1.60"} {
+		"| go | A/B time, warm | 2.00 — A/S 1.25, S/B 1.60", "In this run (warm, source, deps, every example): S/B 1.60-1.60, A/S 1.25-1.25."} {
 		if !strings.Contains(md, want) {
 			t.Errorf("BENCHMARKS.md lacks %q:\n%s", want, md)
 		}
