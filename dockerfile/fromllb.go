@@ -79,9 +79,13 @@ func translated(s *spec.Spec, opts Options) ([]byte, error) {
 		return nil, err
 	}
 
+	cannot := []string{"take settings from the builder image's config"}
+	if copiesWithTime(chain) {
+		cannot = append(cannot, "give the copied source one modification time in the future (cargo then compiles a local crate whenever the source changed, even to files older than its last build)")
+	}
 	w := &writer{}
 	w.header(opts.Source, "the build the hardened frontend runs for language "+s.Language+", step by step, written for BuildKit's Dockerfile frontend (COPY --parents and --exclude: the builtin frontend of BuildKit v0.26 or newer, or a syntax line for docker/dockerfile:1.20).",
-		"take settings from the builder image's config")
+		cannot...)
 
 	t := &translator{w: w, s: s, chain: chain, stage: "build", cwd: ""}
 	platform := ""
@@ -199,6 +203,18 @@ func builderChain(def *bkllb.Definition) ([]link, error) {
 		chain = chain[1:] // the builder image: the first FROM
 	}
 	return chain, nil
+}
+
+// copiesWithTime reports whether a copy in the chain sets its files' times, which COPY cannot.
+func copiesWithTime(chain []link) bool {
+	for _, l := range chain {
+		for _, a := range l.op.GetFile().GetActions() {
+			if c := a.GetCopy(); c != nil && c.Timestamp > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // selfCopy reports whether a is a copy from the state the op builds on.

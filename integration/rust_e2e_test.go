@@ -116,6 +116,55 @@ func TestRustExampleBuildx(t *testing.T) {
 		mb(unpackedSize(t, img)), mb(compressedSize(t, img)), mb(h.Size), mb(unpackedSize(t, builder)), mb(compressedSize(t, builder)))
 }
 
+// TestRustOlderCheckoutBuildsItsOwnSource builds two checkouts of examples/rust that share the target
+// cache: the first with its spec's build.env set, the second, with another message, with files three
+// hours older than that build, as another worktree or a restored CI checkout has it. Cargo takes a local
+// crate whose files are older than its last build's dep-info for built: by hand, the second image served
+// the first one's message in 2 of 4 tries before the source copy got one future time (not every try:
+// what else cargo weighs is not known here), which makes the crate compile every time.
+func TestRustOlderCheckoutBuildsItsOwnSource(t *testing.T) {
+	t.Parallel()
+	ns := fmt.Sprintf("--build-arg=BUILDKIT_CACHE_MOUNT_NS=older-checkout-%d", time.Now().UnixNano()) // caches of its own
+	var dirs []string
+	for _, name := range []string{"first", "older"} { // two checkouts, as two directories
+		dir := filepath.Join(t.TempDir(), name)
+		if err := os.Rename(copyExample(t, "rust"), dir); err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, dir)
+	}
+	messages := []string{fmt.Sprintf("hello %d from the first checkout", time.Now().UnixNano()),
+		fmt.Sprintf("hello %d from the older checkout", time.Now().UnixNano())}
+	for i, dir := range dirs {
+		src := filepath.Join(dir, "src", "main.rs")
+		writeFile(t, src, strings.Replace(string(readHost(t, src)), `"hello from a hardened rust image"`, `"`+messages[i]+`"`, 1))
+	}
+	spec := filepath.Join(dirs[0], "hardened.yaml")
+	writeFile(t, spec, string(readHost(t, spec))+"build:\n  env:\n    HARDENED_CHECKOUT: first\n")
+	// The first checkout's files are new; the older one's source was last written three hours ago.
+	now, past := time.Now(), time.Now().Add(-3*time.Hour)
+	err := filepath.Walk(dirs[0], func(p string, _ os.FileInfo, err error) error {
+		if err == nil {
+			err = os.Chtimes(p, now, now)
+		}
+		return err
+	})
+	if err == nil {
+		err = os.Chtimes(filepath.Join(dirs[1], "src", "main.rs"), past, past)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, dir := range dirs {
+		out := filepath.Join(t.TempDir(), "app.tar")
+		log := build(t, st.Buildx(context.Background(), "build", ns, "--progress", "plain", "-f", filepath.Join(dir, "hardened.yaml"), "-o", "type=oci,dest="+out, dir))
+		if !strings.Contains(log, "Compiling server v0.1.0") {
+			t.Errorf("checkout %d: server was not compiled:\n%s", i+1, tail(log, 30))
+		}
+		assertRustServes(t, only(t, ociImages(t, out)), messages[i])
+	}
+}
+
 // assertRustServes runs the image as its user and asks it over HTTP who it runs as.
 func assertRustServes(t *testing.T, img v1.Image, message string) {
 	t.Helper()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
@@ -40,6 +41,9 @@ const (
 	// rustInstallRoot is cargo install's --root: its bin is a link to OutDir.
 	rustInstallRoot = "/hardened/cargo"
 )
+
+// RustSourceTime is the modification time of every file of the source copy in the builder.
+var RustSourceTime = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func (rust) Name() string { return "rust" }
 
@@ -314,10 +318,17 @@ func (rust) Build(in *BuildInput) (bkllb.State, error) {
 
 	// A target/ of the context is a leftover of a local build, never an input. /hardened/out, where the
 	// binaries land, is made in the same file op (and cargo install's root, whose bin links to it).
+	// Cargo takes a local crate for built when its files are older than its last build's dep-info, and
+	// the target cache mount outlives any one context: a checkout whose files are older than the last
+	// build in the cache (another worktree, a restored CI checkout) got that build's binary whenever the
+	// step's environment differed from the last build's. Copied with one time in the future, a local crate
+	// always compiles when this step runs, which is only when the context changed; vendored and registry
+	// crates are judged by their versions, not their times.
 	src := bkllb.Copy(in.Context, "/", SrcDir, &bkllb.CopyInfo{
 		CopyDirContentsOnly: true,
 		CreateDestPath:      true,
 		ExcludePatterns:     []string{"target"},
+		CreatedTime:         &RustSourceTime,
 	}).Mkdir(OutDir, 0o755, bkllb.WithParents(true))
 	install := rustInstalls(in.Files)
 	if install {

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/moby/buildkit/solver/pb"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
@@ -35,6 +36,10 @@ func TestRustExampleLLB(t *testing.T) {
 	source := g.Named(t, "copy source")
 	if ex := findCopy(t, source, "/").ExcludePatterns; !slices.Equal(ex, []string{"target"}) {
 		t.Errorf("source copy excludes %q, want the context's target/", ex)
+	}
+	// One time in the future for every file: cargo never takes a local crate's older files for built.
+	if ts := findCopy(t, source, "/").Timestamp; ts != hllb.RustSourceTime.UnixNano() || !hllb.RustSourceTime.After(time.Now()) {
+		t.Errorf("source copy timestamp %d, want %v, in the future", ts, hllb.RustSourceTime)
 	}
 	// /hardened/out and cargo install's root, whose bin links to it, are made in the same file op.
 	acts := source.Op.GetFile().GetActions()

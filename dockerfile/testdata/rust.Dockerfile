@@ -6,8 +6,9 @@
 # What the frontend does that this file cannot: pin FROM by digest without a lock (run `hardened
 # lock`, then `hardened dockerfile --lock hardened.lock`), rewrite the base's own setuid/setgid files
 # without those bits (it finds them by reading the base, which a Dockerfile cannot list ahead), take
-# settings from the builder image's config, and check its own result (run `hardened check` on the
-# image).
+# settings from the builder image's config, give the copied source one modification time in the future
+# (cargo then compiles a local crate whenever the source changed, even to files older than its last
+# build), and check its own result (run `hardened check` on the image).
 
 FROM docker.io/library/rust:1.63-bookworm AS build
 # copy source
