@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -66,17 +65,11 @@ func buildPeerFrontend(ctx context.Context, st *stack.Stack, root string) (Front
 	if err != nil {
 		return FrontendInfo{}, fmt.Errorf("pushing %s: %w: %s", peerFrontendRef, err, out)
 	}
-	data, err := os.ReadFile(meta)
+	digest, err := stack.MetadataDigest(meta)
 	if err != nil {
 		return FrontendInfo{}, err
 	}
-	var md struct {
-		Digest string `json:"containerimage.digest"`
-	}
-	if err := json.Unmarshal(data, &md); err != nil || md.Digest == "" {
-		return FrontendInfo{}, fmt.Errorf("no image digest in buildctl's metadata: %s", data)
-	}
-	info := FrontendInfo{Source: "BuildKit " + version + " dockerfile-frontend", Digest: md.Digest}
+	info := FrontendInfo{Source: "BuildKit " + version + " dockerfile-frontend", Digest: digest}
 	if info.Image, err = imageStats(ctx, target, false); err != nil {
 		return FrontendInfo{}, fmt.Errorf("%s: %w", peerFrontendRef, err)
 	}

@@ -320,8 +320,8 @@ func (rust) Build(in *BuildInput) (bkllb.State, error) {
 	// binaries land, is made in the same file op (and cargo install's root, whose bin links to it).
 	// Cargo takes a local crate for built when its files are older than its last build's dep-info, and
 	// the target cache mount outlives any one context: a checkout whose files are older than the last
-	// build in the cache (another worktree, a restored CI checkout) got that build's binary whenever the
-	// step's environment differed from the last build's. Copied with one time in the future, a local crate
+	// build in the cache (another worktree, a restored CI checkout) could get that build's binary (seen
+	// by hand in 2 of 4 tries, each with another build.env than the last build's). Copied with one time in the future, a local crate
 	// always compiles when this step runs, which is only when the context changed; vendored and registry
 	// crates are judged by their versions, not their times.
 	src := bkllb.Copy(in.Context, "/", SrcDir, &bkllb.CopyInfo{

@@ -63,7 +63,17 @@ func (s *Stack) BuildFrontend(ctx context.Context, repoRoot string) (string, err
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("building the frontend image from %s/Dockerfile: %w\n%s", repoRoot, err, tail(out.Bytes(), 30))
 	}
-	data, err := os.ReadFile(meta.Name())
+	d, err := MetadataDigest(meta.Name())
+	if err != nil {
+		return "", err
+	}
+	done()
+	return d, nil
+}
+
+// MetadataDigest is the image digest in a --metadata-file that buildctl or buildx wrote.
+func MetadataDigest(file string) (string, error) {
+	data, err := os.ReadFile(file)
 	if err != nil {
 		return "", err
 	}
@@ -73,7 +83,6 @@ func (s *Stack) BuildFrontend(ctx context.Context, repoRoot string) (string, err
 	if err := json.Unmarshal(data, &md); err != nil || md.Digest == "" {
 		return "", fmt.Errorf("no image digest in buildctl's metadata: %s", data)
 	}
-	done()
 	return md.Digest, nil
 }
 
