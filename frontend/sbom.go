@@ -172,19 +172,17 @@ func imagePackages(ctx context.Context, ref gwclient.Reference, binaries []strin
 	}
 	distro := debianDistro(ctx, ref)
 	var pkgs []sbom.Package
-	if sts, err := ref.ReadDir(ctx, gwclient.ReadDirRequest{Path: "/var/lib/dpkg/status.d"}); err == nil {
+	if sts, err := ref.ReadDir(ctx, gwclient.ReadDirRequest{Path: sbom.StatusDir}); err == nil {
+		names := make([]string, 0, len(sts))
 		for _, st := range sts {
-			name := path.Base(st.Path)
-			if strings.Contains(name, ".") { // .md5sums and friends
-				continue
-			}
-			p := "/var/lib/dpkg/status.d/" + name
-			dt, err := ref.ReadFile(ctx, gwclient.ReadRequest{Filename: p})
-			if err != nil {
-				return nil, err
-			}
-			pkgs = append(pkgs, sbom.Dpkg(p, dt, distro)...)
+			names = append(names, path.Base(st.Path))
 		}
+		read := func(p string) ([]byte, error) { return ref.ReadFile(ctx, gwclient.ReadRequest{Filename: p}) }
+		found, err := sbom.StatusD(names, read, distro)
+		if err != nil {
+			return nil, err
+		}
+		pkgs = append(pkgs, found...)
 	}
 	if dt, err := ref.ReadFile(ctx, gwclient.ReadRequest{Filename: "/var/lib/dpkg/status"}); err == nil {
 		pkgs = append(pkgs, sbom.Dpkg("/var/lib/dpkg/status", dt, distro)...)

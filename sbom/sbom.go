@@ -60,6 +60,46 @@ func Dpkg(location string, data []byte, distro string) []Package {
 	return out
 }
 
+// StatusDir is where distroless, and runtime.libs, record each Debian package: one control file
+// named after the package, beside its .md5sums.
+const StatusDir = "/var/lib/dpkg/status.d"
+
+// notControl are the suffixes of status.d (and dpkg info/) files that hold no package stanza.
+// Package names may contain dots (libpython3.13-minimal, libdb5.3t64), so only these are skipped.
+var notControl = []string{".md5sums", ".list", ".conffiles", ".triggers", ".shlibs", ".symbols",
+	".preinst", ".postinst", ".prerm", ".postrm", ".templates", ".dpkg-new", ".dpkg-old", ".dpkg-tmp"}
+
+// StatusDControl says whether a file of status.d is a package's control file, by its name.
+func StatusDControl(name string) bool {
+	if name == "" || strings.HasPrefix(name, ".") {
+		return false
+	}
+	for _, s := range notControl {
+		if strings.HasSuffix(name, s) {
+			return false
+		}
+	}
+	return true
+}
+
+// StatusD reads the packages of a status.d directory from the names it lists; read returns a
+// file's content by its full path.
+func StatusD(names []string, read func(p string) ([]byte, error), distro string) ([]Package, error) {
+	var out []Package
+	for _, name := range names {
+		if !StatusDControl(name) {
+			continue
+		}
+		p := StatusDir + "/" + name
+		dt, err := read(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Dpkg(p, dt, distro)...)
+	}
+	return out, nil
+}
+
 func controlFields(para []byte) map[string]string {
 	f := map[string]string{}
 	s := bufio.NewScanner(bytes.NewReader(para))

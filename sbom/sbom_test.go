@@ -91,3 +91,54 @@ func TestSPDXIsDeterministicAndValidShape(t *testing.T) {
 		t.Errorf("doc = %+v", doc)
 	}
 }
+
+func TestStatusDControl(t *testing.T) {
+	for name, want := range map[string]bool{
+		"base-files":                    true,
+		"libpython3.13-minimal":         true,
+		"python3.13-minimal":            true,
+		"libdb5.3t64":                   true,
+		"libssl3t64":                    true,
+		"libpython3.13-minimal.md5sums": false,
+		"base-files.md5sums":            false,
+		"libc6.list":                    false,
+		"libc6.conffiles":               false,
+		".hidden":                       false,
+		"":                              false,
+	} {
+		if got := StatusDControl(name); got != want {
+			t.Errorf("StatusDControl(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+// A distroless status.d: each package's control file beside its .md5sums, names with dots among them.
+func TestStatusDListsNamesWithDots(t *testing.T) {
+	des, err := os.ReadDir("testdata/status.d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, de := range des {
+		names = append(names, de.Name())
+	}
+	read := func(p string) ([]byte, error) {
+		return os.ReadFile("testdata/status.d/" + strings.TrimPrefix(p, StatusDir+"/"))
+	}
+	pkgs, err := StatusD(names, read, "debian-13")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, p := range pkgs {
+		got[p.Name] = p.Location
+	}
+	for _, want := range []string{"base-files", "libpython3.13-minimal", "python3.13-minimal", "libdb5.3t64"} {
+		if got[want] != StatusDir+"/"+want {
+			t.Errorf("%s: found in %q, want %s/%s", want, got[want], StatusDir, want)
+		}
+	}
+	if len(pkgs) != 4 {
+		t.Errorf("%d packages, want 4 (no .md5sums read as one): %+v", len(pkgs), pkgs)
+	}
+}
