@@ -214,3 +214,35 @@ func DistrolessImage(ref string) (Cycle, bool) {
 	c, ok := Lookup(p, release)
 	return c, ok
 }
+
+// ReleaseOf is the table's Version for a full version string of a product, as files record it:
+// "22.23.2" is Node.js "22", "3.13.5" Python "3.13", "1.8.0_392" and "21.0.12+7" Java "8" and
+// "21", "1:20.19.2+dfsg-1" (a Debian package version) Node.js "20". Empty when it reads none.
+func ReleaseOf(p Product, version string) string {
+	if _, rest, ok := strings.Cut(version, ":"); ok { // a Debian epoch
+		version = rest
+	}
+	version = strings.TrimPrefix(version, "v")
+	end := strings.IndexFunc(version, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	if end >= 0 {
+		version = version[:end]
+	}
+	parts := strings.Split(version, ".")
+	for i, s := range parts {
+		if s == "" {
+			parts = parts[:i]
+			break
+		}
+	}
+	switch {
+	case len(parts) == 0:
+		return ""
+	case p == Python && len(parts) >= 2:
+		return parts[0] + "." + parts[1]
+	case p == Python:
+		return ""
+	case p == Java && parts[0] == "1" && len(parts) >= 2:
+		return parts[1]
+	}
+	return parts[0]
+}

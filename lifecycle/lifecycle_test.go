@@ -101,3 +101,29 @@ func TestDistrolessImage(t *testing.T) {
 		}
 	}
 }
+
+func TestReleaseOf(t *testing.T) {
+	for _, tc := range []struct {
+		p             Product
+		version, want string
+	}{
+		{NodeJS, "22.23.2", "22"},
+		{NodeJS, "v24.1.0", "24"},
+		{NodeJS, "20.19.2+dfsg-1~deb12u1", "20"},
+		{NodeJS, "1:18.19.0+dfsg-6", "18"},
+		{Python, "3.13.5", "3.13"},
+		{Python, "3.11", "3.11"},
+		{Python, "3", ""},
+		{Java, "21.0.12", "21"},
+		{Java, "21.0.12+7", "21"},
+		{Java, "1.8.0_392", "8"},
+		{Java, "17", "17"},
+		{Debian, "12", "12"},
+		{NodeJS, "", ""},
+		{NodeJS, "latest", ""},
+	} {
+		if got := ReleaseOf(tc.p, tc.version); got != tc.want {
+			t.Errorf("ReleaseOf(%s, %q) = %q, want %q", tc.p, tc.version, got, tc.want)
+		}
+	}
+}

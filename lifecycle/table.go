@@ -21,6 +21,7 @@ const (
 // written as the month's last day. Rows with no EOL have none announced (Source says when it will be).
 var table = []Cycle{
 	// Debian, as an ordinary image has it: security support through the end of LTS.
+	{Product: Debian, Version: "9", EOL: "2022-06-30", Ended: true, Successor: moveToTrixie, Source: debianLTS},
 	{Product: Debian, Version: "10", EOL: "2024-06-30", Ended: true, Successor: moveToTrixie, Source: debianLTS},
 	{Product: Debian, Version: "11", EOL: "2026-08-31", Ended: true, Successor: moveToTrixie, Source: debianLTS},
 	{Product: Debian, Version: "12", EOL: "2028-06-30", Successor: moveToTrixie, Source: debianLTS},
@@ -37,7 +38,11 @@ var table = []Cycle{
 	{Product: DistrolessPython, Version: "13", Source: distroless + "; " + distrolessRt},
 
 	// Node.js: odd majors end two months after the next even one ships; even ones after 30 months of LTS.
+	{Product: NodeJS, Version: "10", EOL: "2021-04-30", Ended: true, Successor: moveToNode, Source: nodeReleases},
+	{Product: NodeJS, Version: "12", EOL: "2022-04-30", Ended: true, Successor: moveToNode, Source: nodeReleases},
+	{Product: NodeJS, Version: "14", EOL: "2023-04-30", Ended: true, Successor: moveToNode, Source: nodeReleases},
 	{Product: NodeJS, Version: "16", EOL: "2023-09-11", Ended: true, Successor: moveToNode, Source: nodeReleases},
+	{Product: NodeJS, Version: "17", EOL: "2022-06-01", Ended: true, Successor: moveToNode, Source: nodeReleases},
 	{Product: NodeJS, Version: "18", EOL: "2025-04-30", Ended: true, Successor: moveToNode, Source: nodeReleases},
 	{Product: NodeJS, Version: "19", EOL: "2023-06-01", Ended: true, Successor: moveToNode, Source: nodeReleases},
 	{Product: NodeJS, Version: "20", EOL: "2026-04-30", Ended: true, Successor: moveToNode, Source: nodeReleases},
@@ -49,6 +54,8 @@ var table = []Cycle{
 	{Product: NodeJS, Version: "26", EOL: "2029-04-30", Source: nodeReleases},
 
 	// CPython: five years from each minor's first release.
+	{Product: Python, Version: "3.6", EOL: "2021-12-23", Ended: true, Successor: moveToPython, Source: pythonDevG},
+	{Product: Python, Version: "3.7", EOL: "2023-06-27", Ended: true, Successor: moveToPython, Source: pythonDevG},
 	{Product: Python, Version: "3.8", EOL: "2024-10-07", Ended: true, Successor: moveToPython, Source: pythonDevG},
 	{Product: Python, Version: "3.9", EOL: "2025-10-31", Ended: true, Successor: moveToPython, Source: pythonDevG},
 	{Product: Python, Version: "3.10", EOL: "2026-10-31", Ended: true, Successor: moveToPython, Source: pythonDevG},
