@@ -229,6 +229,15 @@ var registry = []Check{
 		run:       checkBaseDigest,
 	},
 	{
+		ID: "HX-SUPPLY-EOL", Title: "Base and runtimes still supported", Severity: High,
+		Rationale: "A release past its end of life gets no security fixes: every vulnerability found after that day stays in the image for good.",
+		How: "The lifecycle table (lifecycle/table.go, each row with its upstream source) on the report's day, for: the OS generation from /etc/os-release (ID=debian and VERSION_ID; PRETTY_NAME=\"Distroless\" makes it the distroless release, a nodejs, python3 or java image by /nodejs/bin/node, /usr/bin/python3.N or /usr/lib/jvm/*, else by the base label); " +
+			"the distroless image the org.opencontainers.image.base.name label names; and each Node.js, Python and Java runtime: for every executable named node, its install's include/node/node_version.h, else the node.js/vX.Y.Z or process.version string in the binary (read at most 512 MB, in pieces where the view allows); pythonX.Y interpreters and lib/pythonX.Y standard libraries; " +
+			"JAVA_VERSION in a JDK or JRE home's release file (JAVA_HOME, /usr/lib/jvm/*, /opt/java/openjdk, each java binary's home); dpkg entries nodejs, pythonX.Y(-minimal), openjdk-N-jre. " +
+			"Files and packages Debian maintains (a version with a Debian revision, or files a package owns) follow the Debian release instead. The day is the report's (SOURCE_DATE_EPOCH in a build and in `hardened check` when set). Past end of life fails; within 90 days it warns (low).",
+		run: checkEndOfLife,
+	},
+	{
 		ID: "HX-SUPPLY-ADD", Catalogue: "HX-SUP-004", Title: "COPY, not ADD", Severity: Low,
 		Rationale: "ADD fetches URLs and unpacks archives implicitly; a remote ADD without --checksum trusts whatever the server returns.",
 		Mappings:  Mappings{CIS: []string{"4.9"}, Dockle: []string{"CIS-DI-0009"}, Hadolint: []string{"DL3020"}, Trivy: []string{"DS-0005"}},

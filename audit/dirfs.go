@@ -2,6 +2,9 @@ package audit
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -65,4 +68,28 @@ func (d DirFS) ReadFile(_ context.Context, p string) ([]byte, error) {
 		return d.ReadFile(context.Background(), target)
 	}
 	return os.ReadFile(full)
+}
+
+// ReadRange reads part of a regular file; a link is refused (callers pass paths they resolved
+// inside the image), so it never reads outside the root.
+func (d DirFS) ReadRange(_ context.Context, p string, off int64, n int) ([]byte, error) {
+	full := d.resolve(p)
+	fi, err := os.Lstat(full)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", p)
+	}
+	f, err := os.Open(full)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, n)
+	got, err := f.ReadAt(buf, off)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	return buf[:got], nil
 }

@@ -54,3 +54,10 @@ func Walk(ctx context.Context, fsys FS, root string, fn func(Entry) error) error
 	}
 	return nil
 }
+
+// RangeReader is a view that can read part of a file; checks that search large binaries (a
+// 100 MB interpreter) use it when the view offers it, instead of holding the file whole.
+type RangeReader interface {
+	// ReadRange returns up to n bytes from off; fewer at the end of the file.
+	ReadRange(ctx context.Context, p string, off int64, n int) ([]byte, error)
+}

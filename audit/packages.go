@@ -22,6 +22,8 @@ type packageDB struct {
 	// manager is dpkg, apk, rpm, or empty when the image has no database.
 	manager string
 	names   []string
+	// versions maps a dpkg package name to its Version.
+	versions map[string]string
 	// countable is false for databases the report cannot read (rpm).
 	countable bool
 	// sources are the database files read; problems the stanzas that could not be read.
@@ -70,13 +72,16 @@ func (f *facts) packages() *packageDB {
 	if f.pkgs != nil {
 		return f.pkgs
 	}
-	p := &packageDB{}
+	p := &packageDB{versions: map[string]string{}}
 	f.pkgs = p
 	seen := map[string]bool{}
-	add := func(name string) {
+	add := func(name, version string) {
 		if name != "" && !seen[name] {
 			seen[name] = true
 			p.names = append(p.names, name)
+			if version != "" {
+				p.versions[name] = version
+			}
 		}
 	}
 	if d, ok := f.read(dpkgStatus); ok {
@@ -86,7 +91,7 @@ func (f *facts) packages() *packageDB {
 			if strings.Contains(st.fields["Status"], "not-installed") || strings.Contains(st.fields["Status"], "deinstall") || strings.Contains(st.fields["Status"], "purge") {
 				continue
 			}
-			add(st.fields["Package"])
+			add(st.fields["Package"], st.fields["Version"])
 		}
 	}
 	if dir, ok := f.lookup(dpkgStatusD, true); ok && dir.Mode.IsDir() {
@@ -114,7 +119,7 @@ func (f *facts) packages() *packageDB {
 					p.problems = append(p.problems, f.fileEvidence(e.Path, "line %d: a stanza without Package or Version", st.line))
 					continue
 				}
-				add(st.fields["Package"])
+				add(st.fields["Package"], st.fields["Version"])
 			}
 			pkgs = append(pkgs, name)
 		}
@@ -134,7 +139,7 @@ func (f *facts) packages() *packageDB {
 				p.sources = append(p.sources, db)
 				for _, line := range strings.Split(string(d), "\n") {
 					if name, ok := strings.CutPrefix(line, "P:"); ok {
-						add(strings.TrimSpace(name))
+						add(strings.TrimSpace(name), "")
 					}
 				}
 				break

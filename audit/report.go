@@ -37,6 +37,8 @@ type Evidence struct {
 	Waiver *WaiverRef `json:"waiver,omitempty"`
 
 	history int // 1 + the history index the evidence comes from, 0 for none
+	// warning marks evidence that only warns: a result with nothing else fails at Low.
+	warning bool
 }
 
 // LayerRef names a layer by its position (0 is the bottom) and its diff id.

@@ -146,6 +146,7 @@ func Run(ctx context.Context, t *Target, opts ...Option) (*Report, error) {
 	}
 	r.Waivers = applyWaivers(r.Results, o.waivers, o.now)
 	for i := range r.Results {
+		warnOnly(&r.Results[i])
 		capEvidence(&r.Results[i])
 	}
 	r.Vulnerabilities = o.vulns
@@ -214,6 +215,19 @@ func sortEvidence(ev []Evidence) {
 		}
 		return li < lj
 	})
+}
+
+// warnOnly lowers a failing result to Low when all its evidence, after waivers, only warns.
+func warnOnly(r *Result) {
+	if r.Status != StatusFail || r.Severity <= Low {
+		return
+	}
+	for _, ev := range r.Evidence {
+		if !ev.warning {
+			return
+		}
+	}
+	r.Severity = Low
 }
 
 func capEvidence(r *Result) {

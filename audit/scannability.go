@@ -15,6 +15,8 @@ const maxBinaryRead = 512 << 20
 type osRelease struct {
 	file                string
 	id, versionID, like string
+	// pretty is PRETTY_NAME: "Distroless" on distroless images, whose ID is debian.
+	pretty string
 }
 
 func (f *facts) osRelease() (osRelease, bool) {
@@ -37,6 +39,8 @@ func (f *facts) osRelease() (osRelease, bool) {
 				r.versionID = v
 			case "ID_LIKE":
 				r.like = v
+			case "PRETTY_NAME":
+				r.pretty = v
 			}
 		}
 		return r, true

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/hardenedbuild/hardened/lifecycle"
 )
 
 var digestPattern = regexp.MustCompile(`^sha256:[0-9a-f]{64}$|^sha512:[0-9a-f]{128}$`)
@@ -169,4 +171,45 @@ func checkSBOM(f *facts) outcome {
 
 func checkProvenance(f *facts) outcome {
 	return attestationCheck(f, "SLSA provenance", func(p string) bool { return strings.HasPrefix(p, predicateSLSAPrefix) })
+}
+
+// checkEndOfLife holds the OS generation, the base and the language runtimes to the lifecycle
+// table on the report's day: past end of life is a finding, within lifecycle.Warning a warning.
+func checkEndOfLife(f *facts) outcome {
+	now := f.opts.now
+	var ev []Evidence
+	var ended, soon int
+	var fine []string
+	for _, r := range f.releases() {
+		status := r.cycle.StatusAt(now)
+		if status == lifecycle.Supported {
+			fine = append(fine, r.cycle.Describe(now))
+			continue
+		}
+		e := Evidence{Path: r.path, Field: r.field, Detail: r.what + ": " + r.cycle.Describe(now)}
+		if r.path != "" {
+			e = f.fileEvidence(r.path, "%s", e.Detail)
+		}
+		if status == lifecycle.EndingSoon {
+			e.warning = true
+			soon++
+		} else {
+			ended++
+		}
+		ev = append(ev, e)
+	}
+	switch {
+	case len(ev) > 0:
+		var parts []string
+		if ended > 0 {
+			parts = append(parts, plural(ended, "release", "releases")+" past end of life")
+		}
+		if soon > 0 {
+			parts = append(parts, plural(soon, "release", "releases")+" ending within 90 days")
+		}
+		return failed(ev, "%s", strings.Join(parts, ", "))
+	case len(fine) == 0:
+		return pass("no OS release, base or runtime the lifecycle table lists")
+	}
+	return pass("%s", strings.Join(fine, "; "))
 }
