@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"log"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
@@ -20,6 +22,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/hardenedbuild/hardened/audit"
 	. "github.com/hardenedbuild/hardened/internal/imagetest"
@@ -46,11 +49,11 @@ func writeLayout(t *testing.T, img v1.Image) string {
 // variant is the clean image with its config changed and files added.
 func variant(t *testing.T, change func(*v1.ConfigFile), extra ...File) v1.Image {
 	t.Helper()
-	cfg := CleanConfig()
+	cfg := cleanConfig()
 	if change != nil {
 		change(&cfg)
 	}
-	steps := CleanSteps()
+	steps := cleanSteps()
 	if len(extra) > 0 {
 		steps = append(steps, Step{CreatedBy: "COPY extra", Files: extra})
 	}
@@ -72,7 +75,7 @@ func noScanners(t *testing.T) { t.Setenv("PATH", t.TempDir()) }
 func TestCheck(t *testing.T) {
 	t.Setenv("SOURCE_DATE_EPOCH", strconv.FormatInt(Epoch.Unix()+86400, 10))
 	noScanners(t)
-	clean := writeLayout(t, Clean(t))
+	clean := writeLayout(t, clean(t))
 	root := writeLayout(t, variant(t, func(c *v1.ConfigFile) { c.Config.User = "" }))
 	noHealth := writeLayout(t, variant(t, func(c *v1.ConfigFile) { c.Config.Healthcheck = nil }))
 	fat := writeLayout(t, variant(t, nil, Dir("/usr/bin", 0o755), Reg("/usr/bin/curl", 0o755, strings.Repeat("c", 5000)),
@@ -141,7 +144,7 @@ func TestCheck(t *testing.T) {
 func TestCheckCompare(t *testing.T) {
 	t.Setenv("SOURCE_DATE_EPOCH", strconv.FormatInt(Epoch.Unix()+86400, 10))
 	noScanners(t)
-	clean := writeLayout(t, Clean(t))
+	clean := writeLayout(t, clean(t))
 	fat := writeLayout(t, variant(t, nil, Dir("/usr/bin", 0o755), Reg("/usr/bin/curl", 0o755, strings.Repeat("c", 5000)),
 		Dir("/var/lib/dpkg/status.d", 0o755), Reg("/var/lib/dpkg/status.d/curl", 0o644, "Package: curl\nVersion: 7.88.1-10+deb12u8\n"),
 		Dir("/usr/share/doc/curl", 0o755), Reg("/usr/share/doc/curl/copyright", 0o644, "c")))
@@ -162,7 +165,7 @@ func TestCheckRegistry(t *testing.T) {
 	noScanners(t)
 	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	defer srv.Close()
-	img := Clean(t)
+	img := clean(t)
 	idx := Index(t, IndexEntry{Image: img, OS: "linux", Arch: "amd64", PredicateTypes: []string{audit.PredicateSPDX, audit.PredicateSLSA1}})
 	ref := strings.TrimPrefix(srv.URL, "http://") + "/hardened/app:1"
 	r, err := name.ParseReference(ref)
@@ -205,7 +208,7 @@ func TestCheckVulnsWithAFakeScanner(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("PATH", dir+":/usr/bin:/bin")
-	clean := writeLayout(t, Clean(t))
+	clean := writeLayout(t, clean(t))
 	var stdout, stderr bytes.Buffer
 	code := run([]string{"check", "--vulns", "--compare", clean, clean}, &stdout, &stderr)
 	if code != 1 {
@@ -240,5 +243,111 @@ func goldenFile(t *testing.T, name string, got []byte) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n%s", name, got)
+	}
+}
+
+// The clean image of these tests is the hardened one on distroless static-debian13, the base
+// the frontend builds on; imagetest's clean image is still on Debian 12, which has ended.
+func cleanConfig() v1.ConfigFile {
+	cfg := CleanConfig()
+	cfg.Config.Labels["org.opencontainers.image.base.name"] = "gcr.io/distroless/static-debian13:nonroot"
+	return cfg
+}
+
+func cleanSteps() []Step {
+	steps := CleanSteps()
+	steps[0].Files = Replace(steps[0].Files, distrolessOS("13")...)
+	return steps
+}
+
+func clean(t *testing.T) v1.Image { t.Helper(); return Image(t, cleanConfig(), cleanSteps()...) }
+
+var codenames = map[string]string{"12": "bookworm", "13": "trixie"}
+
+// distrolessOS are the OS files of a distroless release as its images have them.
+func distrolessOS(release string) []File {
+	return []File{
+		Reg("/etc/debian_version", 0o644, release+".1\n"),
+		Reg("/usr/lib/os-release", 0o644, fmt.Sprintf("PRETTY_NAME=\"Distroless\"\nNAME=\"Debian GNU/Linux\"\nID=\"debian\"\nVERSION_ID=%q\nVERSION=\"Debian GNU/Linux %s (%s)\"\nHOME_URL=\"https://github.com/GoogleContainerTools/distroless\"\n",
+			release, release, codenames[release])),
+		Reg("/var/lib/dpkg/status.d/base-files", 0o644, "Package: base-files\nVersion: "+release+".4\nArchitecture: amd64\n"),
+	}
+}
+
+// nodeApp is a Node.js service on distroless nodejs<major>-debian<release>: /nodejs from the
+// release tarball (the binary with its version strings, include/node/node_version.h left out so
+// the binary itself is read), distroless's status.d entry for it, and the app.
+func nodeApp(t *testing.T, release, version string) v1.Image {
+	t.Helper()
+	major, _, _ := strings.Cut(version, ".")
+	cfg := cleanConfig()
+	cfg.Config.Labels["org.opencontainers.image.base.name"] = "gcr.io/distroless/nodejs" + major + "-debian" + release + ":nonroot"
+	cfg.Config.Entrypoint = []string{"/nodejs/bin/node", "/app/server.js"}
+	cfg.Config.Healthcheck = &v1.HealthConfig{Test: []string{"CMD", "/nodejs/bin/node", "/app/healthcheck.js"}}
+	binary := "\x7fELF\x02\x01\x01\x00" + strings.Repeat("\x00", 512) + "node.js/v" + version + "\x00" + strings.Repeat("\x00", 64) + "v" + version + "\x00"
+	steps := cleanSteps()
+	steps[0].Files = Replace(steps[0].Files, append(distrolessOS(release),
+		Dir("/nodejs", 0o755), Dir("/nodejs/bin", 0o755), Reg("/nodejs/bin/node", 0o755, binary),
+		Reg("/var/lib/dpkg/status.d/nodejs", 0o644, "Package: nodejs\nVersion: "+version+"\nArchitecture: amd64\nMaintainer: OpenJS Foundation <https://openjsf.org/>\n"))...)
+	steps[1].Files = Replace(Without(steps[1].Files, "/app/server"),
+		Reg("/app/server.js", 0o644, "require('http').createServer((q, s) => s.end('ok')).listen(8080)\n"),
+		Reg("/app/healthcheck.js", 0o644, "process.exit(0)\n"))
+	return Image(t, cfg, steps...)
+}
+
+func writeTarball(t *testing.T, img v1.Image) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "app.tar")
+	tag, err := name.NewTag("example.com/app:eol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tarball.WriteToFile(p, tag, img); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestCheckEndOfLife runs hardened check on the same Node.js app built on distroless nodejs22-debian12
+// (ended 2026-01-31) and on nodejs24-debian13: the first fails, the second passes.
+func TestCheckEndOfLife(t *testing.T) {
+	t.Setenv("SOURCE_DATE_EPOCH", strconv.FormatInt(time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC).Unix(), 10))
+	noScanners(t)
+	old, current := nodeApp(t, "12", "22.23.2"), nodeApp(t, "13", "24.11.1")
+	ignore := writeFile(t, "ignore.yaml", "waivers:\n  - id: HX-SUPPLY-EOL\n    path: /etc/os-release\n    reason: moving to debian13 this sprint\n    expires: 2027-01-31\n")
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		stdout []string
+		not    []string
+	}{
+		{"debian12 layout fails", []string{"check", writeLayout(t, old)}, 1, []string{
+			"[FAIL] Base and runtimes still supported: 1 release past end of life (HX-SUPPLY-EOL, high)",
+			`- /etc/os-release: PRETTY_NAME="Distroless", VERSION_ID="12" with /nodejs/bin/node: distroless Debian 12 (nodejs) reached end of life on 2026-01-31; move to the -debian13 image`,
+			"RESULT: FAIL (--fail-on high: 1 high check failing)"}, nil},
+		{"debian12 tarball fails", []string{"check", writeTarball(t, old)}, 1, []string{"(HX-SUPPLY-EOL, high)"}, nil},
+		{"debian13 layout passes", []string{"check", writeLayout(t, current)}, 0, []string{
+			"[PASS] Base and runtimes still supported: distroless Debian 13 (nodejs) is supported (no end of life announced); Node.js 24 is supported until 2028-04-30 (HX-SUPPLY-EOL)",
+			"RESULT: PASS"}, []string{"[FAIL]"}},
+		{"debian13 tarball passes", []string{"check", writeTarball(t, current)}, 0, []string{"(HX-SUPPLY-EOL)"}, []string{"[FAIL]"}},
+		{"waived", []string{"check", "--ignore", ignore, writeLayout(t, old)}, 0, []string{"[WAIVED] Base and runtimes still supported", "[APPLIED] HX-SUPPLY-EOL /etc/os-release"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := run(tc.args, &stdout, &stderr); code != tc.code {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, stdout.String(), stderr.String())
+			}
+			for _, want := range tc.stdout {
+				if !strings.Contains(stdout.String(), want) {
+					t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
+				}
+			}
+			for _, not := range tc.not {
+				if strings.Contains(stdout.String(), not) {
+					t.Errorf("stdout has %q:\n%s", not, stdout.String())
+				}
+			}
+		})
 	}
 }
