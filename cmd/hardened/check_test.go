@@ -26,6 +26,7 @@ import (
 
 	"github.com/hardenedbuild/hardened/audit"
 	. "github.com/hardenedbuild/hardened/internal/imagetest"
+	"github.com/hardenedbuild/hardened/lockfile"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -346,6 +347,48 @@ func TestCheckEndOfLife(t *testing.T) {
 			for _, not := range tc.not {
 				if strings.Contains(stdout.String(), not) {
 					t.Errorf("stdout has %q:\n%s", not, stdout.String())
+				}
+			}
+		})
+	}
+}
+
+// TestLockWarnsOnEndOfLife: hardened lock names each locked distroless base that has ended or ends
+// within 90 days (it sits here with the other end-of-life tests).
+func TestLockWarnsOnEndOfLife(t *testing.T) {
+	day := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	pin := "@sha256:" + strings.Repeat("a", 64)
+	for _, tc := range []struct {
+		name   string
+		images map[string]string
+		want   []string
+	}{
+		{"debian12 base", map[string]string{"builder": "docker.io/library/node:22-bookworm-slim" + pin, "base": "gcr.io/distroless/nodejs22-debian12:nonroot" + pin},
+			[]string{"hardened lock: warning: gcr.io/distroless/nodejs22-debian12:nonroot (base, linux/amd64): distroless Debian 12 (nodejs) reached end of life on 2026-01-31; move to the -debian13 image"}},
+		{"debian13 base", map[string]string{"builder": "docker.io/library/golang:1.26-trixie" + pin, "base": "gcr.io/distroless/static-debian13:nonroot" + pin}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var lock bytes.Buffer
+			fmt.Fprintf(&lock, "version: 1\nimages:\n  linux/amd64:\n")
+			for role, ref := range tc.images {
+				fmt.Fprintf(&lock, "    %s: %s\n", role, ref)
+			}
+			l, err := lockfile.Parse("hardened.lock", lock.Bytes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			warnEndOfLife(l, day, &out)
+			lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+			if out.Len() == 0 {
+				lines = nil
+			}
+			if len(lines) != len(tc.want) {
+				t.Fatalf("warnings:\n%s\nwant %d", out.String(), len(tc.want))
+			}
+			for i, want := range tc.want {
+				if !strings.HasPrefix(lines[i], want) {
+					t.Errorf("warning %q\nwant it to start %q", lines[i], want)
 				}
 			}
 		})

@@ -8,7 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
+	"strings"
+	"time"
 
+	"github.com/hardenedbuild/hardened/lifecycle"
 	"github.com/hardenedbuild/hardened/lockfile"
 )
 
@@ -62,6 +66,9 @@ func runLock(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	target := filepath.Join(filepath.Dir(*file), lockfile.Filename)
+	if l, err := lockfile.Parse(target, fresh); err == nil {
+		warnEndOfLife(l, time.Now(), stderr)
+	}
 	if *check {
 		have, err := os.ReadFile(target)
 		if err != nil {
@@ -94,4 +101,26 @@ func buildx(args ...string) *exec.Cmd {
 		}
 	}
 	return exec.Command("docker", append([]string{"buildx"}, args...)...)
+}
+
+// warnEndOfLife names each locked image that is a distroless release past, or within 90 days of,
+// its end of life: the lock pins it, so the build would keep using it.
+func warnEndOfLife(l *lockfile.Lock, now time.Time, w io.Writer) {
+	var lines []string
+	seen := map[string]bool{}
+	for platform, roles := range l.Images {
+		for role, pinned := range roles {
+			ref, _, _ := strings.Cut(pinned, "@")
+			c, ok := lifecycle.DistrolessImage(ref)
+			if !ok || c.StatusAt(now) == lifecycle.Supported || seen[ref] {
+				continue
+			}
+			seen[ref] = true
+			lines = append(lines, fmt.Sprintf("hardened lock: warning: %s (%s, %s): %s\n", ref, role, platform, c.Describe(now)))
+		}
+	}
+	sort.Strings(lines)
+	for _, line := range lines {
+		fmt.Fprint(w, line)
+	}
 }
