@@ -35,15 +35,15 @@ func TestLockPinsEveryFrom(t *testing.T) {
 	s, files := loadExample(t, "go")
 	l := lockfile.New()
 	b, d := "sha256:"+strings.Repeat("b", 64), "sha256:"+strings.Repeat("d", 64)
-	l.Set("linux/amd64", "builder", "docker.io/library/golang:1.26-bookworm", b)
-	l.Set("linux/amd64", "base", "gcr.io/distroless/static-debian12:nonroot", d)
+	l.Set("linux/amd64", "builder", "docker.io/library/golang:1.26-trixie", b)
+	l.Set("linux/amd64", "base", "gcr.io/distroless/static-debian13:nonroot", d)
 	out, err := Generate(s, Options{Files: files, Lock: l})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"FROM --platform=$BUILDPLATFORM docker.io/library/golang:1.26-bookworm@" + b + " AS build\n",
-		"FROM gcr.io/distroless/static-debian12:nonroot@" + d + "\n",
+		"FROM --platform=$BUILDPLATFORM docker.io/library/golang:1.26-trixie@" + b + " AS build\n",
+		"FROM gcr.io/distroless/static-debian13:nonroot@" + d + "\n",
 		`LABEL "org.opencontainers.image.base.digest"="` + d + `"`,
 	} {
 		if !strings.Contains(string(out), want) {
@@ -68,7 +68,7 @@ func TestSpecVariants(t *testing.T) {
 		want, not  []string
 	}{
 		{"cgo builds on the target platform on base", "language: go\nartifacts: [./cmd/a]\ncgo: true\n",
-			[]string{"FROM docker.io/library/golang:1.25-bookworm AS build\n", "CGO_ENABLED=1", "FROM gcr.io/distroless/base-debian12:nonroot\n"},
+			[]string{"FROM docker.io/library/golang:1.25-trixie AS build\n", "CGO_ENABLED=1", "FROM gcr.io/distroless/base-debian13:nonroot\n"},
 			[]string{"$BUILDPLATFORM"}},
 		{"scratch", "language: go\nartifacts: [.]\nbase: scratch\n",
 			[]string{"FROM scratch\n", `ENTRYPOINT ["/app/app"]`, "COPY --from=build --chmod=0755 /hardened/out/app /app/app\n", `"org.opencontainers.image.base.name"="scratch"`},
@@ -89,7 +89,7 @@ build:
   tags: [netgo, osusergo]
   steps: [{name: generate, run: [go, generate, ./...]}]
 `, []string{
-			"golang:1.26.8-bookworm",
+			"golang:1.26.8-trixie",
 			`RUN --network=none --mount=type=cache,id=hardened/go/build,target=/root/.cache/go-build,sharing=shared ["go","build","-trimpath","-ldflags","-X main.v=1 -buildid=","-tags","netgo,osusergo","-o","/hardened/out/migrate","./cmd/migrate"]`,
 			`ENV GOFLAGS="-mod=mod"`,
 			"ENV GOPROXY= HARDENED_OUT=/out\n# generate\nRUN [\"go\",\"generate\",\"./...\"]\n",
@@ -151,7 +151,7 @@ build:
 	res, err := hllb.Convert(s, hllb.Inputs{
 		Context: bkllb.Local("context"),
 		Files:   files,
-		Builder: hllb.Image{State: bkllb.Image("docker.io/library/golang:1.26-bookworm")},
+		Builder: hllb.Image{State: bkllb.Image("docker.io/library/golang:1.26-trixie")},
 		Target:  amd64,
 	})
 	if err != nil {

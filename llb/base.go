@@ -28,7 +28,7 @@ func BaseImage(s *spec.Spec, files Files, target ocispecs.Platform) (req ImageRe
 	if variant == "scratch" {
 		return ImageRequest{}, false, nil
 	}
-	return Distroless(variant, target, "base"), true, nil
+	return Distroless(s, variant, target, "base"), true, nil
 }
 
 // BaseFromSpec is implemented by a Runtime language whose Base may read the spec alone: when
@@ -49,11 +49,12 @@ func BaseNeedsFiles(s *spec.Spec) bool {
 	return !fromSpec || !b.BaseReadsNoFiles(s)
 }
 
-// Distroless is the request for the nonroot tag of a distroless debian12 image ("static",
-// "nodejs18", "python3", ...), chosen by the spec field named: every final base is one of these.
-func Distroless(image string, target ocispecs.Platform, field string) ImageRequest {
+// Distroless is the request for the nonroot tag of a distroless image ("static", "nodejs24",
+// "python3", ...) of the spec's Debian release, chosen by the spec field named: every final base is
+// one of these.
+func Distroless(s *spec.Spec, image string, target ocispecs.Platform, field string) ImageRequest {
 	return ImageRequest{
-		Ref:      distrolessRepo + image + "-debian12:nonroot",
+		Ref:      distrolessRepo + image + "-debian" + debianOf(s).version + ":nonroot",
 		Role:     "base",
 		Platform: target,
 		Field:    field,

@@ -59,7 +59,7 @@ func TestBaseNeedsFilesIsHonest(t *testing.T) {
 		"package.json": []byte(`{"name":"x","engines":{"node":">=22"}}`),
 		"pom.xml":      []byte("<project><properties><maven.compiler.release>21</maven.compiler.release></properties></project>"),
 	}
-	for _, y := range []string{"language: node\nversion: \"20\"\nartifacts: [server.js]\n", "language: java\nversion: \"17\"\nartifacts: [target/app.jar]\n"} {
+	for _, y := range []string{"language: node\nversion: \"22\"\nartifacts: [server.js]\n", "language: java\nversion: \"17\"\nartifacts: [target/app.jar]\n"} {
 		s := load(t, y)
 		if hllb.BaseNeedsFiles(s) {
 			t.Errorf("%q: the base needs the context files although the spec names the version", y)

@@ -106,8 +106,8 @@ func TestGoExampleLLB(t *testing.T) {
 
 	// Every image is pinned by digest; the context is the only other source.
 	wantSources := []string{
-		"docker-image://docker.io/library/golang:1.26-bookworm@" + golangDigest.String(),
-		"docker-image://gcr.io/distroless/static-debian12:nonroot@" + staticDigest.String(),
+		"docker-image://docker.io/library/golang:1.26-trixie@" + golangDigest.String(),
+		"docker-image://gcr.io/distroless/static-debian13:nonroot@" + staticDigest.String(),
 		"local://context",
 	}
 	got := g.Sources()
@@ -197,7 +197,7 @@ func TestGoExampleLLB(t *testing.T) {
 		t.Errorf("entrypoint = %q", img.Config.Entrypoint)
 	}
 	if img.Config.Labels[hllb.LabelBaseDigest] != staticDigest.String() ||
-		img.Config.Labels[hllb.LabelBaseName] != "gcr.io/distroless/static-debian12:nonroot" {
+		img.Config.Labels[hllb.LabelBaseName] != "gcr.io/distroless/static-debian13:nonroot" {
 		t.Errorf("base labels = %v", img.Config.Labels)
 	}
 	if _, ok := img.Config.ExposedPorts["8080/tcp"]; !ok {
@@ -271,7 +271,7 @@ func TestCrossCompileRunsOnBuildPlatform(t *testing.T) {
 func TestCgoUsesBaseAndTargetBuilder(t *testing.T) {
 	s := load(t, "language: go\nversion: \"1.26\"\ncgo: true\nartifacts: [./cmd/server]\n")
 	req, ok, err := hllb.BaseImage(s, nil, amd64)
-	if err != nil || !ok || req.Ref != "gcr.io/distroless/base-debian12:nonroot" {
+	if err != nil || !ok || req.Ref != "gcr.io/distroless/base-debian13:nonroot" {
 		t.Errorf("cgo base = %q, want distroless base", req.Ref)
 	}
 	lang, _ := hllb.Lookup("go")
@@ -396,7 +396,7 @@ func TestGoVersionFromGoMod(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := "docker.io/library/golang:" + tc.want + "-bookworm"; req.Ref != want {
+			if want := "docker.io/library/golang:" + tc.want + "-trixie"; req.Ref != want {
 				t.Errorf("builder = %s, want %s", req.Ref, want)
 			}
 		})

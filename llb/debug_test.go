@@ -8,11 +8,11 @@ import (
 
 func TestDebugBase(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
-		{"gcr.io/distroless/static-debian12:nonroot", "gcr.io/distroless/static-debian12:debug-nonroot"},
-		{"gcr.io/distroless/cc-debian12:nonroot", "gcr.io/distroless/cc-debian12:debug-nonroot"},
-		{"gcr.io/distroless/nodejs18-debian12:nonroot", "gcr.io/distroless/nodejs18-debian12:debug-nonroot"},
-		{"gcr.io/distroless/static-debian12:latest", ""},
-		{"docker.io/library/debian:bookworm", ""},
+		{"gcr.io/distroless/static-debian13:nonroot", "gcr.io/distroless/static-debian13:debug-nonroot"},
+		{"gcr.io/distroless/cc-debian13:nonroot", "gcr.io/distroless/cc-debian13:debug-nonroot"},
+		{"gcr.io/distroless/nodejs24-debian13:nonroot", "gcr.io/distroless/nodejs24-debian13:debug-nonroot"},
+		{"gcr.io/distroless/static-debian13:latest", ""},
+		{"docker.io/library/debian:trixie", ""},
 	} {
 		got, err := hllb.DebugBase(hllb.ImageRequest{Ref: tc.in, Role: "base", Field: "base"})
 		if tc.want == "" {

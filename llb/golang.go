@@ -35,7 +35,7 @@ func (golang) Builder(s *spec.Spec, files Files, target, build ocispecs.Platform
 		platform = target
 	}
 	return ImageRequest{
-		Ref:      "docker.io/library/golang:" + v + "-bookworm",
+		Ref:      "docker.io/library/golang:" + v + "-" + debianOf(s).codename,
 		Role:     "builder",
 		Platform: platform,
 		Field:    field,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/hardenedbuild/hardened/lifecycle"
 	"github.com/hardenedbuild/hardened/spec"
 )
 
@@ -103,6 +105,8 @@ func (java) Validate(s *spec.Spec) spec.Errors {
 			hint = fmt.Sprintf("write version: %q (Java %s is no longer written 1.%s)", rest, rest, rest)
 		}
 		errs = append(errs, spec.Error{Field: "version", Msg: fmt.Sprintf("%q is not a Java version", v), Hint: hint})
+	} else if e := javaReleaseError(s, "version", spec.Pos{}, "", v); v != "" && e != nil {
+		errs = append(errs, *e)
 	}
 	if len(s.Entrypoint) == 0 && len(s.Artifacts) > 0 {
 		if a := s.Artifacts[0]; !strings.HasSuffix(a, ".jar") && !strings.HasSuffix(a, ".java") {
@@ -126,20 +130,33 @@ func (java) Builder(s *spec.Spec, files Files, _, build ocispecs.Platform) (Imag
 		return ImageRequest{}, err
 	}
 	// Jars are the same on every platform: the JDK runs where the build does, never emulated.
-	return ImageRequest{Ref: javaBuilderRef(tool, v, files), Role: "builder", Platform: build, Field: field}, nil
+	return ImageRequest{Ref: javaBuilderRef(debianOf(s), tool, v, files), Role: "builder", Platform: build, Field: field}, nil
 }
 
 // javaBuilderRef is the official image with the JDK and the build tool: maven's for Maven,
-// gradle's for Gradle without a wrapper, else Eclipse Temurin's JDK (Ubuntu jammy, named in
-// the tag so the builder's OS does not move under a rebuild).
-func javaBuilderRef(tool javaTool, v string, files Files) string {
+// gradle's for Gradle without a wrapper, else Eclipse Temurin's JDK (Ubuntu, noble for Debian 13,
+// named in the tag so the builder's OS does not move under a rebuild).
+func javaBuilderRef(g debianGen, tool javaTool, v string, files Files) string {
 	switch _, wrapper := files["gradlew"]; {
 	case tool == maven:
-		return "docker.io/library/maven:3-eclipse-temurin-" + v
+		return "docker.io/library/maven:3-eclipse-temurin-" + v + g.maven
 	case tool == gradle && !wrapper:
-		return "docker.io/library/gradle:jdk" + v + "-jammy"
+		return "docker.io/library/gradle:jdk" + v + g.gradle
 	}
-	return "docker.io/library/eclipse-temurin:" + v + "-jdk-jammy"
+	return "docker.io/library/eclipse-temurin:" + v + g.javaJDK
+}
+
+// javaReleaseError refuses a Java release distroless has no java image of for the spec's Debian;
+// from says where a release not written in the spec came from.
+func javaReleaseError(s *spec.Spec, field string, pos spec.Pos, from, v string) *spec.Error {
+	if slices.Contains(debianOf(s).javaReleases(), v) {
+		return nil
+	}
+	if from == "" {
+		from = fmt.Sprintf("%q: ", v)
+	}
+	e := unsupportedVersion(s, field, pos, "Java", lifecycle.Java, from, v, debianGen.javaReleases)
+	return &e
 }
 
 // checkJavaArtifacts: javac builds source files into jars; Maven and Gradle leave jars.
@@ -173,7 +190,7 @@ func (java) Base(s *spec.Spec, files Files, target ocispecs.Platform) (ImageRequ
 	if err != nil {
 		return ImageRequest{}, err
 	}
-	return Distroless("java"+v, target, field), nil
+	return Distroless(s, "java"+v, target, field), nil
 }
 
 // BaseReadsNoFiles: a version in the spec names the Java release before pom.xml or the Gradle build
@@ -223,6 +240,9 @@ var (
 // silent default: which Java runs the app is the team's choice.
 func javaVersion(s *spec.Spec, files Files, tool javaTool) (version, field string, err error) {
 	if s.Version != "" {
+		if e := javaReleaseError(s, "version", s.Pos("version"), "", s.Version); e != nil {
+			return "", "", spec.Errors{*e}
+		}
 		return s.Version, "version", nil
 	}
 	var found string
@@ -245,6 +265,10 @@ func javaVersion(s *spec.Spec, files Files, tool javaTool) (version, field strin
 		}
 	}
 	if found != "" && found != "0" {
+		if e := javaReleaseError(s, "version", s.Pos("language"), fmt.Sprintf("the %s build compiles for Java %s: ", tool, found), found); e != nil {
+			e.Hint += " in the spec (the JDK compiles for the project's release with --release)"
+			return "", "", spec.Errors{*e}
+		}
 		return found, "language", nil
 	}
 	from := map[javaTool]string{
@@ -253,7 +277,7 @@ func javaVersion(s *spec.Spec, files Files, tool javaTool) (version, field strin
 		gradle: "the spec has no version and the Gradle build no JavaLanguageVersion.of(...) or sourceCompatibility",
 	}[tool]
 	return "", "", spec.Errors{{File: s.File(), Pos: s.Pos("language"), Field: "language",
-		Msg: "no Java version: " + from, Hint: `write version: "17" in the spec`}}
+		Msg: "no Java version: " + from, Hint: fmt.Sprintf("write version: %q in the spec", newestJava(s))}}
 }
 
 // jarDate is SOURCE_DATE_EPOCH as jar --date and Maven's outputTimestamp take it, within the
@@ -402,4 +426,10 @@ func runJava(in *BuildInput, st bkllb.State, args []string, field string, opts .
 		bkllb.WithCustomName(strings.Join(args, " ")), in.Locate(field),
 	}, opts...), builderEnv(in.Spec)...)
 	return st.Run(opts...).Root()
+}
+
+// newestJava is the newest Java release the spec's Debian supports, for hints.
+func newestJava(s *spec.Spec) string {
+	_, newest := ends(debianOf(s).javaReleases())
+	return newest
 }

@@ -18,8 +18,8 @@ func TestJavaExampleLLB(t *testing.T) {
 	res, g := convert(t, s, resolved(t, s, files, amd64))
 
 	wantSources := []string{
-		"docker-image://docker.io/library/eclipse-temurin:17-jdk-jammy@" + golangDigest.String(),
-		"docker-image://gcr.io/distroless/java17-debian12:nonroot@" + staticDigest.String(),
+		"docker-image://docker.io/library/eclipse-temurin:21-jdk-noble@" + golangDigest.String(),
+		"docker-image://gcr.io/distroless/java21-debian13:nonroot@" + staticDigest.String(),
 		"local://context",
 	}
 	got := g.Sources()
@@ -29,9 +29,9 @@ func TestJavaExampleLLB(t *testing.T) {
 	}
 
 	// javac and jar run in one JVM, one exec-form step: HardenedBuild runs each tool in turn.
-	compile := g.Named(t, "javac --release 17 and jar in one JVM: /hardened/out/Server.jar")
+	compile := g.Named(t, "javac --release 21 and jar in one JVM: /hardened/out/Server.jar")
 	want := []string{"java", "-XX:TieredStopAtLevel=1", "/hardened/java/HardenedBuild.java",
-		"javac", "--release", "17", "-encoding", "UTF-8", "-implicit:class", "-d", "/tmp/hardened/classes/com.example.hello.Server",
+		"javac", "--release", "21", "-encoding", "UTF-8", "-implicit:class", "-d", "/tmp/hardened/classes/com.example.hello.Server",
 		"--source-path", "/src/src/main/java", "/src/src/main/java/com/example/hello/Server.java", "--",
 		"jar", "--create", "--file", "/hardened/out/Server.jar", "--main-class", "com.example.hello.Server", "--date", "1980-01-01T00:00:02Z",
 		"-C", "/tmp/hardened/classes/com.example.hello.Server", ".", "-C", "/src/src/main/resources", "."}
@@ -81,7 +81,7 @@ func TestJavaExampleLLB(t *testing.T) {
 	if cp.Dest != "/app/" || !cp.DirCopyContents || cp.ModeStr != "u-s,g-s" || cp.Owner.GetUser().GetByID() != 0 {
 		t.Errorf("final copy = %s -> %s contents %v mode %q owner %v", cp.Src, cp.Dest, cp.DirCopyContents, cp.ModeStr, cp.Owner)
 	}
-	if base, ok := g.Input(final, 0); !ok || !strings.Contains(base.Op.GetSource().GetIdentifier(), "distroless/java17-debian12:nonroot@sha256:") {
+	if base, ok := g.Input(final, 0); !ok || !strings.Contains(base.Op.GetSource().GetIdentifier(), "distroless/java21-debian13:nonroot@sha256:") {
 		t.Errorf("the final stage is not on digest-pinned distroless java17")
 	}
 
@@ -92,7 +92,7 @@ func TestJavaExampleLLB(t *testing.T) {
 	if img.Config.User != "65532:65532" || img.Config.WorkingDir != "/app" {
 		t.Errorf("user %q workdir %q", img.Config.User, img.Config.WorkingDir)
 	}
-	if img.Config.Labels[hllb.LabelBaseName] != "gcr.io/distroless/java17-debian12:nonroot" {
+	if img.Config.Labels[hllb.LabelBaseName] != "gcr.io/distroless/java21-debian13:nonroot" {
 		t.Errorf("base label = %q", img.Config.Labels[hllb.LabelBaseName])
 	}
 }
@@ -107,8 +107,8 @@ func TestJavaMaven(t *testing.T) {
 	_, g := convert(t, s, in)
 
 	want := []string{
-		"docker-image://docker.io/library/maven:3-eclipse-temurin-21@" + golangDigest.String(),
-		"docker-image://gcr.io/distroless/java21-debian12:nonroot@" + staticDigest.String(),
+		"docker-image://docker.io/library/maven:3-eclipse-temurin-21-noble@" + golangDigest.String(),
+		"docker-image://gcr.io/distroless/java21-debian13:nonroot@" + staticDigest.String(),
 		"local://context",
 	}
 	got := g.Sources()
@@ -157,8 +157,8 @@ func TestJavaGradle(t *testing.T) {
 		builder string
 		run     string
 	}{
-		{hllb.Files{"build.gradle.kts": kts, "gradlew": []byte("#!/bin/sh\n")}, "docker.io/library/eclipse-temurin:17-jdk-jammy", "./gradlew"},
-		{hllb.Files{"build.gradle": []byte("sourceCompatibility = JavaVersion.VERSION_17\n")}, "docker.io/library/gradle:jdk17-jammy", "gradle"},
+		{hllb.Files{"build.gradle.kts": kts, "gradlew": []byte("#!/bin/sh\n")}, "docker.io/library/eclipse-temurin:17-jdk-noble", "./gradlew"},
+		{hllb.Files{"build.gradle": []byte("sourceCompatibility = JavaVersion.VERSION_17\n")}, "docker.io/library/gradle:jdk17-noble", "gradle"},
 	} {
 		_, g := convert(t, s, resolved(t, s, tc.files, amd64))
 		if src := g.Sources(); !slices.Contains(src, "docker-image://"+tc.builder+"@"+golangDigest.String()) {
@@ -186,14 +186,16 @@ func TestJavaVersion(t *testing.T) {
 		files          hllb.Files
 		builder, base  string
 	}{
-		{`version: "17"`, "src/main/java/a/Main.java", nil, "docker.io/library/eclipse-temurin:17-jdk-jammy", "gcr.io/distroless/java17-debian12:nonroot"},
-		{`version: "21"`, "src/main/java/a/Main.java", nil, "docker.io/library/eclipse-temurin:21-jdk-jammy", "gcr.io/distroless/java21-debian12:nonroot"},
-		{`version: "21"`, "target/a.jar", hllb.Files{"pom.xml": []byte("<release>17</release>")}, "docker.io/library/maven:3-eclipse-temurin-21", "gcr.io/distroless/java21-debian12:nonroot"},
-		{``, "target/a.jar", hllb.Files{"pom.xml": []byte("<properties><java.version>21</java.version></properties>")}, "docker.io/library/maven:3-eclipse-temurin-21", "gcr.io/distroless/java21-debian12:nonroot"},
-		{``, "target/a.jar", hllb.Files{"pom.xml": []byte("<maven.compiler.source>1.8</maven.compiler.source><maven.compiler.release>11</maven.compiler.release>")}, "docker.io/library/maven:3-eclipse-temurin-11", "gcr.io/distroless/java11-debian12:nonroot"},
-		{``, "target/a.jar", hllb.Files{"pom.xml": []byte("<maven.compiler.source>1.8</maven.compiler.source>")}, "docker.io/library/maven:3-eclipse-temurin-8", "gcr.io/distroless/java8-debian12:nonroot"},
-		{``, "build/libs/a.jar", hllb.Files{"build.gradle": []byte("java { sourceCompatibility = '21' }")}, "docker.io/library/gradle:jdk21-jammy", "gcr.io/distroless/java21-debian12:nonroot"},
-		{``, "build/libs/a.jar", hllb.Files{"build.gradle": []byte("toolchain { languageVersion = JavaLanguageVersion.of(21) }"), "gradlew": nil}, "docker.io/library/eclipse-temurin:21-jdk-jammy", "gcr.io/distroless/java21-debian12:nonroot"},
+		{`version: "17"`, "src/main/java/a/Main.java", nil, "docker.io/library/eclipse-temurin:17-jdk-noble", "gcr.io/distroless/java17-debian13:nonroot"},
+		{`version: "25"`, "src/main/java/a/Main.java", nil, "docker.io/library/eclipse-temurin:25-jdk-noble", "gcr.io/distroless/java25-debian13:nonroot"},
+		{`version: "21"`, "target/a.jar", hllb.Files{"pom.xml": []byte("<release>17</release>")}, "docker.io/library/maven:3-eclipse-temurin-21-noble", "gcr.io/distroless/java21-debian13:nonroot"},
+		{``, "target/a.jar", hllb.Files{"pom.xml": []byte("<properties><java.version>21</java.version></properties>")}, "docker.io/library/maven:3-eclipse-temurin-21-noble", "gcr.io/distroless/java21-debian13:nonroot"},
+		{``, "build/libs/a.jar", hllb.Files{"build.gradle": []byte("java { sourceCompatibility = '25' }")}, "docker.io/library/gradle:jdk25-noble", "gcr.io/distroless/java25-debian13:nonroot"},
+		{``, "build/libs/a.jar", hllb.Files{"build.gradle": []byte("toolchain { languageVersion = JavaLanguageVersion.of(21) }"), "gradlew": nil}, "docker.io/library/eclipse-temurin:21-jdk-noble", "gcr.io/distroless/java21-debian13:nonroot"},
+		// Debian 12 builds what it always did: jammy builders, maven's untagged OS, -debian12 finals.
+		{"version: \"17\"\ndebian: \"12\"", "src/main/java/a/Main.java", nil, "docker.io/library/eclipse-temurin:17-jdk-jammy", "gcr.io/distroless/java17-debian12:nonroot"},
+		{`debian: "12"`, "target/a.jar", hllb.Files{"pom.xml": []byte("<properties><java.version>21</java.version></properties>")}, "docker.io/library/maven:3-eclipse-temurin-21", "gcr.io/distroless/java21-debian12:nonroot"},
+		{`debian: "12"`, "build/libs/a.jar", hllb.Files{"build.gradle": []byte("java { sourceCompatibility = '21' }")}, "docker.io/library/gradle:jdk21-jammy", "gcr.io/distroless/java21-debian12:nonroot"},
 	} {
 		s := load(t, "language: java\nartifacts: ["+tc.artifact+"]\n"+tc.yaml+"\n")
 		breq, err := lang.Builder(s, tc.files, arm64, amd64)
@@ -218,18 +220,21 @@ func TestJavaErrorsPointAtTheSpec(t *testing.T) {
 	lang, _ := hllb.Lookup("java")
 	src := load(t, "language: java\nartifacts: [src/main/java/a/Main.java]\n")
 	jar := load(t, "language: java\nversion: \"17\"\nartifacts: [target/a.jar]\n")
+	unversioned := load(t, "language: java\nartifacts: [target/a.jar]\n")
 	for _, tc := range []struct {
 		name  string
 		spec  int
 		files hllb.Files
 		want  string
 	}{
-		{"no version", 0, nil, `hardened.yaml:1:11: language: no Java version: the spec has no version (and there is no pom.xml or build.gradle to read one from); write version: "17"`},
+		{"no version", 0, nil, `hardened.yaml:1:11: language: no Java version: the spec has no version (and there is no pom.xml or build.gradle to read one from); write version: "25"`},
 		{"pom without version", 0, hllb.Files{"pom.xml": []byte("<project/>")}, "hardened.yaml:2:13: artifacts[0]: \"src/main/java/a/Main.java\" is a source file, but maven builds this project"},
 		{"both builds", 1, hllb.Files{"pom.xml": nil, "build.gradle": nil}, "hardened.yaml:1:11: language: the build context has both pom.xml and build.gradle"},
 		{"jar without a build", 1, nil, "hardened.yaml:3:13: artifacts[0]: \"target/a.jar\" is not a Java source file; without pom.xml or build.gradle"},
+		{"pom release unsupported", 2, hllb.Files{"pom.xml": []byte("<maven.compiler.release>11</maven.compiler.release>")},
+			`hardened.yaml:1:11: version: the maven build compiles for Java 11: Java 11 has no supported distroless image on Debian 13 (trixie); supported: 17, 21, 25; write version: "25"`},
 	} {
-		_, err := lang.Builder([]*spec.Spec{src, jar}[tc.spec], tc.files, amd64, amd64)
+		_, err := lang.Builder([]*spec.Spec{src, jar, unversioned}[tc.spec], tc.files, amd64, amd64)
 		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 			t.Errorf("%s: error = %v, want prefix %q", tc.name, err, tc.want)
 		}

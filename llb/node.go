@@ -16,6 +16,7 @@ import (
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/hardenedbuild/hardened/lifecycle"
 	"github.com/hardenedbuild/hardened/spec"
 )
 
@@ -48,7 +49,9 @@ func (node) Validate(s *spec.Spec) spec.Errors {
 	var errs spec.Errors
 	if v := s.Version; v != "" && !nodeVersionForm.MatchString(v) {
 		errs = append(errs, spec.Error{Field: "version", Msg: fmt.Sprintf("%q is not a Node.js version", v),
-			Hint: `write the major version, e.g. version: "20", or an exact one such as "20.11.1" (no v prefix)`})
+			Hint: `write the major version, e.g. version: "24", or an exact one such as "24.11.1" (no v prefix)`})
+	} else if e := nodeVersionError(s); e != nil {
+		errs = append(errs, *e)
 	}
 	if sc := s.Build.Script; sc != "" && (strings.HasPrefix(sc, "-") || strings.IndexFunc(sc, func(r rune) bool {
 		return unicode.IsSpace(r) || unicode.IsControl(r)
@@ -69,7 +72,7 @@ func (node) Builder(s *spec.Spec, files Files, target, _ ocispecs.Platform) (Ima
 	}
 	// The install runs dependencies' install scripts, which may build native addons for the target.
 	return ImageRequest{
-		Ref:      "docker.io/library/node:" + v + "-bookworm-slim",
+		Ref:      "docker.io/library/node:" + v + "-" + debianOf(s).codename + "-slim",
 		Role:     "builder",
 		Platform: target,
 		Field:    field,
@@ -82,7 +85,7 @@ func (node) Base(s *spec.Spec, files Files, target ocispecs.Platform) (ImageRequ
 		return ImageRequest{}, err
 	}
 	major, _, _ := strings.Cut(v, ".")
-	return Distroless("nodejs"+major, target, field), nil
+	return Distroless(s, "nodejs"+major, target, field), nil
 }
 
 // BaseReadsNoFiles: a version in the spec names the Node.js major before package.json's engines
@@ -96,21 +99,24 @@ func (node) Entrypoint(s *spec.Spec) []string {
 	return []string{nodeEntry, path.Join(ArtifactDir, path.Clean(s.Artifacts[0]))}
 }
 
-var engineMajor = regexp.MustCompile(`[0-9]+`)
-
-// nodeVersion is the spec's version, else the first major that package.json's engines.node
-// names (">=18" and "^18.17" give 18). There is no silent default: which Node.js runs the
-// app is the team's choice, as go.mod's go line is for Go.
+// nodeVersion is the spec's version, else the newest supported major package.json's engines.node
+// allows (">=18" gives the newest). There is no silent default: which Node.js runs the app is the
+// team's choice, as go.mod's go line is for Go.
 func nodeVersion(s *spec.Spec, files Files) (version, field string, err error) {
+	g := debianOf(s)
 	if s.Version != "" {
+		if e := nodeVersionError(s); e != nil {
+			e.File, e.Pos = s.File(), s.Pos("version")
+			return "", "", spec.Errors{*e}
+		}
 		return s.Version, "version", nil
 	}
-	fail := func(msg, hint string) (string, string, error) {
-		return "", "", spec.Errors{{File: s.File(), Pos: s.Pos("language"), Field: "language", Msg: msg, Hint: hint}}
+	fail := func(field, msg, hint string) (string, string, error) {
+		return "", "", spec.Errors{{File: s.File(), Pos: s.Pos("language"), Field: field, Msg: msg, Hint: hint}}
 	}
 	pkg, ok := files["package.json"]
 	if !ok {
-		return fail("no package.json at the root of the build context", "run `npm init` in the context, or build from the package's directory")
+		return fail("language", "no package.json at the root of the build context", "run `npm init` in the context, or build from the package's directory")
 	}
 	var p struct {
 		Engines struct {
@@ -118,13 +124,63 @@ func nodeVersion(s *spec.Spec, files Files) (version, field string, err error) {
 		} `json:"engines"`
 	}
 	if err := json.Unmarshal(pkg, &p); err != nil {
-		return fail("package.json is not valid JSON: "+err.Error(), "fix package.json")
+		return fail("language", "package.json is not valid JSON: "+err.Error(), "fix package.json")
 	}
-	if m := engineMajor.FindString(p.Engines.Node); m != "" && m != "0" {
+	oldest, newest := ends(g.nodeMajors())
+	if strings.TrimSpace(p.Engines.Node) == "" {
+		return fail("language", "no Node.js version: the spec has no version and package.json no engines.node",
+			fmt.Sprintf(`write version: %q in the spec, or "engines": {"node": ">=%s"} in package.json`, newest, oldest))
+	}
+	r, err := parseNodeRange(p.Engines.Node)
+	if err != nil {
+		return fail("version", fmt.Sprintf("package.json engines.node %q is not a range: %v", p.Engines.Node, err),
+			fmt.Sprintf(`write a range such as ">=%s" or "^%s", or version: %q in the spec`, oldest, newest, newest))
+	}
+	if m := newestAllowed(r, g.nodeMajors()); m != "" {
 		return m, "language", nil
 	}
-	return fail("no Node.js version: the spec has no version and package.json no engines.node",
-		`write version: "20" in the spec, or "engines": {"node": ">=20"} in package.json`)
+	e := spec.Error{File: s.File(), Pos: s.Pos("language"), Field: "version",
+		Msg: fmt.Sprintf("package.json engines.node %q allows none of the Node.js majors supported on %s: %s",
+			p.Engines.Node, g.name(), strings.Join(g.nodeMajors(), ", ")),
+		Hint: fmt.Sprintf(`widen engines.node to allow one, e.g. ">=%s", or write version: %q in the spec`, oldest, newest)}
+	for _, other := range debianGens {
+		if other.current && other.version != g.version && newestAllowed(r, other.nodeMajors()) != "" {
+			e.Hint = fmt.Sprintf("remove debian: %q to build on %s, whose Node.js majors it allows, or %s", s.Debian, other.name(), e.Hint)
+		}
+	}
+	return "", "", spec.Errors{e}
+}
+
+// ends are the first and last of a non-empty list, else two empty strings.
+func ends(l []string) (first, last string) {
+	if len(l) == 0 {
+		return "", ""
+	}
+	return l[0], l[len(l)-1]
+}
+
+// newestAllowed is the newest of majors (oldest first) that the range allows, or "".
+func newestAllowed(r nodeRange, majors []string) string {
+	for i := len(majors) - 1; i >= 0; i-- {
+		if n, err := strconv.Atoi(majors[i]); err == nil && r.allowsMajor(n) {
+			return majors[i]
+		}
+	}
+	return ""
+}
+
+// nodeVersionError refuses a spec version whose major distroless does not ship for the spec's Debian.
+func nodeVersionError(s *spec.Spec) *spec.Error {
+	v := s.Version
+	if v == "" || !nodeVersionForm.MatchString(v) {
+		return nil
+	}
+	major, _, _ := strings.Cut(v, ".")
+	if slices.Contains(debianOf(s).nodeMajors(), major) {
+		return nil
+	}
+	e := unsupportedVersion(s, "version", spec.Pos{}, "Node.js", lifecycle.NodeJS, fmt.Sprintf("%q: ", v), major, debianGen.nodeMajors)
+	return &e
 }
 
 func (n node) Build(in *BuildInput) (bkllb.State, error) {

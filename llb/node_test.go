@@ -49,8 +49,8 @@ func TestNodeExampleLLB(t *testing.T) {
 	res, g := convert(t, s, resolved(t, s, files, amd64))
 
 	wantSources := []string{
-		"docker-image://docker.io/library/node:18-bookworm-slim@" + golangDigest.String(),
-		"docker-image://gcr.io/distroless/nodejs18-debian12:nonroot@" + staticDigest.String(),
+		"docker-image://docker.io/library/node:26-trixie-slim@" + golangDigest.String(),
+		"docker-image://gcr.io/distroless/nodejs26-debian13:nonroot@" + staticDigest.String(),
 		"local://context",
 	}
 	got := g.Sources()
@@ -120,8 +120,8 @@ func TestNodeExampleLLB(t *testing.T) {
 		mods.ModeStr != "u-s,g-s" || mods.Owner.GetUser().GetByID() != 0 {
 		t.Errorf("final copy = %s -> %s contents %v mode %q owner %v (node_modules mode %q)", cp.Src, cp.Dest, cp.DirCopyContents, cp.ModeStr, cp.Owner, mods.ModeStr)
 	}
-	if base, ok := g.Input(depsOp, 0); !ok || !strings.Contains(base.Op.GetSource().GetIdentifier(), "distroless/nodejs18") {
-		t.Errorf("the final stage is not on distroless nodejs18")
+	if base, ok := g.Input(depsOp, 0); !ok || !strings.Contains(base.Op.GetSource().GetIdentifier(), "distroless/nodejs26-debian13") {
+		t.Errorf("the final stage is not on distroless nodejs26-debian13")
 	}
 	for _, o := range g.Execs() {
 		for _, arg := range o.Op.GetExec().GetMeta().GetArgs() {
@@ -138,13 +138,13 @@ func TestNodeExampleLLB(t *testing.T) {
 	if img.Config.User != "65532:65532" || img.Config.WorkingDir != "/app" {
 		t.Errorf("user %q workdir %q", img.Config.User, img.Config.WorkingDir)
 	}
-	if img.Config.Labels[hllb.LabelBaseName] != "gcr.io/distroless/nodejs18-debian12:nonroot" {
+	if img.Config.Labels[hllb.LabelBaseName] != "gcr.io/distroless/nodejs26-debian13:nonroot" {
 		t.Errorf("base label = %q", img.Config.Labels[hllb.LabelBaseName])
 	}
 }
 
 func TestNodeBuildScript(t *testing.T) {
-	s := load(t, "language: node\nversion: \"20\"\nartifacts: [./dist]\nbuild:\n  script: build\n")
+	s := load(t, "language: node\nversion: \"22\"\nartifacts: [./dist]\nbuild:\n  script: build\n")
 	files := hllb.Files{"package.json": []byte(`{}`), "package-lock.json": []byte(`{}`)}
 	_, g := convert(t, s, resolved(t, s, files, amd64))
 
@@ -177,10 +177,18 @@ func TestNodeVersion(t *testing.T) {
 	for _, tc := range []struct {
 		yaml, pkg, builder, base string
 	}{
-		{`version: "20"`, `{}`, "docker.io/library/node:20-bookworm-slim", "gcr.io/distroless/nodejs20-debian12:nonroot"},
-		{`version: "22.3.0"`, `{}`, "docker.io/library/node:22.3.0-bookworm-slim", "gcr.io/distroless/nodejs22-debian12:nonroot"},
-		{``, `{"engines": {"node": ">=20.9 <23"}}`, "docker.io/library/node:20-bookworm-slim", "gcr.io/distroless/nodejs20-debian12:nonroot"},
-		{``, `{"engines": {"node": "^18.17.0"}}`, "docker.io/library/node:18-bookworm-slim", "gcr.io/distroless/nodejs18-debian12:nonroot"},
+		{`version: "22"`, `{}`, "docker.io/library/node:22-trixie-slim", "gcr.io/distroless/nodejs22-debian13:nonroot"},
+		{`version: "24.3.0"`, `{}`, "docker.io/library/node:24.3.0-trixie-slim", "gcr.io/distroless/nodejs24-debian13:nonroot"},
+		// engines.node picks the newest supported major the range allows.
+		{``, `{"engines": {"node": ">=18"}}`, "docker.io/library/node:26-trixie-slim", "gcr.io/distroless/nodejs26-debian13:nonroot"},
+		{``, `{"engines": {"node": "^22.5"}}`, "docker.io/library/node:22-trixie-slim", "gcr.io/distroless/nodejs22-debian13:nonroot"},
+		{``, `{"engines": {"node": "20 || 22"}}`, "docker.io/library/node:22-trixie-slim", "gcr.io/distroless/nodejs22-debian13:nonroot"},
+		{``, `{"engines": {"node": ">=18 <25"}}`, "docker.io/library/node:24-trixie-slim", "gcr.io/distroless/nodejs24-debian13:nonroot"},
+		{``, `{"engines": {"node": "*"}}`, "docker.io/library/node:26-trixie-slim", "gcr.io/distroless/nodejs26-debian13:nonroot"},
+		{``, `{"engines": {"node": ">=20.9 <23"}}`, "docker.io/library/node:22-trixie-slim", "gcr.io/distroless/nodejs22-debian13:nonroot"},
+		// Debian 12 builds what it always did: bookworm builders, -debian12 finals, majors 20 to 24.
+		{`debian: "12"`, `{"engines": {"node": ">=18"}}`, "docker.io/library/node:24-bookworm-slim", "gcr.io/distroless/nodejs24-debian12:nonroot"},
+		{"debian: \"12\"\nversion: \"20\"", `{}`, "docker.io/library/node:20-bookworm-slim", "gcr.io/distroless/nodejs20-debian12:nonroot"},
 	} {
 		s := load(t, "language: node\nartifacts: [index.js]\n"+tc.yaml+"\n")
 		files := hllb.Files{"package.json": []byte(tc.pkg), "package-lock.json": lock}
@@ -207,25 +215,25 @@ func TestNodeErrorsPointAtTheSpec(t *testing.T) {
 		files hllb.Files
 		want  string
 	}{
-		{hllb.Files{"package.json": []byte(`{"name": "x"}`), "package-lock.json": []byte(`{}`)}, `hardened.yaml:1:11: language: no Node.js version: the spec has no version and package.json no engines.node; write version: "20"`},
+		{hllb.Files{"package.json": []byte(`{"name": "x"}`), "package-lock.json": []byte(`{}`)}, `hardened.yaml:1:11: language: no Node.js version: the spec has no version and package.json no engines.node; write version: "26"`},
 		{hllb.Files{"package-lock.json": []byte(`{}`)}, "hardened.yaml:1:11: language: no package.json at the root of the build context"},
-		{hllb.Files{"package.json": []byte(`{"engines": {"node": "18"}}`)},
+		{hllb.Files{"package.json": []byte(`{"engines": {"node": "22"}}`)},
 			"hardened.yaml:1:11: language: no lock file at the root of the build context: no package-lock.json, pnpm-lock.yaml or yarn.lock; the install installs exactly what a lock file names; run `npm install`, `pnpm install` or `yarn install` and add the lock file it writes to the context"},
-		{hllb.Files{"package.json": []byte(`{"engines": {"node": "18"}, "packageManager": "pnpm@9.15.0"}`)},
+		{hllb.Files{"package.json": []byte(`{"engines": {"node": "22"}, "packageManager": "pnpm@9.15.0"}`)},
 			"hardened.yaml:1:11: language: no lock file at the root of the build context: no package-lock.json, pnpm-lock.yaml or yarn.lock; the install installs exactly what a lock file names; run `pnpm install` and add"},
-		{hllb.Files{"package.json": []byte(`{"engines": {"node": "18"}}`), "package-lock.json": []byte(`{}`), "yarn.lock": v1Lock},
+		{hllb.Files{"package.json": []byte(`{"engines": {"node": "22"}}`), "package-lock.json": []byte(`{}`), "yarn.lock": v1Lock},
 			"hardened.yaml:1:11: language: package-lock.json and yarn.lock are at the root of the build context together; the one lock file present chooses the package manager; keep the lock file of the package manager the project uses and delete the others"},
-		{hllb.Files{"package.json": []byte(`{"engines": {"node": "18"}, "packageManager": "pnpm@latest"}`), "pnpm-lock.yaml": pnpmLock},
+		{hllb.Files{"package.json": []byte(`{"engines": {"node": "22"}, "packageManager": "pnpm@latest"}`), "pnpm-lock.yaml": pnpmLock},
 			`hardened.yaml:1:11: language: package.json packageManager "pnpm@latest" is not a package manager at an exact version; write e.g. "packageManager": "pnpm@9.15.0"`},
-		{hllb.Files{"package.json": []byte(`{"engines": {"node": "18"}, "packageManager": "pnpm@9.1.0; rm -rf /"}`), "pnpm-lock.yaml": pnpmLock},
+		{hllb.Files{"package.json": []byte(`{"engines": {"node": "22"}, "packageManager": "pnpm@9.1.0; rm -rf /"}`), "pnpm-lock.yaml": pnpmLock},
 			`hardened.yaml:1:11: language: package.json packageManager "pnpm@9.1.0; rm -rf /" is not a package manager at an exact version`},
-		{hllb.Files{"package.json": []byte(`{"engines": {"node": "18"}, "packageManager": "yarn@4.5.3"}`), "pnpm-lock.yaml": pnpmLock},
+		{hllb.Files{"package.json": []byte(`{"engines": {"node": "22"}, "packageManager": "yarn@4.5.3"}`), "pnpm-lock.yaml": pnpmLock},
 			"hardened.yaml:1:11: language: package.json packageManager names yarn, but the lock file is pnpm-lock.yaml; install with yarn and keep its lock file only"},
-		{hllb.Files{"package.json": []byte(`{"engines": {"node": "18"}, "packageManager": "yarn@4.5.3"}`), "yarn.lock": v1Lock},
+		{hllb.Files{"package.json": []byte(`{"engines": {"node": "22"}, "packageManager": "yarn@4.5.3"}`), "yarn.lock": v1Lock},
 			"hardened.yaml:1:11: language: package.json packageManager names yarn 4.5.3, but yarn.lock is in the format of yarn v1"},
-		{hllb.Files{"package.json": []byte(`{"engines": {"node": "18"}}`), "yarn.lock": []byte("__metadata:\n  version: 8\n")},
+		{hllb.Files{"package.json": []byte(`{"engines": {"node": "22"}}`), "yarn.lock": []byte("__metadata:\n  version: 8\n")},
 			"hardened.yaml:1:11: language: yarn.lock is yarn 2 or later's, and package.json does not name the exact yarn that keeps it as it is; run yarn set version"},
-		{hllb.Files{"package.json": []byte(`{"engines": {"node": "18"}}`), "pnpm-lock.yaml": []byte("lockfileVersion: '3.1'\n")},
+		{hllb.Files{"package.json": []byte(`{"engines": {"node": "22"}}`), "pnpm-lock.yaml": []byte("lockfileVersion: '3.1'\n")},
 			`hardened.yaml:1:11: language: pnpm-lock.yaml does not say which pnpm wrote it; name it in package.json, e.g. "packageManager": "pnpm@9.15.0"`},
 	} {
 		_, err := lang.Builder(s, tc.files, amd64, amd64)
@@ -249,7 +257,7 @@ func TestNodeSpecChecks(t *testing.T) {
 			t.Errorf("%q: error = %v, want prefix %q", yaml, err, want)
 		}
 	}
-	if _, err := loadChecked("language: node\nversion: \"18.20.4\"\nartifacts: [a.js]\nbuild:\n  script: build:prod\n"); err != nil {
+	if _, err := loadChecked("language: node\nversion: \"22.11.0\"\nartifacts: [a.js]\nbuild:\n  script: build:prod\n"); err != nil {
 		t.Errorf("a valid node spec: %v", err)
 	}
 }
@@ -258,7 +266,7 @@ func TestNodeSpecChecks(t *testing.T) {
 // dependencies from its frozen lock with its own cache mounted, in exec form.
 func TestNodePackageManagers(t *testing.T) {
 	official := &dockerspec.DockerOCIImage{}
-	official.Config.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "NODE_VERSION=20.18.1", "YARN_VERSION=1.22.22"}
+	official.Config.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "NODE_VERSION=22.12.0", "YARN_VERSION=1.22.22"}
 	v1Lock := "# THIS IS AN AUTOGENERATED FILE. DO NOT EDIT THIS FILE DIRECTLY.\n# yarn lockfile v1\n\n\nms@^2.1.3:\n  version \"2.1.3\"\n"
 	berryLock := "# This file is generated by running \"yarn install\" inside your project.\n\n__metadata:\n  version: 8\n  cacheKey: 10c0\n"
 	for _, tc := range []struct {
@@ -345,7 +353,7 @@ func TestNodePackageManagers(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			yaml := "language: node\nversion: \"20\"\nartifacts: [server.js]\n"
+			yaml := "language: node\nversion: \"22\"\nartifacts: [server.js]\n"
 			if tc.script {
 				yaml += "build:\n  script: build\n"
 			}
@@ -458,7 +466,7 @@ func TestNodePackageManagers(t *testing.T) {
 
 // TestNodeCacheNamespace: BUILDKIT_CACHE_MOUNT_NS prefixes every manager's cache.
 func TestNodeCacheNamespace(t *testing.T) {
-	s := load(t, "language: node\nversion: \"20\"\nartifacts: [server.js]\n")
+	s := load(t, "language: node\nversion: \"22\"\nartifacts: [server.js]\n")
 	files := hllb.Files{"package.json": []byte(`{}`), "yarn.lock": []byte("# yarn lockfile v1\n")}
 	in := resolved(t, s, files, amd64)
 	in.CacheNS = "team-a"

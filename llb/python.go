@@ -18,7 +18,7 @@ func init() { register(python{}) }
 
 // python installs dependencies with pip into a virtualenv in the official python image and
 // ships that virtualenv's site-packages with the app's files on distroless python3, which has
-// CPython 3.11 at /usr/bin/python3 and no pip, no compiler and no shell.
+// Debian's CPython (3.13 at /usr/bin/python3.13 on Debian 13) and no pip, no compiler and no shell.
 //
 // Artifacts are the files and directories the app needs at run time, relative to the
 // context; each keeps its path under /app, next to the virtualenv /app/.venv. The first
@@ -26,19 +26,13 @@ func init() { register(python{}) }
 type python struct{}
 
 const (
-	// pythonMinor is the CPython of distroless python3-debian12, the only runtime there is.
-	pythonMinor = "3.11"
 	// pythonVenv is the virtualenv in the builder, and pythonAppVenv where it runs in the image.
 	pythonVenv    = "/venv"
 	pythonAppVenv = ArtifactDir + "/.venv"
 	// pythonDeps holds .venv as it ships, apart from the artifacts in /out.
-	pythonDeps = "/deps"
-	// pythonSitePackages is relative to a virtualenv.
-	pythonSitePackages = "lib/python" + pythonMinor + "/site-packages"
-	// pythonBaseInterpreter is where distroless python3 has its interpreter.
-	pythonBaseInterpreter = "/usr/bin/python3"
-	pythonEntry           = pythonAppVenv + "/bin/python"
-	pipCache              = "/root/.cache/pip"
+	pythonDeps  = "/deps"
+	pythonEntry = pythonAppVenv + "/bin/python"
+	pipCache    = "/root/.cache/pip"
 )
 
 func (python) Name() string { return "python" }
@@ -47,10 +41,10 @@ func (python) ContextFiles() []string {
 	return []string{"requirements.txt", "pyproject.toml", "uv.lock", "poetry.lock", "Pipfile.lock"}
 }
 
-var (
-	pythonVersionForm = regexp.MustCompile(`^` + regexp.QuoteMeta(pythonMinor) + `(\.[0-9]+)?$`)
-	pythonModulePath  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*$`)
-)
+var pythonModulePath = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*$`)
+
+// pythonSitePackages is a virtualenv's site-packages, relative to it, for a CPython minor.
+func pythonSitePackages(minor string) string { return "lib/python" + minor + "/site-packages" }
 
 func (python) Validate(s *spec.Spec) spec.Errors {
 	var errs spec.Errors
@@ -67,25 +61,36 @@ func (python) Validate(s *spec.Spec) spec.Errors {
 	return append(errs, unsupported(s, "python", append(goOnlyFields, "base", "build.script")...)...)
 }
 
-// pythonVersionError refuses a version the runtime cannot run: distroless python3-debian12
-// is CPython 3.11, so an app built for another minor would fail at its first import.
+// pythonVersionError refuses a version the runtime cannot run: distroless python3 of a Debian
+// release has one CPython, so an app built for another minor would fail at its first import.
 func pythonVersionError(s *spec.Spec) *spec.Error {
-	if v := s.Version; v != "" && !pythonVersionForm.MatchString(v) {
-		return &spec.Error{Field: "version",
-			Msg:  fmt.Sprintf("%q: distroless python3-debian12 runs CPython %s only", v, pythonMinor),
-			Hint: fmt.Sprintf("write version: %q (or an exact %s.N), or remove it", pythonMinor, pythonMinor)}
+	g := debianOf(s)
+	v := s.Version
+	if patch, exact := strings.CutPrefix(v, g.python+"."); v == "" || v == g.python || exact && pythonPatch.MatchString(patch) {
+		return nil
 	}
-	return nil
+	hint := fmt.Sprintf("write version: %q (or an exact %s.N), or remove it", g.python, g.python)
+	for _, other := range debianGens {
+		if other.current && other.python != g.python && strings.HasPrefix(v+".", other.python+".") {
+			hint = fmt.Sprintf("remove debian: %q to build on %s, whose python3 is CPython %s, or %s", s.Debian, other.name(), other.python, hint)
+		}
+	}
+	return &spec.Error{Field: "version",
+		Msg:  fmt.Sprintf("%q: distroless python3-debian%s runs CPython %s only", v, g.version, g.python),
+		Hint: hint}
 }
 
-// pythonVersion is the builder tag: the spec's version, which must name CPython 3.11, else 3.11.
+// pythonPatch is the patch number of an exact version.
+var pythonPatch = regexp.MustCompile(`^[0-9]+$`)
+
+// pythonVersion is the builder tag: the spec's version, which must name the base's CPython, else that one.
 func pythonVersion(s *spec.Spec) (version, field string, err error) {
 	if e := pythonVersionError(s); e != nil {
 		e.File, e.Pos = s.File(), s.Pos("version")
 		return "", "", spec.Errors{*e}
 	}
 	if s.Version == "" {
-		return pythonMinor, "language", nil
+		return debianOf(s).python, "language", nil
 	}
 	return s.Version, "version", nil
 }
@@ -116,7 +121,7 @@ func (python) Builder(s *spec.Spec, files Files, target, _ ocispecs.Platform) (I
 	}
 	// pip may build native extensions for the target.
 	return ImageRequest{
-		Ref:      "docker.io/library/python:" + v + "-bookworm",
+		Ref:      "docker.io/library/python:" + v + "-" + debianOf(s).codename,
 		Role:     "builder",
 		Platform: target,
 		Field:    field,
@@ -128,13 +133,13 @@ func (python) Base(s *spec.Spec, _ Files, target ocispecs.Platform) (ImageReques
 	if err != nil {
 		return ImageRequest{}, err
 	}
-	return Distroless("python3", target, field), nil
+	return Distroless(s, "python3", target, field), nil
 }
 
 // BaseReadsNoFiles: the base is python3's whatever the context holds (BaseFromSpec).
 func (python) BaseReadsNoFiles(*spec.Spec) bool { return true }
 
-// Entrypoint runs the virtualenv's python, a link to distroless's /usr/bin/python3, so the
+// Entrypoint runs the virtualenv's python, a link to distroless's interpreter, so the
 // app's dependencies are on sys.path without any environment variable.
 func (python) Entrypoint(s *spec.Spec) []string {
 	if len(s.Artifacts) == 0 {
@@ -244,15 +249,18 @@ func (python) BuildDeps(in *BuildInput) (bkllb.State, Deps, error) {
 	// The virtualenv as it runs in the image, at pythonDeps/.venv: distroless's interpreter,
 	// site-packages, and /app on sys.path so python -m finds the app's packages whatever the
 	// working directory.
+	// The builder's CPython (/usr/local/bin) is the same minor, so its site-packages path is the same.
+	g := debianOf(s)
+	site := pythonSitePackages(g.python)
 	venv := func(st bkllb.State) bkllb.State {
 		v := pythonDeps + "/.venv"
 		fa := bkllb.Mkdir(v+"/bin", 0o755, bkllb.WithParents(true)).
-			Mkfile(v+"/pyvenv.cfg", 0o644, []byte("home = "+path.Dir(pythonBaseInterpreter)+
-				"\ninclude-system-site-packages = false\nversion = "+pythonMinor+"\n")).
-			Symlink(pythonBaseInterpreter, v+"/bin/python").
+			Mkfile(v+"/pyvenv.cfg", 0o644, []byte("home = "+path.Dir(g.pythonInterpreter)+
+				"\ninclude-system-site-packages = false\nversion = "+g.python+"\n")).
+			Symlink(g.pythonInterpreter, v+"/bin/python").
 			Symlink("python", v+"/bin/python3").
-			Copy(st, pythonVenv+"/"+pythonSitePackages, v+"/"+pythonSitePackages, &bkllb.CopyInfo{CreateDestPath: true}).
-			Mkfile(v+"/"+pythonSitePackages+"/hardened-app.pth", 0o644, []byte(ArtifactDir+"\n"))
+			Copy(st, pythonVenv+"/"+site, v+"/"+site, &bkllb.CopyInfo{CreateDestPath: true}).
+			Mkfile(v+"/"+site+"/hardened-app.pth", 0o644, []byte(ArtifactDir+"\n"))
 		st = st.File(fa, bkllb.WithCustomName("lay out the virtualenv .venv in "+pythonDeps), in.Locate("language"))
 		return compile(st, pythonDeps, "compile bytecode in "+pythonDeps)
 	}

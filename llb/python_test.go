@@ -18,8 +18,8 @@ func TestPythonExampleLLB(t *testing.T) {
 	res, g := convert(t, s, resolved(t, s, files, amd64))
 
 	wantSources := []string{
-		"docker-image://docker.io/library/python:3.11-bookworm@" + golangDigest.String(),
-		"docker-image://gcr.io/distroless/python3-debian12:nonroot@" + staticDigest.String(),
+		"docker-image://docker.io/library/python:3.13-trixie@" + golangDigest.String(),
+		"docker-image://gcr.io/distroless/python3-debian13:nonroot@" + staticDigest.String(),
 		"local://context",
 	}
 	got := g.Sources()
@@ -62,7 +62,7 @@ func TestPythonExampleLLB(t *testing.T) {
 	// The virtualenv as it ships, in /deps before the source copy: distroless's interpreter and
 	// site-packages only.
 	layout := g.Named(t, "lay out the virtualenv .venv in /deps")
-	if cp := findCopy(t, layout, "/venv/lib/python3.11/site-packages"); cp.Dest != "/deps/.venv/lib/python3.11/site-packages" {
+	if cp := findCopy(t, layout, "/venv/lib/python3.13/site-packages"); cp.Dest != "/deps/.venv/lib/python3.13/site-packages" {
 		t.Errorf("site-packages go to %s", cp.Dest)
 	}
 	if g.DependsOn(layout, source.Digest) || !g.DependsOn(layout, install.Digest) {
@@ -80,13 +80,13 @@ func TestPythonExampleLLB(t *testing.T) {
 			t.Errorf("pip's own virtualenv reaches the image: %s", c.Src)
 		}
 	}
-	if links["/deps/.venv/bin/python"] != "/usr/bin/python3" {
-		t.Errorf("venv python links to %q, want distroless's /usr/bin/python3", links["/deps/.venv/bin/python"])
+	if links["/deps/.venv/bin/python"] != "/usr/bin/python3.13" {
+		t.Errorf("venv python links to %q, want distroless's interpreter /usr/bin/python3.13", links["/deps/.venv/bin/python"])
 	}
-	if cfg := mkfiles["/deps/.venv/pyvenv.cfg"]; !strings.Contains(cfg, "home = /usr/bin\n") || !strings.Contains(cfg, "version = 3.11\n") {
+	if cfg := mkfiles["/deps/.venv/pyvenv.cfg"]; !strings.Contains(cfg, "home = /usr/bin\n") || !strings.Contains(cfg, "version = 3.13\n") {
 		t.Errorf("pyvenv.cfg = %q", cfg)
 	}
-	if pth := mkfiles["/deps/.venv/lib/python3.11/site-packages/hardened-app.pth"]; pth != "/app\n" {
+	if pth := mkfiles["/deps/.venv/lib/python3.13/site-packages/hardened-app.pth"]; pth != "/app\n" {
 		t.Errorf("app .pth = %q", pth)
 	}
 	apps := g.Named(t, "lay out the app in /hardened/out: the artifacts")
@@ -127,7 +127,7 @@ func TestPythonExampleLLB(t *testing.T) {
 	if cp.Dest != "/app/" || !cp.DirCopyContents || cp.ModeStr != "u-s,g-s" || cp.Owner.GetUser().GetByID() != 0 || venv.ModeStr != "u-s,g-s" {
 		t.Errorf("final copy = %s -> %s contents %v mode %q owner %v", cp.Src, cp.Dest, cp.DirCopyContents, cp.ModeStr, cp.Owner)
 	}
-	if base, ok := g.Input(depsOp, 0); !ok || !strings.Contains(base.Op.GetSource().GetIdentifier(), "distroless/python3-debian12") {
+	if base, ok := g.Input(depsOp, 0); !ok || !strings.Contains(base.Op.GetSource().GetIdentifier(), "distroless/python3-debian13") {
 		t.Errorf("the final stage is not on distroless python3")
 	}
 	for _, o := range g.Execs() {
@@ -145,7 +145,7 @@ func TestPythonExampleLLB(t *testing.T) {
 	if img.Config.User != "65532:65532" || img.Config.WorkingDir != "/app" {
 		t.Errorf("user %q workdir %q", img.Config.User, img.Config.WorkingDir)
 	}
-	if img.Config.Labels[hllb.LabelBaseName] != "gcr.io/distroless/python3-debian12:nonroot" || img.Config.Labels[hllb.LabelBaseDigest] != staticDigest.String() {
+	if img.Config.Labels[hllb.LabelBaseName] != "gcr.io/distroless/python3-debian13:nonroot" || img.Config.Labels[hllb.LabelBaseDigest] != staticDigest.String() {
 		t.Errorf("base labels = %v", img.Config.Labels)
 	}
 }
@@ -205,10 +205,13 @@ func TestPythonWheelhouse(t *testing.T) {
 
 func TestPythonVersion(t *testing.T) {
 	lang, _ := hllb.Lookup("python")
-	for yaml, builder := range map[string]string{
-		``:                  "docker.io/library/python:3.11-bookworm",
-		`version: "3.11"`:   "docker.io/library/python:3.11-bookworm",
-		`version: "3.11.9"`: "docker.io/library/python:3.11.9-bookworm",
+	for yaml, want := range map[string][2]string{
+		``:                  {"docker.io/library/python:3.13-trixie", "gcr.io/distroless/python3-debian13:nonroot"},
+		`version: "3.13"`:   {"docker.io/library/python:3.13-trixie", "gcr.io/distroless/python3-debian13:nonroot"},
+		`version: "3.13.5"`: {"docker.io/library/python:3.13.5-trixie", "gcr.io/distroless/python3-debian13:nonroot"},
+		// Debian 12's python3 is CPython 3.11, as before.
+		`debian: "12"`:                        {"docker.io/library/python:3.11-bookworm", "gcr.io/distroless/python3-debian12:nonroot"},
+		"debian: \"12\"\nversion: \"3.11.9\"": {"docker.io/library/python:3.11.9-bookworm", "gcr.io/distroless/python3-debian12:nonroot"},
 	} {
 		s := load(t, "language: python\nartifacts: [app.py]\n"+yaml+"\n")
 		breq, err := lang.Builder(s, hllb.Files{}, amd64, amd64)
@@ -219,7 +222,7 @@ func TestPythonVersion(t *testing.T) {
 		if err != nil || !ok {
 			t.Fatal(ok, err)
 		}
-		if breq.Ref != builder || base.Ref != "gcr.io/distroless/python3-debian12:nonroot" {
+		if breq.Ref != want[0] || base.Ref != want[1] {
 			t.Errorf("%q: builder %s base %s", yaml, breq.Ref, base.Ref)
 		}
 	}
@@ -227,13 +230,16 @@ func TestPythonVersion(t *testing.T) {
 
 func TestPythonSpecChecks(t *testing.T) {
 	for yaml, want := range map[string]string{
-		"language: python\nversion: \"3.12\"\nartifacts: [app.py]\n":   `hardened.yaml:2:10: version: "3.12": distroless python3-debian12 runs CPython 3.11 only; write version: "3.11"`,
-		"language: python\nversion: \"3\"\nartifacts: [app.py]\n":      `hardened.yaml:2:10: version: "3": distroless python3-debian12 runs CPython 3.11 only`,
-		"language: python\nversion: \"3.110\"\nartifacts: [app.py]\n":  `hardened.yaml:2:10: version: "3.110": distroless python3-debian12`,
-		"language: python\nartifacts: [\".\"]\n":                       `hardened.yaml:2:13: artifacts[0]: "." is neither a .py script nor a package python -m can run`,
-		"language: python\nartifacts: [app.py]\nbase: static\n":        "hardened.yaml:3:7: base: language python does not use base; remove it",
-		"language: python\nartifacts: [app.py]\ncgo: true\n":           "hardened.yaml:3:6: cgo: language python does not use cgo; remove it",
-		"language: python\nartifacts: [app.py]\nbuild:\n  script: x\n": "hardened.yaml:4:11: build.script: language python does not use build.script; remove it",
+		"language: python\nversion: \"3.12\"\nartifacts: [app.py]\n":                 `hardened.yaml:2:10: version: "3.12": distroless python3-debian13 runs CPython 3.13 only; write version: "3.13"`,
+		"language: python\nversion: \"3\"\nartifacts: [app.py]\n":                    `hardened.yaml:2:10: version: "3": distroless python3-debian13 runs CPython 3.13 only`,
+		"language: python\nversion: \"3.130\"\nartifacts: [app.py]\n":                `hardened.yaml:2:10: version: "3.130": distroless python3-debian13`,
+		"language: python\nversion: \"3.13.x\"\nartifacts: [app.py]\n":               `hardened.yaml:2:10: version: "3.13.x": distroless python3-debian13`,
+		"language: python\nversion: \"3.11\"\nartifacts: [app.py]\n":                 `hardened.yaml:2:10: version: "3.11": distroless python3-debian13 runs CPython 3.13 only; write version: "3.13"`,
+		"language: python\ndebian: \"12\"\nversion: \"3.13\"\nartifacts: [app.py]\n": `hardened.yaml:3:10: version: "3.13": distroless python3-debian12 runs CPython 3.11 only; remove debian: "12" to build on Debian 13 (trixie), whose python3 is CPython 3.13`,
+		"language: python\nartifacts: [\".\"]\n":                                     `hardened.yaml:2:13: artifacts[0]: "." is neither a .py script nor a package python -m can run`,
+		"language: python\nartifacts: [app.py]\nbase: static\n":                      "hardened.yaml:3:7: base: language python does not use base; remove it",
+		"language: python\nartifacts: [app.py]\ncgo: true\n":                         "hardened.yaml:3:6: cgo: language python does not use cgo; remove it",
+		"language: python\nartifacts: [app.py]\nbuild:\n  script: x\n":               "hardened.yaml:4:11: build.script: language python does not use build.script; remove it",
 	} {
 		_, err := loadChecked(yaml)
 		if err == nil || !strings.HasPrefix(err.Error(), want) {
@@ -241,7 +247,7 @@ func TestPythonSpecChecks(t *testing.T) {
 		}
 	}
 	for _, ok := range []string{
-		"language: python\nversion: \"3.11.4\"\nartifacts: [app.py, lib]\n",
+		"language: python\nversion: \"3.13.4\"\nartifacts: [app.py, lib]\n",
 		"language: python\nartifacts: [my_app/cli]\n",
 		"language: python\nartifacts: [\".\"]\nentrypoint: [/app/.venv/bin/python, /app/main.py]\n",
 	} {

@@ -25,12 +25,12 @@ func TestLibsImage(t *testing.T) {
 		want      string
 		onBuilder bool
 	}{
-		// cgo builds on the target, so the bookworm builder serves.
-		{"cgo builder", cgoLibsSpec, "amd64", "docker.io/library/golang:1.26-bookworm", true},
-		{"cgo builder arm64", cgoLibsSpec, "arm64", "docker.io/library/golang:1.26-bookworm", true},
+		// cgo builds on the target, so the trixie builder serves.
+		{"cgo builder", cgoLibsSpec, "amd64", "docker.io/library/golang:1.26-trixie", true},
+		{"cgo builder arm64", cgoLibsSpec, "arm64", "docker.io/library/golang:1.26-trixie", true},
 		// Without cgo the builder runs on the build platform, which is not the target's.
-		{"cross builder", "language: go\nartifacts: [./a]\nruntime:\n  libs: [libpq5]\n", "arm64", "docker.io/library/debian:bookworm", false},
-		{"no builder", "language: static\nartifacts: [./a]\nruntime:\n  libs: [libpq5]\n", "amd64", "docker.io/library/debian:bookworm", false},
+		{"cross builder", "language: go\nartifacts: [./a]\nruntime:\n  libs: [libpq5]\n", "arm64", "docker.io/library/debian:trixie", false},
+		{"no builder", "language: static\nartifacts: [./a]\nruntime:\n  libs: [libpq5]\n", "amd64", "docker.io/library/debian:trixie", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := load(t, tc.yaml)
@@ -44,7 +44,7 @@ func TestLibsImage(t *testing.T) {
 				t.Fatal(err)
 			}
 			base, ok, err := hllb.BaseImage(s, goMod, target)
-			if err != nil || !ok || base.Ref != "gcr.io/distroless/base-debian12:nonroot" {
+			if err != nil || !ok || base.Ref != "gcr.io/distroless/base-debian13:nonroot" {
 				t.Fatalf("base = %+v %v %v, want distroless base (libs need glibc)", base, ok, err)
 			}
 			req, onBuilder, err := hllb.LibsImage(s, base, breq, target)
@@ -97,11 +97,11 @@ func TestRuntimeLibsStage(t *testing.T) {
 	s := load(t, cgoLibsSpec)
 	_, st := libsInputs(t, s)
 	g := llbtest.Marshal(t, st, bkllb.Platform(amd64))
-	stage := g.Named(t, "runtime.libs: resolve libsqlite3-0 libpq5 on Debian bookworm and unpack them the distroless way")
+	stage := g.Named(t, "runtime.libs: resolve libsqlite3-0 libpq5 on Debian trixie and unpack them the distroless way")
 	ex := stage.Op.GetExec()
 	args := ex.GetMeta().GetArgs()
 	// The names are arguments after the script, never part of it.
-	if len(args) != 7 || args[0] != "sh" || args[1] != "-c" || args[3] != "hardened-runtime-libs" || args[4] != "bookworm" ||
+	if len(args) != 7 || args[0] != "sh" || args[1] != "-c" || args[3] != "hardened-runtime-libs" || args[4] != "trixie" ||
 		!slices.Equal(args[5:], []string{"libsqlite3-0", "libpq5"}) {
 		t.Errorf("args = %q", args)
 	}
@@ -121,7 +121,7 @@ func TestRuntimeLibsStage(t *testing.T) {
 			if !m.Readonly {
 				t.Error("the base is mounted writable")
 			}
-			if in, ok := g.Input(stage, int(m.Input)); !ok || !strings.Contains(in.Op.GetSource().GetIdentifier(), "distroless/base-debian12") {
+			if in, ok := g.Input(stage, int(m.Input)); !ok || !strings.Contains(in.Op.GetSource().GetIdentifier(), "distroless/base-debian13") {
 				t.Errorf("/hardened/base is not the distroless base")
 			}
 		case "/var/lib/apt/lists", "/var/cache/apt":
@@ -148,7 +148,7 @@ func TestConvertWithRuntimeLibs(t *testing.T) {
 	if cp.Dest != "/" || !cp.DirCopyContents || cp.ModeStr != "u-s,g-s" {
 		t.Errorf("libs copy = %s -> %s contents %v mode %q", cp.Src, cp.Dest, cp.DirCopyContents, cp.ModeStr)
 	}
-	if base, ok := g.Input(add, 0); !ok || !strings.Contains(base.Op.GetSource().GetIdentifier(), "distroless/base-debian12") {
+	if base, ok := g.Input(add, 0); !ok || !strings.Contains(base.Op.GetSource().GetIdentifier(), "distroless/base-debian13") {
 		t.Error("the libs are not added onto the distroless base")
 	}
 	final := g.Named(t, "copy artifacts to /app (setuid/setgid stripped)")

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -61,6 +62,8 @@ func (rust) Validate(s *spec.Spec) spec.Errors {
 	if v := s.Version; v != "" && !rustVersionForm.MatchString(v) {
 		errs = append(errs, spec.Error{Field: "version", Msg: fmt.Sprintf("%q is not a Rust version", v),
 			Hint: `write a release, e.g. version: "1.83" or "1.83.0" (no channel names such as stable or nightly)`})
+	} else if e := rustTooOld(s, "version", spec.Pos{}, "", v); e != nil {
+		errs = append(errs, *e)
 	}
 	for i, a := range s.Artifacts {
 		if !rustBinName.MatchString(a) {
@@ -88,7 +91,7 @@ func (rust) Builder(s *spec.Spec, files Files, target, _ ocispecs.Platform) (Ima
 		return ImageRequest{}, err
 	}
 	return ImageRequest{
-		Ref:      "docker.io/library/rust:" + v + "-bookworm",
+		Ref:      "docker.io/library/rust:" + v + "-" + debianOf(s).codename,
 		Role:     "builder",
 		Platform: target,
 		Field:    field,
@@ -107,7 +110,7 @@ func (rust) Base(s *spec.Spec, files Files, target ocispecs.Platform) (ImageRequ
 	case musl:
 		variant = "static"
 	}
-	return Distroless(variant, target, field), nil
+	return Distroless(s, variant, target, field), nil
 }
 
 func (rust) Entrypoint(s *spec.Spec) []string {
@@ -121,11 +124,18 @@ func rustError(s *spec.Spec, msg, hint string) error {
 	return spec.Errors{{File: s.File(), Pos: s.Pos("language"), Field: "language", Msg: msg, Hint: hint}}
 }
 
+// rustNewest is the official image's tag for the newest stable release.
+const rustNewest = "1"
+
 // rustVersion is the spec's version, else rust-toolchain.toml's channel (or the legacy
-// rust-toolchain file's) when it names a release, else Cargo.toml's rust-version (the minor's
-// newest patch, which satisfies it). There is no silent default.
+// rust-toolchain file's) when it names a release, else the newest stable. Cargo.toml's
+// rust-version is the oldest Rust the package builds with, not the one to build with: newer
+// dependencies may refuse it.
 func rustVersion(s *spec.Spec, files Files) (version, field string, err error) {
 	if s.Version != "" {
+		if e := rustTooOld(s, "version", s.Pos("version"), "", s.Version); e != nil {
+			return "", "", spec.Errors{*e}
+		}
 		return s.Version, "version", nil
 	}
 	for _, f := range []string{"rust-toolchain.toml", "rust-toolchain"} {
@@ -138,24 +148,33 @@ func rustVersion(s *spec.Spec, files Files) (version, field string, err error) {
 			ch = strings.TrimSpace(string(dt)) // the legacy one-line form
 		}
 		if rustVersionForm.MatchString(ch) {
+			if e := rustTooOld(s, "version", s.Pos("language"), f+" pins "+ch+": ", ch); e != nil {
+				return "", "", spec.Errors{*e}
+			}
 			return ch, "language", nil
 		}
 	}
-	manifest, ok := files["Cargo.toml"]
-	if !ok {
+	if _, ok := files["Cargo.toml"]; !ok {
 		return "", "", rustError(s, "no Cargo.toml at the root of the build context", "run `cargo init` in the context, or build from the package's or workspace's directory")
 	}
-	m := tomlStrings(manifest)
-	for _, k := range []string{"package.rust-version", "workspace.package.rust-version"} {
-		if v := m[k]; rustVersionForm.MatchString(v) {
-			if strings.Count(v, ".") == 2 {
-				v = v[:strings.LastIndex(v, ".")]
-			}
-			return v, "language", nil
-		}
+	return rustNewest, "language", nil
+}
+
+// rustTooOld refuses a release older than the first rust image of the spec's Debian release;
+// from says where a release not written in the spec came from ("rust-toolchain.toml pins ").
+func rustTooOld(s *spec.Spec, field string, pos spec.Pos, from, v string) *spec.Error {
+	g := debianOf(s)
+	minor, _, _ := strings.Cut(strings.TrimPrefix(v, "1."), ".")
+	if n, err := strconv.Atoi(minor); err != nil || n >= g.rustFrom {
+		return nil
 	}
-	return "", "", rustError(s, "no Rust version: the spec has no version, Cargo.toml no rust-version and no rust-toolchain.toml names a release",
-		`write version: "1.83" in the spec, or rust-version = "1.83" in Cargo.toml's [package]`)
+	if from == "" {
+		from = fmt.Sprintf("%q: ", v)
+	}
+	return &spec.Error{File: s.File(), Pos: pos, Field: field,
+		Msg: fmt.Sprintf("%sthe official rust image has no %s tag for Rust %s; its %s tags start at 1.%d", from, g.codename, v, g.codename, g.rustFrom),
+		Hint: fmt.Sprintf("write version: \"1.%d\" or newer, or leave version out to build with the newest stable (rust:%s-%s); Cargo.toml's rust-version is only the oldest Rust the package accepts",
+			g.rustFrom, rustNewest, g.codename)}
 }
 
 // rustMuslTriples are the musl targets by platform, for base: static.

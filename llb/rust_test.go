@@ -21,10 +21,11 @@ func TestRustExampleLLB(t *testing.T) {
 	in := resolved(t, s, files, amd64)
 	res, g := convert(t, s, in)
 
-	// Rust 1.63 from Cargo.toml's rust-version; every image pinned by digest; glibc runs on cc.
+	// The newest stable Rust (Cargo.toml's rust-version is only a minimum); every image pinned by
+	// digest; glibc runs on cc.
 	wantSources := []string{
-		"docker-image://docker.io/library/rust:1.63-bookworm@" + golangDigest.String(),
-		"docker-image://gcr.io/distroless/cc-debian12:nonroot@" + staticDigest.String(),
+		"docker-image://docker.io/library/rust:1-trixie@" + golangDigest.String(),
+		"docker-image://gcr.io/distroless/cc-debian13:nonroot@" + staticDigest.String(),
 		"local://context",
 	}
 	got := g.Sources()
@@ -104,7 +105,7 @@ func TestRustExampleLLB(t *testing.T) {
 	if !g.DependsOn(final, compile.Digest) {
 		t.Error("the final stage does not take /hardened/out from after cargo install")
 	}
-	if base, ok := g.Input(final, 0); !ok || !strings.Contains(base.Op.GetSource().GetIdentifier(), "distroless/cc-debian12") {
+	if base, ok := g.Input(final, 0); !ok || !strings.Contains(base.Op.GetSource().GetIdentifier(), "distroless/cc-debian13") {
 		t.Errorf("the final stage is not on distroless cc")
 	}
 
@@ -115,7 +116,7 @@ func TestRustExampleLLB(t *testing.T) {
 	if img.Config.User != "65532:65532" || img.Config.WorkingDir != "/app" {
 		t.Errorf("user %q workdir %q", img.Config.User, img.Config.WorkingDir)
 	}
-	if img.Config.Labels[hllb.LabelBaseName] != "gcr.io/distroless/cc-debian12:nonroot" || img.Config.Labels[hllb.LabelBaseDigest] != staticDigest.String() {
+	if img.Config.Labels[hllb.LabelBaseName] != "gcr.io/distroless/cc-debian13:nonroot" || img.Config.Labels[hllb.LabelBaseDigest] != staticDigest.String() {
 		t.Errorf("base labels = %v", img.Config.Labels)
 	}
 }
@@ -190,7 +191,7 @@ func TestRustMuslRunsOnStatic(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := load(t, "language: rust\nartifacts: [app]\n"+tc.yaml)
 			res, g := convert(t, s, resolved(t, s, tc.files, amd64))
-			if want := "gcr.io/distroless/" + tc.base + "-debian12:nonroot"; res.Image.Config.Labels[hllb.LabelBaseName] != want {
+			if want := "gcr.io/distroless/" + tc.base + "-debian13:nonroot"; res.Image.Config.Labels[hllb.LabelBaseName] != want {
 				t.Errorf("base = %q, want %q", res.Image.Config.Labels[hllb.LabelBaseName], want)
 			}
 			compile := g.Named(t, "cargo install --locked app for linux/amd64 into /hardened/out")
@@ -221,7 +222,7 @@ func TestRustMuslRunsOnStatic(t *testing.T) {
 
 	s := load(t, "language: rust\nartifacts: [app]\nbase: static\n")
 	res, _ := convert(t, s, resolved(t, s, rustFiles(), arm64))
-	if got := res.Image.Config.Labels[hllb.LabelBaseName]; got != "gcr.io/distroless/static-debian12:nonroot" {
+	if got := res.Image.Config.Labels[hllb.LabelBaseName]; got != "gcr.io/distroless/static-debian13:nonroot" {
 		t.Errorf("arm64 base = %q", got)
 	}
 	lang, _ := hllb.Lookup("rust")
@@ -240,9 +241,10 @@ func TestRustVersion(t *testing.T) {
 	}{
 		{"spec", `version: "1.83"`, hllb.Files{"Cargo.toml": []byte("[package]\nrust-version = \"1.70\"\n")}, "1.83"},
 		{"spec exact", `version: "1.83.0"`, hllb.Files{}, "1.83.0"},
-		{"rust-version", ``, hllb.Files{"Cargo.toml": []byte("[package]\nname = \"a\"\nrust-version = \"1.70\"  # MSRV\n")}, "1.70"},
-		{"rust-version patch", ``, hllb.Files{"Cargo.toml": []byte("[package]\nrust-version = \"1.70.1\"\n")}, "1.70"},
-		{"workspace", ``, hllb.Files{"Cargo.toml": []byte("[workspace]\nmembers = [\"a\"]\n\n[workspace.package]\nrust-version = \"1.75\"\n")}, "1.75"},
+		// rust-version is the oldest Rust the package accepts: the newest stable builds it.
+		{"rust-version is a minimum", ``, hllb.Files{"Cargo.toml": []byte("[package]\nname = \"a\"\nrust-version = \"1.70\"  # MSRV\n")}, "1"},
+		{"rust-version patch", ``, hllb.Files{"Cargo.toml": []byte("[package]\nrust-version = \"1.70.1\"\n")}, "1"},
+		{"workspace", ``, hllb.Files{"Cargo.toml": []byte("[workspace]\nmembers = [\"a\"]\n\n[workspace.package]\nrust-version = \"1.75\"\n")}, "1"},
 		{"toolchain file wins", ``, hllb.Files{
 			"Cargo.toml":          []byte("[package]\nrust-version = \"1.70\"\n"),
 			"rust-toolchain.toml": []byte("[toolchain]\nchannel = \"1.82.0\"\ncomponents = [\"clippy\"]\n"),
@@ -251,23 +253,23 @@ func TestRustVersion(t *testing.T) {
 		{"channel name falls back", ``, hllb.Files{
 			"Cargo.toml":          []byte("[package]\nrust-version = \"1.70\"\n"),
 			"rust-toolchain.toml": []byte("[toolchain]\nchannel = \"stable\"\n"),
-		}, "1.70"},
-		{"another table's rust-version", ``, hllb.Files{"Cargo.toml": []byte("[package]\nname = \"a\"\n\n[dependencies.x]\nrust-version = \"1.50\"\n\n[package.metadata]\n")}, ""},
+		}, "1"},
+		{"no rust-version", ``, hllb.Files{"Cargo.toml": []byte("[package]\nname = \"a\"\n")}, "1"},
+		{"debian 12", "version: \"1.67\"\ndebian: \"12\"", hllb.Files{}, "1.67-bookworm"},
+		{"debian 12 newest", `debian: "12"`, hllb.Files{"Cargo.toml": []byte("[package]\n")}, "1-bookworm"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := load(t, "language: rust\nartifacts: [app]\n"+tc.yaml+"\n")
 			tc.files["Cargo.lock"] = []byte(lock)
 			req, err := lang.Builder(s, tc.files, amd64, amd64)
-			if tc.want == "" {
-				if err == nil || !strings.HasPrefix(err.Error(), "hardened.yaml:1:11: language: no Rust version") {
-					t.Errorf("error = %v, want no Rust version at the language line", err)
-				}
-				return
-			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := "docker.io/library/rust:" + tc.want + "-bookworm"; req.Ref != want || req.Platform.Architecture != "amd64" {
+			want := "docker.io/library/rust:" + tc.want
+			if !strings.Contains(tc.want, "-") {
+				want += "-trixie"
+			}
+			if req.Ref != want || req.Platform.Architecture != "amd64" {
 				t.Errorf("builder = %s on %v, want %s", req.Ref, req.Platform, want)
 			}
 		})
@@ -286,6 +288,9 @@ func TestRustErrorsPointAtTheSpec(t *testing.T) {
 		{"", hllb.Files{"Cargo.toml": manifest}, "hardened.yaml:1:11: language: no Cargo.lock at the root of the build context; cargo build --locked builds exactly what it locks; run `cargo generate-lockfile`"},
 		{"base: static\nbuild:\n  env:\n    CARGO_BUILD_TARGET: x86_64-unknown-linux-gnu\n", rustFiles(), "hardened.yaml:3:7: base: base static has no C library, so a x86_64-unknown-linux-gnu binary cannot run on it"},
 		{"build:\n  env:\n    CARGO_BUILD_TARGET: aarch64-unknown-linux-musl\n", rustFiles(), "hardened.yaml:1:11: language: the target triple aarch64-unknown-linux-musl does not build for linux/amd64"},
+		{"version: \"1.71\"\n", rustFiles(), `hardened.yaml:3:10: version: "1.71": the official rust image has no trixie tag for Rust 1.71; its trixie tags start at 1.72; write version: "1.72" or newer, or leave version out to build with the newest stable (rust:1-trixie)`},
+		{"version: \"1.66\"\ndebian: \"12\"\n", rustFiles(), `hardened.yaml:3:10: version: "1.66": the official rust image has no bookworm tag for Rust 1.66; its bookworm tags start at 1.67`},
+		{"", rustFiles("rust-toolchain.toml", "[toolchain]\nchannel = \"1.70\"\n"), `hardened.yaml:1:11: version: rust-toolchain.toml pins 1.70: the official rust image has no trixie tag for Rust 1.70`},
 	} {
 		s := load(t, "language: rust\nartifacts: [app]\n"+tc.yaml)
 		_, err := lang.Builder(s, tc.files, amd64, amd64)

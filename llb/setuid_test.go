@@ -69,7 +69,7 @@ func TestFinalStagesAddNoSetuid(t *testing.T) {
 }
 
 func TestAddsNoSetuidRefusesWhatItCannotProve(t *testing.T) {
-	base := bkllb.Image("gcr.io/distroless/static-debian12:nonroot@sha256:0000000000000000000000000000000000000000000000000000000000000000")
+	base := bkllb.Image("gcr.io/distroless/static-debian13:nonroot@sha256:0000000000000000000000000000000000000000000000000000000000000000")
 	src := bkllb.Image("docker.io/library/golang:1.26")
 	for name, tc := range map[string]struct {
 		final bkllb.State

@@ -20,7 +20,7 @@ func TestStaticExampleLLB(t *testing.T) {
 
 	// No builder image: the context and the pinned base are the only sources, and nothing runs.
 	wantSources := []string{
-		"docker-image://gcr.io/distroless/static-debian12:nonroot@" + staticDigest.String(),
+		"docker-image://gcr.io/distroless/static-debian13:nonroot@" + staticDigest.String(),
 		"local://context",
 	}
 	got := g.Sources()

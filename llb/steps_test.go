@@ -38,7 +38,7 @@ build:
 // out there first, and the final stage then takes /hardened/out alone, as the steps left it.
 func TestStepsSeeTheDependencyTree(t *testing.T) {
 	for _, tc := range []struct{ yaml, tree, dest string }{
-		{"language: node\nversion: \"20\"\nartifacts: [server.js]\n", "/src/node_modules", "/hardened/out/node_modules"},
+		{"language: node\nversion: \"22\"\nartifacts: [server.js]\n", "/src/node_modules", "/hardened/out/node_modules"},
 		{"language: python\nartifacts: [app.py]\n", "/deps/.venv", "/hardened/out/.venv"},
 	} {
 		s := load(t, tc.yaml+"build:\n  steps:\n    - {name: prune, run: [rm, -rf, "+tc.dest+"/unused]}\n")

@@ -5,6 +5,18 @@ import "path"
 // DefaultWorkdir is where artifacts land and the container starts.
 const DefaultWorkdir = "/app"
 
+// DefaultDebian is the Debian release of the builder and the base when the spec names none.
+const DefaultDebian = "13"
+
+// DebianRelease is the spec's Debian release, DefaultDebian when it names none. Defaults leaves the
+// field empty, so a spec that never says debian is told apart from one that does.
+func (s *Spec) DebianRelease() string {
+	if s == nil || s.Debian == "" {
+		return DefaultDebian
+	}
+	return s.Debian
+}
+
 // Defaults fills what the file leaves out: user 65532:65532 (a lone uid N becomes N:N), workdir
 // /app, and base static, or base when cgo is on or runtime.libs lists packages. It is idempotent.
 // The entrypoint default is the llb package's, which knows how artifacts are named.
@@ -19,6 +31,7 @@ func (s *Spec) Defaults() {
 	if s.Workdir == "" {
 		s.Workdir = DefaultWorkdir
 	}
+
 	if s.Base == "" {
 		s.Base = "static"
 		if s.CGO || len(s.Runtime.Libs) > 0 {

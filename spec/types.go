@@ -6,13 +6,16 @@ type Spec struct {
 	// Language selects the builder: one of the llb package's languages (go, java, node, python, rust, static).
 	Language string `yaml:"language" json:"language" desc:"The language the artifacts are built with: go, java, node, python, rust or static." example:"go"`
 	// Version is the toolchain version; for go it defaults to go.mod's toolchain or go line.
-	Version string `yaml:"version,omitempty" json:"version,omitempty" desc:"Toolchain version (go: 1.26 or 1.26.8, default from go.mod; node: 20 or 20.11.1, default from package.json engines.node; python: 3.11, the CPython of distroless python3-debian12; java: 17 or 21, default from pom.xml or build.gradle; rust: 1.63, default from rust-toolchain.toml or Cargo.toml rust-version)." example:"1.26"`
+	Version string `yaml:"version,omitempty" json:"version,omitempty" desc:"Toolchain version (go: 1.26 or 1.26.8, default from go.mod; node: a major distroless ships, 22, 24 or 26, or an exact 24.11.1, default the newest one package.json engines.node allows; python: 3.13, the CPython of distroless python3-debian13; java: 17, 21 or 25, default from pom.xml or build.gradle; rust: 1.83 or 1.83.0, from 1.72, default from rust-toolchain.toml, else the newest stable)." example:"1.26"`
+	// Debian is the Debian release the builder and the final base are of: "13" (the default) or
+	// "12", whose distroless images no longer get security fixes.
+	Debian string `yaml:"debian,omitempty" json:"debian,omitempty" desc:"The Debian release of the builder image and the distroless base: \"13\" (trixie, the default) or \"12\" (bookworm, whose distroless images no longer get security fixes; lint and the build warn). Write it quoted." enum:"12,13" example:"13"`
 	// Artifacts are what the builder produces and the final image holds: Go package paths.
 	Artifacts []string `yaml:"artifacts" json:"artifacts" desc:"Relative paths in the build context of what to build. go: main packages, each binary at /app/<name>. node: the app's files and directories, kept at /app/<path>, the first one run by node. static: prebuilt files, each at /app/<name>. python: the app's files and directories, the first (a .py script or a package) run by python. java: main-class source files (javac) or the jar Maven/Gradle build. rust: binary names, as cargo build --bin takes them." example:"./cmd/server"`
 	// CGO turns on cgo; the final base then defaults to distroless base.
 	CGO bool `yaml:"cgo,omitempty" json:"cgo,omitempty" desc:"Build with cgo (CGO_ENABLED=1). The final base becomes distroless base unless base says otherwise."`
-	// Base is the final stage: static, base, cc (distroless debian12 variants) or scratch.
-	Base string `yaml:"base,omitempty" json:"base,omitempty" desc:"Final base: static (default), base, cc (distroless debian12, nonroot tag) or scratch." enum:"static,base,cc,scratch"`
+	// Base is the final stage: static, base, cc (distroless variants of the debian release) or scratch.
+	Base string `yaml:"base,omitempty" json:"base,omitempty" desc:"Final base: static (default), base, cc (distroless -debian13, or -debian12 with debian: \"12\"; nonroot tag) or scratch." enum:"static,base,cc,scratch"`
 	// User is the numeric uid[:gid] the image runs as; 0 is refused.
 	User string `yaml:"user,omitempty" json:"user,omitempty" desc:"Numeric uid or uid:gid the image runs as. Default 65532:65532. 0 (root) is refused." example:"65532:65532"`
 	// Entrypoint is exec form; it defaults to the first artifact.
@@ -79,7 +82,7 @@ type Build struct {
 // Runtime holds what the final image carries for the artifacts to run.
 type Runtime struct {
 	// Libs are Debian packages unpacked into the final image, with their dependencies the base lacks.
-	Libs []string `yaml:"libs,omitempty" json:"libs,omitempty" desc:"Debian packages (of the base's release, bookworm for debian12) unpacked into the final image with their dependencies, minus what the base already has, each recorded in /var/lib/dpkg/status.d for scanners. No maintainer scripts run. The base defaults to base (glibc)." example:"libsqlite3-0"`
+	Libs []string `yaml:"libs,omitempty" json:"libs,omitempty" desc:"Debian packages (of the base's release: trixie for debian13, bookworm for debian12) unpacked into the final image with their dependencies, minus what the base already has, each recorded in /var/lib/dpkg/status.d for scanners. No maintainer scripts run. The base defaults to base (glibc)." example:"libsqlite3-0"`
 }
 
 // Step is one exec-form command in the builder.

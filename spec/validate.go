@@ -35,6 +35,7 @@ func (s *Spec) validate(o options) Errors {
 	c := &checker{s: s, o: o}
 	c.language()
 	c.version()
+	c.debian()
 	c.artifacts()
 	c.base()
 	c.user()
@@ -233,6 +234,16 @@ func enumOf(t reflect.Type, name string) []string {
 		}
 	}
 	return nil
+}
+
+// debianReleases are the values Debian may take, read from its enum tag so the schema agrees.
+var debianReleases = enumOf(reflect.TypeOf(Spec{}), "debian")
+
+func (c *checker) debian() {
+	if d := c.s.Debian; d != "" && !slices.Contains(debianReleases, d) {
+		c.report("debian", "unknown Debian release "+quote(d)+"; the builder and the distroless base are Debian "+
+			strings.Join(debianReleases, " or "), `write debian: "13" (the default: leave the line out), or "12" for the end-of-life Debian 12 images`)
+	}
 }
 
 func (c *checker) base() {

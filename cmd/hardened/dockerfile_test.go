@@ -14,11 +14,11 @@ func TestDockerfileCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lock := "version: 1\nimages:\n  linux/amd64:\n    base: gcr.io/distroless/static-debian12:nonroot@sha256:" + strings.Repeat("1", 64) +
-		"\n    builder: docker.io/library/golang:1.26-bookworm@sha256:" + strings.Repeat("2", 64) + "\n"
+	lock := "version: 1\nimages:\n  linux/amd64:\n    base: gcr.io/distroless/static-debian13:nonroot@sha256:" + strings.Repeat("1", 64) +
+		"\n    builder: docker.io/library/golang:1.26-trixie@sha256:" + strings.Repeat("2", 64) + "\n"
 	dir := tree(t, map[string]string{
 		"hardened.lock": lock, "bad.lock": "version: 2\n",
-		"node/hardened.yaml": "language: node\nversion: \"20\"\nartifacts: [a.js]\n",
+		"node/hardened.yaml": "language: node\nversion: \"24\"\nartifacts: [a.js]\n",
 	})
 	for _, tc := range []struct {
 		name   string
@@ -29,8 +29,8 @@ func TestDockerfileCommand(t *testing.T) {
 	}{
 		{"golden", []string{"-f", example}, 0, []string{string(golden)}, nil},
 		{"locked", []string{"-f", example, "--lock", filepath.Join(dir, "hardened.lock")}, 0, []string{
-			"FROM --platform=$BUILDPLATFORM docker.io/library/golang:1.26-bookworm@sha256:2222",
-			"FROM gcr.io/distroless/static-debian12:nonroot@sha256:1111",
+			"FROM --platform=$BUILDPLATFORM docker.io/library/golang:1.26-trixie@sha256:2222",
+			"FROM gcr.io/distroless/static-debian13:nonroot@sha256:1111",
 		}, nil},
 		{"lock without the platform", []string{"-f", example, "--lock", filepath.Join(dir, "hardened.lock"), "--platform", "linux/arm64"}, 1,
 			nil, []string{"no entry images.linux/arm64.builder"}},

@@ -27,7 +27,7 @@ import (
 const schemaURL = "https://raw.githubusercontent.com/hardenedbuild/hardened/main/docs/hardened.schema.json"
 
 // defaultNodeMajor is written when package.json does not say which Node.js runs the app.
-const defaultNodeMajor = "22"
+const defaultNodeMajor = "24"
 
 // detection is what init found in a directory for one language.
 type detection struct {
@@ -191,7 +191,7 @@ func builderImage(det *detection, out, dir string) (hllb.ImageRequest, error) {
 	return lang.Builder(s, files, p, p)
 }
 
-// imageTag is a reference's name and tag without the registry: rust:1.63-bookworm.
+// imageTag is a reference's name and tag without the registry: rust:1-trixie.
 func imageTag(ref string) string {
 	if i := strings.LastIndex(ref, "/"); i >= 0 {
 		ref = ref[i+1:]

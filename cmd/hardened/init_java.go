@@ -14,7 +14,7 @@ import (
 
 // defaultJavaVersion is written when neither the spec's project files nor .java-version say
 // which Java builds and runs the app: the oldest LTS release still commonly supported.
-const defaultJavaVersion = "17"
+const defaultJavaVersion = "21"
 
 // javaMainNames are class names that usually start the app, in the order init prefers them.
 var javaMainNames = []string{"Main", "App", "Application", "Server"}
@@ -58,7 +58,7 @@ func detectJava(dir string) (*detection, error) {
 	if err != nil {
 		return nil, err
 	}
-	det.fallbackComment = "Nothing in the project says which Java it needs: the feature release javac compiles for\nand the image runs (distroless java" + defaultJavaVersion + "-debian12)."
+	det.fallbackComment = "Nothing in the project says which Java it needs: the feature release javac compiles for\nand the image runs (distroless java" + defaultJavaVersion + "-debian13)."
 	if v := javaVersionFile(dir); v != "" {
 		det.fallbackVersion = v
 		det.fallbackComment = "From .java-version: the feature release javac compiles for and the image runs."

@@ -12,9 +12,9 @@ import (
 	"strings"
 )
 
-// pythonMinor is the only CPython distroless python3-debian12 runs, so the only version a
+// pythonMinor is the only CPython distroless python3-debian13 runs, so the only version a
 // python spec can name.
-const pythonMinor = "3.11"
+const pythonMinor = "3.13"
 
 // pythonEntryScripts are the scripts a project is commonly started by, in the order init
 // prefers them.
@@ -114,9 +114,9 @@ func detectPython(dir string) (*detection, error) {
 	}
 	det.comments["artifacts"] = runs + ". Add every other file the app reads at run time."
 	det.version = pythonMinor
-	det.comments["version"] = "distroless python3-debian12 is CPython " + pythonMinor + ", the only Python the image can run."
+	det.comments["version"] = "distroless python3-debian13 is CPython " + pythonMinor + ", the only Python the image can run."
 	if v, ok := tomlGet(tables, "project.requires-python"); ok && v.str != "" {
-		if !pythonAllows(v.str, 11) {
+		if !pythonAllows(v.str, 13) {
 			det.warnings = append(det.warnings, fmt.Sprintf("pyproject.toml's requires-python %q excludes CPython %s, the only one the image runs", v.str, pythonMinor))
 		}
 	}

@@ -10,8 +10,8 @@ import (
 	"strings"
 )
 
-// defaultRustVersion is written when neither Cargo.toml's rust-version nor rust-toolchain.toml
-// names a release: the first with the 2024 edition.
+// defaultRustVersion is written only when the build cannot start without a version line: the
+// first release with the 2024 edition.
 const defaultRustVersion = "1.85"
 
 // rustBin is one binary of a package and how init found it.
@@ -29,14 +29,12 @@ func detectRust(dir string) (*detection, error) {
 	}
 	det := &detection{language: "rust", marker: "Cargo.toml", comments: map[string]string{},
 		fallbackVersion: defaultRustVersion,
-		fallbackComment: "Cargo.toml has no rust-version and no rust-toolchain.toml names a release: the Rust\nrelease to build with (rust:<version>-bookworm)."}
+		fallbackComment: "No rust-toolchain.toml names a release: the Rust release to build with\n(rust:<version>-trixie)."}
 	tables := readTOML(manifest)
 	if fileExists(filepath.Join(dir, "rust-toolchain.toml")) || fileExists(filepath.Join(dir, "rust-toolchain")) {
-		det.versionFrom = "rust-toolchain.toml's channel (else Cargo.toml's rust-version)"
-	} else if _, ok := tomlGet(tables, "workspace.package.rust-version"); ok {
-		det.versionFrom = "Cargo.toml's workspace.package.rust-version"
+		det.versionFrom = "rust-toolchain.toml's channel (else the newest stable release)"
 	} else {
-		det.versionFrom = "Cargo.toml's rust-version"
+		det.versionFrom = "the newest stable release\n(Cargo.toml's rust-version is only the oldest Rust the package accepts)"
 	}
 	var bins []rustBin
 	if tomlTableNamed(tables, "package") != nil {

@@ -63,10 +63,10 @@ func TestInit(t *testing.T) {
 			"package-lock.json": "{}", "server.js": "", "lib/index.js": "",
 		}, 0, []string{"language: node\n", "artifacts: [server.js, lib]\n", "(the start script)"}, nil, false},
 		{"node main, no engines, no lock", map[string]string{"package.json": `{"main": "./app.js"}`, "app.js": ""},
-			0, []string{"artifacts: [app.js]\n", `version: "22"`, "# package.json has no engines.node"},
+			0, []string{"artifacts: [app.js]\n", `version: "24"`, "# package.json has no engines.node"},
 			[]string{"no package-lock.json"}, false},
 		{"node build script", map[string]string{
-			"package.json":      `{"main": "dist/server.js", "scripts": {"build": "tsc"}, "engines": {"node": "20"}}`,
+			"package.json":      `{"main": "dist/server.js", "scripts": {"build": "tsc"}, "engines": {"node": "22"}}`,
 			"package-lock.json": "{}",
 		}, 0, []string{"artifacts: [dist/server.js]\n", "build:\n  script: build\n"}, nil, false},
 		{"node without entry", map[string]string{"package.json": `{"scripts": {"start": "next start"}}`},
@@ -74,7 +74,7 @@ func TestInit(t *testing.T) {
 		{"go and node", map[string]string{"go.mod": "module x\n\ngo 1.26\n", "main.go": mainGo, "package.json": `{"main": "a.js"}`, "a.js": ""},
 			0, []string{"language: go\n"}, []string{"also detected node (package.json); using go"}, false},
 		{"node other scripts and directories", map[string]string{
-			"package.json": `{"main": "src/index.js", "engines": {"node": "20"}}`, "package-lock.json": "{}",
+			"package.json": `{"main": "src/index.js", "engines": {"node": "22"}}`, "package-lock.json": "{}",
 			"src/index.js": "", "routes/api/users.js": "", "views/page.html": "", "worker.mjs": "", "jest.config.js": "",
 			"test/a.test.js": "", "node_modules/x/index.js": "", ".eslintrc.js": "",
 		}, 0, []string{"artifacts: [src/index.js, routes, worker.mjs]\n"}, nil, false},
@@ -82,7 +82,7 @@ func TestInit(t *testing.T) {
 			"pyproject.toml":   "[project]\nname = \"x\"\nrequires-python = \">=3.10\"\n",
 			"requirements.txt": "", "myapp/__init__.py": "", "myapp/__main__.py": "", "util.py": "",
 			"tests/test_x.py": "", "setup.py": "", "test_util.py": "", "wheels/a.whl": "",
-		}, 0, []string{"language: python\n", `version: "3.11"`, "# distroless python3-debian12 is CPython 3.11",
+		}, 0, []string{"language: python\n", `version: "3.13"`, "# distroless python3-debian13 is CPython 3.13",
 			"artifacts: [myapp, util.py]\n", "myapp is what python runs (myapp/__main__.py: python -m myapp)"}, nil, false},
 		{"python scripts, the first wins", map[string]string{
 			"requirements.txt": "flask\n", "main.py": "", "app.py": "", "pkg/__init__.py": "",
@@ -95,9 +95,9 @@ func TestInit(t *testing.T) {
 		{"python src layout installed by pip", map[string]string{
 			"pyproject.toml": "[project]\nname = \"tool\"\n[project.scripts]\ntool = 'tool.main:run'\n", "src/tool/__init__.py": "", "src/tool/main.py": "",
 		}, 0, []string{"artifacts: [src/tool]\n", `"import sys; from tool.main import run; sys.exit(run())"`}, nil, false},
-		{"python requires-python without 3.11", map[string]string{
-			"pyproject.toml": "[project]\nrequires-python = \">=3.12\"\n", "main.py": "",
-		}, 0, []string{"artifacts: [main.py]\n"}, []string{`requires-python ">=3.12" excludes CPython 3.11`}, false},
+		{"python requires-python without 3.13", map[string]string{
+			"pyproject.toml": "[project]\nrequires-python = \">=3.14\"\n", "main.py": "",
+		}, 0, []string{"artifacts: [main.py]\n"}, []string{`requires-python ">=3.14" excludes CPython 3.13`}, false},
 		{"python uv.lock", map[string]string{"pyproject.toml": "[project]\n", "uv.lock": "", "app.py": ""},
 			0, []string{"artifacts: [app.py]\n"}, []string{"the build will fail until this is fixed", "uv export"}, false},
 		{"python nothing to run", map[string]string{"requirements.txt": "", "lib.py": ""}, 1, nil,
@@ -106,7 +106,7 @@ func TestInit(t *testing.T) {
 			"src/main/java/com/acme/Tool.java": "class Tool { public static void main(String[] a) {} }",
 			"src/main/java/com/acme/App.java":  "public final class App {\n  static public void main(String... a) {}\n}",
 			"src/main/java/com/acme/Lib.java":  "class Lib { /* public static void main( */ // public static void main(\n}",
-		}, 0, []string{"language: java\n", `version: "17"`, "# Nothing in the project says which Java",
+		}, 0, []string{"language: java\n", `version: "21"`, "# Nothing in the project says which Java",
 			"artifacts: [src/main/java/com/acme/App.java]\n", "jar makes /app/App.jar"},
 			[]string{"src/main/java/com/acme/Tool.java has a main method too"}, false},
 		{"java .java-version", map[string]string{
@@ -121,10 +121,10 @@ func TestInit(t *testing.T) {
   <dependencies><dependency><artifactId>spring-boot-starter-web</artifactId><version>1</version></dependency></dependencies>
   <build><plugins><plugin><artifactId>spring-boot-maven-plugin</artifactId></plugin></plugins></build>
 </project>`}, 0, []string{"artifacts: [target/demo-0.0.1-SNAPSHOT.jar]\n", "artifactId demo, version 0.0.1-SNAPSHOT",
-			"# No version line: the build takes maven:3-eclipse-temurin-17 from pom.xml.\nlanguage: java\n"}, nil, false},
+			"# No version line: the build takes maven:3-eclipse-temurin-17-noble from pom.xml.\nlanguage: java\n"}, nil, false},
 		{"java maven finalName without a version", map[string]string{"pom.xml": `<project><artifactId>svc</artifactId><version>2</version>
   <build><finalName>${project.artifactId}-app</finalName></build></project>`},
-			0, []string{"artifacts: [target/svc-app.jar]\n", `version: "17"`, "build.finalName"}, []string{"pom.xml sets no main class"}, false},
+			0, []string{"artifacts: [target/svc-app.jar]\n", `version: "21"`, "build.finalName"}, []string{"pom.xml sets no main class"}, false},
 		{"java maven aggregator", map[string]string{"pom.xml": "<project><artifactId>all</artifactId><packaging>pom</packaging></project>"},
 			1, nil, []string{"aggregator"}, true},
 		{"java gradle", map[string]string{
@@ -132,31 +132,31 @@ func TestInit(t *testing.T) {
 			"build.gradle.kts": "plugins { application }\nversion = \"1.2.0\"\njava { toolchain { languageVersion = JavaLanguageVersion.of(21) } }\n" +
 				"tasks.jar { manifest { attributes(\"Main-Class\" to \"api.Main\") } }\n",
 		}, 0, []string{"artifacts: [build/libs/api-1.2.0.jar]\n", "settings.gradle.kts's rootProject.name, version 1.2.0",
-			"the build takes gradle:jdk21-jammy from build.gradle.kts"}, nil, false},
+			"the build takes gradle:jdk21-noble from build.gradle.kts"}, nil, false},
 		{"java pom.xml and build.gradle", map[string]string{"pom.xml": "<project/>", "build.gradle": ""}, 1, nil, []string{"both pom.xml and build.gradle"}, true},
 		{"java without a main", map[string]string{"src/main/java/a/Lib.java": "class Lib {}"}, 1, nil, []string{"no class in it has public static void main"}, true},
 		{"rust package", map[string]string{
 			"Cargo.toml": "[package]\nname = \"my-svc\"\nrust-version = \"1.70.1\"\n", "Cargo.lock": "", "src/main.rs": "",
 		}, 0, []string{"language: rust\n", "artifacts: [my-svc]\n", "(my-svc: the package of src/main.rs)",
-			"# No version line: the build takes rust:1.70-bookworm from Cargo.toml's rust-version.\n"}, nil, false},
+			"# No version line: the build takes rust:1-trixie from the newest stable release\n# (Cargo.toml's rust-version is only the oldest Rust the package accepts).\nlanguage: rust\n"}, nil, false},
 		{"rust binaries, no version", map[string]string{
 			"Cargo.toml": "[package]\nname = \"x\"\n\n[[bin]]\nname = \"api\"\npath = \"src/api.rs\"\n\n[[bin]]\nname = \"extra\"\nrequired-features = [\"f\"]\n",
 			"Cargo.lock": "", "src/main.rs": "", "src/api.rs": "", "src/bin/worker.rs": "", "src/bin/tool/main.rs": "",
-		}, 0, []string{"artifacts: [x, api, tool, worker]\n", `version: "1.85"`, "# Cargo.toml has no rust-version", "The first is the entrypoint"},
+		}, 0, []string{"artifacts: [x, api, tool, worker]\n", "# No version line: the build takes rust:1-trixie from the newest stable", "The first is the entrypoint"},
 			[]string{"left out binary extra"}, false},
 		{"rust toolchain file", map[string]string{
 			"Cargo.toml": "[package]\nname = \"t\"\n", "rust-toolchain.toml": "[toolchain]\nchannel = \"1.79.0\"\n", "Cargo.lock": "", "src/main.rs": "",
-		}, 0, []string{"the build takes rust:1.79.0-bookworm from rust-toolchain.toml"}, nil, false},
+		}, 0, []string{"the build takes rust:1.79.0-trixie from rust-toolchain.toml"}, nil, false},
 		{"rust workspace", map[string]string{
 			"Cargo.toml":            "[workspace]\nmembers = [\n  \"crates/*\",\n]\n\n[workspace.package]\nrust-version = \"1.75\"\n",
 			"Cargo.lock":            "",
 			"crates/cli/Cargo.toml": "[package]\nname = \"cli\"\n", "crates/cli/src/main.rs": "",
 			"crates/core/Cargo.toml": "[package]\nname = \"core\"\n", "crates/core/src/lib.rs": "",
-		}, 0, []string{"artifacts: [cli]\n", "of member crates/cli", "rust:1.75-bookworm from Cargo.toml's workspace.package.rust-version"}, nil, false},
+		}, 0, []string{"artifacts: [cli]\n", "of member crates/cli", "rust:1-trixie from the newest stable release"}, nil, false},
 		{"rust without Cargo.lock", map[string]string{"Cargo.toml": "[package]\nname = \"t\"\nrust-version = \"1.63\"\n", "src/main.rs": ""},
 			0, []string{"artifacts: [t]\n"}, []string{"the build will fail until this is fixed", "no Cargo.lock"}, false},
 		{"rust library", map[string]string{"Cargo.toml": "[package]\nname = \"lib\"\n", "src/lib.rs": ""}, 1, nil, []string{"no binary"}, true},
-		{"node and an unusable python", map[string]string{"package.json": `{"main": "a.js", "engines": {"node": "20"}}`, "a.js": "", "requirements.txt": ""},
+		{"node and an unusable python", map[string]string{"package.json": `{"main": "a.js", "engines": {"node": "22"}}`, "a.js": "", "requirements.txt": ""},
 			0, []string{"language: node\n"}, []string{"also: python: requirements.txt found, but nothing to run"}, false},
 		{"nothing", map[string]string{"README": ""}, 1, nil, []string{"no go.mod, package.json", "language: static"}, true},
 		{"existing spec", map[string]string{"go.mod": "module x\n\ngo 1.26\n", "main.go": mainGo, "hardened.yaml": "keep"},

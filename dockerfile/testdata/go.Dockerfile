@@ -6,7 +6,7 @@
 # without those bits (it finds them by reading the base, which a Dockerfile cannot list ahead), and
 # check its own result (run `hardened check` on the image).
 
-FROM --platform=$BUILDPLATFORM docker.io/library/golang:1.26-bookworm AS build
+FROM --platform=$BUILDPLATFORM docker.io/library/golang:1.26-trixie AS build
 ARG TARGETOS TARGETARCH
 WORKDIR /src
 ENV CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH GOTOOLCHAIN=local GOCACHE=/root/.cache/go-build
@@ -26,7 +26,7 @@ COPY . .
 ENV GOPROXY=off
 RUN --network=none --mount=type=cache,id=hardened/go/build,target=/root/.cache/go-build,sharing=shared ["go","build","-trimpath","-ldflags","-s -w -buildid=","-o","/hardened/out/server","./cmd/server"]
 
-FROM gcr.io/distroless/static-debian12:nonroot
+FROM gcr.io/distroless/static-debian13:nonroot
 # Root-owned, not writable by the runtime user, without setuid/setgid bits. The frontend strips
 # those with the symbolic u-s,g-s; octal 0755 does the same for a binary and needs no Dockerfile
 # newer than 1.2 (symbolic --chmod needs 1.14).
@@ -34,7 +34,7 @@ COPY --from=build --chmod=0755 /hardened/out/server /app/server
 WORKDIR /app
 ENV ADDR=":8080"
 EXPOSE 8080/tcp
-LABEL "org.opencontainers.image.base.name"="gcr.io/distroless/static-debian12:nonroot"
+LABEL "org.opencontainers.image.base.name"="gcr.io/distroless/static-debian13:nonroot"
 LABEL "org.opencontainers.image.title"="hardened-go-example"
 HEALTHCHECK --interval=30s --timeout=3s CMD ["/app/server","-check"]
 USER 65532:65532

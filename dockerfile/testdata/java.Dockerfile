@@ -9,7 +9,7 @@
 # settings from the builder image's config, and check its own result (run `hardened check` on the
 # image).
 
-FROM --platform=$BUILDPLATFORM docker.io/library/eclipse-temurin:17-jdk-jammy AS build
+FROM --platform=$BUILDPLATFORM docker.io/library/eclipse-temurin:21-jdk-noble AS build
 # copy source
 COPY . /src/
 WORKDIR /hardened/out
@@ -63,18 +63,18 @@ public final class HardenedBuild {
 }
 HARDENED_EOF
 WORKDIR /src/src/main/resources
-# javac --release 17 and jar in one JVM: /hardened/out/Server.jar
+# javac --release 21 and jar in one JVM: /hardened/out/Server.jar
 WORKDIR /src
-RUN --network=none ["java","-XX:TieredStopAtLevel=1","/hardened/java/HardenedBuild.java","javac","--release","17","-encoding","UTF-8","-implicit:class","-d","/tmp/hardened/classes/com.example.hello.Server","--source-path","/src/src/main/java","/src/src/main/java/com/example/hello/Server.java","--","jar","--create","--file","/hardened/out/Server.jar","--main-class","com.example.hello.Server","--date","1980-01-01T00:00:02Z","-C","/tmp/hardened/classes/com.example.hello.Server",".","-C","/src/src/main/resources","."]
+RUN --network=none ["java","-XX:TieredStopAtLevel=1","/hardened/java/HardenedBuild.java","javac","--release","21","-encoding","UTF-8","-implicit:class","-d","/tmp/hardened/classes/com.example.hello.Server","--source-path","/src/src/main/java","/src/src/main/java/com/example/hello/Server.java","--","jar","--create","--file","/hardened/out/Server.jar","--main-class","com.example.hello.Server","--date","1980-01-01T00:00:02Z","-C","/tmp/hardened/classes/com.example.hello.Server",".","-C","/src/src/main/resources","."]
 
-FROM gcr.io/distroless/java17-debian12:nonroot
+FROM gcr.io/distroless/java21-debian13:nonroot
 # Root-owned, without setuid/setgid bits whatever the builder left (symbolic --chmod, as the
 # frontend strips them).
 COPY --from=build --chmod=u-s,g-s /hardened/out/ /app/
 WORKDIR /app
 ENV PORT="8080"
 EXPOSE 8080/tcp
-LABEL "org.opencontainers.image.base.name"="gcr.io/distroless/java17-debian12:nonroot"
+LABEL "org.opencontainers.image.base.name"="gcr.io/distroless/java21-debian13:nonroot"
 LABEL "org.opencontainers.image.title"="hardened-java-example"
 HEALTHCHECK --interval=30s --timeout=5s CMD ["/usr/bin/java","-jar","/app/Server.jar","--health"]
 USER 65532:65532

@@ -9,7 +9,7 @@
 # settings from the builder image's config, and check its own result (run `hardened check` on the
 # image).
 
-FROM docker.io/library/node:18-bookworm-slim AS build
+FROM docker.io/library/node:26-trixie-slim AS build
 # copy package.json and package-lock.json
 COPY --parents package-lock.json package.json /src/
 # npm ci --omit=dev
@@ -31,7 +31,7 @@ COPY --from=build /src/server.js /hardened/out/server.js
 COPY --from=build /src/lib /hardened/out/lib
 COPY --from=build /src/healthcheck.js /hardened/out/healthcheck.js
 
-FROM gcr.io/distroless/nodejs18-debian12:nonroot
+FROM gcr.io/distroless/nodejs26-debian13:nonroot
 # Root-owned, without setuid/setgid bits whatever the builder left (symbolic --chmod, as the
 # frontend strips them).
 COPY --from=build-2 --chmod=u-s,g-s /src/node_modules /app/node_modules
@@ -40,7 +40,7 @@ WORKDIR /app
 ENV NODE_ENV="production"
 ENV PORT="8080"
 EXPOSE 8080/tcp
-LABEL "org.opencontainers.image.base.name"="gcr.io/distroless/nodejs18-debian12:nonroot"
+LABEL "org.opencontainers.image.base.name"="gcr.io/distroless/nodejs26-debian13:nonroot"
 LABEL "org.opencontainers.image.title"="hardened-node-example"
 HEALTHCHECK --interval=30s --timeout=3s CMD ["/nodejs/bin/node","/app/healthcheck.js"]
 USER 65532:65532

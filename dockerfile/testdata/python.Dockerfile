@@ -9,7 +9,7 @@
 # settings from the builder image's config, and check its own result (run `hardened check` on the
 # image).
 
-FROM docker.io/library/python:3.11-bookworm AS build
+FROM docker.io/library/python:3.13-trixie AS build
 # python3 -m venv --without-pip /venv
 WORKDIR /src
 RUN --network=none ["env","PIP_CACHE_DIR=/root/.cache/pip","PIP_DISABLE_PIP_VERSION_CHECK=1","PIP_NO_INPUT=1","PIP_ROOT_USER_ACTION=ignore","PYTHONDONTWRITEBYTECODE=1","python3","-m","venv","--without-pip","/venv"]
@@ -23,12 +23,12 @@ WORKDIR /deps/.venv/bin
 COPY --chmod=0644 <<"HARDENED_EOF" /deps/.venv/pyvenv.cfg
 home = /usr/bin
 include-system-site-packages = false
-version = 3.11
+version = 3.13
 HARDENED_EOF
-RUN --network=none ["ln","-sfn","--","/usr/bin/python3","/deps/.venv/bin/python"]
+RUN --network=none ["ln","-sfn","--","/usr/bin/python3.13","/deps/.venv/bin/python"]
 RUN --network=none ["ln","-sfn","--","python","/deps/.venv/bin/python3"]
-COPY --from=build /venv/lib/python3.11/site-packages /deps/.venv/lib/python3.11/site-packages
-COPY --chmod=0644 <<"HARDENED_EOF" /deps/.venv/lib/python3.11/site-packages/hardened-app.pth
+COPY --from=build /venv/lib/python3.13/site-packages /deps/.venv/lib/python3.13/site-packages
+COPY --chmod=0644 <<"HARDENED_EOF" /deps/.venv/lib/python3.13/site-packages/hardened-app.pth
 /app
 HARDENED_EOF
 # compile bytecode in /deps
@@ -46,7 +46,7 @@ COPY --from=build-2 /src/healthcheck.py /hardened/out/healthcheck.py
 # compile bytecode in /hardened/out
 RUN --network=none ["python3","-m","compileall","-q","--invalidation-mode","unchecked-hash","-s","/hardened/out","-p","/app","/hardened/out"]
 
-FROM gcr.io/distroless/python3-debian12:nonroot
+FROM gcr.io/distroless/python3-debian13:nonroot
 # Root-owned, without setuid/setgid bits whatever the builder left (symbolic --chmod, as the
 # frontend strips them).
 COPY --from=build-3 --chmod=u-s,g-s /deps/.venv /app/.venv
@@ -55,7 +55,7 @@ WORKDIR /app
 ENV PORT="8080"
 ENV PYTHONUNBUFFERED="1"
 EXPOSE 8080/tcp
-LABEL "org.opencontainers.image.base.name"="gcr.io/distroless/python3-debian12:nonroot"
+LABEL "org.opencontainers.image.base.name"="gcr.io/distroless/python3-debian13:nonroot"
 LABEL "org.opencontainers.image.title"="hardened-python-example"
 HEALTHCHECK --interval=30s --timeout=3s CMD ["/app/.venv/bin/python","/app/healthcheck.py"]
 USER 65532:65532

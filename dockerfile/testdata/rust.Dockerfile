@@ -10,7 +10,7 @@
 # (cargo then compiles a local crate whenever the source changed, even to files older than its last
 # build), and check its own result (run `hardened check` on the image).
 
-FROM docker.io/library/rust:1.63-bookworm AS build
+FROM docker.io/library/rust:1-trixie AS build
 # copy source
 COPY --exclude=target . /src/
 WORKDIR /hardened/out
@@ -24,14 +24,14 @@ ENV CARGO_TARGET_DIR="/root/.cache/cargo-target"
 ENV CARGO_TERM_COLOR="never"
 RUN --network=none --mount=type=cache,id=hardened/rust/target,target=/root/.cache/cargo-target,sharing=locked --mount=type=cache,id=hardened/rust/registry,target=/usr/local/cargo/registry,sharing=locked ["cargo","install","--path",".","--root","/hardened/cargo","--no-track","--locked","--offline","--config","build.rustflags=[\"--remap-path-prefix=/src=.\", \"--remap-path-prefix=/usr/local/cargo=/cargo\", \"--remap-path-prefix=/root/.cache/cargo-target=target\"]","--bin","server"]
 
-FROM gcr.io/distroless/cc-debian12:nonroot
+FROM gcr.io/distroless/cc-debian13:nonroot
 # Root-owned, without setuid/setgid bits whatever the builder left (symbolic --chmod, as the
 # frontend strips them).
 COPY --from=build --chmod=u-s,g-s /hardened/out/ /app/
 WORKDIR /app
 ENV ADDR="0.0.0.0:8080"
 EXPOSE 8080/tcp
-LABEL "org.opencontainers.image.base.name"="gcr.io/distroless/cc-debian12:nonroot"
+LABEL "org.opencontainers.image.base.name"="gcr.io/distroless/cc-debian13:nonroot"
 LABEL "org.opencontainers.image.title"="hardened-rust-example"
 HEALTHCHECK --interval=30s --timeout=3s CMD ["/app/server","--check"]
 USER 65532:65532

@@ -14,13 +14,13 @@ FROM scratch AS build
 WORKDIR /hardened/out
 COPY hello-server /hardened/out/hello-server
 
-FROM gcr.io/distroless/static-debian12:nonroot
+FROM gcr.io/distroless/static-debian13:nonroot
 # Root-owned, without setuid/setgid bits whatever the builder left (symbolic --chmod, as the
 # frontend strips them).
 COPY --from=build --chmod=u-s,g-s /hardened/out/hello-server /app/hello-server
 WORKDIR /app
 EXPOSE 8080/tcp
-LABEL "org.opencontainers.image.base.name"="gcr.io/distroless/static-debian12:nonroot"
+LABEL "org.opencontainers.image.base.name"="gcr.io/distroless/static-debian13:nonroot"
 LABEL "org.opencontainers.image.title"="hardened-static-example"
 USER 65532:65532
 ENTRYPOINT ["/app/hello-server"]
