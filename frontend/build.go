@@ -52,6 +52,7 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 	if loadErr != nil {
 		return nil, withSpecSource(loadErr, src.SourceMap)
 	}
+	warnEndOfLife(ctx, src, s, time.Now())
 	// The frontend's own image runs the self-check's steps (a subrequest needs none); it resolves while
 	// the context files are read.
 	self := sync.OnceValue(func() *bkllb.State { return selfImage(ctx, c, bc.BuildPlatforms[0]) })

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
@@ -32,6 +33,9 @@ func (p *platformBuild) resolve(ctx context.Context, req hllb.ImageRequest) (*hl
 		})
 		if err != nil || nc == nil {
 			continue
+		}
+		if err := hllb.CheckOverride(p.spec, req, p.overrideName(name, req), time.Now()); err != nil {
+			return nil, withSpecSource(err, p.src)
 		}
 		st, img, err := nc.Load(ctx)
 		if err != nil {

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerui"
+	gwclient "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/frontend/subrequests/lint"
 	"github.com/moby/buildkit/frontend/subrequests/outline"
 	"github.com/moby/buildkit/frontend/subrequests/targets"
@@ -115,6 +117,9 @@ func PolicyWarnings(s *spec.Spec) []Warning {
 			"no healthcheck: orchestrators without probes cannot tell a hung service (CIS 4.6)",
 			"add healthcheck: {test: [/app/server, -check]}, or waive HX-CONFIG-HEALTHCHECK if the platform probes it")
 	}
+	if w := hllb.DebianWarning(s, time.Now()); w != nil {
+		out = append(out, Warning{Rule: "EndOfLifeBase", Description: "the spec builds on images that no longer get security fixes", Error: *w})
+	}
 	if s.Base == "scratch" {
 		add("ScratchBase", "scratch has no CA certificates, tzdata or passwd", "base",
 			"base scratch ships no CA certificates, time zones or /etc/passwd, and scanners cannot identify an OS",
@@ -137,4 +142,18 @@ func ranges(p spec.Pos) []parser.Range {
 		return nil
 	}
 	return []parser.Range{{Start: parser.Position{Line: p.Line, Character: max(p.Col-1, 0)}, End: parser.Position{Line: p.Line, Character: max(p.Col-1, 0)}}}
+}
+
+// warnEndOfLife puts the warning for a spec that asks for end-of-life bases into the build's progress
+// output at the spec's line, as the Dockerfile frontend shows its lint warnings; the build goes on.
+func warnEndOfLife(ctx context.Context, src *dockerui.Source, s *spec.Spec, now time.Time) {
+	w := hllb.DebianWarning(s, now)
+	if w == nil || src == nil || src.Warn == nil {
+		return
+	}
+	opts := gwclient.WarnOpts{Level: 1, URL: docsURL, Detail: [][]byte{[]byte(w.Hint)}}
+	if l := location(w.Pos); l != nil {
+		opts.Range = l.Ranges
+	}
+	src.Warn(ctx, w.Error(), opts)
 }

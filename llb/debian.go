@@ -112,7 +112,11 @@ func CheckOverride(s *spec.Spec, req ImageRequest, ref string, now time.Time) er
 		return nil
 	}
 	def := debianOf(s)
-	return spec.Errors{{File: s.File(), Pos: s.Pos(req.Field), Field: req.Field,
+	pos := s.Pos(req.Field)
+	if pos.Line == 0 { // a default the language chose: base is not written for a go spec's static
+		pos = s.Pos("language")
+	}
+	return spec.Errors{{File: s.File(), Pos: pos, Field: req.Field,
 		Msg: fmt.Sprintf("the build context replacing %s is %s, and %s", req.Ref, ref, c.Describe(now)),
 		Hint: fmt.Sprintf("pass a -debian%s image (%s is supported), or write debian: %q in the spec to build on Debian %s anyway",
 			def.version, supportedDistroless(def), c.Version, c.Version)}}

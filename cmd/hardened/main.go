@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	hllb "github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/spec"
@@ -135,9 +136,15 @@ func lintFile(name string, stdout, stderr io.Writer) bool {
 		fmt.Fprintf(stderr, "hardened: %v\n", err)
 		return false
 	}
-	if _, err := spec.Load(name, data, hllb.SpecOptions()...); err != nil {
+	s, err := spec.Load(name, data, hllb.SpecOptions()...)
+	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return false
+	}
+	// An end-of-life base the spec asks for still builds, so it warns and leaves the status alone.
+	if w := hllb.DebianWarning(s, time.Now()); w != nil {
+		w.Field = "warning: " + w.Field
+		fmt.Fprintln(stderr, w)
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", name)
 	return true

@@ -79,3 +79,24 @@ func TestLintDefaultsToHardenedYAML(t *testing.T) {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
 	}
 }
+
+// TestLintWarnsOnDebian12: a spec that asks for the end-of-life Debian 12 images lints clean (it
+// builds) with a warning at its debian line saying when support ended and what to write.
+func TestLintWarnsOnDebian12(t *testing.T) {
+	dir := t.TempDir()
+	for name, yaml := range map[string]string{
+		"old.yaml": "language: node\nartifacts: [a.js]\ndebian: \"12\"\nversion: \"22\"\n",
+		"new.yaml": "language: node\nartifacts: [a.js]\ndebian: \"13\"\nversion: \"22\"\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"lint", filepath.Join(dir, "old.yaml"), filepath.Join(dir, "new.yaml")}, &stdout, &stderr)
+	want := filepath.Join(dir, "old.yaml") + `:3:9: warning: debian: "12": distroless Debian 12 (nodejs) reached end of life on 2026-01-31; ` +
+		`move to the -debian13 image (gcr.io/distroless/<image>-debian13); remove the debian line (or write debian: "13") to build on Debian 13 (trixie), the default` + "\n"
+	if code != 0 || stderr.String() != want || strings.Count(stdout.String(), ": ok\n") != 2 {
+		t.Errorf("exit %d\nstdout %q\nstderr %q\nwant stderr %q", code, stdout.String(), stderr.String(), want)
+	}
+}
