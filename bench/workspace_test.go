@@ -110,13 +110,13 @@ func TestNewWorkspaceCopiesTheExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "# syntax=docker/dockerfile:1\n" + strings.NewReplacer(
-		"FROM docker.io/library/golang:1.26-bookworm AS build", "FROM docker.io/library/golang:1.26-bookworm"+peerTagSuffix+" AS build",
-		"FROM gcr.io/distroless/static-debian12:nonroot\n", "FROM gcr.io/distroless/static-debian12:nonroot"+peerTagSuffix+"\n").Replace(string(b))
+		"FROM docker.io/library/golang:1.26-trixie AS build", "FROM docker.io/library/golang:1.26-trixie"+peerTagSuffix+" AS build",
+		"FROM gcr.io/distroless/static-debian13:nonroot\n", "FROM gcr.io/distroless/static-debian13:nonroot"+peerTagSuffix+"\n").Replace(string(b))
 	s, err := os.ReadFile(variants[2].file(w, w.ctx))
 	if err != nil || string(s) != want {
 		t.Errorf("S's Dockerfile =\n%s\nwant\n%s (%v)", s, want, err)
 	}
-	if !slices.Equal(w.peerBases, []string{"docker.io/library/golang:1.26-bookworm", "gcr.io/distroless/static-debian12:nonroot"}) {
+	if !slices.Equal(w.peerBases, []string{"docker.io/library/golang:1.26-trixie", "gcr.io/distroless/static-debian13:nonroot"}) {
 		t.Errorf("S's bases = %q", w.peerBases)
 	}
 	if filepath.Dir(w.syntaxDF) != w.dir {

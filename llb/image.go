@@ -9,7 +9,7 @@ import (
 
 // ImageRequest names an image the build needs and the platform to resolve it for.
 type ImageRequest struct {
-	// Ref is the full reference, e.g. docker.io/library/golang:1.26-bookworm.
+	// Ref is the full reference, e.g. docker.io/library/golang:1.26-trixie.
 	Ref string
 	// Role is the short name a named context may use instead of Ref ("builder", "base").
 	Role     string

@@ -54,8 +54,8 @@ var debianReleases = map[string]string{"11": "bullseye", "12": "bookworm", "13":
 
 var distrolessDebian = regexp.MustCompile(`-debian(\d+)(?:[:@]|$)`)
 
-// DebianRelease is the Debian release of a distroless base reference: bookworm for
-// gcr.io/distroless/base-debian12:nonroot. runtime.libs must come from that release.
+// DebianRelease is the Debian release of a distroless base reference: trixie for
+// gcr.io/distroless/base-debian13:nonroot. runtime.libs must come from that release.
 func DebianRelease(s *spec.Spec, baseRef string) (string, error) {
 	if m := distrolessDebian.FindStringSubmatch(baseRef); m != nil {
 		if r, ok := debianReleases[m[1]]; ok {
@@ -65,7 +65,7 @@ func DebianRelease(s *spec.Spec, baseRef string) (string, error) {
 	return "", spec.Errors{{
 		File: s.File(), Pos: s.Pos("runtime.libs"), Field: "runtime.libs",
 		Msg:  fmt.Sprintf("the base %s is not a distroless Debian image, so there is no Debian release to take the packages from", baseRef),
-		Hint: "use a distroless debian12 base (base: base or base: cc), or remove runtime.libs",
+		Hint: "use a distroless Debian base (base: base or base: cc), or remove runtime.libs",
 	}}
 }
 

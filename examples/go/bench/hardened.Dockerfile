@@ -2,7 +2,7 @@
 # (multi-stage, cache mounts, go.mod first, static binary on distroless, numeric non-root user).
 # No "# syntax" line: the builtin Dockerfile frontend builds it, as no registry serves dockerfile images here.
 # Build from examples/go: docker buildx build -f bench/hardened.Dockerfile .
-FROM docker.io/library/golang:1.26-bookworm AS build
+FROM docker.io/library/golang:1.26-trixie AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
@@ -11,7 +11,7 @@ RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -buildid=" -o /out/server ./cmd/server
 
-FROM gcr.io/distroless/static-debian12:nonroot
+FROM gcr.io/distroless/static-debian13:nonroot
 WORKDIR /app
 COPY --from=build /out/server /app/server
 ENV ADDR=:8080

@@ -3,16 +3,16 @@
 # user, exec-form entrypoint).
 # No "# syntax" line: the builtin Dockerfile frontend builds it, as no registry serves dockerfile images here.
 # Build from examples/java: docker buildx build -f bench/hardened.Dockerfile .
-FROM docker.io/library/eclipse-temurin:17-jdk-jammy AS build
+FROM docker.io/library/eclipse-temurin:21-jdk-noble AS build
 WORKDIR /src
 COPY src ./src
-RUN javac --release 17 -encoding UTF-8 -d /tmp/classes --source-path src/main/java \
+RUN javac --release 21 -encoding UTF-8 -d /tmp/classes --source-path src/main/java \
         src/main/java/com/example/hello/Server.java && \
     mkdir -p /out && \
     jar --create --file /out/Server.jar --main-class com.example.hello.Server \
         -C /tmp/classes . -C src/main/resources .
 
-FROM gcr.io/distroless/java17-debian12:nonroot
+FROM gcr.io/distroless/java21-debian13:nonroot
 WORKDIR /app
 COPY --from=build /out/Server.jar /app/Server.jar
 ENV PORT=8080

@@ -3,7 +3,7 @@
 # distroless nodejs, numeric non-root user, exec-form entrypoint).
 # No "# syntax" line: the builtin Dockerfile frontend builds it, as no registry serves dockerfile images here.
 # Build from examples/node: docker buildx build -f bench/hardened.Dockerfile .
-FROM docker.io/library/node:18-bookworm-slim AS build
+FROM docker.io/library/node:26-trixie-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm \
@@ -11,7 +11,7 @@ RUN --mount=type=cache,target=/root/.npm \
 COPY server.js healthcheck.js ./
 COPY lib ./lib
 
-FROM gcr.io/distroless/nodejs18-debian12:nonroot
+FROM gcr.io/distroless/nodejs26-debian13:nonroot
 WORKDIR /app
 COPY --from=build /app /app
 ENV NODE_ENV=production PORT=8080

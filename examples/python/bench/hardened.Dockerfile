@@ -3,7 +3,7 @@
 # distroless python with the same CPython, numeric non-root user, exec-form entrypoint).
 # No "# syntax" line: the builtin Dockerfile frontend builds it, as no registry serves dockerfile images here.
 # Build from examples/python: docker buildx build -f bench/hardened.Dockerfile .
-FROM docker.io/library/python:3.11-bookworm AS build
+FROM docker.io/library/python:3.13-trixie AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 WORKDIR /app
 RUN python3 -m venv --without-pip /app/.venv
@@ -15,7 +15,7 @@ COPY server.py healthcheck.py ./
 COPY hello ./hello
 RUN python3 -m compileall -q /app/server.py /app/healthcheck.py /app/hello /app/.venv/lib
 
-FROM gcr.io/distroless/python3-debian12:nonroot
+FROM gcr.io/distroless/python3-debian13:nonroot
 WORKDIR /app
 COPY --from=build /app/.venv /app/.venv
 COPY --from=build /app/server.py /app/healthcheck.py /app/

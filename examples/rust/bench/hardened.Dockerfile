@@ -3,7 +3,7 @@
 # distroless cc for glibc, numeric non-root user, exec-form entrypoint).
 # No "# syntax" line: the builtin Dockerfile frontend builds it, as no registry serves dockerfile images here.
 # Build from examples/rust: docker buildx build -f bench/hardened.Dockerfile .
-FROM docker.io/library/rust:1.63-bookworm AS build
+FROM docker.io/library/rust:1-trixie AS build
 WORKDIR /src
 COPY . .
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
@@ -11,7 +11,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     cargo build --release --locked --offline --bin server && \
     mkdir -p /out && cp target/release/server /out/server
 
-FROM gcr.io/distroless/cc-debian12:nonroot
+FROM gcr.io/distroless/cc-debian13:nonroot
 WORKDIR /app
 COPY --from=build /out/server /app/server
 ENV ADDR=0.0.0.0:8080

@@ -1,6 +1,6 @@
 # Benchmark C: the naive Dockerfile people start from: one stage on the full toolchain image.
 # Build from examples/rust: docker buildx build -f bench/naive.Dockerfile .
-FROM docker.io/library/rust:1.63-bookworm
+FROM docker.io/library/rust:1-trixie
 WORKDIR /app
 COPY . .
 RUN cargo build --release

@@ -3,7 +3,7 @@
 # user, exec-form entrypoint). Build hello-server first (see ../README.md).
 # No "# syntax" line: the builtin Dockerfile frontend builds it, as no registry serves dockerfile images here.
 # Build from examples/static: docker buildx build -f bench/hardened.Dockerfile .
-FROM gcr.io/distroless/static-debian12:nonroot
+FROM gcr.io/distroless/static-debian13:nonroot
 WORKDIR /app
 COPY --chmod=0755 hello-server /app/hello-server
 EXPOSE 8080
