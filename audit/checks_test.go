@@ -27,12 +27,10 @@ type fixture struct {
 func (fx fixture) target(t *testing.T) *audit.Target {
 	t.Helper()
 	cfg := CleanConfig()
-	onDebian(&cfg, "13")
 	if fx.cfg != nil {
 		fx.cfg(&cfg)
 	}
 	steps := CleanSteps()
-	steps[0].Files = debianFiles("13")(steps[0].Files)
 	if fx.base != nil {
 		steps[0].Files = fx.base(steps[0].Files)
 	}

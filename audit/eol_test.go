@@ -15,11 +15,6 @@ import (
 // debianCodenames name the releases the fixtures are built on.
 var debianCodenames = map[string]string{"12": "bookworm", "13": "trixie"}
 
-// onDebian moves the clean image's base label to distroless static on a Debian release.
-func onDebian(c *v1.ConfigFile, release string) {
-	c.Config.Labels["org.opencontainers.image.base.name"] = "gcr.io/distroless/static-debian" + release + ":nonroot"
-}
-
 // debianFiles are the clean base's OS files as distroless writes them for a release.
 func debianFiles(release string) func([]File) []File {
 	return add(

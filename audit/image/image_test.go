@@ -306,7 +306,7 @@ func TestSources(t *testing.T) {
 			if tc.withDigest && tg.Digest != digest.String() {
 				t.Errorf("digest %q, want %s", tg.Digest, digest)
 			}
-			if got := read(t, tg.FS, "/etc/os-release"); !strings.Contains(got, "ID=debian") {
+			if got := read(t, tg.FS, "/etc/os-release"); !strings.Contains(got, `ID="debian"`) {
 				t.Errorf("os-release: %q", got)
 			}
 			if tg.Config.Config.User != "65532:65532" || tg.Layers == nil {

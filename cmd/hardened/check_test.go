@@ -50,11 +50,11 @@ func writeLayout(t *testing.T, img v1.Image) string {
 // variant is the clean image with its config changed and files added.
 func variant(t *testing.T, change func(*v1.ConfigFile), extra ...File) v1.Image {
 	t.Helper()
-	cfg := cleanConfig()
+	cfg := CleanConfig()
 	if change != nil {
 		change(&cfg)
 	}
-	steps := cleanSteps()
+	steps := CleanSteps()
 	if len(extra) > 0 {
 		steps = append(steps, Step{CreatedBy: "COPY extra", Files: extra})
 	}
@@ -247,21 +247,7 @@ func goldenFile(t *testing.T, name string, got []byte) {
 	}
 }
 
-// The clean image of these tests is the hardened one on distroless static-debian13, the base
-// the frontend builds on; imagetest's clean image is still on Debian 12, which has ended.
-func cleanConfig() v1.ConfigFile {
-	cfg := CleanConfig()
-	cfg.Config.Labels["org.opencontainers.image.base.name"] = "gcr.io/distroless/static-debian13:nonroot"
-	return cfg
-}
-
-func cleanSteps() []Step {
-	steps := CleanSteps()
-	steps[0].Files = Replace(steps[0].Files, distrolessOS("13")...)
-	return steps
-}
-
-func clean(t *testing.T) v1.Image { t.Helper(); return Image(t, cleanConfig(), cleanSteps()...) }
+func clean(t *testing.T) v1.Image { t.Helper(); return Clean(t) }
 
 var codenames = map[string]string{"12": "bookworm", "13": "trixie"}
 
@@ -281,12 +267,12 @@ func distrolessOS(release string) []File {
 func nodeApp(t *testing.T, release, version string) v1.Image {
 	t.Helper()
 	major, _, _ := strings.Cut(version, ".")
-	cfg := cleanConfig()
+	cfg := CleanConfig()
 	cfg.Config.Labels["org.opencontainers.image.base.name"] = "gcr.io/distroless/nodejs" + major + "-debian" + release + ":nonroot"
 	cfg.Config.Entrypoint = []string{"/nodejs/bin/node", "/app/server.js"}
 	cfg.Config.Healthcheck = &v1.HealthConfig{Test: []string{"CMD", "/nodejs/bin/node", "/app/healthcheck.js"}}
 	binary := "\x7fELF\x02\x01\x01\x00" + strings.Repeat("\x00", 512) + "node.js/v" + version + "\x00" + strings.Repeat("\x00", 64) + "v" + version + "\x00"
-	steps := cleanSteps()
+	steps := CleanSteps()
 	steps[0].Files = Replace(steps[0].Files, append(distrolessOS(release),
 		Dir("/nodejs", 0o755), Dir("/nodejs/bin", 0o755), Reg("/nodejs/bin/node", 0o755, binary),
 		Reg("/var/lib/dpkg/status.d/nodejs", 0o644, "Package: nodejs\nVersion: "+version+"\nArchitecture: amd64\nMaintainer: OpenJS Foundation <https://openjsf.org/>\n"))...)

@@ -146,13 +146,14 @@ func Image(t testing.TB, cfg v1.ConfigFile, steps ...Step) v1.Image {
 	return img
 }
 
-// CleanFiles are the files of a hardened image on a distroless-like Debian base.
+// CleanFiles are the files of a hardened image on distroless static-debian13, the base the
+// frontend builds on (Debian 12's distroless images have ended).
 func CleanFiles() []File {
 	return []File{
 		Dir("/app", 0o755),
 		Reg("/app/server", 0o755, "\x7fELF\x02\x01\x01\x00 a static server"),
 		Dir("/etc", 0o755),
-		Reg("/etc/debian_version", 0o644, "12.8\n"),
+		Reg("/etc/debian_version", 0o644, "13.1\n"),
 		Reg("/etc/group", 0o644, "root:x:0:\nnonroot:x:65532:\n"),
 		Symlink("/etc/os-release", "../usr/lib/os-release"),
 		Reg("/etc/passwd", 0o644, "root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n"),
@@ -161,7 +162,7 @@ func CleanFiles() []File {
 		Dir("/tmp", 0o1777),
 		Dir("/usr", 0o755),
 		Dir("/usr/lib", 0o755),
-		Reg("/usr/lib/os-release", 0o644, "PRETTY_NAME=\"Distroless\"\nID=debian\nVERSION_ID=\"12\"\n"),
+		Reg("/usr/lib/os-release", 0o644, OSRelease),
 		Dir("/usr/share", 0o755),
 		Dir("/usr/share/doc", 0o755),
 		Dir("/usr/share/doc/base-files", 0o755),
@@ -170,10 +171,14 @@ func CleanFiles() []File {
 		Dir("/var/lib", 0o755),
 		Dir("/var/lib/dpkg", 0o755),
 		Dir("/var/lib/dpkg/status.d", 0o755),
-		Reg("/var/lib/dpkg/status.d/base-files", 0o644, "Package: base-files\nVersion: 12.4+deb12u8\nArchitecture: amd64\n"),
+		Reg("/var/lib/dpkg/status.d/base-files", 0o644, "Package: base-files\nVersion: 13.8+deb13u1\nArchitecture: amd64\n"),
 		Reg("/var/lib/dpkg/status.d/base-files.md5sums", 0o644, "d41d8cd98f00b204e9800998ecf8427e  etc/debian_version\n1f2e3d4c5b6a79880f1e2d3c4b5a6978  usr/share/doc/base-files/copyright\n"),
 	}
 }
+
+// OSRelease is distroless debian13's /usr/lib/os-release: Debian's ID and VERSION_ID, its own PRETTY_NAME.
+const OSRelease = "PRETTY_NAME=\"Distroless\"\nNAME=\"Debian GNU/Linux\"\nID=\"debian\"\nVERSION_ID=\"13\"\n" +
+	"VERSION=\"Debian GNU/Linux 13 (trixie)\"\nHOME_URL=\"https://github.com/GoogleContainerTools/distroless\"\n"
 
 // CleanConfig is the config of a hardened image.
 func CleanConfig() v1.ConfigFile {
@@ -195,7 +200,7 @@ func CleanConfig() v1.ConfigFile {
 				"org.opencontainers.image.revision":    "0123456789abcdef0123456789abcdef01234567",
 				"org.opencontainers.image.version":     "1.2.3",
 				"org.opencontainers.image.licenses":    "Apache-2.0",
-				"org.opencontainers.image.base.name":   "gcr.io/distroless/static-debian12:nonroot",
+				"org.opencontainers.image.base.name":   "gcr.io/distroless/static-debian13:nonroot",
 				"org.opencontainers.image.base.digest": BaseDigest,
 			},
 		},
