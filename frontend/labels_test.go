@@ -11,12 +11,12 @@ import (
 
 func TestAddBuildLabels(t *testing.T) {
 	img := &dockerspec.DockerOCIImage{}
-	img.Config.Labels = map[string]string{"org.opencontainers.image.title": "from the spec", hllb.LabelBaseName: "gcr.io/distroless/static-debian12:nonroot"}
+	img.Config.Labels = map[string]string{"org.opencontainers.image.title": "from the spec", hllb.LabelBaseName: "gcr.io/distroless/static-debian13:nonroot"}
 	if err := addBuildLabels(img, map[string]string{"org.opencontainers.image.title": "from --label", "org.opencontainers.image.revision": "abc123"}); err != nil {
 		t.Fatal(err)
 	}
 	for k, want := range map[string]string{"org.opencontainers.image.title": "from --label", "org.opencontainers.image.revision": "abc123",
-		hllb.LabelBaseName: "gcr.io/distroless/static-debian12:nonroot"} {
+		hllb.LabelBaseName: "gcr.io/distroless/static-debian13:nonroot"} {
 		if got := img.Config.Labels[k]; got != want {
 			t.Errorf("label %s = %q, want %q", k, got, want)
 		}

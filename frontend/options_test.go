@@ -15,13 +15,13 @@ import (
 )
 
 func TestContextNames(t *testing.T) {
-	got := contextNames(hllb.ImageRequest{Ref: "docker.io/library/golang:1.26-bookworm", Role: "builder"})
-	want := []string{"docker.io/library/golang:1.26-bookworm", "docker.io/library/golang", "golang", "builder"}
+	got := contextNames(hllb.ImageRequest{Ref: "docker.io/library/golang:1.26-trixie", Role: "builder"})
+	want := []string{"docker.io/library/golang:1.26-trixie", "docker.io/library/golang", "golang", "builder"}
 	if !slices.Equal(got, want) {
 		t.Errorf("names = %q, want %q", got, want)
 	}
-	got = contextNames(hllb.ImageRequest{Ref: "gcr.io/distroless/static-debian12:nonroot", Role: "base"})
-	want = []string{"gcr.io/distroless/static-debian12:nonroot", "gcr.io/distroless/static-debian12", "base"}
+	got = contextNames(hllb.ImageRequest{Ref: "gcr.io/distroless/static-debian13:nonroot", Role: "base"})
+	want = []string{"gcr.io/distroless/static-debian13:nonroot", "gcr.io/distroless/static-debian13", "base"}
 	if !slices.Equal(got, want) {
 		t.Errorf("names = %q, want %q", got, want)
 	}
@@ -29,7 +29,7 @@ func TestContextNames(t *testing.T) {
 
 func TestPinKeepsTheTag(t *testing.T) {
 	d := digest.FromString("x")
-	if got := pin("docker.io/library/golang:1.26-bookworm", d); got != "docker.io/library/golang:1.26-bookworm@"+d.String() {
+	if got := pin("docker.io/library/golang:1.26-trixie", d); got != "docker.io/library/golang:1.26-trixie@"+d.String() {
 		t.Errorf("pin = %s", got)
 	}
 	if got := pin("gcr.io/x@sha256:00", d); got != "gcr.io/x@"+d.String() {

@@ -166,7 +166,7 @@ func TestToolFailureIsWrittenNotThrown(t *testing.T) {
 // nothing else; the tree it leaves is the step's output.
 func TestToolStepsAreSealed(t *testing.T) {
 	self := bkllb.Image("ghcr.io/hardenedbuild/hardened:1@" + digest.FromString("frontend").String())
-	final := bkllb.Image("gcr.io/distroless/static-debian12:nonroot@" + digest.FromString("base").String())
+	final := bkllb.Image("gcr.io/distroless/static-debian13:nonroot@" + digest.FromString("base").String())
 	var img dockerspec.DockerOCIImage
 	img.Config.User = "65532:65532"
 	epoch := time.Unix(0, 0)
@@ -220,7 +220,7 @@ func TestToolSpecialListsAndLeavesTheTree(t *testing.T) {
 // The base's step has the base read-only, no network and a read-only root: its cache key is the two images.
 func TestSpecialStepIsSealed(t *testing.T) {
 	self := bkllb.Image("ghcr.io/hardenedbuild/hardened:1@" + digest.FromString("frontend").String())
-	base := bkllb.Image("gcr.io/distroless/static-debian12:nonroot@" + digest.FromString("base").String())
+	base := bkllb.Image("gcr.io/distroless/static-debian13:nonroot@" + digest.FromString("base").String())
 	exec := stepExec(t, specialStep(self, base))
 	if want := []string{toolBinary, ToolCommand, "special", "/tree", "/out/result.json"}; !slices.Equal(exec.GetMeta().GetArgs(), want) {
 		t.Errorf("args %q, want %q", exec.GetMeta().GetArgs(), want)

@@ -62,6 +62,7 @@ func TestDebianRelease(t *testing.T) {
 	s := load(t, cgoLibsSpec)
 	for ref, want := range map[string]string{
 		"gcr.io/distroless/base-debian12:nonroot":     "bookworm",
+		"gcr.io/distroless/base-debian13:nonroot":     "trixie",
 		"gcr.io/distroless/cc-debian13":               "trixie",
 		"gcr.io/distroless/nodejs18-debian12@sha256:": "bookworm",
 		"gcr.io/distroless/base-debian11:latest":      "bullseye",

@@ -19,6 +19,9 @@ func TestValidateProblems(t *testing.T) {
 		// version
 		{"go version with prefix", minimal + "version: go1.26\n", problem{"3:10", "version", `"go1.26" is not a Go version`, `version: "1.26" or "1.26.8"`}},
 		{"go version too long", minimal + "version: 1.26.8.1\n", problem{"3:10", "version", "not a Go version", `"1.26.8"`}},
+		// debian
+		{"debian codename", minimal + "debian: bookworm\n", problem{"3:9", "debian", `unknown Debian release "bookworm"`, `write debian: "13"`}},
+		{"debian 11", minimal + "debian: 11\n", problem{"3:9", "debian", `unknown Debian release "11"`, `or "12" for the end-of-life Debian 12 images`}},
 		// artifacts
 		{"artifacts missing", "language: go\n", problem{"1:1", "artifacts", "missing", "artifacts: [./cmd/server]"}},
 		{"artifacts empty list", "language: go\nartifacts: []\n", problem{"2:12", "artifacts", "empty", "artifacts: [./cmd/server]"}},
@@ -225,5 +228,17 @@ func TestWithBuildArgs(t *testing.T) {
 	}
 	if _, ok := s.Build.Env["VERSION"]; ok {
 		t.Error("WithBuildArgs changed the spec it was called on")
+	}
+}
+
+func TestDebianRelease(t *testing.T) {
+	for yaml, want := range map[string]string{"": "13", "debian: \"13\"\n": "13", "debian: 12\n": "12"} {
+		s, err := Load("hardened.yaml", []byte(minimal+yaml), WithLanguages("go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.DebianRelease(); got != want {
+			t.Errorf("%q: release %s, want %s", yaml, got, want)
+		}
 	}
 }
