@@ -74,16 +74,20 @@ var registry = []Check{
 		run:       checkEscalationTools,
 	},
 	{
-		ID: "HX-PRIV-WORLD-WRITABLE", Catalogue: "HX-PRIV-004", Title: "No world-writable files", Severity: Medium,
+		ID: "HX-PRIV-WORLD-WRITABLE", Catalogue: "HX-PRIV-004", Title: "No world-writable files", Severity: High,
 		Rationale: "Every user of the container can change a world-writable file; a world-writable directory without the sticky bit lets any user replace others' files.",
-		How:       "Files (not links) writable by others, and world-writable directories without the sticky bit.",
-		run:       checkWorldWritable,
+		How: "Files (not links) writable by others, and world-writable directories without the sticky bit: medium. In the application " +
+			"(/app, and the entrypoint's directory and the workdir unless a system, scratch or home directory, or a package's), " +
+			"any group or other write bit, sticky directories included, and any device, FIFO or socket: high.",
+		run: checkWorldWritable,
 	},
 	{
-		ID: "HX-PRIV-APP-WRITABLE", Catalogue: "HX-PRIV-005", Title: "Application not writable by its own user", Severity: Low,
+		ID: "HX-PRIV-APP-WRITABLE", Catalogue: "HX-PRIV-005", Title: "Application not writable by its own user", Severity: High,
 		Rationale: "If the runtime user can rewrite its executables, an exploited process can persist; root-owned read-only files make a read-only root filesystem meaningful.",
-		How:       "Executables anywhere, and every file in the entrypoint's directory, that the runtime uid or gid may write (home, /tmp, /run excepted).",
-		run:       checkAppWritable,
+		How: "In the application (/app, and the entrypoint's directory and the workdir unless a system, scratch or home directory, " +
+			"or a package's; the entrypoint itself): every file and directory the runtime uid owns writable, with a group or other " +
+			"write bit, or a device, FIFO or socket: high. Elsewhere, executables the runtime uid or gid may write (home, /tmp, /run excepted): low.",
+		run: checkAppWritable,
 	},
 
 	// Minimality.

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io/fs"
-	"path"
 	"strings"
 )
 
@@ -112,70 +111,6 @@ func checkEscalationTools(f *facts) outcome {
 		return failed(f.toolEvidence(found), "%s", plural(len(found), "user-switching tool", "user-switching tools"))
 	}
 	return pass("no sudo, su, doas or pkexec")
-}
-
-func checkWorldWritable(f *facts) outcome {
-	var ev []Evidence
-	for _, e := range f.files {
-		if e.Mode&fs.ModeSymlink != 0 || e.Mode.Perm()&0o002 == 0 {
-			continue
-		}
-		if e.Mode.IsDir() && e.Mode&fs.ModeSticky != 0 {
-			continue
-		}
-		what := "world-writable"
-		if e.Mode.IsDir() {
-			what = "world-writable directory without the sticky bit"
-		}
-		ev = append(ev, f.fileEvidence(e.Path, "%s (mode %s)", what, lsMode(e.Mode)))
-	}
-	if len(ev) > 0 {
-		return failed(ev, "%s", plural(len(ev), "world-writable path", "world-writable paths"))
-	}
-	return pass("nothing world-writable, but sticky directories")
-}
-
-// scratchDirs are where the runtime user is meant to write.
-var scratchDirs = []string{"/tmp/", "/var/tmp/", "/run/", "/var/run/", "/dev/", "/proc/", "/sys/"}
-
-func checkAppWritable(f *facts) outcome {
-	u := f.user()
-	if u.uid < 0 {
-		return skipped("%s", u.problem)
-	}
-	if u.uid == 0 {
-		return skipped("the image runs as root (see HX-USER-ROOT)")
-	}
-	appDir := ""
-	if e, ok := f.entrypointBinary(); ok {
-		appDir = path.Dir(e.Path) + "/"
-	}
-	home := ""
-	if u.entry != nil && u.entry.home != "" && u.entry.home != "/" {
-		home = strings.TrimSuffix(u.entry.home, "/") + "/"
-	}
-	var ev []Evidence
-	for _, e := range f.files {
-		if !e.Mode.IsRegular() {
-			continue
-		}
-		inApp := appDir != "" && appDir != "/" && strings.HasPrefix(e.Path, appDir)
-		if !inApp && e.Mode.Perm()&0o111 == 0 {
-			continue
-		}
-		if home != "" && strings.HasPrefix(e.Path, home) || hasAnyPrefix(e.Path, scratchDirs) {
-			continue
-		}
-		byOwner := int64(e.UID) == u.uid && e.Mode.Perm()&0o200 != 0
-		byGroup := int64(e.GID) == u.gid && e.Mode.Perm()&0o020 != 0
-		if byOwner || byGroup {
-			ev = append(ev, f.fileEvidence(e.Path, "writable by uid %d (%s)", u.uid, modeString(e)))
-		}
-	}
-	if len(ev) > 0 {
-		return failed(ev, "%s the runtime user can rewrite", plural(len(ev), "executable or application file", "executables or application files"))
-	}
-	return pass("uid %d can rewrite no executable or application file", u.uid)
 }
 
 func hasAnyPrefix(s string, prefixes []string) bool {

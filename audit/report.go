@@ -37,9 +37,15 @@ type Evidence struct {
 	Waiver *WaiverRef `json:"waiver,omitempty"`
 
 	history int // 1 + the history index the evidence comes from, 0 for none
-	// warning marks evidence that only warns: a result with nothing else fails at Low.
-	warning bool
+	// capped evidence counts for at most capAt: a result with nothing else fails at the highest
+	// cap among its evidence (a release ending soon warns; a world-writable file outside the
+	// application is medium where one inside it is high).
+	capped bool
+	capAt  Severity
 }
+
+// atMost caps what a piece of evidence counts for.
+func (e Evidence) atMost(s Severity) Evidence { e.capped, e.capAt = true, s; return e }
 
 // LayerRef names a layer by its position (0 is the bottom) and its diff id.
 type LayerRef struct {

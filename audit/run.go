@@ -146,7 +146,7 @@ func Run(ctx context.Context, t *Target, opts ...Option) (*Report, error) {
 	}
 	r.Waivers = applyWaivers(r.Results, o.waivers, o.now)
 	for i := range r.Results {
-		warnOnly(&r.Results[i])
+		capSeverity(&r.Results[i])
 		capEvidence(&r.Results[i])
 	}
 	r.Vulnerabilities = o.vulns
@@ -217,17 +217,20 @@ func sortEvidence(ev []Evidence) {
 	})
 }
 
-// warnOnly lowers a failing result to Low when all its evidence, after waivers, only warns.
-func warnOnly(r *Result) {
-	if r.Status != StatusFail || r.Severity <= Low {
+// capSeverity lowers a failing result to the highest cap of its evidence (after waivers) when
+// every piece of it is capped.
+func capSeverity(r *Result) {
+	if r.Status != StatusFail {
 		return
 	}
+	highest := Info
 	for _, ev := range r.Evidence {
-		if !ev.warning {
+		if !ev.capped {
 			return
 		}
+		highest = max(highest, ev.capAt)
 	}
-	r.Severity = Low
+	r.Severity = min(r.Severity, highest)
 }
 
 func capEvidence(r *Result) {

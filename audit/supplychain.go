@@ -191,7 +191,7 @@ func checkEndOfLife(f *facts) outcome {
 			e = f.fileEvidence(r.path, "%s", e.Detail)
 		}
 		if status == lifecycle.EndingSoon {
-			e.warning = true
+			e = e.atMost(Low)
 			soon++
 		} else {
 			ended++

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/tar"
 	"bytes"
 	"encoding/json"
 	"flag"
@@ -375,6 +376,45 @@ func TestLockWarnsOnEndOfLife(t *testing.T) {
 			for i, want := range tc.want {
 				if !strings.HasPrefix(lines[i], want) {
 					t.Errorf("warning %q\nwant it to start %q", lines[i], want)
+				}
+			}
+		})
+	}
+}
+
+// TestCheckWritableApplication runs hardened check on the images issue 23 built: /app from a git
+// archive checkout (0664, 0775) and from a build step's chmod, mknod and mkfifo. Both fail the
+// default gate; the base's sticky /tmp alone passes it.
+func TestCheckWritableApplication(t *testing.T) {
+	t.Setenv("SOURCE_DATE_EPOCH", strconv.FormatInt(Epoch.Unix()+86400, 10))
+	noScanners(t)
+	checkout := variant(t, nil, Dir("/app", 0o775), Reg("/app/server.js", 0o664, "x"))
+	step := variant(t, nil, Reg("/app/hello.py", 0o666, "x"), Dir("/app/ww", 0o777),
+		File{Path: "/app/mem", Type: tar.TypeChar, Mode: 0o666}, File{Path: "/app/fifo", Type: tar.TypeFifo, Mode: 0o644})
+	for _, tc := range []struct {
+		name   string
+		img    v1.Image
+		code   int
+		stdout []string
+	}{
+		{"git archive modes", checkout, 1, []string{
+			"[FAIL] Application not writable by its own user: 2 paths the runtime user, or anyone, could rewrite (application: /app) (HX-PRIV-APP-WRITABLE, high)",
+			"- /app/server.js: group-writable (mode -rw-rw-r-- (0664), owner 0:0) (layer 2)",
+			"[FAIL] No world-writable files: 2 writable or special paths (2 in the application) (HX-PRIV-WORLD-WRITABLE, high)"}},
+		{"chmod, mknod, mkfifo", step, 1, []string{
+			"- /app/mem: a character device among application files, group-writable, world-writable (mode crw-rw-rw- (0666), owner 0:0) (layer 2)",
+			"- /app/fifo: FIFO in the application (mode prw-r--r-- (0644)) (layer 2)",
+			"RESULT: FAIL (--fail-on high: 2 high checks failing)"}},
+		{"sticky /tmp only", clean(t), 0, []string{"[PASS] No world-writable files", "[PASS] Application not writable by its own user"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := run([]string{"check", "--fail-on", "high", writeLayout(t, tc.img)}, &stdout, &stderr); code != tc.code {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, stdout.String(), stderr.String())
+			}
+			for _, want := range tc.stdout {
+				if !strings.Contains(stdout.String(), want) {
+					t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
 				}
 			}
 		})
