@@ -321,56 +321,54 @@ func (f *facts) javaReleases() []release {
 	return out
 }
 
-const (
-	// searchChunk is how much of a binary one read takes when the view reads ranges.
-	searchChunk = 4 << 20
-	// searchOverlap carries the end of a chunk into the next, so a version string split across
-	// them is still found.
-	searchOverlap = 64
-)
+// processVersionStarts are how every match of nodeProcessVersion begins.
+var processVersionStarts = [][]byte{[]byte("\x00v"), []byte("\x00node v")}
 
-// searchBinary finds the first group of want in a file, else of fallback, bounded by
-// maxBinaryRead; a view that reads ranges is read a chunk at a time. how says what matched.
-func (f *facts) searchBinary(e Entry, want, fallback *regexp.Regexp) (version, how string) {
-	if e.Size > maxBinaryRead {
-		return "", ""
+// findFromNUL finds the leftmost match of nodeProcessVersion, trying it only where one of its
+// starts occurs: over megabytes of NULs (a binary's padding, a zero-filled file) the regexp
+// would begin at every one of them.
+func findFromNUL(re *regexp.Regexp, d []byte) [][]byte {
+	var best [][]byte
+	bestAt := len(d)
+	for _, start := range processVersionStarts {
+		for i := 0; i < bestAt; i++ {
+			j := bytes.Index(d[i:min(len(d), bestAt+len(start)-1)], start)
+			if j < 0 {
+				break
+			}
+			i += j
+			if m := re.FindSubmatchIndex(d[i:min(len(d), i+64)]); m != nil && m[0] == 0 {
+				best, bestAt = make([][]byte, len(m)/2), i
+				for k := range best {
+					if m[2*k] >= 0 {
+						best[k] = d[i+m[2*k] : i+m[2*k+1]]
+					}
+				}
+				break
+			}
+		}
 	}
+	return best
+}
+
+// searchBinary finds the first group of want in a file, else of fallback, reading it a chunk at
+// a time (scanContent). how says what matched.
+func (f *facts) searchBinary(e Entry, want, fallback *regexp.Regexp) (version, how string) {
 	var second []byte
-	found := func(d []byte) bool {
+	f.scanContent(e, func(d []byte) bool {
 		if m := want.FindSubmatch(d); m != nil {
 			version, how = string(m[1]), fmt.Sprintf("%s in the binary", bytes.Trim(m[0], "\x00"))
 			return true
 		}
 		if second == nil {
-			if m := fallback.FindSubmatch(d); m != nil {
+			if m := findFromNUL(fallback, d); m != nil {
 				second = append([]byte(nil), m[1]...)
 			}
 		}
 		return false
-	}
-	rr, ranged := f.t.FS.(RangeReader)
-	if !ranged {
-		d, err := f.t.FS.ReadFile(f.ctx, e.Path)
-		if err != nil {
-			f.fail(fmt.Errorf("reading %s: %w", e.Path, err))
-			return "", ""
-		}
-		if found(d) {
-			return version, how
-		}
-	}
-	for off := int64(0); ranged && off < e.Size; off += searchChunk - searchOverlap {
-		d, err := rr.ReadRange(f.ctx, e.Path, off, searchChunk)
-		if err != nil {
-			f.fail(fmt.Errorf("reading %s: %w", e.Path, err))
-			return "", ""
-		}
-		if found(d) {
-			return version, how
-		}
-	}
-	if second != nil {
+	})
+	if version == "" && second != nil {
 		return string(second), fmt.Sprintf("process.version v%s in the binary", second)
 	}
-	return "", ""
+	return version, how
 }

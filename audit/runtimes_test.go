@@ -59,9 +59,9 @@ func TestNodeVersionAcrossChunks(t *testing.T) {
 		t.Fatal(err)
 	}
 	marker := "node.js/v20.19.5"
-	body := make([]byte, 2*searchChunk+1000)
+	body := make([]byte, 2*readChunk+1000)
 	copy(body, "\x7fELF")
-	copy(body[searchChunk-7:], marker)
+	copy(body[readChunk-7:], marker)
 	if err := os.WriteFile(bin, body, 0o755); err != nil {
 		t.Fatal(err)
 	}

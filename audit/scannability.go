@@ -8,9 +8,6 @@ import (
 	"strings"
 )
 
-// maxBinaryRead bounds the application binaries HX-SCAN-BINARIES reads.
-const maxBinaryRead = 512 << 20
-
 // osRelease is /etc/os-release (or /usr/lib/os-release) as far as scanners read it.
 type osRelease struct {
 	file                string
@@ -155,10 +152,10 @@ func checkBinaries(f *facts) outcome {
 	var ev []Evidence
 	var notes []string
 	for _, e := range candidates {
-		if e.Size > maxBinaryRead || e.Size < 4 {
+		if e.Size < 4 {
 			continue
 		}
-		d, err := f.t.FS.ReadFile(f.ctx, e.Path)
+		d, err := f.head(e, 4096)
 		if err != nil {
 			f.fail(fmt.Errorf("reading %s: %w", e.Path, err))
 			return outcome{}
@@ -169,11 +166,19 @@ func checkBinaries(f *facts) outcome {
 		if !executable(e) {
 			ev = append(ev, f.fileEvidence(e.Path, "an ELF file without the exec bit: scanners skip it (mode %s)", lsMode(e.Mode)))
 		}
-		if bytes.Contains(d[:min(len(d), 4096)], []byte("UPX!")) {
+		if bytes.Contains(d, []byte("UPX!")) {
 			ev = append(ev, f.fileEvidence(e.Path, "UPX-packed: scanners cannot read its dependencies"))
 			continue
 		}
-		if bi, err := buildinfo.Read(bytes.NewReader(d)); err == nil {
+		at, err := f.contentAt(e)
+		if err != nil {
+			f.fail(fmt.Errorf("reading %s: %w", e.Path, err))
+			return outcome{}
+		}
+		if at == nil {
+			continue
+		}
+		if bi, err := buildinfo.Read(at); err == nil {
 			v := bi.Main.Version
 			if v == "" || v == "(devel)" {
 				v += " (no module version: stamp one with -ldflags or VCS info)"

@@ -113,7 +113,14 @@ func (f *facts) fsNameHits() []secretHit {
 			continue
 		}
 		p := e.Path
-		hits, err := scanSecrets(p, e.Size, func() ([]byte, error) { d, _ := f.read(p); return d, nil }, scanNames)
+		content := func() ([]byte, error) {
+			if e.Size > maxScan {
+				return nil, nil // a gated credential file is small; a large one is not searched
+			}
+			d, _ := f.read(p)
+			return d, nil
+		}
+		hits, err := scanSecrets(p, e.Size, content, scanNames)
 		if err != nil {
 			f.fail(err)
 			return nil

@@ -115,6 +115,9 @@ type index struct {
 	root       *node
 	layers     *layerSet
 	inlineUsed int64
+	// mu guards cur, the read ReadRange keeps open for the next range of the same file.
+	mu  sync.Mutex
+	cur *cursor
 }
 
 // newIndex reads every layer once, applying whiteouts and keeping small files' contents; visit,
@@ -365,8 +368,9 @@ func (x *index) readBack(ctx context.Context, n *node, p string) ([]byte, error)
 		if ordinal != n.ordinal || r == nil {
 			return nil
 		}
-		d, err := io.ReadAll(io.LimitReader(r, x.layers.lim.MaxReadFile+1))
-		if err != nil {
+		// The size is known and bounded: one buffer of it, not ReadAll's growing copies.
+		d := make([]byte, n.entry.Size)
+		if _, err := io.ReadFull(r, d); err != nil {
 			return err
 		}
 		out = d

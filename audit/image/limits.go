@@ -17,7 +17,8 @@ type Limits struct {
 	// bounds all of them together. Other files are read again from their layer when asked for.
 	MaxInline      int64
 	MaxInlineTotal int64
-	// MaxReadFile is the largest file ReadFile returns.
+	// MaxReadFile is the largest file ReadFile returns, and the largest range ReadRange does:
+	// checks read larger files by range.
 	MaxReadFile int64
 	// MaxMetadata is the largest manifest, index or config read.
 	MaxMetadata int64
@@ -30,7 +31,7 @@ var DefaultLimits = Limits{
 	MaxBytes:       16 << 30,
 	MaxInline:      64 << 10,
 	MaxInlineTotal: 256 << 20,
-	MaxReadFile:    512 << 20,
+	MaxReadFile:    16 << 20,
 	MaxMetadata:    8 << 20,
 }
 
