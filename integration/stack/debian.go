@@ -3,6 +3,7 @@ package stack
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -13,8 +14,11 @@ import (
 	"time"
 )
 
-// debianSuite is the Debian release every stand-in is made from.
-const debianSuite = "bookworm"
+// The Debian releases stand-ins are made from: trixie for all but the one kept to show the end-of-life path.
+const (
+	trixie   = "trixie"
+	bookworm = "bookworm"
+)
 
 // aptListsMaxAge is how long downloaded package lists are trusted before apt-get update runs again.
 const aptListsMaxAge = 24 * time.Hour
@@ -25,10 +29,10 @@ type debianMirrors struct {
 	security string
 }
 
-// hostDebianMirrors reads the Debian archive URLs from the host's apt sources (one-line and deb822 formats),
-// falling back to deb.debian.org.
-func hostDebianMirrors() debianMirrors {
-	m := debianMirrors{}
+// hostDebianMirrors reads the Debian archive URLs for a suite from the host's apt sources (one-line and deb822
+// formats). A host on another release serves this one from the same mirror; deb.debian.org is the last resort.
+func hostDebianMirrors(suite string) debianMirrors {
+	m, other := debianMirrors{}, debianMirrors{}
 	files, _ := filepath.Glob("/etc/apt/sources.list.d/*")
 	for _, f := range append([]string{"/etc/apt/sources.list"}, files...) {
 		data, err := os.ReadFile(f)
@@ -45,21 +49,34 @@ func hostDebianMirrors() debianMirrors {
 		for _, e := range entries {
 			for _, s := range e.suites {
 				switch {
-				case s == debianSuite && m.archive == "":
+				case s == suite && m.archive == "":
 					m.archive = e.uri
-				case s == debianSuite+"-security" && m.security == "":
+				case s == suite+"-security" && m.security == "":
 					m.security = e.uri
+				case strings.HasSuffix(s, "-security") && other.security == "":
+					other.security = e.uri
+				case isDebianSuite(s) && other.archive == "":
+					other.archive = e.uri
 				}
 			}
 		}
 	}
 	if m.archive == "" {
-		m.archive = "http://deb.debian.org/debian"
+		m.archive = cmp.Or(other.archive, "http://deb.debian.org/debian")
 	}
 	if m.security == "" {
-		m.security = "http://deb.debian.org/debian-security"
+		m.security = cmp.Or(other.security, "http://deb.debian.org/debian-security")
 	}
 	return m
+}
+
+// isDebianSuite says whether an apt suite names a Debian release (not a vendor's "nodistro" or "cloud-sdk-...").
+func isDebianSuite(s string) bool {
+	switch strings.TrimSuffix(s, "-updates") {
+	case "bullseye", bookworm, trixie, "forky", "sid":
+		return true
+	}
+	return false
 }
 
 type aptSource struct {
@@ -133,7 +150,7 @@ func parseControl(stanza string) map[string]string {
 }
 
 // debianSourcesFile is /etc/apt/sources.list.d/debian.sources as the official Debian images write it.
-func (m debianMirrors) debianSourcesFile() []byte {
+func (m debianMirrors) debianSourcesFile(suite string) []byte {
 	return []byte(fmt.Sprintf(`Types: deb
 URIs: %s
 Suites: %s %s-updates
@@ -145,12 +162,13 @@ URIs: %s
 Suites: %s-security
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-`, m.archive, debianSuite, debianSuite, m.security, debianSuite))
+`, m.archive, suite, suite, m.security, suite))
 }
 
 // aptRoot is a private apt configuration under the cache (its own sources, lists and architectures amd64 and
 // arm64), so that resolving and downloading packages for other architectures leaves the host's apt untouched.
 type aptRoot struct {
+	suite   string
 	dir     string
 	mirrors debianMirrors
 	log     *logWriter
@@ -186,9 +204,9 @@ func (a *aptRoot) prepare(ctx context.Context) error {
 	}
 	var sources strings.Builder
 	for _, s := range []struct{ uri, suite string }{
-		{a.mirrors.archive, debianSuite},
-		{a.mirrors.archive, debianSuite + "-updates"},
-		{a.mirrors.security, debianSuite + "-security"},
+		{a.mirrors.archive, a.suite},
+		{a.mirrors.archive, a.suite + "-updates"},
+		{a.mirrors.security, a.suite + "-security"},
 	} {
 		fmt.Fprintf(&sources, "deb [arch=amd64,arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n", s.uri, s.suite)
 	}
@@ -276,7 +294,7 @@ func (a *aptRoot) resolve(ctx context.Context, names []string, arch string) ([]d
 	for _, n := range names {
 		p, ok := a.resolved[n+":"+arch]
 		if !ok {
-			return nil, fmt.Errorf("package %s is not in %s for %s", n, debianSuite, arch)
+			return nil, fmt.Errorf("package %s is not in %s for %s", n, a.suite, arch)
 		}
 		out = append(out, p)
 	}

@@ -35,6 +35,8 @@ type standIn struct {
 	layers func(ctx context.Context, b *builder, p v1.Platform) ([]layerRecipe, error)
 	// tags are the real references the image is pushed as, each with the configuration it carries.
 	tags []tag
+	// facts are what layers found out and configs read (a package's version), kept apart so a test can set them.
+	facts map[string]string
 }
 
 type layerRecipe struct {
@@ -58,30 +60,33 @@ const refAnnotation = "org.opencontainers.image.ref.name"
 type builder struct {
 	cacheDir string
 	log      *logWriter
-	apt      *aptRoot
-	aptMu    sync.Mutex // stand-ins build concurrently; apt's lists are prepared once
-	aptReady bool
+	aptMu    sync.Mutex // stand-ins build concurrently; each suite's apt lists are prepared once
+	apts     map[string]*aptRoot
+	rootfsMu sync.Mutex // one debootstrap per suite and architecture
+	// layers holds the layers built in this run by key, so stand-ins that share a layer write it once.
+	layersMu sync.Mutex
+	layers   map[string]*sharedLayer
+	layerDir string
 }
 
 func newBuilder(cacheDir string, log *logWriter) *builder {
-	return &builder{
-		cacheDir: cacheDir,
-		log:      log,
-		apt:      &aptRoot{dir: filepath.Join(cacheDir, "apt"), mirrors: hostDebianMirrors(), log: log},
-	}
+	return &builder{cacheDir: cacheDir, log: log, apts: map[string]*aptRoot{}, layers: map[string]*sharedLayer{}}
 }
 
-// aptRoot returns the private apt configuration, refreshing its lists on first use.
-func (b *builder) aptRoot(ctx context.Context) (*aptRoot, error) {
+// aptRoot returns the private apt configuration of a Debian suite, refreshing its lists on first use.
+func (b *builder) aptRoot(ctx context.Context, suite string) (*aptRoot, error) {
 	b.aptMu.Lock()
 	defer b.aptMu.Unlock()
-	if !b.aptReady {
-		if err := b.apt.prepare(ctx); err != nil {
-			return nil, fmt.Errorf("preparing apt under %s: %w", b.apt.dir, err)
-		}
-		b.aptReady = true
+	if a, ok := b.apts[suite]; ok {
+		return a, nil
 	}
-	return b.apt, nil
+	dir := filepath.Join(b.cacheDir, "apt-"+suite)
+	a := &aptRoot{suite: suite, dir: dir, mirrors: hostDebianMirrors(suite), log: b.log}
+	if err := a.prepare(ctx); err != nil {
+		return nil, fmt.Errorf("preparing apt under %s: %w", dir, err)
+	}
+	b.apts[suite] = a
+	return a, nil
 }
 
 // ensure returns the stand-in's image indexes by reference, from the cache when it holds the recipe's key and
@@ -146,11 +151,7 @@ func (b *builder) build(ctx context.Context, s standIn, recipes [][]layerRecipe,
 			if err := os.Mkdir(scratch, 0o755); err != nil {
 				return err
 			}
-			t, opt, err := l.build(ctx, b, scratch)
-			if err != nil {
-				return fmt.Errorf("%s layer %q: %w", p, l.createdBy, err)
-			}
-			layer, err := writeLayer(t, filepath.Join(work, fmt.Sprintf("layer-%d-%d.tar.gz", i, j)), opt)
+			layer, err := b.layer(ctx, l, scratch)
 			if err != nil {
 				return fmt.Errorf("%s layer %q: %w", p, l.createdBy, err)
 			}

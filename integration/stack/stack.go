@@ -218,12 +218,17 @@ func buildStandIns(ctx context.Context, cacheDir string, log *logWriter) (map[st
 	if err != nil {
 		return nil, err
 	}
+	r, err := findHostRust(ctx)
+	if err != nil {
+		return nil, err
+	}
 	b := newBuilder(cacheDir, log)
+	defer b.close()
 	out := map[string]v1.ImageIndex{}
 	var mu sync.Mutex
 	eg, ctx := errgroup.WithContext(ctx)
 	eg.SetLimit(standInWorkers)
-	for _, s := range standIns(g) {
+	for _, s := range standIns(g, r) {
 		eg.Go(func() error {
 			idx, err := b.ensure(ctx, s)
 			if err != nil {

@@ -5,6 +5,7 @@ package stack_test
 import (
 	"archive/tar"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -41,10 +42,10 @@ func TestStack(t *testing.T) {
 
 	t.Run("registry serves the stand-ins under their mirrored names", func(t *testing.T) {
 		for _, repo := range []string{
-			"library/golang:" + goMinor + "-bookworm",
-			"distroless/static-debian12:nonroot",
-			"distroless/base-debian12:nonroot",
-			"distroless/cc-debian12:nonroot",
+			"library/golang:" + goMinor + "-trixie",
+			"distroless/static-debian13:nonroot",
+			"distroless/base-debian13:nonroot",
+			"distroless/cc-debian13:nonroot",
 		} {
 			ref, err := name.ParseReference(s.Registry+"/"+repo, name.Insecure)
 			if err != nil {
@@ -58,7 +59,7 @@ func TestStack(t *testing.T) {
 
 	for _, platform := range []string{"linux/amd64", "linux/arm64"} {
 		t.Run("FROM distroless static for "+platform, func(t *testing.T) {
-			dir := dockerfileDir(t, "FROM gcr.io/distroless/static-debian12:nonroot\n")
+			dir := dockerfileDir(t, "FROM gcr.io/distroless/static-debian13:nonroot\n")
 			out := filepath.Join(t.TempDir(), "oci")
 			run(t, s.Buildctl(ctx, "build", "--frontend", "dockerfile.v0",
 				"--local", "context="+dir, "--local", "dockerfile="+dir, "--opt", "platform="+platform,
@@ -89,7 +90,7 @@ func TestStack(t *testing.T) {
 	}
 
 	t.Run("RUN in the golang stand-in", func(t *testing.T) {
-		dir := dockerfileDir(t, "FROM docker.io/library/golang:"+goMinor+"-bookworm\n"+
+		dir := dockerfileDir(t, "FROM docker.io/library/golang:"+goMinor+"-trixie\n"+
 			"RUN go version > /version && gcc --version && git --version\n"+
 			// Reaching the module proxy over TLS needs the machine's trust roots in the image.
 			"RUN cd /tmp && go mod init example.com/m && go mod download -json golang.org/x/text@v0.14.0 >/dev/null\n"+
@@ -106,8 +107,32 @@ func TestStack(t *testing.T) {
 		}
 	})
 
+	// Each stand-in runs what the real image is for, from where the real image has it.
+	t.Run("stand-ins run their toolchains and interpreters", func(t *testing.T) {
+		stages := []string{
+			"FROM docker.io/library/node:22-trixie-slim\nRUN node --version && npm --version && corepack --version && yarn --version && id node && docker-entrypoint.sh -e 0",
+			"FROM docker.io/library/node:26-trixie-slim\nRUN node --version && npx --version && ! command -v corepack && ! command -v yarn",
+			"FROM docker.io/library/python:3.13-trixie\nRUN test \"$(python3 -c 'import sys; print(sys.prefix)')\" = /usr/local && pip --version && python3 -m venv /v && /v/bin/pip --version",
+			"FROM docker.io/library/eclipse-temurin:25-jdk-noble\nRUN test \"$(command -v javac)\" = /opt/java/openjdk/bin/javac && java -version && jshell --version",
+			"FROM docker.io/library/rust:1-trixie\nRUN rustup show active-toolchain && cargo new /h && cd /h && cargo run --offline",
+			"FROM gcr.io/distroless/java21-debian13:nonroot\nRUN [\"/usr/lib/jvm/temurin-21-jre-amd64/bin/java\", \"-version\"]",
+			"FROM gcr.io/distroless/nodejs26-debian13:nonroot\nRUN [\"/nodejs/bin/node\", \"-e\", \"require('crypto')\"]",
+			"FROM gcr.io/distroless/python3-debian13:nonroot\nRUN [\"/usr/bin/python3\", \"-c\", \"import ssl, sqlite3\"]",
+		}
+		var df strings.Builder
+		for _, st := range stages {
+			df.WriteString(st + "\n")
+		}
+		df.WriteString("FROM scratch\n")
+		for i := range stages {
+			fmt.Fprintf(&df, "COPY --from=%d /etc/os-release /%d\n", i, i)
+		}
+		dir := dockerfileDir(t, df.String())
+		run(t, s.Buildctl(ctx, "build", "--frontend", "dockerfile.v0", "--local", "context="+dir, "--local", "dockerfile="+dir))
+	})
+
 	t.Run("buildx drives the stack", func(t *testing.T) {
-		dir := dockerfileDir(t, "FROM gcr.io/distroless/base-debian12:nonroot\n")
+		dir := dockerfileDir(t, "FROM gcr.io/distroless/base-debian13:nonroot\n")
 		out := filepath.Join(t.TempDir(), "oci")
 		run(t, s.Buildx(ctx, "build", "--output", "type=oci,dest="+out+",tar=false", dir))
 		if cfg, err := ociImage(t, out).ConfigFile(); err != nil || cfg.Config.User != "65532" {

@@ -6,7 +6,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
-// debianStandIn is docker.io/library/debian:bookworm: debootstrap's minbase, cleaned like the official image, with
+// debianStandIn is docker.io/library/debian:trixie: debootstrap's minbase, cleaned like the official image, with
 // ca-certificates so the host's CAs can be trusted (the official image has none). The runtime.libs stage runs on it
 // when the builder image cannot serve (no builder, or one on another platform).
 func debianStandIn() standIn {
@@ -17,15 +17,11 @@ func debianStandIn() standIn {
 		}
 	}
 	return standIn{
-		name:      "debian-" + debianSuite,
+		name:      "debian-" + trixie,
 		platforms: []v1.Platform{linuxAMD64},
 		layers: func(ctx context.Context, b *builder, p v1.Platform) ([]layerRecipe, error) {
-			base, err := debootstrapLayer(ctx, b, p, "ca-certificates")
-			if err != nil {
-				return nil, err
-			}
-			return []layerRecipe{base}, nil
+			return withBase(ctx, b, p, aptInstall{})
 		},
-		tags: []tag{{ref: "docker.io/library/debian:" + debianSuite, config: config}},
+		tags: []tag{{ref: "docker.io/library/debian:" + trixie, config: config}},
 	}
 }

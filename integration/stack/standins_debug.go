@@ -11,21 +11,21 @@ import (
 var busyboxApplets = []string{"sh", "ash", "cat", "cp", "env", "find", "grep", "head", "id", "less", "ls", "mkdir",
 	"mv", "nslookup", "ps", "pwd", "rm", "sed", "sleep", "stat", "tail", "top", "vi", "wc", "wget", "which"}
 
-// distrolessDebugStandIn is gcr.io/distroless/<flavor>-debian12:debug-nonroot: the flavor's packages plus
+// distrolessDebugStandIn is gcr.io/distroless/<flavor>-debian13:debug-nonroot: the flavor's layers plus
 // Debian's busybox-static, with the shell and its applets under /busybox on PATH, as distroless's debug
-// variants have them.
-func distrolessDebugStandIn(flavor string, packages []string) standIn {
+// variants have them (static/static.bzl appends /busybox to PATH).
+func distrolessDebugStandIn(f distrolessFlavor) standIn {
 	env := []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/busybox", "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"}
-	repo := "gcr.io/distroless/" + flavor + "-debian12"
+	repo := "gcr.io/distroless/" + string(f) + "-debian13"
 	return standIn{
-		name:      "distroless-" + flavor + "-debian12-debug",
+		name:      "distroless-" + string(f) + "-debian13-debug",
 		platforms: []v1.Platform{linuxAMD64, linuxARM64},
 		layers: func(ctx context.Context, b *builder, p v1.Platform) ([]layerRecipe, error) {
-			l, err := distrolessLayer(ctx, b, p, append(packages[:len(packages):len(packages)], "busybox-static"))
+			ls, err := distrolessLayers(ctx, b, p, trixie, f, []string{"busybox-static"})
 			if err != nil {
 				return nil, err
 			}
-			return []layerRecipe{l, busyboxLinksLayer()}, nil
+			return append(ls, busyboxLinksLayer()), nil
 		},
 		tags: []tag{{ref: repo + ":debug-nonroot", config: func(v1.Platform) v1.Config {
 			return v1.Config{User: "65532", WorkingDir: "/home/nonroot", Env: env, Entrypoint: []string{"/busybox/sh"}}

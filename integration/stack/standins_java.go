@@ -8,7 +8,10 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/pem"
-	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 	"unicode/utf16"
@@ -16,94 +19,236 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
-// debianJavaMajor is the JDK of Debian bookworm, which the java stand-ins carry: they are tagged with it only, so a
-// spec asking for another Java finds no image instead of a wrong one.
-const debianJavaMajor = "17"
+// javaReleases are the Java majors with stand-ins: those Debian trixie packages (openjdk-21, openjdk-25). Java 17,
+// which distroless also ships, is not in trixie, so it has no stand-in.
+var javaReleases = []string{"21", "25"}
 
-// javaHome is where Debian's OpenJDK lives for an architecture.
-func javaHome(arch string) string { return "/usr/lib/jvm/java-" + debianJavaMajor + "-openjdk-" + arch }
+// javaVersion is the upstream part of a Debian openjdk version, "21.0.13.1+2" of "21.0.13.1+2-1~deb13u1".
+func javaVersion(debian string) string {
+	v, _, _ := strings.Cut(debian, "-")
+	return v
+}
 
-// jdkStandIn is docker.io/library/eclipse-temurin:17-jdk-jammy: Debian bookworm with Debian's headless OpenJDK 17
-// (javac, jar), JAVA_HOME and PATH set as the Temurin image sets them. The official image is Temurin's build on
-// Ubuntu jammy; the Java major version and the tools are the same. No Maven or Gradle: their images (maven:3-eclipse-
-// temurin-17, gradle:jdk17-jammy) have no stand-in, since Maven Central and the Gradle plugin portal are unreachable.
-func jdkStandIn() standIn {
-	config := func(p v1.Platform) v1.Config {
-		home := javaHome(p.Architecture)
+// javaShortVersion is distroless's JAVA_VERSION of a Debian openjdk version (java/jre_ver.bzl): the numbers before
+// "+", the fourth only when it is not 0.
+func javaShortVersion(debian string) string {
+	v := strings.Split(strings.SplitN(debian, "+", 2)[0], ".")
+	if len(v) >= 4 && v[3] != "0" {
+		return strings.Join(v[:4], ".")
+	}
+	return strings.Join(v[:min(3, len(v))], ".")
+}
+
+// jdkRuntime is what the JDK stand-in installs with apt beside the JDK: the libraries Debian's JRE links, and the
+// tools and locale the Temurin image installs (adoptium/containers <v>/jdk/ubuntu/noble/Dockerfile), en_US.UTF-8
+// generated since its LANG names it.
+var jdkRuntime = aptInstall{
+	packages: []string{"locales", "tzdata", "binutils", "p11-kit", "zlib1g", "liblcms2-2", "libjpeg62-turbo", "libnss3",
+		"libpcsclite1", "libfreetype6", "libfontconfig1"},
+	script: "sed -i 's/^# *en_US.UTF-8 UTF-8/en_US.UTF-8 UTF-8/' /etc/locale.gen && locale-gen >/dev/null",
+}
+
+// temurinEntrypoint stands for the Temurin image's /__cacert_entrypoint.sh: the JDK's trust store already holds
+// the system's certificates here, so it only runs its arguments.
+const temurinEntrypoint = "#!/bin/sh\nset -e\nexec \"$@\"\n"
+
+// jdkStandIn is docker.io/library/eclipse-temurin:<v>-jdk-noble: Debian trixie with Debian's OpenJDK <v> (JRE and
+// JDK, headless) laid out as Temurin's at /opt/java/openjdk, its trust store a file made from the CA bundle, and
+// the Temurin image's environment. The real image is Temurin's build on Ubuntu noble; the major and tools match.
+func jdkStandIn(major string) standIn {
+	facts := map[string]string{} // "version", set by layers before any config is asked for
+	config := func(v1.Platform) v1.Config {
 		return v1.Config{
 			Env: []string{
-				"JAVA_HOME=" + home,
-				"PATH=" + home + "/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-				"LANG=C.UTF-8",
+				"JAVA_HOME=/opt/java/openjdk",
+				"PATH=/opt/java/openjdk/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+				"LANG=en_US.UTF-8", "LANGUAGE=en_US:en", "LC_ALL=en_US.UTF-8",
+				"JAVA_VERSION=jdk-" + javaVersion(facts["version"]),
 			},
-			Cmd: []string{"jshell"},
+			Entrypoint: []string{"/__cacert_entrypoint.sh"},
+			Cmd:        []string{"jshell"},
 		}
 	}
 	return standIn{
-		name:      "jdk-" + debianJavaMajor + "-bookworm",
+		facts:     facts,
+		name:      "jdk-" + major + "-trixie",
 		platforms: []v1.Platform{linuxAMD64},
 		layers: func(ctx context.Context, b *builder, p v1.Platform) ([]layerRecipe, error) {
-			base, err := debootstrapLayer(ctx, b, p, "ca-certificates", "openjdk-"+debianJavaMajor+"-jdk-headless")
+			r, err := b.rootfs(ctx, trixie, p)
 			if err != nil {
 				return nil, err
 			}
-			return []layerRecipe{base}, nil
+			l, debs, err := javaLayer(ctx, b, p, major, "jdk", "opt/java/openjdk", func(t *tree) error {
+				if err := r.ensure(ctx, b); err != nil {
+					return err
+				}
+				bundle, err := os.ReadFile(filepath.Join(r.dir, "etc/ssl/certs/ca-certificates.crt"))
+				t.addFile("opt/java/openjdk/lib/security/cacerts", 0o644, 0, 0, javaTrustStore(bundle))
+				t.addFile("__cacert_entrypoint.sh", 0o755, 0, 0, []byte(temurinEntrypoint))
+				return err
+			})
+			if err != nil {
+				return nil, err
+			}
+			facts["version"] = debs[0].Version
+			return withBase(ctx, b, p, jdkRuntime, l)
 		},
-		tags: []tag{{ref: "docker.io/library/eclipse-temurin:" + debianJavaMajor + "-jdk-jammy", config: config}},
+		tags: []tag{{ref: "docker.io/library/eclipse-temurin:" + major + "-jdk-noble", config: config}},
 	}
 }
 
-// distrolessJavaPackages are Debian's headless JRE and the one library its core needs beyond cc (zlib for
-// libzip), on top of cc. The JRE's optional native parts (fonts, images, printing, smart cards, sound) load their
-// libraries only when used, and distroless' own image carries those libraries; this stand-in keeps to the core.
-var distrolessJavaPackages = append(distrolessCCPackages[:len(distrolessCCPackages):len(distrolessCCPackages)],
-	"zlib1g", "openjdk-"+debianJavaMajor+"-jre-headless")
+// javaLayer is Debian's headless JRE (and JDK when kind is "jdk") moved from /usr/lib/jvm/java-<v>-openjdk-<arch>
+// to dir, the links Debian makes into /etc/java-<v>-openjdk replaced by the files, as in Temurin's tree; finish
+// adds the trust store and whatever else the image puts beside it. debs[0] is the JRE package.
+func javaLayer(ctx context.Context, b *builder, p v1.Platform, major, kind, dir string, finish func(*tree) error) (layerRecipe, []debPackage, error) {
+	names := []string{"openjdk-" + major + "-jre-headless"}
+	if kind == "jdk" {
+		names = append(names, "openjdk-"+major+"-jdk-headless")
+	}
+	apt, err := b.aptRoot(ctx, trixie)
+	if err != nil {
+		return layerRecipe{}, nil, err
+	}
+	debs, err := apt.resolve(ctx, names, p.Architecture)
+	if err != nil {
+		return layerRecipe{}, nil, err
+	}
+	key := []string{"to " + dir}
+	for _, d := range debs {
+		key = append(key, d.String()+" "+d.SHA256)
+	}
+	from := "usr/lib/jvm/java-" + major + "-openjdk-" + p.Architecture
+	return layerRecipe{
+		key:       key,
+		createdBy: "Debian's OpenJDK " + javaVersion(debs[0].Version) + " " + kind + " at /" + dir,
+		build: func(ctx context.Context, b *builder, _ string) (*tree, writeOptions, error) {
+			pkgs := newTree()
+			for _, d := range debs {
+				file, err := apt.download(ctx, d)
+				if err != nil {
+					return nil, writeOptions{}, err
+				}
+				data, err := dpkgDeb(ctx, "--fsys-tarfile", file)
+				if err != nil {
+					return nil, writeOptions{}, err
+				}
+				if err := pkgs.addTar(bytes.NewReader(data)); err != nil {
+					return nil, writeOptions{}, fmt.Errorf("%s: %w", file, err)
+				}
+			}
+			t := relocate(pkgs, from, dir)
+			if _, ok := t.entries[dir+"/bin/java"]; !ok {
+				return nil, writeOptions{}, fmt.Errorf("%s has no bin/java", from)
+			}
+			err := finish(t)
+			return t, writeOptions{}, err
+		},
+	}, debs, nil
+}
 
-// distrolessJavaStandIn is gcr.io/distroless/java17-debian12: the cc image's packages plus Debian's headless JRE,
-// /usr/bin/java (its entrypoint, with -jar) linked to it as Debian's alternatives would, and the JRE's trust store
-// made from the CA certificates as ca-certificates-java would. No javac, no shell.
-func distrolessJavaStandIn() standIn {
+// relocate copies the tree from one directory to another: links inside it stay links, links out of it are
+// replaced by what they point at (files and whole directories), and links to nothing the tree holds (the trust
+// store, the documentation, src.zip) are left out.
+func relocate(t *tree, from, to string) *tree {
+	out := newTree()
+	for name, e := range t.entries {
+		rest, ok := strings.CutPrefix(name, from+"/")
+		if !ok {
+			continue
+		}
+		c := *e
+		c.hdr.Name = to + "/" + rest
+		switch e.hdr.Typeflag {
+		case tar.TypeLink:
+			c.hdr.Linkname = strings.Replace(e.hdr.Linkname, from+"/", to+"/", 1)
+		case tar.TypeSymlink:
+			target := cleanName(e.hdr.Linkname)
+			if !path.IsAbs(e.hdr.Linkname) {
+				target = cleanName(path.Join(path.Dir(name), e.hdr.Linkname))
+			}
+			if strings.HasPrefix(target, from+"/") {
+				if path.IsAbs(e.hdr.Linkname) {
+					c.hdr.Linkname = "/" + to + "/" + strings.TrimPrefix(target, from+"/")
+				}
+				break
+			}
+			te, ok := t.entries[target]
+			if !ok {
+				continue
+			}
+			if te.hdr.Typeflag == tar.TypeDir {
+				for sub, se := range t.entries {
+					if r, ok := strings.CutPrefix(sub, target+"/"); ok && se.hdr.Typeflag != tar.TypeSymlink {
+						sc := *se
+						sc.hdr.Name = c.hdr.Name + "/" + r
+						out.put(&sc)
+					}
+				}
+			}
+			c = *te
+			c.hdr.Name = to + "/" + rest
+		}
+		out.put(&c)
+	}
+	return out
+}
+
+// distrolessJavaStandIn is gcr.io/distroless/java<v>-debian13: the cc image's layers, the libraries distroless
+// adds for Java (java/config.bzl), and Debian's headless JRE where distroless puts Temurin's
+// (/usr/lib/jvm/temurin-<v>-jre-<arch>), with /usr/bin/java linked to it, the trust store at
+// /etc/ssl/certs/java/cacerts and /etc/ssl/certs/adoptium/cacerts linked to that (java/java.bzl).
+func distrolessJavaStandIn(major string) standIn {
+	facts := map[string]string{} // "version", set by layers before any config is asked for
 	config := func(user, workdir string) func(v1.Platform) v1.Config {
-		return func(p v1.Platform) v1.Config {
-			return v1.Config{User: user, WorkingDir: workdir, Entrypoint: []string{"/usr/bin/java", "-jar"}, Env: []string{
-				"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-				"SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt",
-				"JAVA_HOME=" + javaHome(p.Architecture),
-				"LANG=C.UTF-8",
-			}}
+		return func(v1.Platform) v1.Config {
+			env := append(distrolessEnv[:len(distrolessEnv):len(distrolessEnv)], "LANG=C.UTF-8", "JAVA_VERSION="+javaShortVersion(facts["version"]))
+			return v1.Config{User: user, WorkingDir: workdir, Env: env, Entrypoint: []string{"/usr/bin/java", "-jar"}}
 		}
 	}
-	repo := "gcr.io/distroless/java" + debianJavaMajor + "-debian12"
+	repo := "gcr.io/distroless/java" + major + "-debian13"
 	return standIn{
-		name:      "distroless-java" + debianJavaMajor + "-debian12",
+		facts:     facts,
+		name:      "distroless-java" + major + "-debian13",
 		platforms: []v1.Platform{linuxAMD64},
 		layers: func(ctx context.Context, b *builder, p v1.Platform) ([]layerRecipe, error) {
-			l, err := distrolessLayer(ctx, b, p, distrolessJavaPackages)
+			ls, err := distrolessLayers(ctx, b, p, trixie, ccFlavor, distrolessJavaPackages)
 			if err != nil {
 				return nil, err
 			}
-			packages := l.build
-			home := strings.TrimPrefix(javaHome(p.Architecture), "/")
-			l.key = append(l.key, "/usr/bin/java -> "+home+"/bin/java; cacerts as JKS from the CA bundle; no jinfo, debug dirs")
-			l.createdBy += "; /usr/bin/java and /etc/ssl/certs/java/cacerts"
-			l.build = func(ctx context.Context, b *builder, scratch string) (*tree, writeOptions, error) {
-				t, opt, err := packages(ctx, b, scratch)
-				if err != nil {
-					return nil, opt, err
-				}
-				if e, ok := t.entries[home+"/bin/java"]; !ok || e.hdr.Typeflag != tar.TypeReg {
-					return nil, opt, errors.New("the JRE package has no regular file " + home + "/bin/java")
-				}
-				t.addSymlink("usr/bin/java", "/"+home+"/bin/java")
-				t.addFile("etc/ssl/certs/java/cacerts", 0o644, 0, 0, javaTrustStore(t.entries["etc/ssl/certs/ca-certificates.crt"].data))
-				t.removeIf(func(name string, _ *treeEntry) bool {
-					return strings.HasPrefix(name, "usr/lib/debug") || strings.HasSuffix(name, ".jinfo")
-				})
-				return t, opt, nil
+			dir := "usr/lib/jvm/temurin-" + major + "-jre-" + p.Architecture
+			l, debs, err := javaLayer(ctx, b, p, major, "jre", dir, func(t *tree) error {
+				t.addSymlink(dir+"/lib/security/cacerts", "/etc/ssl/certs/adoptium/cacerts")
+				t.addSymlink("usr/bin/java", "/"+dir+"/bin/java")
+				t.addSymlink("etc/ssl/certs/adoptium/cacerts", "/etc/ssl/certs/java/cacerts")
+				return nil
+			})
+			if err != nil {
+				return nil, err
 			}
-			return []layerRecipe{l}, nil
+			facts["version"] = debs[0].Version
+			return append(ls, l, javaTrustStoreLayer()), nil
 		},
 		tags: []tag{{ref: repo + ":nonroot", config: config("65532", "/home/nonroot")}, {ref: repo + ":latest", config: config("0", "/")}},
+	}
+}
+
+// distrolessJavaPackages are what distroless adds to cc for Java on Debian 13 (java/config.bzl).
+var distrolessJavaPackages = []string{"zlib1g", "libjpeg62-turbo", "liblcms2-2", "libfreetype6", "fonts-dejavu-core",
+	"fontconfig-config", "libexpat1", "libfontconfig1", "libuuid1", "libbrotli1", "libcrypt1", "libstdc++6", "libgcc-s1",
+	"gcc-14-base", "libpng16-16t64", "libbz2-1.0"}
+
+// javaTrustStoreLayer is /etc/ssl/certs/java/cacerts made from the host's CA bundle, which holds Debian's
+// certificates and whatever else this machine trusts (distroless makes it from its ca-certificates).
+func javaTrustStoreLayer() layerRecipe {
+	return layerRecipe{
+		key:       []string{"host CA bundle " + fileDigest(hostCABundle)},
+		createdBy: "/etc/ssl/certs/java/cacerts",
+		build: func(context.Context, *builder, string) (*tree, writeOptions, error) {
+			bundle, err := os.ReadFile(hostCABundle)
+			t := newTree()
+			t.addFile("etc/ssl/certs/java/cacerts", 0o644, 0, 0, javaTrustStore(bundle))
+			return t, writeOptions{}, err
+		},
 	}
 }
 

@@ -306,3 +306,18 @@ func (t *tree) orderHardLinks() {
 		}
 	}
 }
+
+// moveTo puts every entry that drop does not refuse into dst, its name under prefix ("usr/local/").
+func (t *tree) moveTo(dst *tree, prefix string, drop func(name string) bool) {
+	for name, e := range t.entries {
+		if drop != nil && drop(name) {
+			continue
+		}
+		c := *e
+		c.hdr.Name = prefix + name
+		if c.hdr.Typeflag == tar.TypeLink {
+			c.hdr.Linkname = cleanName(prefix + c.hdr.Linkname)
+		}
+		dst.put(&c)
+	}
+}
