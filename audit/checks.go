@@ -163,8 +163,12 @@ var registry = []Check{
 		ID: "HX-SEC-CONTENT", Catalogue: "HX-SEC-004", Title: "No secrets in file contents", Severity: High,
 		Rationale: "Private keys and API tokens embedded in files are as public as the image.",
 		Mappings:  Mappings{CIS: []string{"4.10"}},
-		How:       "Text files up to 1 MB (binaries, documentation, test data and Go toolchains skipped) for private-key blocks and the documented formats of AWS, GitHub, GitLab, Slack, Stripe, Google, npm, PyPI and OpenAI tokens. With layer data the final version of each file is searched as it streams; without, the merged filesystem is read (at most 256 MB).",
-		run:       checkSecretContent,
+		How: "Text files up to 1 MB (binaries, documentation, test data, Go test files and Go toolchains skipped) for private-key blocks " +
+			"with a key body and the documented formats of AWS, GitHub, GitLab, Slack, Stripe, Google, npm, PyPI and OpenAI tokens; the example " +
+			"credentials issuers publish are allowed (audit/examples.go, each with its source: AWS's two documented key pairs, and AWS key ids " +
+			"ending in EXAMPLE, as gitleaks and trivy allow them). With layer data the final version of each file is searched as it streams; " +
+			"without, the merged filesystem is read (at most 256 MB).",
+		run: checkSecretContent,
 	},
 	{
 		ID: "HX-SEC-LAYERS", Catalogue: "HX-SEC-005", Title: "No secrets in any layer", Severity: High, NeedsLayers: true,
