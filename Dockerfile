@@ -1,13 +1,20 @@
 # The hardened frontend image. Built with BuildKit's builtin Dockerfile frontend (no syntax line: that would pull
-# docker/dockerfile from a registry). Locally: make frontend-image, which pushes it where
-# "# syntax=ghcr.io/hardenedbuild/hardened:1" resolves through the stack's registry mirror.
-FROM docker.io/library/golang:1.26-bookworm AS build
+# docker/dockerfile from a registry); this is the bootstrap path, and hardened.yaml builds the same binary bytes
+# with the frontend itself (integration/release_e2e_test.go). Locally: make frontend-image (one platform) or
+# make release-check (the release index, every platform).
+#
+# Every platform is cross-compiled on the build platform: the build stage never runs emulated.
+FROM --platform=$BUILDPLATFORM docker.io/library/golang:1.26-trixie AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
 COPY . .
+ARG TARGETOS TARGETARCH TARGETVARIANT
+# The same flags and environment as the frontend's own Go build (llb/golang.go), so both give the same bytes;
+# the version comes from the VERSION file (embedded), never from a flag.
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
-    CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -buildid=" -o /out/hardened-frontend ./cmd/hardened-frontend
+    CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH GOARM=${TARGETVARIANT#v} \
+    go build -trimpath -ldflags="-s -w -buildid=" -o /out/hardened-frontend ./cmd/hardened-frontend
 
 FROM scratch
 COPY --from=build /out/hardened-frontend /bin/hardened-frontend
