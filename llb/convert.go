@@ -85,10 +85,10 @@ func Convert(s *spec.Spec, in Inputs) (*Result, error) {
 		// A layer of its own, under the app's: a source change leaves it cached, and a deployment
 		// that has the image before the change pulls only the app's layer after it.
 		final = final.File(depsCopy(deps, in.Epoch), locate("artifacts"),
-			bkllb.WithCustomName("copy the dependency tree to "+ArtifactDir+"/"+deps.Dest+" (setuid/setgid stripped)"))
+			bkllb.WithCustomName("copy the dependency tree to "+ArtifactDir+"/"+deps.Dest+" (root-owned, modes 0644/0755)"))
 	}
 	final = final.File(artifactCopies(s, builder, deps != nil, in.Epoch), locate("artifacts"),
-		bkllb.WithCustomName("copy artifacts to "+ArtifactDir+" (setuid/setgid stripped)"))
+		bkllb.WithCustomName("copy artifacts to "+ArtifactDir+" (root-owned, modes 0644/0755)"))
 
 	img := ImageConfig(s, in.Base, in.Target, in.Epoch)
 	if in.Debug {
@@ -172,11 +172,11 @@ func depsCopy(deps *Deps, epoch *time.Time) *bkllb.FileAction {
 	return bkllb.Copy(deps.State, deps.Src, ArtifactDir+"/"+deps.Dest, info)
 }
 
-// finalCopyInfo is how everything is copied into the final stage: root-owned, without setuid
-// and setgid bits, at the epoch.
+// finalCopyInfo is how everything is copied into /app: root-owned, modes normalised (AppMode,
+// which clears setuid, setgid and sticky), at the epoch.
 func finalCopyInfo(contents bool, epoch *time.Time) *bkllb.CopyInfo {
 	return &bkllb.CopyInfo{
-		Mode:                &bkllb.ChmodOpt{ModeStr: stripSetuidMode},
+		Mode:                &bkllb.ChmodOpt{ModeStr: AppMode},
 		ChownOpt:            &bkllb.ChownOpt{User: &bkllb.UserOpt{UID: 0}, Group: &bkllb.UserOpt{UID: 0}},
 		CopyDirContentsOnly: contents,
 		CreatedTime:         epoch,

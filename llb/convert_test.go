@@ -171,9 +171,9 @@ func TestGoExampleLLB(t *testing.T) {
 
 	// The final stage copies the builder's artifact directory whole onto /app, in one copy, stripping
 	// setuid/setgid.
-	final := g.Named(t, "copy artifacts to /app (setuid/setgid stripped)")
-	if cp := findCopy(t, final, "/hardened/out"); cp.Dest != "/app" || cp.ModeStr != "u-s,g-s" || cp.DirCopyContents {
-		t.Errorf("artifact copy = %s -> %s mode %q contents %v, want the directory at /app mode u-s,g-s", cp.Src, cp.Dest, cp.ModeStr, cp.DirCopyContents)
+	final := g.Named(t, "copy artifacts to /app (root-owned, modes 0644/0755)")
+	if cp := findCopy(t, final, "/hardened/out"); cp.Dest != "/app" || cp.ModeStr != "u=rwX,go=rX,-st" || cp.DirCopyContents {
+		t.Errorf("artifact copy = %s -> %s mode %q contents %v, want the directory at /app mode u=rwX,go=rX,-st", cp.Src, cp.Dest, cp.ModeStr, cp.DirCopyContents)
 	}
 	for _, o := range g.Ops {
 		if o.Name == "stage /app" {
@@ -262,7 +262,7 @@ func TestCrossCompileRunsOnBuildPlatform(t *testing.T) {
 	if env := llbtest.Env(compile); env["GOARCH"] != "arm64" {
 		t.Errorf("GOARCH = %q, want arm64", env["GOARCH"])
 	}
-	final := g.Named(t, "copy artifacts to /app (setuid/setgid stripped)")
+	final := g.Named(t, "copy artifacts to /app (root-owned, modes 0644/0755)")
 	if base, ok := g.Input(final, 0); !ok || base.Op.GetPlatform().GetArchitecture() != "arm64" {
 		t.Errorf("the final stage is not on the arm64 base")
 	}
@@ -324,11 +324,11 @@ build:
 	// A step may leave more than the artifacts in /hardened/out: only the artifacts are staged in /app, which
 	// the final stage copies whole.
 	stage := g.Named(t, "stage /app")
-	if cp := findCopy(t, stage, "/hardened/out/server"); cp.Dest != "/app/server" || cp.ModeStr != "u-s,g-s" {
-		t.Errorf("staged copy = %s -> %s mode %q, want /app/server mode u-s,g-s", cp.Src, cp.Dest, cp.ModeStr)
+	if cp := findCopy(t, stage, "/hardened/out/server"); cp.Dest != "/app/server" || cp.ModeStr != "u=rwX,go=rX,-st" {
+		t.Errorf("staged copy = %s -> %s mode %q, want /app/server mode u=rwX,go=rX,-st", cp.Src, cp.Dest, cp.ModeStr)
 	}
-	final := g.Named(t, "copy artifacts to /app (setuid/setgid stripped)")
-	if cp := findCopy(t, final, "/app"); cp.Dest != "/app" || cp.ModeStr != "u-s,g-s" {
+	final := g.Named(t, "copy artifacts to /app (root-owned, modes 0644/0755)")
+	if cp := findCopy(t, final, "/app"); cp.Dest != "/app" || cp.ModeStr != "u=rwX,go=rX,-st" {
 		t.Errorf("final copy of /app = %s -> %s mode %q", cp.Src, cp.Dest, cp.ModeStr)
 	}
 	if src, ok := g.Input(final, 1); !ok || src.Digest != stage.Digest {
@@ -371,7 +371,7 @@ func TestEpochStampsConfigAndFiles(t *testing.T) {
 		t.Errorf("created = %v, want %v", res.Image.Created, epoch)
 	}
 	for _, c := range []*pb.FileActionCopy{
-		findCopy(t, g.Named(t, "copy artifacts to /app (setuid/setgid stripped)"), "/hardened/out"),
+		findCopy(t, g.Named(t, "copy artifacts to /app (root-owned, modes 0644/0755)"), "/hardened/out"),
 	} {
 		if c.Timestamp != epoch.UnixNano() {
 			t.Errorf("copy of %s timestamp = %d, want %d", c.Src, c.Timestamp, epoch.UnixNano())

@@ -100,8 +100,8 @@ func TestNodeExampleLLB(t *testing.T) {
 	// The final stage takes node_modules from the step after the install, which a source change
 	// leaves cached, in a layer of its own, then /hardened/out whole into /app; without
 	// setuid/setgid, owned by root.
-	depsOp := g.Named(t, "copy the dependency tree to /app/node_modules (setuid/setgid stripped)")
-	final := g.Named(t, "copy artifacts to /app (setuid/setgid stripped)")
+	depsOp := g.Named(t, "copy the dependency tree to /app/node_modules (root-owned, modes 0644/0755)")
+	final := g.Named(t, "copy artifacts to /app (root-owned, modes 0644/0755)")
 	mods := findCopy(t, depsOp, "/src/node_modules")
 	from := copyInput(t, g, depsOp, "/src/node_modules")
 	if in, ok := g.Input(final, 0); !ok || in.Digest != depsOp.Digest {
@@ -116,8 +116,8 @@ func TestNodeExampleLLB(t *testing.T) {
 			mods.Dest, from.Name, g.DependsOn(from, source.Digest))
 	}
 	cp := findCopy(t, final, "/hardened/out")
-	if cp.Dest != "/app/" || !cp.DirCopyContents || cp.ModeStr != "u-s,g-s" || cp.Owner.GetUser().GetByID() != 0 ||
-		mods.ModeStr != "u-s,g-s" || mods.Owner.GetUser().GetByID() != 0 {
+	if cp.Dest != "/app/" || !cp.DirCopyContents || cp.ModeStr != hllb.AppMode || cp.Owner.GetUser().GetByID() != 0 ||
+		mods.ModeStr != hllb.AppMode || mods.Owner.GetUser().GetByID() != 0 {
 		t.Errorf("final copy = %s -> %s contents %v mode %q owner %v (node_modules mode %q)", cp.Src, cp.Dest, cp.DirCopyContents, cp.ModeStr, cp.Owner, mods.ModeStr)
 	}
 	if base, ok := g.Input(depsOp, 0); !ok || !strings.Contains(base.Op.GetSource().GetIdentifier(), "distroless/nodejs26-debian13") {
@@ -166,7 +166,7 @@ func TestNodeBuildScript(t *testing.T) {
 	}
 	findCopy(t, layout, "/src/dist")
 	// node_modules ships as the prune left it.
-	if from := copyInput(t, g, g.Named(t, "copy the dependency tree to /app/node_modules (setuid/setgid stripped)"), "/src/node_modules"); !g.DependsOn(from, prune.Digest) {
+	if from := copyInput(t, g, g.Named(t, "copy the dependency tree to /app/node_modules (root-owned, modes 0644/0755)"), "/src/node_modules"); !g.DependsOn(from, prune.Digest) {
 		t.Errorf("node_modules ships from %q, before the prune", from.Name)
 	}
 }
@@ -432,7 +432,7 @@ func TestNodePackageManagers(t *testing.T) {
 			if g.DependsOn(install, source.Digest) || !g.DependsOn(source, install.Digest) {
 				t.Error("the install must come before the source copy and not depend on it")
 			}
-			layout := copyInput(t, g, g.Named(t, "copy the dependency tree to /app/node_modules (setuid/setgid stripped)"), "/src/node_modules")
+			layout := copyInput(t, g, g.Named(t, "copy the dependency tree to /app/node_modules (root-owned, modes 0644/0755)"), "/src/node_modules")
 			last := install
 			if tc.run != nil {
 				run := exec(tc.run)

@@ -152,7 +152,7 @@ func TestConvertWithRuntimeLibs(t *testing.T) {
 	if base, ok := g.Input(add, 0); !ok || !strings.Contains(base.Op.GetSource().GetIdentifier(), "distroless/base-debian13") {
 		t.Error("the libs are not added onto the distroless base")
 	}
-	final := g.Named(t, "copy artifacts to /app (setuid/setgid stripped)")
+	final := g.Named(t, "copy artifacts to /app (root-owned, modes 0644/0755)")
 	if !g.DependsOn(final, add.Digest) {
 		t.Error("the artifacts are not copied after the libs")
 	}

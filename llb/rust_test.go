@@ -98,8 +98,8 @@ func TestRustExampleLLB(t *testing.T) {
 	if len(g.Execs()) != 1 {
 		t.Errorf("the build runs %d steps, want the one cargo install", len(g.Execs()))
 	}
-	final := g.Named(t, "copy artifacts to /app (setuid/setgid stripped)")
-	if cp := findCopy(t, final, "/hardened/out"); cp.Dest != "/app/" || cp.ModeStr != "u-s,g-s" || cp.Owner.GetUser().GetByID() != 0 {
+	final := g.Named(t, "copy artifacts to /app (root-owned, modes 0644/0755)")
+	if cp := findCopy(t, final, "/hardened/out"); cp.Dest != "/app/" || cp.ModeStr != hllb.AppMode || cp.Owner.GetUser().GetByID() != 0 {
 		t.Errorf("final copy = %s -> %s mode %q owner %v", cp.Src, cp.Dest, cp.ModeStr, cp.Owner)
 	}
 	if !g.DependsOn(final, compile.Digest) {
@@ -355,7 +355,7 @@ func TestRustWorkspaceBuildsAndCopiesOut(t *testing.T) {
 			if !g.DependsOn(out, compile.Digest) {
 				t.Error("the copy out of the target cache does not follow the compile")
 			}
-			if !g.DependsOn(g.Named(t, "copy artifacts to /app (setuid/setgid stripped)"), out.Digest) {
+			if !g.DependsOn(g.Named(t, "copy artifacts to /app (root-owned, modes 0644/0755)"), out.Digest) {
 				t.Error("the final stage does not take /hardened/out from after the copy out of the cache")
 			}
 			for _, a := range g.Named(t, "copy source").Op.GetFile().GetActions() {

@@ -9,9 +9,14 @@ import (
 	digest "github.com/opencontainers/go-digest"
 )
 
-// stripSetuidMode is applied to everything copied into the final stage: symbolic, so
-// only the setuid and setgid bits go and every other bit stays as it was.
+// stripSetuidMode is applied to what the final stage copies outside /app (the base's own files,
+// runtime.libs): symbolic, so only the setuid and setgid bits go and every other bit stays as it was.
 const stripSetuidMode = "u-s,g-s"
+
+// AppMode is applied to everything copied into /app: directories 0755, files 0755 when the source
+// has any execute bit and 0644 otherwise, no setuid, setgid or sticky bit, whatever the context's
+// modes (a git archive's 0664/0775) or build.steps left (BuildKit's symbolic --chmod, X included).
+const AppMode = "u=rwX,go=rX,-st"
 
 // SpecialFile is a path in an image whose mode carries setuid or setgid.
 type SpecialFile struct {
@@ -148,7 +153,7 @@ func keepsNoSetuid(a *pb.FileAction) error {
 	switch x := a.Action.(type) {
 	case *pb.FileAction_Copy:
 		c := x.Copy
-		if c.ModeStr == stripSetuidMode || (c.ModeStr == "" && c.Mode >= 0 && c.Mode&setuidBits == 0) {
+		if c.ModeStr == stripSetuidMode || c.ModeStr == AppMode || (c.ModeStr == "" && c.Mode >= 0 && c.Mode&setuidBits == 0) {
 			return nil
 		}
 		return fmt.Errorf("the copy of %s to %s keeps the setuid/setgid bits it finds (mode %q)", c.Src, c.Dest, c.ModeStr)

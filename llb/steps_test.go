@@ -61,7 +61,7 @@ func TestStepsSeeTheDependencyTree(t *testing.T) {
 		if !g.DependsOn(step, link.Digest) || llbtest.Env(step)["HARDENED_OUT"] != "/out" {
 			t.Errorf("%s: the step runs without the /out link, HARDENED_OUT=%q", s.Language, llbtest.Env(step)["HARDENED_OUT"])
 		}
-		final := g.Named(t, "copy artifacts to /app (setuid/setgid stripped)")
+		final := g.Named(t, "copy artifacts to /app (root-owned, modes 0644/0755)")
 		assertNoCopy(t, final, tc.tree)
 		if from := copyInput(t, g, final, "/hardened/out"); from.Digest != step.Digest {
 			t.Errorf("%s: /app is taken from %q, want the step's result", s.Language, from.Name)
