@@ -4,7 +4,7 @@ SHELL := /bin/bash
 GO ?= go
 export PATH := /usr/local/go/bin:$(PATH)
 
-.PHONY: all build unit integration test demo vet bench clean schema fuzz
+.PHONY: all build unit integration test demo vet bench clean schema fuzz release-check
 all: build
 
 include integration/stack.mk
@@ -49,6 +49,11 @@ fuzz:
 	$(GO) test ./spec -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 	$(GO) test ./llb -run '^$$' -fuzz FuzzConvert -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 	$(GO) test ./audit/image -run '^$$' -fuzz FuzzLayer -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
+
+# Everything the release workflow (.github/workflows/release.yml) runs except pushing to ghcr.io and signing, on
+# the local stack: the CLI binaries, the frontend image index and their checks (docs/releasing.md).
+release-check: stack-up
+	$(GO) run ./integration/cmd/release --stack --dist bin/dist
 
 schema:
 	$(GO) run ./cmd/hardened schema > docs/hardened.schema.json
