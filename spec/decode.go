@@ -103,6 +103,21 @@ func (d *decoder) spend(n *yaml.Node, path string) bool {
 	return true
 }
 
+// MaxItems bounds one list or mapping: a spec lists a handful of artifacts, variables or labels, and
+// each item becomes a build step or a config entry, so tens of thousands would make a build that takes
+// minutes to describe before it fails.
+const MaxItems = 1000
+
+// tooMany refuses a list or mapping of more than MaxItems items, at the field.
+func (d *decoder) tooMany(n *yaml.Node, path string, items int) bool {
+	if items <= MaxItems {
+		return false
+	}
+	d.fail(n, path, fmt.Sprintf("%d items, over the limit of %d", items, MaxItems),
+		"a spec lists a few of each; split the build into several specs, or move the values into a file the build reads")
+	return true
+}
+
 // MaxValueLength bounds one string value: a Linux path is at most 4096 bytes, and nothing in a spec
 // is longer than a path.
 const MaxValueLength = 4096
@@ -152,6 +167,9 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			d.wrongKind(n, v.Type(), path)
 			return
 		}
+		if d.tooMany(n, path, len(n.Content)) {
+			return
+		}
 		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 		for i, item := range n.Content {
 			d.value(item, s.Index(i), fmt.Sprintf("%s[%d]", path, i))
@@ -160,6 +178,9 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
 			d.wrongKind(n, v.Type(), path)
+			return
+		}
+		if d.tooMany(n, path, len(n.Content)/2) {
 			return
 		}
 		m := reflect.MakeMap(v.Type())

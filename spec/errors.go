@@ -15,6 +15,8 @@ type Error struct {
 	Field string
 	Msg   string
 	Hint  string
+	// more is set on the line that stands for problems left out by Bounded: how many.
+	more int
 }
 
 // Error renders FILE:LINE:COL: FIELD: MSG; HINT, leaving out the parts that are empty.
@@ -28,13 +30,31 @@ func (e Error) Error() string {
 		b.WriteString(": ")
 	}
 	if e.Field != "" {
-		b.WriteString(e.Field)
+		b.WriteString(printable(e.Field, false))
 		b.WriteString(": ")
 	}
-	b.WriteString(e.Msg)
+	b.WriteString(printable(e.Msg, true))
 	if e.Hint != "" {
 		b.WriteString("; ")
-		b.WriteString(e.Hint)
+		b.WriteString(printable(e.Hint, true))
+	}
+	return b.String()
+}
+
+// printable escapes what a terminal would act on rather than show (ESC, NUL, C1, bidi controls): a field
+// path holds the spec's own keys, and a message may quote a file. Line breaks and tabs stay in messages.
+func printable(s string, lines bool) string {
+	if _, bad := unsafeRune(s); !bad {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if _, bad := unsafeRune(string(r)); bad && !(lines && (r == '\n' || r == '\t')) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
 	}
 	return b.String()
 }
@@ -42,10 +62,12 @@ func (e Error) Error() string {
 // Errors is every problem found in a spec, sorted by position.
 type Errors []Error
 
-// Error renders one problem per line.
+// Error renders one problem per line, at most MaxProblems of them and a last line saying how many more
+// there are: a message that must reach a terminal through BuildKit cannot be megabytes long.
 func (es Errors) Error() string {
-	lines := make([]string, len(es))
-	for i, e := range es {
+	b := es.Bounded()
+	lines := make([]string, len(b))
+	for i, e := range b {
 		lines[i] = e.Error()
 	}
 	return strings.Join(lines, "\n")
@@ -80,24 +102,35 @@ func AsErrors(err error) (Errors, bool) {
 	return nil, false
 }
 
-// maxErrors caps what one file reports; past that the first problems are the ones to fix.
-const maxErrors = 100
+// MaxProblems caps every list of problems shown; past that the first problems are the ones to fix.
+const MaxProblems = 100
 
-// final is what Parse, Validate and Load return: sorted, each problem once, at most maxErrors.
-func (es Errors) final() Errors {
-	seen := map[Error]bool{}
-	out := make(Errors, 0, len(es))
+// final is what Parse, Validate and Load return: sorted, each problem once, at most MaxProblems.
+func (es Errors) final() Errors { return es.Bounded() }
+
+// Bounded returns the problems sorted, each once, at most MaxProblems of them, and then, if some were
+// left out, one line "and N more problems not shown". It leaves es as it was, and a bounded list
+// bounded again is the same list.
+func (es Errors) Bounded() Errors {
+	more := 0
+	seen := make(map[Error]bool, min(len(es), 4*MaxProblems))
+	out := make(Errors, 0, min(len(es), MaxProblems+1))
 	for _, e := range es {
-		if !seen[e] {
+		switch {
+		case e.more > 0:
+			more += e.more
+		case !seen[e]:
 			seen[e] = true
 			out = append(out, e)
 		}
 	}
 	out = out.sorted()
-	if len(out) > maxErrors {
-		last := out[maxErrors-1]
-		more := len(out) - maxErrors + 1
-		out = append(out[:maxErrors-1], Error{File: last.File, Pos: last.Pos, Msg: fmt.Sprintf("%d more problems not shown", more), Hint: "fix the ones above and run again"})
+	if len(out) > MaxProblems {
+		more += len(out) - MaxProblems
+		out = out[:MaxProblems:MaxProblems]
+	}
+	if more > 0 {
+		out = append(out, Error{Msg: fmt.Sprintf("and %d more problems not shown", more), Hint: "fix the ones above and run again", more: more})
 	}
 	return out
 }

@@ -3,7 +3,9 @@ package spec
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestErrorRendering(t *testing.T) {
@@ -38,8 +40,40 @@ func TestErrorsFinal(t *testing.T) {
 		many = append(many, Error{File: "f", Pos: Pos{i + 1, 1}, Msg: "x"})
 	}
 	many = many.final()
-	if len(many) != maxErrors || many[maxErrors-1].Msg != "151 more problems not shown" {
+	if len(many) != MaxProblems+1 || many[MaxProblems].Error() != "and 150 more problems not shown; fix the ones above and run again" {
 		t.Errorf("capped to %d, last %v", len(many), many[len(many)-1])
+	}
+	if again := many.Bounded(); len(again) != len(many) || again[MaxProblems] != many[MaxProblems] {
+		t.Errorf("bounded twice: %d, last %v", len(again), again[len(again)-1])
+	}
+}
+
+// Any Errors renders bounded, however it was made (the frontend builds its own lists), and fast.
+func TestErrorsRenderBounded(t *testing.T) {
+	var many Errors
+	for i := range 80000 {
+		many = append(many, Error{File: "hardened.yaml", Pos: Pos{80000 - i, 5}, Field: fmt.Sprintf("artifacts[%d]", i), Msg: "missing"})
+	}
+	start := time.Now()
+	out := many.Error()
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("rendering took %v", d)
+	}
+	lines := strings.Split(out, "\n")
+	if len(lines) != MaxProblems+1 {
+		t.Fatalf("%d lines, want %d", len(lines), MaxProblems+1)
+	}
+	if lines[0] != "hardened.yaml:1:5: artifacts[79999]: missing" {
+		t.Errorf("first line %q, want the first position", lines[0])
+	}
+	if want := "and 79900 more problems not shown; fix the ones above and run again"; lines[MaxProblems] != want {
+		t.Errorf("last line %q, want %q", lines[MaxProblems], want)
+	}
+	if many[0].Pos.Line != 80000 {
+		t.Error("rendering reordered the list it was given")
+	}
+	if got := (Errors{{Msg: "a"}, {Msg: "b"}}).Error(); got != "a\nb" {
+		t.Errorf("short list rendered %q", got)
 	}
 }
 

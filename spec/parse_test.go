@@ -42,7 +42,7 @@ func (p problem) check(t *testing.T, e Error) {
 	if e.File != "hardened.yaml" {
 		t.Errorf("file %q", e.File)
 	}
-	if p.field != "" && !strings.Contains(e.Error(), p.field+": ") {
+	if p.field != "" && !strings.Contains(e.Error(), printable(p.field, false)+": ") {
 		t.Errorf("%q does not name the field %s", e.Error(), p.field)
 	}
 }

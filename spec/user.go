@@ -50,11 +50,23 @@ func parseUser(u string) (uid, gid int, p *userProblem) {
 // parseID reads one numeric id of a user value; kind is "uid" or "gid".
 func parseID(s, kind, whole string) (int, *userProblem) {
 	example := "write numeric ids, e.g. user: 65532 or user: 65532:65532"
+	// gid 0 is allowed (uid 0 is refused after parsing), so the ranges differ.
+	rangeHint := fmt.Sprintf("write a %s from 1 to %d, e.g. 65532", kind, maxID)
+	if kind == "gid" {
+		rangeHint = fmt.Sprintf("write a gid from 0 to %d, e.g. 65532", maxID)
+	}
 	switch {
 	case s == "":
 		return 0, &userProblem{fmt.Sprintf("%s has no %s", quote(whole), kind), example}
+	case strings.HasPrefix(s, "-") && isDigits(s[1:]) && strings.Trim(s[1:], "0") == "":
+		if kind == "uid" {
+			return 0, &userProblem{fmt.Sprintf("uid %s is 0 (root) written with a minus sign, which is not allowed", s), rootHint}
+		}
+		return 0, &userProblem{fmt.Sprintf("gid %s is 0 written with a minus sign", s), "write the gid without a sign: " + strings.TrimSuffix(whole, s) + "0"}
 	case strings.HasPrefix(s, "-") && isDigits(s[1:]):
-		return 0, &userProblem{fmt.Sprintf("%s %s is negative", kind, s), fmt.Sprintf("write a %s from 1 to %d, e.g. 65532", kind, maxID)}
+		return 0, &userProblem{fmt.Sprintf("%s %s is negative", kind, s), rangeHint}
+	case strings.HasPrefix(s, "+") && isDigits(s[1:]):
+		return 0, &userProblem{fmt.Sprintf("%s %s has a sign", kind, s), fmt.Sprintf("write the %s without the +, e.g. user: 65532", kind)}
 	case !isDigits(s):
 		hint := fmt.Sprintf("write the numeric %s, e.g. user: 65532", kind)
 		if id, ok := wellKnownIDs[strings.ToLower(s)]; ok {
@@ -64,7 +76,7 @@ func parseID(s, kind, whole string) (int, *userProblem) {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n > maxID {
-		return 0, &userProblem{fmt.Sprintf("%s %s is out of range", kind, s), fmt.Sprintf("write a %s from 1 to %d, e.g. 65532", kind, maxID)}
+		return 0, &userProblem{fmt.Sprintf("%s %s is out of range", kind, s), rangeHint}
 	}
 	return int(n), nil
 }

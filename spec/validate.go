@@ -207,7 +207,8 @@ func artifactProblem(a string) (msg, hint string) {
 	case strings.ContainsAny(a, "\n\r"):
 		return quote(a) + " contains a line break", form
 	case hasControl(a):
-		return quote(a) + " contains a control character", form
+		r, _ := unsafeRune(a)
+		return unsafeMsg(quote(a), r), "write the path in printable characters, e.g. ./cmd/server; rename the file if its name holds them"
 	case strings.TrimSpace(a) != a:
 		return quote(a) + " has spaces around it", "write " + quote(strings.TrimSpace(a))
 	case path.IsAbs(a):
@@ -221,8 +222,38 @@ func artifactProblem(a string) (msg, hint string) {
 }
 
 func hasControl(s string) bool {
-	return strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0
+	_, bad := unsafeRune(s)
+	return bad
 }
+
+// unsafeRune finds the first rune of s that a terminal or an editor would not show as itself: a C0 or
+// C1 control (newline, NUL, ESC, ...) or a Unicode bidi control, which reorders the text around it
+// (U+202A..U+202E, U+2066..U+2069; the "Trojan Source" characters).
+func unsafeRune(s string) (rune, bool) {
+	for _, r := range s {
+		if r < 0x20 || (r >= 0x7f && r < 0xa0) || isBidi(r) {
+			return r, true
+		}
+	}
+	return 0, false
+}
+
+func isBidi(r rune) bool {
+	return (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
+}
+
+// unsafeMsg says which unsafe rune s holds, for a message about the value named what.
+func unsafeMsg(what string, r rune) string {
+	if isBidi(r) {
+		return fmt.Sprintf("%s contains the Unicode bidi control %U, which makes text display in another order than it is read", what, r)
+	}
+	if name := controlNames[r]; name != "" {
+		return fmt.Sprintf("%s contains a control character (%U, %s)", what, r, name)
+	}
+	return fmt.Sprintf("%s contains a control character (%U)", what, r)
+}
+
+var controlNames = map[rune]string{0: "NUL", '\n': "line break", '\r': "carriage return", '\t': "tab", 0x1b: "ESC, which starts a terminal escape"}
 
 // bases are the final stages Base may name, read from its enum tag so the schema agrees.
 var bases = enumOf(reflect.TypeOf(Spec{}), "base")
@@ -334,7 +365,10 @@ func looksSecret(name string) bool {
 func (c *checker) env(field string, env map[string]string, image bool) {
 	for _, k := range slices.Sorted(maps.Keys(env)) {
 		p := field + "." + k
+		r, unsafe := unsafeRune(k)
 		switch {
+		case unsafe:
+			c.reportKey(p, unsafeMsg("the name "+quote(k), r), "use letters, digits and _, not starting with a digit, e.g. LOG_LEVEL")
 		case !envName.MatchString(k):
 			c.reportKey(p, quote(k)+" is not a valid variable name", "use letters, digits and _, not starting with a digit, e.g. LOG_LEVEL")
 		case image && looksSecret(k):
@@ -377,15 +411,44 @@ func atoi(s string) int {
 
 func (c *checker) labels() {
 	for _, k := range slices.Sorted(maps.Keys(c.s.Labels)) {
+		p := "labels." + k
 		if strings.TrimSpace(k) == "" {
 			// The path of an empty key would read "labels.", so name the map and point at the key.
-			p, ok := c.s.keyPos["labels."+k]
+			pos, ok := c.s.keyPos[p]
 			if !ok {
-				p = c.s.where("labels")
+				pos = c.s.where("labels")
 			}
-			c.add("labels", p, "empty label key", "write a name, e.g. org.opencontainers.image.description: ...")
+			c.add("labels", pos, "empty label key", "write a name, e.g. org.opencontainers.image.description: ...")
+			continue
+		}
+		if r, bad := unsafeRune(k); bad {
+			c.reportKey(p, unsafeMsg("the key "+quote(k), r), "write the key in printable characters, e.g. org.opencontainers.image.description")
+			continue
+		}
+		if ReservedLabel(k) {
+			c.reportKey(p, quote(k)+" is a label the build sets itself, to record what the image was built from",
+				"remove it; name your own labels under your own domain, e.g. com.example.team, or org.opencontainers.image.* (source, revision, description)")
+			continue
+		}
+		if r, bad := unsafeRune(c.s.Labels[k]); bad {
+			c.report(p, unsafeMsg("the value", r), "write the value on one line in printable characters")
 		}
 	}
+}
+
+// reservedLabelPrefixes name the labels the build writes about itself: which base it was built on
+// (org.opencontainers.image.base.name, .base.digest), the debug variant and the runtime.libs packages.
+var reservedLabelPrefixes = []string{"org.opencontainers.image.base.", "io.hardenedbuild.", "io.github.hardenedbuild."}
+
+// ReservedLabel reports whether key is one of the labels the build records about itself, which neither
+// the spec nor --label may set: a scanner or an auditor reads them as the build's own word.
+func ReservedLabel(key string) bool {
+	for _, p := range reservedLabelPrefixes {
+		if strings.HasPrefix(key, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *checker) healthcheck() {

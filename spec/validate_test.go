@@ -1,8 +1,10 @@
 package spec
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestValidateProblems(t *testing.T) {
@@ -106,6 +108,31 @@ func TestValidateProblems(t *testing.T) {
 		{"retries negative", minimal + "healthcheck:\n  test: [x]\n  retries: -1\n", problem{"5:12", "healthcheck.retries", "-1 is negative", "retries: 3"}},
 		// labels
 		{"label empty key", minimal + "labels:\n  '': x\n", problem{"4:3", "labels", "empty label key", "org.opencontainers.image.description"}},
+		{"user -0", minimal + "user: -0\n", problem{"3:7", "user", "uid -0 is 0 (root) written with a minus sign, which is not allowed", "non-zero uid"}},
+		{"user -000", minimal + "user: '-000'\n", problem{"3:7", "user", "uid -000 is 0 (root)", "non-zero uid"}},
+		{"gid -0", minimal + "user: '1000:-0'\n", problem{"3:7", "user", "gid -0 is 0 written with a minus sign", "write the gid without a sign: 1000:0"}},
+		{"uid plus", minimal + "user: '+1000'\n", problem{"3:7", "user", "uid +1000 has a sign", "without the +"}},
+		{"gid negative", minimal + "user: '1000:-5'\n", problem{"3:7", "user", "gid -5 is negative", "a gid from 0 to 2147483647"}},
+		{"gid too big", minimal + "user: '1000:2147483648'\n", problem{"3:7", "user", "gid 2147483648 is out of range", "a gid from 0 to 2147483647"}},
+		// labels: the build's own, and what a terminal or an editor would not show as written
+		{"label variant", minimal + "labels:\n  io.hardenedbuild.variant: debug\n", problem{"4:3", "labels.io.hardenedbuild.variant", "a label the build sets itself", "your own domain"}},
+		{"label runtime libs", minimal + "labels:\n  io.github.hardenedbuild.runtime.libs: x\n", problem{"4:3", "labels.io.github.hardenedbuild.runtime.libs", "sets itself", "remove it"}},
+		{"label other ours", minimal + "labels:\n  io.github.hardenedbuild.check: passed\n", problem{"4:3", "labels.io.github.hardenedbuild.check", "sets itself", "remove it"}},
+		{"label base name", minimal + "labels:\n  org.opencontainers.image.base.name: x\n", problem{"4:3", "labels.org.opencontainers.image.base.name", "sets itself", "remove it"}},
+		{"label base digest", minimal + "\nlabels: {a: b, org.opencontainers.image.base.digest: 'sha256:0'}\n", problem{"4:16", "labels.org.opencontainers.image.base.digest", "sets itself", "remove it"}},
+		{"label key newline", minimal + "labels:\n  \"a\\nb\": x\n", problem{"4:3", "labels.a\nb", `the key "a\nb" contains a control character (U+000A, line break)`, "printable"}},
+		{"label key ESC", minimal + "labels:\n  \"a\\e[31mb\": x\n", problem{"4:3", "labels.a\x1b[31mb", "U+001B, ESC", "printable"}},
+		{"label key bidi", minimal + "labels:\n  \"a\u202eb\": x\n", problem{"4:3", "labels.a\u202eb", "Unicode bidi control U+202E", "printable"}},
+		{"label value newline", minimal + "labels:\n  a: \"x\\ny\"\n", problem{"4:6", "labels.a", "the value contains a control character (U+000A, line break)", "one line"}},
+		{"label value NUL", minimal + "labels:\n  a: \"x\\0y\"\n", problem{"4:6", "labels.a", "U+0000, NUL", "one line"}},
+		{"label value C1", minimal + "labels:\n  a: \"x\\x9by\"\n", problem{"4:6", "labels.a", "control character (U+009B)", "one line"}},
+		{"label value isolate", minimal + "labels:\n  a: \"x\u2066y\"\n", problem{"4:6", "labels.a", "bidi control U+2066", "one line"}},
+		{"env name ESC", minimal + "env:\n  \"A\\eB\": x\n", problem{"4:3", "env.A\x1bB", `the name "A\x1bB" contains a control character (U+001B, ESC`, "letters, digits and _"}},
+		{"env name bidi", minimal + "env:\n  \"A\u2069\": x\n", problem{"4:3", "env.A\u2069", "bidi control U+2069", "letters, digits and _"}},
+		{"build env name NUL", minimal + "build:\n  env:\n    \"A\\0\": x\n", problem{"5:5", "build.env.A\x00", "U+0000, NUL", "letters, digits and _"}},
+		{"artifact ESC", "language: go\nartifacts: [\"./a\\eb\"]\n", problem{"2:13", "artifacts[0]", `"./a\x1bb" contains a control character (U+001B, ESC`, "printable"}},
+		{"artifact bidi", "language: go\nartifacts: [\"./a\u202db\"]\n", problem{"2:13", "artifacts[0]", "bidi control U+202D", "printable"}},
+		{"artifact C1", "language: go\nartifacts: [\"./a\\x85b\"]\n", problem{"2:13", "artifacts[0]", "control character (U+0085)", "printable"}},
 		// build
 		{"tag empty", minimal + "build:\n  tags: ['']\n", problem{"4:10", "build.tags[0]", "empty tag", "remove the item"}},
 		{"tags in one", minimal + "build:\n  tags: ['netgo,osusergo']\n", problem{"4:10", "build.tags[0]", "several tags", "one tag per item"}},
@@ -129,6 +156,23 @@ func TestValidateProblems(t *testing.T) {
 			}
 			oneProblem(t, err, tc.want)
 		})
+	}
+}
+
+// A key the terminal would act on is shown escaped: the message must not become the escape.
+func TestProblemsRenderEscaped(t *testing.T) {
+	_, err := Load("hardened.yaml", []byte(minimal+"labels:\n  \"a\\e[2Jb\u202e\": x\nenv:\n  \"B\\e]0;x\\a\": y\n"), WithLanguages("go"))
+	if err == nil {
+		t.Fatal("spec with control characters in keys loaded")
+	}
+	out := err.Error()
+	if _, bad := unsafeRune(strings.ReplaceAll(out, "\n", "")); bad {
+		t.Errorf("rendered problems hold a control character: %q", out)
+	}
+	for _, want := range []string{`hardened.yaml:4:3: labels.a\x1b[2Jb\u202e: the key "a\x1b[2Jb\u202e" contains`, `hardened.yaml:6:3: env.B\x1b]0;x\a: the name`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in\n%s", want, out)
+		}
 	}
 }
 
@@ -240,5 +284,47 @@ func TestDebianRelease(t *testing.T) {
 		if got := s.DebianRelease(); got != want {
 			t.Errorf("%q: release %s, want %s", yaml, got, want)
 		}
+	}
+}
+
+// Generated large specs answer in bounded time and size: a list over MaxItems is one problem at its
+// field, and a spec with hundreds of problems shows MaxProblems of them and how many more there are.
+func TestLargeSpecsAreBounded(t *testing.T) {
+	list := func(n int, item func(int) string) string {
+		var b strings.Builder
+		for i := range n {
+			b.WriteString("  - " + item(i) + "\n")
+		}
+		return b.String()
+	}
+	rel := func(i int) string { return fmt.Sprintf("./m%d", i) }
+	start := time.Now()
+	_, err := Load("hardened.yaml", []byte("language: static\nartifacts:\n"+list(80000, rel)), WithLanguages("static"))
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("80,000 artifacts took %v", d)
+	}
+	oneProblem(t, err, problem{"3:3", "artifacts", "80000 items, over the limit of 1000", "split the build into several specs"})
+
+	if _, err := Load("hardened.yaml", []byte("language: static\nartifacts:\n"+list(MaxItems, rel)), WithLanguages("static")); err != nil {
+		t.Errorf("%d artifacts: %v", MaxItems, err)
+	}
+	var env strings.Builder
+	for i := range MaxItems + 1 {
+		fmt.Fprintf(&env, "  V%d: x\n", i)
+	}
+	_, err = Load("hardened.yaml", []byte(minimal+"env:\n"+env.String()), WithLanguages("go"))
+	oneProblem(t, err, problem{"4:3", "env", "1001 items, over the limit of 1000", "several specs"})
+
+	// 600 absolute paths: 600 problems, of which the first 100 are shown.
+	_, err = Load("hardened.yaml", []byte("language: static\nartifacts:\n"+list(600, func(i int) string { return fmt.Sprintf("/m%d", i) })), WithLanguages("static"))
+	lines := strings.Split(fmt.Sprint(err), "\n")
+	if len(lines) != MaxProblems+1 {
+		t.Fatalf("%d lines, want %d", len(lines), MaxProblems+1)
+	}
+	if !strings.HasPrefix(lines[0], `hardened.yaml:3:5: artifacts[0]: "/m0" is an absolute path`) || !strings.HasPrefix(lines[99], "hardened.yaml:102:5: artifacts[99]:") {
+		t.Errorf("first and last shown: %q, %q", lines[0], lines[99])
+	}
+	if want := "and 500 more problems not shown; fix the ones above and run again"; lines[100] != want {
+		t.Errorf("last line %q, want %q", lines[100], want)
 	}
 }
