@@ -77,6 +77,9 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		r.CLI, err = BuildCLI(ctx, o.Root, o.Dist, r.Version)
 		return err
 	})
+	step("go install from a clean module cache", func() error {
+		return GoInstall(ctx, o.Root, r.Version)
+	})
 	step("frontend image index", func() error {
 		r.Tags = ImageRefs(o.Repo, r.Version)
 		r.Digest, err = BuildIndex(ctx, o, r.Tags)
