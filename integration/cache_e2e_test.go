@@ -40,7 +40,7 @@ func TestCacheFromOnAFreshBuilder(t *testing.T) {
 	if m := prepareStep.FindString(log); m != "" {
 		t.Errorf("with --cache-from the build prepared the base ahead (%q):\n%s", m, tail(log, 40))
 	}
-	assertHardenedGo(t, only(t, ociImages(t, out)), "gcr.io/distroless/static-debian12:nonroot")
+	assertHardenedGo(t, only(t, ociImages(t, out)), "gcr.io/distroless/static-debian13:nonroot")
 }
 
 // stepImported reports whether the step name did not run: it was CACHED, or its layer was extracted from

@@ -22,7 +22,7 @@ func TestDockerignoreHidesContextFiles(t *testing.T) {
 	for name, tc := range map[string]struct{ ignore, want string }{
 		"excluded": {"go.mod\n", "hardened.yaml:2:11: language: no go.mod at the root of the build context"},
 		// read, so its go line picks the toolchain, which the local registry does not have
-		"re-included": {"*\n!go.mod\n", "cannot resolve docker.io/library/golang:1.99-bookworm for linux/amd64"},
+		"re-included": {"*\n!go.mod\n", "cannot resolve docker.io/library/golang:1.99-trixie for linux/amd64"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

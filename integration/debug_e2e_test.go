@@ -35,10 +35,10 @@ func TestDebugTarget(t *testing.T) {
 	if c.Labels[hllb.LabelVariant] != "debug" {
 		t.Errorf("label %s = %q, want debug", hllb.LabelVariant, c.Labels[hllb.LabelVariant])
 	}
-	if got := c.Labels["org.opencontainers.image.base.name"]; got != "gcr.io/distroless/static-debian12:debug-nonroot" {
+	if got := c.Labels["org.opencontainers.image.base.name"]; got != "gcr.io/distroless/static-debian13:debug-nonroot" {
 		t.Errorf("base.name = %q, want the debug-nonroot variant", got)
 	}
-	if got, want := c.Labels["org.opencontainers.image.base.digest"], registryDigest(t, "distroless/static-debian12:debug-nonroot"); got != want {
+	if got, want := c.Labels["org.opencontainers.image.base.digest"], registryDigest(t, "distroless/static-debian13:debug-nonroot"); got != want {
 		t.Errorf("base.digest = %q, want the registry's %q", got, want)
 	}
 	if c.User != "65532:65532" || strings.Join(c.Entrypoint, " ") != "/app/server" {

@@ -19,7 +19,7 @@ func TestMakeDemo(t *testing.T) {
 	if err != nil {
 		t.Fatalf("make demo: %v\n%s", err, tail(string(out), 30))
 	}
-	for _, want := range []string{"user           65532:65532", "setuid/setgid  0 files", "shell          none", "base           gcr.io/distroless/static-debian12:nonroot@sha256:"} {
+	for _, want := range []string{"user           65532:65532", "setuid/setgid  0 files", "shell          none", "base           gcr.io/distroless/static-debian13:nonroot@sha256:"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("the demo's summary lacks %q:\n%s", want, tail(string(out), 15))
 		}

@@ -41,7 +41,7 @@ func TestDockerfileEject(t *testing.T) {
 	img := only(t, ociImages(t, out))
 
 	_, baseDigest, _ := l.Entry("linux/amd64", "base")
-	if want := registryDigest(t, "distroless/static-debian12:nonroot"); baseDigest != want {
+	if want := registryDigest(t, "distroless/static-debian13:nonroot"); baseDigest != want {
 		t.Fatalf("lock base = %s, want the registry's %s", baseDigest, want)
 	}
 	for _, want := range []string{"@" + baseDigest, `go mod download && GOPROXY=`, "RUN --network=none"} {

@@ -93,7 +93,7 @@ func TestFaults(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "after.tar")
 	build(t, buildctl(ctx, out))
 	img := only(t, ociImages(t, out))
-	assertHardenedGo(t, img, "gcr.io/distroless/static-debian12:nonroot")
+	assertHardenedGo(t, img, "gcr.io/distroless/static-debian13:nonroot")
 	assertServes(t, img)
 }
 

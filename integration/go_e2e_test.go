@@ -37,7 +37,7 @@ func TestGoExampleBuildx(t *testing.T) {
 		"--build-arg", fmt.Sprintf("SOURCE_DATE_EPOCH=%d", epoch),
 		"-o", "type=oci,dest="+out, dir))
 	img := only(t, ociImages(t, out))
-	assertHardenedGo(t, img, "gcr.io/distroless/static-debian12:nonroot")
+	assertHardenedGo(t, img, "gcr.io/distroless/static-debian13:nonroot")
 
 	cf, _ := img.ConfigFile()
 	if got := cf.Created.Time.Unix(); got != epoch {
@@ -60,7 +60,7 @@ func TestGoExampleBuildctl(t *testing.T) {
 		"--local", "context="+dir, "--local", "dockerfile="+dir,
 		"--output", "type=oci,dest="+out))
 	img := only(t, ociImages(t, out))
-	assertHardenedGo(t, img, "gcr.io/distroless/static-debian12:nonroot")
+	assertHardenedGo(t, img, "gcr.io/distroless/static-debian13:nonroot")
 	assertServes(t, img)
 }
 
@@ -78,7 +78,7 @@ func TestGoMultiPlatform(t *testing.T) {
 		if !ok {
 			t.Fatalf("no %s image in the index; have %v", plat, keys(imgs))
 		}
-		assertHardenedGo(t, img, "gcr.io/distroless/static-debian12:nonroot")
+		assertHardenedGo(t, img, "gcr.io/distroless/static-debian13:nonroot")
 		f, err := elf.NewFile(bytes.NewReader(readFile(t, img, "/app/server")))
 		if err != nil {
 			t.Fatalf("%s /app/server: %v", plat, err)
@@ -182,23 +182,23 @@ func TestNamedContextsOverrideImages(t *testing.T) {
 	dir := filepath.Join(repoRoot, "examples", "go")
 	out := filepath.Join(t.TempDir(), "app.tar")
 	log := build(t, st.Buildx(context.Background(), "build", "-f", filepath.Join(dir, "hardened.yaml"),
-		"--build-context", "golang=docker-image://docker.io/library/golang:"+hostGoVersion(t)+"-bookworm",
-		"--build-context", "gcr.io/distroless/static-debian12=docker-image://gcr.io/distroless/base-debian12:nonroot",
+		"--build-context", "golang=docker-image://docker.io/library/golang:"+hostGoVersion(t)+"-trixie",
+		"--build-context", "gcr.io/distroless/static-debian13=docker-image://gcr.io/distroless/base-debian13:nonroot",
 		"--progress", "plain", "-o", "type=oci,dest="+out, dir))
 	if !strings.Contains(log, "[context golang") {
 		t.Errorf("the golang named context was not used:\n%s", tail(log, 40))
 	}
 	img := only(t, ociImages(t, out))
 	cf, _ := img.ConfigFile()
-	if got, want := cf.Config.Labels["org.opencontainers.image.base.digest"], registryDigest(t, "distroless/base-debian12:nonroot"); got != want {
+	if got, want := cf.Config.Labels["org.opencontainers.image.base.digest"], registryDigest(t, "distroless/base-debian13:nonroot"); got != want {
 		t.Errorf("base digest label = %s, want the override's %s", got, want)
 	}
-	if got := cf.Config.Labels["org.opencontainers.image.base.name"]; got != "gcr.io/distroless/base-debian12:nonroot" {
+	if got := cf.Config.Labels["org.opencontainers.image.base.name"]; got != "gcr.io/distroless/base-debian13:nonroot" {
 		t.Errorf("base name label = %s, want the override's name", got)
 	}
 	files := flatFiles(t, img)
 	if !hasPrefix(files, "/lib/x86_64-linux-gnu/libc.so") && !hasPrefix(files, "/usr/lib/x86_64-linux-gnu/libc.so") {
-		t.Errorf("the base override did not bring libc: the image is not on base-debian12")
+		t.Errorf("the base override did not bring libc: the image is not on base-debian13")
 	}
 	assertNoSetuid(t, img)
 }
@@ -357,7 +357,7 @@ func TestReproducibleByDefault(t *testing.T) {
 		log := build(t, st.Buildx(context.Background(), "build", "--no-cache", "-f", filepath.Join(dir, "hardened.yaml"),
 			"--progress", "plain", "-o", "type=oci,dest="+out, dir))
 		if i == 0 {
-			assertBasePreparedNotScanned(t, log, "gcr.io/distroless/static-debian12")
+			assertBasePreparedNotScanned(t, log, "gcr.io/distroless/static-debian13")
 		}
 		img := only(t, ociImages(t, out))
 		d, err := img.Digest()
@@ -375,7 +375,7 @@ func TestReproducibleByDefault(t *testing.T) {
 // teams provide it, replaces the distroless base by name.
 func TestOCILayoutContextOverridesBase(t *testing.T) {
 	t.Parallel() // see TestMain: it shares nothing with the other tests
-	ref, err := name.ParseReference(st.Registry+"/distroless/base-debian12:nonroot", name.Insecure)
+	ref, err := name.ParseReference(st.Registry+"/distroless/base-debian13:nonroot", name.Insecure)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -399,7 +399,7 @@ func TestOCILayoutContextOverridesBase(t *testing.T) {
 	example := filepath.Join(repoRoot, "examples", "go")
 	out := filepath.Join(t.TempDir(), "app.tar")
 	build(t, st.Buildx(context.Background(), "build", "-f", filepath.Join(example, "hardened.yaml"),
-		"--build-context", "gcr.io/distroless/static-debian12=oci-layout://"+dir+"@"+dgst.String(),
+		"--build-context", "gcr.io/distroless/static-debian13=oci-layout://"+dir+"@"+dgst.String(),
 		"-o", "type=oci,dest="+out, example))
 	img := only(t, ociImages(t, out))
 	cf, _ := img.ConfigFile()

@@ -39,7 +39,7 @@ func TestJavaExampleBuildx(t *testing.T) {
 	if !slices.Equal(c.Entrypoint, []string{"/usr/bin/java", "-jar", "/app/Server.jar"}) {
 		t.Errorf("entrypoint = %q", c.Entrypoint)
 	}
-	assertBase(t, c, "gcr.io/distroless/java17-debian12:nonroot")
+	assertBase(t, c, "gcr.io/distroless/java21-debian13:nonroot")
 
 	files := flatFiles(t, img)
 	if h := files["/app/Server.jar"]; h == nil || h.Uid != 0 || h.Mode&0o022 != 0 {
@@ -65,8 +65,8 @@ func TestJavaExampleBuildx(t *testing.T) {
 		UID           int
 	}
 	askImage(t, img, "/?name=hardened", &got, "--port=%d")
-	if got.UID != 65532 || got.Message != "hello, hardened" || !strings.HasPrefix(got.Java, "17.") {
-		t.Errorf("server answered %+v, want uid 65532 on Java 17", got)
+	if got.UID != 65532 || got.Message != "hello, hardened" || !strings.HasPrefix(got.Java, "21.") {
+		t.Errorf("server answered %+v, want uid 65532 on Java 21", got)
 	}
 
 	dgst, err := img.Digest()
@@ -78,8 +78,8 @@ func TestJavaExampleBuildx(t *testing.T) {
 		jar    []byte
 	}{dgst, readFile(t, img, "/app/Server.jar")}
 
-	builder := registryImage(t, "library/eclipse-temurin:17-jdk-jammy")
-	t.Logf("sizes: hardened image %s (%s compressed), of which /app/Server.jar %d bytes; the eclipse-temurin:17-jdk-jammy builder stand-in %s (%s compressed)",
+	builder := registryImage(t, "library/eclipse-temurin:21-jdk-noble")
+	t.Logf("sizes: hardened image %s (%s compressed), of which /app/Server.jar %d bytes; the eclipse-temurin:21-jdk-noble builder stand-in %s (%s compressed)",
 		mb(unpackedSize(t, img)), mb(compressedSize(t, img)), files["/app/Server.jar"].Size, mb(unpackedSize(t, builder)), mb(compressedSize(t, builder)))
 }
 
@@ -124,16 +124,17 @@ func buildJava(t *testing.T, dir string, args ...string) v1.Image {
 	return only(t, ociImages(t, out))
 }
 
-// TestJavaOtherVersionHasNoImage: the stack has Java 17 only, so version 21 maps to images it
-// does not serve and fails at the spec's version line, naming the image, before any build runs.
+// TestJavaOtherVersionHasNoImage: the stack has Java 21 and 25 only (Debian trixie has no Java 17), so
+// version 17 maps to images it does not serve and fails at the spec's version line, naming the image,
+// before any build runs.
 func TestJavaOtherVersionHasNoImage(t *testing.T) {
 	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := copyExample(t, "java")
 	spec := filepath.Join(dir, "hardened.yaml")
-	writeFile(t, spec, strings.Replace(string(readHost(t, spec)), `version: "17"`, `version: "21"`, 1))
+	writeFile(t, spec, strings.Replace(string(readHost(t, spec)), `version: "21"`, `version: "17"`, 1))
 	log := buildFails(t, st.Buildx(context.Background(), "build", "-f", spec, "--progress", "plain", dir))
-	if !strings.Contains(log, "cannot resolve docker.io/library/eclipse-temurin:21-jdk-jammy") || !strings.Contains(log, `>>> version: "21"`) {
-		t.Errorf("want an error at the version line naming eclipse-temurin:21-jdk-jammy, got:\n%s", tail(log, 30))
+	if !strings.Contains(log, "cannot resolve docker.io/library/eclipse-temurin:17-jdk-noble") || !strings.Contains(log, `>>> version: "17"`) {
+		t.Errorf("want an error at the version line naming eclipse-temurin:17-jdk-noble, got:\n%s", tail(log, 30))
 	}
 	assertNoGoStack(t, log)
 }

@@ -33,7 +33,7 @@ func TestBuildLabels(t *testing.T) {
 	for k, want := range map[string]string{
 		"org.opencontainers.image.revision": "0123abc",
 		"org.opencontainers.image.title":    "from-the-command-line",
-		hllb.LabelBaseName:                  "gcr.io/distroless/static-debian12:nonroot",
+		hllb.LabelBaseName:                  "gcr.io/distroless/static-debian13:nonroot",
 	} {
 		if got := cf.Config.Labels[k]; got != want {
 			t.Errorf("label %s = %q, want %q", k, got, want)

@@ -23,7 +23,7 @@ func TestLockFile(t *testing.T) {
 	spec := filepath.Join(dir, "hardened.yaml")
 	lockPath := filepath.Join(dir, lockfile.Filename)
 	l := lockExample(t, dir)
-	for role, repo := range map[string]string{"builder": "library/golang:1.26-bookworm", "base": "distroless/static-debian12:nonroot"} {
+	for role, repo := range map[string]string{"builder": "library/golang:1.26-trixie", "base": "distroless/static-debian13:nonroot"} {
 		_, dgst, ok := l.Entry("linux/amd64", role)
 		if want := registryDigest(t, repo); !ok || dgst != want {
 			t.Errorf("lock %s = %q, want the registry's %s", role, dgst, want)

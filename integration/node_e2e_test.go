@@ -40,7 +40,7 @@ func TestNodeExampleBuildx(t *testing.T) {
 	if !slices.Equal(c.Entrypoint, []string{"/nodejs/bin/node", "/app/server.js"}) {
 		t.Errorf("entrypoint = %q", c.Entrypoint)
 	}
-	assertBase(t, c, "gcr.io/distroless/nodejs18-debian12:nonroot")
+	assertBase(t, c, "gcr.io/distroless/nodejs26-debian13:nonroot")
 
 	files := flatFiles(t, img)
 	for _, f := range []string{"/nodejs/bin/node", "/app/package.json", "/app/server.js", "/app/lib/greeting.js",
@@ -76,8 +76,8 @@ func TestNodeExampleBuildx(t *testing.T) {
 		UID           int
 	}
 	askImage(t, img, "/?name=hardened", &got, "--port=%d")
-	if got.UID != 65532 || got.Message != "hello, hardened" || !strings.HasPrefix(got.Node, "v18.") {
-		t.Errorf("server answered %+v, want uid 65532 on node v18", got)
+	if got.UID != 65532 || got.Message != "hello, hardened" || !strings.HasPrefix(got.Node, "v26.") {
+		t.Errorf("server answered %+v, want uid 65532 on node v26", got)
 	}
 
 	var app int64
@@ -86,8 +86,8 @@ func TestNodeExampleBuildx(t *testing.T) {
 			app += h.Size
 		}
 	}
-	builder := registryImage(t, "library/node:18-bookworm-slim")
-	t.Logf("sizes: hardened image %s (%s compressed), of which /app %s; the node:18-bookworm-slim builder stand-in %s (%s compressed)",
+	builder := registryImage(t, "library/node:26-trixie-slim")
+	t.Logf("sizes: hardened image %s (%s compressed), of which /app %s; the node:26-trixie-slim builder stand-in %s (%s compressed)",
 		mb(unpackedSize(t, img)), mb(compressedSize(t, img)), mb(app), mb(unpackedSize(t, builder)), mb(compressedSize(t, builder)))
 }
 
@@ -118,7 +118,7 @@ func TestNodeWithoutVersionFails(t *testing.T) {
 	dir := copyExample(t, "node")
 	writeFile(t, filepath.Join(dir, "hardened.yaml"), "# syntax=ghcr.io/hardenedbuild/hardened:1\nlanguage: node\nartifacts: [server.js]\n")
 	pkg := filepath.Join(dir, "package.json")
-	writeFile(t, pkg, strings.Replace(string(readHost(t, pkg)), `"node": ">=18"`, `"npm": ">=9"`, 1))
+	writeFile(t, pkg, strings.Replace(string(readHost(t, pkg)), `"node": ">=22"`, `"npm": ">=9"`, 1))
 	log := buildFails(t, st.Buildx(context.Background(), "build", "-f", filepath.Join(dir, "hardened.yaml"), "--progress", "plain", dir))
 	if !strings.Contains(log, "hardened.yaml:2:11") || !strings.Contains(log, "no Node.js version") {
 		t.Errorf("want an error at hardened.yaml:2:11 about the Node.js version, got:\n%s", tail(log, 30))

@@ -55,8 +55,8 @@ func TestNodePnpmBuildx(t *testing.T) {
 }
 
 // TestNodeYarnBuildx converts examples/node to yarn v1 (yarn.lock written on the host) and
-// builds it: yarn comes from the npm registry, since the stand-in, unlike the official image,
-// has none.
+// builds it: yarn comes from the npm registry, since node:26-trixie-slim, like the official
+// image, has none.
 func TestNodeYarnBuildx(t *testing.T) {
 	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := copyExample(t, "node")
@@ -104,6 +104,60 @@ func TestNodeYarnBerryBuildx(t *testing.T) {
 		if strings.HasPrefix(f, "/app/.pnp") || strings.HasPrefix(f, "/app/.yarn") {
 			t.Errorf("the image has yarn's %s", f)
 		}
+	}
+}
+
+// TestNodeCorepackPnpmBuildx builds examples/node with pnpm on Node.js 24, whose official image
+// (and its stand-in, the real Node.js with its bundled corepack) has corepack: pnpm runs through
+// corepack, which fetches the packageManager's version itself, and npm installs no manager.
+func TestNodeCorepackPnpmBuildx(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
+	dir := copyExample(t, "node")
+	rm(t, dir, "package-lock.json")
+	editPackageJSON(t, dir, func(p map[string]any) { p["packageManager"] = "pnpm@9.15.9" })
+	host(t, dir, "npx", "--yes", "pnpm@9.15.9", "install", "--lockfile-only")
+	spec := filepath.Join(dir, "hardened.yaml")
+	writeFile(t, spec, string(readHost(t, spec))+"version: \"24\"\n")
+
+	log, img := buildNodeApp(t, dir)
+	if !strings.Contains(log, "corepack pnpm install --frozen-lockfile") {
+		t.Errorf("the build log has no corepack pnpm install:\n%s", tail(log, 40))
+	}
+	if strings.Contains(log, "npm install --global") {
+		t.Errorf("npm installed a manager although the image has corepack:\n%s", tail(log, 40))
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertBase(t, cf.Config, "gcr.io/distroless/nodejs24-debian13:nonroot")
+	assertNodeApp(t, img, flatFiles(t, img))
+}
+
+// TestNodeImageYarnBuildx builds examples/node with a yarn v1 lock on Node.js 22, whose official
+// image has Yarn 1 in /opt (YARN_VERSION): the build uses that yarn and installs none.
+func TestNodeImageYarnBuildx(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
+	dir := copyExample(t, "node")
+	rm(t, dir, "package-lock.json")
+	host(t, dir, "npx", "--yes", "yarn@1.22.22", "install", "--ignore-scripts", "--non-interactive")
+	rm(t, dir, "node_modules")
+	spec := filepath.Join(dir, "hardened.yaml")
+	writeFile(t, spec, string(readHost(t, spec))+"version: \"22\"\n")
+
+	log, img := buildNodeApp(t, dir)
+	if !strings.Contains(log, "yarn install --frozen-lockfile --production") || strings.Contains(log, "npm install --global") {
+		t.Errorf("want the image's yarn install and no npm install --global:\n%s", tail(log, 40))
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertBase(t, cf.Config, "gcr.io/distroless/nodejs22-debian13:nonroot")
+	files := flatFiles(t, img)
+	assertNodeApp(t, img, files)
+	if files["/nodejs/bin/node"] == nil {
+		t.Error("the image has no /nodejs/bin/node")
 	}
 }
 

@@ -48,13 +48,13 @@ func TestPythonExampleBuildx(t *testing.T) {
 	if !slices.Equal(c.Entrypoint, []string{"/app/.venv/bin/python", "/app/server.py"}) {
 		t.Errorf("entrypoint = %q", c.Entrypoint)
 	}
-	assertBase(t, c, "gcr.io/distroless/python3-debian12:nonroot")
+	assertBase(t, c, "gcr.io/distroless/python3-debian13:nonroot")
 
 	files := flatFiles(t, img)
-	const site = "/app/.venv/lib/python3.11/site-packages"
-	for _, f := range []string{"/usr/bin/python3.11", "/app/.venv/pyvenv.cfg", "/app/server.py", "/app/hello/__init__.py",
+	const site = "/app/.venv/lib/python3.13/site-packages"
+	for _, f := range []string{"/usr/bin/python3.13", "/app/.venv/pyvenv.cfg", "/app/server.py", "/app/hello/__init__.py",
 		"/app/healthcheck.py", site + "/itsdangerous/signer.py", site + "/itsdangerous-2.2.0.dist-info/RECORD",
-		"/app/hello/__pycache__/__init__.cpython-311.pyc", site + "/itsdangerous/__pycache__/signer.cpython-311.pyc"} {
+		"/app/hello/__pycache__/__init__.cpython-313.pyc", site + "/itsdangerous/__pycache__/signer.cpython-313.pyc"} {
 		h := files[f]
 		if h == nil {
 			t.Errorf("the image has no %s", f)
@@ -67,8 +67,18 @@ func TestPythonExampleBuildx(t *testing.T) {
 	// /app and the virtualenv, copied from its own step apart from the app, carry the epoch.
 	assertEpoch(t, files, "/app", "/app/.venv", "/app/.venv/pyvenv.cfg", "/app/server.py")
 	assertDepsLayer(t, img, "/app/.venv")
-	if h := files["/app/.venv/bin/python"]; h == nil || h.Typeflag != tar.TypeSymlink || h.Linkname != "/usr/bin/python3" {
-		t.Errorf("/app/.venv/bin/python = %+v, want a link to distroless's /usr/bin/python3", h)
+	if h := files["/app/.venv/bin/python"]; h == nil || h.Typeflag != tar.TypeSymlink || h.Linkname != "/usr/bin/python3.13" {
+		t.Errorf("/app/.venv/bin/python = %+v, want a link to distroless's /usr/bin/python3.13", h)
+	}
+	// The builder's CPython is in /usr/local (sys.prefix /usr/local, as the official image's), distroless's in
+	// /usr: the virtualenv is relocated, so nothing in it may name the builder's interpreter.
+	if cfg := string(readFile(t, img, "/app/.venv/pyvenv.cfg")); !strings.Contains(cfg, "home = /usr/bin\n") || strings.Contains(cfg, "/usr/local") {
+		t.Errorf("/app/.venv/pyvenv.cfg = %q, want home = /usr/bin and no /usr/local", cfg)
+	}
+	for f, h := range files {
+		if strings.HasPrefix(f, "/app/.venv/") && h.Typeflag == tar.TypeSymlink && strings.HasPrefix(h.Linkname, "/usr/local") {
+			t.Errorf("%s links to the builder's %s", f, h.Linkname)
+		}
 	}
 	// No shell, no pip (not even pip's wheel for ensurepip), no compiler, nothing of the context but the artifacts.
 	for f, h := range files {
@@ -90,9 +100,9 @@ func TestPythonExampleBuildx(t *testing.T) {
 		UID                                  int
 	}
 	askImage(t, img, "/?name=hardened", &got, "--port=%d")
-	if got.UID != 65532 || got.Message != "hello, hardened" || !strings.HasPrefix(got.Python, "3.11.") ||
+	if got.UID != 65532 || got.Message != "hello, hardened" || !strings.HasPrefix(got.Python, "3.13.") ||
 		got.Itsdangerous != "2.2.0" || !strings.HasPrefix(got.Token, `ImhhcmRlbmVkIg.`) {
-		t.Errorf("server answered %+v, want uid 65532 on CPython 3.11 with itsdangerous 2.2.0", got)
+		t.Errorf("server answered %+v, want uid 65532 on CPython 3.13 with itsdangerous 2.2.0", got)
 	}
 
 	var app int64
@@ -101,8 +111,8 @@ func TestPythonExampleBuildx(t *testing.T) {
 			app += h.Size
 		}
 	}
-	builder := registryImage(t, "library/python:3.11-bookworm")
-	t.Logf("sizes: hardened image %s (%s compressed), of which /app %s; the python:3.11-bookworm builder stand-in %s (%s compressed)",
+	builder := registryImage(t, "library/python:3.13-trixie")
+	t.Logf("sizes: hardened image %s (%s compressed), of which /app %s; the python:3.13-trixie builder stand-in %s (%s compressed)",
 		mb(unpackedSize(t, img)), mb(compressedSize(t, img)), mb(app), mb(unpackedSize(t, builder)), mb(compressedSize(t, builder)))
 }
 

@@ -33,7 +33,7 @@ func TestRuntimeLibsGoCgo(t *testing.T) {
 	log := build(t, st.Buildx(context.Background(), "build", "-f", filepath.Join(dir, "hardened.yaml"),
 		"--progress", "plain", "--sbom=true", "-o", "type=oci,dest="+out, dir))
 	img := only(t, ociImages(t, out))
-	assertHardenedGo(t, img, "gcr.io/distroless/base-debian12:nonroot")
+	assertHardenedGo(t, img, "gcr.io/distroless/base-debian13:nonroot")
 
 	cf, _ := img.ConfigFile()
 	label := cf.Config.Labels[hllb.LabelRuntimeLibs]
@@ -131,7 +131,7 @@ func TestRuntimeLibsGoCgo(t *testing.T) {
 
 // TestRuntimeLibsUnknownPackage: a package Debian does not have fails the build at its entry
 // in the spec, with apt's own words. The spec is language static, which has no builder image, so
-// the stage runs on docker.io/library/debian:bookworm.
+// the stage runs on docker.io/library/debian:trixie.
 func TestRuntimeLibsUnknownPackage(t *testing.T) {
 	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := t.TempDir()
@@ -140,7 +140,7 @@ func TestRuntimeLibsUnknownPackage(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "tool"), "not run\n")
 	log := buildFails(t, st.Buildx(context.Background(), "build", "-f", filepath.Join(dir, "hardened.yaml"), "--progress", "plain", dir))
 	for _, want := range []string{
-		"docker.io/library/debian:bookworm@sha256:",
+		"docker.io/library/debian:trixie@sha256:",
 		`hardened.yaml:5:24: runtime.libs[1]: Debian has no package "libnosuchthing9"`,
 		"Unable to locate package libnosuchthing9",
 	} {

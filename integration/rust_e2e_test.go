@@ -50,7 +50,7 @@ func TestRustExampleBuildx(t *testing.T) {
 	if got := cf.Created.Time.Unix(); got != epoch {
 		t.Errorf("config created = %v, want SOURCE_DATE_EPOCH %d", cf.Created.Time, epoch)
 	}
-	assertBase(t, c, "gcr.io/distroless/cc-debian12:nonroot")
+	assertBase(t, c, "gcr.io/distroless/cc-debian13:nonroot")
 
 	files := flatFiles(t, img)
 	h := files["/app/server"]
@@ -111,8 +111,8 @@ func TestRustExampleBuildx(t *testing.T) {
 	}
 	assertRustServes(t, rebuilt, want)
 
-	builder := registryImage(t, "library/rust:1.63-bookworm")
-	t.Logf("sizes: hardened image %s (%s compressed), /app/server %s; the rust:1.63-bookworm builder stand-in %s (%s compressed)",
+	builder := registryImage(t, "library/rust:1-trixie")
+	t.Logf("sizes: hardened image %s (%s compressed), /app/server %s; the rust:1-trixie builder stand-in %s (%s compressed)",
 		mb(unpackedSize(t, img)), mb(compressedSize(t, img)), mb(h.Size), mb(unpackedSize(t, builder)), mb(compressedSize(t, builder)))
 }
 
@@ -216,7 +216,7 @@ func TestRustWorkspaceBuildx(t *testing.T) {
 	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := t.TempDir()
 	for name, content := range map[string]string{
-		"hardened.yaml":      "# syntax=ghcr.io/hardenedbuild/hardened:1\nlanguage: rust\nversion: \"1.63\"\nartifacts: [app, tool]\n",
+		"hardened.yaml":      "# syntax=ghcr.io/hardenedbuild/hardened:1\nlanguage: rust\nversion: \"1.95\"\nartifacts: [app, tool]\n",
 		"Cargo.toml":         "[workspace]\nmembers = [\"app\", \"tool\"]\n",
 		"Cargo.lock":         "version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n\n[[package]]\nname = \"tool\"\nversion = \"0.1.0\"\n",
 		"app/Cargo.toml":     "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",

@@ -46,7 +46,7 @@ func TestBaseSetuidStripped(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "app.tar")
 			args := append([]string{"build", "-f", filepath.Join(dir, "hardened.yaml"),
-				"--build-context", "gcr.io/distroless/static-debian12=docker-image://docker.io/library/debian:bookworm",
+				"--build-context", "gcr.io/distroless/static-debian13=docker-image://docker.io/library/debian:trixie",
 				"--progress", "plain", "-o", "type=oci,dest=" + out}, tc.args...)
 			log := build(t, st.Buildx(context.Background(), append(args, dir)...))
 			for _, step := range tc.wantSteps {
