@@ -107,29 +107,7 @@ func TestStack(t *testing.T) {
 		}
 	})
 
-	// Each stand-in runs what the real image is for, from where the real image has it.
-	t.Run("stand-ins run their toolchains and interpreters", func(t *testing.T) {
-		stages := []string{
-			"FROM docker.io/library/node:22-trixie-slim\nRUN node --version && npm --version && corepack --version && yarn --version && id node && docker-entrypoint.sh -e 0",
-			"FROM docker.io/library/node:26-trixie-slim\nRUN node --version && npx --version && ! command -v corepack && ! command -v yarn",
-			"FROM docker.io/library/python:3.13-trixie\nRUN test \"$(python3 -c 'import sys; print(sys.prefix)')\" = /usr/local && pip --version && python3 -m venv /v && /v/bin/pip --version",
-			"FROM docker.io/library/eclipse-temurin:25-jdk-noble\nRUN test \"$(command -v javac)\" = /opt/java/openjdk/bin/javac && java -version && jshell --version",
-			"FROM docker.io/library/rust:1-trixie\nRUN rustup show active-toolchain && cargo new /h && cd /h && cargo run --offline",
-			"FROM gcr.io/distroless/java21-debian13:nonroot\nRUN [\"/usr/lib/jvm/temurin-21-jre-amd64/bin/java\", \"-version\"]",
-			"FROM gcr.io/distroless/nodejs26-debian13:nonroot\nRUN [\"/nodejs/bin/node\", \"-e\", \"require('crypto')\"]",
-			"FROM gcr.io/distroless/python3-debian13:nonroot\nRUN [\"/usr/bin/python3\", \"-c\", \"import ssl, sqlite3\"]",
-		}
-		var df strings.Builder
-		for _, st := range stages {
-			df.WriteString(st + "\n")
-		}
-		df.WriteString("FROM scratch\n")
-		for i := range stages {
-			fmt.Fprintf(&df, "COPY --from=%d /etc/os-release /%d\n", i, i)
-		}
-		dir := dockerfileDir(t, df.String())
-		run(t, s.Buildctl(ctx, "build", "--frontend", "dockerfile.v0", "--local", "context="+dir, "--local", "dockerfile="+dir))
-	})
+	t.Run("stand-ins run their toolchains and interpreters", func(t *testing.T) { standInsRun(ctx, t, s) })
 
 	t.Run("buildx drives the stack", func(t *testing.T) {
 		dir := dockerfileDir(t, "FROM gcr.io/distroless/base-debian13:nonroot\n")
@@ -201,4 +179,28 @@ func imageFiles(t *testing.T, img v1.Image) map[string]*tar.Header {
 		}
 		files[strings.Trim(path.Clean("/"+h.Name), "/")] = h
 	}
+}
+
+// standInsRun: each stand-in runs what the real image is for, from where the real image has it.
+func standInsRun(ctx context.Context, t *testing.T, s *stack.Stack) {
+	stages := []string{
+		"FROM docker.io/library/node:22-trixie-slim\nRUN node --version && npm --version && corepack --version && yarn --version && id node && docker-entrypoint.sh -e 0",
+		"FROM docker.io/library/node:26-trixie-slim\nRUN node --version && npx --version && ! command -v corepack && ! command -v yarn",
+		"FROM docker.io/library/python:3.13-trixie\nRUN test \"$(python3 -c 'import sys; print(sys.prefix)')\" = /usr/local && pip --version && python3 -m venv /v && /v/bin/pip --version",
+		"FROM docker.io/library/eclipse-temurin:25-jdk-noble\nRUN test \"$(command -v javac)\" = /opt/java/openjdk/bin/javac && java -version && jshell --version",
+		"FROM docker.io/library/rust:1-trixie\nRUN rustup show active-toolchain && cargo new /h && cd /h && cargo run --offline",
+		"FROM gcr.io/distroless/java21-debian13:nonroot\nRUN [\"/usr/lib/jvm/temurin-21-jre-amd64/bin/java\", \"-version\"]",
+		"FROM gcr.io/distroless/nodejs26-debian13:nonroot\nRUN [\"/nodejs/bin/node\", \"-e\", \"require('crypto')\"]",
+		"FROM gcr.io/distroless/python3-debian13:nonroot\nRUN [\"/usr/bin/python3\", \"-c\", \"import ssl, sqlite3\"]",
+	}
+	var df strings.Builder
+	for _, st := range stages {
+		df.WriteString(st + "\n")
+	}
+	df.WriteString("FROM scratch\n")
+	for i := range stages {
+		fmt.Fprintf(&df, "COPY --from=%d /etc/os-release /%d\n", i, i)
+	}
+	dir := dockerfileDir(t, df.String())
+	run(t, s.Buildctl(ctx, "build", "--frontend", "dockerfile.v0", "--local", "context="+dir, "--local", "dockerfile="+dir))
 }
