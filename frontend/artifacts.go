@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
+	"slices"
 	"strings"
 
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
@@ -15,44 +17,134 @@ import (
 // maxSymlinks bounds how many links an artifact path may go through, as the kernel's ELOOP does.
 const maxSymlinks = 40
 
-// statFunc stats a path of the build context without following a final symlink (lstat).
-type statFunc func(ctx context.Context, p string) (fs.FileMode, string, error)
+// maxWalkedDirs bounds how many directories the check lists inside directory artifacts: enough for an
+// app's own files; past it the build's own check of the image still refuses special files.
+const maxWalkedDirs = 1000
+
+// ctxEntry is what a directory listing says of one name: its mode and, for a symlink, its target.
+type ctxEntry struct {
+	mode fs.FileMode
+	link string
+}
+
+// listFunc lists one directory of the build context (an absolute path from its root) by name.
+type listFunc func(ctx context.Context, dir string) (map[string]ctxEntry, error)
+
+// contextTree answers the check from one listing per directory, however many artifacts ask: a
+// listing is a round trip to the builder, and 80,000 of them took a minute and a half.
+type contextTree struct {
+	list   listFunc
+	dirs   map[string]listing
+	walked int // directories listed inside directory artifacts, up to maxWalkedDirs
+}
+
+type listing struct {
+	entries map[string]ctxEntry
+	err     error
+}
+
+func newContextTree(list listFunc) *contextTree {
+	return &contextTree{list: list, dirs: map[string]listing{}}
+}
+
+func (t *contextTree) readDir(ctx context.Context, dir string) (map[string]ctxEntry, error) {
+	if l, ok := t.dirs[dir]; ok {
+		return l.entries, l.err
+	}
+	entries, err := t.list(ctx, dir)
+	t.dirs[dir] = listing{entries, err}
+	return entries, err
+}
+
+// stat is an lstat of p. Its parent is looked at first, so the names in a missing directory cost
+// no listing each.
+func (t *contextTree) stat(ctx context.Context, p string) (fs.FileMode, string, error) {
+	if p == "/" {
+		return fs.ModeDir, "", nil
+	}
+	dir := path.Dir(p)
+	if dir != "/" {
+		mode, _, err := t.stat(ctx, dir)
+		if err != nil {
+			return 0, "", err
+		}
+		if !mode.IsDir() && mode&fs.ModeSymlink == 0 {
+			return 0, "", fs.ErrNotExist
+		}
+	}
+	entries, err := t.readDir(ctx, dir)
+	if err != nil {
+		return 0, "", err
+	}
+	e, ok := entries[path.Base(p)]
+	if !ok {
+		return 0, "", fs.ErrNotExist
+	}
+	return e.mode, e.link, nil
+}
+
+// specialInside finds a device, pipe or socket under dir, without following symlinks (a copy keeps
+// them as links), and returns its path from the context's root.
+func (t *contextTree) specialInside(ctx context.Context, dir string) (string, fs.FileMode) {
+	queue := []string{dir}
+	for len(queue) > 0 && t.walked < maxWalkedDirs {
+		d := queue[0]
+		queue = queue[1:]
+		t.walked++
+		entries, err := t.readDir(ctx, d)
+		if err != nil {
+			continue // the copy reports what cannot be read
+		}
+		for _, name := range slices.Sorted(maps.Keys(entries)) {
+			m := entries[name].mode
+			switch {
+			case m.IsDir():
+				queue = append(queue, path.Join(d, name))
+			case m.IsRegular() || m&fs.ModeSymlink != 0:
+			default:
+				return path.Join(d, name), m
+			}
+		}
+	}
+	return "", 0
+}
 
 // checkArtifacts looks at every artifact in the build context before anything is built, so a
 // path that is missing (or that .dockerignore excludes), a symlink out of the context, or a
-// device, pipe or socket fails with its spec position and what to write instead, rather than
-// with a copy error from deep in the solve. It reads the build context from the load the build
-// itself uses (loaded), so the context is transferred once.
+// device, pipe or socket (also inside a directory the image gets) fails with its spec position and
+// what to write instead, rather than with a copy error from deep in the solve. It reads the build
+// context from the load the build itself uses (loaded), so the context is transferred once.
 func checkArtifacts(ctx context.Context, s *spec.Spec, loaded func() (gwclient.Reference, error)) error {
 	ref, err := loaded()
 	if err != nil {
 		return wrapf(err, "reading the build context")
 	}
-	// StatFile resolves symlinks (inside the context's root), so a link is read from its directory.
-	stat := func(ctx context.Context, p string) (fs.FileMode, string, error) {
-		if p == "/" {
-			return fs.ModeDir, "", nil
-		}
-		sts, err := ref.ReadDir(ctx, gwclient.ReadDirRequest{Path: path.Dir(p)})
+	list := func(ctx context.Context, dir string) (map[string]ctxEntry, error) {
+		sts, err := ref.ReadDir(ctx, gwclient.ReadDirRequest{Path: dir})
 		if err != nil {
-			return 0, "", err
+			return nil, err
 		}
+		entries := make(map[string]ctxEntry, len(sts))
 		for _, st := range sts {
-			if path.Base(st.Path) == path.Base(p) {
-				return fs.FileMode(st.Mode), st.Linkname, nil
-			}
+			entries[path.Base(st.Path)] = ctxEntry{fs.FileMode(st.Mode), st.Linkname}
 		}
-		return 0, "", fs.ErrNotExist
+		return entries, nil
 	}
-	return artifactProblems(ctx, s, stat)
+	return artifactProblems(ctx, s, newContextTree(list))
 }
 
-// artifactProblems checks each artifact with stat and reports every problem at once.
-func artifactProblems(ctx context.Context, s *spec.Spec, stat statFunc) error {
+// copiesArtifacts are the languages whose artifacts reach the image as they are in the context (a Go
+// artifact is a package the compiler reads), so a directory artifact is looked through too.
+var copiesArtifacts = map[string]bool{"static": true, "node": true}
+
+// artifactProblems checks each artifact in t and reports every problem at once (spec.Errors shows
+// at most spec.MaxProblems of them).
+func artifactProblems(ctx context.Context, s *spec.Spec, t *contextTree) error {
 	var errs spec.Errors
 	for i, a := range s.Artifacts {
 		field := fmt.Sprintf("artifacts[%d]", i)
-		if msg, hint := inspectArtifact(ctx, a, stat); msg != "" {
+		msg, hint := inspectArtifact(ctx, a, t, copiesArtifacts[s.Language])
+		if msg != "" {
 			errs = append(errs, spec.Error{File: s.File(), Pos: s.Pos(field), Field: field, Msg: msg, Hint: hint})
 		}
 	}
@@ -64,12 +156,12 @@ func artifactProblems(ctx context.Context, s *spec.Spec, stat statFunc) error {
 
 // inspectArtifact follows an artifact's path through symlinks inside the context and says what is
 // wrong with it, if anything.
-func inspectArtifact(ctx context.Context, artifact string, stat statFunc) (msg, hint string) {
+func inspectArtifact(ctx context.Context, artifact string, t *contextTree, walk bool) (msg, hint string) {
 	const root = "/context"
 	p := path.Clean("/" + artifact)
 	via := ""
 	for hops := 0; ; hops++ {
-		mode, link, err := stat(ctx, p)
+		mode, link, err := t.stat(ctx, p)
 		if err != nil {
 			if via == "" {
 				return fmt.Sprintf("%q is not in the build context: it does not exist, or .dockerignore excludes it", artifact),
@@ -97,6 +189,12 @@ func inspectArtifact(ctx context.Context, artifact string, stat statFunc) (msg, 
 			if p == "" {
 				p = "/"
 			}
+		case mode.IsDir() && walk:
+			if inside, m := t.specialInside(ctx, p); inside != "" {
+				return fmt.Sprintf("%q holds a %s, %s, and the image gets the directory as it is", artifact, kind(m), strings.TrimPrefix(inside, "/")),
+					"remove it from the directory, or exclude it in .dockerignore; an image must not carry device nodes, pipes or sockets from a build context"
+			}
+			return "", ""
 		case mode.IsRegular() || mode.IsDir():
 			return "", ""
 		default:

@@ -2,32 +2,55 @@ package frontend
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"strings"
 	"testing"
 
 	"github.com/hardenedbuild/hardened/spec"
 )
 
-// ctxFS is a build context as the gateway's StatFile sees it: modes and link targets by path.
+// ctxFS is a build context as the gateway's ReadDir sees it: modes and link targets by path. Its
+// tree counts the listings asked for.
 type ctxFS map[string]struct {
 	mode fs.FileMode
 	link string
 }
 
-func (c ctxFS) stat(_ context.Context, p string) (fs.FileMode, string, error) {
-	e, ok := c[p]
-	if !ok {
-		return 0, "", os.ErrNotExist
-	}
-	return e.mode, e.link, nil
+func (c ctxFS) tree(listings *int) *contextTree {
+	return newContextTree(func(_ context.Context, dir string) (map[string]ctxEntry, error) {
+		if listings != nil {
+			*listings++
+		}
+		if e, ok := c[dir]; dir != "/" && (!ok || !e.mode.IsDir()) {
+			return nil, os.ErrNotExist
+		}
+		out := map[string]ctxEntry{}
+		for p, e := range c {
+			if path.Dir(p) == dir && p != "/" {
+				out[path.Base(p)] = ctxEntry{e.mode, e.link}
+			}
+		}
+		return out, nil
+	})
 }
 
 func TestInspectArtifact(t *testing.T) {
 	context := ctxFS{
 		"/bin/tool":      {0o755, ""},
+		"/cmd":           {fs.ModeDir | 0o755, ""},
 		"/cmd/server":    {fs.ModeDir | 0o755, ""},
+		"/bin":           {fs.ModeDir | 0o755, ""},
+		"/web":           {fs.ModeDir | 0o755, ""},
+		"/web/a":         {fs.ModeDir | 0o755, ""},
+		"/web/a/b":       {fs.ModeDir | 0o755, ""},
+		"/web/a/b/fifo":  {fs.ModeNamedPipe | 0o644, ""},
+		"/web/a/x.js":    {0o644, ""},
+		"/web/a/dev":     {fs.ModeSymlink, "../../bin/null"},
+		"/pub":           {fs.ModeDir | 0o755, ""},
+		"/pub/null":      {fs.ModeDevice | fs.ModeCharDevice | 0o666, ""},
 		"/bin/rel":       {fs.ModeSymlink, "tool"},
 		"/bin/chain":     {fs.ModeSymlink, "rel"},
 		"/bin/up":        {fs.ModeSymlink, "../bin/tool"},
@@ -42,6 +65,10 @@ func TestInspectArtifact(t *testing.T) {
 		"/bin/a;$(id)`x": {0o755, ""},
 	}
 	for _, tc := range []struct{ artifact, want string }{
+		{"./web/a/x.js", ""},
+		{"./web/a/dev", "character device"},
+		{"./web", `"./web" holds a named pipe (FIFO), web/a/b/fifo, and the image gets the directory as it is`},
+		{"./pub", "holds a character device, pub/null"},
 		{"./bin/tool", ""},
 		{"./cmd/server", ""},
 		{"./bin/rel", ""},
@@ -58,7 +85,7 @@ func TestInspectArtifact(t *testing.T) {
 		{"./bin/disk", "block device"},
 		{"./bin/sock", "socket"},
 	} {
-		msg, hint := inspectArtifact(t.Context(), tc.artifact, context.stat)
+		msg, hint := inspectArtifact(t.Context(), tc.artifact, context.tree(nil), true)
 		if tc.want == "" {
 			if msg != "" {
 				t.Errorf("%s: %s", tc.artifact, msg)
@@ -77,8 +104,8 @@ func TestArtifactProblemsHavePositions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := ctxFS{"/bin/fifo": {fs.ModeNamedPipe, ""}, "/bin/tool": {0o755, ""}}
-	err = artifactProblems(t.Context(), s, c.stat)
+	c := ctxFS{"/bin": {fs.ModeDir, ""}, "/bin/fifo": {fs.ModeNamedPipe, ""}, "/bin/tool": {0o755, ""}}
+	err = artifactProblems(t.Context(), s, c.tree(nil))
 	errs, ok := spec.AsErrors(err)
 	if !ok || len(errs) != 2 {
 		t.Fatalf("problems = %v, want two spec errors", err)
@@ -88,5 +115,53 @@ func TestArtifactProblemsHavePositions(t *testing.T) {
 	}
 	if got := errs[1].Error(); !strings.HasPrefix(got, "hardened.yaml:5:5: artifacts[2]: ") {
 		t.Errorf("second problem %q", got)
+	}
+}
+
+// A Go package directory is compiled, not copied: what else it holds is the compiler's business.
+func TestGoArtifactDirectoryIsNotWalked(t *testing.T) {
+	c := ctxFS{"/cmd": {fs.ModeDir, ""}, "/cmd/server": {fs.ModeDir, ""}, "/cmd/server/fifo": {fs.ModeNamedPipe, ""}}
+	if msg, _ := inspectArtifact(t.Context(), "./cmd/server", c.tree(nil), false); msg != "" {
+		t.Errorf("go artifact: %s", msg)
+	}
+	s, err := spec.Load("hardened.yaml", []byte("language: static\nartifacts: [./cmd]\n"), spec.WithLanguages("static"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := artifactProblems(t.Context(), s, c.tree(nil)); err == nil || !strings.Contains(err.Error(), "cmd/server/fifo") {
+		t.Errorf("static artifact holding a FIFO: %v", err)
+	}
+}
+
+// A thousand missing artifacts (the most a spec lists) cost a listing per directory, not one each, and
+// the message shows the first spec.MaxProblems and how many more.
+func TestMissingArtifactsAreBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("language: static\nartifacts:\n")
+	for i := range spec.MaxItems {
+		if i%2 == 0 {
+			fmt.Fprintf(&b, "  - ./bin/m%d\n", i)
+		} else {
+			fmt.Fprintf(&b, "  - ./gone%d/m%d\n", i, i)
+		}
+	}
+	s, err := spec.Load("hardened.yaml", []byte(b.String()), spec.WithLanguages("static"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	listings := 0
+	err = artifactProblems(t.Context(), s, ctxFS{"/bin": {fs.ModeDir, ""}}.tree(&listings))
+	if listings > 2 {
+		t.Errorf("%d listings for %d artifacts in two directories", listings, spec.MaxItems)
+	}
+	lines := strings.Split(fmt.Sprint(err), "\n")
+	if len(lines) != spec.MaxProblems+1 {
+		t.Fatalf("%d lines, want %d", len(lines), spec.MaxProblems+1)
+	}
+	if !strings.HasPrefix(lines[0], `hardened.yaml:3:5: artifacts[0]: "./bin/m0" is not in the build context`) {
+		t.Errorf("first line %q", lines[0])
+	}
+	if want := fmt.Sprintf("and %d more problems not shown; fix the ones above and run again", spec.MaxItems-spec.MaxProblems); lines[spec.MaxProblems] != want {
+		t.Errorf("last line %q, want %q", lines[spec.MaxProblems], want)
 	}
 }

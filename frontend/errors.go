@@ -17,7 +17,8 @@ func withSpecSource(err error, sm *bkllb.SourceMap, at ...spec.Pos) error {
 	}
 	var ranges []*pb.Range
 	if errs, ok := spec.AsErrors(err); ok {
-		for _, e := range errs {
+		// The lines shown with a caret are those of the problems shown: at most spec.MaxProblems.
+		for _, e := range errs.Bounded() {
 			at = append(at, e.Pos)
 		}
 	}

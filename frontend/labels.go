@@ -3,14 +3,12 @@ package frontend
 import (
 	"fmt"
 	"sort"
+	"strconv"
 
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 
-	hllb "github.com/hardenedbuild/hardened/llb"
+	"github.com/hardenedbuild/hardened/spec"
 )
-
-// recordedLabels are the labels the build writes about what it built; --label cannot set them.
-var recordedLabels = []string{hllb.LabelBaseName, hllb.LabelBaseDigest, hllb.LabelRuntimeLibs, hllb.LabelVariant}
 
 // addBuildLabels applies `docker buildx build --label K=V` (the frontend's label:K options) to the
 // image config: they override the spec's labels, as they override a Dockerfile's LABEL, but never
@@ -22,10 +20,9 @@ func addBuildLabels(img *dockerspec.DockerOCIImage, labels map[string]string) er
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		for _, r := range recordedLabels {
-			if k == r {
-				return fmt.Errorf("--label %s: the build records this label itself (what it was built from); leave it out", k)
-			}
+		// The same rule as the spec's labels (spec.ReservedLabel): the build's own names are its word alone.
+		if spec.ReservedLabel(k) {
+			return fmt.Errorf("--label %s: the build records this label itself (what it was built from); leave it out", strconv.QuoteToASCII(k))
 		}
 		if img.Config.Labels == nil {
 			img.Config.Labels = map[string]string{}

@@ -21,8 +21,11 @@ func TestAddBuildLabels(t *testing.T) {
 			t.Errorf("label %s = %q, want %q", k, got, want)
 		}
 	}
-	err := addBuildLabels(img, map[string]string{hllb.LabelBaseDigest: "sha256:0"})
-	if err == nil || !strings.Contains(err.Error(), hllb.LabelBaseDigest) {
-		t.Errorf("--label on a recorded label gave %v", err)
+	// Every label the build records is refused, and so is any other in the names it keeps for itself.
+	for _, k := range []string{hllb.LabelBaseName, hllb.LabelBaseDigest, hllb.LabelRuntimeLibs, hllb.LabelVariant, "io.github.hardenedbuild.check"} {
+		err := addBuildLabels(img, map[string]string{k: "x"})
+		if err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("--label %s gave %v", k, err)
+		}
 	}
 }
