@@ -98,7 +98,7 @@ func Lookup(name string) (Language, bool) {
 // SpecOptions are the options spec.Load needs to accept exactly the languages this package
 // builds, with each language's own rules.
 func SpecOptions() []spec.Option {
-	return []spec.Option{spec.WithLanguages(Languages()...), spec.WithCheck(validate)}
+	return []spec.Option{spec.WithLanguages(Languages()...), spec.WithCheck(validate), spec.WithCheck(secretValues)}
 }
 
 // validate runs the spec's language's own rules, if it has any.

@@ -79,6 +79,7 @@ func (c *checker) secrets() {
 		}
 		sshSeen[id] = true
 	}
+	c.waivers() // the waivers of the build's secret checks, checked here to keep Validate's list as it is
 }
 
 // underAny says whether p is one of dirs or inside one.

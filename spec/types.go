@@ -36,6 +36,8 @@ type Spec struct {
 	Build Build `yaml:"build,omitempty" json:"build,omitempty" desc:"Settings of the builder stage."`
 	// Runtime adds to the final image what the artifacts need at run time.
 	Runtime Runtime `yaml:"runtime,omitempty" json:"runtime,omitempty" desc:"What the final image carries besides the artifacts."`
+	// Waivers accept findings of the build's own checks that hardened check would also report.
+	Waivers []Waiver `yaml:"waivers,omitempty" json:"waivers,omitempty" desc:"Findings of the build's own secret check (HX-SEC-ENV) accepted, with a reason and optionally an expiry date, in the format of hardened check's --ignore file; the build then does not fail on them (hardened check still reports them unless its --ignore file waives them too)."`
 
 	// pos maps a field path ("user", "artifacts[0]", "build.steps[1].run") to where it stands.
 	pos map[string]Pos
