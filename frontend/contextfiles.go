@@ -3,6 +3,7 @@ package frontend
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	hllb "github.com/hardenedbuild/hardened/llb"
+	"github.com/hardenedbuild/hardened/spec"
 )
 
 // contextLocal is the session directory dockerui reads a local build context from (always "context";
@@ -103,10 +105,13 @@ func readContext(ctx context.Context, c gwclient.Client, bc *dockerui.Client, na
 	if local {
 		if excludes, ok := localExcludes(ctx, *main, localSession(c)); ok {
 			if filesErr != nil {
-				return nil, nil, filesErr
+				return nil, nil, atLanguage(ctx, bc, filesErr)
 			}
 			files, err := withoutExcluded(files, excludes)
-			return main, files, err
+			if err != nil {
+				return nil, nil, atLanguage(ctx, bc, err)
+			}
+			return main, files, nil
 		}
 	}
 	st, err := bc.MainContext(ctx, bkllb.FollowPaths(names), bkllb.WithCustomName("[internal] read "+fmt.Sprint(names)))
@@ -114,7 +119,10 @@ func readContext(ctx context.Context, c gwclient.Client, bc *dockerui.Client, na
 		return nil, nil, err
 	}
 	files, err = readFiles(ctx, c, *st, names)
-	return main, files, err
+	if err != nil {
+		return nil, nil, atLanguage(ctx, bc, err)
+	}
+	return main, files, nil
 }
 
 // aheadNames are the context files read with the spec, before the build knows its language: every
@@ -249,7 +257,8 @@ func localExcludes(ctx context.Context, main bkllb.State, session string) ([]str
 }
 
 // withoutExcluded leaves out the files the .dockerignore patterns exclude, as the transfer of the
-// context would have.
+// context would have; a needed file (neededFiles) that was there and is excluded is an error, or the
+// build would fail later in the package manager, without naming the file's real cause.
 func withoutExcluded(files hllb.Files, excludes []string) (hllb.Files, error) {
 	if len(excludes) == 0 {
 		return files, nil
@@ -259,13 +268,16 @@ func withoutExcluded(files hllb.Files, excludes []string) (hllb.Files, error) {
 		return nil, fmt.Errorf("reading .dockerignore: %w", err)
 	}
 	out := hllb.Files{}
-	for name, dt := range files {
+	for _, name := range slices.Sorted(maps.Keys(files)) {
 		excluded, err := pm.MatchesOrParentMatches(strings.TrimPrefix(name, "./"))
 		if err != nil {
 			return nil, fmt.Errorf("reading .dockerignore: %w", err)
 		}
-		if !excluded {
-			out[name] = dt
+		switch {
+		case !excluded:
+			out[name] = files[name]
+		case slices.Contains(neededFiles, name):
+			return nil, &excludedError{name: name}
 		}
 	}
 	return out, nil
@@ -303,9 +315,12 @@ func readEach(ctx context.Context, c gwclient.Client, st bkllb.State, names []st
 // readRef reads names from ref, as readEach does.
 func readRef(ctx context.Context, ref gwclient.Reference, names []string) (hllb.Files, map[string]error, error) {
 	files, errs := hllb.Files{}, map[string]error{}
-	present, err := presentNames(ctx, ref, names)
+	present, outside, err := presentNames(ctx, ref, names)
 	if err != nil {
 		return nil, nil, err
+	}
+	for n, link := range outside {
+		errs[n] = &linkOutError{name: n, link: link}
 	}
 	data, readErrs := make([][]byte, len(present)), make([]error, len(present))
 	var wg sync.WaitGroup
@@ -328,44 +343,108 @@ func readRef(ctx context.Context, ref gwclient.Reference, names []string) (hllb.
 }
 
 // presentNames are the names that exist in ref, found by listing the directories that would hold
-// them (the root, then only those of its subdirectories a name is in).
-func presentNames(ctx context.Context, ref gwclient.Reference, names []string) ([]string, error) {
-	list := func(dir string) (map[string]bool, error) {
+// them (the root, then only those of its subdirectories a name is in), and among them the symlinks
+// that leave the context, by name: a read of one finds nothing, which would read as a missing file.
+func presentNames(ctx context.Context, ref gwclient.Reference, names []string) ([]string, map[string]string, error) {
+	list := func(dir string) (map[string]ctxEntry, error) {
 		entries, err := ref.ReadDir(ctx, gwclient.ReadDirRequest{Path: dir})
 		if err != nil {
 			return nil, fmt.Errorf("listing %s in the build context: %w", dir, err)
 		}
-		found := map[string]bool{}
+		found := map[string]ctxEntry{}
 		for _, e := range entries {
 			// A pipe, socket or device is no project file, and a read of a pipe would wait for a writer.
 			if os.FileMode(e.Mode)&(os.ModeNamedPipe|os.ModeSocket|os.ModeDevice|os.ModeCharDevice) == 0 {
-				found[path.Join(dir, e.Path)] = true
+				found[path.Join(dir, e.Path)] = ctxEntry{os.FileMode(e.Mode), e.Linkname}
 			}
 		}
 		return found, nil
 	}
 	root, err := list(".")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	dirs := map[string]map[string]bool{".": root}
+	dirs := map[string]map[string]ctxEntry{".": root}
 	var present []string
+	outside := map[string]string{}
 	for _, n := range names {
 		n = path.Clean(n)
 		dir := path.Dir(n)
 		found, listed := dirs[dir]
 		if !listed {
-			found = map[string]bool{}
-			if first, _, _ := strings.Cut(dir, "/"); root[first] {
+			found = map[string]ctxEntry{}
+			if first, _, _ := strings.Cut(dir, "/"); root[first] != (ctxEntry{}) {
 				if found, err = list(dir); err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 			}
 			dirs[dir] = found
 		}
-		if found[n] {
+		e, ok := found[n]
+		switch {
+		case !ok:
+		case e.mode&os.ModeSymlink != 0 && leavesContext(dir, e.link):
+			outside[n] = e.link
+		default:
 			present = append(present, n)
 		}
 	}
-	return present, nil
+	return present, outside, nil
+}
+
+// leavesContext says whether a symlink in dir (relative to the context's root) with target link points
+// outside the context: an absolute target names the machine's file, not the context's.
+func leavesContext(dir, link string) bool {
+	if path.IsAbs(link) {
+		return true
+	}
+	p := path.Join(dir, link)
+	return p == ".." || strings.HasPrefix(p, "../")
+}
+
+// linkOutError is a project file that is a symlink leaving the build context: a build reads only what
+// is in the context, so the language would find no such file.
+type linkOutError struct{ name, link string }
+
+func (e *linkOutError) Error() string {
+	return fmt.Sprintf("%s is a symlink to %s, which leaves the build context", e.name, e.link)
+}
+
+// excludedError is a project file the language needs that the context's .dockerignore leaves out.
+type excludedError struct{ name string }
+
+func (e *excludedError) Error() string {
+	return fmt.Sprintf("no %s at the root of the build context: .dockerignore excludes it, and the build needs it", e.name)
+}
+
+// neededFiles are the project files a language cannot build without, whatever the spec says: go mod
+// download reads go.mod, npm ci package.json. (A spec's version: makes neither read before converting.)
+var neededFiles = []string{"go.mod", "package.json"}
+
+// atLanguage frames a project file's problem at the spec's language line (the line that made the build
+// read the file), as the language's own messages about its files are. The spec was loaded before the
+// context files were read; it is read again here, on this error's path only, where readContext's caller
+// has it (BuildKit answers the second read from its cache).
+func atLanguage(ctx context.Context, bc *dockerui.Client, err error) error {
+	var hint string
+	var lo *linkOutError
+	var ex *excludedError
+	switch {
+	case errors.As(err, &lo):
+		hint = "copy the file into the context (a build reads only what is in it), or make the link relative to a file inside the context"
+	case errors.As(err, &ex):
+		hint = fmt.Sprintf("remove the .dockerignore pattern that matches %s, or add !%s after it", ex.name, ex.name)
+	default:
+		return err
+	}
+	src, rerr := bc.ReadEntrypoint(ctx, "YAML")
+	if rerr != nil {
+		return fmt.Errorf("%w; %s", err, hint)
+	}
+	s, perr := spec.Parse(src.Filename, src.Data)
+	if perr != nil {
+		return fmt.Errorf("%w; %s", err, hint)
+	}
+	e := spec.Errors{{File: s.File(), Pos: s.Pos("language"), Field: "language", Msg: err.Error(), Hint: hint}}
+	return withSpecSource(e, src.SourceMap)
 }

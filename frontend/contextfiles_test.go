@@ -2,6 +2,7 @@ package frontend
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"os"
 	"path/filepath"
@@ -50,17 +51,17 @@ func TestLocalExcludes(t *testing.T) {
 }
 
 func TestWithoutExcluded(t *testing.T) {
-	files := hllb.Files{"go.mod": nil, "package.json": nil, ".cargo/config.toml": nil, "rust-toolchain.toml": nil}
+	files := hllb.Files{"go.sum": nil, "package-lock.json": nil, ".cargo/config.toml": nil, "rust-toolchain.toml": nil}
 	for _, tc := range []struct {
 		excludes []string
 		want     []string
 	}{
-		{nil, []string{".cargo/config.toml", "go.mod", "package.json", "rust-toolchain.toml"}},
-		{[]string{"go.mod"}, []string{".cargo/config.toml", "package.json", "rust-toolchain.toml"}},
-		{[]string{"*", "!go.mod"}, []string{"go.mod"}},
-		{[]string{".cargo"}, []string{"go.mod", "package.json", "rust-toolchain.toml"}},
-		{[]string{"**/*.toml"}, []string{"go.mod", "package.json"}},
-		{[]string{"./package.json"}, []string{".cargo/config.toml", "go.mod", "rust-toolchain.toml"}},
+		{nil, []string{".cargo/config.toml", "go.sum", "package-lock.json", "rust-toolchain.toml"}},
+		{[]string{"go.sum"}, []string{".cargo/config.toml", "package-lock.json", "rust-toolchain.toml"}},
+		{[]string{"*", "!go.sum"}, []string{"go.sum"}},
+		{[]string{".cargo"}, []string{"go.sum", "package-lock.json", "rust-toolchain.toml"}},
+		{[]string{"**/*.toml"}, []string{"go.sum", "package-lock.json"}},
+		{[]string{"./package-lock.json"}, []string{".cargo/config.toml", "go.sum", "rust-toolchain.toml"}},
 	} {
 		got, err := withoutExcluded(files, tc.excludes)
 		if err != nil {
@@ -72,6 +73,52 @@ func TestWithoutExcluded(t *testing.T) {
 	}
 	if _, err := withoutExcluded(files, []string{"[a-"}); err == nil {
 		t.Error("a malformed pattern is not reported")
+	}
+}
+
+// A file the language cannot build without, excluded, is said to be excluded (npm would say ENOENT).
+func TestNeededFileExcluded(t *testing.T) {
+	for _, name := range neededFiles {
+		for _, excludes := range [][]string{{name}, {"*"}, {"./" + name}, {"*.json", "*.mod"}} {
+			_, err := withoutExcluded(hllb.Files{name: nil, "README.md": nil}, excludes)
+			var ex *excludedError
+			if !errors.As(err, &ex) || ex.name != name || !strings.Contains(err.Error(), "no "+name+" at the root of the build context: .dockerignore excludes it") {
+				t.Errorf("%s excluded by %q: %v", name, excludes, err)
+			}
+		}
+		if got, err := withoutExcluded(hllb.Files{name: nil}, []string{"*", "!" + name}); err != nil || len(got) != 1 {
+			t.Errorf("%s re-included: %v, %v", name, got, err)
+		}
+	}
+}
+
+// A project file that is a symlink out of the context is named as such, not read as missing.
+func TestProjectFileLinkingOut(t *testing.T) {
+	root := t.TempDir()
+	outside := filepath.Join(t.TempDir(), "go.mod")
+	if err := os.WriteFile(outside, []byte("module secret\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "real.json"), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, target := range map[string]string{"go.mod": outside, "package.json": "real.json", "Cargo.toml": "../../x/Cargo.toml", "pom.xml": "./sub/../../pom.xml"} {
+		if err := os.Symlink(target, filepath.Join(root, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files, errs, err := readRef(t.Context(), &dirRef{root: root}, []string{"go.mod", "package.json", "Cargo.toml", "pom.xml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(files["package.json"]) != "{}" || len(files) != 1 {
+		t.Errorf("files %q, want package.json (a link inside the context) alone", slices.Sorted(maps.Keys(files)))
+	}
+	for _, n := range []string{"go.mod", "Cargo.toml", "pom.xml"} {
+		var lo *linkOutError
+		if !errors.As(errs[n], &lo) || !strings.Contains(errs[n].Error(), n+" is a symlink to ") || !strings.HasSuffix(errs[n].Error(), "which leaves the build context") {
+			t.Errorf("%s: %v", n, errs[n])
+		}
 	}
 }
 
@@ -100,7 +147,11 @@ func (r *dirRef) ReadDir(_ context.Context, req gwclient.ReadDirRequest) ([]*fst
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, &fstypes.Stat{Path: e.Name(), Mode: uint32(info.Mode())})
+		st := &fstypes.Stat{Path: e.Name(), Mode: uint32(info.Mode())}
+		if info.Mode()&os.ModeSymlink != 0 {
+			st.Linkname, _ = os.Readlink(filepath.Join(r.root, req.Path, e.Name()))
+		}
+		out = append(out, st)
 	}
 	return out, nil
 }
@@ -124,7 +175,7 @@ func TestPresentNamesListsTheirDirectories(t *testing.T) {
 	}
 	ref := &dirRef{root: root}
 	names := []string{".cargo/config", ".cargo/config.toml", "Cargo.toml", "go.mod", "package.json", "pom.xml", "x/y/z.toml"}
-	got, err := presentNames(t.Context(), ref, names)
+	got, _, err := presentNames(t.Context(), ref, names)
 	if err != nil {
 		t.Fatal(err)
 	}
