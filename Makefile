@@ -51,9 +51,11 @@ fuzz:
 	$(GO) test ./audit/image -run '^$$' -fuzz FuzzLayer -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 
 # Everything the release workflow (.github/workflows/release.yml) runs except pushing to ghcr.io and signing, on
-# the local stack: the CLI binaries, the frontend image index and their checks (docs/releasing.md).
-release-check: stack-up
-	$(GO) run ./integration/cmd/release --stack --dist bin/dist
+# the local stack: the CLI binaries, the frontend image index and their checks (docs/releasing.md). With
+# HARDENED_STACK_DIR it uses the stack already running there (a clone checked against another checkout's stack).
+release-check: $(STACK)
+	@[ -n "$$HARDENED_STACK_DIR" ] || $(MAKE) --no-print-directory stack-up
+	$(GO) run ./integration/cmd/release --stack $${HARDENED_STACK_DIR:+--state "$$HARDENED_STACK_DIR"} --dist bin/dist
 
 schema:
 	$(GO) run ./cmd/hardened schema > docs/hardened.schema.json

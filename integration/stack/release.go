@@ -21,8 +21,12 @@ import (
 const SBOMScannerRef = "docker.io/docker/buildkit-syft-scanner:stable-1"
 
 // PushSBOMScanner serves a stand-in for BuildKit's default SBOM scanner (integration/cmd/sbom-scanner, built with
-// the host's Go) under its real name, so a Dockerfile build with `--sbom=true` runs here as it does in CI.
-func (s *Stack) PushSBOMScanner(ctx context.Context) error {
+// the host's Go from repoRoot, default the stack's) under its real name, so a Dockerfile build with `--sbom=true`
+// runs here as it does in CI.
+func (s *Stack) PushSBOMScanner(ctx context.Context, repoRoot string) error {
+	if repoRoot == "" {
+		repoRoot = s.RepoRoot
+	}
 	dir, err := os.MkdirTemp(s.StateDir, "sbom-scanner-")
 	if err != nil {
 		return err
@@ -30,7 +34,7 @@ func (s *Stack) PushSBOMScanner(ctx context.Context) error {
 	defer os.RemoveAll(dir)
 	bin := filepath.Join(dir, "sbom-scanner")
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, "./integration/cmd/sbom-scanner")
-	cmd.Dir = s.RepoRoot
+	cmd.Dir = repoRoot
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("building the SBOM scanner stand-in: %w\n%s", err, out)

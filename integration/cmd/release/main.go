@@ -49,7 +49,7 @@ func run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := s.PushSBOMScanner(ctx); err != nil {
+		if err := s.PushSBOMScanner(ctx, root); err != nil {
 			return err
 		}
 		o.Buildx, o.Insecure = s.Buildx, true
