@@ -18,6 +18,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	hllb "github.com/hardenedbuild/hardened/llb"
+	"github.com/hardenedbuild/hardened/spec"
 )
 
 // resolve turns an image request into a digest-pinned state and its config. A named
@@ -31,7 +32,10 @@ func (p *platformBuild) resolve(ctx context.Context, req hllb.ImageRequest) (*hl
 			ResolveMode:   p.bc.ImageResolveMode.String(),
 			CaptureDigest: &dgst,
 		})
-		if err != nil || nc == nil {
+		if err != nil {
+			return nil, withSpecSource(p.contextError(name, req, err), p.src)
+		}
+		if nc == nil {
 			continue
 		}
 		if err := hllb.CheckOverride(p.spec, req, p.overrideName(name, req), time.Now()); err != nil {
@@ -39,7 +43,7 @@ func (p *platformBuild) resolve(ctx context.Context, req hllb.ImageRequest) (*hl
 		}
 		st, img, err := nc.Load(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("loading the build context %q that replaces %s: %w", name, req.Ref, err)
+			return nil, withSpecSource(p.contextError(name, req, err), p.src)
 		}
 		return &hllb.Image{Ref: p.overrideName(name, req), Digest: dgst, State: *st, Config: img}, nil
 	}
@@ -83,6 +87,16 @@ func (p *platformBuild) resolve(ctx context.Context, req hllb.ImageRequest) (*hl
 // overrideName is the image a named context put in place of req, for the base.name
 // label: the docker-image reference when it is one, else the name the spec chose.
 func (p *platformBuild) overrideName(name string, req hllb.ImageRequest) string {
+	if v, ok := p.contextOption(name, req); ok {
+		if ref, ok := strings.CutPrefix(v, "docker-image://"); ok {
+			return ref
+		}
+	}
+	return req.Ref
+}
+
+// contextOption is the value of the --build-context that named name for req's platform, as given.
+func (p *platformBuild) contextOption(name string, req hllb.ImageRequest) (string, bool) {
 	opts := p.bc.BuildOpts().Opts
 	keys := []string{"context:" + name + "::" + platforms.FormatAll(platforms.Normalize(req.Platform)), "context:" + name}
 	if named, err := reference.ParseNormalizedNamed(name); err == nil {
@@ -91,13 +105,55 @@ func (p *platformBuild) overrideName(name string, req hllb.ImageRequest) string 
 	}
 	for _, k := range keys {
 		if v, ok := opts[k]; ok {
-			if ref, ok := strings.CutPrefix(v, "docker-image://"); ok {
-				return ref
-			}
-			return req.Ref
+			return v, true
 		}
 	}
-	return req.Ref
+	return "", false
+}
+
+// contextError frames a named context that cannot be loaded at the spec field whose image it replaces:
+// BuildKit's own error names a registry URL, or only "not found", on the # syntax= line.
+func (p *platformBuild) contextError(name string, req hllb.ImageRequest, err error) error {
+	value, _ := p.contextOption(name, req)
+	return namedContextError(p.spec.File(), p.spec.Pos(req.Field), name, value, req, err)
+}
+
+// namedContextError is contextError's message: the context, what it names, what it replaces and what to check.
+func namedContextError(file string, at spec.Pos, name, value string, req hllb.ImageRequest, err error) error {
+	cause := err.Error()
+	what, check := "cannot be loaded", "check the value of --build-context "+name
+	if ref, ok := strings.CutPrefix(value, "docker-image://"); ok {
+		what = "cannot be reached"
+		if notFound(cause) {
+			what = "does not exist in its registry"
+		}
+		check = fmt.Sprintf("check that %s is spelled right and exists for %s (docker buildx imagetools inspect %s), and that the builder can reach its registry and is logged in to it; or leave out --build-context %s to build on %s",
+			ref, platformString(req.Platform), ref, name, req.Ref)
+	} else if dir, ok := strings.CutPrefix(value, "oci-layout://"); ok {
+		check = fmt.Sprintf("check that %s is an OCI layout directory holding the image (its index.json), or leave out --build-context %s to build on %s", dir, name, req.Ref)
+	}
+	if value == "" {
+		value = "(its value)"
+	}
+	return spec.Errors{{File: file, Pos: at, Field: req.Field,
+		Msg:  fmt.Sprintf("the build context %s=%s, which replaces %s for %s, %s: %s", name, value, req.Ref, platformString(req.Platform), what, shortCause(cause)),
+		Hint: check}}
+}
+
+// notFound says whether a resolver's error means the registry has no such image (rather than not answering).
+func notFound(cause string) bool {
+	c := strings.ToLower(cause)
+	return strings.Contains(c, "not found") || strings.Contains(c, "manifest unknown") || strings.Contains(c, "name unknown") || strings.Contains(c, "404")
+}
+
+// shortCause keeps the last part of a resolver's error chain, where the reason is, bounded in length.
+func shortCause(cause string) string {
+	const limit = 300
+	cause = strings.Join(strings.Fields(cause), " ")
+	if len(cause) > limit {
+		cause = "..." + strings.ToValidUTF8(cause[len(cause)-limit:], "")
+	}
+	return cause
 }
 
 // pin writes ref@digest, keeping the tag so a reader sees both.
