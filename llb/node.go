@@ -40,7 +40,8 @@ func (node) Name() string { return "node" }
 func (node) ArtifactsInContext() {}
 
 func (node) ContextFiles() []string {
-	return append([]string{"package.json", ".yarnrc.yml"}, nodeLocks...)
+	// .npmrc only for checkIncludes: npm reads it from the copied source itself.
+	return append([]string{"package.json", ".yarnrc.yml", ".npmrc"}, nodeLocks...)
 }
 
 var nodeVersionForm = regexp.MustCompile(`^[1-9][0-9]*(\.[0-9]+){0,2}$`)

@@ -186,10 +186,10 @@ func TestPythonPyproject(t *testing.T) {
 
 func TestPythonWheelhouse(t *testing.T) {
 	// Everything requirements.txt reads, and the wheelhouses of build.env, are copied before
-	// the install; URLs, absolute paths and paths outside the context are not.
+	// the install; URLs are not (paths outside the context are refused: TestIncludesOutsideTheContext).
 	s := load(t, "language: python\nartifacts: [app.py]\nbuild:\n  env:\n    PIP_FIND_LINKS: vendor/wheels https://example.invalid/simple\n    PIP_NO_INDEX: \"1\"\n")
-	files := hllb.Files{"requirements.txt": []byte("--no-index\n-f ./wheels\t# local\n#-r commented-out.txt\n--find-links=/abs/wheels\n" +
-		"-r requirements/base.txt\n--constraint constraints.txt\n-cother.txt\n--find-links ../outside\n" +
+	files := hllb.Files{"requirements.txt": []byte("--no-index\n-f ./wheels\t# local\n#-r commented-out.txt\n" +
+		"-r requirements/base.txt\n--constraint constraints.txt\n-cother.txt\n" +
 		"itsdangerous==2.2.0 --hash=sha256:20d7\n")}
 	_, g := convert(t, s, resolved(t, s, files, amd64))
 	want := []string{"requirements.txt", "wheels", "requirements/base.txt", "constraints.txt", "other.txt", "vendor/wheels"}
