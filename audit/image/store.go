@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -185,6 +186,10 @@ func (s *store) index(desc *v1.Descriptor) (*storeIndex, error) {
 		return nil, err
 	}
 	m, err := v1.ParseIndexManifest(bytes.NewReader(raw))
+	if err != nil && json.Valid(raw) {
+		// JSON that parses but holds a field OCI does not allow, most often a malformed digest.
+		return nil, fmt.Errorf("the index is JSON but not a valid OCI index: %w; a digest is ALGORITHM:HEX, e.g. sha256: and 64 hex digits", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("the index is not valid JSON: %w", err)
 	}
