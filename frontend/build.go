@@ -1,6 +1,7 @@
 package frontend
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"reflect"
@@ -289,7 +290,10 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 			return nil, err
 		}
 		scan := &scanTarget{final: res.Final, builder: res.Builder, artifacts: artifactPaths(s), epoch: *epoch}
-		if err := p.verify(ctx, res, in.Base, scan, target, report); err != nil {
+		appChecked, stopApp := p.checkApp(ctx, res.Final, target) // /app and the secrets, beside the self-check
+		defer stopApp()
+		verifyErr := p.verify(ctx, res, in.Base, scan, target, report)
+		if err := cmp.Or(verifyErr, appChecked()); err != nil {
 			return nil, err
 		}
 		targets.add(target, scan)

@@ -1,12 +1,19 @@
 package frontend
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/distribution/reference"
@@ -18,6 +25,7 @@ import (
 
 	"github.com/hardenedbuild/hardened/audit"
 	hllb "github.com/hardenedbuild/hardened/llb"
+	"github.com/hardenedbuild/hardened/spec"
 )
 
 // The self-check holds the image to its guarantees (audit.Guarantees: no setuid/setgid file, a non-root
@@ -61,16 +69,19 @@ type toolResultData struct {
 	Error      string             `json:"error,omitempty"`
 }
 
-// RunTool runs `hardened-frontend tool verify|special ...` (args without "tool"). It writes its result file and
+// RunTool runs `hardened-frontend tool verify|special|app ...` (args without "tool"). It writes its result file and
 // returns an error only when it cannot write one.
 func RunTool(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("tool: name verify or special")
+		return fmt.Errorf("tool: name verify, special or app")
 	}
 	fl := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	config := fl.String("config", "", "the image config (verify)")
 	epoch := fl.String("report-epoch", "", "also write the check report, stamped with this RFC 3339 time (verify)")
 	strip := fl.Bool("strip", false, "first clear the setuid/setgid bits of every file in the tree (verify)")
+	var secretFiles, secretVars listFlag
+	fl.Var(&secretFiles, "secret", "ID=PATH: a build secret mounted at PATH, searched for in the tree (app)")
+	fl.Var(&secretVars, "secret-env", "ID=VAR: a build secret in the variable VAR, searched for in the tree (app)")
 	if err := fl.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -91,8 +102,10 @@ func RunTool(args []string) error {
 		}
 	case "special":
 		res.Special, err = scanTree(ctx, tree)
+	case "app":
+		res.Violations, err = runApp(ctx, fl.Arg(0), secretFiles, secretVars)
 	default:
-		return fmt.Errorf("tool: no tool %q (verify, special)", args[0])
+		return fmt.Errorf("tool: no tool %q (verify, special, app)", args[0])
 	}
 	if err != nil {
 		res = toolResultData{Error: err.Error()}
@@ -284,4 +297,265 @@ func truncate(dt []byte, n int) string {
 		return string(dt[:n]) + "..."
 	}
 	return string(dt)
+}
+
+// Checks of the app tool (`tool app`): what the final stage copies into /app, and the build's secrets.
+const (
+	checkAppFiles     = "HX-PRIV-APP-WRITABLE"
+	checkBuildSecrets = "HX-SEC-CONTENT"
+	// minSecretNeedle is the shortest secret value (or line of one) searched for; shorter ones match by chance.
+	minSecretNeedle = 8
+	// maxSecretValue bounds how much of a secret file is read.
+	maxSecretValue = 1 << 20
+	toolSecretDir  = "/run/hardened-secrets"
+)
+
+// appViolations walks dir (the image's /app) and names every entry that is not a root-owned
+// regular file, directory or symlink without group/other write and setuid, setgid or sticky bits.
+// The copies into /app normalise modes and owners (llb.AppMode); devices, FIFOs and sockets only
+// this walk can refuse.
+func appViolations(ctx context.Context, tree audit.FS, dir string) ([]audit.Violation, error) {
+	if _, err := tree.Stat(ctx, dir); err != nil {
+		return nil, nil // no /app: nothing copied there
+	}
+	var special, modes []string
+	err := audit.Walk(ctx, tree, dir, func(e audit.Entry) error {
+		switch t := e.Mode.Type(); {
+		case t&(fs.ModeDevice|fs.ModeCharDevice|fs.ModeNamedPipe|fs.ModeSocket|fs.ModeIrregular) != 0:
+			special = append(special, fmt.Sprintf("%s (%s)", e.Path, fileKind(e.Mode)))
+		case t == fs.ModeSymlink:
+		case e.UID != 0 || e.GID != 0 || e.Mode.Perm()&0o022 != 0 || e.Mode&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) != 0:
+			modes = append(modes, fmt.Sprintf("%s (%v, owner %d:%d)", e.Path, e.Mode, e.UID, e.GID))
+		}
+		return nil
+	})
+	var out []audit.Violation
+	if len(special) > 0 {
+		out = append(out, audit.Violation{Check: checkAppFiles, Evidence: special,
+			Message: fmt.Sprintf("%s holds %d device, FIFO or socket file(s); remove them in build.steps or the context (/app may hold only files, directories and symlinks)", dir, len(special))})
+	}
+	if len(modes) > 0 {
+		out = append(out, audit.Violation{Check: checkAppFiles, Evidence: modes,
+			Message: fmt.Sprintf("%d file(s) in %s are not root-owned 0644/0755", len(modes), dir)})
+	}
+	return out, err
+}
+
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeCharDevice != 0:
+		return "character device"
+	case m&fs.ModeDevice != 0:
+		return "block device"
+	case m&fs.ModeNamedPipe != 0:
+		return "FIFO"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	}
+	return "irregular file"
+}
+
+// secretNeedles are what a secret's value is searched by: the value, and each line of a
+// multi-line one, trimmed, when at least minSecretNeedle long.
+func secretNeedles(value []byte) [][]byte {
+	var out [][]byte
+	add := func(b []byte) {
+		if b = bytes.TrimSpace(b); len(b) >= minSecretNeedle && !slices.ContainsFunc(out, func(o []byte) bool { return bytes.Equal(o, b) }) {
+			out = append(out, b)
+		}
+	}
+	add(value)
+	if bytes.Contains(bytes.TrimSpace(value), []byte("\n")) {
+		for _, l := range bytes.Split(value, []byte("\n")) {
+			add(l)
+		}
+	}
+	return out
+}
+
+// secretViolations searches every regular file under root for the secrets' values (id to value) and
+// names, for each secret found, its id and the paths, never the value.
+func secretViolations(ctx context.Context, root string, secrets map[string][]byte) ([]audit.Violation, error) {
+	needles := map[string][][]byte{}
+	longest := 0
+	for id, v := range secrets {
+		if n := secretNeedles(v); len(n) > 0 {
+			needles[id] = n
+			for _, x := range n {
+				longest = max(longest, len(x))
+			}
+		}
+	}
+	if len(needles) == 0 {
+		return nil, nil
+	}
+	found := map[string][]string{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		hits, err := searchFile(p, needles, longest)
+		rel := "/" + filepath.ToSlash(strings.TrimPrefix(strings.TrimPrefix(p, root), "/"))
+		for _, id := range hits {
+			found[id] = append(found[id], rel)
+		}
+		return err
+	})
+	var out []audit.Violation
+	for _, id := range slices.Sorted(maps.Keys(found)) {
+		out = append(out, audit.Violation{Check: checkBuildSecrets, Evidence: found[id],
+			Message: fmt.Sprintf("the value of build secret %q is in %d file(s) of the image: a build step wrote it there; write it nowhere under /out, /src or /hardened", id, len(found[id]))})
+	}
+	return out, err
+}
+
+// searchFile reads a file in bounded chunks, each with the tail of the one before so a value that
+// straddles two is seen, and returns the ids of the secrets it holds.
+func searchFile(p string, needles map[string][][]byte, longest int) ([]string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, 0, 256<<10+longest)
+	var hits []string
+	for {
+		n, rerr := f.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		for id, ns := range needles {
+			if !slices.Contains(hits, id) && slices.ContainsFunc(ns, func(x []byte) bool { return bytes.Contains(buf, x) }) {
+				hits = append(hits, id)
+			}
+		}
+		if rerr == io.EOF {
+			return hits, nil
+		}
+		if rerr != nil {
+			return hits, rerr
+		}
+		if keep := longest - 1; len(buf) > keep {
+			buf = append(buf[:0], buf[len(buf)-keep:]...)
+		}
+	}
+}
+
+// readSecrets reads the secrets the app step has mounted: ID=PATH files and ID=VAR variables; an
+// optional secret the build did not pass is simply absent.
+func readSecrets(files, vars []string) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	for _, kv := range files {
+		id, p, _ := strings.Cut(kv, "=")
+		f, err := os.Open(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading build secret %q: %w", id, errors.Unwrap(err))
+		}
+		v, err := io.ReadAll(io.LimitReader(f, maxSecretValue))
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("reading build secret %q failed", id)
+		}
+		out[id] = v
+	}
+	for _, kv := range vars {
+		id, name, _ := strings.Cut(kv, "=")
+		if v := os.Getenv(name); v != "" {
+			out[id] = []byte(v)
+		}
+	}
+	return out, nil
+}
+
+// runApp is the app tool: the /app walk and, with secrets, the search of every file for their values.
+func runApp(ctx context.Context, dir string, secretFiles, secretVars []string) ([]audit.Violation, error) {
+	vs, err := appViolations(ctx, audit.DirFS(dir), hllb.ArtifactDir)
+	if err != nil {
+		return nil, err
+	}
+	secrets, err := readSecrets(secretFiles, secretVars)
+	if err != nil {
+		return nil, err
+	}
+	sv, err := secretViolations(ctx, dir, secrets)
+	return append(vs, sv...), err
+}
+
+// listFlag collects a repeated flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// appStep checks what the final stage holds in /app and, with build.secrets, that no secret's value is
+// in any file of the image: a step of the frontend's own image with the image mounted read-only, no
+// network, and the build's secrets mounted as they are on the builder's steps (the values stay in it).
+func appStep(self, final bkllb.State, s *spec.Spec, opts ...bkllb.RunOption) bkllb.State {
+	argv := []string{toolBinary, ToolCommand, "app"}
+	var ro []bkllb.RunOption
+	for i, sec := range s.Build.Secrets {
+		var o []bkllb.SecretOption
+		if sec.Optional {
+			o = append(o, bkllb.SecretOptional)
+		}
+		if sec.Env != "" {
+			name := fmt.Sprintf("HARDENED_SECRET_%d", i)
+			argv = append(argv, "--secret-env", sec.ID+"="+name)
+			ro = append(ro, bkllb.AddSecretWithDest(sec.ID, nil, append(o, bkllb.SecretAsEnvName(name))...))
+			continue
+		}
+		p := fmt.Sprintf("%s/%d", toolSecretDir, i)
+		argv = append(argv, "--secret", sec.ID+"="+p)
+		ro = append(ro, bkllb.AddSecret(p, append(o, bkllb.SecretID(sec.ID), bkllb.SecretFileOpt(0, 0, 0o400))...))
+	}
+	name := "check " + hllb.ArtifactDir + ": only root-owned 0644/0755 files, directories and symlinks"
+	if len(s.Build.Secrets) > 0 {
+		name += "; no build secret's value in any file"
+	}
+	ro = append(ro,
+		bkllb.Args(append(argv, toolTree, filepath.Join(toolOut, toolResult))),
+		bkllb.AddMount(toolTree, final, bkllb.Readonly, bkllb.ContentCache(bkllb.MountContentCacheOff)),
+		bkllb.ReadonlyRootFS(),
+		bkllb.Network(bkllb.NetModeNone),
+		bkllb.User("0:0"), // reads every file, whoever owns it
+		bkllb.Dir("/"),
+		bkllb.WithCustomName(name),
+	)
+	return self.Run(append(ro, opts...)...).AddMount(toolOut, bkllb.Scratch())
+}
+
+// checkApp starts the app check of final and returns the wait for its verdict. Without the frontend's own
+// image /app is read through the gateway, and the secrets' values, which only a step can see, are not searched.
+func (p *platformBuild) checkApp(ctx context.Context, final bkllb.State, target ocispecs.Platform) (wait func() error, stop func()) {
+	w, stop := background(ctx, func(ctx context.Context) (struct{}, error) {
+		var vs []audit.Violation
+		if self := p.self(); self != nil {
+			res, err := p.runTool(ctx, appStep(*self, final, p.spec, p.locate("artifacts")), p.buildPlatform)
+			if err != nil {
+				return struct{}{}, wrapf(err, "checking %s", hllb.ArtifactDir)
+			}
+			vs = res.Violations
+		} else {
+			ref, err := p.solve(ctx, final, target)
+			if err != nil {
+				return struct{}{}, err
+			}
+			if vs, err = appViolations(ctx, gatewayFS{ref}, hllb.ArtifactDir); err != nil {
+				return struct{}{}, wrapf(err, "reading %s", hllb.ArtifactDir)
+			}
+		}
+		if len(vs) == 0 {
+			return struct{}{}, nil
+		}
+		at := p.spec.Pos("artifacts")
+		if vs[0].Check == checkBuildSecrets {
+			at = p.spec.Pos("build.secrets")
+		}
+		return struct{}{}, withSpecSource(&audit.VerifyError{Violations: vs}, p.src, at)
+	})
+	return func() error { _, err := w(); return err }, stop
 }

@@ -156,7 +156,7 @@ func TestToolFailureIsWrittenNotThrown(t *testing.T) {
 	if !strings.Contains(res.Error, "none.json") {
 		t.Errorf("error %q, want the missing config named", res.Error)
 	}
-	if err := RunTool([]string{"nope", "a", "b"}); err == nil || !strings.Contains(err.Error(), "(verify, special)") {
+	if err := RunTool([]string{"nope", "a", "b"}); err == nil || !strings.Contains(err.Error(), "(verify, special, app)") {
 		t.Errorf("unknown tool: %v", err)
 	}
 }
