@@ -39,6 +39,15 @@ func buildSpecFails(t *testing.T, spec string, files map[string]string, args []s
 	return out
 }
 
+// writeFileIn is writeFile that makes the file's directory first.
+func writeFileIn(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path, content)
+}
+
 // TestProblemListsAreBounded: hundreds of missing artifacts show the first 100 and how many more, within
 // seconds; 80,000 (a 900 kB spec) are one problem at the list, not a build that lists each one for 92 s.
 func TestProblemListsAreBounded(t *testing.T) {
@@ -88,8 +97,8 @@ func TestLabelsAndNames(t *testing.T) {
 func TestDirectoryArtifactWithSpecialFiles(t *testing.T) {
 	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "web", "index.html"), "<p>hi</p>\n")
-	writeFile(t, filepath.Join(dir, "dev", "ok.txt"), "x\n")
+	writeFileIn(t, filepath.Join(dir, "web", "index.html"), "<p>hi</p>\n")
+	writeFileIn(t, filepath.Join(dir, "dev", "ok.txt"), "x\n")
 	if err := os.MkdirAll(filepath.Join(dir, "web", "a", "b"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -118,8 +127,8 @@ func TestProjectFileErrors(t *testing.T) {
 	const goSpec = "# syntax=ghcr.io/hardenedbuild/hardened:1\nlanguage: go\nartifacts: [.]\n"
 	const nodeSpec = "# syntax=ghcr.io/hardenedbuild/hardened:1\nlanguage: node\nversion: \"24\"\nartifacts: [server.js]\n"
 	outside := filepath.Join(t.TempDir(), "elsewhere")
-	writeFile(t, filepath.Join(outside, "go.mod"), "module x\n\ngo 1.26\n")
-	writeFile(t, filepath.Join(outside, "package.json"), "{}\n")
+	writeFileIn(t, filepath.Join(outside, "go.mod"), "module x\n\ngo 1.26\n")
+	writeFileIn(t, filepath.Join(outside, "package.json"), "{}\n")
 	for name, tc := range map[string]struct {
 		spec, link string
 		files      map[string]string
