@@ -36,6 +36,6 @@ stack-down: $(STACK)
 stack-status: $(STACK)
 	$(STACK) status
 
-# The frontend image from ./Dockerfile, pushed where "# syntax=ghcr.io/hardenedbuild/hardened:1" resolves.
+# The frontend image from ./frontend.Dockerfile, pushed where "# syntax=ghcr.io/hardenedbuild/hardened:1" resolves.
 frontend-image: stack-up
 	$(STACK) build-frontend

@@ -18,14 +18,14 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
-// FrontendBinary is where the Dockerfile puts the frontend in the image (frontend/selfcheck.go runs it there).
+// FrontendBinary is where frontend.Dockerfile puts the frontend in the image (frontend/selfcheck.go runs it there).
 const FrontendBinary = "bin/hardened-frontend"
 
 // Compression is how the image's layer is pushed; the local stack pushes its single-platform image the same way
 // (integration/stack.FrontendCompression, whose comment says why).
 const Compression = "compression=zstd,force-compression=true,oci-mediatypes=true"
 
-// BuildIndex builds the root Dockerfile for every platform with SBOM and provenance attestations, pushes the
+// BuildIndex builds frontend.Dockerfile for every platform with SBOM and provenance attestations, pushes the
 // index under refs and returns its digest.
 func BuildIndex(ctx context.Context, o Options, refs []string) (string, error) {
 	meta := filepath.Join(o.Dist, "image-metadata.json")
@@ -36,7 +36,7 @@ func BuildIndex(ctx context.Context, o Options, refs []string) (string, error) {
 	args := []string{"build", "--platform", strings.Join(Platforms, ","),
 		"--sbom=true", "--provenance=mode=max",
 		"--output", output, "--metadata-file", meta, "--progress", "plain",
-		"-f", filepath.Join(o.Root, "Dockerfile")}
+		"-f", filepath.Join(o.Root, "frontend.Dockerfile")}
 	// The commit time stamps the layers and config, so a rebuild of the same commit gives the same image.
 	if t, err := exec.CommandContext(ctx, "git", "-C", o.Root, "log", "-1", "--format=%ct").Output(); err == nil {
 		args = append(args, "--build-arg", "SOURCE_DATE_EPOCH="+strings.TrimSpace(string(t)))

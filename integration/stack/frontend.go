@@ -15,6 +15,10 @@ import (
 // ghcr.io mirror, "# syntax=ghcr.io/hardenedbuild/hardened:1" resolves to it.
 const FrontendRepository = "hardenedbuild/hardened"
 
+// FrontendDockerfile is the frontend image's Dockerfile at the repository root; not "Dockerfile", which would
+// collide with the dockerfile/ package in the module zip (case-insensitively) and break `go install`.
+const FrontendDockerfile = "frontend.Dockerfile"
+
 // FrontendTag is the tag BuildFrontend pushes.
 const FrontendTag = "1"
 
@@ -28,7 +32,7 @@ func (s *Stack) FrontendRef() string {
 	return s.Registry + "/" + FrontendRepository + ":" + FrontendTag
 }
 
-// BuildFrontend builds the frontend image from the repository's root Dockerfile with the builtin Dockerfile
+// BuildFrontend builds the frontend image from the repository's frontend.Dockerfile with the builtin Dockerfile
 // frontend, pushes it to the local registry as hardenedbuild/hardened:1 and returns its digest.
 func (s *Stack) BuildFrontend(ctx context.Context, repoRoot string) (string, error) {
 	if repoRoot == "" {
@@ -44,11 +48,16 @@ func (s *Stack) BuildFrontend(ctx context.Context, repoRoot string) (string, err
 	}
 	meta.Close()
 	defer os.Remove(meta.Name())
+	dockerfile := FrontendDockerfile
+	if _, err := os.Stat(filepath.Join(repoRoot, dockerfile)); err != nil {
+		dockerfile = "Dockerfile" // a checkout from before the rename (the bench builds older commits)
+	}
 	done := s.log.step("building the frontend image %s", s.FrontendRef())
 	args := []string{"build",
 		"--frontend", "dockerfile.v0",
 		"--local", "context=" + repoRoot,
 		"--local", "dockerfile=" + repoRoot,
+		"--opt", "filename=" + dockerfile,
 		"--output", "type=image,name=" + s.FrontendRef() + ",push=true,registry.insecure=true," + FrontendCompression,
 		"--metadata-file", meta.Name(),
 		"--progress", "plain"}
@@ -61,7 +70,7 @@ func (s *Stack) BuildFrontend(ctx context.Context, repoRoot string) (string, err
 	}
 	cmd.Stdout, cmd.Stderr = w, w
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("building the frontend image from %s/Dockerfile: %w\n%s", repoRoot, err, tail(out.Bytes(), 30))
+		return "", fmt.Errorf("building the frontend image from %s/%s: %w\n%s", repoRoot, dockerfile, err, tail(out.Bytes(), 30))
 	}
 	d, err := MetadataDigest(meta.Name())
 	if err != nil {

@@ -39,7 +39,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	fmt.Println("==> building the frontend image from ./Dockerfile as ghcr.io/hardenedbuild/hardened:1")
+	fmt.Println("==> building the frontend image from ./frontend.Dockerfile as ghcr.io/hardenedbuild/hardened:1")
 	if _, err := st.BuildFrontend(ctx, root); err != nil {
 		return err
 	}

@@ -5,7 +5,7 @@
 //	stack down [--state DIR]            stop it, remove the buildx builder, keep the caches
 //	stack status [--state DIR]          print stack.json if the stack is healthy
 //	stack env [--state DIR]             print export lines for a shell: eval "$(stack env)"
-//	stack build-frontend [--state DIR] [--repo DIR]  build the frontend image from ./Dockerfile and push it as hardenedbuild/hardened:1
+//	stack build-frontend [--state DIR] [--repo DIR]  build the frontend image from ./frontend.Dockerfile and push it as hardenedbuild/hardened:1
 //	stack serve --state DIR ...         the detached process "up" starts (not for direct use)
 package main
 

@@ -1,7 +1,8 @@
 # The hardened frontend image. Built with BuildKit's builtin Dockerfile frontend (no syntax line: that would pull
 # docker/dockerfile from a registry); this is the bootstrap path, and hardened.yaml builds the same binary bytes
 # with the frontend itself (integration/release_e2e_test.go). Locally: make frontend-image (one platform) or
-# make release-check (the release index, every platform).
+# make release-check (the release index, every platform). Not named Dockerfile: in the Go module zip that
+# collides with the dockerfile/ package case-insensitively, and `go install ...@latest` would refuse the module.
 #
 # Every platform is cross-compiled on the build platform: the build stage never runs emulated.
 FROM --platform=$BUILDPLATFORM docker.io/library/golang:1.26-trixie AS build
