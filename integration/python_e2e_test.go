@@ -81,12 +81,13 @@ func TestPythonExampleBuildx(t *testing.T) {
 		}
 	}
 	// No shell, no pip (not even pip's wheel for ensurepip), no compiler, nothing of the context but the artifacts.
+	// distroless python3-debian13 has python3.13-venv, so the ensurepip module itself is the base's (its wheels are not).
 	for f, h := range files {
 		name := filepath.Base(f)
 		switch {
 		case h.Typeflag != tar.TypeDir && slices.Contains([]string{"sh", "bash", "dash", "busybox", "pip", "pip3", "gcc", "cc", "apt", "dpkg"}, name):
 			t.Errorf("the image has %s", f)
-		case strings.Contains(f, "/pip/") || strings.HasPrefix(name, "pip-") || strings.Contains(f, "/ensurepip/") ||
+		case strings.Contains(f, "/pip/") || strings.HasPrefix(name, "pip-") || strings.HasSuffix(name, ".whl") ||
 			strings.HasPrefix(f, "/opt/hardened-pip") || strings.HasPrefix(f, "/root/.cache") || strings.HasPrefix(f, "/usr/share/python-wheels"):
 			t.Errorf("the image has pip or its cache: %s", f)
 		case f == "/app/hardened.yaml", f == "/app/requirements.txt", strings.HasPrefix(f, "/app/wheels"):

@@ -78,6 +78,10 @@ func realConfigs(goVersion, rustVersion string) map[string]realConfig {
 		if n.major != "26" {
 			env["YARN_VERSION"] = `1\.22\.22`
 		}
+		for _, kv := range machineNodeEnv() {
+			k, v, _ := strings.Cut(kv, "=")
+			env[k] = regexp.QuoteMeta(v) // this machine's, not upstream's: see machineNodeEnv
+		}
 		row := realConfig{source: "nodejs/docker-node " + n.major + "/trixie-slim/Dockerfile", env: env,
 			entrypoint: []string{"docker-entrypoint.sh"}, cmd: []string{"node"}, interpreter: "/usr/local/bin/node"}
 		out["docker.io/library/node:"+n.major+"-trixie-slim"] = row

@@ -85,7 +85,7 @@ func nodeStandIn(n nodeRelease) standIn {
 		if n.yarn {
 			env = append(env, "YARN_VERSION="+yarnClassic.version)
 		}
-		return v1.Config{Env: env, Entrypoint: []string{"docker-entrypoint.sh"}, Cmd: []string{"node"}}
+		return v1.Config{Env: append(env, machineNodeEnv()...), Entrypoint: []string{"docker-entrypoint.sh"}, Cmd: []string{"node"}}
 	}
 	return standIn{
 		name:      "node-" + n.version + "-trixie-slim",
@@ -98,6 +98,16 @@ func nodeStandIn(n nodeRelease) standIn {
 			{ref: "docker.io/library/node:" + n.version + "-trixie-slim", config: config},
 		},
 	}
+}
+
+// machineNodeEnv is the one difference from the official image's config, on machines that tell Node.js to trust
+// more than its bundled roots (NODE_EXTRA_CA_CERTS, as where outbound TLS is intercepted): the same in the image,
+// naming its CA bundle, which holds the host's CAs, or npm and corepack could not reach the registry.
+func machineNodeEnv() []string {
+	if os.Getenv("NODE_EXTRA_CA_CERTS") == "" {
+		return nil
+	}
+	return []string{"NODE_EXTRA_CA_CERTS=" + hostCABundle}
 }
 
 // nodeEntrypoint runs its arguments, with node in front when the first is an option or no command of that name
