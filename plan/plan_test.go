@@ -1,0 +1,65 @@
+package plan_test
+
+import (
+	"slices"
+	"testing"
+
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/hardenedbuild/hardened/llb"
+	"github.com/hardenedbuild/hardened/plan"
+	"github.com/hardenedbuild/hardened/spec"
+)
+
+var amd64 = ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+
+func load(t *testing.T, yaml string) *spec.Spec {
+	t.Helper()
+	s, err := spec.Load("hardened.yaml", []byte(yaml), llb.SpecOptions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestPlanGo(t *testing.T) {
+	s := load(t, "language: go\nartifacts: [./cmd/server]\nruntime:\n  libs: [libsqlite3-0]\n")
+	p, err := plan.New(s, llb.Files{"go.mod": []byte("module x\n\ngo 1.26.1\n")}, amd64, amd64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Builder.Ref != "docker.io/library/golang:1.26-trixie" || p.Base == nil || p.Base.Ref != "gcr.io/distroless/base-debian13:nonroot" {
+		t.Errorf("builder %s, base %v", p.Builder.Ref, p.Base)
+	}
+	if !p.LibsOnBuilder || !slices.Equal(p.Entrypoint, []string{"/app/server"}) || p.AppDir || !p.ArtifactsInContext {
+		t.Errorf("plan %+v", p)
+	}
+	if got := len(p.Images()); got != 2 {
+		t.Errorf("%d images to lock, want the builder and the base", got)
+	}
+	if d, err := p.DebugBase(s); err != nil || d.Ref != "gcr.io/distroless/base-debian13:debug-nonroot" {
+		t.Errorf("debug base %s, %v", d.Ref, err)
+	}
+}
+
+func TestEarlyKeepsWhatTheSpecDecides(t *testing.T) {
+	s := load(t, "language: go\nartifacts: [./cmd/server]\n")
+	p := plan.Early(s, amd64, amd64)
+	if p.Builder.Ref != "" || p.Base == nil || p.Base.Ref != "gcr.io/distroless/static-debian13:nonroot" {
+		t.Errorf("early builder %q, base %v: want none (go.mod decides) and static", p.Builder.Ref, p.Base)
+	}
+	if _, err := plan.New(s, nil, amd64, amd64); err == nil {
+		t.Error("a go plan without go.mod or version: no error")
+	}
+}
+
+func TestScratchHasNoDebugBase(t *testing.T) {
+	s := load(t, "language: static\nartifacts: [./tool]\nbase: scratch\n")
+	p, err := plan.New(s, nil, amd64, amd64)
+	if err != nil || p.Base != nil || p.Builder.Ref != "" || !p.ArtifactsAsIs {
+		t.Fatalf("static on scratch: %+v, %v", p, err)
+	}
+	if _, err := p.DebugBase(s); err == nil {
+		t.Error("scratch has a debug base")
+	}
+}
