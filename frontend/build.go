@@ -14,6 +14,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/hardenedbuild/hardened/audit"
+	"github.com/hardenedbuild/hardened/frontend/tool"
 	hllb "github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/lockfile"
 	"github.com/hardenedbuild/hardened/spec"
@@ -333,7 +334,7 @@ func (p *platformBuild) verify(ctx context.Context, res *hllb.Result, base *hllb
 		if report {
 			epoch = &scan.epoch
 		}
-		st, stripped, err := verifyStep(*self, res.Final, res.Image, epoch, p.locate("artifacts"))
+		st, stripped, err := tool.VerifyStep(*self, res.Final, res.Image, epoch, p.locate("artifacts"))
 		if err != nil {
 			return err
 		}

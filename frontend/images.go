@@ -17,6 +17,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/hardenedbuild/hardened/frontend/tool"
 	hllb "github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/spec"
 )
@@ -239,7 +240,7 @@ func (p *platformBuild) specialFiles(ctx context.Context, base *hllb.Image, targ
 	if err != nil {
 		return nil, fmt.Errorf("reading the base image filesystem: %w", err)
 	}
-	out, err := scanTree(ctx, tree)
+	out, err := tool.SpecialFiles(ctx, tree)
 	if err != nil {
 		return nil, fmt.Errorf("reading the base image filesystem: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	_ "github.com/moby/buildkit/util/grpcutil/encoding/proto" // the codec BuildKit's gateway speaks
 
 	"github.com/hardenedbuild/hardened/frontend"
+	"github.com/hardenedbuild/hardened/frontend/tool"
 )
 
 // version is set at link time.
@@ -19,8 +20,8 @@ var version = "dev"
 
 func main() {
 	// `hardened-frontend tool verify|special TREE RESULT`: the frontend's own checks, run as build steps.
-	if len(os.Args) > 1 && os.Args[1] == frontend.ToolCommand {
-		if err := frontend.RunTool(os.Args[2:]); err != nil {
+	if len(os.Args) > 1 && os.Args[1] == tool.Command {
+		if err := tool.Run(os.Args[2:]); err != nil {
 			fmt.Fprintf(os.Stderr, "hardened-frontend: %v\n", err)
 			os.Exit(2)
 		}

@@ -1,4 +1,4 @@
-package frontend
+package tool
 
 import (
 	"os"
@@ -99,8 +99,8 @@ func TestAppStepIsSealed(t *testing.T) {
 	self := bkllb.Image("ghcr.io/hardenedbuild/hardened:1@" + digest.FromString("frontend").String())
 	final := bkllb.Image("gcr.io/distroless/static-debian13:nonroot@" + digest.FromString("base").String())
 	s := &spec.Spec{Build: spec.Build{Secrets: []spec.Secret{{ID: "netrc", Target: "/root/.netrc"}, {ID: "npm", Env: "NPM_TOKEN", Optional: true}}}}
-	exec := stepExec(t, appStep(self, final, s))
-	want := []string{toolBinary, ToolCommand, "app", "--secret", "netrc=/run/hardened-secrets/0", "--secret-env", "npm=HARDENED_SECRET_1", "/tree", "/out/result.json"}
+	exec := stepExec(t, AppStep(self, final, s))
+	want := []string{Binary, Command, "app", "--secret", "netrc=/run/hardened-secrets/0", "--secret-env", "npm=HARDENED_SECRET_1", "/tree", "/out/result.json"}
 	if args := exec.GetMeta().GetArgs(); !slices.Equal(args, want) {
 		t.Errorf("args %q, want %q", args, want)
 	}

@@ -1,4 +1,4 @@
-package frontend
+package tool
 
 import (
 	"encoding/json"
@@ -42,17 +42,17 @@ func tree(t *testing.T) string {
 	return root
 }
 
-func runToolFor(t *testing.T, args ...string) toolResultData {
+func runToolFor(t *testing.T, args ...string) Result {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "result.json")
-	if err := RunTool(append(args, out)); err != nil {
+	if err := Run(append(args, out)); err != nil {
 		t.Fatal(err)
 	}
 	dt, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var res toolResultData
+	var res Result
 	if err := json.Unmarshal(dt, &res); err != nil {
 		t.Fatalf("%s: %v", dt, err)
 	}
@@ -156,7 +156,7 @@ func TestToolFailureIsWrittenNotThrown(t *testing.T) {
 	if !strings.Contains(res.Error, "none.json") {
 		t.Errorf("error %q, want the missing config named", res.Error)
 	}
-	if err := RunTool([]string{"nope", "a", "b"}); err == nil || !strings.Contains(err.Error(), "(verify, special, app)") {
+	if err := Run([]string{"nope", "a", "b"}); err == nil || !strings.Contains(err.Error(), "(verify, special, app)") {
 		t.Errorf("unknown tool: %v", err)
 	}
 }
@@ -170,7 +170,7 @@ func TestToolStepsAreSealed(t *testing.T) {
 	var img dockerspec.DockerOCIImage
 	img.Config.User = "65532:65532"
 	epoch := time.Unix(0, 0)
-	st, stripped, err := verifyStep(self, final, &img, &epoch)
+	st, stripped, err := VerifyStep(self, final, &img, &epoch)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func TestToolStepsAreSealed(t *testing.T) {
 	}
 	exec := stepExec(t, st)
 	args := exec.GetMeta().GetArgs()
-	if want := []string{toolBinary, ToolCommand, "verify", "--strip", "--config", "/in/config.json", "--report-epoch", "1970-01-01T00:00:00Z", "/tree", "/out/result.json"}; !slices.Equal(args, want) {
+	if want := []string{Binary, Command, "verify", "--strip", "--config", "/in/config.json", "--report-epoch", "1970-01-01T00:00:00Z", "/tree", "/out/result.json"}; !slices.Equal(args, want) {
 		t.Errorf("args %q, want %q", args, want)
 	}
 	if exec.Network != pb.NetMode_NONE {
@@ -221,8 +221,8 @@ func TestToolSpecialListsAndLeavesTheTree(t *testing.T) {
 func TestSpecialStepIsSealed(t *testing.T) {
 	self := bkllb.Image("ghcr.io/hardenedbuild/hardened:1@" + digest.FromString("frontend").String())
 	base := bkllb.Image("gcr.io/distroless/static-debian13:nonroot@" + digest.FromString("base").String())
-	exec := stepExec(t, specialStep(self, base))
-	if want := []string{toolBinary, ToolCommand, "special", "/tree", "/out/result.json"}; !slices.Equal(exec.GetMeta().GetArgs(), want) {
+	exec := stepExec(t, SpecialStep(self, base))
+	if want := []string{Binary, Command, "special", "/tree", "/out/result.json"}; !slices.Equal(exec.GetMeta().GetArgs(), want) {
 		t.Errorf("args %q, want %q", exec.GetMeta().GetArgs(), want)
 	}
 	if exec.Network != pb.NetMode_NONE {
