@@ -125,62 +125,6 @@ func readContext(ctx context.Context, c gwclient.Client, bc *dockerui.Client, na
 	return main, files, nil
 }
 
-// aheadNames are the context files read with the spec, before the build knows its language: every
-// language's manifests (go.mod, package.json, pom.xml, Cargo.toml, requirements.txt...), small files a
-// project of another language seldom has. Lock files, which can be large, wait for the language that
-// asks for them.
-var aheadNames = sync.OnceValue(func() []string {
-	var names []string
-	for _, l := range hllb.Languages() {
-		lang, _ := hllb.Lookup(l)
-		for _, n := range lang.ContextFiles() {
-			base := path.Base(n)
-			if !strings.HasSuffix(base, ".lock") && !strings.Contains(base, "-lock.") && !slices.Contains(names, n) {
-				names = append(names, n)
-			}
-		}
-	}
-	slices.Sort(names)
-	return names
-})
-
-// aheadFiles are the aheadNames found in a local context (none when the main context is not the local
-// one: aheadRead.local says which).
-type aheadFiles struct {
-	files hllb.Files
-	// errs are the names found but not read: an error only for a language that asks for them.
-	errs map[string]error
-}
-
-// aheadRead is the read of the aheadNames from the local context, started with the spec's.
-type aheadRead struct {
-	// local waits for the answer to whether the main context is the local one (nothing is read if not).
-	local func() bool
-	// wait returns what was read.
-	wait func() (aheadFiles, error)
-	// stop cancels the read (a subrequest, or a language that reads no file) and waits for it.
-	stop func()
-}
-
-// startAheadRead reads the aheadNames from the local context in the background, at the same time as the
-// spec, so that most languages find their files read when the spec is.
-func startAheadRead(ctx context.Context, c gwclient.Client) *aheadRead {
-	var (
-		isLocal bool
-		checked = make(chan struct{})
-	)
-	wait, stop := background(ctx, func(ctx context.Context) (aheadFiles, error) {
-		isLocal = localContext(ctx, c)
-		close(checked)
-		if !isLocal {
-			return aheadFiles{}, nil
-		}
-		files, errs, err := readEach(ctx, c, localFiles(c, aheadNames()), aheadNames())
-		return aheadFiles{files: files, errs: errs}, err
-	})
-	return &aheadRead{local: func() bool { <-checked; return isLocal }, wait: wait, stop: stop}
-}
-
 // localSession is the session that holds the local build context.
 func localSession(c gwclient.Client) string {
 	if v, ok := c.BuildOpts().Opts["local-sessionid:"+contextLocal]; ok {

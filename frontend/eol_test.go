@@ -45,7 +45,7 @@ func TestNamedContextOnAnEndOfLifeBase(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := &platformBuild{bc: bc, spec: s}
+		p := &build{bc: bc, spec: s}
 		_, err = p.resolve(context.Background(), req)
 		want := "hardened.yaml:3:7: base: the build context replacing gcr.io/distroless/cc-debian13:nonroot is gcr.io/distroless/cc-debian12:nonroot, and distroless Debian 12"
 		if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), `write debian: "12"`) {

@@ -25,48 +25,52 @@ import (
 // resolve turns an image request into a digest-pinned state and its config. A named
 // context overrides it, as with the Dockerfile frontend's FROM: by the full reference,
 // the repository without tag, the short name (golang), or the role (builder, base).
-func (p *platformBuild) resolve(ctx context.Context, req hllb.ImageRequest) (*hllb.Image, error) {
+func (b *build) resolve(ctx context.Context, req hllb.ImageRequest) (*hllb.Image, error) {
 	for _, name := range contextNames(req) {
 		var dgst digest.Digest
-		nc, err := p.bc.NamedContext(name, dockerui.ContextOpt{
+		nc, err := b.bc.NamedContext(name, dockerui.ContextOpt{
 			Platform:      &req.Platform,
-			ResolveMode:   p.bc.ImageResolveMode.String(),
+			ResolveMode:   b.bc.ImageResolveMode.String(),
 			CaptureDigest: &dgst,
 		})
 		if err != nil {
-			return nil, withSpecSource(p.contextError(name, req, err), p.src)
+			return nil, withSpecSource(b.contextError(name, req, err), b.src)
 		}
 		if nc == nil {
 			continue
 		}
-		if err := hllb.CheckOverride(p.spec, req, p.overrideName(name, req), time.Now()); err != nil {
-			return nil, withSpecSource(err, p.src)
+		if err := hllb.CheckOverride(b.spec, req, b.overrideName(name, req), time.Now()); err != nil {
+			return nil, withSpecSource(err, b.src)
 		}
 		st, img, err := nc.Load(ctx)
 		if err != nil {
-			return nil, withSpecSource(p.contextError(name, req, err), p.src)
+			return nil, withSpecSource(b.contextError(name, req, err), b.src)
 		}
-		return &hllb.Image{Ref: p.overrideName(name, req), Digest: dgst, State: *st, Config: img}, nil
+		return &hllb.Image{Ref: b.overrideName(name, req), Digest: dgst, State: *st, Config: img}, nil
 	}
 
 	want := req.Ref
-	if p.lock != nil && req.Role != "debug-base" { // the debug image is never shipped: its base resolves by tag
-		locked, err := lockedRef(p.lock, req)
+	lock, err := b.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if lock != nil && req.Role != "debug-base" { // the debug image is never shipped: its base resolves by tag
+		locked, err := lockedRef(lock, req)
 		if err != nil {
-			return nil, withSpecSource(err, p.src, p.spec.Pos(req.Field))
+			return nil, withSpecSource(err, b.src, b.spec.Pos(req.Field))
 		}
 		want = locked
 	}
-	_, dgst, dt, err := p.c.ResolveImageConfig(ctx, want, sourceresolver.Opt{
+	_, dgst, dt, err := b.c.ResolveImageConfig(ctx, want, sourceresolver.Opt{
 		LogName: fmt.Sprintf("resolve %s for %s", req.Ref, platformString(req.Platform)),
 		ImageOpt: &sourceresolver.ResolveImageOpt{
 			Platform:    &req.Platform,
-			ResolveMode: p.bc.ImageResolveMode.String(),
+			ResolveMode: b.bc.ImageResolveMode.String(),
 		},
 	})
 	if err != nil {
 		return nil, withSpecSource(fmt.Errorf("%s: cannot resolve %s for %s: %v (to use another image, pass --build-context %s=docker-image://REF or oci-layout://PATH)",
-			p.spec.File(), req.Ref, platformString(req.Platform), err, req.Role), p.src, p.spec.Pos(req.Field))
+			b.spec.File(), req.Ref, platformString(req.Platform), err, req.Role), b.src, b.spec.Pos(req.Field))
 	}
 	var img dockerspec.DockerOCIImage
 	if err := json.Unmarshal(dt, &img); err != nil {
@@ -76,7 +80,7 @@ func (p *platformBuild) resolve(ctx context.Context, req hllb.ImageRequest) (*hl
 	pinned := pin(req.Ref, dgst)
 	st := bkllb.Image(pinned,
 		bkllb.Platform(req.Platform),
-		p.bc.ImageResolveMode,
+		b.bc.ImageResolveMode,
 		bkllb.WithCustomName(fmt.Sprintf("%s %s", req.Role, pinned)),
 	)
 	if st, err = st.WithImageConfig(dt); err != nil {
@@ -87,8 +91,8 @@ func (p *platformBuild) resolve(ctx context.Context, req hllb.ImageRequest) (*hl
 
 // overrideName is the image a named context put in place of req, for the base.name
 // label: the docker-image reference when it is one, else the name the spec chose.
-func (p *platformBuild) overrideName(name string, req hllb.ImageRequest) string {
-	if v, ok := p.contextOption(name, req); ok {
+func (b *build) overrideName(name string, req hllb.ImageRequest) string {
+	if v, ok := b.contextOption(name, req); ok {
 		if ref, ok := strings.CutPrefix(v, "docker-image://"); ok {
 			return ref
 		}
@@ -97,8 +101,8 @@ func (p *platformBuild) overrideName(name string, req hllb.ImageRequest) string 
 }
 
 // contextOption is the value of the --build-context that named name for req's platform, as given.
-func (p *platformBuild) contextOption(name string, req hllb.ImageRequest) (string, bool) {
-	opts := p.bc.BuildOpts().Opts
+func (b *build) contextOption(name string, req hllb.ImageRequest) (string, bool) {
+	opts := b.bc.BuildOpts().Opts
 	keys := []string{"context:" + name + "::" + platforms.FormatAll(platforms.Normalize(req.Platform)), "context:" + name}
 	if named, err := reference.ParseNormalizedNamed(name); err == nil {
 		familiar := strings.TrimSuffix(reference.FamiliarString(named), ":latest")
@@ -114,9 +118,9 @@ func (p *platformBuild) contextOption(name string, req hllb.ImageRequest) (strin
 
 // contextError frames a named context that cannot be loaded at the spec field whose image it replaces:
 // BuildKit's own error names a registry URL, or only "not found", on the # syntax= line.
-func (p *platformBuild) contextError(name string, req hllb.ImageRequest, err error) error {
-	value, _ := p.contextOption(name, req)
-	return namedContextError(p.spec.File(), p.spec.Pos(req.Field), name, value, req, err)
+func (b *build) contextError(name string, req hllb.ImageRequest, err error) error {
+	value, _ := b.contextOption(name, req)
+	return namedContextError(b.spec.File(), b.spec.Pos(req.Field), name, value, req, err)
 }
 
 // namedContextError is contextError's message: the context, what it names, what it replaces and what to check.
@@ -189,47 +193,23 @@ func contextNames(req hllb.ImageRequest) []string {
 // on a freshly unpacked image takes a second or two on a loaded machine, and a Dockerfile build pays it for
 // its final stage's base while the builder image is still being pulled (its WORKDIR), where the final stage
 // here starts only when the builder is done. It solves one file op on the image and nothing else (no exec,
-// no cache mount), so it cannot race a build step. Its errors are the build's to report. stop cancels it if
-// it is still running and waits for it.
-func (p *platformBuild) prepare(ctx context.Context, img hllb.Image, target ocispecs.Platform, why string) (stop func()) {
+// no cache mount), so it cannot race a build step. Its errors are the build's to report.
+func (b *build) prepare(img hllb.Image, target ocispecs.Platform, why string) {
 	name := img.Ref
 	if img.Digest != "" {
 		name = pin(img.Ref, img.Digest)
 	}
 	st := img.State.File(bkllb.Mkfile("/.hardened-prepare", 0o600, nil), bkllb.WithCustomName("[hardened] prepare "+name+" "+why))
-	return p.startSolve(ctx, st, target)
-}
-
-// startSolve has BuildKit build st now, while the frontend does other work; a later solve of st, or of a
-// state on top of it, shares the work. Its errors are that later solve's to report. stop cancels it if it
-// is still running and waits for it.
-func (p *platformBuild) startSolve(ctx context.Context, st bkllb.State, target ocispecs.Platform) (stop func()) {
-	_, stop = background(ctx, func(ctx context.Context) (gwclient.Reference, error) { return p.solveAs(ctx, st, target, true) })
-	return stop
-}
-
-// background runs fn now and returns the wait for its answer; stop cancels it if it is still running and
-// waits for it, so nothing it started outlives the caller.
-func background[T any](ctx context.Context, fn func(context.Context) (T, error)) (wait func() (T, error), stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	var (
-		out  T
-		err  error
-		done = make(chan struct{})
-	)
-	go func() {
-		defer close(done)
-		out, err = fn(ctx)
-	}()
-	wait = func() (T, error) { <-done; return out, err }
-	return wait, func() { cancel(); <-done }
+	prefetch(b.jobs, "prepare "+name+" "+platformString(target), func(ctx context.Context) (gwclient.Reference, error) {
+		return b.solveAs(ctx, st, target, true)
+	})
 }
 
 // specialFiles solves a base and lists its setuid/setgid paths through the gateway, so the conversion can
 // strip exactly those and leave the base's layers shared with the original image; the frontend without its
 // own image does this, which clears the bits in its self-check step otherwise.
-func (p *platformBuild) specialFiles(ctx context.Context, base *hllb.Image, target ocispecs.Platform) ([]hllb.SpecialFile, error) {
-	ref, err := p.solve(ctx, base.State, target)
+func (b *build) specialFiles(ctx context.Context, base *hllb.Image, target ocispecs.Platform) ([]hllb.SpecialFile, error) {
+	ref, err := b.solve(ctx, base.State, target)
 	if err != nil {
 		return nil, err
 	}

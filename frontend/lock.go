@@ -16,7 +16,7 @@ import (
 
 	hllb "github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/lockfile"
-	"github.com/hardenedbuild/hardened/spec"
+	"github.com/hardenedbuild/hardened/plan"
 )
 
 // LockTarget is the build target that outputs hardened.lock instead of an image:
@@ -67,44 +67,20 @@ func lockedRef(l *lockfile.Lock, req hllb.ImageRequest) (string, error) {
 
 // buildLock resolves every image the spec uses on every target platform by tag and
 // returns hardened.lock as the build's only file.
-func buildLock(ctx context.Context, c gwclient.Client, bc *dockerui.Client, s *spec.Spec, lang hllb.Language, files hllb.Files, sm *bkllb.SourceMap) (*gwclient.Result, error) {
-	buildPlatform := bc.BuildPlatforms[0]
-	targets := bc.TargetPlatforms
+func buildLock(ctx context.Context, b *build, files hllb.Files) (*gwclient.Result, error) {
+	targets := b.bc.TargetPlatforms
 	if len(targets) == 0 {
-		targets = []ocispecs.Platform{buildPlatform}
+		targets = []ocispecs.Platform{b.buildPlatform}
 	}
 	l := lockfile.New()
+	b.locked = l // the runtime libs resolve on the images just locked
 	for _, target := range targets {
-		var reqs []hllb.ImageRequest
-		breq, err := lang.Builder(s, files, target, buildPlatform)
+		pl, err := plan.New(b.spec, files, target, b.buildPlatform)
 		if err != nil {
-			return nil, withSpecSource(err, sm)
+			return nil, withSpecSource(err, b.src)
 		}
-		if breq.Ref != "" {
-			reqs = append(reqs, breq)
-		}
-		base, ok, err := hllb.BaseImage(s, files, target)
-		if err != nil {
-			return nil, withSpecSource(err, sm)
-		}
-		if ok {
-			reqs = append(reqs, base)
-		}
-		var (
-			lreq      hllb.ImageRequest
-			onBuilder bool
-		)
-		if ok && len(s.Runtime.Libs) > 0 {
-			// The runtime-libs stage's own Debian image, unless it runs on the builder.
-			if lreq, onBuilder, err = hllb.LibsImage(s, base, breq, target); err != nil {
-				return nil, withSpecSource(err, sm)
-			}
-			if !onBuilder {
-				reqs = append(reqs, lreq)
-			}
-		}
-		for _, req := range reqs {
-			_, dgst, _, err := c.ResolveImageConfig(ctx, req.Ref, sourceresolver.Opt{
+		for _, req := range pl.Images() {
+			_, dgst, _, err := b.c.ResolveImageConfig(ctx, req.Ref, sourceresolver.Opt{
 				LogName:  fmt.Sprintf("lock %s for %s", req.Ref, platformString(req.Platform)),
 				ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &req.Platform},
 			})
@@ -115,12 +91,9 @@ func buildLock(ctx context.Context, c gwclient.Client, bc *dockerui.Client, s *s
 			// it builds for, so each platform's entries are complete on their own.
 			l.Set(platformString(target), req.Role, req.Ref, dgst.String())
 		}
-		if ok && len(s.Runtime.Libs) > 0 {
+		if pl.Base != nil && pl.Libs != nil {
 			// The packages runtime.libs installs, resolved on the images just locked.
-			if onBuilder {
-				lreq = breq
-			}
-			versions, err := lockLibs(ctx, &platformBuild{c: c, bc: bc, spec: s, src: sm, lock: l, self: func() *bkllb.State { return nil }}, base, lreq, target)
+			versions, err := lockLibs(ctx, b, *pl.Base, *pl.Libs, target)
 			if err != nil {
 				return nil, err
 			}
@@ -128,7 +101,7 @@ func buildLock(ctx context.Context, c gwclient.Client, bc *dockerui.Client, s *s
 		}
 	}
 	st := bkllb.Scratch().File(bkllb.Mkfile(lockfile.Filename, 0o644, l.Marshal()), bkllb.WithCustomName("write "+lockfile.Filename))
-	ref, err := solveRef(ctx, c, st)
+	ref, err := solveRef(ctx, b.c, st)
 	if err != nil {
 		return nil, err
 	}
@@ -139,16 +112,16 @@ func buildLock(ctx context.Context, c gwclient.Client, bc *dockerui.Client, s *s
 
 // lockLibs runs the runtime-libs stage on the locked base and libs image and returns the
 // packages it installs, by name.
-func lockLibs(ctx context.Context, p *platformBuild, baseReq, libsReq hllb.ImageRequest, target ocispecs.Platform) (map[string]string, error) {
-	base, err := p.resolve(ctx, baseReq)
+func lockLibs(ctx context.Context, b *build, baseReq, libsReq hllb.ImageRequest, target ocispecs.Platform) (map[string]string, error) {
+	base, err := b.resolve(ctx, baseReq)
 	if err != nil {
 		return nil, err
 	}
-	img, err := p.resolve(ctx, libsReq)
+	img, err := b.resolve(ctx, libsReq)
 	if err != nil {
 		return nil, err
 	}
-	libs, err := p.runtimeLibs(ctx, *img, &hllb.Inputs{Base: base, CacheNS: p.bc.CacheIDNamespace, Proxy: proxyEnv(p.bc.BuildArgs)}, target)
+	libs, err := b.runtimeLibs(ctx, *img, &hllb.Inputs{Base: base, CacheNS: b.bc.CacheIDNamespace, Proxy: proxyEnv(b.bc.BuildArgs)}, target)
 	if err != nil {
 		return nil, err
 	}

@@ -14,18 +14,18 @@ import (
 
 // runtimeLibs solves the runtime-libs stage on img and reads what it resolved, so that the
 // versions go into the image config and an unknown package fails at its spec position.
-func (p *platformBuild) runtimeLibs(ctx context.Context, img hllb.Image, in *hllb.Inputs, target ocispecs.Platform) (*hllb.Libs, error) {
-	st, err := hllb.RuntimeLibs(p.spec, hllb.LibsInput{
+func (b *build) runtimeLibs(ctx context.Context, img hllb.Image, in *hllb.Inputs, target ocispecs.Platform) (*hllb.Libs, error) {
+	st, err := hllb.RuntimeLibs(b.spec, hllb.LibsInput{
 		Image:     img,
 		Base:      *in.Base,
 		CacheNS:   in.CacheNS,
-		SourceMap: p.src,
+		SourceMap: b.src,
 		Proxy:     in.Proxy,
 	})
 	if err != nil {
-		return nil, withSpecSource(err, p.src)
+		return nil, withSpecSource(err, b.src)
 	}
-	ref, err := p.solve(ctx, st, target)
+	ref, err := b.solve(ctx, st, target)
 	if err != nil {
 		return nil, err
 	}
@@ -41,11 +41,11 @@ func (p *platformBuild) runtimeLibs(ctx context.Context, img hllb.Image, in *hll
 	if err != nil {
 		return nil, err
 	}
-	pkgs, err := hllb.ReadLibs(p.spec, packages, problems)
+	pkgs, err := hllb.ReadLibs(b.spec, packages, problems)
 	if err != nil {
-		return nil, withSpecSource(err, p.src)
+		return nil, withSpecSource(err, b.src)
 	}
-	if err := p.showLibs(ctx, pkgs); err != nil {
+	if err := b.showLibs(ctx, pkgs); err != nil {
 		return nil, err
 	}
 	return &hllb.Libs{State: st, Packages: pkgs}, nil
@@ -53,7 +53,7 @@ func (p *platformBuild) runtimeLibs(ctx context.Context, img hllb.Image, in *hll
 
 // showLibs names each resolved package and version in the build's progress, one vertex each, so a
 // build whose libs stage came from the cache prints them too.
-func (p *platformBuild) showLibs(ctx context.Context, pkgs []hllb.DebPackage) error {
+func (b *build) showLibs(ctx context.Context, pkgs []hllb.DebPackage) error {
 	if len(pkgs) == 0 {
 		return nil
 	}
@@ -66,6 +66,6 @@ func (p *platformBuild) showLibs(ctx context.Context, pkgs []hllb.DebPackage) er
 	if err != nil {
 		return err
 	}
-	_, err = p.c.Solve(ctx, gwclient.SolveRequest{Definition: def.ToPB(), Evaluate: true}) // lazy solves show nothing
+	_, err = b.c.Solve(ctx, gwclient.SolveRequest{Definition: def.ToPB(), Evaluate: true}) // lazy solves show nothing
 	return err
 }

@@ -1,7 +1,9 @@
 package frontend
 
 import (
+	"cmp"
 	"context"
+	"time"
 
 	"github.com/distribution/reference"
 	bkllb "github.com/moby/buildkit/client/llb"
@@ -68,22 +70,9 @@ func selfImage(ctx context.Context, c gwclient.Client, buildPlatform ocispecs.Pl
 	return &st
 }
 
-// listSpecial starts the base's special step now, on the build platform, and returns the wait for its
-// answer; stop cancels the step if it is still running (the build failed before it needed the answer).
-func (p *platformBuild) listSpecial(ctx context.Context, base bkllb.State) (wait func() ([]hllb.SpecialFile, error), stop func()) {
-	wait, stop = background(ctx, func(ctx context.Context) ([]hllb.SpecialFile, error) {
-		res, err := p.runTool(ctx, tool.SpecialStep(*p.self(), base, p.locate("base")), p.buildPlatform)
-		if err != nil {
-			return nil, wrapf(err, "listing the base's setuid/setgid files")
-		}
-		return res.Special, nil
-	})
-	return wait, stop
-}
-
 // runTool solves a tool step on the build platform and reads its result.
-func (p *platformBuild) runTool(ctx context.Context, st bkllb.State, buildPlatform ocispecs.Platform) (*tool.Result, error) {
-	ref, err := p.solve(ctx, st, buildPlatform)
+func (b *build) runTool(ctx context.Context, st bkllb.State) (*tool.Result, error) {
+	ref, err := b.solve(ctx, st, b.buildPlatform)
 	if err != nil {
 		return nil, err
 	}
@@ -94,34 +83,254 @@ func (p *platformBuild) runTool(ctx context.Context, st bkllb.State, buildPlatfo
 	return tool.ReadResult(dt)
 }
 
-// checkApp starts the app check of final and returns the wait for its verdict. Without the frontend's own
-// image /app is read through the gateway, and the secrets' values, which only a step can see, are not searched.
-func (p *platformBuild) checkApp(ctx context.Context, final bkllb.State, target ocispecs.Platform) (wait func() error, stop func()) {
-	w, stop := background(ctx, func(ctx context.Context) (struct{}, error) {
-		var vs []audit.Violation
-		if self := p.self(); self != nil {
-			res, err := p.runTool(ctx, tool.AppStep(*self, final, p.spec, p.locate("artifacts")), p.buildPlatform)
-			if err != nil {
-				return struct{}{}, wrapf(err, "checking %s", hllb.ArtifactDir)
-			}
-			vs = res.Violations
-		} else {
-			ref, err := p.solve(ctx, final, target)
-			if err != nil {
-				return struct{}{}, err
-			}
-			if vs, err = tool.AppViolations(ctx, gatewayFS{ref}, hllb.ArtifactDir); err != nil {
-				return struct{}{}, wrapf(err, "reading %s", hllb.ArtifactDir)
-			}
-		}
-		if len(vs) == 0 {
-			return struct{}{}, nil
-		}
-		at := p.spec.Pos("artifacts")
-		if vs[0].Check == tool.CheckBuildSecrets {
-			at = p.spec.Pos("build.secrets")
-		}
-		return struct{}{}, withSpecSource(&audit.VerifyError{Violations: vs}, p.src, at)
+// selfCheck is one way of holding the image to its guarantees, picked once per build (pickSelfCheck):
+// proof (the frontend's own image, no report), tool walk (its image walks the tree: the report's
+// mode, and the proof's when the definition does not prove it) or gateway walk (no image of its own).
+type selfCheck interface {
+	// listBase is what the mode needs of a resolved base (key names its request): the base's
+	// setuid/setgid files, read or being listed, for the conversion to clear.
+	listBase(ctx context.Context, key string, img *hllb.Image, target ocispecs.Platform) (*resolvedBase, error)
+	// app lists what is wrong in the final stage's /app (and, from a step, the build secrets in any file).
+	app(ctx context.Context, final bkllb.State, target ocispecs.Platform) ([]audit.Violation, error)
+	// verify checks the converted image and sets scan's final state and reference to the image to ship.
+	verify(ctx context.Context, res *hllb.Result, base *hllb.Image, special func(context.Context) ([]hllb.SpecialFile, error), scan *scanTarget, target ocispecs.Platform) error
+}
+
+// self is the frontend's own image, for the tool steps; nil reads trees through the gateway.
+func (b *build) self(ctx context.Context) (*bkllb.State, error) {
+	return await(ctx, b.jobs, "self", func(ctx context.Context) (*bkllb.State, error) {
+		return selfImage(ctx, b.c, b.buildPlatform), nil
 	})
-	return func() error { _, err := w(); return err }, stop
+}
+
+func (b *build) selfCheck(ctx context.Context) (selfCheck, error) {
+	return await(ctx, b.jobs, "self-check", b.pickSelfCheck)
+}
+
+func (b *build) pickSelfCheck(ctx context.Context) (selfCheck, error) {
+	self, err := b.self(ctx)
+	switch {
+	case err != nil:
+		return nil, err
+	case self == nil:
+		return gatewayWalk{b}, nil
+	case b.report: // the report's step walks the whole image and clears the bits itself
+		return toolWalk{b, *self}, nil
+	}
+	return proof{toolWalk{b, *self}}, nil
+}
+
+// verify holds one platform's converted image to its guarantees, beside the check of /app and the
+// secrets, once the artifacts in the build context are checked.
+func (b *build) verify(ctx context.Context, res *hllb.Result, base *hllb.Image, special func(context.Context) ([]hllb.SpecialFile, error), target ocispecs.Platform, epoch time.Time) (*scanTarget, error) {
+	if err := b.artifactsChecked(ctx); err != nil {
+		return nil, err
+	}
+	check, err := b.selfCheck(ctx)
+	if err != nil {
+		return nil, err
+	}
+	appKey := "check " + hllb.ArtifactDir + " for " + platformString(target)
+	checkApp := func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, b.checkApp(ctx, check, res.Final, target)
+	}
+	prefetch(b.jobs, appKey, checkApp) // beside the self-check
+	scan := &scanTarget{final: res.Final, builder: res.Builder, artifacts: artifactPaths(b.spec), epoch: epoch}
+	verifyErr := check.verify(ctx, res, base, special, scan, target)
+	_, appErr := await(ctx, b.jobs, appKey, checkApp)
+	if err := cmp.Or(verifyErr, appErr); err != nil {
+		return nil, err
+	}
+	return scan, nil
+}
+
+// checkApp frames the app check's findings at the spec line they are about.
+func (b *build) checkApp(ctx context.Context, check selfCheck, final bkllb.State, target ocispecs.Platform) error {
+	vs, err := check.app(ctx, final, target)
+	if err != nil || len(vs) == 0 {
+		return err
+	}
+	at := b.spec.Pos("artifacts")
+	if vs[0].Check == tool.CheckBuildSecrets {
+		at = b.spec.Pos("build.secrets")
+	}
+	return withSpecSource(&audit.VerifyError{Violations: vs}, b.src, at)
+}
+
+// gatewayWalk reads the base and the result through the gateway: the frontend has no image of its own
+// to run steps on.
+type gatewayWalk struct{ b *build }
+
+// listBase solves the base and lists its setuid/setgid paths through the gateway, so the conversion can
+// strip exactly those and leave the base's layers shared with the original image.
+func (g gatewayWalk) listBase(ctx context.Context, _ string, img *hllb.Image, target ocispecs.Platform) (*resolvedBase, error) {
+	special, err := g.b.specialFiles(ctx, img, target)
+	if err != nil {
+		return nil, err
+	}
+	return &resolvedBase{image: img, specialFiles: special}, nil
+}
+
+// app reads /app through the gateway; the secrets' values, which only a step can see, are not searched.
+func (g gatewayWalk) app(ctx context.Context, final bkllb.State, target ocispecs.Platform) ([]audit.Violation, error) {
+	ref, err := g.b.solve(ctx, final, target)
+	if err != nil {
+		return nil, err
+	}
+	vs, err := tool.AppViolations(ctx, gatewayFS{ref}, hllb.ArtifactDir)
+	return vs, wrapf(err, "reading %s", hllb.ArtifactDir)
+}
+
+func (g gatewayWalk) verify(ctx context.Context, res *hllb.Result, _ *hllb.Image, _ func(context.Context) ([]hllb.SpecialFile, error), scan *scanTarget, target ocispecs.Platform) error {
+	ref, err := g.b.solve(ctx, res.Final, target)
+	if err != nil {
+		return err
+	}
+	scan.finalRef = ref
+	tree, err := listTree(ctx, gatewayFS{ref})
+	if err != nil {
+		return wrapf(err, "reading the built image")
+	}
+	violations := audit.Verify(ctx, tree, res.Image)
+	if violations == nil && g.b.report {
+		if err := checkReport(ctx, tree, res.Image, scan); err != nil {
+			return err
+		}
+	}
+	return withSpecSource(violations, g.b.src, g.b.spec.Pos("artifacts"))
+}
+
+// toolWalk has a cached step of the frontend's own image walk the built tree (`tool verify --strip`): it
+// clears every setuid/setgid bit, checks the guarantees on what is left and, with attestations, writes the
+// check report; the image shipped is then the tree the step left.
+type toolWalk struct {
+	b    *build
+	self bkllb.State
+}
+
+func (t toolWalk) listBase(_ context.Context, _ string, img *hllb.Image, _ ocispecs.Platform) (*resolvedBase, error) {
+	return &resolvedBase{image: img}, nil // the walk clears the base's bits with the rest
+}
+
+func (t toolWalk) app(ctx context.Context, final bkllb.State, _ ocispecs.Platform) ([]audit.Violation, error) {
+	res, err := t.b.runTool(ctx, tool.AppStep(t.self, final, t.b.spec, t.b.locate("artifacts")))
+	if err != nil {
+		return nil, wrapf(err, "checking %s", hllb.ArtifactDir)
+	}
+	return res.Violations, nil
+}
+
+func (t toolWalk) verify(ctx context.Context, res *hllb.Result, _ *hllb.Image, _ func(context.Context) ([]hllb.SpecialFile, error), scan *scanTarget, target ocispecs.Platform) error {
+	var epoch *time.Time
+	if t.b.report {
+		epoch = &scan.epoch
+	}
+	st, stripped, err := tool.VerifyStep(t.self, res.Final, res.Image, epoch, t.b.locate("artifacts"))
+	if err != nil {
+		return err
+	}
+	out, err := t.b.runTool(ctx, st)
+	if err != nil {
+		return wrapf(err, "checking the built image")
+	}
+	scan.report = out.Report
+	if len(out.Stripped) > 0 {
+		// The tree the step checked; without a cleared bit it is the final stage as built, and
+		// the image keeps one layer fewer.
+		scan.final = stripped
+	}
+	if scan.finalRef, err = t.b.solve(ctx, scan.final, target); err != nil {
+		return err
+	}
+	if len(out.Violations) > 0 {
+		return withSpecSource(&audit.VerifyError{Violations: out.Violations}, t.b.src, t.b.spec.Pos("artifacts"))
+	}
+	return nil
+}
+
+// proof is the self-check without a walk of the image: the base's setuid/setgid files, listed by a cached
+// step, are cleared on top; the definition proves the rest adds none; the config guarantees are checked
+// on the result. When the definition does not prove it, the tool walk checks.
+type proof struct{ toolWalk }
+
+// listBase starts the base's listing step now, on the build platform; the build waits for its answer
+// only when the self-check needs it.
+func (p proof) listBase(_ context.Context, key string, img *hllb.Image, _ ocispecs.Platform) (*resolvedBase, error) {
+	key = "list the setuid/setgid files of " + key
+	list := func(ctx context.Context) ([]hllb.SpecialFile, error) {
+		res, err := p.b.runTool(ctx, tool.SpecialStep(p.self, img.State, p.b.locate("base")))
+		if err != nil {
+			return nil, wrapf(err, "listing the base's setuid/setgid files")
+		}
+		return res.Special, nil
+	}
+	prefetch(p.b.jobs, key, list)
+	special := func(ctx context.Context) ([]hllb.SpecialFile, error) { return await(ctx, p.b.jobs, key, list) }
+	return &resolvedBase{image: img, special: special}, nil
+}
+
+func (p proof) verify(ctx context.Context, res *hllb.Result, base *hllb.Image, special func(context.Context) ([]hllb.SpecialFile, error), scan *scanTarget, target ocispecs.Platform) error {
+	proven, err := p.verifyAdded(ctx, res, base, special, scan, target)
+	if proven || err != nil {
+		return err
+	}
+	return p.toolWalk.verify(ctx, res, base, special, scan, target)
+}
+
+// verifyAdded sets scan's final state and reference and reports true when the definition proves the
+// image adds no setuid/setgid file; false, with nothing set, when it does not (the tool walk then checks).
+func (p proof) verifyAdded(ctx context.Context, res *hllb.Result, base *hllb.Image, special func(context.Context) ([]hllb.SpecialFile, error), scan *scanTarget, target ocispecs.Platform) (bool, error) {
+	final := res.Final
+	var baseState *bkllb.State
+	// The config guarantees are checked on the result through the gateway; clearing setuid/setgid bits
+	// changes no path, link, execute bit or /etc/passwd, so they hold on the build as on the image shipped.
+	checkConfig := func(ctx context.Context, ref gwclient.Reference) error {
+		return audit.VerifyConfig(ctx, gatewayFS{ref}, res.Image)
+	}
+	configKey := "check the config of the build for " + platformString(target)
+	solveAndCheck := func(ctx context.Context) (struct{}, error) {
+		ref, err := p.b.solveAs(ctx, res.Final, target, true)
+		if err != nil {
+			return struct{}{}, err
+		}
+		return struct{}{}, checkConfig(ctx, ref)
+	}
+	early := false
+	if base != nil {
+		if special == nil {
+			return false, nil
+		}
+		// The build proper starts now, and its config is checked, while the base's files are listed: the
+		// layer that clears their bits goes on top, and nothing under it waits for the list. Not under
+		// --no-cache, where BuildKit shares no step between two solves and would build everything twice.
+		if early = !p.b.bc.IsNoCache(""); early {
+			prefetch(p.b.jobs, configKey, solveAndCheck)
+		}
+		files, err := special(ctx)
+		if err != nil {
+			return false, err
+		}
+		final = hllb.StripSetuid(final, files, p.b.locate("base"))
+		baseState = &base.State
+	}
+	if err := hllb.AddsNoSetuid(ctx, final, baseState, bkllb.Platform(target)); err != nil {
+		return false, nil // the step that walks the image checks it
+	}
+	ref, err := p.b.solve(ctx, final, target)
+	if err != nil {
+		return false, err
+	}
+	if early {
+		_, err = await(ctx, p.b.jobs, configKey, solveAndCheck)
+	} else {
+		err = checkConfig(ctx, ref)
+	}
+	if err != nil {
+		if _, ok := err.(*audit.VerifyError); ok {
+			return false, withSpecSource(err, p.b.src, p.b.spec.Pos("artifacts"))
+		}
+		return false, wrapf(err, "checking the built image")
+	}
+	scan.final, scan.finalRef = final, ref
+	return true, nil
 }
