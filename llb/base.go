@@ -54,7 +54,7 @@ func BaseNeedsFiles(s *spec.Spec) bool {
 // one of these.
 func Distroless(s *spec.Spec, image string, target ocispecs.Platform, field string) ImageRequest {
 	return ImageRequest{
-		Ref:      distrolessRepo + image + "-debian" + debianOf(s).version + ":nonroot",
+		Ref:      distrolessRepo + image + "-debian" + DebianOf(s).Version + ":nonroot",
 		Role:     "base",
 		Platform: target,
 		Field:    field,

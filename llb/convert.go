@@ -124,7 +124,7 @@ func runSteps(s *spec.Spec, st bkllb.State, locate func(string) bkllb.Constraint
 			locate(fmt.Sprintf("build.steps[%d]", i)),
 			net,
 		}
-		opts = append(opts, builderEnv(s)...)
+		opts = append(opts, BuilderEnv(s)...)
 		st = st.Run(opts...).Root()
 	}
 	return st

@@ -10,62 +10,62 @@ import (
 	"github.com/hardenedbuild/hardened/spec"
 )
 
-// debianGen is what one Debian release means for the conversion: the tags of the official builder
+// DebianGen is what one Debian release means for the conversion: the tags of the official builder
 // images built on it, and the language runtimes distroless ships for it.
-type debianGen struct {
-	// version is distroless's -debianN suffix and the spec's debian value: "13".
-	version string
-	// codename is the official images' tag suffix: "trixie".
-	codename string
-	// nodeShips and javaShips are the majors distroless publishes as nodejs<N>-debianN and java<N>-debianN.
-	nodeShips, javaShips []string
-	// current says the supported majors are nodeShips and javaShips that the lifecycle table still
+type DebianGen struct {
+	// Version is distroless's -debianN suffix and the spec's debian value: "13".
+	Version string
+	// Codename is the official images' tag suffix: "trixie".
+	Codename string
+	// NodeShips and JavaShips are the majors distroless publishes as nodejs<N>-debianN and java<N>-debianN.
+	NodeShips, JavaShips []string
+	// Current says the supported majors are nodeShips and javaShips that the lifecycle table still
 	// supports; a release kept only on request builds what it always did.
-	current bool
-	// python is the CPython of distroless python3-debianN.
-	python string
-	// pythonInterpreter is that CPython's interpreter in distroless (python3 is a link to it).
-	pythonInterpreter string
-	// rustFrom is the minor of the first rust:1.N-<codename> tag the official image publishes.
-	rustFrom int
-	// javaJDK, maven and gradle are the tag suffixes of the Java builders, which are Ubuntu-based.
-	javaJDK, maven, gradle string
+	Current bool
+	// Python is the CPython of distroless python3-debianN.
+	Python string
+	// PythonInterpreter is that CPython's interpreter in distroless (python3 is a link to it).
+	PythonInterpreter string
+	// RustFrom is the minor of the first rust:1.N-<codename> tag the official image publishes.
+	RustFrom int
+	// JavaJDK, Maven and Gradle are the tag suffixes of the Java builders, which are Ubuntu-based.
+	JavaJDK, Maven, Gradle string
 }
 
 // debianGens are the releases a spec may name; spec.DefaultDebian is the default.
-var debianGens = map[string]debianGen{
+var debianGens = map[string]DebianGen{
 	"13": {
-		version: "13", codename: "trixie",
-		nodeShips: []string{"22", "24", "26"}, javaShips: []string{"17", "21", "25"}, current: true,
-		python: "3.13", pythonInterpreter: "/usr/bin/python3.13",
-		rustFrom: 72,
-		javaJDK:  "-jdk-noble", maven: "-noble", gradle: "-noble",
+		Version: "13", Codename: "trixie",
+		NodeShips: []string{"22", "24", "26"}, JavaShips: []string{"17", "21", "25"}, Current: true,
+		Python: "3.13", PythonInterpreter: "/usr/bin/python3.13",
+		RustFrom: 72,
+		JavaJDK:  "-jdk-noble", Maven: "-noble", Gradle: "-noble",
 	},
 	"12": {
-		version: "12", codename: "bookworm",
-		nodeShips: []string{"20", "22", "24"}, javaShips: []string{"17", "21"},
-		python: "3.11", pythonInterpreter: "/usr/bin/python3.11",
-		rustFrom: 67,
-		javaJDK:  "-jdk-jammy", maven: "", gradle: "-jammy",
+		Version: "12", Codename: "bookworm",
+		NodeShips: []string{"20", "22", "24"}, JavaShips: []string{"17", "21"},
+		Python: "3.11", PythonInterpreter: "/usr/bin/python3.11",
+		RustFrom: 67,
+		JavaJDK:  "-jdk-jammy", Maven: "", Gradle: "-jammy",
 	},
 }
 
-// debianOf is the release the spec builds on; an unknown value (which Validate reports) is the default.
-func debianOf(s *spec.Spec) debianGen {
+// DebianOf is the release the spec builds on; an unknown value (which Validate reports) is the default.
+func DebianOf(s *spec.Spec) DebianGen {
 	if g, ok := debianGens[s.DebianRelease()]; ok {
 		return g
 	}
 	return debianGens[spec.DefaultDebian]
 }
 
-// nodeMajors are the Node.js majors the release supports, oldest first.
-func (g debianGen) nodeMajors() []string { return g.supported(lifecycle.NodeJS, g.nodeShips) }
+// NodeMajors are the Node.js majors the release supports, oldest first.
+func (g DebianGen) NodeMajors() []string { return g.supported(lifecycle.NodeJS, g.NodeShips) }
 
-// javaReleases are the Java releases the release supports, oldest first.
-func (g debianGen) javaReleases() []string { return g.supported(lifecycle.Java, g.javaShips) }
+// JavaReleases are the Java releases the release supports, oldest first.
+func (g DebianGen) JavaReleases() []string { return g.supported(lifecycle.Java, g.JavaShips) }
 
-func (g debianGen) supported(p lifecycle.Product, ships []string) []string {
-	if !g.current {
+func (g DebianGen) supported(p lifecycle.Product, ships []string) []string {
+	if !g.Current {
 		return ships
 	}
 	var out []string
@@ -77,8 +77,8 @@ func (g debianGen) supported(p lifecycle.Product, ships []string) []string {
 	return out
 }
 
-// name is how messages name the release: "Debian 13 (trixie)".
-func (g debianGen) name() string { return "Debian " + g.version + " (" + g.codename + ")" }
+// Name is how messages Name the release: "Debian 13 (trixie)".
+func (g DebianGen) Name() string { return "Debian " + g.Version + " (" + g.Codename + ")" }
 
 // distrolessCycle is the lifecycle row of the distroless images a spec's language runs on.
 func distrolessCycle(s *spec.Spec) (lifecycle.Cycle, bool) {
@@ -101,7 +101,7 @@ func DebianWarning(s *spec.Spec, now time.Time) *spec.Error {
 	def := debianGens[spec.DefaultDebian]
 	return &spec.Error{File: s.File(), Pos: s.Pos("debian"), Field: "debian",
 		Msg:  fmt.Sprintf("%q: %s", s.Debian, c.Describe(now)),
-		Hint: fmt.Sprintf("remove the debian line (or write debian: %q) to build on %s, the default", def.version, def.name())}
+		Hint: fmt.Sprintf("remove the debian line (or write debian: %q) to build on %s, the default", def.Version, def.Name())}
 }
 
 // CheckOverride refuses a named context that puts an end-of-life distroless image (by its docker-image
@@ -111,7 +111,7 @@ func CheckOverride(s *spec.Spec, req ImageRequest, ref string, now time.Time) er
 	if !ok || c.StatusAt(now) != lifecycle.EndOfLife || (s.Debian != "" && s.Debian == c.Version) {
 		return nil
 	}
-	def := debianOf(s)
+	def := DebianOf(s)
 	pos := s.Pos(req.Field)
 	if pos.Line == 0 { // a default the language chose: base is not written for a go spec's static
 		pos = s.Pos("language")
@@ -119,33 +119,33 @@ func CheckOverride(s *spec.Spec, req ImageRequest, ref string, now time.Time) er
 	return spec.Errors{{File: s.File(), Pos: pos, Field: req.Field,
 		Msg: fmt.Sprintf("the build context replacing %s is %s, and %s", req.Ref, ref, c.Describe(now)),
 		Hint: fmt.Sprintf("pass a -debian%s image (%s is supported), or write debian: %q in the spec to build on Debian %s anyway",
-			def.version, supportedDistroless(def), c.Version, c.Version)}}
+			def.Version, supportedDistroless(def), c.Version, c.Version)}}
 }
 
 // supportedDistroless says which distroless images of a release the conversion builds on, for messages.
-func supportedDistroless(g debianGen) string {
+func supportedDistroless(g DebianGen) string {
 	names := []string{"static", "base", "cc"}
-	for _, m := range g.nodeMajors() {
+	for _, m := range g.NodeMajors() {
 		names = append(names, "nodejs"+m)
 	}
-	for _, v := range g.javaReleases() {
+	for _, v := range g.JavaReleases() {
 		names = append(names, "java"+v)
 	}
 	names = append(names, "python3")
 	for i, n := range names {
-		names[i] = n + "-debian" + g.version
+		names[i] = n + "-debian" + g.Version
 	}
 	return strings.Join(names, ", ")
 }
 
-// unsupportedVersion is the error for a runtime release the spec's Debian release has no distroless
+// UnsupportedVersion is the error for a runtime release the spec's Debian release has no distroless
 // image for (or that has ended): runtime is "Node.js" or "Java", field and pos where it was chosen,
 // from says how (`"20"` for a spec version), and majorsOf lists a release's supported ones.
-func unsupportedVersion(s *spec.Spec, field string, pos spec.Pos, runtime string, p lifecycle.Product, from, v string,
-	majorsOf func(debianGen) []string) spec.Error {
-	g := debianOf(s)
+func UnsupportedVersion(s *spec.Spec, field string, pos spec.Pos, runtime string, p lifecycle.Product, from, v string,
+	majorsOf func(DebianGen) []string) spec.Error {
+	g := DebianOf(s)
 	supported := majorsOf(g)
-	msg := fmt.Sprintf("%s%s %s has no supported distroless image on %s; supported: %s", from, runtime, v, g.name(), strings.Join(supported, ", "))
+	msg := fmt.Sprintf("%s%s %s has no supported distroless image on %s; supported: %s", from, runtime, v, g.Name(), strings.Join(supported, ", "))
 	if c, ok := lifecycle.Lookup(p, v); ok && c.StatusAt(time.Now()) == lifecycle.EndOfLife {
 		msg += " (" + c.Name() + " reached end of life on " + c.EOL + ")"
 	}
@@ -154,8 +154,8 @@ func unsupportedVersion(s *spec.Spec, field string, pos spec.Pos, runtime string
 		hint = fmt.Sprintf("write version: %q (the newest supported)", supported[len(supported)-1])
 	}
 	for r, other := range debianGens {
-		if r != g.version && slices.Contains(majorsOf(other), v) && other.current {
-			hint = fmt.Sprintf("remove debian: %q to build on %s, which has %s %s, or %s", s.Debian, other.name(), runtime, v, hint)
+		if r != g.Version && slices.Contains(majorsOf(other), v) && other.Current {
+			hint = fmt.Sprintf("remove debian: %q to build on %s, which has %s %s, or %s", s.Debian, other.Name(), runtime, v, hint)
 		}
 	}
 	return spec.Error{File: s.File(), Pos: pos, Field: field, Msg: msg, Hint: hint}

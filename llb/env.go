@@ -9,8 +9,8 @@ import (
 	"github.com/hardenedbuild/hardened/spec"
 )
 
-// builderEnv is the spec's build.env in sorted order, so the LLB is the same every time.
-func builderEnv(s *spec.Spec) []bkllb.RunOption {
+// BuilderEnv is the spec's build.env in sorted order, so the LLB is the same every time.
+func BuilderEnv(s *spec.Spec) []bkllb.RunOption {
 	keys := make([]string, 0, len(s.Build.Env))
 	for k := range s.Build.Env {
 		keys = append(keys, k)
@@ -23,7 +23,7 @@ func builderEnv(s *spec.Spec) []bkllb.RunOption {
 	return opts
 }
 
-func platformString(p ocispecs.Platform) string {
+func PlatformString(p ocispecs.Platform) string {
 	s := p.OS + "/" + p.Architecture
 	if p.Variant != "" {
 		s += "/" + p.Variant

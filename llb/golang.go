@@ -35,7 +35,7 @@ func (golang) Builder(s *spec.Spec, files Files, target, build ocispecs.Platform
 		platform = target
 	}
 	return ImageRequest{
-		Ref:      "docker.io/library/golang:" + v + "-" + debianOf(s).codename,
+		Ref:      "docker.io/library/golang:" + v + "-" + DebianOf(s).Codename,
 		Role:     "builder",
 		Platform: platform,
 		Field:    field,
@@ -113,7 +113,7 @@ func (golang) Build(in *BuildInput) (bkllb.State, error) {
 			bkllb.Dir(SrcDir), build,
 			bkllb.Network(pb.NetMode_NONE),
 			bkllb.AddEnv("GOPROXY", "off"),
-			bkllb.WithCustomName("compile " + a + " for " + platformString(in.Target)),
+			bkllb.WithCustomName("compile " + a + " for " + PlatformString(in.Target)),
 			in.Locate(fmt.Sprintf("artifacts[%d]", i)),
 		}, env...)...).Root()
 	}
@@ -178,7 +178,7 @@ func goEnv(s *spec.Spec, target ocispecs.Platform) []bkllb.RunOption {
 	case target.Architecture == "amd64" && strings.HasPrefix(target.Variant, "v"):
 		env = append(env, bkllb.AddEnv("GOAMD64", target.Variant))
 	}
-	return append(env, builderEnv(s)...)
+	return append(env, BuilderEnv(s)...)
 }
 
 func (golang) Validate(s *spec.Spec) spec.Errors {

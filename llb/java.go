@@ -130,32 +130,32 @@ func (java) Builder(s *spec.Spec, files Files, _, build ocispecs.Platform) (Imag
 		return ImageRequest{}, err
 	}
 	// Jars are the same on every platform: the JDK runs where the build does, never emulated.
-	return ImageRequest{Ref: javaBuilderRef(debianOf(s), tool, v, files), Role: "builder", Platform: build, Field: field}, nil
+	return ImageRequest{Ref: javaBuilderRef(DebianOf(s), tool, v, files), Role: "builder", Platform: build, Field: field}, nil
 }
 
 // javaBuilderRef is the official image with the JDK and the build tool: maven's for Maven,
 // gradle's for Gradle without a wrapper, else Eclipse Temurin's JDK (Ubuntu, noble for Debian 13,
 // named in the tag so the builder's OS does not move under a rebuild).
-func javaBuilderRef(g debianGen, tool javaTool, v string, files Files) string {
+func javaBuilderRef(g DebianGen, tool javaTool, v string, files Files) string {
 	switch _, wrapper := files["gradlew"]; {
 	case tool == maven:
-		return "docker.io/library/maven:3-eclipse-temurin-" + v + g.maven
+		return "docker.io/library/maven:3-eclipse-temurin-" + v + g.Maven
 	case tool == gradle && !wrapper:
-		return "docker.io/library/gradle:jdk" + v + g.gradle
+		return "docker.io/library/gradle:jdk" + v + g.Gradle
 	}
-	return "docker.io/library/eclipse-temurin:" + v + g.javaJDK
+	return "docker.io/library/eclipse-temurin:" + v + g.JavaJDK
 }
 
 // javaReleaseError refuses a Java release distroless has no java image of for the spec's Debian;
 // from says where a release not written in the spec came from.
 func javaReleaseError(s *spec.Spec, field string, pos spec.Pos, from, v string) *spec.Error {
-	if slices.Contains(debianOf(s).javaReleases(), v) {
+	if slices.Contains(DebianOf(s).JavaReleases(), v) {
 		return nil
 	}
 	if from == "" {
 		from = fmt.Sprintf("%q: ", v)
 	}
-	e := unsupportedVersion(s, field, pos, "Java", lifecycle.Java, from, v, debianGen.javaReleases)
+	e := UnsupportedVersion(s, field, pos, "Java", lifecycle.Java, from, v, DebianGen.JavaReleases)
 	return &e
 }
 
@@ -424,12 +424,12 @@ func runJava(in *BuildInput, st bkllb.State, args []string, field string, opts .
 	opts = append(append([]bkllb.RunOption{
 		bkllb.Args(args), bkllb.Dir(SrcDir),
 		bkllb.WithCustomName(strings.Join(args, " ")), in.Locate(field),
-	}, opts...), builderEnv(in.Spec)...)
+	}, opts...), BuilderEnv(in.Spec)...)
 	return st.Run(opts...).Root()
 }
 
 // newestJava is the newest Java release the spec's Debian supports, for hints.
 func newestJava(s *spec.Spec) string {
-	_, newest := ends(debianOf(s).javaReleases())
+	_, newest := ends(DebianOf(s).JavaReleases())
 	return newest
 }

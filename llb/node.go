@@ -73,7 +73,7 @@ func (node) Builder(s *spec.Spec, files Files, target, _ ocispecs.Platform) (Ima
 	}
 	// The install runs dependencies' install scripts, which may build native addons for the target.
 	return ImageRequest{
-		Ref:      "docker.io/library/node:" + v + "-" + debianOf(s).codename + "-slim",
+		Ref:      "docker.io/library/node:" + v + "-" + DebianOf(s).Codename + "-slim",
 		Role:     "builder",
 		Platform: target,
 		Field:    field,
@@ -104,7 +104,7 @@ func (node) Entrypoint(s *spec.Spec) []string {
 // allows (">=18" gives the newest). There is no silent default: which Node.js runs the app is the
 // team's choice, as go.mod's go line is for Go.
 func nodeVersion(s *spec.Spec, files Files) (version, field string, err error) {
-	g := debianOf(s)
+	g := DebianOf(s)
 	if s.Version != "" {
 		if e := nodeVersionError(s); e != nil {
 			e.File, e.Pos = s.File(), s.Pos("version")
@@ -127,7 +127,7 @@ func nodeVersion(s *spec.Spec, files Files) (version, field string, err error) {
 	if err := json.Unmarshal(pkg, &p); err != nil {
 		return fail("language", "package.json is not valid JSON: "+err.Error(), "fix package.json")
 	}
-	oldest, newest := ends(g.nodeMajors())
+	oldest, newest := ends(g.NodeMajors())
 	if strings.TrimSpace(p.Engines.Node) == "" {
 		return fail("language", "no Node.js version: the spec has no version and package.json no engines.node",
 			fmt.Sprintf(`write version: %q in the spec, or "engines": {"node": ">=%s"} in package.json`, newest, oldest))
@@ -137,16 +137,16 @@ func nodeVersion(s *spec.Spec, files Files) (version, field string, err error) {
 		return fail("version", fmt.Sprintf("package.json engines.node %q is not a range: %v", p.Engines.Node, err),
 			fmt.Sprintf(`write a range such as ">=%s" or "^%s", or version: %q in the spec`, oldest, newest, newest))
 	}
-	if m := newestAllowed(r, g.nodeMajors()); m != "" {
+	if m := newestAllowed(r, g.NodeMajors()); m != "" {
 		return m, "language", nil
 	}
 	e := spec.Error{File: s.File(), Pos: s.Pos("language"), Field: "version",
 		Msg: fmt.Sprintf("package.json engines.node %q allows none of the Node.js majors supported on %s: %s",
-			p.Engines.Node, g.name(), strings.Join(g.nodeMajors(), ", ")),
+			p.Engines.Node, g.Name(), strings.Join(g.NodeMajors(), ", ")),
 		Hint: fmt.Sprintf(`widen engines.node to allow one, e.g. ">=%s", or write version: %q in the spec`, oldest, newest)}
 	for _, other := range debianGens {
-		if other.current && other.version != g.version && newestAllowed(r, other.nodeMajors()) != "" {
-			e.Hint = fmt.Sprintf("remove debian: %q to build on %s, whose Node.js majors it allows, or %s", s.Debian, other.name(), e.Hint)
+		if other.Current && other.Version != g.Version && newestAllowed(r, other.NodeMajors()) != "" {
+			e.Hint = fmt.Sprintf("remove debian: %q to build on %s, whose Node.js majors it allows, or %s", s.Debian, other.Name(), e.Hint)
 		}
 	}
 	return "", "", spec.Errors{e}
@@ -177,10 +177,10 @@ func nodeVersionError(s *spec.Spec) *spec.Error {
 		return nil
 	}
 	major, _, _ := strings.Cut(v, ".")
-	if slices.Contains(debianOf(s).nodeMajors(), major) {
+	if slices.Contains(DebianOf(s).NodeMajors(), major) {
 		return nil
 	}
-	e := unsupportedVersion(s, "version", spec.Pos{}, "Node.js", lifecycle.NodeJS, fmt.Sprintf("%q: ", v), major, debianGen.nodeMajors)
+	e := UnsupportedVersion(s, "version", spec.Pos{}, "Node.js", lifecycle.NodeJS, fmt.Sprintf("%q: ", v), major, DebianGen.NodeMajors)
 	return &e
 }
 
@@ -198,7 +198,7 @@ func (node) BuildDeps(in *BuildInput) (bkllb.State, Deps, error) {
 	}
 	t := pm.tool(in.Builder.Config)
 	cache := pm.cache(in.CacheNS)
-	env := append(pm.env(), builderEnv(s)...)
+	env := append(pm.env(), BuilderEnv(s)...)
 	step := func(st bkllb.State, field string, offline bool, args ...string) bkllb.State {
 		opts := append([]bkllb.RunOption{
 			bkllb.Args(append(slices.Clone(t.run), args...)), bkllb.Dir(SrcDir), cache,

@@ -64,19 +64,19 @@ func (python) Validate(s *spec.Spec) spec.Errors {
 // pythonVersionError refuses a version the runtime cannot run: distroless python3 of a Debian
 // release has one CPython, so an app built for another minor would fail at its first import.
 func pythonVersionError(s *spec.Spec) *spec.Error {
-	g := debianOf(s)
+	g := DebianOf(s)
 	v := s.Version
-	if patch, exact := strings.CutPrefix(v, g.python+"."); v == "" || v == g.python || exact && pythonPatch.MatchString(patch) {
+	if patch, exact := strings.CutPrefix(v, g.Python+"."); v == "" || v == g.Python || exact && pythonPatch.MatchString(patch) {
 		return nil
 	}
-	hint := fmt.Sprintf("write version: %q (or an exact %s.N), or remove it", g.python, g.python)
+	hint := fmt.Sprintf("write version: %q (or an exact %s.N), or remove it", g.Python, g.Python)
 	for _, other := range debianGens {
-		if other.current && other.python != g.python && strings.HasPrefix(v+".", other.python+".") {
-			hint = fmt.Sprintf("remove debian: %q to build on %s, whose python3 is CPython %s, or %s", s.Debian, other.name(), other.python, hint)
+		if other.Current && other.Python != g.Python && strings.HasPrefix(v+".", other.Python+".") {
+			hint = fmt.Sprintf("remove debian: %q to build on %s, whose python3 is CPython %s, or %s", s.Debian, other.Name(), other.Python, hint)
 		}
 	}
 	return &spec.Error{Field: "version",
-		Msg:  fmt.Sprintf("%q: distroless python3-debian%s runs CPython %s only", v, g.version, g.python),
+		Msg:  fmt.Sprintf("%q: distroless python3-debian%s runs CPython %s only", v, g.Version, g.Python),
 		Hint: hint}
 }
 
@@ -90,7 +90,7 @@ func pythonVersion(s *spec.Spec) (version, field string, err error) {
 		return "", "", spec.Errors{*e}
 	}
 	if s.Version == "" {
-		return debianOf(s).python, "language", nil
+		return DebianOf(s).Python, "language", nil
 	}
 	return s.Version, "version", nil
 }
@@ -121,7 +121,7 @@ func (python) Builder(s *spec.Spec, files Files, target, _ ocispecs.Platform) (I
 	}
 	// pip may build native extensions for the target.
 	return ImageRequest{
-		Ref:      "docker.io/library/python:" + v + "-" + debianOf(s).codename,
+		Ref:      "docker.io/library/python:" + v + "-" + DebianOf(s).Codename,
 		Role:     "builder",
 		Platform: target,
 		Field:    field,
@@ -211,7 +211,7 @@ func (python) BuildDeps(in *BuildInput) (bkllb.State, Deps, error) {
 		bkllb.AddEnv("PIP_NO_INPUT", "1"),
 		bkllb.AddEnv("PIP_ROOT_USER_ACTION", "ignore"),
 		bkllb.AddEnv("PYTHONDONTWRITEBYTECODE", "1"),
-	}, builderEnv(s)...)
+	}, BuilderEnv(s)...)
 	run := func(st bkllb.State, args []string, opts ...bkllb.RunOption) bkllb.State {
 		return st.Run(slices.Concat([]bkllb.RunOption{
 			bkllb.Args(args), bkllb.Dir(SrcDir),
@@ -250,14 +250,14 @@ func (python) BuildDeps(in *BuildInput) (bkllb.State, Deps, error) {
 	// site-packages, and /app on sys.path so python -m finds the app's packages whatever the
 	// working directory.
 	// The builder's CPython (/usr/local/bin) is the same minor, so its site-packages path is the same.
-	g := debianOf(s)
-	site := pythonSitePackages(g.python)
+	g := DebianOf(s)
+	site := pythonSitePackages(g.Python)
 	venv := func(st bkllb.State) bkllb.State {
 		v := pythonDeps + "/.venv"
 		fa := bkllb.Mkdir(v+"/bin", 0o755, bkllb.WithParents(true)).
-			Mkfile(v+"/pyvenv.cfg", 0o644, []byte("home = "+path.Dir(g.pythonInterpreter)+
-				"\ninclude-system-site-packages = false\nversion = "+g.python+"\n")).
-			Symlink(g.pythonInterpreter, v+"/bin/python").
+			Mkfile(v+"/pyvenv.cfg", 0o644, []byte("home = "+path.Dir(g.PythonInterpreter)+
+				"\ninclude-system-site-packages = false\nversion = "+g.Python+"\n")).
+			Symlink(g.PythonInterpreter, v+"/bin/python").
 			Symlink("python", v+"/bin/python3").
 			Copy(st, pythonVenv+"/"+site, v+"/"+site, &bkllb.CopyInfo{CreateDestPath: true}).
 			Mkfile(v+"/"+site+"/hardened-app.pth", 0o644, []byte(ArtifactDir+"\n"))

@@ -91,7 +91,7 @@ func (rust) Builder(s *spec.Spec, files Files, target, _ ocispecs.Platform) (Ima
 		return ImageRequest{}, err
 	}
 	return ImageRequest{
-		Ref:      "docker.io/library/rust:" + v + "-" + debianOf(s).codename,
+		Ref:      "docker.io/library/rust:" + v + "-" + DebianOf(s).Codename,
 		Role:     "builder",
 		Platform: target,
 		Field:    field,
@@ -163,18 +163,18 @@ func rustVersion(s *spec.Spec, files Files) (version, field string, err error) {
 // rustTooOld refuses a release older than the first rust image of the spec's Debian release;
 // from says where a release not written in the spec came from ("rust-toolchain.toml pins ").
 func rustTooOld(s *spec.Spec, field string, pos spec.Pos, from, v string) *spec.Error {
-	g := debianOf(s)
+	g := DebianOf(s)
 	minor, _, _ := strings.Cut(strings.TrimPrefix(v, "1."), ".")
-	if n, err := strconv.Atoi(minor); err != nil || n >= g.rustFrom {
+	if n, err := strconv.Atoi(minor); err != nil || n >= g.RustFrom {
 		return nil
 	}
 	if from == "" {
 		from = fmt.Sprintf("%q: ", v)
 	}
 	return &spec.Error{File: s.File(), Pos: pos, Field: field,
-		Msg: fmt.Sprintf("%sthe official rust image has no %s tag for Rust %s; its %s tags start at 1.%d", from, g.codename, v, g.codename, g.rustFrom),
+		Msg: fmt.Sprintf("%sthe official rust image has no %s tag for Rust %s; its %s tags start at 1.%d", from, g.Codename, v, g.Codename, g.RustFrom),
 		Hint: fmt.Sprintf("write version: \"1.%d\" or newer, or leave version out to build with the newest stable (rust:%s-%s); Cargo.toml's rust-version is only the oldest Rust the package accepts",
-			g.rustFrom, rustNewest, g.codename)}
+			g.RustFrom, rustNewest, g.Codename)}
 }
 
 // rustMuslTriples are the musl targets by platform, for base: static.
@@ -243,7 +243,7 @@ func rustTarget(s *spec.Spec, files Files, target ocispecs.Platform) (triple str
 	if triple == "" && s.Pos("base").Line != 0 && s.Base == "static" {
 		if triple = rustMuslTriples[rustPlatformKey(target)]; triple == "" {
 			return "", false, spec.Errors{{File: s.File(), Pos: s.Pos("base"), Field: "base",
-				Msg:  "no musl target is known for " + platformString(target),
+				Msg:  "no musl target is known for " + PlatformString(target),
 				Hint: "set CARGO_BUILD_TARGET in build.env to the musl triple, or write base: cc"}}
 		}
 	}
@@ -252,7 +252,7 @@ func rustTarget(s *spec.Spec, files Files, target ocispecs.Platform) (triple str
 	}
 	arch, _, _ := strings.Cut(triple, "-")
 	if a, ok := rustTripleArch[arch]; ok && a != target.Architecture {
-		return "", false, rustError(s, "the target triple "+triple+" does not build for "+platformString(target),
+		return "", false, rustError(s, "the target triple "+triple+" does not build for "+PlatformString(target),
 			"build for the platform that matches the triple (--platform), or drop the triple")
 	}
 	musl = strings.Contains(triple, "musl")
@@ -318,7 +318,7 @@ func (rust) Build(in *BuildInput) (bkllb.State, error) {
 		// otherwise (70 ms a build here). So the name is the directory rustup installed it in.
 		env = append(env, bkllb.AddEnv("RUSTUP_TOOLCHAIN", rustToolchainName(v, in.Target)))
 	}
-	env = append(env, builderEnv(s)...)
+	env = append(env, BuilderEnv(s)...)
 	remap := []string{"--remap-path-prefix=" + SrcDir + "=.", "--remap-path-prefix=" + cargoHome + "=" + rustCargoHomeRemap,
 		"--remap-path-prefix=" + rustTargetDir + "=target"}
 	var targetArgs []string
@@ -366,12 +366,12 @@ func (rust) Build(in *BuildInput) (bkllb.State, error) {
 	// Everything is fetched or vendored: the compile gets no network at all.
 	bins := s.Artifacts
 	var args []string
-	name := "cargo build --release --locked " + strings.Join(bins, " ") + " for " + platformString(in.Target)
+	name := "cargo build --release --locked " + strings.Join(bins, " ") + " for " + PlatformString(in.Target)
 	if install {
 		// One step, no shell: cargo install builds the release profile in the target cache and copies
 		// the binaries to <root>/bin, a link to /hardened/out, where the cache mount does not reach.
 		args = []string{"cargo", "install", "--path", ".", "--root", rustInstallRoot, "--no-track", "--locked", "--offline"}
-		name = "cargo install --locked " + strings.Join(bins, " ") + " for " + platformString(in.Target) + " into " + OutDir
+		name = "cargo install --locked " + strings.Join(bins, " ") + " for " + PlatformString(in.Target) + " into " + OutDir
 	} else {
 		args = []string{"cargo", "build", "--release", "--locked", "--offline"}
 	}
