@@ -62,7 +62,8 @@ func goInstallFrom(ctx context.Context, tmp string) error {
 	}
 	modcache, gobin := filepath.Join(tmp, "modcache"), filepath.Join(tmp, "bin")
 	env := append(os.Environ(),
-		"GOMODCACHE="+modcache, "GOBIN="+gobin, "GOFLAGS=", "GOWORK=off",
+		// -trimpath as the CLI step built: the compile then comes from the build cache, only the module cache is new.
+		"GOMODCACHE="+modcache, "GOBIN="+gobin, "GOFLAGS=-trimpath", "GOWORK=off",
 		"GOPROXY=file://"+filepath.Join(tmp, "proxy")+",file://"+filepath.Join(strings.TrimSpace(string(hostCache)), "cache", "download")+",https://proxy.golang.org",
 		"GONOSUMDB="+modulePath, "CGO_ENABLED=0")
 	// Module caches are read-only; go clean removes this one (deferred before anything can fail).
