@@ -11,7 +11,9 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/hardenedbuild/hardened/lang/registry"
 	hllb "github.com/hardenedbuild/hardened/llb"
+	"github.com/hardenedbuild/hardened/plan"
 	"github.com/hardenedbuild/hardened/spec"
 )
 
@@ -25,13 +27,13 @@ func BenchmarkConvert(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			s, err := spec.Load("hardened.yaml", yaml, hllb.SpecOptions()...)
+			s, err := spec.Load("hardened.yaml", yaml, registry.SpecOptions()...)
 			if err != nil {
 				b.Fatal(err)
 			}
-			lang, _ := hllb.Lookup(s.Language)
+			lang, _ := registry.Lookup(s.Language)
 			files := hllb.Files{}
-			for _, n := range lang.ContextFiles() {
+			for _, n := range lang.Inputs().Files() {
 				if dt, err := os.ReadFile(filepath.Join(dir, n)); err == nil {
 					files[n] = dt
 				}
@@ -40,7 +42,7 @@ func BenchmarkConvert(b *testing.B) {
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
-				s, err := spec.Load("hardened.yaml", yaml, hllb.SpecOptions()...)
+				s, err := spec.Load("hardened.yaml", yaml, registry.SpecOptions()...)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -62,24 +64,22 @@ func BenchmarkConvert(b *testing.B) {
 
 // inputs stands for what the frontend resolves through the gateway: pinned images and the base's config.
 func inputs(s *spec.Spec, files hllb.Files, target ocispecs.Platform) (hllb.Inputs, error) {
-	lang, _ := hllb.Lookup(s.Language)
-	breq, err := lang.Builder(s, files, target, target)
+	pl, err := plan.New(s, files, target, target)
 	if err != nil {
 		return hllb.Inputs{}, err
 	}
+	breq := pl.Builder
 	pin := func(ref string) string { return ref + "@" + digest.FromString(ref).String() }
 	in := hllb.Inputs{
+		Plan:    pl,
 		Context: bkllb.Local("context", bkllb.LocalUniqueID("bench")),
 		Files:   files,
 		Builder: hllb.Image{Ref: breq.Ref, Digest: digest.FromString(breq.Ref),
 			State: bkllb.Image(pin(breq.Ref), bkllb.Platform(breq.Platform))},
 		Target: target,
 	}
-	req, ok, err := hllb.BaseImage(s, files, target)
-	if err != nil {
-		return hllb.Inputs{}, err
-	}
-	if ok {
+	if pl.Base != nil {
+		req := *pl.Base
 		cfg := &dockerspec.DockerOCIImage{}
 		cfg.Config.User = "65532"
 		in.Base = &hllb.Image{Ref: req.Ref, Digest: digest.FromString(req.Ref), Config: cfg,

@@ -15,6 +15,7 @@ import (
 
 	hllb "github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/lockfile"
+	"github.com/hardenedbuild/hardened/plan"
 	"github.com/hardenedbuild/hardened/spec"
 )
 
@@ -34,11 +35,7 @@ type Options struct {
 // (llb.Language.ContextFiles), as the frontend gets them; missing ones are left out.
 func ReadContextFiles(s *spec.Spec, dir string) (hllb.Files, error) {
 	files := hllb.Files{}
-	lang, ok := hllb.Lookup(s.Language)
-	if !ok {
-		return files, nil
-	}
-	for _, name := range lang.ContextFiles() {
+	for _, name := range plan.ContextFiles(s) {
 		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
 		switch {
 		case errors.Is(err, os.ErrNotExist):
@@ -68,10 +65,11 @@ func Generate(s *spec.Spec, opts Options) ([]byte, error) {
 // finalBase is the final stage's base: the request, the reference its FROM line names (pinned
 // with a lock), and the name and digest its labels record; scratch when the spec has no base.
 func finalBase(s *spec.Spec, opts Options) (req hllb.ImageRequest, ref, name, dgst string, err error) {
-	req, hasBase, err := hllb.BaseImage(s, opts.Files, opts.Platform)
-	if err != nil || !hasBase {
+	pl, err := plan.New(s, opts.Files, opts.Platform, buildPlatform)
+	if err != nil || pl.Base == nil {
 		return req, "scratch", "scratch", "", err
 	}
+	req = *pl.Base
 	if ref, err = from(req, opts); err != nil {
 		return req, "", "", "", err
 	}
@@ -241,7 +239,7 @@ func (w *writer) imageConfig(s *spec.Spec, baseName, baseDigest string, extra ma
 		w.line("HEALTHCHECK %sCMD %s", strings.Join(append(flags, ""), " "), w.execForm("healthcheck.test", h.Test))
 	}
 	w.line("USER %d:%d", s.UID(), s.GID())
-	w.line("ENTRYPOINT %s", w.execForm("entrypoint", hllb.Entrypoint(s)))
+	w.line("ENTRYPOINT %s", w.execForm("entrypoint", plan.Entrypoint(s)))
 	if len(s.Cmd) > 0 {
 		w.line("CMD %s", w.execForm("cmd", s.Cmd))
 	}

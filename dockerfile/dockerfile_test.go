@@ -12,8 +12,10 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/hardenedbuild/hardened/lang/registry"
 	hllb "github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/lockfile"
+	"github.com/hardenedbuild/hardened/plan"
 	"github.com/hardenedbuild/hardened/spec"
 )
 
@@ -24,7 +26,7 @@ var amd64 = ocispecs.Platform{OS: "linux", Architecture: "amd64"}
 // load reads a spec and its go.mod the way the command does.
 func load(t *testing.T, yaml string, gomod string) (*spec.Spec, hllb.Files) {
 	t.Helper()
-	s, err := spec.Load("hardened.yaml", []byte(yaml), hllb.SpecOptions()...)
+	s, err := spec.Load("hardened.yaml", []byte(yaml), registry.SpecOptions()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,6 +151,7 @@ build:
   steps: [{run: [go, generate, ./...]}]
 `, "module x\ngo 1.26\n")
 	res, err := hllb.Convert(s, hllb.Inputs{
+		Plan:    planFor(t, s, files),
 		Context: bkllb.Local("context"),
 		Files:   files,
 		Builder: hllb.Image{State: bkllb.Image("docker.io/library/golang:1.26-trixie")},
@@ -288,4 +291,14 @@ func envWords(s string) []string {
 		words = append(words, b.String())
 	}
 	return words
+}
+
+// planFor is the spec's plan for linux/amd64, built there, as the frontend computes it.
+func planFor(t *testing.T, s *spec.Spec, files hllb.Files) hllb.Plan {
+	t.Helper()
+	p, err := plan.New(s, files, amd64, amd64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -3,6 +3,7 @@ package dockerfile
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"sort"
@@ -14,6 +15,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	hllb "github.com/hardenedbuild/hardened/llb"
+	"github.com/hardenedbuild/hardened/plan"
 	"github.com/hardenedbuild/hardened/spec"
 )
 
@@ -36,14 +38,11 @@ var buildPlatform = ocispecs.Platform{OS: "linux", Architecture: "buildplatform"
 // The final stage is the spec's base with /app taken from the last builder stage and the image
 // config the frontend writes.
 func translated(s *spec.Spec, opts Options) ([]byte, error) {
-	lang, ok := hllb.Lookup(s.Language)
-	if !ok {
-		return nil, fmt.Errorf("language %q is not supported; write one of: %s", s.Language, strings.Join(hllb.Languages(), ", "))
-	}
-	breq, err := lang.Builder(s, opts.Files, opts.Platform, buildPlatform)
+	pl, err := plan.New(s, opts.Files, opts.Platform, buildPlatform)
 	if err != nil {
 		return nil, err
 	}
+	breq := pl.Builder
 	builderRef := "scratch"
 	if breq.Ref != "" {
 		if builderRef, err = from(breq, opts); err != nil {
@@ -55,6 +54,7 @@ func translated(s *spec.Spec, opts Options) ([]byte, error) {
 		builder = bkllb.Image(breq.Ref)
 	}
 	res, err := hllb.Convert(s, hllb.Inputs{
+		Plan:    pl,
 		Context: bkllb.Local("context"),
 		Files:   opts.Files,
 		Builder: hllb.Image{Ref: breq.Ref, State: builder},
@@ -102,7 +102,7 @@ func translated(s *spec.Spec, opts Options) ([]byte, error) {
 		return nil, err
 	}
 	w.comment("Root-owned, without setuid/setgid bits whatever the builder left (symbolic --chmod, as the\nfrontend strips them).")
-	if _, ok := lang.(hllb.Runtime); ok {
+	if pl.AppDir {
 		if d := res.Deps; d != nil {
 			// The dependency tree is where the builder made it (the frontend copies it from the
 			// step that made it, so a source change leaves that copy's hash cached).
@@ -242,7 +242,7 @@ type translator struct {
 // it does for the frontend, and sets them for the stage's steps.
 func (t *translator) buildArgs() {
 	t.env = map[string]string{}
-	for _, k := range sortedKeys(t.s.Build.Args) {
+	for _, k := range slices.Sorted(maps.Keys(t.s.Build.Args)) {
 		t.w.line("ARG %s=%s", k, t.w.quote("build.args."+k, t.s.Build.Args[k]))
 		t.w.line("ENV %s=$%s", k, k)
 		t.env[k] = t.s.Build.Args[k]
@@ -290,12 +290,12 @@ func (t *translator) exec(i int) {
 	// A variable most steps from here on set to the same value becomes an ENV; one of fewer
 	// steps goes before the command, through env(1), which also unsets one the step runs without.
 	var prefix []string
-	for _, k := range sortedKeys(t.env) {
+	for _, k := range slices.Sorted(maps.Keys(t.env)) {
 		if _, ok := env[k]; !ok {
 			prefix = append(prefix, "-u", k)
 		}
 	}
-	for _, k := range sortedKeys(env) {
+	for _, k := range slices.Sorted(maps.Keys(env)) {
 		v := env[k]
 		if cur, ok := t.env[k]; ok && cur == v {
 			continue

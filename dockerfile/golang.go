@@ -5,17 +5,14 @@ import (
 	"sort"
 	"strings"
 
+	golangLang "github.com/hardenedbuild/hardened/lang/go"
 	hllb "github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/spec"
 )
 
 // golang writes the go language's build (llb/golang.go) as two stages.
 func golang(s *spec.Spec, opts Options) ([]byte, error) {
-	lang, ok := hllb.Lookup("go")
-	if !ok {
-		return nil, fmt.Errorf("this build has no go language")
-	}
-	breq, err := lang.Builder(s, opts.Files, opts.Platform, opts.Platform)
+	breq, err := golangLang.Language{}.Builder(s, opts.Files, opts.Platform, opts.Platform)
 	if err != nil {
 		return nil, err
 	}
@@ -59,18 +56,18 @@ func golang(s *spec.Spec, opts Options) ([]byte, error) {
 		w.line("ENV %s=$%s", k, k)
 	}
 
-	modCache := cacheMount("mod", hllb.GoModCacheMount)
+	modCache := cacheMount("mod", golangLang.GoModCacheMount)
 	buildCache := cacheMount("build", "/root/.cache/go-build")
 	w.comment("go.mod and go.sum first, so a source change reuses the module download (a module\nwithout dependencies has no go.sum, hence the wildcard).")
 	w.line("COPY go.mod go.sum* ./")
 	w.comment("One step downloads into the cache mount, then stages the modules into the builder's own layer\n(GOMODCACHE=/go/pkg/mod) from it, else from the proxy (the argument after the script): a cache\nmount is in no layer, a build that imports this step from a remote cache has an empty mount, and\nthe compile reads only the staged copy.")
 	w.line("ENV GOMODCACHE=/go/pkg/mod")
-	w.line("RUN %s%s %s", modCache, fetchMounts(s), w.execForm("go mod download", hllb.GoModulesCommand(s)))
+	w.line("RUN %s%s %s", modCache, fetchMounts(s), w.execForm("go mod download", golangLang.GoModulesCommand(s)))
 	w.line("COPY . .")
 	w.comment("Modules are downloaded: the compile gets no network at all.")
 	w.line("ENV GOPROXY=off")
 	for i, a := range s.Artifacts {
-		args := []string{"go", "build", "-trimpath", "-ldflags", hllb.GoLdflags(s)}
+		args := []string{"go", "build", "-trimpath", "-ldflags", golangLang.GoLdflags(s)}
 		if len(s.Build.Tags) > 0 {
 			args = append(args, "-tags", strings.Join(s.Build.Tags, ","))
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
 
+	"github.com/hardenedbuild/hardened/lang/registry"
 	hllb "github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/spec"
 )
@@ -31,7 +32,7 @@ func loadExample(t *testing.T, name string) (*spec.Spec, hllb.Files) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := spec.Load("hardened.yaml", y, hllb.SpecOptions()...)
+	s, err := spec.Load("hardened.yaml", y, registry.SpecOptions()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +186,7 @@ func TestDockerfileRunsWhatTheFrontendRuns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := spec.Load("hardened.yaml", append(y, extra...), hllb.SpecOptions()...)
+		s, err := spec.Load("hardened.yaml", append(y, extra...), registry.SpecOptions()...)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -217,12 +218,12 @@ func TestDockerfileRunsWhatTheFrontendRuns(t *testing.T) {
 				t.Fatal(err)
 			}
 			builder := bkllb.Scratch()
-			if lang, _ := hllb.Lookup(c.s.Language); lang != nil {
+			if lang, _ := registry.Lookup(c.s.Language); lang != nil {
 				if req, err := lang.Builder(c.s, c.files, amd64, amd64); err == nil && req.Ref != "" {
 					builder = bkllb.Image(req.Ref)
 				}
 			}
-			conv, err := hllb.Convert(c.s, hllb.Inputs{Context: bkllb.Local("context"), Files: c.files,
+			conv, err := hllb.Convert(c.s, hllb.Inputs{Plan: planFor(t, c.s, c.files), Context: bkllb.Local("context"), Files: c.files,
 				Builder: hllb.Image{State: builder}, Target: amd64, Libs: &hllb.Libs{State: bkllb.Scratch()}})
 			if err != nil {
 				t.Fatal(err)
@@ -274,12 +275,12 @@ func compareLibsStage(t *testing.T, s *spec.Spec, files hllb.Files, df []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lang, _ := hllb.Lookup(s.Language)
+	lang, _ := registry.Lookup(s.Language)
 	breq, err := lang.Builder(s, files, amd64, amd64)
 	if err != nil {
 		t.Fatal(err)
 	}
-	baseReq, _, err := hllb.BaseImage(s, files, amd64)
+	baseReq, err := lang.Base(s, files, amd64)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,13 +9,13 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	hllb "github.com/hardenedbuild/hardened/llb"
+	"github.com/hardenedbuild/hardened/lang/registry"
 	"github.com/hardenedbuild/hardened/spec"
 )
 
 func load(t *testing.T, y string) *spec.Spec {
 	t.Helper()
-	s, err := spec.Load("hardened.yaml", []byte(y), hllb.SpecOptions()...)
+	s, err := spec.Load("hardened.yaml", []byte(y), registry.SpecOptions()...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,13 +10,9 @@ import (
 // named context can stand in for it without changing the name.
 const distrolessRepo = "gcr.io/distroless/"
 
-// BaseImage decides the final stage's base image; ok is false for scratch. A Runtime language
-// picks its own.
-func BaseImage(s *spec.Spec, files Files, target ocispecs.Platform) (req ImageRequest, ok bool, err error) {
-	if r, isRuntime := languages[s.Language].(Runtime); isRuntime {
-		req, err := r.Base(s, files, target)
-		return req, err == nil, err
-	}
+// DistrolessBase is the base of a language whose artifacts are executables: the spec's base:, else
+// static, or base (glibc) for cgo or runtime.libs; an empty request for scratch.
+func DistrolessBase(s *spec.Spec, target ocispecs.Platform) ImageRequest {
 	variant := s.Base
 	if variant == "" {
 		variant = "static"
@@ -26,27 +22,9 @@ func BaseImage(s *spec.Spec, files Files, target ocispecs.Platform) (req ImageRe
 		}
 	}
 	if variant == "scratch" {
-		return ImageRequest{}, false, nil
+		return ImageRequest{}
 	}
-	return Distroless(s, variant, target, "base"), true, nil
-}
-
-// BaseFromSpec is implemented by a Runtime language whose Base may read the spec alone: when
-// BaseReadsNoFiles says so for a spec, Base gives the same answer without the context files, and the
-// frontend resolves the base (and lists its setuid/setgid files) while it reads them.
-type BaseFromSpec interface {
-	BaseReadsNoFiles(s *spec.Spec) bool
-}
-
-// BaseNeedsFiles reports whether the spec's base depends on the context files (a version in package.json,
-// pom.xml, Cargo.toml); when it does not, BaseImage gives the same answer without them.
-func BaseNeedsFiles(s *spec.Spec) bool {
-	r, isRuntime := languages[s.Language].(Runtime)
-	if !isRuntime {
-		return false
-	}
-	b, fromSpec := r.(BaseFromSpec)
-	return !fromSpec || !b.BaseReadsNoFiles(s)
+	return Distroless(s, variant, target, "base")
 }
 
 // Distroless is the request for the nonroot tag of a distroless image ("static", "nodejs24",

@@ -22,16 +22,16 @@ func TestBaseNeedsFilesIsHonest(t *testing.T) {
 	for _, ex := range []string{"go", "go-cgo", "node", "python", "java", "rust", "static"} {
 		t.Run(ex, func(t *testing.T) {
 			s, files := loadDir(t, ex)
-			if hllb.BaseNeedsFiles(s) {
+			if baseNeedsFiles(s) {
 				return
 			}
 			early++
-			without, hasWithout, err := hllb.BaseImage(s, nil, amd64)
+			without, hasWithout, err := baseImage(s, nil, amd64)
 			if err != nil {
 				t.Fatalf("without the context files: %v", err)
 			}
 			for name, files := range map[string]hllb.Files{"the example's": files, "other": otherVersions} {
-				with, hasWith, err := hllb.BaseImage(s, files, amd64)
+				with, hasWith, err := baseImage(s, files, amd64)
 				if err != nil {
 					t.Fatalf("with %s context files: %v", name, err)
 				}
@@ -47,11 +47,11 @@ func TestBaseNeedsFilesIsHonest(t *testing.T) {
 	// Without a version in the spec, their bases come from package.json's engines, pom.xml's release,
 	// Cargo.toml's target (rust's also with a version: the target triple picks cc or static).
 	for _, lang := range []string{"node", "java", "rust"} {
-		if s := load(t, "language: "+lang+"\nartifacts: [./app]\n"); !hllb.BaseNeedsFiles(s) {
+		if s := load(t, "language: "+lang+"\nartifacts: [./app]\n"); !baseNeedsFiles(s) {
 			t.Errorf("%s says its base needs no context files", lang)
 		}
 	}
-	if s := load(t, "language: rust\nversion: \"1.80\"\nartifacts: [app]\n"); !hllb.BaseNeedsFiles(s) {
+	if s := load(t, "language: rust\nversion: \"1.80\"\nartifacts: [app]\n"); !baseNeedsFiles(s) {
 		t.Error("rust with a version says its base needs no context files")
 	}
 	// With one, node's and java's do not: the same base whatever package.json, pom.xml or build.gradle say.
@@ -61,15 +61,15 @@ func TestBaseNeedsFilesIsHonest(t *testing.T) {
 	}
 	for _, y := range []string{"language: node\nversion: \"22\"\nartifacts: [server.js]\n", "language: java\nversion: \"17\"\nartifacts: [target/app.jar]\n"} {
 		s := load(t, y)
-		if hllb.BaseNeedsFiles(s) {
+		if baseNeedsFiles(s) {
 			t.Errorf("%q: the base needs the context files although the spec names the version", y)
 			continue
 		}
-		without, _, err := hllb.BaseImage(s, nil, amd64)
+		without, _, err := baseImage(s, nil, amd64)
 		if err != nil {
 			t.Fatal(err)
 		}
-		with, _, err := hllb.BaseImage(s, versioned, amd64)
+		with, _, err := baseImage(s, versioned, amd64)
 		if err != nil || !reflect.DeepEqual(with, without) {
 			t.Errorf("%q: the base is %+v (%v) with the files, %+v without", y, with, err, without)
 		}

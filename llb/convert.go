@@ -28,6 +28,8 @@ const SrcDir = "/src"
 
 // Inputs is everything Convert needs besides the spec, already resolved.
 type Inputs struct {
+	// Plan is the spec's plan for Target (package plan): the language's stage and the /app layout.
+	Plan    Plan
 	Context bkllb.State
 	Files   Files
 	Builder Image
@@ -61,9 +63,8 @@ type Result struct {
 
 // Convert turns a validated, defaulted spec into the final image for one platform.
 func Convert(s *spec.Spec, in Inputs) (*Result, error) {
-	lang, ok := Lookup(s.Language)
-	if !ok {
-		return nil, fmt.Errorf("language %q is not supported; write one of: %s", s.Language, strings.Join(Languages(), ", "))
+	if in.Plan.Build == nil {
+		return nil, fmt.Errorf("language %q: no plan to convert (plan.New)", s.Language)
 	}
 	if len(s.Runtime.Libs) > 0 && in.Libs == nil {
 		return nil, fmt.Errorf("runtime.libs: the packages were not resolved (RuntimeLibs, ReadLibs) before the conversion")
@@ -72,7 +73,7 @@ func Convert(s *spec.Spec, in Inputs) (*Result, error) {
 		return nil, err
 	}
 	locate := locator(s, in.SourceMap)
-	builder, deps, err := buildStage(s, lang, in, locate)
+	builder, deps, err := buildStage(s, in, locate)
 	if err != nil {
 		return nil, err
 	}
@@ -90,10 +91,10 @@ func Convert(s *spec.Spec, in Inputs) (*Result, error) {
 		final = final.File(depsCopy(deps, in.Epoch), locate("artifacts"),
 			bkllb.WithCustomName("copy the dependency tree to "+ArtifactDir+"/"+deps.Dest+" (root-owned, modes 0644/0755)"))
 	}
-	final = final.File(artifactCopies(s, builder, deps != nil, in.Epoch), locate("artifacts"),
+	final = final.File(artifactCopies(s, in.Plan.AppDir, builder, deps != nil, in.Epoch), locate("artifacts"),
 		bkllb.WithCustomName("copy artifacts to "+ArtifactDir+" (root-owned, modes 0644/0755)"))
 
-	img := ImageConfig(s, in.Base, in.Target, in.Epoch)
+	img := ImageConfig(s, in.Plan.Entrypoint, in.Base, in.Target, in.Epoch)
 	if in.Debug {
 		img.Config.Labels[LabelVariant] = DebugTarget
 		img.Config.Labels["org.opencontainers.image.description"] = "DEBUG build with a busybox shell (/busybox/sh): for troubleshooting, never for production"
@@ -132,16 +133,16 @@ func runSteps(s *spec.Spec, st bkllb.State, locate func(string) bkllb.Constraint
 
 // artifactCopies puts each artifact at /app/<name>, owned by root and not writable by
 // the runtime user, without setuid/setgid bits whatever the builder left, and the /app
-// directory itself at the epoch. A Runtime language's app is the directory the builder laid
+// directory itself at the epoch. An AppDir plan's app is the directory the builder laid
 // out, its contents copied onto /app, which restamps /app as the copy's own time; withDeps,
 // /app holds the dependency tree already (depsCopy). Files copied into an existing directory
 // would leave it at the build's clock, so for the others /app is the builder's OutDir copied
 // whole, or, when build.steps may have left more there, the artifacts assembled apart and copied
 // whole.
-func artifactCopies(s *spec.Spec, builder bkllb.State, withDeps bool, epoch *time.Time) *bkllb.FileAction {
+func artifactCopies(s *spec.Spec, appDir bool, builder bkllb.State, withDeps bool, epoch *time.Time) *bkllb.FileAction {
 	info := func(contents bool) *bkllb.CopyInfo { return finalCopyInfo(contents, epoch) }
 	var fa *bkllb.FileAction
-	if _, ok := languages[s.Language].(Runtime); ok {
+	if appDir {
 		if withDeps {
 			fa = bkllb.Copy(builder, OutDir+"/", ArtifactDir+"/", info(true))
 		} else {
@@ -194,7 +195,7 @@ func (c createdTime) SetMkdirOption(mi *bkllb.MkdirInfo) { mi.CreatedTime = c.ep
 // buildStage is the builder after build packages, the language's compile and the spec's steps,
 // and a Dependencies language's tree. build.steps see the whole app in /out, the tree too, so
 // with steps the tree is laid out there and ships from /out (deps is then nil).
-func buildStage(s *spec.Spec, lang Language, in Inputs, locate func(string) bkllb.ConstraintsOpt) (bkllb.State, *Deps, error) {
+func buildStage(s *spec.Spec, in Inputs, locate func(string) bkllb.ConstraintsOpt) (bkllb.State, *Deps, error) {
 	builderImage := in.Builder
 	builderImage.State = installBuildPackages(s, in.Builder.State, in.CacheNS, locate, network(in.Proxy))
 	bi := &BuildInput{
@@ -208,18 +209,7 @@ func buildStage(s *spec.Spec, lang Language, in Inputs, locate func(string) bkll
 		Locate:  locate,
 		Network: fetch(s, in.Proxy),
 	}
-	var (
-		builder bkllb.State
-		deps    *Deps
-		err     error
-	)
-	if d, ok := lang.(Dependencies); ok {
-		var tree Deps
-		builder, tree, err = d.BuildDeps(bi)
-		deps = &tree
-	} else {
-		builder, err = lang.Build(bi)
-	}
+	builder, deps, err := in.Plan.Build(bi)
 	if err != nil {
 		return bkllb.State{}, nil, err
 	}

@@ -16,7 +16,10 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/hardenedbuild/hardened/internal/llbtest"
+	golang "github.com/hardenedbuild/hardened/lang/go"
+	"github.com/hardenedbuild/hardened/lang/registry"
 	hllb "github.com/hardenedbuild/hardened/llb"
+	"github.com/hardenedbuild/hardened/plan"
 	"github.com/hardenedbuild/hardened/spec"
 )
 
@@ -35,7 +38,7 @@ func loadExample(t *testing.T) (*spec.Spec, hllb.Files) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := spec.Load("hardened.yaml", dt, spec.WithLanguages(hllb.Languages()...))
+	s, err := spec.Load("hardened.yaml", dt, spec.WithLanguages(registry.Names()...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +51,7 @@ func loadExample(t *testing.T) (*spec.Spec, hllb.Files) {
 
 func load(t *testing.T, yaml string) *spec.Spec {
 	t.Helper()
-	s, err := spec.Load("hardened.yaml", []byte(yaml), spec.WithLanguages(hllb.Languages()...))
+	s, err := spec.Load("hardened.yaml", []byte(yaml), spec.WithLanguages(registry.Names()...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +61,7 @@ func load(t *testing.T, yaml string) *spec.Spec {
 // resolved builds the inputs the frontend would: pinned images with their configs.
 func resolved(t *testing.T, s *spec.Spec, files hllb.Files, target ocispecs.Platform) hllb.Inputs {
 	t.Helper()
-	lang, ok := hllb.Lookup(s.Language)
+	lang, ok := registry.Lookup(s.Language)
 	if !ok {
 		t.Fatalf("no language %q", s.Language)
 	}
@@ -75,7 +78,10 @@ func resolved(t *testing.T, s *spec.Spec, files hllb.Files, target ocispecs.Plat
 		},
 		Target: target,
 	}
-	req, ok, err := hllb.BaseImage(s, files, target)
+	if in.Plan, err = plan.New(s, files, target, amd64); err != nil {
+		t.Fatal(err)
+	}
+	req, ok, err := baseImage(s, files, target)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,6 +95,18 @@ func resolved(t *testing.T, s *spec.Spec, files hllb.Files, target ocispecs.Plat
 		}
 	}
 	return in
+}
+
+// baseImage is the language's base for the spec; ok is false for scratch.
+func baseImage(s *spec.Spec, files hllb.Files, target ocispecs.Platform) (hllb.ImageRequest, bool, error) {
+	l, _ := registry.Lookup(s.Language)
+	req, err := l.Base(s, files, target)
+	return req, req.Ref != "", err
+}
+
+func baseNeedsFiles(s *spec.Spec) bool {
+	l, _ := registry.Lookup(s.Language)
+	return l.BaseNeedsFiles(s)
 }
 
 func convert(t *testing.T, s *spec.Spec, in hllb.Inputs) (*hllb.Result, *llbtest.Graph) {
@@ -118,7 +136,7 @@ func TestGoExampleLLB(t *testing.T) {
 
 	// One step fills the shared cache mount, then stages the modules into the builder's layer: the compile
 	// must not depend on a cache mount's content, which a remote cache import does not restore.
-	download := g.Named(t, hllb.GoModulesStep)
+	download := g.Named(t, golang.GoModulesStep)
 	assertCacheMount(t, download, "/root/.cache/go-mod", "hardened/go/mod")
 	if env := llbtest.Env(download); env["GOMODCACHE"] != "/go/pkg/mod" {
 		t.Errorf("download GOMODCACHE = %q, want the builder's own /go/pkg/mod for the staged copy", env["GOMODCACHE"])
@@ -249,7 +267,7 @@ func TestCacheMountNamespace(t *testing.T) {
 	in := resolved(t, s, files, amd64)
 	in.CacheNS = "team-a"
 	_, g := convert(t, s, in)
-	assertCacheMount(t, g.Named(t, hllb.GoModulesStep), "/root/.cache/go-mod", "team-a/hardened/go/mod")
+	assertCacheMount(t, g.Named(t, golang.GoModulesStep), "/root/.cache/go-mod", "team-a/hardened/go/mod")
 }
 
 func TestCrossCompileRunsOnBuildPlatform(t *testing.T) {
@@ -270,11 +288,11 @@ func TestCrossCompileRunsOnBuildPlatform(t *testing.T) {
 
 func TestCgoUsesBaseAndTargetBuilder(t *testing.T) {
 	s := load(t, "language: go\nversion: \"1.26\"\ncgo: true\nartifacts: [./cmd/server]\n")
-	req, ok, err := hllb.BaseImage(s, nil, amd64)
+	req, ok, err := baseImage(s, nil, amd64)
 	if err != nil || !ok || req.Ref != "gcr.io/distroless/base-debian13:nonroot" {
 		t.Errorf("cgo base = %q, want distroless base", req.Ref)
 	}
-	lang, _ := hllb.Lookup("go")
+	lang, _ := registry.Lookup("go")
 	breq, err := lang.Builder(s, nil, arm64, amd64)
 	if err != nil {
 		t.Fatal(err)
@@ -380,7 +398,7 @@ func TestEpochStampsConfigAndFiles(t *testing.T) {
 }
 
 func TestGoVersionFromGoMod(t *testing.T) {
-	lang, _ := hllb.Lookup("go")
+	lang, _ := registry.Lookup("go")
 	for _, tc := range []struct{ name, mod, specVersion, want string }{
 		{"go line", "module x\n\ngo 1.25\n", "", "1.25"},
 		{"go line with patch uses the minor", "module x\n\ngo 1.25.3\n", "", "1.25"},
@@ -404,7 +422,7 @@ func TestGoVersionFromGoMod(t *testing.T) {
 }
 
 func TestGoVersionErrorsPointAtTheSpec(t *testing.T) {
-	lang, _ := hllb.Lookup("go")
+	lang, _ := registry.Lookup("go")
 	s := load(t, "# syntax=x\nlanguage: go\nartifacts: [./cmd/server]\n")
 	_, err := lang.Builder(s, hllb.Files{}, amd64, amd64)
 	if err == nil || !strings.Contains(err.Error(), "hardened.yaml:2:11") || !strings.Contains(err.Error(), "go.mod") {
@@ -469,7 +487,7 @@ func TestProxyReachesTheBuilderOnly(t *testing.T) {
 	in := resolved(t, s, files, amd64)
 	in.Proxy = &bkllb.ProxyEnv{HTTPSProxy: "http://proxy.internal:3128"}
 	res, g := convert(t, s, in)
-	download := g.Named(t, hllb.GoModulesStep)
+	download := g.Named(t, golang.GoModulesStep)
 	if p := download.Op.GetExec().GetMeta().GetProxyEnv(); p.GetHttpsProxy() != "http://proxy.internal:3128" {
 		t.Errorf("go mod download proxy = %v", p)
 	}
@@ -490,12 +508,12 @@ func TestGoProxyIsAnArgumentOfTheModulesScript(t *testing.T) {
 	s := load(t, "language: go\nartifacts: [./cmd/server]\nbuild:\n  env: {GOPROXY: '"+proxy+"'}\n")
 	_, files := loadExample(t)
 	_, g := convert(t, s, resolved(t, s, files, amd64))
-	args := g.Named(t, hllb.GoModulesStep).Op.GetExec().GetMeta().GetArgs()
-	def := hllb.GoModulesCommand(load(t, "language: go\nartifacts: [./cmd/server]\n"))
+	args := g.Named(t, golang.GoModulesStep).Op.GetExec().GetMeta().GetArgs()
+	def := golang.GoModulesCommand(load(t, "language: go\nartifacts: [./cmd/server]\n"))
 	if len(args) != 5 || args[2] != def[2] || args[4] != proxy {
 		t.Errorf("args = %q, want the default script with %q as its argument", args, proxy)
 	}
-	if env := llbtest.Env(g.Named(t, hllb.GoModulesStep)); env["GOPROXY"] != proxy {
+	if env := llbtest.Env(g.Named(t, golang.GoModulesStep)); env["GOPROXY"] != proxy {
 		t.Errorf("the first download's GOPROXY = %q, want the spec's", env["GOPROXY"])
 	}
 }

@@ -32,8 +32,8 @@ type DebianGen struct {
 	JavaJDK, Maven, Gradle string
 }
 
-// debianGens are the releases a spec may name; spec.DefaultDebian is the default.
-var debianGens = map[string]DebianGen{
+// DebianGens are the releases a spec may name; spec.DefaultDebian is the default.
+var DebianGens = map[string]DebianGen{
 	"13": {
 		Version: "13", Codename: "trixie",
 		NodeShips: []string{"22", "24", "26"}, JavaShips: []string{"17", "21", "25"}, Current: true,
@@ -52,10 +52,10 @@ var debianGens = map[string]DebianGen{
 
 // DebianOf is the release the spec builds on; an unknown value (which Validate reports) is the default.
 func DebianOf(s *spec.Spec) DebianGen {
-	if g, ok := debianGens[s.DebianRelease()]; ok {
+	if g, ok := DebianGens[s.DebianRelease()]; ok {
 		return g
 	}
-	return debianGens[spec.DefaultDebian]
+	return DebianGens[spec.DefaultDebian]
 }
 
 // NodeMajors are the Node.js majors the release supports, oldest first.
@@ -98,7 +98,7 @@ func DebianWarning(s *spec.Spec, now time.Time) *spec.Error {
 	if !ok || s.Debian == "" || c.StatusAt(now) == lifecycle.Supported {
 		return nil
 	}
-	def := debianGens[spec.DefaultDebian]
+	def := DebianGens[spec.DefaultDebian]
 	return &spec.Error{File: s.File(), Pos: s.Pos("debian"), Field: "debian",
 		Msg:  fmt.Sprintf("%q: %s", s.Debian, c.Describe(now)),
 		Hint: fmt.Sprintf("remove the debian line (or write debian: %q) to build on %s, the default", def.Version, def.Name())}
@@ -153,7 +153,7 @@ func UnsupportedVersion(s *spec.Spec, field string, pos spec.Pos, runtime string
 	if len(supported) > 0 {
 		hint = fmt.Sprintf("write version: %q (the newest supported)", supported[len(supported)-1])
 	}
-	for r, other := range debianGens {
+	for r, other := range DebianGens {
 		if r != g.Version && slices.Contains(majorsOf(other), v) && other.Current {
 			hint = fmt.Sprintf("remove debian: %q to build on %s, which has %s %s, or %s", s.Debian, other.Name(), runtime, v, hint)
 		}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hardenedbuild/hardened/lang/registry"
 	hllb "github.com/hardenedbuild/hardened/llb"
 )
 
@@ -40,7 +41,7 @@ func TestUnsupportedVersions(t *testing.T) {
 			// The spec's own checks (lint) and the builder (with the context files) say the same.
 			s, err := loadChecked(tc.yaml)
 			if err == nil {
-				lang, _ := hllb.Lookup(s.Language)
+				lang, _ := registry.Lookup(s.Language)
 				_, err = lang.Builder(s, tc.files, amd64, amd64)
 			}
 			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
@@ -59,7 +60,7 @@ func TestBadDebianValue(t *testing.T) {
 }
 
 func TestDebianImages(t *testing.T) {
-	lang, _ := hllb.Lookup("go")
+	lang, _ := registry.Lookup("go")
 	for debian, want := range map[string][2]string{
 		"":             {"docker.io/library/golang:1.26-trixie", "gcr.io/distroless/base-debian13:nonroot"},
 		`debian: "13"`: {"docker.io/library/golang:1.26-trixie", "gcr.io/distroless/base-debian13:nonroot"},
@@ -70,7 +71,7 @@ func TestDebianImages(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		base, _, err := hllb.BaseImage(s, nil, amd64)
+		base, _, err := baseImage(s, nil, amd64)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,7 +108,7 @@ func TestDebianWarning(t *testing.T) {
 func TestCheckOverride(t *testing.T) {
 	day := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
 	s := load(t, "language: go\nartifacts: [./a]\nbase: cc\n")
-	base, _, err := hllb.BaseImage(s, nil, amd64)
+	base, _, err := baseImage(s, nil, amd64)
 	if err != nil {
 		t.Fatal(err)
 	}

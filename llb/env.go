@@ -2,8 +2,10 @@ package llb
 
 import (
 	"sort"
+	"strings"
 
 	bkllb "github.com/moby/buildkit/client/llb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/hardenedbuild/hardened/spec"
@@ -29,4 +31,17 @@ func PlatformString(p ocispecs.Platform) string {
 		s += "/" + p.Variant
 	}
 	return s
+}
+
+// ImageEnv is the value of an image's environment variable, else def.
+func ImageEnv(img *dockerspec.DockerOCIImage, name, def string) string {
+	if img == nil {
+		return def
+	}
+	for _, kv := range img.Config.Env {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == name && v != "" {
+			return v
+		}
+	}
+	return def
 }

@@ -9,6 +9,7 @@ import (
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
 
+	"github.com/hardenedbuild/hardened/lang/registry"
 	hllb "github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/spec"
 )
@@ -30,11 +31,11 @@ func FuzzConvert(f *testing.F) {
 		"requirements.txt":  []byte("--find-links wheels\nitsdangerous==2.2.0\n"),
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := spec.Load("hardened.yaml", data, hllb.SpecOptions()...)
+		s, err := spec.Load("hardened.yaml", data, registry.SpecOptions()...)
 		if err != nil {
 			return
 		}
-		lang, _ := hllb.Lookup(s.Language)
+		lang, _ := registry.Lookup(s.Language)
 		breq, err := lang.Builder(s, files, amd64, amd64)
 		if err != nil {
 			return // a spec error the frontend reports with its position
@@ -43,7 +44,7 @@ func FuzzConvert(f *testing.F) {
 		if breq.Ref != "" {
 			in.Builder = hllb.Image{Ref: breq.Ref, Digest: golangDigest, State: bkllb.Image(breq.Ref + "@" + golangDigest.String())}
 		}
-		if req, ok, err := hllb.BaseImage(s, files, amd64); err != nil {
+		if req, ok, err := baseImage(s, files, amd64); err != nil {
 			return
 		} else if ok {
 			in.Base = &hllb.Image{Ref: req.Ref, Digest: staticDigest, State: bkllb.Image(req.Ref + "@" + staticDigest.String())}

@@ -28,7 +28,7 @@ const ArtifactDir = "/app"
 // ImageConfig makes the final image's config from the base's (nil for scratch) and
 // the spec. It never runs as uid 0: the spec's user is validated non-zero upstream
 // and is always written numerically, so no passwd lookup can resolve it to root.
-func ImageConfig(s *spec.Spec, base *Image, target ocispecs.Platform, epoch *time.Time) *dockerspec.DockerOCIImage {
+func ImageConfig(s *spec.Spec, entrypoint []string, base *Image, target ocispecs.Platform, epoch *time.Time) *dockerspec.DockerOCIImage {
 	img := &dockerspec.DockerOCIImage{}
 	if base != nil && base.Config != nil {
 		cp := *base.Config
@@ -49,7 +49,7 @@ func ImageConfig(s *spec.Spec, base *Image, target ocispecs.Platform, epoch *tim
 
 	c := &img.Config
 	c.User = fmt.Sprintf("%d:%d", s.UID(), s.GID())
-	c.Entrypoint = Entrypoint(s)
+	c.Entrypoint = entrypoint
 	c.Cmd = append([]string(nil), s.Cmd...)
 	c.WorkingDir = s.Workdir
 	c.Env = mergeEnv(c.Env, s.Env)
@@ -88,20 +88,6 @@ func ImageConfig(s *spec.Spec, base *Image, target ocispecs.Platform, epoch *tim
 	}
 	c.Labels = labels
 	return img
-}
-
-// Entrypoint is the spec's exec-form entrypoint, else a Runtime language's, else the first artifact.
-func Entrypoint(s *spec.Spec) []string {
-	if len(s.Entrypoint) > 0 {
-		return append([]string(nil), s.Entrypoint...)
-	}
-	if r, ok := languages[s.Language].(Runtime); ok {
-		return r.Entrypoint(s)
-	}
-	if len(s.Artifacts) == 0 {
-		return nil
-	}
-	return []string{ArtifactDir + "/" + spec.ArtifactName(s.Artifacts[0])}
 }
 
 // mergeEnv overrides base entries by name and appends the spec's in sorted order,

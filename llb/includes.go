@@ -113,6 +113,9 @@ func pipIncludes(name string, data []byte) []includeProblem {
 }
 
 // fileURL is a file: URL in a manifest (`name @ file:///path` in pyproject.toml).
+// pipComment is a comment in a requirements file, as pip strips it.
+var pipComment = regexp.MustCompile(`(^|\s)#.*$`)
+
 var fileURL = regexp.MustCompile(`file:[^\s"',\]]+`)
 
 func fileURLs(name string, data []byte) []includeProblem {

@@ -1,6 +1,8 @@
 package llb_test
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -9,7 +11,9 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 
 	"github.com/hardenedbuild/hardened/internal/llbtest"
+	"github.com/hardenedbuild/hardened/lang/registry"
 	hllb "github.com/hardenedbuild/hardened/llb"
+	"github.com/hardenedbuild/hardened/plan"
 	"github.com/hardenedbuild/hardened/spec"
 )
 
@@ -62,7 +66,7 @@ func TestJavaExampleLLB(t *testing.T) {
 	if !slices.Equal(made, []string{"/hardened/out", "/hardened/java", "/src/src/main/resources"}) {
 		t.Errorf("the source copy makes %q, want /hardened/out, the tool's directory and the resources directory", made)
 	}
-	if !slices.Equal(tool, hllb.JavaTool()) {
+	if !slices.Equal(tool, javaTool(t)) {
 		t.Error("the source copy does not write HardenedBuild.java")
 	}
 	if in, ok := g.Input(compile, 0); !ok || in.Digest != source.Digest {
@@ -144,7 +148,7 @@ func TestJavaMaven(t *testing.T) {
 			t.Errorf("layout copies %s to %s, want %s", src, cp.Dest, dest)
 		}
 	}
-	if ep := hllb.Entrypoint(s); !slices.Equal(ep, []string{"/usr/bin/java", "-jar", "/app/app.jar"}) {
+	if ep := plan.Entrypoint(s); !slices.Equal(ep, []string{"/usr/bin/java", "-jar", "/app/app.jar"}) {
 		t.Errorf("entrypoint = %q", ep)
 	}
 }
@@ -180,7 +184,7 @@ func TestJavaGradle(t *testing.T) {
 }
 
 func TestJavaVersion(t *testing.T) {
-	lang, _ := hllb.Lookup("java")
+	lang, _ := registry.Lookup("java")
 	for _, tc := range []struct {
 		yaml, artifact string
 		files          hllb.Files
@@ -202,7 +206,7 @@ func TestJavaVersion(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		base, ok, err := hllb.BaseImage(s, tc.files, arm64)
+		base, ok, err := baseImage(s, tc.files, arm64)
 		if err != nil || !ok {
 			t.Fatal(ok, err)
 		}
@@ -217,7 +221,7 @@ func TestJavaVersion(t *testing.T) {
 }
 
 func TestJavaErrorsPointAtTheSpec(t *testing.T) {
-	lang, _ := hllb.Lookup("java")
+	lang, _ := registry.Lookup("java")
 	src := load(t, "language: java\nartifacts: [src/main/java/a/Main.java]\n")
 	jar := load(t, "language: java\nversion: \"17\"\nartifacts: [target/a.jar]\n")
 	unversioned := load(t, "language: java\nartifacts: [target/a.jar]\n")
@@ -297,4 +301,14 @@ func TestJavaJavacTwoMains(t *testing.T) {
 	if n := len(g.Execs()); n != 1 {
 		t.Errorf("the build runs %d steps, want one", n)
 	}
+}
+
+// javaTool is the HardenedBuild source the javac build writes into the builder.
+func javaTool(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "lang", "java", "javatool", "HardenedBuild.java"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

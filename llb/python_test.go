@@ -8,6 +8,7 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 
 	"github.com/hardenedbuild/hardened/internal/llbtest"
+	"github.com/hardenedbuild/hardened/lang/registry"
 	hllb "github.com/hardenedbuild/hardened/llb"
 )
 
@@ -204,7 +205,7 @@ func TestPythonWheelhouse(t *testing.T) {
 }
 
 func TestPythonVersion(t *testing.T) {
-	lang, _ := hllb.Lookup("python")
+	lang, _ := registry.Lookup("python")
 	for yaml, want := range map[string][2]string{
 		``:                  {"docker.io/library/python:3.13-trixie", "gcr.io/distroless/python3-debian13:nonroot"},
 		`version: "3.13"`:   {"docker.io/library/python:3.13-trixie", "gcr.io/distroless/python3-debian13:nonroot"},
@@ -218,7 +219,7 @@ func TestPythonVersion(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		base, ok, err := hllb.BaseImage(s, hllb.Files{}, amd64)
+		base, ok, err := baseImage(s, hllb.Files{}, amd64)
 		if err != nil || !ok {
 			t.Fatal(ok, err)
 		}
@@ -257,7 +258,7 @@ func TestPythonSpecChecks(t *testing.T) {
 	}
 
 	// The builder refuses the version too, at its line, for callers that skip validation.
-	lang, _ := hllb.Lookup("python")
+	lang, _ := registry.Lookup("python")
 	s := load(t, "language: python\nversion: \"3.12\"\nartifacts: [app.py]\n")
 	if _, err := lang.Builder(s, hllb.Files{}, amd64, amd64); err == nil || !strings.HasPrefix(err.Error(), `hardened.yaml:2:10: version: "3.12"`) {
 		t.Errorf("builder error = %v", err)
@@ -265,7 +266,7 @@ func TestPythonSpecChecks(t *testing.T) {
 }
 
 func TestPythonOtherLockFiles(t *testing.T) {
-	lang, _ := hllb.Lookup("python")
+	lang, _ := registry.Lookup("python")
 	s := load(t, "language: python\nartifacts: [app.py]\n")
 	for lock, export := range map[string]string{
 		"uv.lock":      "uv export --format requirements-txt",

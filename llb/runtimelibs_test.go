@@ -9,6 +9,7 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 
 	"github.com/hardenedbuild/hardened/internal/llbtest"
+	"github.com/hardenedbuild/hardened/lang/registry"
 	hllb "github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/spec"
 )
@@ -38,12 +39,12 @@ func TestLibsImage(t *testing.T) {
 			if tc.target == "arm64" {
 				target = arm64
 			}
-			lang, _ := hllb.Lookup(s.Language)
+			lang, _ := registry.Lookup(s.Language)
 			breq, err := lang.Builder(s, goMod, target, amd64)
 			if err != nil {
 				t.Fatal(err)
 			}
-			base, ok, err := hllb.BaseImage(s, goMod, target)
+			base, ok, err := baseImage(s, goMod, target)
 			if err != nil || !ok || base.Ref != "gcr.io/distroless/base-debian13:nonroot" {
 				t.Fatalf("base = %+v %v %v, want distroless base (libs need glibc)", base, ok, err)
 			}

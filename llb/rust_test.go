@@ -11,6 +11,8 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/hardenedbuild/hardened/internal/llbtest"
+	"github.com/hardenedbuild/hardened/lang/registry"
+	"github.com/hardenedbuild/hardened/lang/rust"
 	hllb "github.com/hardenedbuild/hardened/llb"
 )
 
@@ -39,8 +41,8 @@ func TestRustExampleLLB(t *testing.T) {
 		t.Errorf("source copy excludes %q, want the context's target/", ex)
 	}
 	// One time in the future for every file: cargo never takes a local crate's older files for built.
-	if ts := findCopy(t, source, "/").Timestamp; ts != hllb.RustSourceTime.UnixNano() || !hllb.RustSourceTime.After(time.Now()) {
-		t.Errorf("source copy timestamp %d, want %v, in the future", ts, hllb.RustSourceTime)
+	if ts := findCopy(t, source, "/").Timestamp; ts != rust.RustSourceTime.UnixNano() || !rust.RustSourceTime.After(time.Now()) {
+		t.Errorf("source copy timestamp %d, want %v, in the future", ts, rust.RustSourceTime)
 	}
 	// /hardened/out and cargo install's root, whose bin links to it, are made in the same file op.
 	acts := source.Op.GetFile().GetActions()
@@ -225,14 +227,14 @@ func TestRustMuslRunsOnStatic(t *testing.T) {
 	if got := res.Image.Config.Labels[hllb.LabelBaseName]; got != "gcr.io/distroless/static-debian13:nonroot" {
 		t.Errorf("arm64 base = %q", got)
 	}
-	lang, _ := hllb.Lookup("rust")
+	lang, _ := registry.Lookup("rust")
 	if _, err := lang.Builder(s, rustFiles(), arm64, amd64); err != nil {
 		t.Errorf("arm64 musl: %v", err)
 	}
 }
 
 func TestRustVersion(t *testing.T) {
-	lang, _ := hllb.Lookup("rust")
+	lang, _ := registry.Lookup("rust")
 	lock := "version = 3\n"
 	for _, tc := range []struct {
 		name, yaml string
@@ -277,7 +279,7 @@ func TestRustVersion(t *testing.T) {
 }
 
 func TestRustErrorsPointAtTheSpec(t *testing.T) {
-	lang, _ := hllb.Lookup("rust")
+	lang, _ := registry.Lookup("rust")
 	manifest := []byte("[package]\nrust-version = \"1.70\"\n")
 	for _, tc := range []struct {
 		yaml  string

@@ -8,7 +8,7 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 
 	"github.com/hardenedbuild/hardened/internal/llbtest"
-	hllb "github.com/hardenedbuild/hardened/llb"
+	golang "github.com/hardenedbuild/hardened/lang/go"
 )
 
 // Secrets and SSH agents reach the steps that download and the spec's own steps, as
@@ -28,7 +28,7 @@ build:
 	_, files := loadExample(t)
 	_, g := convert(t, s, resolved(t, s, files, amd64))
 
-	fetching := []string{hllb.GoModulesStep, "check the token"}
+	fetching := []string{golang.GoModulesStep, "check the token"}
 	for _, name := range fetching {
 		op := g.Named(t, name)
 		ex := op.Op.GetExec()

@@ -17,10 +17,10 @@ import (
 // code on the spec's values, so a spec the build accepts is an image that check passes.
 const secretEnvCheck = "HX-SEC-ENV"
 
-// secretValues refuses values that look like secrets by HX-SEC-ENV's rules: env's (the image
+// CheckSecretValues refuses values that look like secrets by HX-SEC-ENV's rules: env's (the image
 // config, waivable with the spec's waivers), and build.env's, build.args' defaults and
 // build.ldflags (every step's cache key and the build's provenance, where no waiver helps).
-func secretValues(s *spec.Spec) spec.Errors {
+func CheckSecretValues(s *spec.Spec) spec.Errors {
 	var errs spec.Errors
 	names := slices.Sorted(maps.Keys(s.Env))
 	env := make([]string, 0, len(names))

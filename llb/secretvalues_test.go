@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	hllb "github.com/hardenedbuild/hardened/llb"
+	"github.com/hardenedbuild/hardened/lang/registry"
 	"github.com/hardenedbuild/hardened/spec"
 )
 
@@ -36,7 +36,7 @@ func TestSecretLookingValuesAreRefused(t *testing.T) {
 		{"build waiver does not apply", head + "build:\n  env:\n    T: " + fakeGitHub + "\nwaivers:\n  - {id: HX-SEC-ENV, reason: demo}\n", "5:8: build.env.T"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := spec.Load("hardened.yaml", []byte(tc.yaml), hllb.SpecOptions()...)
+			_, err := spec.Load("hardened.yaml", []byte(tc.yaml), registry.SpecOptions()...)
 			if tc.want == "" {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
@@ -70,7 +70,7 @@ func TestWaiversAreChecked(t *testing.T) {
 		{head + "waivers:\n  - {id: HX-SEC-ENV}\n", "waivers[0].reason"},
 		{head + "waivers:\n  - {id: HX-SEC-ENV, reason: x, expires: soon}\n", "waivers[0].expires"},
 	} {
-		_, err := spec.Load("hardened.yaml", []byte(tc.yaml), hllb.SpecOptions()...)
+		_, err := spec.Load("hardened.yaml", []byte(tc.yaml), registry.SpecOptions()...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: error = %v, want %s", tc.yaml, err, tc.want)
 		}

@@ -5,12 +5,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hardenedbuild/hardened/lang/registry"
 	hllb "github.com/hardenedbuild/hardened/llb"
 )
 
 func TestStaticExampleLLB(t *testing.T) {
 	s, files := loadDir(t, "static")
-	lang, _ := hllb.Lookup("static")
+	lang, _ := registry.Lookup("static")
 	if breq, err := lang.Builder(s, files, amd64, amd64); err != nil || breq.Ref != "" {
 		t.Fatalf("static asks for builder %q (%v); it has none", breq.Ref, err)
 	}

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/hardenedbuild/hardened/internal/llbtest"
-	hllb "github.com/hardenedbuild/hardened/llb"
+	golang "github.com/hardenedbuild/hardened/lang/go"
 )
 
 // A sh step is the builder's shell running the script as written; build args reach every builder
@@ -27,7 +27,7 @@ build:
 	if args := sh.Op.GetExec().GetMeta().GetArgs(); !slices.Equal(args, []string{"/bin/sh", "-c", `test -n "$VERSION" && echo "$VERSION" > /hardened/out/version`}) {
 		t.Errorf("sh step args = %q", args)
 	}
-	for _, name := range []string{`sh: test -n "$VERSION" && echo "$VERSION" > /hardened/out/version`, "vet", hllb.GoModulesStep, "compile ./cmd/server for linux/amd64"} {
+	for _, name := range []string{`sh: test -n "$VERSION" && echo "$VERSION" > /hardened/out/version`, "vet", golang.GoModulesStep, "compile ./cmd/server for linux/amd64"} {
 		if v := llbtest.Env(g.Named(t, name))["VERSION"]; v != "1.2.3" {
 			t.Errorf("%s: VERSION = %q, want the build's 1.2.3", name, v)
 		}

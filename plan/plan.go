@@ -4,48 +4,40 @@ import (
 	"fmt"
 	"strings"
 
-	bkllb "github.com/moby/buildkit/client/llb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/hardenedbuild/hardened/lang/registry"
 	"github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/spec"
 )
 
 // New is the plan of a validated spec for a target platform, built on the build platform. files
-// are the context files the language reads (nil before they are read: the plan is then the one the
-// spec alone asks for). Errors come in the order the build meets them: builder, base, libs.
+// are the context files the language reads. Errors come in the order the build meets them:
+// builder, base, libs.
 func New(s *spec.Spec, files llb.Files, target, build ocispecs.Platform) (llb.Plan, error) {
-	lang, ok := llb.Lookup(s.Language)
+	l, ok := registry.Lookup(s.Language)
 	if !ok {
-		return llb.Plan{}, fmt.Errorf("language %q is not supported; write one of: %s", s.Language, strings.Join(llb.Languages(), ", "))
+		return llb.Plan{}, fmt.Errorf("language %q is not supported; write one of: %s", s.Language, strings.Join(registry.Names(), ", "))
 	}
-	_, appDir := lang.(llb.Runtime)
-	_, inContext := lang.(llb.ContextArtifacts)
+	layout := l.Layout()
 	p := llb.Plan{
 		Language:           s.Language,
-		Entrypoint:         llb.Entrypoint(s),
-		AppDir:             appDir,
-		ArtifactsInContext: inContext,
-		ArtifactsAsIs:      s.Language == "static" || s.Language == "node",
-		BaseNeedsFiles:     llb.BaseNeedsFiles(s),
-		Build: func(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
-			if d, ok := lang.(llb.Dependencies); ok {
-				st, deps, err := d.BuildDeps(in)
-				return st, &deps, err
-			}
-			st, err := lang.Build(in)
-			return st, nil, err
-		},
+		Entrypoint:         Entrypoint(s),
+		AppDir:             layout.AppDir,
+		ArtifactsInContext: layout.InContext,
+		ArtifactsAsIs:      layout.AsIs,
+		BaseNeedsFiles:     l.BaseNeedsFiles(s),
+		Build:              l.Build,
 	}
 	var err error
-	if p.Builder, err = lang.Builder(s, files, target, build); err != nil {
+	if p.Builder, err = l.Builder(s, files, target, build); err != nil {
 		return llb.Plan{}, err
 	}
-	base, hasBase, err := llb.BaseImage(s, files, target)
+	base, err := l.Base(s, files, target)
 	if err != nil {
 		return llb.Plan{}, err
 	}
-	if hasBase {
+	if base.Ref != "" {
 		p.Base = &base
 	}
 	if len(s.Runtime.Libs) > 0 {
@@ -62,16 +54,35 @@ func New(s *spec.Spec, files llb.Files, target, build ocispecs.Platform) (llb.Pl
 // while they are: each request that can be made without them, the others left empty (the files
 // may make a request another, so the build's own plan has the last word).
 func Early(s *spec.Spec, target, build ocispecs.Platform) llb.Plan {
-	lang, ok := llb.Lookup(s.Language)
+	l, ok := registry.Lookup(s.Language)
 	if !ok {
 		return llb.Plan{Language: s.Language}
 	}
-	p := llb.Plan{Language: s.Language, BaseNeedsFiles: llb.BaseNeedsFiles(s)}
-	if req, err := lang.Builder(s, nil, target, build); err == nil {
+	p := llb.Plan{Language: s.Language, BaseNeedsFiles: l.BaseNeedsFiles(s)}
+	if req, err := l.Builder(s, nil, target, build); err == nil {
 		p.Builder = req
 	}
-	if req, hasBase, err := llb.BaseImage(s, nil, target); err == nil && hasBase {
+	if req, err := l.Base(s, nil, target); err == nil && req.Ref != "" {
 		p.Base = &req
 	}
 	return p
+}
+
+// Entrypoint is the image's exec-form entrypoint: the spec's, else its language's.
+func Entrypoint(s *spec.Spec) []string {
+	if len(s.Entrypoint) > 0 {
+		return append([]string(nil), s.Entrypoint...)
+	}
+	if l, ok := registry.Lookup(s.Language); ok {
+		return l.Entrypoint(s)
+	}
+	return nil
+}
+
+// ContextFiles are the context files the spec's language reads.
+func ContextFiles(s *spec.Spec) []string {
+	if l, ok := registry.Lookup(s.Language); ok {
+		return l.Inputs().Files()
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/hardenedbuild/hardened/llb"
+	"github.com/hardenedbuild/hardened/lang/registry"
 	"github.com/hardenedbuild/hardened/plan"
 	"github.com/hardenedbuild/hardened/spec"
 )
@@ -15,7 +16,7 @@ var amd64 = ocispecs.Platform{OS: "linux", Architecture: "amd64"}
 
 func load(t *testing.T, yaml string) *spec.Spec {
 	t.Helper()
-	s, err := spec.Load("hardened.yaml", []byte(yaml), llb.SpecOptions()...)
+	s, err := spec.Load("hardened.yaml", []byte(yaml), registry.SpecOptions()...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/containerd/platforms"
 
 	"github.com/hardenedbuild/hardened/dockerfile"
-	hllb "github.com/hardenedbuild/hardened/llb"
+	"github.com/hardenedbuild/hardened/lang/registry"
 	"github.com/hardenedbuild/hardened/lockfile"
 	"github.com/hardenedbuild/hardened/spec"
 )
@@ -82,5 +82,5 @@ func loadSpec(name string) (*spec.Spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hardened: %w", err)
 	}
-	return spec.Load(name, data, hllb.SpecOptions()...)
+	return spec.Load(name, data, registry.SpecOptions()...)
 }

@@ -19,6 +19,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/hardenedbuild/hardened/dockerfile"
+	"github.com/hardenedbuild/hardened/lang/registry"
 	hllb "github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/spec"
 )
@@ -104,7 +105,7 @@ func runInit(args []string, stdout, stderr io.Writer) int {
 	chooseVersion(det, out, dir)
 
 	data := []byte(det.yaml())
-	s, err := spec.Load(out, data, hllb.SpecOptions()...)
+	s, err := spec.Load(out, data, registry.SpecOptions()...)
 	if err != nil {
 		fmt.Fprintf(stderr, "hardened init: the spec it would write does not validate (please report this):\n%v\n%s", err, data)
 		return 1
@@ -124,7 +125,7 @@ func runInit(args []string, stdout, stderr io.Writer) int {
 // pick is the first detection of a language this release builds, telling the user about the
 // others; nil when there is none, after saying why.
 func pick(found []*detection, problems bool, stderr io.Writer) *detection {
-	supported := hllb.Languages()
+	supported := registry.Names()
 	var chosen *detection
 	for _, d := range found {
 		switch {
@@ -175,11 +176,11 @@ func chooseVersion(det *detection, out, dir string) {
 
 // builderImage is the builder the frontend would pick for the spec init would write.
 func builderImage(det *detection, out, dir string) (hllb.ImageRequest, error) {
-	s, err := spec.Load(out, []byte(det.yaml()), hllb.SpecOptions()...)
+	s, err := spec.Load(out, []byte(det.yaml()), registry.SpecOptions()...)
 	if err != nil {
 		return hllb.ImageRequest{}, err
 	}
-	lang, ok := hllb.Lookup(s.Language)
+	lang, ok := registry.Lookup(s.Language)
 	if !ok {
 		return hllb.ImageRequest{}, fmt.Errorf("language %s is not built", s.Language)
 	}
@@ -202,7 +203,7 @@ func imageTag(ref string) string {
 // builderProblem is what keeps the written spec from building, as the frontend will see it:
 // a go.mod without a go line, a node app without a lock file.
 func builderProblem(s *spec.Spec, dir string) []string {
-	lang, ok := hllb.Lookup(s.Language)
+	lang, ok := registry.Lookup(s.Language)
 	if !ok {
 		return nil
 	}

@@ -12,7 +12,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/hardenedbuild/hardened/dockerfile"
-	hllb "github.com/hardenedbuild/hardened/llb"
+	"github.com/hardenedbuild/hardened/lang/registry"
 	"github.com/hardenedbuild/hardened/spec"
 )
 
@@ -192,7 +192,7 @@ func TestInit(t *testing.T) {
 					t.Errorf("spec lacks %q:\n%s", want, data)
 				}
 			}
-			if _, err := spec.Load("hardened.yaml", data, hllb.SpecOptions()...); err != nil {
+			if _, err := spec.Load("hardened.yaml", data, registry.SpecOptions()...); err != nil {
 				t.Errorf("the written spec does not load: %v\n%s", err, data)
 			}
 			if !strings.Contains(stdout.String(), "wrote ") {
@@ -300,7 +300,7 @@ func loadFile(t *testing.T, name string) *spec.Spec {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := spec.Load(name, data, hllb.SpecOptions()...)
+	s, err := spec.Load(name, data, registry.SpecOptions()...)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, data)
 	}
@@ -309,7 +309,7 @@ func loadFile(t *testing.T, name string) *spec.Spec {
 
 func builderRef(t *testing.T, s *spec.Spec, dir string) string {
 	t.Helper()
-	lang, _ := hllb.Lookup(s.Language)
+	lang, _ := registry.Lookup(s.Language)
 	files, err := dockerfile.ReadContextFiles(s, dir)
 	if err != nil {
 		t.Fatal(err)

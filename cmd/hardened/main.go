@@ -11,6 +11,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/hardenedbuild/hardened/lang/registry"
 	hllb "github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/spec"
 )
@@ -136,7 +137,7 @@ func lintFile(name string, stdout, stderr io.Writer) bool {
 		fmt.Fprintf(stderr, "hardened: %v\n", err)
 		return false
 	}
-	s, err := spec.Load(name, data, hllb.SpecOptions()...)
+	s, err := spec.Load(name, data, registry.SpecOptions()...)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return false

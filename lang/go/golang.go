@@ -1,4 +1,4 @@
-package llb
+package golang
 
 import (
 	"fmt"
@@ -9,33 +9,44 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/hardenedbuild/hardened/lang"
+	"github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/spec"
 )
-
-func init() { register(golang{}) }
 
 // golang builds main packages with the official golang image, cross-compiling on the
 // build platform (GOOS/GOARCH) so no target is ever emulated, unless cgo needs the
 // target's C toolchain.
-type golang struct{}
+type Language struct{}
 
-func (golang) Name() string { return "go" }
+func (Language) Name() string { return "go" }
 
-func (golang) ArtifactsInContext() {}
+func (Language) Inputs() lang.Inputs {
+	return lang.Inputs{Manifests: []string{"go.mod"},
+		Fields: []string{"cgo", "build.ldflags", "build.tags", "version", "base", "build.env", "build.steps", "build.packages"}}
+}
 
-func (golang) ContextFiles() []string { return []string{"go.mod"} }
+func (Language) Layout() lang.Layout { return lang.Layout{InContext: true} }
 
-func (golang) Builder(s *spec.Spec, files Files, target, build ocispecs.Platform) (ImageRequest, error) {
+func (Language) Base(s *spec.Spec, _ llb.Files, target ocispecs.Platform) (llb.ImageRequest, error) {
+	return llb.DistrolessBase(s, target), nil
+}
+
+func (Language) BaseNeedsFiles(*spec.Spec) bool { return false }
+
+func (Language) Entrypoint(s *spec.Spec) []string { return lang.FirstArtifact(s) }
+
+func (Language) Builder(s *spec.Spec, files llb.Files, target, build ocispecs.Platform) (llb.ImageRequest, error) {
 	v, field, err := goVersion(s, files)
 	if err != nil {
-		return ImageRequest{}, err
+		return llb.ImageRequest{}, err
 	}
 	platform := build
 	if s.CGO {
 		platform = target
 	}
-	return ImageRequest{
-		Ref:      "docker.io/library/golang:" + v + "-" + DebianOf(s).Codename,
+	return llb.ImageRequest{
+		Ref:      "docker.io/library/golang:" + v + "-" + llb.DebianOf(s).Codename,
 		Role:     "builder",
 		Platform: platform,
 		Field:    field,
@@ -49,7 +60,7 @@ var (
 
 // goVersion picks the toolchain: the spec's version, else go.mod's toolchain line
 // (exact), else its go line (the minor's newest patch, which satisfies it).
-func goVersion(s *spec.Spec, files Files) (version, field string, err error) {
+func goVersion(s *spec.Spec, files llb.Files) (version, field string, err error) {
 	if s.Version != "" {
 		return s.Version, "version", nil
 	}
@@ -74,14 +85,14 @@ func goVersion(s *spec.Spec, files Files) (version, field string, err error) {
 	}}
 }
 
-func (golang) Build(in *BuildInput) (bkllb.State, error) {
+func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 	s := in.Spec
-	mod := CacheMount(in.CacheNS, "go", "mod", GoModCacheMount, bkllb.CacheMountShared)
-	build := CacheMount(in.CacheNS, "go", "build", "/root/.cache/go-build", bkllb.CacheMountShared)
+	mod := llb.CacheMount(in.CacheNS, "go", "mod", GoModCacheMount, bkllb.CacheMountShared)
+	build := llb.CacheMount(in.CacheNS, "go", "build", "/root/.cache/go-build", bkllb.CacheMountShared)
 	env := goEnv(s, in.Target)
 
 	// go.mod and go.sum first, so a source change reuses the module download.
-	st := in.Builder.State.File(bkllb.Copy(in.Context, "/", SrcDir, &bkllb.CopyInfo{
+	st := in.Builder.State.File(bkllb.Copy(in.Context, "/", llb.SrcDir, &bkllb.CopyInfo{
 		IncludePatterns:     []string{"go.mod", "go.sum"},
 		CopyDirContentsOnly: true,
 		CreateDestPath:      true,
@@ -92,11 +103,11 @@ func (golang) Build(in *BuildInput) (bkllb.State, error) {
 	// reads only the staged copy.
 	st = st.Run(append([]bkllb.RunOption{
 		bkllb.Args(GoModulesCommand(s)),
-		bkllb.Dir(SrcDir), mod, in.Network,
+		bkllb.Dir(llb.SrcDir), mod, in.Network,
 		bkllb.WithCustomName(GoModulesStep), in.Locate("language"),
 	}, env...)...).Root()
 
-	st = st.File(bkllb.Copy(in.Context, "/", SrcDir, &bkllb.CopyInfo{
+	st = st.File(bkllb.Copy(in.Context, "/", llb.SrcDir, &bkllb.CopyInfo{
 		CopyDirContentsOnly: true,
 		CreateDestPath:      true,
 	}), bkllb.WithCustomName("copy source"), in.Locate("language"))
@@ -106,18 +117,18 @@ func (golang) Build(in *BuildInput) (bkllb.State, error) {
 		if len(s.Build.Tags) > 0 {
 			args = append(args, "-tags", strings.Join(s.Build.Tags, ","))
 		}
-		args = append(args, "-o", OutDir+"/"+spec.ArtifactName(a), a)
+		args = append(args, "-o", llb.OutDir+"/"+spec.ArtifactName(a), a)
 		// Modules are already downloaded: the compile gets no network at all.
 		st = st.Run(append([]bkllb.RunOption{
 			bkllb.Args(args),
-			bkllb.Dir(SrcDir), build,
+			bkllb.Dir(llb.SrcDir), build,
 			bkllb.Network(pb.NetMode_NONE),
 			bkllb.AddEnv("GOPROXY", "off"),
-			bkllb.WithCustomName("compile " + a + " for " + PlatformString(in.Target)),
+			bkllb.WithCustomName("compile " + a + " for " + llb.PlatformString(in.Target)),
 			in.Locate(fmt.Sprintf("artifacts[%d]", i)),
 		}, env...)...).Root()
 	}
-	return st, nil
+	return st, nil, nil
 }
 
 // GoModulesStep names the step that downloads the modules and stages them for the offline compile.
@@ -178,9 +189,7 @@ func goEnv(s *spec.Spec, target ocispecs.Platform) []bkllb.RunOption {
 	case target.Architecture == "amd64" && strings.HasPrefix(target.Variant, "v"):
 		env = append(env, bkllb.AddEnv("GOAMD64", target.Variant))
 	}
-	return append(env, BuilderEnv(s)...)
+	return append(env, llb.BuilderEnv(s)...)
 }
 
-func (golang) Validate(s *spec.Spec) spec.Errors {
-	return unsupported(s, "go", "build.script")
-}
+func (Language) Validate(*spec.Spec) spec.Errors { return nil }

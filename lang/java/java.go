@@ -1,4 +1,4 @@
-package llb
+package java
 
 import (
 	_ "embed"
@@ -14,10 +14,10 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/hardenedbuild/hardened/lifecycle"
+	"github.com/hardenedbuild/hardened/lang"
+	"github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/spec"
 )
-
-func init() { register(java{}) }
 
 // java builds jars with a JDK image, by whichever build the context has: Maven (pom.xml),
 // Gradle (build.gradle or build.gradle.kts, through ./gradlew when present), or javac and jar
@@ -27,7 +27,7 @@ func init() { register(java{}) }
 // each at /app/<name>. Without either, each artifact is a main class's source file: javac
 // compiles it and every class it uses from its source root, and jar makes /app/<Class>.jar.
 // The first artifact's jar is what java -jar runs.
-type java struct{}
+type Language struct{}
 
 // javaEntry is where distroless java has its launcher.
 const javaEntry = "/usr/bin/java"
@@ -55,11 +55,14 @@ allprojects {
 // gradleInitPath is where the builder gets gradleInitScript, outside the source tree.
 const gradleInitPath = "/hardened/reproducible.init.gradle"
 
-func (java) Name() string { return "java" }
+func (Language) Name() string { return "java" }
 
-func (java) ContextFiles() []string {
-	return []string{"pom.xml", "build.gradle", "build.gradle.kts", "gradlew"}
+func (Language) Inputs() lang.Inputs {
+	return lang.Inputs{Manifests: []string{"pom.xml", "build.gradle", "build.gradle.kts", "gradlew"},
+		Fields: []string{"version", "build.env", "build.steps", "build.packages"}}
 }
+
+func (Language) Layout() lang.Layout { return lang.Layout{AppDir: true} }
 
 // javaTool is how the context is built.
 type javaTool int
@@ -74,7 +77,7 @@ func (t javaTool) String() string { return [...]string{"javac", "maven", "gradle
 
 // detectJavaTool says how the context builds: pom.xml is Maven, build.gradle(.kts) Gradle, and
 // neither plain javac. Both at once is refused, since either could be the real build.
-func detectJavaTool(s *spec.Spec, files Files) (javaTool, error) {
+func detectJavaTool(s *spec.Spec, files llb.Files) (javaTool, error) {
 	_, pom := files["pom.xml"]
 	gradleFile := ""
 	for _, f := range []string{"build.gradle", "build.gradle.kts"} {
@@ -97,7 +100,7 @@ func detectJavaTool(s *spec.Spec, files Files) (javaTool, error) {
 
 var javaVersionForm = regexp.MustCompile(`^[1-9][0-9]*$`)
 
-func (java) Validate(s *spec.Spec) spec.Errors {
+func (Language) Validate(s *spec.Spec) spec.Errors {
 	var errs spec.Errors
 	if v := s.Version; v != "" && !javaVersionForm.MatchString(v) {
 		hint := `write the Java feature release, e.g. version: "17" or "21"`
@@ -114,29 +117,29 @@ func (java) Validate(s *spec.Spec) spec.Errors {
 				Hint: "put the jar the build makes first (e.g. target/app.jar), or the main class's source file to build with javac (src/main/java/com/example/Main.java)"})
 		}
 	}
-	return append(errs, unsupported(s, "java", append(goOnlyFields, "base", "build.script")...)...)
+	return errs
 }
 
-func (java) Builder(s *spec.Spec, files Files, _, build ocispecs.Platform) (ImageRequest, error) {
+func (Language) Builder(s *spec.Spec, files llb.Files, _, build ocispecs.Platform) (llb.ImageRequest, error) {
 	tool, err := detectJavaTool(s, files)
 	if err != nil {
-		return ImageRequest{}, err
+		return llb.ImageRequest{}, err
 	}
 	if err := checkJavaArtifacts(s, tool); err != nil {
-		return ImageRequest{}, err
+		return llb.ImageRequest{}, err
 	}
 	v, field, err := javaVersion(s, files, tool)
 	if err != nil {
-		return ImageRequest{}, err
+		return llb.ImageRequest{}, err
 	}
 	// Jars are the same on every platform: the JDK runs where the build does, never emulated.
-	return ImageRequest{Ref: javaBuilderRef(DebianOf(s), tool, v, files), Role: "builder", Platform: build, Field: field}, nil
+	return llb.ImageRequest{Ref: javaBuilderRef(llb.DebianOf(s), tool, v, files), Role: "builder", Platform: build, Field: field}, nil
 }
 
 // javaBuilderRef is the official image with the JDK and the build tool: maven's for Maven,
 // gradle's for Gradle without a wrapper, else Eclipse Temurin's JDK (Ubuntu, noble for Debian 13,
 // named in the tag so the builder's OS does not move under a rebuild).
-func javaBuilderRef(g DebianGen, tool javaTool, v string, files Files) string {
+func javaBuilderRef(g llb.DebianGen, tool javaTool, v string, files llb.Files) string {
 	switch _, wrapper := files["gradlew"]; {
 	case tool == maven:
 		return "docker.io/library/maven:3-eclipse-temurin-" + v + g.Maven
@@ -149,13 +152,13 @@ func javaBuilderRef(g DebianGen, tool javaTool, v string, files Files) string {
 // javaReleaseError refuses a Java release distroless has no java image of for the spec's Debian;
 // from says where a release not written in the spec came from.
 func javaReleaseError(s *spec.Spec, field string, pos spec.Pos, from, v string) *spec.Error {
-	if slices.Contains(DebianOf(s).JavaReleases(), v) {
+	if slices.Contains(llb.DebianOf(s).JavaReleases(), v) {
 		return nil
 	}
 	if from == "" {
 		from = fmt.Sprintf("%q: ", v)
 	}
-	e := UnsupportedVersion(s, field, pos, "Java", lifecycle.Java, from, v, DebianGen.JavaReleases)
+	e := llb.UnsupportedVersion(s, field, pos, "Java", lifecycle.Java, from, v, llb.DebianGen.JavaReleases)
 	return &e
 }
 
@@ -181,27 +184,27 @@ func checkJavaArtifacts(s *spec.Spec, tool javaTool) error {
 	return nil
 }
 
-func (java) Base(s *spec.Spec, files Files, target ocispecs.Platform) (ImageRequest, error) {
+func (Language) Base(s *spec.Spec, files llb.Files, target ocispecs.Platform) (llb.ImageRequest, error) {
 	tool, err := detectJavaTool(s, files)
 	if err != nil {
-		return ImageRequest{}, err
+		return llb.ImageRequest{}, err
 	}
 	v, field, err := javaVersion(s, files, tool)
 	if err != nil {
-		return ImageRequest{}, err
+		return llb.ImageRequest{}, err
 	}
-	return Distroless(s, "java"+v, target, field), nil
+	return llb.Distroless(s, "java"+v, target, field), nil
 }
 
 // BaseReadsNoFiles: a version in the spec names the Java release before pom.xml or the Gradle build
 // (BaseFromSpec). The files still decide the build tool, which the base does not depend on.
-func (java) BaseReadsNoFiles(s *spec.Spec) bool { return s.Version != "" }
+func (Language) BaseNeedsFiles(s *spec.Spec) bool { return s.Version == "" }
 
-func (java) Entrypoint(s *spec.Spec) []string {
+func (Language) Entrypoint(s *spec.Spec) []string {
 	if len(s.Artifacts) == 0 {
 		return nil
 	}
-	return []string{javaEntry, "-jar", ArtifactDir + "/" + javaArtifactName(s.Artifacts[0])}
+	return []string{javaEntry, "-jar", llb.ArtifactDir + "/" + javaArtifactName(s.Artifacts[0])}
 }
 
 // javaArtifactName is an artifact's name under /app: a source file's jar (Main.java gives
@@ -238,7 +241,7 @@ var (
 // javaVersion is the spec's version, else the release pom.xml compiles for (release, then
 // source or java.version) or the Gradle build's toolchain or sourceCompatibility. There is no
 // silent default: which Java runs the app is the team's choice.
-func javaVersion(s *spec.Spec, files Files, tool javaTool) (version, field string, err error) {
+func javaVersion(s *spec.Spec, files llb.Files, tool javaTool) (version, field string, err error) {
 	if s.Version != "" {
 		if e := javaReleaseError(s, "version", s.Pos("version"), "", s.Version); e != nil {
 			return "", "", spec.Errors{*e}
@@ -290,22 +293,22 @@ func jarDate(epoch *time.Time) string {
 	return epoch.UTC().Format(time.RFC3339)
 }
 
-func (java) Build(in *BuildInput) (bkllb.State, error) {
+func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 	tool, err := detectJavaTool(in.Spec, in.Files)
 	if err != nil {
-		return bkllb.State{}, err
+		return bkllb.State{}, nil, err
 	}
 	v, _, err := javaVersion(in.Spec, in.Files, tool)
 	if err != nil {
-		return bkllb.State{}, err
+		return bkllb.State{}, nil, err
 	}
 	switch tool {
 	case maven:
-		return buildMaven(in), nil
+		return buildMaven(in), nil, nil
 	case gradle:
-		return buildGradle(in), nil
+		return buildGradle(in), nil, nil
 	}
-	return buildJavac(in, v), nil
+	return buildJavac(in, v), nil, nil
 }
 
 // hardenedBuildJava is HardenedBuild (javatool/HardenedBuild.java), which runs javac and jar one after the
@@ -326,20 +329,20 @@ var javaToolOptions = []string{"-XX:TieredStopAtLevel=1"}
 // buildJavac compiles each main class with everything it uses from its source root
 // (javac's implicit compilation, no shell to list files) and makes its jar with fixed times:
 // javac and jar for every artifact in turn, in one JVM, one step.
-func buildJavac(in *BuildInput, release string) bkllb.State {
+func buildJavac(in *llb.BuildInput, release string) bkllb.State {
 	s := in.Spec
 	// The source, /hardened/out, the resource directories jar reads and the tool, in one file op: a
 	// source change makes one layer before the compile, not three.
-	fa := bkllb.Copy(in.Context, "/", SrcDir, &bkllb.CopyInfo{
+	fa := bkllb.Copy(in.Context, "/", llb.SrcDir, &bkllb.CopyInfo{
 		CopyDirContentsOnly: true,
 		CreateDestPath:      true,
-	}).Mkdir(OutDir, 0o755, bkllb.WithParents(true)).
+	}).Mkdir(llb.OutDir, 0o755, bkllb.WithParents(true)).
 		Mkdir(path.Dir(javaToolPath), 0o755, bkllb.WithParents(true)).
 		Mkfile(javaToolPath, 0o644, hardenedBuildJava)
 	resources := make([]string, len(s.Artifacts))
 	for i, a := range s.Artifacts {
 		if root, _ := javaMainClass(a); root == javaSourceRoot || strings.HasSuffix(root, "/"+javaSourceRoot) {
-			resources[i] = SrcDir + "/" + strings.TrimSuffix(root, "java") + "resources"
+			resources[i] = llb.SrcDir + "/" + strings.TrimSuffix(root, "java") + "resources"
 			fa = fa.Mkdir(resources[i], 0o755, bkllb.WithParents(true))
 		}
 	}
@@ -353,8 +356,8 @@ func buildJavac(in *BuildInput, release string) bkllb.State {
 			args = append(args, "--")
 		}
 		args = append(args, "javac", "--release", release, "-encoding", "UTF-8", "-implicit:class",
-			"-d", classes, "--source-path", SrcDir+"/"+root, SrcDir+"/"+path.Clean(a))
-		jar := OutDir + "/" + javaArtifactName(a)
+			"-d", classes, "--source-path", llb.SrcDir+"/"+root, llb.SrcDir+"/"+path.Clean(a))
+		jar := llb.OutDir + "/" + javaArtifactName(a)
 		jars = append(jars, jar)
 		args = append(args, "--", "jar", "--create", "--file", jar, "--main-class", class,
 			"--date", jarDate(in.Epoch), "-C", classes, ".")
@@ -369,9 +372,9 @@ func buildJavac(in *BuildInput, release string) bkllb.State {
 
 // buildMaven resolves the pom's dependencies and plugins with the network while only pom.xml
 // is copied (a source change keeps that step cached), then packages offline, with no network.
-func buildMaven(in *BuildInput) bkllb.State {
-	repo := CacheMount(in.CacheNS, "java", "m2", mavenRepoDir, bkllb.CacheMountLocked)
-	st := in.Builder.State.File(bkllb.Copy(in.Context, "/", SrcDir, &bkllb.CopyInfo{
+func buildMaven(in *llb.BuildInput) bkllb.State {
+	repo := llb.CacheMount(in.CacheNS, "java", "m2", mavenRepoDir, bkllb.CacheMountLocked)
+	st := in.Builder.State.File(bkllb.Copy(in.Context, "/", llb.SrcDir, &bkllb.CopyInfo{
 		IncludePatterns:     []string{"pom.xml", ".mvn"},
 		CopyDirContentsOnly: true,
 		CreateDestPath:      true,
@@ -386,8 +389,8 @@ func buildMaven(in *BuildInput) bkllb.State {
 // buildGradle runs the assemble task, through the project's wrapper when it has one, with an
 // init script that makes its archives reproducible. Gradle resolves plugins and dependencies
 // while it configures and runs, so this one step has the network.
-func buildGradle(in *BuildInput) bkllb.State {
-	home := CacheMount(in.CacheNS, "java", "gradle", gradleHomeDir, bkllb.CacheMountShared)
+func buildGradle(in *llb.BuildInput) bkllb.State {
+	home := llb.CacheMount(in.CacheNS, "java", "gradle", gradleHomeDir, bkllb.CacheMountShared)
 	st := in.Builder.State.File(bkllb.Mkdir(path.Dir(gradleInitPath), 0o755, bkllb.WithParents(true)).
 		Mkfile(gradleInitPath, 0o644, []byte(gradleInitScript)), bkllb.WithCustomName("write the reproducible-archives init script"))
 	st = copyJavaSource(in, st, "build", ".gradle")
@@ -402,8 +405,8 @@ func buildGradle(in *BuildInput) bkllb.State {
 
 // copyJavaSource copies the context into /src without the build's own output directories,
 // so a stale local build never reaches the image.
-func copyJavaSource(in *BuildInput, st bkllb.State, outputs ...string) bkllb.State {
-	return st.File(bkllb.Copy(in.Context, "/", SrcDir, &bkllb.CopyInfo{
+func copyJavaSource(in *llb.BuildInput, st bkllb.State, outputs ...string) bkllb.State {
+	return st.File(bkllb.Copy(in.Context, "/", llb.SrcDir, &bkllb.CopyInfo{
 		CopyDirContentsOnly: true,
 		CreateDestPath:      true,
 		ExcludePatterns:     outputs,
@@ -411,25 +414,27 @@ func copyJavaSource(in *BuildInput, st bkllb.State, outputs ...string) bkllb.Sta
 }
 
 // layOutJars puts each artifact the build made at /out/<name>.
-func layOutJars(in *BuildInput, st bkllb.State) bkllb.State {
-	fa := bkllb.Mkdir(OutDir, 0o755, bkllb.WithParents(true))
+func layOutJars(in *llb.BuildInput, st bkllb.State) bkllb.State {
+	fa := bkllb.Mkdir(llb.OutDir, 0o755, bkllb.WithParents(true))
 	for _, a := range in.Spec.Artifacts {
-		fa = fa.Copy(st, SrcDir+"/"+path.Clean(a), OutDir+"/"+javaArtifactName(a), &bkllb.CopyInfo{CreateDestPath: true})
+		fa = fa.Copy(st, llb.SrcDir+"/"+path.Clean(a), llb.OutDir+"/"+javaArtifactName(a), &bkllb.CopyInfo{CreateDestPath: true})
 	}
-	return st.File(fa, bkllb.WithCustomName("copy the jars to "+OutDir), in.Locate("artifacts"))
+	return st.File(fa, bkllb.WithCustomName("copy the jars to "+llb.OutDir), in.Locate("artifacts"))
 }
 
 // runJava runs one exec-form build command in /src with the spec's builder environment.
-func runJava(in *BuildInput, st bkllb.State, args []string, field string, opts ...bkllb.RunOption) bkllb.State {
+func runJava(in *llb.BuildInput, st bkllb.State, args []string, field string, opts ...bkllb.RunOption) bkllb.State {
 	opts = append(append([]bkllb.RunOption{
-		bkllb.Args(args), bkllb.Dir(SrcDir),
+		bkllb.Args(args), bkllb.Dir(llb.SrcDir),
 		bkllb.WithCustomName(strings.Join(args, " ")), in.Locate(field),
-	}, opts...), BuilderEnv(in.Spec)...)
+	}, opts...), llb.BuilderEnv(in.Spec)...)
 	return st.Run(opts...).Root()
 }
 
 // newestJava is the newest Java release the spec's Debian supports, for hints.
 func newestJava(s *spec.Spec) string {
-	_, newest := ends(DebianOf(s).JavaReleases())
-	return newest
+	if r := llb.DebianOf(s).JavaReleases(); len(r) > 0 {
+		return r[len(r)-1]
+	}
+	return ""
 }

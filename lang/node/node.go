@@ -1,4 +1,4 @@
-package llb
+package node
 
 import (
 	"bytes"
@@ -17,10 +17,10 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/hardenedbuild/hardened/lifecycle"
+	"github.com/hardenedbuild/hardened/lang"
+	"github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/spec"
 )
-
-func init() { register(node{}) }
 
 // node installs production dependencies from the project's lock file in the official node
 // image, with npm, pnpm or yarn as the lock file says, and ships node_modules with the app's
@@ -30,23 +30,24 @@ func init() { register(node{}) }
 // context; each keeps its path under /app (so relative requires still resolve), next to
 // package.json and node_modules. The first artifact is what node runs: a file, or a
 // directory with an index.js or a package.json main.
-type node struct{}
+type Language struct{}
 
 // nodeEntry is where distroless nodejs has its interpreter.
 const nodeEntry = "/nodejs/bin/node"
 
-func (node) Name() string { return "node" }
+func (Language) Name() string { return "node" }
 
-func (node) ArtifactsInContext() {}
-
-func (node) ContextFiles() []string {
+func (Language) Inputs() lang.Inputs {
 	// .npmrc only for checkIncludes: npm reads it from the copied source itself.
-	return append([]string{"package.json", ".yarnrc.yml", ".npmrc"}, nodeLocks...)
+	return lang.Inputs{Manifests: []string{"package.json", ".yarnrc.yml", ".npmrc"}, LockFiles: nodeLocks,
+		Fields: []string{"version", "build.env", "build.script", "build.steps", "build.packages"}}
 }
+
+func (Language) Layout() lang.Layout { return lang.Layout{AppDir: true, InContext: true, AsIs: true} }
 
 var nodeVersionForm = regexp.MustCompile(`^[1-9][0-9]*(\.[0-9]+){0,2}$`)
 
-func (node) Validate(s *spec.Spec) spec.Errors {
+func (Language) Validate(s *spec.Spec) spec.Errors {
 	var errs spec.Errors
 	if v := s.Version; v != "" && !nodeVersionForm.MatchString(v) {
 		errs = append(errs, spec.Error{Field: "version", Msg: fmt.Sprintf("%q is not a Node.js version", v),
@@ -60,51 +61,51 @@ func (node) Validate(s *spec.Spec) spec.Errors {
 		errs = append(errs, spec.Error{Field: "build.script", Msg: fmt.Sprintf("%q is not a package.json script name", sc),
 			Hint: "write the name of one script from package.json, e.g. script: build"})
 	}
-	return append(errs, unsupported(s, "node", append(goOnlyFields, "base")...)...)
+	return errs
 }
 
-func (node) Builder(s *spec.Spec, files Files, target, _ ocispecs.Platform) (ImageRequest, error) {
+func (Language) Builder(s *spec.Spec, files llb.Files, target, _ ocispecs.Platform) (llb.ImageRequest, error) {
 	v, field, err := nodeVersion(s, files)
 	if err != nil {
-		return ImageRequest{}, err
+		return llb.ImageRequest{}, err
 	}
 	if _, err := detectNodeManager(s, files); err != nil {
-		return ImageRequest{}, err
+		return llb.ImageRequest{}, err
 	}
 	// The install runs dependencies' install scripts, which may build native addons for the target.
-	return ImageRequest{
-		Ref:      "docker.io/library/node:" + v + "-" + DebianOf(s).Codename + "-slim",
+	return llb.ImageRequest{
+		Ref:      "docker.io/library/node:" + v + "-" + llb.DebianOf(s).Codename + "-slim",
 		Role:     "builder",
 		Platform: target,
 		Field:    field,
 	}, nil
 }
 
-func (node) Base(s *spec.Spec, files Files, target ocispecs.Platform) (ImageRequest, error) {
+func (Language) Base(s *spec.Spec, files llb.Files, target ocispecs.Platform) (llb.ImageRequest, error) {
 	v, field, err := nodeVersion(s, files)
 	if err != nil {
-		return ImageRequest{}, err
+		return llb.ImageRequest{}, err
 	}
 	major, _, _ := strings.Cut(v, ".")
-	return Distroless(s, "nodejs"+major, target, field), nil
+	return llb.Distroless(s, "nodejs"+major, target, field), nil
 }
 
 // BaseReadsNoFiles: a version in the spec names the Node.js major before package.json's engines
 // (BaseFromSpec).
-func (node) BaseReadsNoFiles(s *spec.Spec) bool { return s.Version != "" }
+func (Language) BaseNeedsFiles(s *spec.Spec) bool { return s.Version == "" }
 
-func (node) Entrypoint(s *spec.Spec) []string {
+func (Language) Entrypoint(s *spec.Spec) []string {
 	if len(s.Artifacts) == 0 {
 		return nil
 	}
-	return []string{nodeEntry, path.Join(ArtifactDir, path.Clean(s.Artifacts[0]))}
+	return []string{nodeEntry, path.Join(llb.ArtifactDir, path.Clean(s.Artifacts[0]))}
 }
 
 // nodeVersion is the spec's version, else the newest supported major package.json's engines.node
 // allows (">=18" gives the newest). There is no silent default: which Node.js runs the app is the
 // team's choice, as go.mod's go line is for Go.
-func nodeVersion(s *spec.Spec, files Files) (version, field string, err error) {
-	g := DebianOf(s)
+func nodeVersion(s *spec.Spec, files llb.Files) (version, field string, err error) {
+	g := llb.DebianOf(s)
 	if s.Version != "" {
 		if e := nodeVersionError(s); e != nil {
 			e.File, e.Pos = s.File(), s.Pos("version")
@@ -144,7 +145,7 @@ func nodeVersion(s *spec.Spec, files Files) (version, field string, err error) {
 		Msg: fmt.Sprintf("package.json engines.node %q allows none of the Node.js majors supported on %s: %s",
 			p.Engines.Node, g.Name(), strings.Join(g.NodeMajors(), ", ")),
 		Hint: fmt.Sprintf(`widen engines.node to allow one, e.g. ">=%s", or write version: %q in the spec`, oldest, newest)}
-	for _, other := range debianGens {
+	for _, other := range llb.DebianGens {
 		if other.Current && other.Version != g.Version && newestAllowed(r, other.NodeMajors()) != "" {
 			e.Hint = fmt.Sprintf("remove debian: %q to build on %s, whose Node.js majors it allows, or %s", s.Debian, other.Name(), e.Hint)
 		}
@@ -177,31 +178,26 @@ func nodeVersionError(s *spec.Spec) *spec.Error {
 		return nil
 	}
 	major, _, _ := strings.Cut(v, ".")
-	if slices.Contains(DebianOf(s).NodeMajors(), major) {
+	if slices.Contains(llb.DebianOf(s).NodeMajors(), major) {
 		return nil
 	}
-	e := UnsupportedVersion(s, "version", spec.Pos{}, "Node.js", lifecycle.NodeJS, fmt.Sprintf("%q: ", v), major, DebianGen.NodeMajors)
+	e := llb.UnsupportedVersion(s, "version", spec.Pos{}, "Node.js", lifecycle.NodeJS, fmt.Sprintf("%q: ", v), major, llb.DebianGen.NodeMajors)
 	return &e
 }
 
-func (n node) Build(in *BuildInput) (bkllb.State, error) {
-	app, _, err := n.BuildDeps(in)
-	return app, err
-}
-
-// BuildDeps's tree is node_modules as the install left it (after the build script's prune, with one).
-func (node) BuildDeps(in *BuildInput) (bkllb.State, Deps, error) {
+// Build's tree is node_modules as the install left it (after the build script's prune, with one).
+func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 	s := in.Spec
 	pm, err := detectNodeManager(s, in.Files)
 	if err != nil {
-		return bkllb.State{}, Deps{}, err
+		return bkllb.State{}, nil, err
 	}
 	t := pm.tool(in.Builder.Config)
 	cache := pm.cache(in.CacheNS)
-	env := append(pm.env(), BuilderEnv(s)...)
+	env := append(pm.env(), llb.BuilderEnv(s)...)
 	step := func(st bkllb.State, field string, offline bool, args ...string) bkllb.State {
 		opts := append([]bkllb.RunOption{
-			bkllb.Args(append(slices.Clone(t.run), args...)), bkllb.Dir(SrcDir), cache,
+			bkllb.Args(append(slices.Clone(t.run), args...)), bkllb.Dir(llb.SrcDir), cache,
 			bkllb.WithCustomName(strings.Join(append([]string{pm.name}, args...), " ")), in.Locate(field),
 		}, env...)
 		if offline {
@@ -216,12 +212,12 @@ func (node) BuildDeps(in *BuildInput) (bkllb.State, Deps, error) {
 	}
 	// A package without dependencies gets no node_modules from the install.
 	ensure := func(st bkllb.State) bkllb.State {
-		return st.File(bkllb.Mkdir(SrcDir+"/node_modules", 0o755, bkllb.WithParents(true)),
+		return st.File(bkllb.Mkdir(llb.SrcDir+"/node_modules", 0o755, bkllb.WithParents(true)),
 			bkllb.WithCustomName("ensure node_modules"))
 	}
 
 	// The manifest and lock file first, so a source change reuses the install.
-	st := in.Builder.State.File(bkllb.Copy(in.Context, "/", SrcDir, &bkllb.CopyInfo{
+	st := in.Builder.State.File(bkllb.Copy(in.Context, "/", llb.SrcDir, &bkllb.CopyInfo{
 		IncludePatterns:     pm.manifest(),
 		CopyDirContentsOnly: true,
 		CreateDestPath:      true,
@@ -231,7 +227,7 @@ func (node) BuildDeps(in *BuildInput) (bkllb.State, Deps, error) {
 		// The manager goes into its own prefix of the builder, so it shadows no tool the image
 		// has (the official images' yarn v1) and the offline steps after it find it.
 		st = st.Run(append([]bkllb.RunOption{
-			bkllb.Args(t.fetch), bkllb.Dir(SrcDir), CacheMount(in.CacheNS, "node", "npm", "/root/.npm", bkllb.CacheMountShared),
+			bkllb.Args(t.fetch), bkllb.Dir(llb.SrcDir), llb.CacheMount(in.CacheNS, "node", "npm", "/root/.npm", bkllb.CacheMountShared),
 			in.Network, bkllb.WithCustomName(strings.Join(t.fetch, " ")), in.Locate("language"),
 		}, env...)...).Root()
 	}
@@ -245,10 +241,10 @@ func (node) BuildDeps(in *BuildInput) (bkllb.State, Deps, error) {
 	if sc == "" {
 		st = ensure(st)
 	}
-	deps := Deps{State: st, Src: SrcDir + "/node_modules", Dest: "node_modules"}
+	deps := llb.Deps{State: st, Src: llb.SrcDir + "/node_modules", Dest: "node_modules"}
 
 	// node_modules stays the one the install made, whatever the context holds.
-	st = st.File(bkllb.Copy(in.Context, "/", SrcDir, &bkllb.CopyInfo{
+	st = st.File(bkllb.Copy(in.Context, "/", llb.SrcDir, &bkllb.CopyInfo{
 		CopyDirContentsOnly: true,
 		CreateDestPath:      true,
 		ExcludePatterns:     []string{"node_modules", "**/node_modules"},
@@ -261,19 +257,19 @@ func (node) BuildDeps(in *BuildInput) (bkllb.State, Deps, error) {
 	}
 
 	// The app without node_modules, which the final stage takes from deps.State.
-	fa := bkllb.Mkdir(OutDir, 0o755, bkllb.WithParents(true)).
-		Copy(st, SrcDir+"/package.json", OutDir+"/package.json", &bkllb.CopyInfo{CreateDestPath: true})
+	fa := bkllb.Mkdir(llb.OutDir, 0o755, bkllb.WithParents(true)).
+		Copy(st, llb.SrcDir+"/package.json", llb.OutDir+"/package.json", &bkllb.CopyInfo{CreateDestPath: true})
 	for _, a := range s.Artifacts {
 		clean := path.Clean(a)
 		if clean == "." {
-			fa = fa.Copy(st, SrcDir+"/", OutDir+"/", &bkllb.CopyInfo{CopyDirContentsOnly: true, AlwaysReplaceExistingDestPaths: true,
+			fa = fa.Copy(st, llb.SrcDir+"/", llb.OutDir+"/", &bkllb.CopyInfo{CopyDirContentsOnly: true, AlwaysReplaceExistingDestPaths: true,
 				ExcludePatterns: []string{"node_modules"}})
 			continue
 		}
-		fa = fa.Copy(st, SrcDir+"/"+clean, OutDir+"/"+clean, &bkllb.CopyInfo{CreateDestPath: true, AlwaysReplaceExistingDestPaths: true})
+		fa = fa.Copy(st, llb.SrcDir+"/"+clean, llb.OutDir+"/"+clean, &bkllb.CopyInfo{CreateDestPath: true, AlwaysReplaceExistingDestPaths: true})
 	}
-	return st.File(fa, bkllb.WithCustomName("lay out the app in "+OutDir+": package.json and the artifacts"),
-		in.Locate("artifacts")), deps, nil
+	return st.File(fa, bkllb.WithCustomName("lay out the app in "+llb.OutDir+": package.json and the artifacts"),
+		in.Locate("artifacts")), &deps, nil
 }
 
 // nodeLocks are the lock files a node project may have, one per package manager.
@@ -302,7 +298,7 @@ var (
 
 // detectNodeManager chooses the package manager by the one lock file at the context root;
 // package.json's packageManager, when it names one, must agree and gives the exact version.
-func detectNodeManager(s *spec.Spec, files Files) (nodeManager, error) {
+func detectNodeManager(s *spec.Spec, files llb.Files) (nodeManager, error) {
 	fail := func(msg, hint string) (nodeManager, error) {
 		return nodeManager{}, spec.Errors{{File: s.File(), Pos: s.Pos("language"), Field: "language", Msg: msg, Hint: hint}}
 	}
@@ -416,7 +412,7 @@ func (pm nodeManager) tool(cfg *dockerspec.DockerOCIImage) nodeTool {
 	if pm.fromPackageJSON && imageHasCorepack(cfg) {
 		return nodeTool{run: []string{"corepack", pm.name}}
 	}
-	if pm.name == "yarn" && !pm.berry && !pm.fromPackageJSON && strings.HasPrefix(imageEnv(cfg, "YARN_VERSION", ""), "1.") {
+	if pm.name == "yarn" && !pm.berry && !pm.fromPackageJSON && strings.HasPrefix(llb.ImageEnv(cfg, "YARN_VERSION", ""), "1.") {
 		return nodeTool{run: []string{"yarn"}}
 	}
 	pkg := pm.name
@@ -433,7 +429,7 @@ func (pm nodeManager) tool(cfg *dockerspec.DockerOCIImage) nodeTool {
 // imageHasCorepack: the official node images say their Node.js in NODE_VERSION, and ship
 // corepack from Node.js 16 up to 24 (Node.js 25 no longer bundles it).
 func imageHasCorepack(cfg *dockerspec.DockerOCIImage) bool {
-	major, _, _ := strings.Cut(imageEnv(cfg, "NODE_VERSION", ""), ".")
+	major, _, _ := strings.Cut(llb.ImageEnv(cfg, "NODE_VERSION", ""), ".")
 	n, err := strconv.Atoi(major)
 	return err == nil && n >= 16 && n <= 24
 }
@@ -443,13 +439,13 @@ func imageHasCorepack(cfg *dockerspec.DockerOCIImage) bool {
 func (pm nodeManager) cache(ns string) bkllb.RunOption {
 	switch {
 	case pm.name == "pnpm":
-		return CacheMount(ns, "node", "pnpm-store", "/root/.local/share/pnpm/store", bkllb.CacheMountShared)
+		return llb.CacheMount(ns, "node", "pnpm-store", "/root/.local/share/pnpm/store", bkllb.CacheMountShared)
 	case pm.berry:
-		return CacheMount(ns, "node", "yarn-berry", "/root/.yarn/berry", bkllb.CacheMountLocked)
+		return llb.CacheMount(ns, "node", "yarn-berry", "/root/.yarn/berry", bkllb.CacheMountLocked)
 	case pm.name == "yarn":
-		return CacheMount(ns, "node", "yarn", "/root/.cache/yarn", bkllb.CacheMountLocked)
+		return llb.CacheMount(ns, "node", "yarn", "/root/.cache/yarn", bkllb.CacheMountLocked)
 	}
-	return CacheMount(ns, "node", "npm", "/root/.npm", bkllb.CacheMountShared)
+	return llb.CacheMount(ns, "node", "npm", "/root/.npm", bkllb.CacheMountShared)
 }
 
 func (pm nodeManager) env() []bkllb.RunOption {

@@ -1,10 +1,12 @@
-package llb
+package node
 
 import (
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/hardenedbuild/hardened/llb"
 )
 
 // majorsAllowed lists the majors 0 to 30 a range allows, for comparison with what npm's semver says.
@@ -95,12 +97,12 @@ func TestNodeRangeErrors(t *testing.T) {
 // TestNodeMajorsFollowTheTable: Debian 13's majors are what distroless ships that the lifecycle
 // table has not ended, and each is an even major.
 func TestNodeMajorsFollowTheTable(t *testing.T) {
-	got := debianGens["13"].NodeMajors()
+	got := llb.DebianGens["13"].NodeMajors()
 	if len(got) == 0 {
 		t.Fatal("no Node.js major for Debian 13")
 	}
 	for _, m := range got {
-		if n, err := strconv.Atoi(m); err != nil || n%2 != 0 || !slices.Contains(debianGens["13"].NodeShips, m) {
+		if n, err := strconv.Atoi(m); err != nil || n%2 != 0 || !slices.Contains(llb.DebianGens["13"].NodeShips, m) {
 			t.Errorf("Debian 13 supports Node.js %s, which is not an even major distroless ships", m)
 		}
 	}

@@ -1,4 +1,4 @@
-package llb
+package python
 
 import (
 	"fmt"
@@ -11,10 +11,10 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/hardenedbuild/hardened/lang"
+	"github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/spec"
 )
-
-func init() { register(python{}) }
 
 // python installs dependencies with pip into a virtualenv in the official python image and
 // ships that virtualenv's site-packages with the app's files on distroless python3, which has
@@ -23,30 +23,33 @@ func init() { register(python{}) }
 // Artifacts are the files and directories the app needs at run time, relative to the
 // context; each keeps its path under /app, next to the virtualenv /app/.venv. The first
 // artifact is what runs: a .py script, or a package directory run with python -m.
-type python struct{}
+type Language struct{}
 
 const (
 	// pythonVenv is the virtualenv in the builder, and pythonAppVenv where it runs in the image.
 	pythonVenv    = "/venv"
-	pythonAppVenv = ArtifactDir + "/.venv"
+	pythonAppVenv = llb.ArtifactDir + "/.venv"
 	// pythonDeps holds .venv as it ships, apart from the artifacts in /out.
 	pythonDeps  = "/deps"
 	pythonEntry = pythonAppVenv + "/bin/python"
 	pipCache    = "/root/.cache/pip"
 )
 
-func (python) Name() string { return "python" }
+func (Language) Name() string { return "python" }
 
-func (python) ContextFiles() []string {
-	return []string{"requirements.txt", "pyproject.toml", "uv.lock", "poetry.lock", "Pipfile.lock"}
+func (Language) Inputs() lang.Inputs {
+	return lang.Inputs{Manifests: []string{"requirements.txt", "pyproject.toml"}, LockFiles: []string{"uv.lock", "poetry.lock", "Pipfile.lock"},
+		Fields: []string{"version", "build.env", "build.steps", "build.packages"}}
 }
+
+func (Language) Layout() lang.Layout { return lang.Layout{AppDir: true} }
 
 var pythonModulePath = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*$`)
 
 // pythonSitePackages is a virtualenv's site-packages, relative to it, for a CPython minor.
 func pythonSitePackages(minor string) string { return "lib/python" + minor + "/site-packages" }
 
-func (python) Validate(s *spec.Spec) spec.Errors {
+func (Language) Validate(s *spec.Spec) spec.Errors {
 	var errs spec.Errors
 	if e := pythonVersionError(s); e != nil {
 		errs = append(errs, *e)
@@ -58,19 +61,19 @@ func (python) Validate(s *spec.Spec) spec.Errors {
 				Hint: "put the script (app.py) or the package directory (app) first in artifacts, or set entrypoint"})
 		}
 	}
-	return append(errs, unsupported(s, "python", append(goOnlyFields, "base", "build.script")...)...)
+	return errs
 }
 
 // pythonVersionError refuses a version the runtime cannot run: distroless python3 of a Debian
 // release has one CPython, so an app built for another minor would fail at its first import.
 func pythonVersionError(s *spec.Spec) *spec.Error {
-	g := DebianOf(s)
+	g := llb.DebianOf(s)
 	v := s.Version
 	if patch, exact := strings.CutPrefix(v, g.Python+"."); v == "" || v == g.Python || exact && pythonPatch.MatchString(patch) {
 		return nil
 	}
 	hint := fmt.Sprintf("write version: %q (or an exact %s.N), or remove it", g.Python, g.Python)
-	for _, other := range debianGens {
+	for _, other := range llb.DebianGens {
 		if other.Current && other.Python != g.Python && strings.HasPrefix(v+".", other.Python+".") {
 			hint = fmt.Sprintf("remove debian: %q to build on %s, whose python3 is CPython %s, or %s", s.Debian, other.Name(), other.Python, hint)
 		}
@@ -90,7 +93,7 @@ func pythonVersion(s *spec.Spec) (version, field string, err error) {
 		return "", "", spec.Errors{*e}
 	}
 	if s.Version == "" {
-		return DebianOf(s).Python, "language", nil
+		return llb.DebianOf(s).Python, "language", nil
 	}
 	return s.Version, "version", nil
 }
@@ -103,15 +106,15 @@ var pythonLocks = []struct{ file, export string }{
 	{"Pipfile.lock", "pipenv requirements --hash > requirements.txt"},
 }
 
-func (python) Builder(s *spec.Spec, files Files, target, _ ocispecs.Platform) (ImageRequest, error) {
+func (Language) Builder(s *spec.Spec, files llb.Files, target, _ ocispecs.Platform) (llb.ImageRequest, error) {
 	v, field, err := pythonVersion(s)
 	if err != nil {
-		return ImageRequest{}, err
+		return llb.ImageRequest{}, err
 	}
 	if _, ok := files["requirements.txt"]; !ok {
 		for _, l := range pythonLocks {
 			if _, ok := files[l.file]; ok {
-				return ImageRequest{}, spec.Errors{{
+				return llb.ImageRequest{}, spec.Errors{{
 					File: s.File(), Pos: s.Pos("language"), Field: "language",
 					Msg:  l.file + " is in the build context but pip does not install from it, and installing without it would ignore what it locks",
 					Hint: "export it with `" + l.export + "` and add requirements.txt to the context",
@@ -120,34 +123,34 @@ func (python) Builder(s *spec.Spec, files Files, target, _ ocispecs.Platform) (I
 		}
 	}
 	// pip may build native extensions for the target.
-	return ImageRequest{
-		Ref:      "docker.io/library/python:" + v + "-" + DebianOf(s).Codename,
+	return llb.ImageRequest{
+		Ref:      "docker.io/library/python:" + v + "-" + llb.DebianOf(s).Codename,
 		Role:     "builder",
 		Platform: target,
 		Field:    field,
 	}, nil
 }
 
-func (python) Base(s *spec.Spec, _ Files, target ocispecs.Platform) (ImageRequest, error) {
+func (Language) Base(s *spec.Spec, _ llb.Files, target ocispecs.Platform) (llb.ImageRequest, error) {
 	_, field, err := pythonVersion(s)
 	if err != nil {
-		return ImageRequest{}, err
+		return llb.ImageRequest{}, err
 	}
-	return Distroless(s, "python3", target, field), nil
+	return llb.Distroless(s, "python3", target, field), nil
 }
 
 // BaseReadsNoFiles: the base is python3's whatever the context holds (BaseFromSpec).
-func (python) BaseReadsNoFiles(*spec.Spec) bool { return true }
+func (Language) BaseNeedsFiles(*spec.Spec) bool { return false }
 
 // Entrypoint runs the virtualenv's python, a link to distroless's interpreter, so the
 // app's dependencies are on sys.path without any environment variable.
-func (python) Entrypoint(s *spec.Spec) []string {
+func (Language) Entrypoint(s *spec.Spec) []string {
 	if len(s.Artifacts) == 0 {
 		return nil
 	}
 	a := path.Clean(s.Artifacts[0])
 	if strings.HasSuffix(a, ".py") {
-		return []string{pythonEntry, path.Join(ArtifactDir, a)}
+		return []string{pythonEntry, path.Join(llb.ArtifactDir, a)}
 	}
 	return []string{pythonEntry, "-m", strings.ReplaceAll(a, "/", ".")}
 }
@@ -195,26 +198,21 @@ func pipInputs(s *spec.Spec, reqs []byte) []string {
 	return paths
 }
 
-func (p python) Build(in *BuildInput) (bkllb.State, error) {
-	app, _, err := p.BuildDeps(in)
-	return app, err
-}
-
-// BuildDeps's tree is the virtualenv as it runs in the image, compiled, made before the source is
+// Build's tree is the virtualenv as it runs in the image, compiled, made before the source is
 // copied (after it for a pyproject.toml project, whose install builds the source).
-func (python) BuildDeps(in *BuildInput) (bkllb.State, Deps, error) {
+func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 	s := in.Spec
-	cache := CacheMount(in.CacheNS, "python", "pip", pipCache, bkllb.CacheMountShared)
+	cache := llb.CacheMount(in.CacheNS, "python", "pip", pipCache, bkllb.CacheMountShared)
 	env := append([]bkllb.RunOption{
 		bkllb.AddEnv("PIP_CACHE_DIR", pipCache),
 		bkllb.AddEnv("PIP_DISABLE_PIP_VERSION_CHECK", "1"),
 		bkllb.AddEnv("PIP_NO_INPUT", "1"),
 		bkllb.AddEnv("PIP_ROOT_USER_ACTION", "ignore"),
 		bkllb.AddEnv("PYTHONDONTWRITEBYTECODE", "1"),
-	}, BuilderEnv(s)...)
+	}, llb.BuilderEnv(s)...)
 	run := func(st bkllb.State, args []string, opts ...bkllb.RunOption) bkllb.State {
 		return st.Run(slices.Concat([]bkllb.RunOption{
-			bkllb.Args(args), bkllb.Dir(SrcDir),
+			bkllb.Args(args), bkllb.Dir(llb.SrcDir),
 			bkllb.WithCustomName(strings.Join(args, " ")), in.Locate("language"),
 		}, opts, env)...).Root()
 	}
@@ -223,7 +221,7 @@ func (python) BuildDeps(in *BuildInput) (bkllb.State, Deps, error) {
 	compile := func(st bkllb.State, dir, name string) bkllb.State {
 		return st.Run(
 			bkllb.Args([]string{"python3", "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash",
-				"-s", dir, "-p", ArtifactDir, dir}),
+				"-s", dir, "-p", llb.ArtifactDir, dir}),
 			bkllb.Dir(dir), bkllb.Network(pb.NetMode_NONE), bkllb.AddEnv("PYTHONHASHSEED", "0"),
 			bkllb.WithCustomName(name), in.Locate("artifacts"),
 		).Root()
@@ -244,13 +242,13 @@ func (python) BuildDeps(in *BuildInput) (bkllb.State, Deps, error) {
 		ExcludePatterns:     []string{".venv", "**/__pycache__", "**/*.pyc"},
 	}
 	copySource := func(st bkllb.State) bkllb.State {
-		return st.File(bkllb.Copy(in.Context, "/", SrcDir, source), bkllb.WithCustomName("copy source"), in.Locate("language"))
+		return st.File(bkllb.Copy(in.Context, "/", llb.SrcDir, source), bkllb.WithCustomName("copy source"), in.Locate("language"))
 	}
 	// The virtualenv as it runs in the image, at pythonDeps/.venv: distroless's interpreter,
 	// site-packages, and /app on sys.path so python -m finds the app's packages whatever the
 	// working directory.
 	// The builder's CPython (/usr/local/bin) is the same minor, so its site-packages path is the same.
-	g := DebianOf(s)
+	g := llb.DebianOf(s)
 	site := pythonSitePackages(g.Python)
 	venv := func(st bkllb.State) bkllb.State {
 		v := pythonDeps + "/.venv"
@@ -260,7 +258,7 @@ func (python) BuildDeps(in *BuildInput) (bkllb.State, Deps, error) {
 			Symlink(g.PythonInterpreter, v+"/bin/python").
 			Symlink("python", v+"/bin/python3").
 			Copy(st, pythonVenv+"/"+site, v+"/"+site, &bkllb.CopyInfo{CreateDestPath: true}).
-			Mkfile(v+"/"+site+"/hardened-app.pth", 0o644, []byte(ArtifactDir+"\n"))
+			Mkfile(v+"/"+site+"/hardened-app.pth", 0o644, []byte(llb.ArtifactDir+"\n"))
 		st = st.File(fa, bkllb.WithCustomName("lay out the virtualenv .venv in "+pythonDeps), in.Locate("language"))
 		return compile(st, pythonDeps, "compile bytecode in "+pythonDeps)
 	}
@@ -272,7 +270,7 @@ func (python) BuildDeps(in *BuildInput) (bkllb.State, Deps, error) {
 		// requirements.txt and what it reads first, so a source change reuses the install.
 		// pip itself honours --require-hashes, --no-index and --find-links written there.
 		include := append([]string{"requirements.txt"}, pipInputs(s, reqs)...)
-		st = st.File(bkllb.Copy(in.Context, "/", SrcDir, &bkllb.CopyInfo{
+		st = st.File(bkllb.Copy(in.Context, "/", llb.SrcDir, &bkllb.CopyInfo{
 			IncludePatterns:     include,
 			CopyDirContentsOnly: true,
 			CreateDestPath:      true,
@@ -289,15 +287,15 @@ func (python) BuildDeps(in *BuildInput) (bkllb.State, Deps, error) {
 	}
 
 	// The artifacts, which the final stage takes with the virtualenv of deps.
-	fa := bkllb.Mkdir(OutDir, 0o755, bkllb.WithParents(true))
+	fa := bkllb.Mkdir(llb.OutDir, 0o755, bkllb.WithParents(true))
 	for _, a := range s.Artifacts {
 		clean := path.Clean(a)
 		if clean == "." {
-			fa = fa.Copy(st, SrcDir+"/", OutDir+"/", &bkllb.CopyInfo{CopyDirContentsOnly: true, AlwaysReplaceExistingDestPaths: true})
+			fa = fa.Copy(st, llb.SrcDir+"/", llb.OutDir+"/", &bkllb.CopyInfo{CopyDirContentsOnly: true, AlwaysReplaceExistingDestPaths: true})
 			continue
 		}
-		fa = fa.Copy(st, SrcDir+"/"+clean, OutDir+"/"+clean, &bkllb.CopyInfo{CreateDestPath: true, AlwaysReplaceExistingDestPaths: true})
+		fa = fa.Copy(st, llb.SrcDir+"/"+clean, llb.OutDir+"/"+clean, &bkllb.CopyInfo{CreateDestPath: true, AlwaysReplaceExistingDestPaths: true})
 	}
-	st = st.File(fa, bkllb.WithCustomName("lay out the app in "+OutDir+": the artifacts"), in.Locate("artifacts"))
-	return compile(st, OutDir, "compile bytecode in "+OutDir), Deps{State: deps, Src: pythonDeps + "/.venv", Dest: ".venv"}, nil
+	st = st.File(fa, bkllb.WithCustomName("lay out the app in "+llb.OutDir+": the artifacts"), in.Locate("artifacts"))
+	return compile(st, llb.OutDir, "compile bytecode in "+llb.OutDir), &llb.Deps{State: deps, Src: pythonDeps + "/.venv", Dest: ".venv"}, nil
 }

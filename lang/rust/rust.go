@@ -1,4 +1,4 @@
-package llb
+package rust
 
 import (
 	"bufio"
@@ -11,13 +11,12 @@ import (
 
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
-	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/hardenedbuild/hardened/lang"
+	"github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/spec"
 )
-
-func init() { register(rust{}) }
 
 // rust builds a Cargo project's binaries in the official rust image, with the registry and the target
 // directory in cache mounts and no network for the compile, and ships them on distroless cc (glibc
@@ -31,7 +30,7 @@ func init() { register(rust{}) }
 //
 // It is a Runtime only in that it picks its own base (cc, or static for musl) and entrypoint:
 // Build leaves nothing but the binaries in /out, so the final stage's /app is exactly those.
-type rust struct{}
+type Language struct{}
 
 // Paths in the builder: the target directory is a cache mount, outside the source so a target/
 // the context holds can never shadow it.
@@ -46,18 +45,24 @@ const (
 // RustSourceTime is the modification time of every file of the source copy in the builder.
 var RustSourceTime = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
 
-func (rust) Name() string { return "rust" }
+func (Language) Name() string { return "rust" }
 
-func (rust) ContextFiles() []string {
-	return []string{"Cargo.toml", "Cargo.lock", "rust-toolchain.toml", "rust-toolchain", ".cargo/config.toml", ".cargo/config"}
+func (Language) Inputs() lang.Inputs {
+	return lang.Inputs{Manifests: []string{"Cargo.toml", "rust-toolchain.toml", "rust-toolchain", ".cargo/config.toml", ".cargo/config"},
+		LockFiles: []string{"Cargo.lock"}, Fields: []string{"version", "base", "build.env", "build.steps", "build.packages"}}
 }
+
+func (Language) Layout() lang.Layout { return lang.Layout{AppDir: true} }
+
+// BaseNeedsFiles: a musl target, from the toolchain files, changes the base.
+func (Language) BaseNeedsFiles(*spec.Spec) bool { return true }
 
 var (
 	rustVersionForm = regexp.MustCompile(`^1\.[0-9]+(\.[0-9]+)?$`)
 	rustBinName     = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_-]*$`)
 )
 
-func (rust) Validate(s *spec.Spec) spec.Errors {
+func (Language) Validate(s *spec.Spec) spec.Errors {
 	var errs spec.Errors
 	if v := s.Version; v != "" && !rustVersionForm.MatchString(v) {
 		errs = append(errs, spec.Error{Field: "version", Msg: fmt.Sprintf("%q is not a Rust version", v),
@@ -75,33 +80,33 @@ func (rust) Validate(s *spec.Spec) spec.Errors {
 		errs = append(errs, spec.Error{Field: "base", Msg: "language rust does not build for scratch",
 			Hint: "write base: static for a musl binary (distroless static adds only CA certificates, tzdata and /etc/passwd), or cc (the default) for glibc"})
 	}
-	return append(errs, unsupported(s, "rust", append(goOnlyFields, "build.script")...)...)
+	return errs
 }
 
-func (rust) Builder(s *spec.Spec, files Files, target, _ ocispecs.Platform) (ImageRequest, error) {
+func (Language) Builder(s *spec.Spec, files llb.Files, target, _ ocispecs.Platform) (llb.ImageRequest, error) {
 	v, field, err := rustVersion(s, files)
 	if err != nil {
-		return ImageRequest{}, err
+		return llb.ImageRequest{}, err
 	}
 	if _, ok := files["Cargo.lock"]; !ok {
-		return ImageRequest{}, rustError(s, "no Cargo.lock at the root of the build context; cargo build --locked builds exactly what it locks",
+		return llb.ImageRequest{}, rustError(s, "no Cargo.lock at the root of the build context; cargo build --locked builds exactly what it locks",
 			"run `cargo generate-lockfile` and add Cargo.lock to the context")
 	}
 	if _, _, err := rustTarget(s, files, target); err != nil {
-		return ImageRequest{}, err
+		return llb.ImageRequest{}, err
 	}
-	return ImageRequest{
-		Ref:      "docker.io/library/rust:" + v + "-" + DebianOf(s).Codename,
+	return llb.ImageRequest{
+		Ref:      "docker.io/library/rust:" + v + "-" + llb.DebianOf(s).Codename,
 		Role:     "builder",
 		Platform: target,
 		Field:    field,
 	}, nil
 }
 
-func (rust) Base(s *spec.Spec, files Files, target ocispecs.Platform) (ImageRequest, error) {
+func (Language) Base(s *spec.Spec, files llb.Files, target ocispecs.Platform) (llb.ImageRequest, error) {
 	_, musl, err := rustTarget(s, files, target)
 	if err != nil {
-		return ImageRequest{}, err
+		return llb.ImageRequest{}, err
 	}
 	variant, field := "cc", "language"
 	switch {
@@ -110,14 +115,14 @@ func (rust) Base(s *spec.Spec, files Files, target ocispecs.Platform) (ImageRequ
 	case musl:
 		variant = "static"
 	}
-	return Distroless(s, variant, target, field), nil
+	return llb.Distroless(s, variant, target, field), nil
 }
 
-func (rust) Entrypoint(s *spec.Spec) []string {
+func (Language) Entrypoint(s *spec.Spec) []string {
 	if len(s.Artifacts) == 0 {
 		return nil
 	}
-	return []string{ArtifactDir + "/" + spec.ArtifactName(s.Artifacts[0])}
+	return []string{llb.ArtifactDir + "/" + spec.ArtifactName(s.Artifacts[0])}
 }
 
 func rustError(s *spec.Spec, msg, hint string) error {
@@ -131,7 +136,7 @@ const rustNewest = "1"
 // rust-toolchain file's) when it names a release, else the newest stable. Cargo.toml's
 // rust-version is the oldest Rust the package builds with, not the one to build with: newer
 // dependencies may refuse it.
-func rustVersion(s *spec.Spec, files Files) (version, field string, err error) {
+func rustVersion(s *spec.Spec, files llb.Files) (version, field string, err error) {
 	if s.Version != "" {
 		if e := rustTooOld(s, "version", s.Pos("version"), "", s.Version); e != nil {
 			return "", "", spec.Errors{*e}
@@ -163,7 +168,7 @@ func rustVersion(s *spec.Spec, files Files) (version, field string, err error) {
 // rustTooOld refuses a release older than the first rust image of the spec's Debian release;
 // from says where a release not written in the spec came from ("rust-toolchain.toml pins ").
 func rustTooOld(s *spec.Spec, field string, pos spec.Pos, from, v string) *spec.Error {
-	g := DebianOf(s)
+	g := llb.DebianOf(s)
 	minor, _, _ := strings.Cut(strings.TrimPrefix(v, "1."), ".")
 	if n, err := strconv.Atoi(minor); err != nil || n >= g.RustFrom {
 		return nil
@@ -210,7 +215,7 @@ func rustToolchainName(version string, target ocispecs.Platform) string {
 }
 
 // rustToolchainFile says whether the context has a rust-toolchain file, which rustup would obey.
-func rustToolchainFile(files Files) bool {
+func rustToolchainFile(files llb.Files) bool {
 	_, toml := files["rust-toolchain.toml"]
 	_, legacy := files["rust-toolchain"]
 	return toml || legacy
@@ -233,7 +238,7 @@ var rustTripleArch = map[string]string{
 // rustTarget is the target triple to pass to cargo, empty for the builder's own (glibc) target:
 // build.env's CARGO_BUILD_TARGET, else .cargo/config.toml's build.target, else the platform's
 // musl triple when the spec asks for base: static. musl says the binary is static.
-func rustTarget(s *spec.Spec, files Files, target ocispecs.Platform) (triple string, musl bool, err error) {
+func rustTarget(s *spec.Spec, files llb.Files, target ocispecs.Platform) (triple string, musl bool, err error) {
 	triple = s.Build.Env["CARGO_BUILD_TARGET"]
 	for _, f := range []string{".cargo/config.toml", ".cargo/config"} {
 		if dt, ok := files[f]; ok && triple == "" {
@@ -243,7 +248,7 @@ func rustTarget(s *spec.Spec, files Files, target ocispecs.Platform) (triple str
 	if triple == "" && s.Pos("base").Line != 0 && s.Base == "static" {
 		if triple = rustMuslTriples[rustPlatformKey(target)]; triple == "" {
 			return "", false, spec.Errors{{File: s.File(), Pos: s.Pos("base"), Field: "base",
-				Msg:  "no musl target is known for " + PlatformString(target),
+				Msg:  "no musl target is known for " + llb.PlatformString(target),
 				Hint: "set CARGO_BUILD_TARGET in build.env to the musl triple, or write base: cc"}}
 		}
 	}
@@ -252,7 +257,7 @@ func rustTarget(s *spec.Spec, files Files, target ocispecs.Platform) (triple str
 	}
 	arch, _, _ := strings.Cut(triple, "-")
 	if a, ok := rustTripleArch[arch]; ok && a != target.Architecture {
-		return "", false, rustError(s, "the target triple "+triple+" does not build for "+PlatformString(target),
+		return "", false, rustError(s, "the target triple "+triple+" does not build for "+llb.PlatformString(target),
 			"build for the platform that matches the triple (--platform), or drop the triple")
 	}
 	musl = strings.Contains(triple, "musl")
@@ -269,14 +274,14 @@ var rustWorkspaceTable = regexp.MustCompile(`(?m)^\s*\[\s*workspace\s*[\].]`)
 // rustInstalls reports whether Cargo.toml is a package and not a workspace: then `cargo install
 // --path .` builds the binaries and puts them in /out in one step. A workspace's binaries may be
 // any member's, which cargo install (one package) does not take, so it gets cargo build and a copy.
-func rustInstalls(files Files) bool {
+func rustInstalls(files llb.Files) bool {
 	manifest := files["Cargo.toml"]
 	return tomlStrings(manifest)["package.name"] != "" && !rustWorkspaceTable.Match(manifest)
 }
 
 // rustVendored reports whether .cargo/config.toml replaces crates.io with a directory of
 // sources, the layout `cargo vendor` writes: then nothing is downloaded at all.
-func rustVendored(files Files) bool {
+func rustVendored(files llb.Files) bool {
 	for _, f := range []string{".cargo/config.toml", ".cargo/config"} {
 		cfg := tomlStrings(files[f])
 		if dir := cfg["source."+cfg["source.crates-io.replace-with"]+".directory"]; dir != "" {
@@ -290,19 +295,19 @@ var lockRemoteSource = regexp.MustCompile(`(?m)^source\s*=\s*"(registry|sparse|g
 
 // rustNeedsFetch reports whether Cargo.lock names packages from a registry or git that are not
 // vendored: only then does the build download, in a step of its own before the offline compile.
-func rustNeedsFetch(files Files) bool {
+func rustNeedsFetch(files llb.Files) bool {
 	return lockRemoteSource.Match(files["Cargo.lock"]) && !rustVendored(files)
 }
 
-func (rust) Build(in *BuildInput) (bkllb.State, error) {
+func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 	s := in.Spec
 	triple, _, err := rustTarget(s, in.Files, in.Target)
 	if err != nil {
-		return bkllb.State{}, err
+		return bkllb.State{}, nil, err
 	}
-	cargoHome := imageEnv(in.Builder.Config, "CARGO_HOME", rustCargoHome)
-	registry := CacheMount(in.CacheNS, "rust", "registry", cargoHome+"/registry", bkllb.CacheMountLocked)
-	targetDir := CacheMount(in.CacheNS, "rust", "target", rustTargetDir, bkllb.CacheMountLocked)
+	cargoHome := llb.ImageEnv(in.Builder.Config, "CARGO_HOME", rustCargoHome)
+	registry := llb.CacheMount(in.CacheNS, "rust", "registry", cargoHome+"/registry", bkllb.CacheMountLocked)
+	targetDir := llb.CacheMount(in.CacheNS, "rust", "target", rustTargetDir, bkllb.CacheMountLocked)
 
 	env := []bkllb.RunOption{
 		bkllb.AddEnv("CARGO_HOME", cargoHome),
@@ -310,7 +315,7 @@ func (rust) Build(in *BuildInput) (bkllb.State, error) {
 		bkllb.AddEnv("CARGO_TERM_COLOR", "never"),
 		bkllb.AddEnv("CARGO_INCREMENTAL", "0"),
 	}
-	if v := imageEnv(in.Builder.Config, "RUST_VERSION", ""); v != "" && rustToolchainFile(in.Files) {
+	if v := llb.ImageEnv(in.Builder.Config, "RUST_VERSION", ""); v != "" && rustToolchainFile(in.Files) {
 		// The image's own toolchain: the context's rust-toolchain file must not make rustup download
 		// another (the compile has no network). Without one nothing overrides the image's default, and
 		// nothing is set: cargo keeps what it learns of rustc cached in the target directory only while
@@ -318,8 +323,8 @@ func (rust) Build(in *BuildInput) (bkllb.State, error) {
 		// otherwise (70 ms a build here). So the name is the directory rustup installed it in.
 		env = append(env, bkllb.AddEnv("RUSTUP_TOOLCHAIN", rustToolchainName(v, in.Target)))
 	}
-	env = append(env, BuilderEnv(s)...)
-	remap := []string{"--remap-path-prefix=" + SrcDir + "=.", "--remap-path-prefix=" + cargoHome + "=" + rustCargoHomeRemap,
+	env = append(env, llb.BuilderEnv(s)...)
+	remap := []string{"--remap-path-prefix=" + llb.SrcDir + "=.", "--remap-path-prefix=" + cargoHome + "=" + rustCargoHomeRemap,
 		"--remap-path-prefix=" + rustTargetDir + "=target"}
 	var targetArgs []string
 	if triple != "" {
@@ -343,22 +348,22 @@ func (rust) Build(in *BuildInput) (bkllb.State, error) {
 	// by hand in 2 of 4 tries, each with another build.env than the last build's). Copied with one time in the future, a local crate
 	// always compiles when this step runs, which is only when the context changed; vendored and registry
 	// crates are judged by their versions, not their times.
-	src := bkllb.Copy(in.Context, "/", SrcDir, &bkllb.CopyInfo{
+	src := bkllb.Copy(in.Context, "/", llb.SrcDir, &bkllb.CopyInfo{
 		CopyDirContentsOnly: true,
 		CreateDestPath:      true,
 		ExcludePatterns:     []string{"target"},
 		CreatedTime:         &RustSourceTime,
-	}).Mkdir(OutDir, 0o755, bkllb.WithParents(true))
+	}).Mkdir(llb.OutDir, 0o755, bkllb.WithParents(true))
 	install := rustInstalls(in.Files)
 	if install {
-		src = src.Mkdir(rustInstallRoot, 0o755, bkllb.WithParents(true)).Symlink(OutDir, rustInstallRoot+"/bin")
+		src = src.Mkdir(rustInstallRoot, 0o755, bkllb.WithParents(true)).Symlink(llb.OutDir, rustInstallRoot+"/bin")
 	}
 	st = st.File(src, bkllb.WithCustomName("copy source"), in.Locate("language"))
 
 	if rustNeedsFetch(in.Files) {
 		args := append([]string{"cargo", "fetch", "--locked"}, targetArgs...)
 		st = st.Run(append([]bkllb.RunOption{
-			bkllb.Args(args), bkllb.Dir(SrcDir), registry, in.Network,
+			bkllb.Args(args), bkllb.Dir(llb.SrcDir), registry, in.Network,
 			bkllb.WithCustomName(strings.Join(args, " ")), in.Locate("language"),
 		}, env...)...).Root()
 	}
@@ -366,12 +371,12 @@ func (rust) Build(in *BuildInput) (bkllb.State, error) {
 	// Everything is fetched or vendored: the compile gets no network at all.
 	bins := s.Artifacts
 	var args []string
-	name := "cargo build --release --locked " + strings.Join(bins, " ") + " for " + PlatformString(in.Target)
+	name := "cargo build --release --locked " + strings.Join(bins, " ") + " for " + llb.PlatformString(in.Target)
 	if install {
 		// One step, no shell: cargo install builds the release profile in the target cache and copies
 		// the binaries to <root>/bin, a link to /hardened/out, where the cache mount does not reach.
 		args = []string{"cargo", "install", "--path", ".", "--root", rustInstallRoot, "--no-track", "--locked", "--offline"}
-		name = "cargo install --locked " + strings.Join(bins, " ") + " for " + PlatformString(in.Target) + " into " + OutDir
+		name = "cargo install --locked " + strings.Join(bins, " ") + " for " + llb.PlatformString(in.Target) + " into " + llb.OutDir
 	} else {
 		args = []string{"cargo", "build", "--release", "--locked", "--offline"}
 	}
@@ -387,13 +392,13 @@ func (rust) Build(in *BuildInput) (bkllb.State, error) {
 		args = append(args, "--bin", a)
 	}
 	st = st.Run(append([]bkllb.RunOption{
-		bkllb.Args(args), bkllb.Dir(SrcDir), registry, targetDir,
+		bkllb.Args(args), bkllb.Dir(llb.SrcDir), registry, targetDir,
 		bkllb.Network(pb.NetMode_NONE),
 		bkllb.WithCustomName(name),
 		in.Locate("artifacts"),
 	}, compileEnv...)...).Root()
 	if install {
-		return st, nil
+		return st, nil, nil
 	}
 
 	// A workspace: cargo install takes one package, so cargo build builds the binaries and a second step
@@ -407,25 +412,12 @@ func (rust) Build(in *BuildInput) (bkllb.State, error) {
 		built = append(built, release+a)
 	}
 	st = st.Run(append([]bkllb.RunOption{
-		bkllb.Args(append(append([]string{"cp", "--"}, built...), OutDir+"/")), bkllb.Dir(SrcDir), targetDir,
+		bkllb.Args(append(append([]string{"cp", "--"}, built...), llb.OutDir+"/")), bkllb.Dir(llb.SrcDir), targetDir,
 		bkllb.Network(pb.NetMode_NONE),
-		bkllb.WithCustomName("copy " + strings.Join(bins, " ") + " out of the target cache into " + OutDir),
+		bkllb.WithCustomName("copy " + strings.Join(bins, " ") + " out of the target cache into " + llb.OutDir),
 		in.Locate("artifacts"),
 	}, env...)...).Root()
-	return st, nil
-}
-
-// imageEnv is the value of an image's environment variable, else def.
-func imageEnv(img *dockerspec.DockerOCIImage, name, def string) string {
-	if img == nil {
-		return def
-	}
-	for _, kv := range img.Config.Env {
-		if k, v, ok := strings.Cut(kv, "="); ok && k == name && v != "" {
-			return v
-		}
-	}
-	return def
+	return st, nil, nil
 }
 
 // tomlArray writes strings as a TOML inline array, for cargo --config.

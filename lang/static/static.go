@@ -1,4 +1,4 @@
-package llb
+package static
 
 import (
 	"path"
@@ -6,36 +6,42 @@ import (
 	bkllb "github.com/moby/buildkit/client/llb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/hardenedbuild/hardened/lang"
+	"github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/spec"
 )
-
-func init() { register(static{}) }
 
 // static builds nothing: the artifacts are prebuilt files of the context (tools a team did
 // not compile), placed at /app/<name> on the chosen base with the same hardening as any
 // build. With no builder image there is nothing to run build steps in.
-type static struct{}
+type Language struct{}
 
-func (static) Name() string { return "static" }
+func (Language) Name() string { return "static" }
 
-func (static) ArtifactsInContext() {}
+func (Language) Inputs() lang.Inputs { return lang.Inputs{Fields: []string{"base"}} }
 
-func (static) ContextFiles() []string { return nil }
+func (Language) Layout() lang.Layout { return lang.Layout{InContext: true, AsIs: true} }
 
-func (static) Validate(s *spec.Spec) spec.Errors {
-	return unsupported(s, "static", append(goOnlyFields, "version", "build.env", "build.script", "build.steps", "build.packages")...)
+func (Language) Base(s *spec.Spec, _ llb.Files, target ocispecs.Platform) (llb.ImageRequest, error) {
+	return llb.DistrolessBase(s, target), nil
 }
+
+func (Language) BaseNeedsFiles(*spec.Spec) bool { return false }
+
+func (Language) Entrypoint(s *spec.Spec) []string { return lang.FirstArtifact(s) }
+
+func (Language) Validate(*spec.Spec) spec.Errors { return nil }
 
 // Builder asks for no image: the files come from the context as they are.
-func (static) Builder(*spec.Spec, Files, ocispecs.Platform, ocispecs.Platform) (ImageRequest, error) {
-	return ImageRequest{}, nil
+func (Language) Builder(*spec.Spec, llb.Files, ocispecs.Platform, ocispecs.Platform) (llb.ImageRequest, error) {
+	return llb.ImageRequest{}, nil
 }
 
-func (static) Build(in *BuildInput) (bkllb.State, error) {
-	fa := bkllb.Mkdir(OutDir, 0o755, bkllb.WithParents(true))
+func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
+	fa := bkllb.Mkdir(llb.OutDir, 0o755, bkllb.WithParents(true))
 	for _, a := range in.Spec.Artifacts {
-		fa = fa.Copy(in.Context, "/"+path.Clean(a), OutDir+"/"+spec.ArtifactName(a), &bkllb.CopyInfo{FollowSymlinks: true})
+		fa = fa.Copy(in.Context, "/"+path.Clean(a), llb.OutDir+"/"+spec.ArtifactName(a), &bkllb.CopyInfo{FollowSymlinks: true})
 	}
 	return bkllb.Scratch().Platform(in.Target).File(fa, bkllb.WithCustomName("take the prebuilt artifacts from the context"),
-		in.Locate("artifacts")), nil
+		in.Locate("artifacts")), nil, nil
 }

@@ -1,0 +1,70 @@
+package lang
+
+import (
+	bkllb "github.com/moby/buildkit/client/llb"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/hardenedbuild/hardened/llb"
+	"github.com/hardenedbuild/hardened/spec"
+)
+
+// Language is everything the product knows of one language.
+type Language interface {
+	// Name is the spec's language value.
+	Name() string
+	// Inputs are the context files the language reads and the spec fields it uses.
+	Inputs() Inputs
+	// Validate is the language's own rules; fields it does not use are refused by the registry.
+	Validate(s *spec.Spec) spec.Errors
+	// Builder is the builder image and the platform it runs on; an empty Ref means none (Build
+	// then works from the context alone).
+	Builder(s *spec.Spec, files llb.Files, target, build ocispecs.Platform) (llb.ImageRequest, error)
+	// Base is the final stage's base; an empty Ref means scratch.
+	Base(s *spec.Spec, files llb.Files, target ocispecs.Platform) (llb.ImageRequest, error)
+	// BaseNeedsFiles says Base depends on the context files for this spec; when false it gives
+	// the same answer without them, so the base resolves while they are read.
+	BaseNeedsFiles(s *spec.Spec) bool
+	// Entrypoint is the exec-form entrypoint when the spec has none.
+	Entrypoint(s *spec.Spec) []string
+	// Layout says how the artifacts reach /app.
+	Layout() Layout
+	// Build makes the builder stage: every artifact at llb.OutDir and, for a dependency tree
+	// installed from the manifests alone, where that tree is (nil: none).
+	Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error)
+}
+
+// Inputs are what a language reads besides the spec's common fields.
+type Inputs struct {
+	// Manifests are small project files, read with the spec before the language is known.
+	Manifests []string
+	// LockFiles are read once the language is known (they can be large). Missing files are fine.
+	LockFiles []string
+	// Fields are the spec fields the language uses of those only some languages use
+	// (OptionalFields); a spec setting another is refused.
+	Fields []string
+}
+
+// Files are every context file the language reads.
+func (in Inputs) Files() []string { return append(append([]string(nil), in.Manifests...), in.LockFiles...) }
+
+// OptionalFields are the spec fields not every language uses.
+var OptionalFields = []string{"cgo", "build.ldflags", "build.tags", "version", "base", "build.env",
+	"build.script", "build.steps", "build.packages"}
+
+// Layout says how a language's artifacts reach /app.
+type Layout struct {
+	// AppDir: the builder lays the whole app out at llb.OutDir, copied onto /app as it is.
+	AppDir bool
+	// InContext: artifacts are paths of the build context, checked before the build.
+	InContext bool
+	// AsIs: they reach the image as they are in the context, so their modes are checked too.
+	AsIs bool
+}
+
+// FirstArtifact is the entrypoint of a language whose artifacts are executables: /app/<first>.
+func FirstArtifact(s *spec.Spec) []string {
+	if len(s.Artifacts) == 0 {
+		return nil
+	}
+	return []string{llb.ArtifactDir + "/" + spec.ArtifactName(s.Artifacts[0])}
+}

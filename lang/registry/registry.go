@@ -1,0 +1,87 @@
+package registry
+
+import (
+	"slices"
+
+	"github.com/hardenedbuild/hardened/lang"
+	golang "github.com/hardenedbuild/hardened/lang/go"
+	"github.com/hardenedbuild/hardened/lang/java"
+	"github.com/hardenedbuild/hardened/lang/node"
+	"github.com/hardenedbuild/hardened/lang/python"
+	"github.com/hardenedbuild/hardened/lang/rust"
+	"github.com/hardenedbuild/hardened/lang/static"
+	"github.com/hardenedbuild/hardened/llb"
+	"github.com/hardenedbuild/hardened/spec"
+)
+
+// all are the languages, sorted by name.
+var all = []lang.Language{golang.Language{}, java.Language{}, node.Language{}, python.Language{}, rust.Language{}, static.Language{}}
+
+// All lists the languages, sorted by name.
+func All() []lang.Language { return slices.Clone(all) }
+
+// Lookup returns the language of that name.
+func Lookup(name string) (lang.Language, bool) {
+	for _, l := range all {
+		if l.Name() == name {
+			return l, true
+		}
+	}
+	return nil, false
+}
+
+// Names lists the languages' names, sorted.
+func Names() []string {
+	names := make([]string, len(all))
+	for i, l := range all {
+		names[i] = l.Name()
+	}
+	return names
+}
+
+// SpecOptions are the options spec.Load needs to accept exactly these languages, with each
+// language's own rules and the secret-value check.
+func SpecOptions() []spec.Option {
+	return []spec.Option{spec.WithLanguages(Names()...), spec.WithCheck(validate), spec.WithCheck(llb.CheckSecretValues)}
+}
+
+// validate runs the spec's language's own rules, then refuses each field it does not use.
+func validate(s *spec.Spec) spec.Errors {
+	l, ok := Lookup(s.Language)
+	if !ok {
+		return nil
+	}
+	errs := l.Validate(s)
+	for _, f := range lang.OptionalFields {
+		if !slices.Contains(l.Inputs().Fields, f) && isSet(s, f) {
+			errs = append(errs, spec.Error{Field: f, Msg: "language " + l.Name() + " does not use " + f, Hint: "remove it"})
+		}
+	}
+	return errs
+}
+
+// isSet reports whether the spec sets a field; cgo and build.tags are set by a value, not a key.
+func isSet(s *spec.Spec, field string) bool {
+	switch field {
+	case "cgo":
+		return s.CGO
+	case "build.tags":
+		return len(s.Build.Tags) > 0
+	}
+	return s.Pos(field).Line != 0
+}
+
+// Manifests are every language's manifests, sorted: the small files read with the spec, before the
+// build knows its language.
+func Manifests() []string {
+	var names []string
+	for _, l := range all {
+		for _, n := range l.Inputs().Manifests {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	slices.Sort(names)
+	return names
+}
