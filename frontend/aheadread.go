@@ -2,13 +2,11 @@ package frontend
 
 import (
 	"context"
-	"path"
-	"slices"
-	"strings"
 	"sync"
 
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
 
+	"github.com/hardenedbuild/hardened/lang/registry"
 	hllb "github.com/hardenedbuild/hardened/llb"
 )
 
@@ -16,20 +14,7 @@ import (
 // language's manifests (go.mod, package.json, pom.xml, Cargo.toml, requirements.txt...), small files a
 // project of another language seldom has. Lock files, which can be large, wait for the language that
 // asks for them.
-var aheadNames = sync.OnceValue(func() []string {
-	var names []string
-	for _, l := range hllb.Languages() {
-		lang, _ := hllb.Lookup(l)
-		for _, n := range lang.ContextFiles() {
-			base := path.Base(n)
-			if !strings.HasSuffix(base, ".lock") && !strings.Contains(base, "-lock.") && !slices.Contains(names, n) {
-				names = append(names, n)
-			}
-		}
-	}
-	slices.Sort(names)
-	return names
-})
+var aheadNames = sync.OnceValue(registry.Manifests)
 
 // aheadFiles are the aheadNames found in a local context (none when the main context is not the local
 // one: aheadRead.local says which).

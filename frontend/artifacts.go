@@ -11,6 +11,7 @@ import (
 
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
 
+	"github.com/hardenedbuild/hardened/lang/registry"
 	"github.com/hardenedbuild/hardened/spec"
 )
 
@@ -133,9 +134,12 @@ func checkArtifacts(ctx context.Context, s *spec.Spec, loaded func() (gwclient.R
 	return artifactProblems(ctx, s, newContextTree(list))
 }
 
-// copiesArtifacts are the languages whose artifacts reach the image as they are in the context (a Go
+// copiesArtifacts says the spec's language's artifacts reach the image as they are in the context (a Go
 // artifact is a package the compiler reads), so a directory artifact is looked through too.
-var copiesArtifacts = map[string]bool{"static": true, "node": true}
+func copiesArtifacts(s *spec.Spec) bool {
+	l, ok := registry.Lookup(s.Language)
+	return ok && l.Layout().AsIs
+}
 
 // artifactProblems checks each artifact in t and reports every problem at once (spec.Errors shows
 // at most spec.MaxProblems of them).
@@ -143,7 +147,7 @@ func artifactProblems(ctx context.Context, s *spec.Spec, t *contextTree) error {
 	var errs spec.Errors
 	for i, a := range s.Artifacts {
 		field := fmt.Sprintf("artifacts[%d]", i)
-		msg, hint := inspectArtifact(ctx, a, t, copiesArtifacts[s.Language])
+		msg, hint := inspectArtifact(ctx, a, t, copiesArtifacts(s))
 		if msg != "" {
 			errs = append(errs, spec.Error{File: s.File(), Pos: s.Pos(field), Field: field, Msg: msg, Hint: hint})
 		}

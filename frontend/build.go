@@ -10,6 +10,8 @@ import (
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/hardenedbuild/hardened/lang"
+	"github.com/hardenedbuild/hardened/lang/registry"
 	hllb "github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/lockfile"
 	"github.com/hardenedbuild/hardened/spec"
@@ -32,7 +34,7 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		return sub, err // a subrequest's answer, or a spec that does not load
 	}
 	b.prefetchEarly()
-	mainContext, files, err := readContext(ctx, c, b.bc, b.lang.ContextFiles(), b.ahead, b.prefetchForFiles)
+	mainContext, files, err := readContext(ctx, c, b.bc, b.lang.Inputs().Files(), b.ahead, b.prefetchForFiles)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +108,7 @@ type build struct {
 	bc   *dockerui.Client
 	spec *spec.Spec
 	src  *bkllb.SourceMap
-	lang hllb.Language
+	lang lang.Language
 	jobs *resolver
 	// ahead is the read of the context's project files started with the spec's.
 	ahead         *aheadRead
@@ -136,7 +138,7 @@ func load(ctx context.Context, c gwclient.Client, jobs *resolver) (b *build, sub
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading the spec: %w", err)
 	}
-	s, loadErr := spec.Load(src.Filename, src.Data, hllb.SpecOptions()...)
+	s, loadErr := spec.Load(src.Filename, src.Data, registry.SpecOptions()...)
 	if res, handled, err := bc.HandleSubrequest(ctx, subrequests(s, loadErr, src.SourceMap)); handled || err != nil {
 		return nil, res, err
 	}
@@ -152,8 +154,8 @@ func load(ctx context.Context, c gwclient.Client, jobs *resolver) (b *build, sub
 		return nil, nil, fmt.Errorf("%s has no target %q; build one of: %s (default), %s, %s", src.Filename, bc.Target, ImageTarget, hllb.DebugTarget, LockTarget)
 	}
 	b.spec, b.src = s.WithBuildArgs(bc.BuildArgs), src.SourceMap
-	b.lang, _ = hllb.Lookup(s.Language) // Load validated the name
-	if len(b.lang.ContextFiles()) == 0 {
+	b.lang, _ = registry.Lookup(s.Language) // Load validated the name
+	if len(b.lang.Inputs().Files()) == 0 {
 		jobs.stop(aheadKey) // static reads no file
 	}
 	return b, nil, nil

@@ -16,6 +16,7 @@ import (
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
 	fstypes "github.com/tonistiigi/fsutil/types"
 
+	"github.com/hardenedbuild/hardened/lang/registry"
 	hllb "github.com/hardenedbuild/hardened/llb"
 )
 
@@ -220,9 +221,9 @@ func TestAheadNamesLeaveLockFilesOut(t *testing.T) {
 			t.Errorf("aheadNames lacks %s: %q", want, got)
 		}
 	}
-	for _, l := range hllb.Languages() {
-		lang, _ := hllb.Lookup(l)
-		for _, n := range lang.ContextFiles() {
+	for _, lang := range registry.All() {
+		l := lang.Name()
+		for _, n := range lang.Inputs().Files() {
 			isLock := strings.HasSuffix(n, ".lock") || strings.Contains(n, "-lock.")
 			if isLock == slices.Contains(got, n) {
 				t.Errorf("%s's %s: read ahead %v, lock file %v", l, n, !isLock, isLock)

@@ -11,7 +11,8 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	hllb "github.com/hardenedbuild/hardened/llb"
+	"github.com/hardenedbuild/hardened/lang/registry"
+	"github.com/hardenedbuild/hardened/plan"
 	"github.com/hardenedbuild/hardened/spec"
 )
 
@@ -24,7 +25,7 @@ func (c capsClient) BuildOpts() gwclient.BuildOpts {
 
 func loadSpec(t *testing.T, yaml string) *spec.Spec {
 	t.Helper()
-	s, err := spec.Load("hardened.yaml", []byte(yaml), hllb.SpecOptions()...)
+	s, err := spec.Load("hardened.yaml", []byte(yaml), registry.SpecOptions()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,10 +42,7 @@ func TestNamedContextOnAnEndOfLifeBase(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := loadSpec(t, "language: go\nartifacts: [./a]\nbase: cc\n")
-		req, _, err := hllb.BaseImage(s, nil, amd64)
-		if err != nil {
-			t.Fatal(err)
-		}
+		req := *plan.Early(s, amd64, amd64).Base // the base the spec alone decides
 		p := &build{bc: bc, spec: s}
 		_, err = p.resolve(context.Background(), req)
 		want := "hardened.yaml:3:7: base: the build context replacing gcr.io/distroless/cc-debian13:nonroot is gcr.io/distroless/cc-debian12:nonroot, and distroless Debian 12"

@@ -74,6 +74,7 @@ func (b *build) plan(files hllb.Files, in *hllb.Inputs) (hllb.Plan, error) {
 			pl.Base, in.Debug = &debug, true
 		}
 	}
+	in.Plan = pl
 	return pl, withSpecSource(err, b.src)
 }
 
@@ -194,7 +195,7 @@ const (
 func (b *build) loadContext(main bkllb.State) {
 	b.main = main
 	prefetch(b.jobs, contextKey, b.solveContext)
-	if _, ok := b.lang.(hllb.ContextArtifacts); ok {
+	if b.lang.Layout().InContext {
 		prefetch(b.jobs, artifactsKey, b.checkArtifacts)
 	}
 }
@@ -211,7 +212,7 @@ func (b *build) solveContext(ctx context.Context) (gwclient.Reference, error) {
 // artifactsChecked waits for the check of the artifacts in the build context, for the languages whose
 // artifacts are paths in it.
 func (b *build) artifactsChecked(ctx context.Context) error {
-	if _, ok := b.lang.(hllb.ContextArtifacts); !ok {
+	if !b.lang.Layout().InContext {
 		return nil
 	}
 	_, err := await(ctx, b.jobs, artifactsKey, b.checkArtifacts)
