@@ -14,6 +14,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/hardenedbuild/hardened/dockerfile"
+	"github.com/hardenedbuild/hardened/lang/registry"
 	hllb "github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/lockfile"
 	"github.com/hardenedbuild/hardened/spec"
@@ -234,7 +235,7 @@ func ejectLocked(t *testing.T, dir string) ([]byte, *lockfile.Lock) {
 	t.Helper()
 	l := lockExample(t, dir)
 	specPath := filepath.Join(dir, "hardened.yaml")
-	s, err := spec.Load(specPath, readHost(t, specPath), hllb.SpecOptions()...)
+	s, err := spec.Load(specPath, readHost(t, specPath), registry.SpecOptions()...)
 	if err != nil {
 		t.Fatal(err)
 	}
