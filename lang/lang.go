@@ -45,7 +45,9 @@ type Inputs struct {
 }
 
 // Files are every context file the language reads.
-func (in Inputs) Files() []string { return append(append([]string(nil), in.Manifests...), in.LockFiles...) }
+func (in Inputs) Files() []string {
+	return append(append([]string(nil), in.Manifests...), in.LockFiles...)
+}
 
 // OptionalFields are the spec fields not every language uses.
 var OptionalFields = []string{"cgo", "build.ldflags", "build.tags", "version", "base", "build.env",

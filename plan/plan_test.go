@@ -6,8 +6,8 @@ import (
 
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/lang/registry"
+	"github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/plan"
 	"github.com/hardenedbuild/hardened/spec"
 )

@@ -13,8 +13,8 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/hardenedbuild/hardened/lifecycle"
 	"github.com/hardenedbuild/hardened/lang"
+	"github.com/hardenedbuild/hardened/lifecycle"
 	"github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/spec"
 )

@@ -16,8 +16,8 @@ import (
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/hardenedbuild/hardened/lifecycle"
 	"github.com/hardenedbuild/hardened/lang"
+	"github.com/hardenedbuild/hardened/lifecycle"
 	"github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/spec"
 )
