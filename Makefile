@@ -17,7 +17,7 @@ vet:
 
 # Unit tests: no daemon, under a minute.
 unit:
-	$(GO) test -count=1 ./...
+	$(GO) test -race -count=1 ./...
 
 # Integration tests: a real buildkitd, registry and stand-in images (started if needed; the stack builds
 # buildkitd, buildctl and buildx itself, from the tools cache when it has them, while the stand-ins build).

@@ -185,7 +185,7 @@ func (b *build) solveAs(ctx context.Context, st bkllb.State, target ocispecs.Pla
 	if b.bc.IsNoCache("") { // --no-cache: every step runs again
 		opts = append(opts, bkllb.IgnoreCache)
 	}
-	def, err := st.Marshal(ctx, opts...)
+	def, err := marshal(ctx, st, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +207,7 @@ func solveRef(ctx context.Context, c gwclient.Client, st bkllb.State) (gwclient.
 
 // solveRefAs is solveRef; with evaluate, BuildKit builds st now, not when its result is first read.
 func solveRefAs(ctx context.Context, c gwclient.Client, st bkllb.State, evaluate bool) (gwclient.Reference, error) {
-	def, err := st.Marshal(ctx)
+	def, err := marshal(ctx, st)
 	if err != nil {
 		return nil, err
 	}

@@ -176,7 +176,7 @@ func localContext(ctx context.Context, c gwclient.Client) bool {
 // localExcludes returns the exclude patterns of main when it is the local read of the session's context
 // directory, and false when it is anything else.
 func localExcludes(ctx context.Context, main bkllb.State, session string) ([]string, bool) {
-	def, err := main.Marshal(ctx)
+	def, err := marshal(ctx, main)
 	if err != nil || len(def.Def) < 2 { // a source op and the terminal op
 		return nil, false
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -128,16 +129,16 @@ func TestProjectFileLinkingOut(t *testing.T) {
 type dirRef struct {
 	gwclient.Reference
 	root  string
-	calls int
+	calls atomic.Int64
 }
 
 func (r *dirRef) ReadFile(_ context.Context, req gwclient.ReadRequest) ([]byte, error) {
-	r.calls++
+	r.calls.Add(1)
 	return os.ReadFile(filepath.Join(r.root, req.Filename))
 }
 
 func (r *dirRef) ReadDir(_ context.Context, req gwclient.ReadDirRequest) ([]*fstypes.Stat, error) {
-	r.calls++
+	r.calls.Add(1)
 	entries, err := os.ReadDir(filepath.Join(r.root, req.Path))
 	if err != nil {
 		return nil, err
@@ -183,8 +184,8 @@ func TestPresentNamesListsTheirDirectories(t *testing.T) {
 	if want := []string{".cargo/config.toml", "go.mod", "pom.xml"}; !slices.Equal(got, want) {
 		t.Errorf("present = %q, want %q", got, want)
 	}
-	if ref.calls != 2 { // the root and .cargo; x is not in the root
-		t.Errorf("%d listings, want 2", ref.calls)
+	if ref.calls.Load() != 2 { // the root and .cargo; x is not in the root
+		t.Errorf("%d listings, want 2", ref.calls.Load())
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sync"
+
+	bkllb "github.com/moby/buildkit/client/llb"
 )
 
 // resolver runs the background work of one Build call (image resolutions, the base's setuid listing,
@@ -90,4 +92,15 @@ func await[T any](ctx context.Context, r *resolver, key string, fn func(context.
 // prefetch starts key's job, if nobody has yet, without waiting for it.
 func prefetch[T any](r *resolver, key string, fn func(context.Context) (T, error)) {
 	r.start(key, func(ctx context.Context) (any, error) { return fn(ctx) })
+}
+
+// marshalMu serializes the marshalling of LLB states: BuildKit's llb evaluates some of a state's values
+// lazily and in place (llb.Dir completes its path the first time it is read), and jobs marshal states
+// that share a base. Marshalling takes milliseconds; the solves that follow run in parallel.
+var marshalMu sync.Mutex
+
+func marshal(ctx context.Context, st bkllb.State, opts ...bkllb.ConstraintsOpt) (*bkllb.Definition, error) {
+	marshalMu.Lock()
+	defer marshalMu.Unlock()
+	return st.Marshal(ctx, opts...)
 }

@@ -62,7 +62,7 @@ func (b *build) showLibs(ctx context.Context, pkgs []hllb.DebPackage) error {
 		st = st.File(bkllb.Mkfile(fmt.Sprintf("/%d", i), 0o644, nil),
 			bkllb.WithCustomName(fmt.Sprintf("runtime.libs: %s %s", pkg.Name, pkg.Version)))
 	}
-	def, err := st.Marshal(ctx)
+	def, err := marshal(ctx, st)
 	if err != nil {
 		return err
 	}

@@ -313,7 +313,10 @@ func (p proof) verifyAdded(ctx context.Context, res *hllb.Result, base *hllb.Ima
 		final = hllb.StripSetuid(final, files, p.b.locate("base"))
 		baseState = &base.State
 	}
-	if err := hllb.AddsNoSetuid(ctx, final, baseState, bkllb.Platform(target)); err != nil {
+	marshalMu.Lock() // the proof marshals the final stage
+	err := hllb.AddsNoSetuid(ctx, final, baseState, bkllb.Platform(target))
+	marshalMu.Unlock()
+	if err != nil {
 		return false, nil // the step that walks the image checks it
 	}
 	ref, err := p.b.solve(ctx, final, target)
