@@ -10,6 +10,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/BurntSushi/toml"
 )
 
 // FS is the read-only view of an image (or a builder stage) the language readers walk; the
@@ -221,34 +223,19 @@ func MavenArtifacts(location string, r io.ReaderAt, size int64) []Package {
 // CargoLock lists the crates a Cargo.lock pins: registry crates as pkg:cargo purls, path and git
 // crates (the workspace's own) as pkg:cargo too, without a registry.
 func CargoLock(location string, data []byte) []Package {
+	var lock struct {
+		Package []struct{ Name, Version string }
+	}
+	if _, err := toml.Decode(string(data), &lock); err != nil {
+		return nil
+	}
 	var out []Package
-	var name, version string
-	flush := func() {
-		if name != "" && version != "" {
-			out = append(out, Package{Name: name, Version: version, Location: location,
-				PURL: "pkg:cargo/" + url.PathEscape(name) + "@" + url.PathEscape(version)})
-		}
-		name, version = "", ""
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "[[package]]" {
-			flush()
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			continue
-		}
-		v = strings.Trim(strings.TrimSpace(v), `"`)
-		switch strings.TrimSpace(k) {
-		case "name":
-			name = v
-		case "version":
-			version = v
+	for _, p := range lock.Package {
+		if p.Name != "" && p.Version != "" {
+			out = append(out, Package{Name: p.Name, Version: p.Version, Location: location,
+				PURL: "pkg:cargo/" + url.PathEscape(p.Name) + "@" + url.PathEscape(p.Version)})
 		}
 	}
-	flush()
 	return out
 }
 

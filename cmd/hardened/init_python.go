@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/BurntSushi/toml"
 )
 
 // pythonMinor is the only CPython distroless python3-debian13 runs, so the only version a
@@ -26,6 +28,14 @@ var pythonNotApp = []string{"setup.py", "conftest.py", "noxfile.py", "fabfile.py
 
 // pythonScriptRef is a [project.scripts] value: module:function.
 var pythonScriptRef = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*):([A-Za-z_][A-Za-z0-9_]*)$`)
+
+// pyprojectTOML is what init reads of pyproject.toml.
+type pyprojectTOML struct {
+	Project struct {
+		RequiresPython string         `toml:"requires-python"`
+		Scripts        map[string]any `toml:"scripts"`
+	}
+}
 
 // pythonEntry is one way the app may be started.
 type pythonEntry struct {
@@ -52,7 +62,11 @@ func detectPython(dir string) (*detection, error) {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	tables := readTOML(project)
+	var pyproject pyprojectTOML
+	md, err := toml.Decode(string(project), &pyproject)
+	if err != nil {
+		return nil, fmt.Errorf("python: pyproject.toml does not parse: %v", err)
+	}
 	_, reqErr := os.Stat(filepath.Join(dir, "requirements.txt"))
 	installsProject := len(project) > 0 && reqErr != nil // pip install . puts src/ packages on the path
 
@@ -80,11 +94,13 @@ func detectPython(dir string) (*detection, error) {
 			entries = append(entries, pythonEntry{artifact: f, why: "a script named like an entry point"})
 		}
 	}
-	if scripts := tomlTableNamed(tables, "project.scripts"); scripts != nil {
-		for _, name := range scripts.keys {
-			if e, ok := pythonScript(dir, name, scripts.vals[name].str, mods, pkgs, installsProject); ok {
-				entries = append(entries, e)
-			}
+	for _, key := range md.Keys() { // in the file's order
+		if len(key) != 3 || key[0] != "project" || key[1] != "scripts" {
+			continue
+		}
+		ref, _ := pyproject.Project.Scripts[key[2]].(string)
+		if e, ok := pythonScript(dir, key[2], ref, mods, pkgs, installsProject); ok {
+			entries = append(entries, e)
 		}
 	}
 	if len(entries) == 0 {
@@ -115,9 +131,9 @@ func detectPython(dir string) (*detection, error) {
 	det.comments["artifacts"] = runs + ". Add every other file the app reads at run time."
 	det.version = pythonMinor
 	det.comments["version"] = "distroless python3-debian13 is CPython " + pythonMinor + ", the only Python the image can run."
-	if v, ok := tomlGet(tables, "project.requires-python"); ok && v.str != "" {
-		if !pythonAllows(v.str, 13) {
-			det.warnings = append(det.warnings, fmt.Sprintf("pyproject.toml's requires-python %q excludes CPython %s, the only one the image runs", v.str, pythonMinor))
+	if v := pyproject.Project.RequiresPython; v != "" {
+		if !pythonAllows(v, 13) {
+			det.warnings = append(det.warnings, fmt.Sprintf("pyproject.toml's requires-python %q excludes CPython %s, the only one the image runs", v, pythonMinor))
 		}
 	}
 	return det, nil

@@ -8,11 +8,28 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/BurntSushi/toml"
 )
 
 // defaultRustVersion is written only when the build cannot start without a version line: the
 // first release with the 2024 edition.
 const defaultRustVersion = "1.85"
+
+// cargoManifest is what init reads of a Cargo.toml.
+type cargoManifest struct {
+	Package   *cargoPackage
+	Workspace *struct{ Members []string }
+	Bin       []struct {
+		Name             string
+		RequiredFeatures any `toml:"required-features"`
+	}
+}
+
+type cargoPackage struct {
+	Name     string
+	Autobins *bool
+}
 
 // rustBin is one binary of a package and how init found it.
 type rustBin struct{ name, why string }
@@ -30,26 +47,29 @@ func detectRust(dir string) (*detection, error) {
 	det := &detection{language: "rust", marker: "Cargo.toml", comments: map[string]string{},
 		fallbackVersion: defaultRustVersion,
 		fallbackComment: "No rust-toolchain.toml names a release: the Rust release to build with\n(rust:<version>-trixie)."}
-	tables := readTOML(manifest)
+	var m cargoManifest
+	if _, err := toml.Decode(string(manifest), &m); err != nil {
+		return nil, fmt.Errorf("rust: Cargo.toml does not parse: %v", err)
+	}
 	if fileExists(filepath.Join(dir, "rust-toolchain.toml")) || fileExists(filepath.Join(dir, "rust-toolchain")) {
 		det.versionFrom = "rust-toolchain.toml's channel (else the newest stable release)"
 	} else {
 		det.versionFrom = "the newest stable release\n(Cargo.toml's rust-version is only the oldest Rust the package accepts)"
 	}
 	var bins []rustBin
-	if tomlTableNamed(tables, "package") != nil {
-		bins = rustPackageBins(dir, tables, det)
+	if m.Package != nil {
+		bins = rustPackageBins(dir, m, det)
 	}
-	if members, ok := tomlGet(tables, "workspace.members"); ok {
-		for _, pattern := range members.list {
+	if m.Workspace != nil {
+		for _, pattern := range m.Workspace.Members {
 			matches, _ := filepath.Glob(filepath.Join(dir, filepath.FromSlash(pattern)))
-			for _, m := range matches {
-				dt, err := os.ReadFile(filepath.Join(m, "Cargo.toml"))
-				if err != nil {
+			for _, match := range matches {
+				var member cargoManifest
+				if _, err := toml.DecodeFile(filepath.Join(match, "Cargo.toml"), &member); err != nil {
 					continue
 				}
-				rel, _ := filepath.Rel(dir, m)
-				for _, b := range rustPackageBins(m, readTOML(dt), det) {
+				rel, _ := filepath.Rel(dir, match)
+				for _, b := range rustPackageBins(match, member, det) {
 					bins = append(bins, rustBin{b.name, b.why + " of member " + filepath.ToSlash(rel)})
 				}
 			}
@@ -79,25 +99,22 @@ func detectRust(dir string) (*detection, error) {
 // rustPackageBins are a package's binaries in cargo's order: the package's src/main.rs,
 // [[bin]] targets, then src/bin/*.rs and src/bin/*/main.rs unless autobins = false.
 // Binaries that need features are left out with a warning: the build enables none.
-func rustPackageBins(dir string, tables []*tomlTable, det *detection) []rustBin {
-	pkg, _ := tomlGet(tables, "package.name")
-	auto := true
-	if v, ok := tomlGet(tables, "package.autobins"); ok && v.str == "false" {
-		auto = false
+func rustPackageBins(dir string, m cargoManifest, det *detection) []rustBin {
+	var pkg cargoPackage
+	if m.Package != nil {
+		pkg = *m.Package
 	}
+	auto := pkg.Autobins == nil || *pkg.Autobins
 	var bins []rustBin
-	if auto && pkg.str != "" && fileExists(filepath.Join(dir, "src", "main.rs")) {
-		bins = append(bins, rustBin{pkg.str, "the package of src/main.rs"})
+	if auto && pkg.Name != "" && fileExists(filepath.Join(dir, "src", "main.rs")) {
+		bins = append(bins, rustBin{pkg.Name, "the package of src/main.rs"})
 	}
-	for _, t := range tables {
-		if !t.array || t.name != "bin" {
-			continue
-		}
-		name := t.vals["name"].str
+	for _, t := range m.Bin {
+		name := t.Name
 		if name == "" {
 			continue
 		}
-		if _, ok := t.vals["required-features"]; ok {
+		if t.RequiredFeatures != nil {
 			det.warnings = append(det.warnings, fmt.Sprintf("left out binary %s: it needs features (required-features), and the build enables none", name))
 			continue
 		}

@@ -1,7 +1,6 @@
 package rust
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"regexp"
@@ -148,7 +147,7 @@ func rustVersion(s *spec.Spec, files llb.Files) (version, field string, err erro
 		if !ok {
 			continue
 		}
-		ch := tomlStrings(dt)["toolchain.channel"]
+		ch := tomlString(dt, "toolchain", "channel")
 		if ch == "" && f == "rust-toolchain" && !bytes.Contains(dt, []byte("[")) {
 			ch = strings.TrimSpace(string(dt)) // the legacy one-line form
 		}
@@ -242,7 +241,7 @@ func rustTarget(s *spec.Spec, files llb.Files, target ocispecs.Platform) (triple
 	triple = s.Build.Env["CARGO_BUILD_TARGET"]
 	for _, f := range []string{".cargo/config.toml", ".cargo/config"} {
 		if dt, ok := files[f]; ok && triple == "" {
-			triple = tomlStrings(dt)["build.target"]
+			triple = tomlString(dt, "build", "target")
 		}
 	}
 	if triple == "" && s.Pos("base").Line != 0 && s.Base == "static" {
@@ -269,22 +268,21 @@ func rustTarget(s *spec.Spec, files llb.Files, target ocispecs.Platform) (triple
 	return triple, musl, nil
 }
 
-var rustWorkspaceTable = regexp.MustCompile(`(?m)^\s*\[\s*workspace\s*[\].]`)
-
 // rustInstalls reports whether Cargo.toml is a package and not a workspace: then `cargo install
 // --path .` builds the binaries and puts them in /out in one step. A workspace's binaries may be
 // any member's, which cargo install (one package) does not take, so it gets cargo build and a copy.
 func rustInstalls(files llb.Files) bool {
-	manifest := files["Cargo.toml"]
-	return tomlStrings(manifest)["package.name"] != "" && !rustWorkspaceTable.Match(manifest)
+	manifest := tomlTables(files["Cargo.toml"])
+	_, workspace := manifest["workspace"]
+	return tomlString(files["Cargo.toml"], "package", "name") != "" && !workspace
 }
 
 // rustVendored reports whether .cargo/config.toml replaces crates.io with a directory of
 // sources, the layout `cargo vendor` writes: then nothing is downloaded at all.
 func rustVendored(files llb.Files) bool {
 	for _, f := range []string{".cargo/config.toml", ".cargo/config"} {
-		cfg := tomlStrings(files[f])
-		if dir := cfg["source."+cfg["source.crates-io.replace-with"]+".directory"]; dir != "" {
+		replace := tomlString(files[f], "source", "crates-io", "replace-with")
+		if dir := tomlString(files[f], "source", replace, "directory"); replace != "" && dir != "" {
 			return true
 		}
 	}
@@ -427,41 +425,4 @@ func tomlArray(items []string) string {
 		q[i] = fmt.Sprintf("%q", it)
 	}
 	return "[" + strings.Join(q, ", ") + "]"
-}
-
-var (
-	tomlTable = regexp.MustCompile(`^\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$`)
-	tomlPair  = regexp.MustCompile(`^([A-Za-z0-9_."'+:/-]+?)\s*=\s*(?:"([^"]*)"|'([^']*)')\s*(?:#.*)?$`)
-)
-
-// tomlStrings reads the `key = "string"` lines of a TOML file by their dotted path under the
-// table they sit in: "package.rust-version", "toolchain.channel", "source.vendored.directory".
-// It reads the few Cargo settings the build needs, not TOML at large: no inline tables, no
-// multi-line strings, no escapes.
-func tomlStrings(dt []byte) map[string]string {
-	out := map[string]string{}
-	table := ""
-	sc := bufio.NewScanner(bytes.NewReader(dt))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if m := tomlTable.FindStringSubmatch(line); m != nil {
-			table = tomlKey(m[1]) + "."
-			continue
-		}
-		if m := tomlPair.FindStringSubmatch(line); m != nil {
-			if _, seen := out[table+tomlKey(m[1])]; !seen {
-				out[table+tomlKey(m[1])] = m[2] + m[3]
-			}
-		}
-	}
-	return out
-}
-
-// tomlKey drops the quotes and spaces of a dotted key: source."crates-io" is source.crates-io.
-func tomlKey(k string) string {
-	parts := strings.Split(k, ".")
-	for i, p := range parts {
-		parts[i] = strings.Trim(strings.TrimSpace(p), `"'`)
-	}
-	return strings.Join(parts, ".")
 }
