@@ -31,6 +31,9 @@ type Language interface {
 	// Build makes the builder stage: every artifact at llb.OutDir and, for a dependency tree
 	// installed from the manifests alone, where that tree is (nil: none).
 	Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error)
+	// Detect is what `hardened init` finds of the language in a directory; nil when it finds
+	// no project of it (Inputs' Markers).
+	Detect(dir string) (*Detection, error)
 }
 
 // Inputs are what a language reads besides the spec's common fields.
@@ -42,6 +45,8 @@ type Inputs struct {
 	// Fields are the spec fields the language uses of those only some languages use
 	// (OptionalFields); a spec setting another is refused.
 	Fields []string
+	// Markers are the files (or directories) `hardened init` recognises a project by.
+	Markers []string
 }
 
 // Files are every context file the language reads.

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"go/build"
 	"io"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -19,6 +16,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/hardenedbuild/hardened/dockerfile"
+	"github.com/hardenedbuild/hardened/lang"
 	"github.com/hardenedbuild/hardened/lang/registry"
 	hllb "github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/spec"
@@ -27,30 +25,10 @@ import (
 // schemaURL is where editors fetch the schema of a spec outside this repository.
 const schemaURL = "https://raw.githubusercontent.com/hardenedbuild/hardened/main/docs/hardened.schema.json"
 
-// defaultNodeMajor is written when package.json does not say which Node.js runs the app.
-const defaultNodeMajor = "24"
-
 // detection is what init found in a directory for one language.
 type detection struct {
 	language string
-	marker   string // the file it was found by
-	// artifacts and the rest are filled only for languages init can write a spec for.
-	artifacts  []string
-	version    string
-	entrypoint []string
-	script     string
-	comments   map[string]string // field -> a comment written above it
-	warnings   []string
-	// fallbackVersion is written when the build cannot find a version in the project's files,
-	// with fallbackComment above it; when it can, versionFrom names where, for a comment.
-	fallbackVersion string
-	fallbackComment string
-	versionFrom     string
-}
-
-// detectors run in this order; the first language the frontend builds wins.
-var detectors = []func(dir string) (*detection, error){
-	detectGo, detectNode, detectPython, detectJava, detectRust,
+	*lang.Detection
 }
 
 // runInit writes DIR/hardened.yaml for the language and entry points it detects in DIR.
@@ -82,13 +60,13 @@ func runInit(args []string, stdout, stderr io.Writer) int {
 
 	var found []*detection
 	var problems []error
-	for _, d := range detectors {
-		det, err := d(dir)
+	for _, l := range registry.All() {
+		det, err := l.Detect(dir)
 		if err != nil {
 			problems = append(problems, err)
 		}
 		if det != nil {
-			found = append(found, det)
+			found = append(found, &detection{l.Name(), det})
 		}
 	}
 	det := pick(found, len(problems) > 0, stderr)
@@ -114,8 +92,8 @@ func runInit(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "hardened init: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "wrote %s: language %s (from %s), artifacts %s\n", out, det.language, det.marker, strings.Join(det.artifacts, ", "))
-	for _, w := range append(det.warnings, builderProblem(s, dir)...) {
+	fmt.Fprintf(stdout, "wrote %s: language %s (from %s), artifacts %s\n", out, det.language, det.Marker, strings.Join(det.Artifacts, ", "))
+	for _, w := range append(det.Warnings, builderProblem(s, dir)...) {
 		fmt.Fprintf(stderr, "hardened init: %s\n", w)
 	}
 	fmt.Fprintf(stdout, "build it: docker buildx build -f %s -o type=oci,dest=app.tar %s\n", out, dir)
@@ -130,17 +108,22 @@ func pick(found []*detection, problems bool, stderr io.Writer) *detection {
 	for _, d := range found {
 		switch {
 		case !slices.Contains(supported, d.language):
-			fmt.Fprintf(stderr, "hardened init: detected %s (%s), which hardened does not build yet; supported: %s\n", d.language, d.marker, strings.Join(supported, ", "))
-		case d.artifacts == nil:
-			fmt.Fprintf(stderr, "hardened init: detected %s (%s) but cannot write its spec yet; see docs/languages.md to write it by hand\n", d.language, d.marker)
+			fmt.Fprintf(stderr, "hardened init: detected %s (%s), which hardened does not build yet; supported: %s\n", d.language, d.Marker, strings.Join(supported, ", "))
+		case d.Artifacts == nil:
+			fmt.Fprintf(stderr, "hardened init: detected %s (%s) but cannot write its spec yet; see docs/languages.md to write it by hand\n", d.language, d.Marker)
 		case chosen == nil:
 			chosen = d
 		default:
-			fmt.Fprintf(stderr, "hardened init: also detected %s (%s); using %s\n", d.language, d.marker, chosen.language)
+			fmt.Fprintf(stderr, "hardened init: also detected %s (%s); using %s\n", d.language, d.Marker, chosen.language)
 		}
 	}
 	if chosen == nil && len(found) == 0 && !problems {
-		fmt.Fprintln(stderr, "hardened init: no go.mod, package.json, pyproject.toml, requirements.txt, pom.xml, build.gradle, src/main/java or Cargo.toml here; "+
+		var markers []string
+		for _, l := range registry.All() {
+			markers = append(markers, l.Inputs().Markers...)
+		}
+		last := len(markers) - 1
+		fmt.Fprintln(stderr, "hardened init: no "+strings.Join(markers[:last], ", ")+" or "+markers[last]+" here; "+
 			"for prebuilt binaries write language: static (docs/languages.md)")
 	}
 	return chosen
@@ -150,28 +133,28 @@ func pick(found []*detection, problems bool, stderr io.Writer) *detection {
 // files, asking the language itself (as the frontend will) rather than guessing; when it finds
 // one, a comment above language says which.
 func chooseVersion(det *detection, out, dir string) {
-	if det.version != "" || det.fallbackVersion == "" {
+	if det.Version != "" || det.FallbackVersion == "" {
 		return
 	}
 	req, err := builderImage(det, out, dir)
 	if err == nil {
-		if req.Field == "language" && det.versionFrom != "" {
-			if det.comments == nil {
-				det.comments = map[string]string{}
+		if req.Field == "language" && det.VersionFrom != "" {
+			if det.Comments == nil {
+				det.Comments = map[string]string{}
 			}
-			det.comments["language"] = fmt.Sprintf("No version line: the build takes %s from %s.", imageTag(req.Ref), det.versionFrom)
+			det.Comments["language"] = fmt.Sprintf("No version line: the build takes %s from %s.", imageTag(req.Ref), det.VersionFrom)
 		}
 		return
 	}
-	det.version = det.fallbackVersion
+	det.Version = det.FallbackVersion
 	if _, again := builderImage(det, out, dir); again != nil && again.Error() == err.Error() {
-		det.version = "" // the version is not what fails: leave it to the project
+		det.Version = "" // the version is not what fails: leave it to the project
 		return
 	}
-	if det.comments == nil {
-		det.comments = map[string]string{}
+	if det.Comments == nil {
+		det.Comments = map[string]string{}
 	}
-	det.comments["version"] = det.fallbackComment
+	det.Comments["version"] = det.FallbackComment
 }
 
 // builderImage is the builder the frontend would pick for the spec init would write.
@@ -248,7 +231,7 @@ func (d *detection) yaml() string {
 		if strings.HasPrefix(value, "\n") {
 			sep = ":"
 		}
-		if c := d.comments[name]; c != "" {
+		if c := d.Comments[name]; c != "" {
 			for _, l := range strings.Split(c, "\n") {
 				b.WriteString("# " + l + "\n")
 			}
@@ -256,15 +239,15 @@ func (d *detection) yaml() string {
 		b.WriteString(name + sep + value + "\n")
 	}
 	field("language", d.language)
-	if d.version != "" {
-		field("version", strconv.Quote(d.version))
+	if d.Version != "" {
+		field("version", strconv.Quote(d.Version))
 	}
-	field("artifacts", yamlList(d.artifacts))
-	if len(d.entrypoint) > 0 {
-		field("entrypoint", yamlList(d.entrypoint))
+	field("artifacts", yamlList(d.Artifacts))
+	if len(d.Entrypoint) > 0 {
+		field("entrypoint", yamlList(d.Entrypoint))
 	}
-	if d.script != "" {
-		field("build", "\n  script: "+yamlScalar(d.script))
+	if d.Script != "" {
+		field("build", "\n  script: "+yamlScalar(d.Script))
 	}
 	return b.String()
 }
@@ -286,224 +269,4 @@ func yamlScalar(s string) string {
 		return s
 	}
 	return strconv.Quote(s)
-}
-
-// detectGo finds the module's main packages, preferring those under ./cmd when there are any.
-func detectGo(dir string) (*detection, error) {
-	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
-		return nil, nil
-	}
-	mains, err := goMains(dir)
-	if err != nil {
-		return nil, err
-	}
-	det := &detection{language: "go", marker: "go.mod"}
-	var cmd []string
-	for _, m := range mains {
-		if strings.HasPrefix(m, "./cmd/") {
-			cmd = append(cmd, m)
-		}
-	}
-	if len(cmd) > 0 {
-		mains = cmd
-	}
-	// Each binary is /app/<last element>: keep the first of any two that share a name.
-	seen := map[string]string{}
-	for _, m := range mains {
-		name := spec.ArtifactName(m)
-		if other, dup := seen[name]; dup {
-			det.warnings = append(det.warnings, fmt.Sprintf("left out %s: it would be /app/%s, as %s is", m, name, other))
-			continue
-		}
-		seen[name] = m
-		det.artifacts = append(det.artifacts, m)
-	}
-	if len(det.artifacts) == 0 {
-		return nil, fmt.Errorf("go.mod found, but no main package (package main with a func main) in the module; " +
-			"write the spec by hand with artifacts: [./path/to/main]")
-	}
-	if len(det.artifacts) > 1 {
-		det.comments = map[string]string{"artifacts": "The first artifact is the entrypoint; write entrypoint: [/app/NAME] to run another."}
-	}
-	return det, nil
-}
-
-// goMains lists, sorted, the directories of the module at dir whose package is main for
-// linux, as ./path (or . for the root), skipping what the go command skips and nested modules.
-func goMains(dir string) ([]string, error) {
-	ctxt := build.Default
-	ctxt.GOOS, ctxt.GOARCH = "linux", "amd64"
-	var mains []string
-	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !e.IsDir() {
-			return nil
-		}
-		if p != dir {
-			n := e.Name()
-			if strings.HasPrefix(n, ".") || strings.HasPrefix(n, "_") || n == "testdata" || n == "vendor" || n == "node_modules" {
-				return filepath.SkipDir
-			}
-			if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil {
-				return filepath.SkipDir // another module
-			}
-		}
-		pkg, err := ctxt.ImportDir(p, 0)
-		if err != nil || pkg.Name != "main" {
-			return nil // no Go files, or not one buildable package: not an artifact
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		if rel == "." {
-			mains = append(mains, ".")
-		} else {
-			mains = append(mains, "./"+filepath.ToSlash(rel))
-		}
-		return nil
-	})
-	slices.Sort(mains)
-	return mains, err
-}
-
-// packageJSON is what init reads of package.json.
-type packageJSON struct {
-	Main    string            `json:"main"`
-	Scripts map[string]string `json:"scripts"`
-	Engines struct {
-		Node string `json:"node"`
-	} `json:"engines"`
-}
-
-// detectNode takes the entry point from the start script ("node server.js"), else main,
-// else index.js.
-func detectNode(dir string) (*detection, error) {
-	data, err := os.ReadFile(filepath.Join(dir, "package.json"))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var pkg packageJSON
-	if err := json.Unmarshal(data, &pkg); err != nil {
-		return nil, fmt.Errorf("package.json is not valid JSON: %v", err)
-	}
-	det := &detection{language: "node", marker: "package.json", comments: map[string]string{}}
-	entry, entryFrom := "", ""
-	for i, candidate := range []string{startFile(pkg.Scripts["start"]), pkg.Main, "index.js"} {
-		if candidate == "" {
-			continue
-		}
-		entryFrom = [...]string{"the start script", "package.json's main", "index.js"}[i]
-		c := path.Clean(strings.ReplaceAll(candidate, `\`, "/"))
-		if strings.HasPrefix(c, "../") || path.IsAbs(c) {
-			continue
-		}
-		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(c))); err == nil || (pkg.Scripts["build"] != "" && c != "index.js") {
-			entry = c // a build script may make it
-			break
-		}
-	}
-	if entry == "" {
-		return nil, fmt.Errorf(`package.json found, but no entry point: no "start": "node FILE" script, no "main" and no index.js`)
-	}
-	det.artifacts = []string{entry}
-	if pkg.Scripts["build"] == "" {
-		more, err := nodeAppFiles(dir, entry)
-		if err != nil {
-			return nil, err
-		}
-		det.artifacts = append(det.artifacts, more...)
-	}
-	det.comments["artifacts"] = "The first artifact is what node runs; add every other file and directory it needs at run time."
-	if len(det.artifacts) > 1 {
-		det.comments["artifacts"] = "The first artifact is what node runs (" + entryFrom + "); the others are the top-level\nscripts and directories of scripts beside it. Add every other file it needs at run time."
-	}
-	if pkg.Engines.Node == "" {
-		det.version = defaultNodeMajor
-		det.comments["version"] = `package.json has no engines.node: the Node.js major the app builds and runs with.`
-	}
-	if pkg.Scripts["build"] != "" {
-		det.script = "build"
-	}
-	return det, nil
-}
-
-// nodeNotApp are top-level names that hold no code the app runs: tests, tooling, output.
-var nodeNotApp = []string{"node_modules", "test", "tests", "__tests__", "spec", "coverage", "docs", "doc", "examples", "scripts", "bench", "benchmarks", "tmp"}
-
-// nodeScript is a file node loads; config files of tools beside it are not.
-func nodeScript(name string) bool {
-	ext := path.Ext(name)
-	if ext != ".js" && ext != ".mjs" && ext != ".cjs" {
-		return false
-	}
-	base := strings.TrimSuffix(name, ext)
-	return !strings.HasSuffix(base, ".config") && !strings.HasSuffix(base, ".test") && !strings.HasSuffix(base, ".spec") &&
-		!slices.Contains([]string{"gulpfile", "Gruntfile", "Jakefile"}, base)
-}
-
-// nodeAppFiles are, sorted, the app's other top-level directories holding scripts, then its
-// other top-level scripts, leaving out tests, tooling and what npm ci makes.
-func nodeAppFiles(dir, entry string) ([]string, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	if entry == "." {
-		return nil, nil // the whole directory is the app
-	}
-	top, _, _ := strings.Cut(entry, "/")
-	var dirs, files []string
-	for _, e := range entries {
-		n := e.Name()
-		if n == top || strings.HasPrefix(n, ".") || strings.HasPrefix(n, "_") || slices.Contains(nodeNotApp, n) {
-			continue
-		}
-		switch {
-		case e.Type().IsRegular() && nodeScript(n):
-			files = append(files, n)
-		case e.IsDir() && hasNodeScript(filepath.Join(dir, n)):
-			dirs = append(dirs, n)
-		}
-	}
-	return append(dirs, files...), nil
-}
-
-// hasNodeScript says whether a directory holds a script, at any depth outside node_modules.
-func hasNodeScript(dir string) bool {
-	found := false
-	_ = filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
-		switch {
-		case err != nil || found:
-			return filepath.SkipAll
-		case e.IsDir() && e.Name() == "node_modules":
-			return filepath.SkipDir
-		case !e.IsDir() && nodeScript(e.Name()):
-			found = true
-		}
-		return nil
-	})
-	return found
-}
-
-// startFile is the script node runs in a start script of the form "node [FLAGS] FILE ...".
-func startFile(script string) string {
-	f := strings.Fields(script)
-	if len(f) < 2 || (f[0] != "node" && f[0] != "nodejs") {
-		return ""
-	}
-	for _, a := range f[1:] {
-		if strings.ContainsAny(a, "&|;<>$`") {
-			return ""
-		}
-		if !strings.HasPrefix(a, "-") {
-			return a
-		}
-	}
-	return ""
 }

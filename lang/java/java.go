@@ -59,7 +59,7 @@ func (Language) Name() string { return "java" }
 
 func (Language) Inputs() lang.Inputs {
 	return lang.Inputs{Manifests: []string{"pom.xml", "build.gradle", "build.gradle.kts", "gradlew"},
-		Fields: []string{"version", "build.env", "build.steps", "build.packages"}}
+		Fields: []string{"version", "build.env", "build.steps", "build.packages"}, Markers: []string{"pom.xml", "build.gradle", "src/main/java"}}
 }
 
 func (Language) Layout() lang.Layout { return lang.Layout{AppDir: true} }
@@ -78,24 +78,32 @@ func (t javaTool) String() string { return [...]string{"javac", "maven", "gradle
 // detectJavaTool says how the context builds: pom.xml is Maven, build.gradle(.kts) Gradle, and
 // neither plain javac. Both at once is refused, since either could be the real build.
 func detectJavaTool(s *spec.Spec, files llb.Files) (javaTool, error) {
-	_, pom := files["pom.xml"]
-	gradleFile := ""
-	for _, f := range []string{"build.gradle", "build.gradle.kts"} {
-		if _, ok := files[f]; ok {
-			gradleFile = f
-		}
-	}
-	switch {
-	case pom && gradleFile != "":
+	tool, gradleFile, both := buildOf(func(name string) bool { _, ok := files[name]; return ok })
+	if both {
 		return 0, spec.Errors{{File: s.File(), Pos: s.Pos("language"), Field: "language",
 			Msg:  "the build context has both pom.xml and " + gradleFile + "; either could be the build",
 			Hint: "remove the one the project no longer uses, or build from a directory that has only one"}}
-	case pom:
-		return maven, nil
-	case gradleFile != "":
-		return gradle, nil
 	}
-	return javac, nil
+	return tool, nil
+}
+
+// buildOf is the build the root's files make (has says a file is there): pom.xml is Maven,
+// build.gradle.kts or build.gradle Gradle, neither javac. both says pom.xml and gradleFile are
+// there, so either could be the build; tool is then Maven.
+func buildOf(has func(name string) bool) (tool javaTool, gradleFile string, both bool) {
+	for _, f := range []string{"build.gradle.kts", "build.gradle"} {
+		if has(f) {
+			gradleFile = f
+			break
+		}
+	}
+	switch pom := has("pom.xml"); {
+	case pom:
+		return maven, gradleFile, gradleFile != ""
+	case gradleFile != "":
+		return gradle, gradleFile, false
+	}
+	return javac, "", false
 }
 
 var javaVersionForm = regexp.MustCompile(`^[1-9][0-9]*$`)

@@ -39,7 +39,7 @@ func (Language) Name() string { return "python" }
 
 func (Language) Inputs() lang.Inputs {
 	return lang.Inputs{Manifests: []string{"requirements.txt", "pyproject.toml"}, LockFiles: []string{"uv.lock", "poetry.lock", "Pipfile.lock"},
-		Fields: []string{"version", "build.env", "build.steps", "build.packages"}}
+		Fields: []string{"version", "build.env", "build.steps", "build.packages"}, Markers: []string{"pyproject.toml", "requirements.txt"}}
 }
 
 func (Language) Layout() lang.Layout { return lang.Layout{AppDir: true} }

@@ -14,10 +14,11 @@ import (
 	"github.com/hardenedbuild/hardened/spec"
 )
 
-// all are the languages, sorted by name.
-var all = []lang.Language{golang.Language{}, java.Language{}, node.Language{}, python.Language{}, rust.Language{}, static.Language{}}
+// all are the languages, in the order `hardened init` tries them: the first it detects is the
+// spec it writes.
+var all = []lang.Language{golang.Language{}, node.Language{}, python.Language{}, java.Language{}, rust.Language{}, static.Language{}}
 
-// All lists the languages, sorted by name.
+// All lists the languages, in the order `hardened init` tries them.
 func All() []lang.Language { return slices.Clone(all) }
 
 // Lookup returns the language of that name.
@@ -36,6 +37,7 @@ func Names() []string {
 	for i, l := range all {
 		names[i] = l.Name()
 	}
+	slices.Sort(names)
 	return names
 }
 

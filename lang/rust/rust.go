@@ -48,7 +48,7 @@ func (Language) Name() string { return "rust" }
 
 func (Language) Inputs() lang.Inputs {
 	return lang.Inputs{Manifests: []string{"Cargo.toml", "rust-toolchain.toml", "rust-toolchain", ".cargo/config.toml", ".cargo/config"},
-		LockFiles: []string{"Cargo.lock"}, Fields: []string{"version", "base", "build.env", "build.steps", "build.packages"}}
+		LockFiles: []string{"Cargo.lock"}, Fields: []string{"version", "base", "build.env", "build.steps", "build.packages"}, Markers: []string{"Cargo.toml"}}
 }
 
 func (Language) Layout() lang.Layout { return lang.Layout{AppDir: true} }

@@ -37,6 +37,9 @@ func (Language) Builder(*spec.Spec, llb.Files, ocispecs.Platform, ocispecs.Platf
 	return llb.ImageRequest{}, nil
 }
 
+// Detect finds nothing: prebuilt files look like any other.
+func (Language) Detect(string) (*lang.Detection, error) { return nil, nil }
+
 func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 	fa := bkllb.Mkdir(llb.OutDir, 0o755, bkllb.WithParents(true))
 	for _, a := range in.Spec.Artifacts {

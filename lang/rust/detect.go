@@ -1,6 +1,8 @@
-package main
+package rust
 
 import (
+	"github.com/hardenedbuild/hardened/lang"
+
 	"errors"
 	"fmt"
 	"io/fs"
@@ -36,7 +38,7 @@ type rustBin struct{ name, why string }
 
 // detectRust lists the binaries cargo build --bin takes: the package's src/main.rs (named
 // after the package), its [[bin]] targets and src/bin/, or those of a workspace's members.
-func detectRust(dir string) (*detection, error) {
+func (Language) Detect(dir string) (*lang.Detection, error) {
 	manifest, err := os.ReadFile(filepath.Join(dir, "Cargo.toml"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -44,17 +46,17 @@ func detectRust(dir string) (*detection, error) {
 	if err != nil {
 		return nil, err
 	}
-	det := &detection{language: "rust", marker: "Cargo.toml", comments: map[string]string{},
-		fallbackVersion: defaultRustVersion,
-		fallbackComment: "No rust-toolchain.toml names a release: the Rust release to build with\n(rust:<version>-trixie)."}
+	det := &lang.Detection{Marker: "Cargo.toml", Comments: map[string]string{},
+		FallbackVersion: defaultRustVersion,
+		FallbackComment: "No rust-toolchain.toml names a release: the Rust release to build with\n(rust:<version>-trixie)."}
 	var m cargoManifest
 	if _, err := toml.Decode(string(manifest), &m); err != nil {
 		return nil, fmt.Errorf("rust: Cargo.toml does not parse: %v", err)
 	}
-	if fileExists(filepath.Join(dir, "rust-toolchain.toml")) || fileExists(filepath.Join(dir, "rust-toolchain")) {
-		det.versionFrom = "rust-toolchain.toml's channel (else the newest stable release)"
+	if lang.IsFile(filepath.Join(dir, "rust-toolchain.toml")) || lang.IsFile(filepath.Join(dir, "rust-toolchain")) {
+		det.VersionFrom = "rust-toolchain.toml's channel (else the newest stable release)"
 	} else {
-		det.versionFrom = "the newest stable release\n(Cargo.toml's rust-version is only the oldest Rust the package accepts)"
+		det.VersionFrom = "the newest stable release\n(Cargo.toml's rust-version is only the oldest Rust the package accepts)"
 	}
 	var bins []rustBin
 	if m.Package != nil {
@@ -82,31 +84,31 @@ func detectRust(dir string) (*detection, error) {
 			continue
 		}
 		seen[b.name] = true
-		det.artifacts = append(det.artifacts, b.name)
+		det.Artifacts = append(det.Artifacts, b.name)
 		whys = append(whys, b.name+": "+b.why)
 	}
-	if len(det.artifacts) == 0 {
+	if len(det.Artifacts) == 0 {
 		return nil, errors.New("rust: Cargo.toml found, but no binary: no src/main.rs, src/bin/ or [[bin]] (a library has nothing to run); write the spec by hand (docs/languages.md)")
 	}
 	c := "Binary names, as cargo build --bin takes them (" + strings.Join(whys, "; ") + ")."
-	if len(det.artifacts) > 1 {
+	if len(det.Artifacts) > 1 {
 		c += "\nThe first is the entrypoint; write entrypoint: [/app/NAME] to run another."
 	}
-	det.comments["artifacts"] = c
+	det.Comments["artifacts"] = c
 	return det, nil
 }
 
 // rustPackageBins are a package's binaries in cargo's order: the package's src/main.rs,
 // [[bin]] targets, then src/bin/*.rs and src/bin/*/main.rs unless autobins = false.
 // Binaries that need features are left out with a warning: the build enables none.
-func rustPackageBins(dir string, m cargoManifest, det *detection) []rustBin {
+func rustPackageBins(dir string, m cargoManifest, det *lang.Detection) []rustBin {
 	var pkg cargoPackage
 	if m.Package != nil {
 		pkg = *m.Package
 	}
 	auto := pkg.Autobins == nil || *pkg.Autobins
 	var bins []rustBin
-	if auto && pkg.Name != "" && fileExists(filepath.Join(dir, "src", "main.rs")) {
+	if auto && pkg.Name != "" && lang.IsFile(filepath.Join(dir, "src", "main.rs")) {
 		bins = append(bins, rustBin{pkg.Name, "the package of src/main.rs"})
 	}
 	for _, t := range m.Bin {
@@ -115,7 +117,7 @@ func rustPackageBins(dir string, m cargoManifest, det *detection) []rustBin {
 			continue
 		}
 		if t.RequiredFeatures != nil {
-			det.warnings = append(det.warnings, fmt.Sprintf("left out binary %s: it needs features (required-features), and the build enables none", name))
+			det.Warnings = append(det.Warnings, fmt.Sprintf("left out binary %s: it needs features (required-features), and the build enables none", name))
 			continue
 		}
 		if slices.ContainsFunc(bins, func(b rustBin) bool { return b.name == name }) {
@@ -132,7 +134,7 @@ func rustPackageBins(dir string, m cargoManifest, det *detection) []rustBin {
 		switch {
 		case !e.IsDir() && strings.HasSuffix(e.Name(), ".rs"):
 			name = strings.TrimSuffix(e.Name(), ".rs")
-		case e.IsDir() && fileExists(filepath.Join(dir, "src", "bin", e.Name(), "main.rs")):
+		case e.IsDir() && lang.IsFile(filepath.Join(dir, "src", "bin", e.Name(), "main.rs")):
 			name = e.Name()
 		}
 		if name != "" && !slices.ContainsFunc(bins, func(b rustBin) bool { return b.name == name }) {

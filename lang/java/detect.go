@@ -1,6 +1,8 @@
-package main
+package java
 
 import (
+	"github.com/hardenedbuild/hardened/lang"
+
 	"errors"
 	"fmt"
 	"io/fs"
@@ -28,40 +30,33 @@ var (
 
 // detectJava reads how the project builds, as the frontend does: pom.xml is Maven,
 // build.gradle(.kts) Gradle, else javac on the main class under src/main/java.
-func detectJava(dir string) (*detection, error) {
-	var gradleFile string
-	for _, f := range []string{"build.gradle.kts", "build.gradle"} {
-		if fileExists(filepath.Join(dir, f)) {
-			gradleFile = f
-			break
-		}
-	}
-	pom := fileExists(filepath.Join(dir, "pom.xml"))
-	det := &detection{language: "java", comments: map[string]string{}, fallbackVersion: defaultJavaVersion}
+func (Language) Detect(dir string) (*lang.Detection, error) {
+	tool, gradleFile, both := buildOf(func(name string) bool { return lang.IsFile(filepath.Join(dir, name)) })
+	det := &lang.Detection{Comments: map[string]string{}, FallbackVersion: defaultJavaVersion}
 	var err error
 	switch {
-	case pom && gradleFile != "":
+	case both:
 		return nil, fmt.Errorf("java: both pom.xml and %s are here and the build refuses to guess which is real; remove the one the project no longer uses", gradleFile)
-	case pom:
-		det.marker, det.versionFrom = "pom.xml", "pom.xml"
+	case tool == maven:
+		det.Marker, det.VersionFrom = "pom.xml", "pom.xml"
 		err = detectMaven(dir, det)
-	case gradleFile != "":
-		det.marker, det.versionFrom = gradleFile, gradleFile
+	case tool == gradle:
+		det.Marker, det.VersionFrom = gradleFile, gradleFile
 		err = detectGradle(dir, gradleFile, det)
 	default:
 		if fi, statErr := os.Stat(filepath.Join(dir, "src", "main", "java")); statErr != nil || !fi.IsDir() {
 			return nil, nil
 		}
-		det.marker = "src/main/java"
+		det.Marker = "src/main/java"
 		err = detectJavac(dir, det)
 	}
 	if err != nil {
 		return nil, err
 	}
-	det.fallbackComment = "Nothing in the project says which Java it needs: the feature release javac compiles for\nand the image runs (distroless java" + defaultJavaVersion + "-debian13)."
+	det.FallbackComment = "Nothing in the project says which Java it needs: the feature release javac compiles for\nand the image runs (distroless java" + defaultJavaVersion + "-debian13)."
 	if v := javaVersionFile(dir); v != "" {
-		det.fallbackVersion = v
-		det.fallbackComment = "From .java-version: the feature release javac compiles for and the image runs."
+		det.FallbackVersion = v
+		det.FallbackComment = "From .java-version: the feature release javac compiles for and the image runs."
 	}
 	return det, nil
 }
@@ -80,7 +75,7 @@ func javaVersionFile(dir string) string {
 
 // detectJavac finds the classes with a main method under src/main/java: the first by
 // javaMainNames, else by path, is the artifact, and the others are named.
-func detectJavac(dir string, det *detection) error {
+func detectJavac(dir string, det *lang.Detection) error {
 	root := filepath.Join(dir, "src", "main", "java")
 	var mains []string
 	err := filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
@@ -116,11 +111,11 @@ func detectJavac(dir string, det *detection) error {
 		return len(javaMainNames)
 	}
 	slices.SortStableFunc(mains, func(a, b string) int { return rank(a) - rank(b) })
-	det.artifacts = mains[:1]
+	det.Artifacts = mains[:1]
 	for _, m := range mains[1:] {
-		det.warnings = append(det.warnings, fmt.Sprintf("%s has a main method too; add it to artifacts to ship its jar as well, or put it first to run it", m))
+		det.Warnings = append(det.Warnings, fmt.Sprintf("%s has a main method too; add it to artifacts to ship its jar as well, or put it first to run it", m))
 	}
-	det.comments["artifacts"] = "No pom.xml or build.gradle: javac compiles this main class and the classes it uses from\nsrc/main/java, and jar makes /app/" + strings.TrimSuffix(path.Base(mains[0]), ".java") + ".jar (with src/main/resources)."
+	det.Comments["artifacts"] = "No pom.xml or build.gradle: javac compiles this main class and the classes it uses from\nsrc/main/java, and jar makes /app/" + strings.TrimSuffix(path.Base(mains[0]), ".java") + ".jar (with src/main/resources)."
 	return nil
 }
 
@@ -187,7 +182,7 @@ func xmlElement(text, tag string) string {
 
 // detectMaven names the jar mvn package leaves: target/<finalName>.jar, by default
 // <artifactId>-<version>.jar.
-func detectMaven(dir string, det *detection) error {
+func detectMaven(dir string, det *lang.Detection) error {
 	dt, err := os.ReadFile(filepath.Join(dir, "pom.xml"))
 	if err != nil {
 		return err
@@ -210,9 +205,9 @@ func detectMaven(dir string, det *detection) error {
 	}
 	jar := "target/" + name + ".jar"
 	if strings.Contains(jar, "${") {
-		det.warnings = append(det.warnings, fmt.Sprintf("%s has a property init cannot resolve; put the jar mvn package makes in artifacts", jar))
+		det.Warnings = append(det.Warnings, fmt.Sprintf("%s has a property init cannot resolve; put the jar mvn package makes in artifacts", jar))
 	}
-	det.artifacts = []string{jar}
+	det.Artifacts = []string{jar}
 	from := "artifactId " + p.artifactID
 	if p.version != "" {
 		from += ", version " + p.version
@@ -220,9 +215,9 @@ func detectMaven(dir string, det *detection) error {
 	if p.finalName != "" {
 		from = "build.finalName"
 	}
-	det.comments["artifacts"] = "The jar mvn package leaves (pom.xml's " + from + "); java -jar runs it."
+	det.Comments["artifacts"] = "The jar mvn package leaves (pom.xml's " + from + "); java -jar runs it."
 	if !strings.Contains(raw, "<mainClass>") && !strings.Contains(raw, "Main-Class") && !strings.Contains(raw, "spring-boot-maven-plugin") {
-		det.warnings = append(det.warnings, "pom.xml sets no main class: java -jar needs Main-Class in the jar's manifest "+
+		det.Warnings = append(det.Warnings, "pom.xml sets no main class: java -jar needs Main-Class in the jar's manifest "+
 			"(maven-jar-plugin's <archive><manifest><mainClass>, maven-shade-plugin or spring-boot-maven-plugin)")
 	}
 	return nil
@@ -238,7 +233,7 @@ var (
 
 // detectGradle names the jar assemble leaves: build/libs/<project name>[-<version>].jar, the
 // name from settings.gradle's rootProject.name, else the directory.
-func detectGradle(dir, buildFile string, det *detection) error {
+func detectGradle(dir, buildFile string, det *lang.Detection) error {
 	build, err := os.ReadFile(filepath.Join(dir, buildFile))
 	if err != nil {
 		return err
@@ -253,7 +248,7 @@ func detectGradle(dir, buildFile string, det *detection) error {
 			name, from = string(m[1]), f+"'s rootProject.name"
 		}
 		if gradleInclude.Match(dt) {
-			det.warnings = append(det.warnings, f+" includes subprojects: the jar named here is the root project's; name the application's (sub/build/libs/...) if it is another")
+			det.Warnings = append(det.Warnings, f+" includes subprojects: the jar named here is the root project's; name the application's (sub/build/libs/...) if it is another")
 		}
 		break
 	}
@@ -277,14 +272,14 @@ func detectGradle(dir, buildFile string, det *detection) error {
 		jar = "build/libs/" + name + "-" + version + ".jar"
 		from += ", version " + version
 	}
-	det.artifacts = []string{jar}
-	det.comments["artifacts"] = "The jar gradle assemble leaves (" + from + "); java -jar runs it."
+	det.Artifacts = []string{jar}
+	det.Comments["artifacts"] = "The jar gradle assemble leaves (" + from + "); java -jar runs it."
 	if gradleRename.Match(build) {
-		det.warnings = append(det.warnings, buildFile+" renames its archives: check that "+jar+" is the jar the build makes")
+		det.Warnings = append(det.Warnings, buildFile+" renames its archives: check that "+jar+" is the jar the build makes")
 	}
 	text := string(build)
 	if !strings.Contains(text, "Main-Class") && !strings.Contains(text, "org.springframework.boot") && !strings.Contains(text, "shadow") {
-		det.warnings = append(det.warnings, buildFile+" sets no Main-Class: java -jar needs it in the jar's manifest "+
+		det.Warnings = append(det.Warnings, buildFile+" sets no Main-Class: java -jar needs it in the jar's manifest "+
 			"(jar { manifest { attributes 'Main-Class': '...' } }, the Shadow plugin or Spring Boot)")
 	}
 	return nil

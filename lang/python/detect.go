@@ -1,6 +1,8 @@
-package main
+package python
 
 import (
+	"github.com/hardenedbuild/hardened/lang"
+
 	"errors"
 	"fmt"
 	"io/fs"
@@ -37,8 +39,8 @@ type pyprojectTOML struct {
 	}
 }
 
-// pythonEntry is one way the app may be started.
-type pythonEntry struct {
+// initEntry is one way the app may be started.
+type initEntry struct {
 	artifact   string
 	entrypoint []string // empty: the first artifact runs as it is
 	why        string
@@ -47,15 +49,15 @@ type pythonEntry struct {
 // detectPython finds what runs: a package with __main__.py (python -m), else main.py, app.py
 // or server.py, else a [project.scripts] entry of pyproject.toml; the other top-level modules
 // and packages ship beside it.
-func detectPython(dir string) (*detection, error) {
-	det := &detection{language: "python", comments: map[string]string{}}
+func (Language) Detect(dir string) (*lang.Detection, error) {
+	det := &lang.Detection{Comments: map[string]string{}}
 	for _, f := range []string{"pyproject.toml", "requirements.txt"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
-			det.marker = f
+			det.Marker = f
 			break
 		}
 	}
-	if det.marker == "" {
+	if det.Marker == "" {
 		return nil, nil
 	}
 	project, err := os.ReadFile(filepath.Join(dir, "pyproject.toml"))
@@ -74,24 +76,24 @@ func detectPython(dir string) (*detection, error) {
 	if err != nil {
 		return nil, err
 	}
-	var entries []pythonEntry
+	var entries []initEntry
 	for _, p := range pkgs {
-		if fileExists(filepath.Join(dir, p, "__main__.py")) {
-			entries = append(entries, pythonEntry{artifact: p, why: p + "/__main__.py: python -m " + p})
+		if lang.IsFile(filepath.Join(dir, p, "__main__.py")) {
+			entries = append(entries, initEntry{artifact: p, why: p + "/__main__.py: python -m " + p})
 		}
 	}
 	if installsProject {
 		srcPkgs, _ := pythonPackages(filepath.Join(dir, "src"))
 		for _, p := range srcPkgs {
-			if fileExists(filepath.Join(dir, "src", p, "__main__.py")) {
-				entries = append(entries, pythonEntry{artifact: "src/" + p, entrypoint: []string{"/app/.venv/bin/python", "-m", p},
+			if lang.IsFile(filepath.Join(dir, "src", p, "__main__.py")) {
+				entries = append(entries, initEntry{artifact: "src/" + p, entrypoint: []string{"/app/.venv/bin/python", "-m", p},
 					why: "src/" + p + "/__main__.py: python -m " + p + ", as pip install . installs it"})
 			}
 		}
 	}
 	for _, f := range pythonEntryScripts {
 		if slices.Contains(mods, f) {
-			entries = append(entries, pythonEntry{artifact: f, why: "a script named like an entry point"})
+			entries = append(entries, initEntry{artifact: f, why: "a script named like an entry point"})
 		}
 	}
 	for _, key := range md.Keys() { // in the file's order
@@ -105,35 +107,35 @@ func detectPython(dir string) (*detection, error) {
 	}
 	if len(entries) == 0 {
 		return nil, fmt.Errorf("python: %s found, but nothing to run: no package with __main__.py, no %s and no [project.scripts] entry init can resolve; "+
-			"write the spec by hand with artifacts: [your_script.py, ...] (docs/languages.md)", det.marker, strings.Join(pythonEntryScripts, ", "))
+			"write the spec by hand with artifacts: [your_script.py, ...] (docs/languages.md)", det.Marker, strings.Join(pythonEntryScripts, ", "))
 	}
 	entry := entries[0]
 	for _, other := range entries[1:] {
 		if other.artifact != entry.artifact {
-			det.warnings = append(det.warnings, fmt.Sprintf("%s could start the app too (%s); %s runs, put the other first in artifacts to run it instead", other.artifact, other.why, entry.artifact))
+			det.Warnings = append(det.Warnings, fmt.Sprintf("%s could start the app too (%s); %s runs, put the other first in artifacts to run it instead", other.artifact, other.why, entry.artifact))
 		}
 	}
-	det.artifacts = []string{entry.artifact}
-	det.entrypoint = entry.entrypoint
+	det.Artifacts = []string{entry.artifact}
+	det.Entrypoint = entry.entrypoint
 	for _, a := range append(pkgs, mods...) {
-		if !slices.Contains(det.artifacts, a) {
-			det.artifacts = append(det.artifacts, a)
+		if !slices.Contains(det.Artifacts, a) {
+			det.Artifacts = append(det.Artifacts, a)
 		}
 	}
 	runs := entry.artifact + " is what python runs (" + entry.why + ")"
 	if len(entry.entrypoint) > 0 {
 		runs = entry.artifact + " holds what the entrypoint runs"
-		det.comments["entrypoint"] = "Runs " + entry.why + "."
+		det.Comments["entrypoint"] = "Runs " + entry.why + "."
 	}
-	if len(det.artifacts) > 1 {
+	if len(det.Artifacts) > 1 {
 		runs += ";\nthe rest are the modules and packages beside it"
 	}
-	det.comments["artifacts"] = runs + ". Add every other file the app reads at run time."
-	det.version = pythonMinor
-	det.comments["version"] = "distroless python3-debian13 is CPython " + pythonMinor + ", the only Python the image can run."
+	det.Comments["artifacts"] = runs + ". Add every other file the app reads at run time."
+	det.Version = pythonMinor
+	det.Comments["version"] = "distroless python3-debian13 is CPython " + pythonMinor + ", the only Python the image can run."
 	if v := pyproject.Project.RequiresPython; v != "" {
 		if !pythonAllows(v, 13) {
-			det.warnings = append(det.warnings, fmt.Sprintf("pyproject.toml's requires-python %q excludes CPython %s, the only one the image runs", v, pythonMinor))
+			det.Warnings = append(det.Warnings, fmt.Sprintf("pyproject.toml's requires-python %q excludes CPython %s, the only one the image runs", v, pythonMinor))
 		}
 	}
 	return det, nil
@@ -141,10 +143,10 @@ func detectPython(dir string) (*detection, error) {
 
 // pythonScript resolves a [project.scripts] entry (name = "pkg.cli:main") to the artifact
 // that holds its module and an entrypoint that calls it as the console script would.
-func pythonScript(dir, name, ref string, mods, pkgs []string, installed bool) (pythonEntry, bool) {
+func pythonScript(dir, name, ref string, mods, pkgs []string, installed bool) (initEntry, bool) {
 	m := pythonScriptRef.FindStringSubmatch(strings.TrimSpace(ref))
 	if m == nil {
-		return pythonEntry{}, false
+		return initEntry{}, false
 	}
 	top, _, _ := strings.Cut(m[1], ".")
 	var artifact string
@@ -153,15 +155,15 @@ func pythonScript(dir, name, ref string, mods, pkgs []string, installed bool) (p
 		artifact = top
 	case slices.Contains(mods, top+".py"):
 		artifact = top + ".py"
-	case installed && fileExists(filepath.Join(dir, "src", top, "__init__.py")):
+	case installed && lang.IsFile(filepath.Join(dir, "src", top, "__init__.py")):
 		artifact = "src/" + top
-	case installed && fileExists(filepath.Join(dir, "src", top+".py")):
+	case installed && lang.IsFile(filepath.Join(dir, "src", top+".py")):
 		artifact = "src/" + top + ".py"
 	default:
-		return pythonEntry{}, false
+		return initEntry{}, false
 	}
 	code := fmt.Sprintf("import sys; from %s import %s; sys.exit(%s())", m[1], m[2], m[2])
-	return pythonEntry{artifact: artifact, entrypoint: []string{"/app/.venv/bin/python", "-c", code},
+	return initEntry{artifact: artifact, entrypoint: []string{"/app/.venv/bin/python", "-c", code},
 		why: fmt.Sprintf("[project.scripts] %s = %s, as its console script would", name, strconv.Quote(ref))}, true
 }
 
@@ -200,7 +202,7 @@ func pythonPackages(dir string) ([]string, error) {
 		if !e.IsDir() || strings.HasPrefix(n, ".") || strings.HasPrefix(n, "_") || slices.Contains(pythonNotApp, n) || strings.Contains(n, "-") {
 			continue
 		}
-		if fileExists(filepath.Join(dir, n, "__init__.py")) || fileExists(filepath.Join(dir, n, "__main__.py")) {
+		if lang.IsFile(filepath.Join(dir, n, "__init__.py")) || lang.IsFile(filepath.Join(dir, n, "__main__.py")) {
 			pkgs = append(pkgs, n)
 		}
 	}
@@ -238,9 +240,4 @@ func pythonAllows(spec string, minor int) bool {
 		}
 	}
 	return true
-}
-
-func fileExists(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular()
 }

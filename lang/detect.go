@@ -1,0 +1,28 @@
+package lang
+
+import "os"
+
+// Detection is what `hardened init` found of a language in a directory: the spec to write, with
+// a comment above a field where the reason is not obvious.
+type Detection struct {
+	// Marker is the file the language was found by.
+	Marker     string
+	Artifacts  []string
+	Version    string
+	Entrypoint []string
+	Script     string
+	// Comments are written above fields, by field name.
+	Comments map[string]string
+	Warnings []string
+	// FallbackVersion is written when the build cannot find a version in the project's files,
+	// with FallbackComment above it; when it can, VersionFrom names where, for a comment.
+	FallbackVersion string
+	FallbackComment string
+	VersionFrom     string
+}
+
+// IsFile says whether p is a regular file.
+func IsFile(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}

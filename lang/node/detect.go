@@ -1,0 +1,157 @@
+package node
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/hardenedbuild/hardened/lang"
+)
+
+// defaultNodeMajor is written when package.json does not say which Node.js runs the app.
+const defaultNodeMajor = "24"
+
+// packageJSON is what init reads of package.json.
+type packageJSON struct {
+	Main    string            `json:"main"`
+	Scripts map[string]string `json:"scripts"`
+	Engines struct {
+		Node string `json:"node"`
+	} `json:"engines"`
+}
+
+// detectNode takes the entry point from the start script ("node server.js"), else main,
+// else index.js.
+func (Language) Detect(dir string) (*lang.Detection, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "package.json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var pkg packageJSON
+	if err := json.Unmarshal(data, &pkg); err != nil {
+		return nil, fmt.Errorf("package.json is not valid JSON: %v", err)
+	}
+	det := &lang.Detection{Marker: "package.json", Comments: map[string]string{}}
+	entry, entryFrom := "", ""
+	for i, candidate := range []string{startFile(pkg.Scripts["start"]), pkg.Main, "index.js"} {
+		if candidate == "" {
+			continue
+		}
+		entryFrom = [...]string{"the start script", "package.json's main", "index.js"}[i]
+		c := path.Clean(strings.ReplaceAll(candidate, `\`, "/"))
+		if strings.HasPrefix(c, "../") || path.IsAbs(c) {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(c))); err == nil || (pkg.Scripts["build"] != "" && c != "index.js") {
+			entry = c // a build script may make it
+			break
+		}
+	}
+	if entry == "" {
+		return nil, fmt.Errorf(`package.json found, but no entry point: no "start": "node FILE" script, no "main" and no index.js`)
+	}
+	det.Artifacts = []string{entry}
+	if pkg.Scripts["build"] == "" {
+		more, err := nodeAppFiles(dir, entry)
+		if err != nil {
+			return nil, err
+		}
+		det.Artifacts = append(det.Artifacts, more...)
+	}
+	det.Comments["artifacts"] = "The first artifact is what node runs; add every other file and directory it needs at run time."
+	if len(det.Artifacts) > 1 {
+		det.Comments["artifacts"] = "The first artifact is what node runs (" + entryFrom + "); the others are the top-level\nscripts and directories of scripts beside it. Add every other file it needs at run time."
+	}
+	if pkg.Engines.Node == "" {
+		det.Version = defaultNodeMajor
+		det.Comments["version"] = `package.json has no engines.node: the Node.js major the app builds and runs with.`
+	}
+	if pkg.Scripts["build"] != "" {
+		det.Script = "build"
+	}
+	return det, nil
+}
+
+// nodeNotApp are top-level names that hold no code the app runs: tests, tooling, output.
+var nodeNotApp = []string{"node_modules", "test", "tests", "__tests__", "spec", "coverage", "docs", "doc", "examples", "scripts", "bench", "benchmarks", "tmp"}
+
+// nodeScript is a file node loads; config files of tools beside it are not.
+func nodeScript(name string) bool {
+	ext := path.Ext(name)
+	if ext != ".js" && ext != ".mjs" && ext != ".cjs" {
+		return false
+	}
+	base := strings.TrimSuffix(name, ext)
+	return !strings.HasSuffix(base, ".config") && !strings.HasSuffix(base, ".test") && !strings.HasSuffix(base, ".spec") &&
+		!slices.Contains([]string{"gulpfile", "Gruntfile", "Jakefile"}, base)
+}
+
+// nodeAppFiles are, sorted, the app's other top-level directories holding scripts, then its
+// other top-level scripts, leaving out tests, tooling and what npm ci makes.
+func nodeAppFiles(dir, entry string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	if entry == "." {
+		return nil, nil // the whole directory is the app
+	}
+	top, _, _ := strings.Cut(entry, "/")
+	var dirs, files []string
+	for _, e := range entries {
+		n := e.Name()
+		if n == top || strings.HasPrefix(n, ".") || strings.HasPrefix(n, "_") || slices.Contains(nodeNotApp, n) {
+			continue
+		}
+		switch {
+		case e.Type().IsRegular() && nodeScript(n):
+			files = append(files, n)
+		case e.IsDir() && hasNodeScript(filepath.Join(dir, n)):
+			dirs = append(dirs, n)
+		}
+	}
+	return append(dirs, files...), nil
+}
+
+// hasNodeScript says whether a directory holds a script, at any depth outside node_modules.
+func hasNodeScript(dir string) bool {
+	found := false
+	_ = filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		switch {
+		case err != nil || found:
+			return filepath.SkipAll
+		case e.IsDir() && e.Name() == "node_modules":
+			return filepath.SkipDir
+		case !e.IsDir() && nodeScript(e.Name()):
+			found = true
+		}
+		return nil
+	})
+	return found
+}
+
+// startFile is the script node runs in a start script of the form "node [FLAGS] FILE ...".
+func startFile(script string) string {
+	f := strings.Fields(script)
+	if len(f) < 2 || (f[0] != "node" && f[0] != "nodejs") {
+		return ""
+	}
+	for _, a := range f[1:] {
+		if strings.ContainsAny(a, "&|;<>$`") {
+			return ""
+		}
+		if !strings.HasPrefix(a, "-") {
+			return a
+		}
+	}
+	return ""
+}
