@@ -5,6 +5,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/hardenedbuild/hardened/llb"
+	"github.com/hardenedbuild/hardened/sbom"
 	"github.com/hardenedbuild/hardened/spec"
 )
 
@@ -34,6 +35,9 @@ type Language interface {
 	// Detect is what `hardened init` finds of the language in a directory; nil when it finds
 	// no project of it (Inputs' Markers).
 	Detect(dir string) (*Detection, error)
+	// Packages are the language's packages a build holds, for the SBOM: those the image ships
+	// under sbom.AppDir, and those compiled in that only the builder's files (at llb.SrcDir) name.
+	Packages(image, builder sbom.FS) []sbom.Package
 }
 
 // Inputs are what a language reads besides the spec's common fields.

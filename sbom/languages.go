@@ -254,3 +254,9 @@ func Compiled(fsys FS, srcDir string) []Package {
 	lock := path.Join(srcDir, "Cargo.lock")
 	return CargoLock(lock, readSmall(fsys, lock))
 }
+
+// MaxManifest bounds one package manifest read (package.json, METADATA, pom.properties).
+const MaxManifest = maxManifest
+
+// ReadSmall is a file of at most MaxManifest bytes; nil when it is missing or larger.
+func ReadSmall(fsys FS, name string) []byte { return readSmall(fsys, name) }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hardenedbuild/hardened/lang"
 	"github.com/hardenedbuild/hardened/llb"
+	"github.com/hardenedbuild/hardened/sbom"
 	"github.com/hardenedbuild/hardened/spec"
 )
 
@@ -18,6 +19,9 @@ import (
 // build platform (GOOS/GOARCH) so no target is ever emulated, unless cgo needs the
 // target's C toolchain.
 type Language struct{}
+
+// Packages is empty: the frontend reads Go modules from the binaries' own build info.
+func (Language) Packages(_, _ sbom.FS) []sbom.Package { return nil }
 
 func (Language) Name() string { return "go" }
 

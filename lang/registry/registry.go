@@ -11,6 +11,7 @@ import (
 	"github.com/hardenedbuild/hardened/lang/rust"
 	"github.com/hardenedbuild/hardened/lang/static"
 	"github.com/hardenedbuild/hardened/llb"
+	"github.com/hardenedbuild/hardened/sbom"
 	"github.com/hardenedbuild/hardened/spec"
 )
 
@@ -86,4 +87,14 @@ func Manifests() []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// Packages are every language's packages in a build, for the SBOM: an image may ship another
+// language's tree (a static artifact that is a virtualenv), so each reader looks.
+func Packages(image, builder sbom.FS) []sbom.Package {
+	var out []sbom.Package
+	for _, l := range all {
+		out = append(out, l.Packages(image, builder)...)
+	}
+	return out
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hardenedbuild/hardened/lang"
 	"github.com/hardenedbuild/hardened/llb"
+	"github.com/hardenedbuild/hardened/sbom"
 	"github.com/hardenedbuild/hardened/spec"
 )
 
@@ -15,6 +16,9 @@ import (
 // not compile), placed at /app/<name> on the chosen base with the same hardening as any
 // build. With no builder image there is nothing to run build steps in.
 type Language struct{}
+
+// Packages is empty: a prebuilt file says nothing of what it was built from.
+func (Language) Packages(_, _ sbom.FS) []sbom.Package { return nil }
 
 func (Language) Name() string { return "static" }
 
