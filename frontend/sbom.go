@@ -21,6 +21,7 @@ import (
 	"github.com/moby/buildkit/solver/result"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/hardenedbuild/hardened/lang/registry"
 	hllb "github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/sbom"
 	"github.com/hardenedbuild/hardened/spec"
@@ -134,8 +135,7 @@ func ownSBOMs(ctx context.Context, c gwclient.Client, t *scanTarget) ([]result.A
 	}
 	// The application's own dependencies: those it ships with their metadata, and those compiled
 	// into it that only the builder's lock files name.
-	final = append(final, sbom.Languages(sbomFS{ctx, t.finalRef}, sbom.AppDir)...)
-	final = append(final, sbom.Compiled(sbomFS{ctx, builderRef}, hllb.SrcDir)...)
+	final = append(final, registry.Packages(sbomFS{ctx, t.finalRef}, sbomFS{ctx, builderRef})...)
 	imageDoc, err := sbom.SPDX("image", t.epoch, final)
 	if err != nil {
 		return nil, err
