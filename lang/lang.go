@@ -38,6 +38,9 @@ type Language interface {
 	// Packages are the language's packages a build holds, for the SBOM: those the image ships
 	// under sbom.AppDir, and those compiled in that only the builder's files (at llb.SrcDir) name.
 	Packages(image, builder sbom.FS) []sbom.Package
+	// Includes are the references of the language's project files to files outside the build
+	// context, which the build refuses (llb/includes.go says why).
+	Includes(files llb.Files) []llb.Include
 }
 
 // Inputs are what a language reads besides the spec's common fields.

@@ -69,8 +69,10 @@ func Convert(s *spec.Spec, in Inputs) (*Result, error) {
 	if len(s.Runtime.Libs) > 0 && in.Libs == nil {
 		return nil, fmt.Errorf("runtime.libs: the packages were not resolved (RuntimeLibs, ReadLibs) before the conversion")
 	}
-	if err := checkIncludes(s, in.Files); err != nil {
-		return nil, err
+	if in.Plan.Includes != nil {
+		if err := checkIncludes(s, in.Plan.Includes(in.Files)); err != nil {
+			return nil, err
+		}
 	}
 	locate := locator(s, in.SourceMap)
 	builder, deps, err := buildStage(s, in, locate)

@@ -35,6 +35,8 @@ type Plan struct {
 	// Build makes the builder stage: the root with every artifact at OutDir and, for a dependency
 	// tree installed from the manifests alone, where that tree is (nil: none).
 	Build func(in *BuildInput) (bkllb.State, *Deps, error)
+	// Includes finds the project files' references outside the build context (nil: none).
+	Includes func(Files) []Include
 }
 
 // Images are the images the plan resolves, each once: what a lock pins.

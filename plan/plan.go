@@ -28,6 +28,7 @@ func New(s *spec.Spec, files llb.Files, target, build ocispecs.Platform) (llb.Pl
 		ArtifactsAsIs:      layout.AsIs,
 		BaseNeedsFiles:     l.BaseNeedsFiles(s),
 		Build:              l.Build,
+		Includes:           l.Includes,
 	}
 	var err error
 	if p.Builder, err = l.Builder(s, files, target, build); err != nil {

@@ -55,6 +55,9 @@ allprojects {
 // gradleInitPath is where the builder gets gradleInitScript, outside the source tree.
 const gradleInitPath = "/hardened/reproducible.init.gradle"
 
+// Includes are none: the Maven and Gradle builds are not read for paths.
+func (Language) Includes(llb.Files) []llb.Include { return nil }
+
 func (Language) Name() string { return "java" }
 
 func (Language) Inputs() lang.Inputs {

@@ -20,6 +20,9 @@ type Language struct{}
 // Packages is empty: a prebuilt file says nothing of what it was built from.
 func (Language) Packages(_, _ sbom.FS) []sbom.Package { return nil }
 
+// Includes are none: static reads no project file.
+func (Language) Includes(llb.Files) []llb.Include { return nil }
+
 func (Language) Name() string { return "static" }
 
 func (Language) Inputs() lang.Inputs { return lang.Inputs{Fields: []string{"base"}} }
