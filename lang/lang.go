@@ -41,6 +41,9 @@ type Language interface {
 	// Includes are the references of the language's project files to files outside the build
 	// context, which the build refuses (llb/includes.go says why).
 	Includes(files llb.Files) []llb.Include
+	// Describe is the language's part of spec fields' descriptions, by field path, for the schema:
+	// what version and artifacts mean for it, and the fields only it uses.
+	Describe() map[string]string
 }
 
 // Inputs are what a language reads besides the spec's common fields.

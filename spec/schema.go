@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"strings"
 )
 
 // durationPattern loosely matches Go durations; Validate has the last word (it also refuses 0s).
@@ -32,15 +33,23 @@ var schemaExtras = map[string]object{
 	"runtime.libs[]":           {{"pattern", debPackage.String()}},
 }
 
+// LanguageDocs is one language's part of the field descriptions, by field path ("version",
+// "build.script"); the schema appends each as "<language>: <text>." to the field's own.
+type LanguageDocs struct {
+	Language string
+	Fields   map[string]string
+}
+
 // Schema is the JSON Schema (draft 2020-12) of hardened.yaml, made from the Spec types so that it
-// cannot disagree with Parse about which fields exist. It ends with a newline.
-func Schema() ([]byte, error) {
+// cannot disagree with Parse about which fields exist, with the languages' parts of the
+// descriptions in the order given. It ends with a newline.
+func Schema(langs ...LanguageDocs) ([]byte, error) {
 	root := object{
 		{"$schema", "https://json-schema.org/draft/2020-12/schema"},
 		{"title", "hardened.yaml"},
 		{"description", "A hardened build spec: what to build, and how the hardened image runs."},
 	}
-	root = append(root, typeSchema(reflect.TypeOf(Spec{}), "")...)
+	root = append(root, typeSchema(reflect.TypeOf(Spec{}), "", langs)...)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -52,7 +61,7 @@ func Schema() ([]byte, error) {
 }
 
 // typeSchema describes a Go type found at path.
-func typeSchema(t reflect.Type, path string) object {
+func typeSchema(t reflect.Type, path string, langs []LanguageDocs) object {
 	var o object
 	switch t.Kind() {
 	case reflect.String:
@@ -63,19 +72,19 @@ func typeSchema(t reflect.Type, path string) object {
 		o.set("type", "integer")
 	case reflect.Slice:
 		o.set("type", "array")
-		o.set("items", typeSchema(t.Elem(), path+"[]"))
+		o.set("items", typeSchema(t.Elem(), path+"[]", langs))
 	case reflect.Map:
 		o.set("type", "object")
 		// Values are kept as their literal text, so PORT: 8080 and DEBUG: true are fine.
 		o.set("additionalProperties", object{{"type", []string{"string", "number", "boolean"}}})
 	case reflect.Pointer:
-		return typeSchema(t.Elem(), path)
+		return typeSchema(t.Elem(), path, langs)
 	case reflect.Struct:
 		o.set("type", "object")
 		var props object
 		required := []string{}
 		for _, f := range fieldsOf(t) {
-			props.set(f.name, fieldSchema(f, joinPath(path, f.name)))
+			props.set(f.name, fieldSchema(f, joinPath(path, f.name), langs))
 			if f.required {
 				required = append(required, f.name)
 			}
@@ -93,12 +102,12 @@ func typeSchema(t reflect.Type, path string) object {
 }
 
 // fieldSchema is typeSchema with the field's description, enum and example.
-func fieldSchema(f field, path string) object {
+func fieldSchema(f field, path string, langs []LanguageDocs) object {
 	o := object{}
-	if f.desc != "" {
-		o.set("description", f.desc)
+	if desc := describe(f.desc, path, langs); desc != "" {
+		o.set("description", desc)
 	}
-	t := typeSchema(f.typ, path)
+	t := typeSchema(f.typ, path, langs)
 	o = append(o, t...)
 	if len(f.enum) > 0 {
 		o.set("enum", f.enum)
@@ -117,6 +126,20 @@ func fieldSchema(f field, path string) object {
 		}
 	}
 	return o
+}
+
+// describe is a field's description followed by each language's part of it.
+func describe(desc, path string, langs []LanguageDocs) string {
+	parts := []string{}
+	if desc != "" {
+		parts = append(parts, desc)
+	}
+	for _, l := range langs {
+		if text := l.Fields[path]; text != "" {
+			parts = append(parts, l.Language+": "+text+".")
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 // object is a JSON object that keeps its keys in the order they were set, so the schema reads

@@ -5,13 +5,13 @@ package spec
 type Spec struct {
 	// Language selects the builder: one of the llb package's languages (go, java, node, python, rust, static).
 	Language string `yaml:"language" json:"language" desc:"The language the artifacts are built with: go, java, node, python, rust or static." example:"go"`
-	// Version is the toolchain version; for go it defaults to go.mod's toolchain or go line.
-	Version string `yaml:"version,omitempty" json:"version,omitempty" desc:"Toolchain version (go: 1.26 or 1.26.8, default from go.mod; node: a major distroless ships, 22, 24 or 26, or an exact 24.11.1, default the newest one package.json engines.node allows; python: 3.13, the CPython of distroless python3-debian13; java: 17, 21 or 25, default from pom.xml or build.gradle; rust: 1.83 or 1.83.0, from 1.72, default from rust-toolchain.toml, else the newest stable)." example:"1.26"`
+	// Version is the toolchain version; each language says what it takes and where it finds one.
+	Version string `yaml:"version,omitempty" json:"version,omitempty" desc:"Toolchain version." example:"1.26"`
 	// Debian is the Debian release the builder and the final base are of: "13" (the default) or
 	// "12", whose distroless images no longer get security fixes.
 	Debian string `yaml:"debian,omitempty" json:"debian,omitempty" desc:"The Debian release of the builder image and the distroless base: \"13\" (trixie, the default) or \"12\" (bookworm, whose distroless images no longer get security fixes; lint and the build warn). Write it quoted." enum:"12,13" example:"13"`
-	// Artifacts are what the builder produces and the final image holds: Go package paths.
-	Artifacts []string `yaml:"artifacts" json:"artifacts" desc:"Relative paths in the build context of what to build. go: main packages, each binary at /app/<name>. node: the app's files and directories, kept at /app/<path>, the first one run by node. static: prebuilt files, each at /app/<name>. python: the app's files and directories, the first (a .py script or a package) run by python. java: main-class source files (javac) or the jar Maven/Gradle build. rust: binary names, as cargo build --bin takes them." example:"./cmd/server"`
+	// Artifacts are what the builder produces and the final image holds, as each language names them.
+	Artifacts []string `yaml:"artifacts" json:"artifacts" desc:"Relative paths in the build context of what to build." example:"./cmd/server"`
 	// CGO turns on cgo; the final base then defaults to distroless base.
 	CGO bool `yaml:"cgo,omitempty" json:"cgo,omitempty" desc:"Build with cgo (CGO_ENABLED=1). The final base becomes distroless base unless base says otherwise."`
 	// Base is the final stage: static, base, cc (distroless variants of the debian release) or scratch.
@@ -66,8 +66,8 @@ type Build struct {
 	Ldflags string `yaml:"ldflags,omitempty" json:"ldflags,omitempty" desc:"Linker flags for go build. Default -s -w." example:"-s -w -X main.version=1.0"`
 	// Tags are go build tags.
 	Tags []string `yaml:"tags,omitempty" json:"tags,omitempty" desc:"Build tags for go build." example:"netgo"`
-	// Script is a package.json script the builder runs before the app is copied (node: npm run).
-	Script string `yaml:"script,omitempty" json:"script,omitempty" desc:"node: a package.json script run in the builder before the app is copied (npm run <script>), with devDependencies installed." example:"build"`
+	// Script is a script of the project the builder runs before the app is copied (node: npm run).
+	Script string `yaml:"script,omitempty" json:"script,omitempty" example:"build"`
 	// Packages are Debian packages apt-get installs in the builder before the build.
 	Packages []string `yaml:"packages,omitempty" json:"packages,omitempty" desc:"Debian packages apt-get installs in the builder stage before the build (e.g. headers for cgo); none of them reach the final image." example:"libsqlite3-dev"`
 	// Steps run in the builder after the compile, in order, exec form.

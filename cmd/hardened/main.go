@@ -171,7 +171,7 @@ func schema(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "hardened: schema takes no arguments\n\n%s", usage)
 		return 2
 	}
-	out, err := spec.Schema()
+	out, err := registry.Schema()
 	if err != nil {
 		fmt.Fprintf(stderr, "hardened: %v\n", err)
 		return 1

@@ -23,6 +23,14 @@ type Language struct{}
 // Packages is empty: the frontend reads Go modules from the binaries' own build info.
 func (Language) Packages(_, _ sbom.FS) []sbom.Package { return nil }
 
+// Describe is the language's part of the spec fields' descriptions.
+func (Language) Describe() map[string]string {
+	return map[string]string{
+		"version":   "1.26 or 1.26.8, default from go.mod",
+		"artifacts": "main packages, each binary at /app/<name>",
+	}
+}
+
 func (Language) Name() string { return "go" }
 
 func (Language) Inputs() lang.Inputs {

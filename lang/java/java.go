@@ -58,6 +58,14 @@ const gradleInitPath = "/hardened/reproducible.init.gradle"
 // Includes are none: the Maven and Gradle builds are not read for paths.
 func (Language) Includes(llb.Files) []llb.Include { return nil }
 
+// Describe is the language's part of the spec fields' descriptions.
+func (Language) Describe() map[string]string {
+	return map[string]string{
+		"version":   "17, 21 or 25, default from pom.xml or build.gradle",
+		"artifacts": "main-class source files (javac) or the jar Maven/Gradle build",
+	}
+}
+
 func (Language) Name() string { return "java" }
 
 func (Language) Inputs() lang.Inputs {

@@ -35,6 +35,15 @@ type Language struct{}
 // nodeEntry is where distroless nodejs has its interpreter.
 const nodeEntry = "/nodejs/bin/node"
 
+// Describe is the language's part of the spec fields' descriptions.
+func (Language) Describe() map[string]string {
+	return map[string]string{
+		"version":      "a major distroless ships, 22, 24 or 26, or an exact 24.11.1, default the newest one package.json engines.node allows",
+		"artifacts":    "the app's files and directories, kept at /app/<path>, the first one run by node",
+		"build.script": "a package.json script run in the builder before the app is copied (npm run <script>), with devDependencies installed",
+	}
+}
+
 func (Language) Name() string { return "node" }
 
 func (Language) Inputs() lang.Inputs {

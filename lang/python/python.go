@@ -35,6 +35,14 @@ const (
 	pipCache    = "/root/.cache/pip"
 )
 
+// Describe is the language's part of the spec fields' descriptions.
+func (Language) Describe() map[string]string {
+	return map[string]string{
+		"version":   "3.13, the CPython of distroless python3-debian13",
+		"artifacts": "the app's files and directories, the first (a .py script or a package) run by python",
+	}
+}
+
 func (Language) Name() string { return "python" }
 
 func (Language) Inputs() lang.Inputs {

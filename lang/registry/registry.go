@@ -98,3 +98,12 @@ func Packages(image, builder sbom.FS) []sbom.Package {
 	}
 	return out
 }
+
+// Schema is the spec's JSON Schema with each language's part of the field descriptions.
+func Schema() ([]byte, error) {
+	docs := make([]spec.LanguageDocs, len(all))
+	for i, l := range all {
+		docs[i] = spec.LanguageDocs{Language: l.Name(), Fields: l.Describe()}
+	}
+	return spec.Schema(docs...)
+}

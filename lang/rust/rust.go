@@ -44,6 +44,14 @@ const (
 // RustSourceTime is the modification time of every file of the source copy in the builder.
 var RustSourceTime = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
 
+// Describe is the language's part of the spec fields' descriptions.
+func (Language) Describe() map[string]string {
+	return map[string]string{
+		"version":   "1.83 or 1.83.0, from 1.72, default from rust-toolchain.toml, else the newest stable",
+		"artifacts": "binary names, as cargo build --bin takes them",
+	}
+}
+
 func (Language) Name() string { return "rust" }
 
 func (Language) Inputs() lang.Inputs {

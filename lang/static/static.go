@@ -23,6 +23,13 @@ func (Language) Packages(_, _ sbom.FS) []sbom.Package { return nil }
 // Includes are none: static reads no project file.
 func (Language) Includes(llb.Files) []llb.Include { return nil }
 
+// Describe is the language's part of the spec fields' descriptions.
+func (Language) Describe() map[string]string {
+	return map[string]string{
+		"artifacts": "prebuilt files, each at /app/<name>",
+	}
+}
+
 func (Language) Name() string { return "static" }
 
 func (Language) Inputs() lang.Inputs { return lang.Inputs{Fields: []string{"base"}} }
