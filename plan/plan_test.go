@@ -64,3 +64,33 @@ func TestScratchHasNoDebugBase(t *testing.T) {
 		t.Error("scratch has a debug base")
 	}
 }
+
+// The default base is the language's (spec.Defaults fills in none): static, or base (glibc) for
+// cgo and runtime.libs; what the spec writes is kept. These were spec.TestDefaults' base cases.
+func TestDefaultBaseIsTheLanguages(t *testing.T) {
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"empty", "", "static"},
+		{"cgo picks base", "cgo: true\n", "base"},
+		{"libs pick base", "runtime:\n  libs: [libpq5]\n", "base"},
+		{"cgo keeps cc", "cgo: true\nbase: cc\n", "cc"},
+		{"scratch kept", "base: scratch\n", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := load(t, "language: go\nversion: \"1.26\"\nartifacts: [./cmd/server]\n"+tc.yaml)
+			if s.Base != "" && s.Pos("base").Line == 0 {
+				t.Errorf("spec base %q the file does not write", s.Base)
+			}
+			p, err := plan.New(s, nil, amd64, amd64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			if p.Base != nil {
+				got = p.Base.Ref
+			}
+			if want := "gcr.io/distroless/" + tc.want + "-debian13:nonroot"; (tc.want == "" && got != "") || (tc.want != "" && got != want) {
+				t.Errorf("base %q, want %s", got, tc.want)
+			}
+		})
+	}
+}

@@ -17,9 +17,9 @@ func (s *Spec) DebianRelease() string {
 	return s.Debian
 }
 
-// Defaults fills what the file leaves out: user 65532:65532 (a lone uid N becomes N:N), workdir
-// /app, and base static, or base when cgo is on or runtime.libs lists packages. It is idempotent.
-// The entrypoint default is the llb package's, which knows how artifacts are named.
+// Defaults fills what the file leaves out and every language shares: user 65532:65532 (a lone
+// uid N becomes N:N) and workdir /app. It is idempotent. The base and the entrypoint are the
+// language's to choose (lang), so an empty base still means the spec names none.
 func (s *Spec) Defaults() {
 	switch {
 	case s.User == "":
@@ -30,14 +30,6 @@ func (s *Spec) Defaults() {
 	}
 	if s.Workdir == "" {
 		s.Workdir = DefaultWorkdir
-	}
-
-	if s.Base == "" {
-		s.Base = "static"
-		if s.CGO || len(s.Runtime.Libs) > 0 {
-			// cgo binaries and Debian's shared libraries link against glibc, which static does not have.
-			s.Base = "base"
-		}
 	}
 }
 

@@ -11,11 +11,9 @@ func TestDefaults(t *testing.T) {
 		in   Spec
 		want Spec
 	}{
-		{"empty", Spec{}, Spec{User: "65532:65532", Workdir: "/app", Base: "static"}},
-		{"cgo picks base", Spec{CGO: true}, Spec{CGO: true, User: "65532:65532", Workdir: "/app", Base: "base"}},
-		{"libs pick base", Spec{Runtime: Runtime{Libs: []string{"libpq5"}}}, Spec{Runtime: Runtime{Libs: []string{"libpq5"}}, User: "65532:65532", Workdir: "/app", Base: "base"}},
+		{"empty", Spec{}, Spec{User: "65532:65532", Workdir: "/app"}},
 		{"cgo keeps cc", Spec{CGO: true, Base: "cc"}, Spec{CGO: true, User: "65532:65532", Workdir: "/app", Base: "cc"}},
-		{"lone uid gets its gid", Spec{User: "1000"}, Spec{User: "1000:1000", Workdir: "/app", Base: "static"}},
+		{"lone uid gets its gid", Spec{User: "1000"}, Spec{User: "1000:1000", Workdir: "/app"}},
 		{"uid:gid kept", Spec{User: "1000:2000", Workdir: "/srv", Base: "scratch"}, Spec{User: "1000:2000", Workdir: "/srv", Base: "scratch"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -38,8 +36,8 @@ func TestLoadAppliesDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.User != "10001:10001" || s.Workdir != "/app" || s.Base != "static" {
-		t.Errorf("got user %q workdir %q base %q", s.User, s.Workdir, s.Base)
+	if s.User != "10001:10001" || s.Workdir != "/app" || s.Base != "" {
+		t.Errorf("got user %q workdir %q base %q (the language chooses the base)", s.User, s.Workdir, s.Base)
 	}
 	if s.Pos("user") != (Pos{3, 7}) {
 		t.Errorf("Load lost positions: %v", s.Pos("user"))

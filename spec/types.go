@@ -1,7 +1,7 @@
 package spec
 
 // Spec is a parsed hardened.yaml. Fields hold what the file says; Defaults fills
-// the rest per language, and Validate reports every problem at once.
+// what every language shares (the language chooses the rest), and Validate reports every problem at once.
 type Spec struct {
 	// Language selects the builder: one of the llb package's languages (go, java, node, python, rust, static).
 	Language string `yaml:"language" json:"language" desc:"The language the artifacts are built with: go, java, node, python, rust or static." example:"go"`

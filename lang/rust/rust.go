@@ -83,7 +83,7 @@ func (Language) Validate(s *spec.Spec) spec.Errors {
 				Hint: "write the name of a binary as `cargo build --bin NAME` takes it, e.g. server (a [[bin]] name, or the package of src/main.rs)"})
 		}
 	}
-	if s.Pos("base").Line != 0 && s.Base == "scratch" {
+	if s.Base == "scratch" {
 		errs = append(errs, spec.Error{Field: "base", Msg: "language rust does not build for scratch",
 			Hint: "write base: static for a musl binary (distroless static adds only CA certificates, tzdata and /etc/passwd), or cc (the default) for glibc"})
 	}
@@ -117,7 +117,7 @@ func (Language) Base(s *spec.Spec, files llb.Files, target ocispecs.Platform) (l
 	}
 	variant, field := "cc", "language"
 	switch {
-	case s.Pos("base").Line != 0:
+	case s.Base != "":
 		variant, field = s.Base, "base"
 	case musl:
 		variant = "static"
@@ -252,7 +252,7 @@ func rustTarget(s *spec.Spec, files llb.Files, target ocispecs.Platform) (triple
 			triple = tomlString(dt, "build", "target")
 		}
 	}
-	if triple == "" && s.Pos("base").Line != 0 && s.Base == "static" {
+	if triple == "" && s.Base == "static" {
 		if triple = rustMuslTriples[rustPlatformKey(target)]; triple == "" {
 			return "", false, spec.Errors{{File: s.File(), Pos: s.Pos("base"), Field: "base",
 				Msg:  "no musl target is known for " + llb.PlatformString(target),
@@ -268,7 +268,7 @@ func rustTarget(s *spec.Spec, files llb.Files, target ocispecs.Platform) (triple
 			"build for the platform that matches the triple (--platform), or drop the triple")
 	}
 	musl = strings.Contains(triple, "musl")
-	if !musl && s.Pos("base").Line != 0 && s.Base == "static" {
+	if !musl && s.Base == "static" {
 		return "", false, spec.Errors{{File: s.File(), Pos: s.Pos("base"), Field: "base",
 			Msg:  "base static has no C library, so a " + triple + " binary cannot run on it",
 			Hint: "write base: cc, or a musl target such as " + rustMuslTriples["amd64"]}}
