@@ -82,15 +82,7 @@ func from(req hllb.ImageRequest, opts Options) (string, error) {
 	if opts.Lock == nil {
 		return req.Ref, nil
 	}
-	p := platformString(opts.Platform)
-	ref, dgst, ok := opts.Lock.Entry(p, req.Role)
-	if !ok {
-		return "", fmt.Errorf("%s has no entry images.%s.%s for %s; run `hardened lock`", lockfile.Filename, p, req.Role, req.Ref)
-	}
-	if ref != req.Ref {
-		return "", fmt.Errorf("%s pins images.%s.%s to %s but the spec asks for %s; run `hardened lock`", lockfile.Filename, p, req.Role, ref, req.Ref)
-	}
-	return ref + "@" + dgst, nil
+	return hllb.LockedRef(opts.Lock, platformString(opts.Platform), req)
 }
 
 // writer collects Dockerfile lines and the first value that cannot be written safely.

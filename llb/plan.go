@@ -1,8 +1,11 @@
 package llb
 
 import (
+	"fmt"
+
 	bkllb "github.com/moby/buildkit/client/llb"
 
+	"github.com/hardenedbuild/hardened/lockfile"
 	"github.com/hardenedbuild/hardened/spec"
 )
 
@@ -61,4 +64,18 @@ func (p Plan) DebugBase(s *spec.Spec) (ImageRequest, error) {
 			Msg: "the debug target needs a shell, and scratch has none", Hint: "build the debug target with base: static (or base, cc)"}}
 	}
 	return DebugBase(*p.Base)
+}
+
+// LockedRef is the reference a lock pins for req, looked up under the platform key (the target
+// the lock's entries are recorded for), or an error naming the entry when the spec asks for an
+// image the lock does not cover. Every reader of a lock asks here.
+func LockedRef(l *lockfile.Lock, platform string, req ImageRequest) (string, error) {
+	ref, dgst, ok := l.Entry(platform, req.Role)
+	if !ok {
+		return "", fmt.Errorf("%s has no entry images.%s.%s for %s; the spec changed since it was written: run `hardened lock`", lockfile.Filename, platform, req.Role, req.Ref)
+	}
+	if ref != req.Ref {
+		return "", fmt.Errorf("%s pins images.%s.%s to %s but the spec now asks for %s: run `hardened lock`", lockfile.Filename, platform, req.Role, ref, req.Ref)
+	}
+	return ref + "@" + dgst, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/hardenedbuild/hardened/lang"
 	"github.com/hardenedbuild/hardened/lang/registry"
 	hllb "github.com/hardenedbuild/hardened/llb"
+	"github.com/hardenedbuild/hardened/plan"
 	"github.com/hardenedbuild/hardened/spec"
 )
 
@@ -157,23 +158,22 @@ func chooseVersion(det *detection, out, dir string) {
 	det.Comments["version"] = det.FallbackComment
 }
 
-// builderImage is the builder the frontend would pick for the spec init would write.
+// builderImage is the builder the frontend would pick for the spec init would write: its plan's.
 func builderImage(det *detection, out, dir string) (hllb.ImageRequest, error) {
 	s, err := spec.Load(out, []byte(det.yaml()), registry.SpecOptions()...)
 	if err != nil {
 		return hllb.ImageRequest{}, err
 	}
-	lang, ok := registry.Lookup(s.Language)
-	if !ok {
-		return hllb.ImageRequest{}, fmt.Errorf("language %s is not built", s.Language)
-	}
 	files, err := dockerfile.ReadContextFiles(s, dir)
 	if err != nil {
 		return hllb.ImageRequest{}, err
 	}
-	p := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
-	return lang.Builder(s, files, p, p)
+	p, err := plan.New(s, files, amd64, amd64)
+	return p.Builder, err
 }
+
+// amd64 is the platform init asks the plan about: the images' tags are the same on every one.
+var amd64 = ocispecs.Platform{OS: "linux", Architecture: "amd64"}
 
 // imageTag is a reference's name and tag without the registry: rust:1-trixie.
 func imageTag(ref string) string {
@@ -183,19 +183,14 @@ func imageTag(ref string) string {
 	return ref
 }
 
-// builderProblem is what keeps the written spec from building, as the frontend will see it:
-// a go.mod without a go line, a node app without a lock file.
+// builderProblem is what keeps the written spec from building, as the frontend's plan will see
+// it: a manifest without a version, an app without a lock file.
 func builderProblem(s *spec.Spec, dir string) []string {
-	lang, ok := registry.Lookup(s.Language)
-	if !ok {
-		return nil
-	}
 	files, err := dockerfile.ReadContextFiles(s, dir)
 	if err != nil {
 		return []string{err.Error()}
 	}
-	p := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
-	if _, err := lang.Builder(s, files, p, p); err != nil {
+	if _, err := plan.New(s, files, amd64, amd64); err != nil {
 		return []string{"the build will fail until this is fixed: " + err.Error()}
 	}
 	return nil
