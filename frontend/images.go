@@ -55,7 +55,7 @@ func (b *build) resolve(ctx context.Context, req hllb.ImageRequest) (*hllb.Image
 		return nil, err
 	}
 	if lock != nil && req.Role != "debug-base" { // the debug image is never shipped: its base resolves by tag
-		locked, err := lockedRef(lock, req)
+		locked, err := hllb.LockedRef(lock, platformString(req.Platform), req)
 		if err != nil {
 			return nil, withSpecSource(err, b.src, b.spec.Pos(req.Field))
 		}

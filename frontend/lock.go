@@ -51,20 +51,6 @@ func readLock(ctx context.Context, bc *dockerui.Client) (*lockfile.Lock, error) 
 	return lockfile.Parse(lockfile.Filename, dt)
 }
 
-// lockedRef is the reference the lock pins for req, or an error naming the entry when
-// the spec asks for an image the lock does not cover.
-func lockedRef(l *lockfile.Lock, req hllb.ImageRequest) (string, error) {
-	p := platformString(req.Platform)
-	ref, dgst, ok := l.Entry(p, req.Role)
-	if !ok {
-		return "", fmt.Errorf("%s has no entry images.%s.%s for %s; the spec changed since it was written: run `hardened lock`", lockfile.Filename, p, req.Role, req.Ref)
-	}
-	if ref != req.Ref {
-		return "", fmt.Errorf("%s pins images.%s.%s to %s but the spec now asks for %s: run `hardened lock`", lockfile.Filename, p, req.Role, ref, req.Ref)
-	}
-	return ref + "@" + dgst, nil
-}
-
 // buildLock resolves every image the spec uses on every target platform by tag and
 // returns hardened.lock as the build's only file.
 func buildLock(ctx context.Context, b *build, files hllb.Files) (*gwclient.Result, error) {
