@@ -136,7 +136,7 @@ func TestGoExampleLLB(t *testing.T) {
 
 	// One step fills the shared cache mount, then stages the modules into the builder's layer: the compile
 	// must not depend on a cache mount's content, which a remote cache import does not restore.
-	download := g.Named(t, golang.GoModulesStep)
+	download := g.Named(t, golang.ModulesStep)
 	assertCacheMount(t, download, "/root/.cache/go-mod", "hardened/go/mod")
 	if env := llbtest.Env(download); env["GOMODCACHE"] != "/go/pkg/mod" {
 		t.Errorf("download GOMODCACHE = %q, want the builder's own /go/pkg/mod for the staged copy", env["GOMODCACHE"])
@@ -267,7 +267,7 @@ func TestCacheMountNamespace(t *testing.T) {
 	in := resolved(t, s, files, amd64)
 	in.CacheNS = "team-a"
 	_, g := convert(t, s, in)
-	assertCacheMount(t, g.Named(t, golang.GoModulesStep), "/root/.cache/go-mod", "team-a/hardened/go/mod")
+	assertCacheMount(t, g.Named(t, golang.ModulesStep), "/root/.cache/go-mod", "team-a/hardened/go/mod")
 }
 
 func TestCrossCompileRunsOnBuildPlatform(t *testing.T) {
@@ -487,7 +487,7 @@ func TestProxyReachesTheBuilderOnly(t *testing.T) {
 	in := resolved(t, s, files, amd64)
 	in.Proxy = &bkllb.ProxyEnv{HTTPSProxy: "http://proxy.internal:3128"}
 	res, g := convert(t, s, in)
-	download := g.Named(t, golang.GoModulesStep)
+	download := g.Named(t, golang.ModulesStep)
 	if p := download.Op.GetExec().GetMeta().GetProxyEnv(); p.GetHttpsProxy() != "http://proxy.internal:3128" {
 		t.Errorf("go mod download proxy = %v", p)
 	}
@@ -508,12 +508,12 @@ func TestGoProxyIsAnArgumentOfTheModulesScript(t *testing.T) {
 	s := load(t, "language: go\nartifacts: [./cmd/server]\nbuild:\n  env: {GOPROXY: '"+proxy+"'}\n")
 	_, files := loadExample(t)
 	_, g := convert(t, s, resolved(t, s, files, amd64))
-	args := g.Named(t, golang.GoModulesStep).Op.GetExec().GetMeta().GetArgs()
+	args := g.Named(t, golang.ModulesStep).Op.GetExec().GetMeta().GetArgs()
 	def := golang.GoModulesCommand(load(t, "language: go\nartifacts: [./cmd/server]\n"))
 	if len(args) != 5 || args[2] != def[2] || args[4] != proxy {
 		t.Errorf("args = %q, want the default script with %q as its argument", args, proxy)
 	}
-	if env := llbtest.Env(g.Named(t, golang.GoModulesStep)); env["GOPROXY"] != proxy {
+	if env := llbtest.Env(g.Named(t, golang.ModulesStep)); env["GOPROXY"] != proxy {
 		t.Errorf("the first download's GOPROXY = %q, want the spec's", env["GOPROXY"])
 	}
 }

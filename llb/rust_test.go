@@ -41,8 +41,8 @@ func TestRustExampleLLB(t *testing.T) {
 		t.Errorf("source copy excludes %q, want the context's target/", ex)
 	}
 	// One time in the future for every file: cargo never takes a local crate's older files for built.
-	if ts := findCopy(t, source, "/").Timestamp; ts != rust.RustSourceTime.UnixNano() || !rust.RustSourceTime.After(time.Now()) {
-		t.Errorf("source copy timestamp %d, want %v, in the future", ts, rust.RustSourceTime)
+	if ts := findCopy(t, source, "/").Timestamp; ts != rust.SourceTime.UnixNano() || !rust.SourceTime.After(time.Now()) {
+		t.Errorf("source copy timestamp %d, want %v, in the future", ts, rust.SourceTime)
 	}
 	// /hardened/out and cargo install's root, whose bin links to it, are made in the same file op.
 	acts := source.Op.GetFile().GetActions()

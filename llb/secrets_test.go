@@ -28,7 +28,7 @@ build:
 	_, files := loadExample(t)
 	_, g := convert(t, s, resolved(t, s, files, amd64))
 
-	fetching := []string{golang.GoModulesStep, "check the token"}
+	fetching := []string{golang.ModulesStep, "check the token"}
 	for _, name := range fetching {
 		op := g.Named(t, name)
 		ex := op.Op.GetExec()

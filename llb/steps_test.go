@@ -27,7 +27,7 @@ build:
 	if args := sh.Op.GetExec().GetMeta().GetArgs(); !slices.Equal(args, []string{"/bin/sh", "-c", `test -n "$VERSION" && echo "$VERSION" > /hardened/out/version`}) {
 		t.Errorf("sh step args = %q", args)
 	}
-	for _, name := range []string{`sh: test -n "$VERSION" && echo "$VERSION" > /hardened/out/version`, "vet", golang.GoModulesStep, "compile ./cmd/server for linux/amd64"} {
+	for _, name := range []string{`sh: test -n "$VERSION" && echo "$VERSION" > /hardened/out/version`, "vet", golang.ModulesStep, "compile ./cmd/server for linux/amd64"} {
 		if v := llbtest.Env(g.Named(t, name))["VERSION"]; v != "1.2.3" {
 			t.Errorf("%s: VERSION = %q, want the build's 1.2.3", name, v)
 		}

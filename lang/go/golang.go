@@ -116,7 +116,7 @@ func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 	st = st.Run(append([]bkllb.RunOption{
 		bkllb.Args(GoModulesCommand(s)),
 		bkllb.Dir(llb.SrcDir), mod, in.Network,
-		bkllb.WithCustomName(GoModulesStep), in.Locate("language"),
+		bkllb.WithCustomName(ModulesStep), in.Locate("language"),
 	}, env...)...).Root()
 
 	st = st.File(bkllb.Copy(in.Context, "/", llb.SrcDir, &bkllb.CopyInfo{
@@ -143,8 +143,8 @@ func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 	return st, nil, nil
 }
 
-// GoModulesStep names the step that downloads the modules and stages them for the offline compile.
-const GoModulesStep = "go mod download, and stage the modules for the offline compile"
+// ModulesStep names the step that downloads the modules and stages them for the offline compile.
+const ModulesStep = "go mod download, and stage the modules for the offline compile"
 
 // goModulesScript runs as sh -c SCRIPT NAME PROXY: the first go mod download fills the shared cache
 // mount (GOMODCACHE set to it), the second stages every module into the builder's own GOMODCACHE

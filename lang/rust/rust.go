@@ -41,8 +41,8 @@ const (
 	rustInstallRoot = "/hardened/cargo"
 )
 
-// RustSourceTime is the modification time of every file of the source copy in the builder.
-var RustSourceTime = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+// SourceTime is the modification time of every file of the source copy in the builder.
+var SourceTime = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Describe is the language's part of the spec fields' descriptions.
 func (Language) Describe() map[string]string {
@@ -358,7 +358,7 @@ func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 		CopyDirContentsOnly: true,
 		CreateDestPath:      true,
 		ExcludePatterns:     []string{"target"},
-		CreatedTime:         &RustSourceTime,
+		CreatedTime:         &SourceTime,
 	}).Mkdir(llb.OutDir, 0o755, bkllb.WithParents(true))
 	install := rustInstalls(in.Files)
 	if install {
