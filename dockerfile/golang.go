@@ -20,6 +20,7 @@ import (
 //     the translator's COPY --parents go.mod go.sum fails on one (this file copies go.sum*);
 //   - translated build.steps run under `env -u GOOS -u GOARCH ...` to undo the stage's ENV lines,
 //     which TestCompileMatchesFrontend rejects as not what the frontend runs.
+//
 // Once the translator writes platform ARGs and optional copies, this file goes.
 func golang(s *spec.Spec, opts Options) ([]byte, error) {
 	breq, err := golangLang.Language{}.Builder(s, opts.Files, opts.Platform, opts.Platform)
