@@ -183,7 +183,7 @@ func (w *writer) fail(format string, args ...any) {
 }
 
 // imageConfig writes the final stage's config as the frontend's llb.ImageConfig sets it.
-func (w *writer) imageConfig(s *spec.Spec, baseName, baseDigest string, extra map[string]string) {
+func (w *writer) imageConfig(s *spec.Spec, files hllb.Files, baseName, baseDigest string, extra map[string]string) {
 	keys := func(m map[string]string) []string {
 		ks := make([]string, 0, len(m))
 		for k := range m {
@@ -231,7 +231,7 @@ func (w *writer) imageConfig(s *spec.Spec, baseName, baseDigest string, extra ma
 		w.line("HEALTHCHECK %sCMD %s", strings.Join(append(flags, ""), " "), w.execForm("healthcheck.test", h.Test))
 	}
 	w.line("USER %d:%d", s.UID(), s.GID())
-	w.line("ENTRYPOINT %s", w.execForm("entrypoint", plan.Entrypoint(s)))
+	w.line("ENTRYPOINT %s", w.execForm("entrypoint", plan.EntrypointOf(s, files)))
 	if len(s.Cmd) > 0 {
 		w.line("CMD %s", w.execForm("cmd", s.Cmd))
 	}

@@ -73,7 +73,7 @@ func TestSpecVariants(t *testing.T) {
 			[]string{"FROM docker.io/library/golang:1.25-trixie AS build\n", "CGO_ENABLED=1", "FROM gcr.io/distroless/base-debian13:nonroot\n"},
 			[]string{"$BUILDPLATFORM"}},
 		{"scratch", "language: go\nartifacts: [.]\nbase: scratch\n",
-			[]string{"FROM scratch\n", `ENTRYPOINT ["/app/app"]`, "COPY --from=build --chmod=0755 /hardened/out/app /app/app\n", `"org.opencontainers.image.base.name"="scratch"`},
+			[]string{"FROM scratch\n", `ENTRYPOINT ["/app/x"]`, "COPY --from=build --chmod=0755 /hardened/out/x /app/x\n", `"org.opencontainers.image.base.name"="scratch"`},
 			nil},
 		{"everything", `language: go
 version: "1.26.8"

@@ -82,7 +82,7 @@ func golang(s *spec.Spec, opts Options) ([]byte, error) {
 		if len(s.Build.Tags) > 0 {
 			args = append(args, "-tags", strings.Join(s.Build.Tags, ","))
 		}
-		args = append(args, "-o", hllb.OutDir+"/"+spec.ArtifactName(a), a)
+		args = append(args, "-o", hllb.OutDir+"/"+golangLang.BinaryName(a, opts.Files["go.mod"]), a)
 		w.line("RUN --network=none %s %s", buildCache, w.execForm(fmt.Sprintf("artifacts[%d]", i), args))
 	}
 	if len(s.Build.Steps) > 0 {
@@ -103,10 +103,10 @@ func golang(s *spec.Spec, opts Options) ([]byte, error) {
 	}
 	w.comment("Root-owned, not writable by the runtime user, without setuid/setgid bits. The frontend strips\nthose with the symbolic u-s,g-s; octal 0755 does the same for a binary and needs no Dockerfile\nnewer than 1.2 (symbolic --chmod needs 1.14).")
 	for _, a := range s.Artifacts {
-		name := spec.ArtifactName(a)
+		name := golangLang.BinaryName(a, opts.Files["go.mod"])
 		w.line("COPY --from=build --chmod=0755 %s/%s %s/%s", hllb.OutDir, w.path("artifacts", name), hllb.ArtifactDir, name)
 	}
-	w.imageConfig(s, baseName, baseDigest, labels)
+	w.imageConfig(s, opts.Files, baseName, baseDigest, labels)
 	if w.err != nil {
 		return nil, w.err
 	}

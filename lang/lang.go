@@ -78,6 +78,26 @@ type Layout struct {
 	AsIs bool
 }
 
+// Namer is a language whose binaries' names under /app depend on its project files (Go names a
+// module root's binary after the module); its default entrypoint is /app/<first artifact's name>.
+type Namer interface {
+	ArtifactName(artifact string, files llb.Files) string
+}
+
+// ArtifactNames are the names the spec's artifacts have under /app.
+func ArtifactNames(l Language, s *spec.Spec, files llb.Files) []string {
+	n, _ := l.(Namer)
+	var names []string
+	for _, a := range s.Artifacts {
+		if n != nil {
+			names = append(names, n.ArtifactName(a, files))
+		} else {
+			names = append(names, spec.ArtifactName(a))
+		}
+	}
+	return names
+}
+
 // FirstArtifact is the entrypoint of a language whose artifacts are executables: /app/<first>.
 func FirstArtifact(s *spec.Spec) []string {
 	if len(s.Artifacts) == 0 {

@@ -93,7 +93,7 @@ func Convert(s *spec.Spec, in Inputs) (*Result, error) {
 		final = final.File(depsCopy(deps, in.Epoch), locate("artifacts"),
 			bkllb.WithCustomName("copy the dependency tree to "+ArtifactDir+"/"+deps.Dest+" (root-owned, modes 0644/0755)"))
 	}
-	final = final.File(artifactCopies(s, in.Plan.AppDir, builder, deps != nil, in.Epoch), locate("artifacts"),
+	final = final.File(artifactCopies(s, in.Plan, builder, deps != nil, in.Epoch), locate("artifacts"),
 		bkllb.WithCustomName("copy artifacts to "+ArtifactDir+" (root-owned, modes 0644/0755)"))
 
 	img := ImageConfig(s, in.Plan.Entrypoint, in.Base, in.Target, in.Epoch)
@@ -141,10 +141,10 @@ func runSteps(s *spec.Spec, st bkllb.State, locate func(string) bkllb.Constraint
 // would leave it at the build's clock, so for the others /app is the builder's OutDir copied
 // whole, or, when build.steps may have left more there, the artifacts assembled apart and copied
 // whole.
-func artifactCopies(s *spec.Spec, appDir bool, builder bkllb.State, withDeps bool, epoch *time.Time) *bkllb.FileAction {
+func artifactCopies(s *spec.Spec, p Plan, builder bkllb.State, withDeps bool, epoch *time.Time) *bkllb.FileAction {
 	info := func(contents bool) *bkllb.CopyInfo { return finalCopyInfo(contents, epoch) }
 	var fa *bkllb.FileAction
-	if appDir {
+	if p.AppDir {
 		if withDeps {
 			fa = bkllb.Copy(builder, OutDir+"/", ArtifactDir+"/", info(true))
 		} else {
@@ -157,8 +157,11 @@ func artifactCopies(s *spec.Spec, appDir bool, builder bkllb.State, withDeps boo
 		fa = bkllb.Copy(builder, OutDir, ArtifactDir, info(false))
 	} else {
 		stage := bkllb.Mkdir(ArtifactDir, 0o755, bkllb.WithParents(true), bkllb.WithUIDGID(0, 0), createdTime{epoch})
-		for _, a := range s.Artifacts {
+		for i, a := range s.Artifacts {
 			name := spec.ArtifactName(a)
+			if i < len(p.ArtifactNames) {
+				name = p.ArtifactNames[i]
+			}
 			stage = stage.Copy(builder, OutDir+"/"+name, ArtifactDir+"/"+name, info(false))
 		}
 		staged := bkllb.Scratch().File(stage, bkllb.WithCustomName("stage "+ArtifactDir))

@@ -25,6 +25,9 @@ type Plan struct {
 	LibsOnBuilder bool
 	// Entrypoint is the image's exec-form entrypoint: the spec's, else the language's.
 	Entrypoint []string
+	// ArtifactNames are the artifacts' names under /app, in the spec's order (nil: each artifact's
+	// last element, spec.ArtifactName).
+	ArtifactNames []string
 	// AppDir says the builder lays the whole app out at OutDir, copied onto /app as it is (an
 	// interpreter's app), instead of one executable per artifact.
 	AppDir bool

@@ -6,6 +6,7 @@ import (
 
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/hardenedbuild/hardened/lang"
 	"github.com/hardenedbuild/hardened/lang/registry"
 	"github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/spec"
@@ -22,7 +23,8 @@ func New(s *spec.Spec, files llb.Files, target, build ocispecs.Platform) (llb.Pl
 	layout := l.Layout()
 	p := llb.Plan{
 		Language:           s.Language,
-		Entrypoint:         Entrypoint(s),
+		Entrypoint:         EntrypointOf(s, files),
+		ArtifactNames:      lang.ArtifactNames(l, s, files),
 		AppDir:             layout.AppDir,
 		ArtifactsInContext: layout.InContext,
 		ArtifactsAsIs:      layout.AsIs,
@@ -67,6 +69,15 @@ func Early(s *spec.Spec, target, build ocispecs.Platform) llb.Plan {
 		p.Base = &req
 	}
 	return p
+}
+
+// EntrypointOf is Entrypoint for a language whose binaries are named after its project files.
+func EntrypointOf(s *spec.Spec, files llb.Files) []string {
+	l, ok := registry.Lookup(s.Language)
+	if n, named := l.(lang.Namer); ok && named && len(s.Entrypoint) == 0 && len(s.Artifacts) > 0 {
+		return []string{llb.ArtifactDir + "/" + n.ArtifactName(s.Artifacts[0], files)}
+	}
+	return Entrypoint(s)
 }
 
 // Entrypoint is the image's exec-form entrypoint: the spec's, else its language's.

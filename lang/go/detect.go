@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/hardenedbuild/hardened/lang"
-	"github.com/hardenedbuild/hardened/spec"
 )
 
 // detectGo finds the module's main packages, preferring those under ./cmd when there are any.
@@ -19,6 +18,10 @@ func (Language) Detect(dir string) (*lang.Detection, error) {
 		return nil, nil
 	}
 	mains, err := goMains(dir)
+	if err != nil {
+		return nil, err
+	}
+	goMod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +38,7 @@ func (Language) Detect(dir string) (*lang.Detection, error) {
 	// Each binary is /app/<last element>: keep the first of any two that share a name.
 	seen := map[string]string{}
 	for _, m := range mains {
-		name := spec.ArtifactName(m)
+		name := BinaryName(m, goMod)
 		if other, dup := seen[name]; dup {
 			det.Warnings = append(det.Warnings, fmt.Sprintf("left out %s: it would be /app/%s, as %s is", m, name, other))
 			continue

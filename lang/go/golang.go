@@ -129,7 +129,7 @@ func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 		if len(s.Build.Tags) > 0 {
 			args = append(args, "-tags", strings.Join(s.Build.Tags, ","))
 		}
-		args = append(args, "-o", llb.OutDir+"/"+spec.ArtifactName(a), a)
+		args = append(args, "-o", llb.OutDir+"/"+BinaryName(a, in.Files["go.mod"]), a)
 		// Modules are already downloaded: the compile gets no network at all.
 		st = st.Run(append([]bkllb.RunOption{
 			bkllb.Args(args),
