@@ -90,7 +90,7 @@ func (b *build) platform(ctx context.Context, in hllb.Inputs, targets *scanTarge
 	if err := addBuildLabels(res.Image, b.bc.Labels); err != nil {
 		return nil, err
 	}
-	scan, err := b.verify(ctx, res, in.Base, special, in.Target, *in.Epoch)
+	scan, err := b.verify(ctx, res, in.Plan.ArtifactNames, in.Base, special, in.Target, *in.Epoch)
 	if err != nil {
 		return nil, err
 	}

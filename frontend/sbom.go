@@ -24,7 +24,6 @@ import (
 	"github.com/hardenedbuild/hardened/lang/registry"
 	hllb "github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/sbom"
-	"github.com/hardenedbuild/hardened/spec"
 )
 
 // defaultScanner is what buildx asks for with a bare --sbom=true. No registry may be
@@ -281,11 +280,12 @@ func (g *gatewayReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	return c, nil
 }
 
-// artifactPaths are the files of the final image the SBOM reads modules from.
-func artifactPaths(s *spec.Spec) []string {
+// artifactPaths are the files of the final image the SBOM reads modules from: the plan's
+// artifact names, which for Go follow the module path.
+func artifactPaths(names []string) []string {
 	var out []string
-	for _, a := range s.Artifacts {
-		out = append(out, hllb.ArtifactDir+"/"+spec.ArtifactName(a))
+	for _, n := range names {
+		out = append(out, hllb.ArtifactDir+"/"+n)
 	}
 	return out
 }

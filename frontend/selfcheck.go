@@ -122,7 +122,7 @@ func (b *build) pickSelfCheck(ctx context.Context) (selfCheck, error) {
 
 // verify holds one platform's converted image to its guarantees, beside the check of /app and the
 // secrets, once the artifacts in the build context are checked.
-func (b *build) verify(ctx context.Context, res *hllb.Result, base *hllb.Image, special func(context.Context) ([]hllb.SpecialFile, error), target ocispecs.Platform, epoch time.Time) (*scanTarget, error) {
+func (b *build) verify(ctx context.Context, res *hllb.Result, names []string, base *hllb.Image, special func(context.Context) ([]hllb.SpecialFile, error), target ocispecs.Platform, epoch time.Time) (*scanTarget, error) {
 	if err := b.artifactsChecked(ctx); err != nil {
 		return nil, err
 	}
@@ -135,7 +135,7 @@ func (b *build) verify(ctx context.Context, res *hllb.Result, base *hllb.Image, 
 		return struct{}{}, b.checkApp(ctx, check, res.Final, target)
 	}
 	prefetch(b.jobs, appKey, checkApp) // beside the self-check
-	scan := &scanTarget{final: res.Final, builder: res.Builder, artifacts: artifactPaths(b.spec), epoch: epoch}
+	scan := &scanTarget{final: res.Final, builder: res.Builder, artifacts: artifactPaths(names), epoch: epoch}
 	verifyErr := check.verify(ctx, res, base, special, scan, target)
 	_, appErr := await(ctx, b.jobs, appKey, checkApp)
 	if err := cmp.Or(verifyErr, appErr); err != nil {
