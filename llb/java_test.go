@@ -134,7 +134,7 @@ func TestJavaMaven(t *testing.T) {
 	if g.DependsOn(resolve, source.Digest) {
 		t.Error("go-offline depends on the source copy; a source change would resolve again")
 	}
-	if ex := findCopy(t, source, "/").ExcludePatterns; !slices.Equal(ex, []string{"target"}) {
+	if ex := findCopy(t, source, "/").ExcludePatterns; !slices.Equal(ex, []string{"target", "hardened.yaml", "hardened.lock"}) {
 		t.Errorf("source copy excludes %q, want the local target/", ex)
 	}
 	pkg := g.Named(t, "mvn -B -ntp -o package -DskipTests -Dproject.build.outputTimestamp=2023-11-14T22:13:20Z")
@@ -176,7 +176,7 @@ func TestJavaGradle(t *testing.T) {
 		if !g.DependsOn(assemble, g.Named(t, "write the reproducible-archives init script").Digest) {
 			t.Error("assemble runs without the reproducible-archives init script")
 		}
-		if ex := findCopy(t, g.Named(t, "copy source"), "/").ExcludePatterns; !slices.Equal(ex, []string{"build", ".gradle"}) {
+		if ex := findCopy(t, g.Named(t, "copy source"), "/").ExcludePatterns; !slices.Equal(ex, []string{"build", ".gradle", "hardened.yaml", "hardened.lock"}) {
 			t.Errorf("source copy excludes %q", ex)
 		}
 		findCopy(t, g.Named(t, "copy the jars to /hardened/out"), "/src/build/libs/app.jar")

@@ -11,7 +11,7 @@
 
 FROM --platform=$BUILDPLATFORM docker.io/library/eclipse-temurin:21-jdk-noble AS build
 # copy source
-COPY . /src/
+COPY --exclude=hardened.yaml --exclude=hardened.lock . /src/
 WORKDIR /hardened/out
 WORKDIR /hardened/java
 COPY --chmod=0644 <<"HARDENED_EOF" /hardened/java/HardenedBuild.java

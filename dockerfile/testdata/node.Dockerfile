@@ -22,7 +22,7 @@ RUN --mount=type=cache,id=hardened/node/npm,target=/root/.npm,sharing=shared ["n
 # ensure node_modules
 WORKDIR /src/node_modules
 # copy source
-COPY --exclude=node_modules --exclude=**/node_modules . /src/
+COPY --exclude=node_modules --exclude=**/node_modules --exclude=hardened.yaml --exclude=hardened.lock . /src/
 # lay out the app in /hardened/out: package.json and the artifacts
 FROM build AS build-2
 WORKDIR /hardened/out

@@ -36,7 +36,7 @@ WORKDIR /deps
 ENV PYTHONHASHSEED="0"
 RUN --network=none ["python3","-m","compileall","-q","--invalidation-mode","unchecked-hash","-s","/deps","-p","/app","/deps"]
 # copy source
-COPY --exclude=.venv --exclude=**/__pycache__ --exclude=**/*.pyc . /src/
+COPY --exclude=.venv --exclude=**/__pycache__ --exclude=**/*.pyc --exclude=hardened.yaml --exclude=hardened.lock . /src/
 # lay out the app in /hardened/out: the artifacts
 FROM build-2 AS build-3
 WORKDIR /hardened/out

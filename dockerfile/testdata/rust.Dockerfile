@@ -12,7 +12,7 @@
 
 FROM docker.io/library/rust:1-trixie AS build
 # copy source
-COPY --exclude=target . /src/
+COPY --exclude=target --exclude=hardened.yaml --exclude=hardened.lock . /src/
 WORKDIR /hardened/out
 WORKDIR /hardened/cargo
 RUN --network=none ["ln","-sfn","--","/hardened/out","/hardened/cargo/bin"]

@@ -34,7 +34,7 @@ func (Language) Describe() map[string]string {
 func (Language) Name() string { return "go" }
 
 func (Language) Inputs() lang.Inputs {
-	return lang.Inputs{Manifests: []string{"go.mod"},
+	return lang.Inputs{Manifests: []string{"go.mod", "go.work"},
 		Fields: []string{"cgo", "build.ldflags", "build.tags", "version", "base", "build.env", "build.steps", "build.packages"}, Markers: []string{"go.mod"}}
 }
 
@@ -100,7 +100,7 @@ func goVersion(s *spec.Spec, files llb.Files) (version, field string, err error)
 func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 	s := in.Spec
 	mod := llb.CacheMount(in.CacheNS, "go", "mod", GoModCacheMount, bkllb.CacheMountShared)
-	build := llb.CacheMount(in.CacheNS, "go", "build", "/root/.cache/go-build", bkllb.CacheMountShared)
+	build := llb.CacheMount(in.CacheNS, "go", "build", GoCache, bkllb.CacheMountShared)
 	env := goEnv(s, in.Target)
 
 	// go.mod and go.sum first, so a source change reuses the module download.
@@ -119,7 +119,14 @@ func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 		bkllb.WithCustomName(ModulesStep), in.Locate("language"),
 	}, env...)...).Root()
 
-	st = st.File(bkllb.Copy(in.Context, "/", llb.SrcDir, &bkllb.CopyInfo{
+	// Without the spec and its lock (llb.DecidingFiles): a comment edited there re-runs no step.
+	source := sourceState(in)
+	// The compile builds on the dependency layer's GOCACHE; without one, on the shared cache mount.
+	cache := []bkllb.RunOption{build}
+	if layered(in) {
+		st, cache = depsLayer(in, st, source, env), nil
+	}
+	st = st.File(bkllb.Copy(source, "/", llb.SrcDir, &bkllb.CopyInfo{
 		CopyDirContentsOnly: true,
 		CreateDestPath:      true,
 	}), bkllb.WithCustomName("copy source"), in.Locate("language"))
@@ -133,12 +140,12 @@ func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 		// Modules are already downloaded: the compile gets no network at all.
 		st = st.Run(append([]bkllb.RunOption{
 			bkllb.Args(args),
-			bkllb.Dir(llb.SrcDir), build,
+			bkllb.Dir(llb.SrcDir),
 			bkllb.Network(pb.NetMode_NONE),
 			bkllb.AddEnv("GOPROXY", "off"),
 			bkllb.WithCustomName("compile " + a + " for " + llb.PlatformString(in.Target)),
 			in.Locate(fmt.Sprintf("artifacts[%d]", i)),
-		}, env...)...).Root()
+		}, append(cache, env...)...)...).Root()
 	}
 	return st, nil, nil
 }
@@ -193,7 +200,7 @@ func goEnv(s *spec.Spec, target ocispecs.Platform) []bkllb.RunOption {
 		bkllb.AddEnv("GOARCH", target.Architecture),
 		bkllb.AddEnv("GOTOOLCHAIN", "local"),
 		bkllb.AddEnv("GOMODCACHE", "/go/pkg/mod"),
-		bkllb.AddEnv("GOCACHE", "/root/.cache/go-build"),
+		bkllb.AddEnv("GOCACHE", GoCache),
 	}
 	switch {
 	case target.Architecture == "arm" && strings.HasPrefix(target.Variant, "v"):

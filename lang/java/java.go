@@ -355,6 +355,7 @@ func buildJavac(in *llb.BuildInput, release string) bkllb.State {
 	fa := bkllb.Copy(in.Context, "/", llb.SrcDir, &bkllb.CopyInfo{
 		CopyDirContentsOnly: true,
 		CreateDestPath:      true,
+		ExcludePatterns:     in.SourceExcludes(),
 	}).Mkdir(llb.OutDir, 0o755, bkllb.WithParents(true)).
 		Mkdir(path.Dir(javaToolPath), 0o755, bkllb.WithParents(true)).
 		Mkfile(javaToolPath, 0o644, hardenedBuildJava)
@@ -428,7 +429,7 @@ func copyJavaSource(in *llb.BuildInput, st bkllb.State, outputs ...string) bkllb
 	return st.File(bkllb.Copy(in.Context, "/", llb.SrcDir, &bkllb.CopyInfo{
 		CopyDirContentsOnly: true,
 		CreateDestPath:      true,
-		ExcludePatterns:     outputs,
+		ExcludePatterns:     in.SourceExcludes(outputs...),
 	}), bkllb.WithCustomName("copy source"), in.Locate("language"))
 }
 

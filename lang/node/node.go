@@ -256,7 +256,7 @@ func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 	st = st.File(bkllb.Copy(in.Context, "/", llb.SrcDir, &bkllb.CopyInfo{
 		CopyDirContentsOnly: true,
 		CreateDestPath:      true,
-		ExcludePatterns:     []string{"node_modules", "**/node_modules"},
+		ExcludePatterns:     in.SourceExcludes("node_modules", "**/node_modules"),
 	}), bkllb.WithCustomName("copy source"), in.Locate("language"))
 
 	if sc != "" {

@@ -247,7 +247,7 @@ func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 	source := &bkllb.CopyInfo{
 		CopyDirContentsOnly: true,
 		CreateDestPath:      true,
-		ExcludePatterns:     []string{".venv", "**/__pycache__", "**/*.pyc"},
+		ExcludePatterns:     in.SourceExcludes(".venv", "**/__pycache__", "**/*.pyc"),
 	}
 	copySource := func(st bkllb.State) bkllb.State {
 		return st.File(bkllb.Copy(in.Context, "/", llb.SrcDir, source), bkllb.WithCustomName("copy source"), in.Locate("language"))

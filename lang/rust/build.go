@@ -50,7 +50,7 @@ func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 	src := bkllb.Copy(in.Context, "/", llb.SrcDir, &bkllb.CopyInfo{
 		CopyDirContentsOnly: true,
 		CreateDestPath:      true,
-		ExcludePatterns:     []string{"target"},
+		ExcludePatterns:     in.SourceExcludes("target"),
 		CreatedTime:         &SourceTime,
 	}).Mkdir(llb.OutDir, 0o755, bkllb.WithParents(true))
 	install := rustInstalls(in.Files)
