@@ -195,8 +195,9 @@ func (w *writer) imageConfig(s *spec.Spec, files hllb.Files, baseName, baseDiges
 	// WORKDIR before USER: a directory WORKDIR creates belongs to the current user, and the
 	// runtime user must not own anything it runs from.
 	w.line("WORKDIR %s", w.path("workdir", s.Workdir))
-	for _, k := range keys(s.Env) {
-		w.line("ENV %s=%s", k, w.quote("env."+k, s.Env[k]))
+	env := plan.Env(s)
+	for _, k := range keys(env) {
+		w.line("ENV %s=%s", k, w.quote("env."+k, env[k]))
 	}
 	for _, p := range s.Expose {
 		if !strings.Contains(p, "/") {

@@ -98,6 +98,27 @@ func ArtifactNames(l Language, s *spec.Spec, files llb.Files) []string {
 	return names
 }
 
+// Enver is a language with defaults for the image's environment; the spec's env wins.
+type Enver interface {
+	ImageEnv() map[string]string
+}
+
+// ImageEnv is the image's environment the spec asks for: the language's defaults, then its env.
+func ImageEnv(l Language, s *spec.Spec) map[string]string {
+	e, ok := l.(Enver)
+	if !ok {
+		return s.Env
+	}
+	env := map[string]string{}
+	for k, v := range e.ImageEnv() {
+		env[k] = v
+	}
+	for k, v := range s.Env {
+		env[k] = v
+	}
+	return env
+}
+
 // FirstArtifact is the entrypoint of a language whose artifacts are executables: /app/<first>.
 func FirstArtifact(s *spec.Spec) []string {
 	if len(s.Artifacts) == 0 {

@@ -96,7 +96,11 @@ func Convert(s *spec.Spec, in Inputs) (*Result, error) {
 	final = final.File(artifactCopies(s, in.Plan, builder, deps != nil, in.Epoch), locate("artifacts"),
 		bkllb.WithCustomName("copy artifacts to "+ArtifactDir+" (root-owned, modes 0644/0755)"))
 
-	img := ImageConfig(s, in.Plan.Entrypoint, in.Base, in.Target, in.Epoch)
+	withEnv := *s
+	if in.Plan.Env != nil {
+		withEnv.Env = in.Plan.Env
+	}
+	img := ImageConfig(&withEnv, in.Plan.Entrypoint, in.Base, in.Target, in.Epoch)
 	if in.Debug {
 		img.Config.Labels[LabelVariant] = DebugTarget
 		img.Config.Labels["org.opencontainers.image.description"] = "DEBUG build with a busybox shell (/busybox/sh): for troubleshooting, never for production"

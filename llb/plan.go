@@ -28,6 +28,9 @@ type Plan struct {
 	// ArtifactNames are the artifacts' names under /app, in the spec's order (nil: each artifact's
 	// last element, spec.ArtifactName).
 	ArtifactNames []string
+	// Env is the image's environment: the language's defaults with the spec's env over them (nil:
+	// the spec's env).
+	Env map[string]string
 	// AppDir says the builder lays the whole app out at OutDir, copied onto /app as it is (an
 	// interpreter's app), instead of one executable per artifact.
 	AppDir bool

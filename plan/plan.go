@@ -25,6 +25,7 @@ func New(s *spec.Spec, files llb.Files, target, build ocispecs.Platform) (llb.Pl
 		Language:           s.Language,
 		Entrypoint:         EntrypointOf(s, files),
 		ArtifactNames:      lang.ArtifactNames(l, s, files),
+		Env:                lang.ImageEnv(l, s),
 		AppDir:             layout.AppDir,
 		ArtifactsInContext: layout.InContext,
 		ArtifactsAsIs:      layout.AsIs,
@@ -89,6 +90,14 @@ func Entrypoint(s *spec.Spec) []string {
 		return l.Entrypoint(s)
 	}
 	return nil
+}
+
+// Env is the image's environment: the language's defaults, then the spec's env.
+func Env(s *spec.Spec) map[string]string {
+	if l, ok := registry.Lookup(s.Language); ok {
+		return lang.ImageEnv(l, s)
+	}
+	return s.Env
 }
 
 // ContextFiles are the context files the spec's language reads.

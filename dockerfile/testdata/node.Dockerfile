@@ -14,6 +14,7 @@ FROM docker.io/library/node:26-trixie-slim AS build
 COPY --parents package-lock.json package.json /src/
 # npm ci --omit=dev
 WORKDIR /src
+ENV NODE_ENV="production"
 ENV npm_config_audit="false"
 ENV npm_config_cache="/root/.npm"
 ENV npm_config_fund="false"

@@ -203,7 +203,9 @@ func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 	}
 	t := pm.tool(in.Builder.Config)
 	cache := pm.cache(in.CacheNS)
-	env := append(pm.env(), llb.BuilderEnv(s)...)
+	// The install a build script needs keeps devDependencies, which NODE_ENV=production would drop.
+	devEnv := append(pm.env(), llb.BuilderEnv(s)...)
+	env := append(append(productionEnv(s.Build.Env), pm.env()...), llb.BuilderEnv(s)...)
 	step := func(st bkllb.State, field string, offline bool, args ...string) bkllb.State {
 		opts := append([]bkllb.RunOption{
 			bkllb.Args(append(slices.Clone(t.run), args...)), bkllb.Dir(llb.SrcDir), cache,
@@ -243,7 +245,12 @@ func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 
 	// A build script needs the devDependencies; they are pruned after it.
 	sc := s.Build.Script
+	prodEnv := env
+	if sc != "" {
+		env = devEnv
+	}
 	st = step(st, "language", false, pm.install(sc == "")...)
+	env = prodEnv
 	if pm.berry && sc == "" {
 		st = step(st, "language", true, pm.prune()...)
 	}

@@ -1,0 +1,37 @@
+package llb_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/hardenedbuild/hardened/internal/llbtest"
+	hllb "github.com/hardenedbuild/hardened/llb"
+)
+
+// NODE_ENV is production in the image and for the production install, the build script and the
+// prune; the install a build script needs keeps devDependencies; the spec's values win.
+func TestNodeEnvProduction(t *testing.T) {
+	files := hllb.Files{"package.json": []byte(`{}`), "package-lock.json": []byte(`{}`)}
+	s := load(t, "language: node\nversion: \"22\"\nartifacts: [dist/server.js]\nbuild:\n  script: build\n")
+	res, g := convert(t, s, resolved(t, s, files, amd64))
+	if !slices.Contains(res.Image.Config.Env, "NODE_ENV=production") {
+		t.Errorf("image env %q lacks NODE_ENV=production", res.Image.Config.Env)
+	}
+	if v, set := llbtest.Env(g.Named(t, "npm ci"))["NODE_ENV"]; set {
+		t.Errorf("the install before the build script has NODE_ENV=%s; it would drop devDependencies", v)
+	}
+	for _, name := range []string{"npm run build", "npm prune --omit=dev"} {
+		if v := llbtest.Env(g.Named(t, name))["NODE_ENV"]; v != "production" {
+			t.Errorf("%s runs with NODE_ENV=%q, want production", name, v)
+		}
+	}
+
+	s = load(t, "language: node\nversion: \"22\"\nartifacts: [server.js]\nenv: {NODE_ENV: staging}\nbuild:\n  env: {NODE_ENV: test}\n")
+	res, g = convert(t, s, resolved(t, s, files, amd64))
+	if !slices.Contains(res.Image.Config.Env, "NODE_ENV=staging") || slices.Contains(res.Image.Config.Env, "NODE_ENV=production") {
+		t.Errorf("image env %q: the spec's NODE_ENV=staging should win", res.Image.Config.Env)
+	}
+	if v := llbtest.Env(g.Named(t, "npm ci --omit=dev"))["NODE_ENV"]; v != "test" {
+		t.Errorf("install NODE_ENV=%q, want build.env's test", v)
+	}
+}
