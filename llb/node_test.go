@@ -374,6 +374,9 @@ func TestNodePackageManagers(t *testing.T) {
 			byArgs := map[string]llbtest.Op{}
 			for _, o := range g.Execs() {
 				args := o.Op.GetExec().GetMeta().GetArgs()
+				if o.Name == "check the build script made the artifacts" {
+					continue // TestNodeBuiltArtifactsChecked
+				}
 				byArgs[strings.Join(args, " ")] = o
 				for _, a := range args {
 					if a == "sh" || a == "-c" {

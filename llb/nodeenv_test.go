@@ -35,3 +35,23 @@ func TestNodeEnvProduction(t *testing.T) {
 		t.Errorf("install NODE_ENV=%q, want build.env's test", v)
 	}
 }
+
+// With a build script, the artifacts may be its output: a step after the prune checks they exist
+// before the layout copies them, offline, with the paths as arguments.
+func TestNodeBuiltArtifactsChecked(t *testing.T) {
+	files := hllb.Files{"package.json": []byte(`{}`), "package-lock.json": []byte(`{}`)}
+	s := load(t, "language: node\nversion: \"22\"\nartifacts: [dist/server.js, views]\nbuild:\n  script: build\n")
+	_, g := convert(t, s, resolved(t, s, files, amd64))
+	check := g.Named(t, "check the build script made the artifacts")
+	args := check.Op.GetExec().GetMeta().GetArgs()
+	if len(args) < 3 || !slices.Equal(args[len(args)-3:], []string{"build", "dist/server.js", "views"}) || args[0] != "node" {
+		t.Errorf("check args = %q", args)
+	}
+	if !g.DependsOn(check, g.Named(t, "npm prune --omit=dev").Digest) {
+		t.Error("the check runs before the prune")
+	}
+	layout := g.Named(t, "lay out the app in /hardened/out: package.json and the artifacts")
+	if !g.DependsOn(layout, check.Digest) {
+		t.Error("the layout does not wait for the check")
+	}
+}

@@ -270,6 +270,7 @@ func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 		st = step(st, "build.script", true, "run", sc)
 		st = ensure(step(st, "build.script", true, pm.prune()...))
 		deps.State = st
+		st = checkBuilt(st, in)
 	}
 
 	// The app without node_modules, which the final stage takes from deps.State.
