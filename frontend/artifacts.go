@@ -147,6 +147,9 @@ func artifactProblems(ctx context.Context, s *spec.Spec, t *contextTree) error {
 	var errs spec.Errors
 	for i, a := range s.Artifacts {
 		field := fmt.Sprintf("artifacts[%d]", i)
+		if _, _, err := t.stat(ctx, path.Clean("/"+a)); err != nil && s.Build.Script != "" {
+			continue // build output: the language's build checks it once the script has run
+		}
 		msg, hint := inspectArtifact(ctx, a, t, copiesArtifacts(s))
 		if msg != "" {
 			errs = append(errs, spec.Error{File: s.File(), Pos: s.Pos(field), Field: field, Msg: msg, Hint: hint})
