@@ -68,7 +68,7 @@ func TestInit(t *testing.T) {
 		{"node build script", map[string]string{
 			"package.json":      `{"main": "dist/server.js", "scripts": {"build": "tsc"}, "engines": {"node": "22"}}`,
 			"package-lock.json": "{}",
-		}, 0, []string{"artifacts: [dist/server.js]\n", "build:\n  script: build\n"}, nil, false},
+		}, 0, []string{"artifacts: [dist/server.js, dist]\n", "build:\n  script: build\n"}, nil, false},
 		{"node without entry", map[string]string{"package.json": `{"scripts": {"start": "next start"}}`},
 			1, nil, []string{"no entry point"}, true},
 		{"go and node", map[string]string{"go.mod": "module x\n\ngo 1.26\n", "main.go": mainGo, "package.json": `{"main": "a.js"}`, "a.js": ""},
@@ -77,7 +77,7 @@ func TestInit(t *testing.T) {
 			"package.json": `{"main": "src/index.js", "engines": {"node": "22"}}`, "package-lock.json": "{}",
 			"src/index.js": "", "routes/api/users.js": "", "views/page.html": "", "worker.mjs": "", "jest.config.js": "",
 			"test/a.test.js": "", "node_modules/x/index.js": "", ".eslintrc.js": "",
-		}, 0, []string{"artifacts: [src/index.js, routes, worker.mjs]\n"}, nil, false},
+		}, 0, []string{"artifacts: [src/index.js, routes, worker.mjs, views]\n"}, nil, false},
 		{"python __main__ package", map[string]string{
 			"pyproject.toml":   "[project]\nname = \"x\"\nrequires-python = \">=3.10\"\n",
 			"requirements.txt": "", "myapp/__init__.py": "", "myapp/__main__.py": "", "util.py": "",

@@ -42,11 +42,15 @@ func (Language) Detect(dir string) (*lang.Detection, error) {
 	}
 	det := &lang.Detection{Marker: "package.json", Comments: map[string]string{}}
 	entry, entryFrom := "", ""
-	for i, candidate := range []string{startFile(pkg.Scripts["start"]), pkg.Main, "index.js"} {
+	start, via := startEntry(pkg.Scripts)
+	for i, candidate := range []string{start, pkg.Main, "index.js"} {
 		if candidate == "" {
 			continue
 		}
 		entryFrom = [...]string{"the start script", "package.json's main", "index.js"}[i]
+		if i == 0 && len(via) > 1 {
+			entryFrom = "the start script, through " + strings.Join(via, " -> ")
+		}
 		c := path.Clean(strings.ReplaceAll(candidate, `\`, "/"))
 		if strings.HasPrefix(c, "../") || path.IsAbs(c) {
 			continue
@@ -57,19 +61,17 @@ func (Language) Detect(dir string) (*lang.Detection, error) {
 		}
 	}
 	if entry == "" {
-		return nil, fmt.Errorf(`package.json found, but no entry point: no "start": "node FILE" script, no "main" and no index.js`)
+		return nil, fmt.Errorf(`package.json found, but no entry point: no "start" script that runs "node FILE" (directly or through ` +
+			`"npm run NAME"), no "main" and no index.js; write the spec by hand with artifacts: [path/to/server.js]`)
 	}
-	det.Artifacts = []string{entry}
-	if pkg.Scripts["build"] == "" {
-		more, err := nodeAppFiles(dir, entry)
-		if err != nil {
-			return nil, err
-		}
-		det.Artifacts = append(det.Artifacts, more...)
+	var built bool
+	if det.Artifacts, built, err = appArtifacts(dir, entry, pkg.Scripts["build"] != ""); err != nil {
+		return nil, err
 	}
-	det.Comments["artifacts"] = "The first artifact is what node runs; add every other file and directory it needs at run time."
+	det.Comments["artifacts"] = "The first artifact is what node runs (" + entryFrom + "); add every other file and directory it needs at run time."
 	if len(det.Artifacts) > 1 {
-		det.Comments["artifacts"] = "The first artifact is what node runs (" + entryFrom + "); the others are the top-level\nscripts and directories of scripts beside it. Add every other file it needs at run time."
+		det.Comments["artifacts"] = "The first artifact is what node runs (" + entryFrom + ").\nThe others are " +
+			besides(built, pkg.Scripts["build"] != "") + ".\nAdd every other file it needs at run time."
 	}
 	if pkg.Engines.Node == "" {
 		det.Version = defaultNodeMajor
@@ -77,6 +79,10 @@ func (Language) Detect(dir string) (*lang.Detection, error) {
 	}
 	if pkg.Scripts["build"] != "" {
 		det.Script = "build"
+		det.Comments["build"] = "package.json has a build script: it runs in the builder, with devDependencies, before the app is laid out."
+		if built {
+			det.Comments["build"] = "package.json's build script makes " + entry + " (not in the directory yet): it runs in the builder,\nwith devDependencies, and the build checks it made every artifact."
+		}
 	}
 	return det, nil
 }
@@ -137,6 +143,17 @@ func hasNodeScript(dir string) bool {
 		return nil
 	})
 	return found
+}
+
+// besides says what the artifacts after the entry are.
+func besides(built, script bool) string {
+	switch {
+	case built:
+		return "its build output directory, and the directories it reads\nat run time (views, public, static) found here"
+	case script:
+		return "the directories it reads at run time (views, public,\nstatic) found here"
+	}
+	return "the top-level scripts and directories of scripts beside it, and the\ndirectories it reads at run time (views, public, static) found here"
 }
 
 // startFile is the script node runs in a start script of the form "node [FLAGS] FILE ...".
