@@ -30,6 +30,8 @@ const schemaURL = "https://raw.githubusercontent.com/hardenedbuild/hardened/main
 type detection struct {
 	language string
 	*lang.Detection
+	// mig is what a Dockerfile carried over (nil: none).
+	mig *migration
 }
 
 // runInit writes DIR/hardened.yaml for the language and entry points it detects in DIR.
@@ -37,8 +39,9 @@ func runInit(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("hardened init", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	force := fs.Bool("force", false, "overwrite an existing hardened.yaml")
+	dockerfileFlag := fs.String("f", "", "the Dockerfile to carry settings over from (default DIR/Dockerfile, when there is one)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: hardened init [--force] [DIR]")
+		fmt.Fprintln(stderr, "usage: hardened init [-f Dockerfile] [--force] [DIR]")
 		fs.PrintDefaults()
 	}
 	pos, code, ok := parseInterspersed(fs, args, stdout, stderr)
@@ -67,7 +70,7 @@ func runInit(args []string, stdout, stderr io.Writer) int {
 			problems = append(problems, err)
 		}
 		if det != nil {
-			found = append(found, &detection{l.Name(), det})
+			found = append(found, &detection{language: l.Name(), Detection: det})
 		}
 	}
 	det := pick(found, len(problems) > 0, stderr)
@@ -80,6 +83,12 @@ func runInit(args []string, stdout, stderr io.Writer) int {
 	}
 	if det == nil {
 		return 1
+	}
+	if df := dockerfilePath(*dockerfileFlag, dir); df != "" {
+		if err := migrate(det, df, out, dir); err != nil {
+			fmt.Fprintf(stderr, "hardened init: %v\n", err)
+			return 1
+		}
 	}
 	chooseVersion(det, out, dir)
 
@@ -244,6 +253,9 @@ func (d *detection) yaml() string {
 	if d.Script != "" {
 		field("build", "\n  script: "+yamlScalar(d.Script))
 	}
+	if d.mig != nil {
+		d.mig.yaml(&b, field)
+	}
 	return b.String()
 }
 
@@ -260,6 +272,9 @@ var plainScalar = regexp.MustCompile(`^[A-Za-z0-9_./][A-Za-z0-9_./-]*$`)
 
 // yamlScalar writes s plain when YAML reads it back as the same string, else double-quoted.
 func yamlScalar(s string) string {
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return strconv.Quote(s) // YAML would read a number
+	}
 	if plainScalar.MatchString(s) && !slices.Contains([]string{"true", "false", "null", "yes", "no", "on", "off", "~"}, strings.ToLower(s)) {
 		return s
 	}

@@ -1,22 +1,19 @@
 // A small HTTP service: the page comes from views/, read at run time relative to the compiled file.
 declare function require(name: string): any;
 declare const __dirname: string;
-declare const process: { env: Record<string, string | undefined> };
+declare const process: { env: Record<string, string | undefined>; argv: string[]; getuid(): number };
 
 const http = require("node:http");
 const fs = require("node:fs");
 const path = require("node:path");
 
 const page: string = fs.readFileSync(path.join(__dirname, "..", "views", "index.html"), "utf8");
-const port = Number(process.env.PORT ?? "8080");
+const flag = process.argv.find((a) => a.startsWith("--port="));
+const port = Number(flag ? flag.slice("--port=".length) : process.env.PORT ?? "8080");
 
 http
-  .createServer((req: { url?: string }, res: any) => {
-    if (req.url === "/env") {
-      res.end(String(process.env.NODE_ENV));
-      return;
-    }
-    res.setHeader("content-type", "text/html");
-    res.end(page);
+  .createServer((_req: unknown, res: any) => {
+    res.setHeader("content-type", "application/json");
+    res.end(JSON.stringify({ uid: process.getuid(), nodeEnv: process.env.NODE_ENV, page }));
   })
-  .listen(port, () => console.log(`listening on ${port}`));
+  .listen(port, "127.0.0.1", () => console.log(`listening on ${port}`));

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hardenedbuild/hardened/lang/registry"
+	"github.com/hardenedbuild/hardened/spec"
+)
+
+// copyTree copies a testdata project into a temporary directory, adding files.
+func copyTree(t *testing.T, src string, add map[string]string) string {
+	t.Helper()
+	files := map[string]string{}
+	err := filepath.WalkDir(src, func(p string, e os.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		dt, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(src, p)
+		files[filepath.ToSlash(rel)] = string(dt)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range add {
+		files[k] = v
+	}
+	return tree(t, files)
+}
+
+// initSpec runs init on dir and returns the spec it wrote, which must load as lint loads it.
+func initSpec(t *testing.T, args ...string) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	if code := runInit(args, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s%s", code, stdout.String(), stderr.String())
+	}
+	data, err := os.ReadFile(filepath.Join(args[len(args)-1], "hardened.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := spec.Load("hardened.yaml", data, registry.SpecOptions()...); err != nil {
+		t.Fatalf("the written spec fails lint: %v\n%s", err, data)
+	}
+	return string(data)
+}
+
+func wantAll(t *testing.T, got string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("spec lacks %q:\n%s", w, got)
+		}
+	}
+}
+
+// The Go module-root project's Dockerfile: what the spec can say is carried over, the rest noted.
+func TestInitFromDockerfileGo(t *testing.T) {
+	dir := copyTree(t, "../../lang/go/testdata/moduleroot", nil)
+	got := initSpec(t, dir)
+	wantAll(t, got,
+		"# From Dockerfile's FROM golang:1.26-trixie.\nversion: \"1.26\"\n",
+		"artifacts: [.]\n", "expose: [\"8080\"]\n", "env:\n  GREETING: \"hello\"\n", "user: \"65532\"\n",
+		"cmd: [\"-port\", \"8080\"]\n", "healthcheck:\n  test: [/app/greeter, \"-check\"]\n  interval: 30s\n",
+		"#   ENV API_TOKEN: a secret", "#   EXPOSE 80: a port below 1024", "#   ADD https://example.com/robots.txt: a download")
+	if strings.Contains(got, "changeme") {
+		t.Errorf("the secret's value reached the spec:\n%s", got)
+	}
+}
+
+// -f names the Dockerfile; the main package it builds comes first; what has no exec form is noted.
+func TestInitFromDockerfileChoices(t *testing.T) {
+	dir := tree(t, map[string]string{
+		"go.mod": "module example.com/svc\n\ngo 1.26\n", "cmd/api/main.go": mainGo, "cmd/worker/main.go": mainGo,
+		"build/api.Dockerfile": "FROM golang:1.26 AS b\nRUN go build -o /bin/api ./cmd/api\nFROM gcr.io/distroless/static\n" +
+			"COPY --from=b /bin/api /api\nUSER app\nWORKDIR /data\nRUN apt-get install -y libvips42 ca-certificates\n" +
+			"HEALTHCHECK CMD curl -f http://localhost/ || exit 1\nENTRYPOINT [\"/api\", \"--serve\"]\n",
+	})
+	got := initSpec(t, "-f", filepath.Join(dir, "build/api.Dockerfile"), dir)
+	wantAll(t, got, "artifacts: [./cmd/api, ./cmd/worker]\n", "as api.Dockerfile builds it", "cmd: [\"--serve\"]\n",
+		"workdir: /data\n", "#   USER app: not a number", "#   HEALTHCHECK curl -f http://localhost/ || exit 1: a shell line",
+		"# runtime:\n#   libs: [libvips42]\n")
+}
+
+// The TypeScript project with a Dockerfile: node's version from the builder's tag, CMD as its entry.
+func TestInitFromDockerfileNode(t *testing.T) {
+	dir := copyTree(t, "../../lang/node/testdata/typescript", map[string]string{"Dockerfile": "FROM node:22-bookworm AS build\n" +
+		"WORKDIR /app\nCOPY . .\nRUN npm ci && npm run build\nFROM node:22-slim\nWORKDIR /usr/src/app\nCOPY --from=build /app .\n" +
+		"ENV NODE_ENV=production PORT=8080\nEXPOSE 8080\nCMD [\"node\", \"dist/server.js\", \"--port=8080\"]\n"})
+	got := initSpec(t, dir)
+	wantAll(t, got, "version: \"22\"\n", "artifacts: [dist/server.js, dist, views]\n", "build:\n  script: build\n",
+		"cmd: [\"--port=8080\"]\n", "env:\n  NODE_ENV: \"production\"\n  PORT: \"8080\"\n")
+	if strings.Contains(got, "workdir:") || !strings.Contains(got, "#   WORKDIR /usr/src/app: the app's files are at /app") {
+		t.Errorf("WORKDIR /usr/src/app holds the app, which is /app here:\n%s", got)
+	}
+}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/hardenedbuild/hardened/dockerfile"
+	golang "github.com/hardenedbuild/hardened/lang/go"
+	"github.com/hardenedbuild/hardened/lang/registry"
+	"github.com/hardenedbuild/hardened/plan"
+	"github.com/hardenedbuild/hardened/spec"
+)
+
+// dockerfilePath is the Dockerfile init migrates from: -f's, else DIR/Dockerfile when there is one.
+func dockerfilePath(flagValue, dir string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if p := filepath.Join(dir, "Dockerfile"); isRegular(p) {
+		return p
+	}
+	return ""
+}
+
+func isRegular(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// migrate reads the Dockerfile and carries what it says over into the detection.
+func migrate(det *detection, name, out, dir string) error {
+	goMod, _ := os.ReadFile(filepath.Join(dir, "go.mod"))
+	m, err := readDockerfile(name, det.language, func(pkg string) string { return golang.BinaryName(pkg, goMod) })
+	if err != nil {
+		return err
+	}
+	det.mig = m
+	if det.Comments == nil {
+		det.Comments = map[string]string{}
+	}
+	if det.language == "go" && len(m.goBuilds) > 0 {
+		first := m.goBuilds[0]
+		arts := slices.DeleteFunc(slices.Clone(det.Artifacts), func(a string) bool { return a == first })
+		det.Artifacts = append([]string{first}, arts...)
+		det.Comments["artifacts"] = fmt.Sprintf("The main packages; %s first (the entrypoint), as %s builds it.", first, m.file)
+	}
+	if m.version != "" {
+		old, oldComment := det.Version, det.Comments["version"]
+		det.Version, det.Comments["version"] = m.version, fmt.Sprintf("From %s's FROM %s.", m.file, m.versionTag)
+		if _, err := builderImage(det, out, dir); err != nil {
+			det.Version, det.Comments["version"] = old, oldComment
+			m.notef("FROM %s: %v", m.versionTag, err)
+		}
+	}
+	m.program(det, out, dir)
+	for _, f := range []struct {
+		field, instr string
+		set          bool
+	}{{"expose", "EXPOSE", len(m.expose) > 0}, {"env", "ENV (without secrets)", len(m.env) > 0}, {"workdir", "WORKDIR", m.workdir != ""},
+		{"user", "USER", m.user != ""}, {"cmd", "ENTRYPOINT and CMD arguments", len(m.cmd) > 0},
+		{"healthcheck", "HEALTHCHECK, in exec form", m.health != nil}} {
+		if f.set {
+			det.Comments[f.field] = fmt.Sprintf("From %s's %s.", m.file, f.instr)
+		}
+	}
+	return nil
+}
+
+// program keeps the Dockerfile's ENTRYPOINT and CMD arguments when they run the entry the spec does,
+// and notes them when they run something else.
+func (m *migration) program(det *detection, out, dir string) {
+	full := append(slices.Clone(m.entrypoint), m.cmd...)
+	m.entrypoint, m.cmd = nil, nil
+	if len(full) == 0 {
+		return
+	}
+	s, err := spec.Load(out, []byte(det.yaml()), registry.SpecOptions()...)
+	if err != nil {
+		return
+	}
+	files, _ := dockerfile.ReadContextFiles(s, dir)
+	entry := plan.EntrypointOf(s, files)
+	for i, a := range full {
+		switch {
+		case i == 0 && det.language == "node" && (a == "node" || a == "nodejs"):
+			full[i] = entry[0]
+		case !path.IsAbs(a) && i < len(entry) && det.language == "node":
+			full[i] = path.Join("/app", a)
+		}
+	}
+	if len(full) >= len(entry) && slices.Equal(full[:len(entry)], entry) {
+		m.cmd = full[len(entry):]
+		return
+	}
+	m.notef("ENTRYPOINT/CMD %s: not the entry init found (%s); write entrypoint: if the image should run it", strings.Join(full, " "), strings.Join(entry, " "))
+}
+
+// yaml writes the fields the Dockerfile gave, and what it could not carry over as comments.
+func (m *migration) yaml(b *strings.Builder, field func(name, value string)) {
+	if len(m.expose) > 0 {
+		field("expose", yamlList(m.expose))
+	}
+	if len(m.env) > 0 {
+		var e strings.Builder
+		for _, k := range slices.Sorted(maps.Keys(m.env)) {
+			e.WriteString("\n  " + k + ": " + strconv.Quote(m.env[k]))
+		}
+		field("env", e.String())
+	}
+	if m.workdir != "" && m.workdir != spec.DefaultWorkdir {
+		field("workdir", m.workdir)
+	}
+	if m.user != "" {
+		field("user", strconv.Quote(m.user))
+	}
+	if len(m.cmd) > 0 {
+		field("cmd", yamlList(m.cmd))
+	}
+	if h := m.health; h != nil {
+		v := "\n  test: " + yamlList(h.Test)
+		for _, kv := range [][2]string{{"interval", h.Interval}, {"timeout", h.Timeout}, {"start_period", h.StartPeriod}} {
+			if kv[1] != "" {
+				v += "\n  " + kv[0] + ": " + kv[1]
+			}
+		}
+		if h.Retries > 0 {
+			v += "\n  retries: " + strconv.Itoa(h.Retries)
+		}
+		field("healthcheck", v)
+	}
+	if len(m.libs) > 0 {
+		b.WriteString("# " + m.file + "'s final stage installs these with apt; uncomment the shared libraries the app loads:\n")
+		b.WriteString("# runtime:\n#   libs: " + yamlList(m.libs) + "\n")
+	}
+	if len(m.notes) > 0 {
+		b.WriteString("# Not carried over from " + m.file + ":\n")
+		for _, n := range m.notes {
+			b.WriteString("#   " + n + "\n")
+		}
+	}
+}

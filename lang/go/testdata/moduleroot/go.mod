@@ -1,0 +1,3 @@
+module example.com/greeter/v2
+
+go 1.26
