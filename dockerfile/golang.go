@@ -45,7 +45,7 @@ func golang(s *spec.Spec, opts Options) ([]byte, error) {
 	if s.CGO {
 		platform = ""
 	}
-	w.line("FROM %s%s AS modules", platform, builder)
+	w.line("FROM %s%s AS build", platform, builder)
 	if cmd := hllb.BuildPackagesCommand(s); cmd != nil {
 		w.comment("build.packages, with apt's lists and downloads in cache mounts.")
 		w.line("RUN %s %s %s", cacheMountOf("apt", "lists", "/var/lib/apt/lists", "locked"), cacheMountOf("apt", "cache", "/var/cache/apt", "locked"),
@@ -68,29 +68,22 @@ func golang(s *spec.Spec, opts Options) ([]byte, error) {
 	}
 
 	modCache := cacheMount("mod", golangLang.GoModCacheMount)
+	buildCache := cacheMount("build", "/root/.cache/go-build")
 	w.comment("go.mod and go.sum first, so a source change reuses the module download (a module\nwithout dependencies has no go.sum, hence the wildcard).")
 	w.line("COPY go.mod go.sum* ./")
 	w.comment("One step downloads into the cache mount, then stages the modules into the builder's own layer\n(GOMODCACHE=/go/pkg/mod) from it, else from the proxy (the argument after the script): a cache\nmount is in no layer, a build that imports this step from a remote cache has an empty mount, and\nthe compile reads only the staged copy.")
 	w.line("ENV GOMODCACHE=/go/pkg/mod")
 	w.line("RUN %s%s %s", modCache, fetchMounts(s), w.execForm("go mod download", golangLang.GoModulesCommand(s)))
-	w.comment("The packages the artifacts import from outside the module, listed from the source in a stage\nof their own: the next step reads only the list, so a source change that imports nothing new\nleaves the compiled dependencies cached (BuildKit keys a read-only mount by its content).")
-	w.line("FROM modules AS imports")
-	w.line("COPY . .")
-	w.line("ENV GOPROXY=off")
-	w.line("RUN --network=none %s", w.execForm("artifacts", golangLang.ListCommand(s)))
-	w.comment("The standard library and the dependencies, compiled into the builder's GOCACHE: a layer a\nregistry cache carries, where a cache mount is never exported.")
-	w.line("FROM modules AS build")
-	w.line("ENV GOPROXY=off")
-	w.line("RUN --network=none --mount=type=bind,from=imports,source=%s,target=%s %s", golangLang.DepsDir, golangLang.DepsDir, w.execForm("language", golangLang.DepsCommand(s)))
 	w.line("COPY . .")
 	w.comment("Modules are downloaded: the compile gets no network at all.")
+	w.line("ENV GOPROXY=off")
 	for i, a := range s.Artifacts {
 		args := []string{"go", "build", "-trimpath", "-ldflags", golangLang.GoLdflags(s)}
 		if len(s.Build.Tags) > 0 {
 			args = append(args, "-tags", strings.Join(s.Build.Tags, ","))
 		}
 		args = append(args, "-o", hllb.OutDir+"/"+golangLang.BinaryName(a, opts.Files["go.mod"]), a)
-		w.line("RUN --network=none %s", w.execForm(fmt.Sprintf("artifacts[%d]", i), args))
+		w.line("RUN --network=none %s %s", buildCache, w.execForm(fmt.Sprintf("artifacts[%d]", i), args))
 	}
 	if len(s.Build.Steps) > 0 {
 		w.comment("build.steps run with the network and the default module proxy, as in the frontend.")

@@ -34,7 +34,7 @@ func (Language) Describe() map[string]string {
 func (Language) Name() string { return "go" }
 
 func (Language) Inputs() lang.Inputs {
-	return lang.Inputs{Manifests: []string{"go.mod", "go.work"},
+	return lang.Inputs{Manifests: []string{"go.mod"},
 		Fields: []string{"cgo", "build.ldflags", "build.tags", "version", "base", "build.env", "build.steps", "build.packages"}, Markers: []string{"go.mod"}}
 }
 
@@ -120,13 +120,7 @@ func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 	}, env...)...).Root()
 
 	// Without the spec and its lock (llb.DecidingFiles): a comment edited there re-runs no step.
-	source := sourceState(in)
-	// The compile builds on the dependency layer's GOCACHE; without one, on the shared cache mount.
-	cache := []bkllb.RunOption{build}
-	if layered(in) {
-		st, cache = depsLayer(in, st, source, env), nil
-	}
-	st = st.File(bkllb.Copy(source, "/", llb.SrcDir, &bkllb.CopyInfo{
+	st = st.File(bkllb.Copy(sourceState(in), "/", llb.SrcDir, &bkllb.CopyInfo{
 		CopyDirContentsOnly: true,
 		CreateDestPath:      true,
 	}), bkllb.WithCustomName("copy source"), in.Locate("language"))
@@ -140,12 +134,12 @@ func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 		// Modules are already downloaded: the compile gets no network at all.
 		st = st.Run(append([]bkllb.RunOption{
 			bkllb.Args(args),
-			bkllb.Dir(llb.SrcDir),
+			bkllb.Dir(llb.SrcDir), build,
 			bkllb.Network(pb.NetMode_NONE),
 			bkllb.AddEnv("GOPROXY", "off"),
 			bkllb.WithCustomName("compile " + a + " for " + llb.PlatformString(in.Target)),
 			in.Locate(fmt.Sprintf("artifacts[%d]", i)),
-		}, append(cache, env...)...)...).Root()
+		}, env...)...).Root()
 	}
 	return st, nil, nil
 }
