@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"debug/buildinfo"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,9 +27,12 @@ func TestReleaseIndex(t *testing.T) {
 	if err := st.PushSBOMScanner(ctx, repoRoot); err != nil {
 		t.Fatal(err)
 	}
+	// Both builds read one snapshot of HEAD: the working tree may change between them (others at work).
+	src := t.TempDir()
+	build(t, exec.CommandContext(ctx, "sh", "-c", `git -C "$1" archive HEAD | tar -x -C "$2"`, "sh", repoRoot, src))
 	var log bytes.Buffer
 	o := release.Options{
-		Root: repoRoot, Dist: t.TempDir(), Insecure: true, Buildx: st.Buildx, Log: &log,
+		Root: src, Dist: t.TempDir(), Insecure: true, Buildx: st.Buildx, Log: &log,
 		Repo: fmt.Sprintf("%s/hardenedbuild/release-e2e-%d", st.Registry, time.Now().UnixNano()),
 	}
 	digest, err := release.BuildIndex(ctx, o, release.ImageRefs(o.Repo, hardened.Version))
@@ -52,16 +57,17 @@ func TestReleaseIndex(t *testing.T) {
 
 	t.Run("hardened.yaml gives the Dockerfile's bytes", func(t *testing.T) {
 		dest := t.TempDir()
-		build(t, st.Buildx(ctx, "build", "-f", filepath.Join(repoRoot, "hardened.yaml"),
+		build(t, st.Buildx(ctx, "build", "-f", filepath.Join(src, "hardened.yaml"),
 			"--build-arg", "BUILDKIT_SYNTAX="+frontend, "--platform", "linux/amd64,linux/arm64",
-			"-o", "type=local,dest="+dest, repoRoot))
+			"-o", "type=local,dest="+dest, src))
 		for _, img := range images {
 			if img.Platform != "linux/amd64" && img.Platform != "linux/arm64" {
 				continue
 			}
 			got := readHost(t, filepath.Join(dest, strings.ReplaceAll(img.Platform, "/", "_"), "app", "hardened-frontend"))
 			if !bytes.Equal(got, img.Binary) {
-				t.Errorf("%s: hardened.yaml built %d bytes, the Dockerfile %d, and they differ", img.Platform, len(got), len(img.Binary))
+				t.Errorf("%s: hardened.yaml built %d bytes, frontend.Dockerfile %d, and they differ; build info:\n%s",
+					img.Platform, len(got), len(img.Binary), buildInfoDiff(got, img.Binary))
 			}
 		}
 	})
@@ -70,3 +76,30 @@ func TestReleaseIndex(t *testing.T) {
 	}
 }
 
+
+// buildInfoDiff is the lines of the two binaries' build info (go version -m) that differ, or both whole.
+func buildInfoDiff(a, b []byte) string {
+	ia, errA := buildinfo.Read(bytes.NewReader(a))
+	ib, errB := buildinfo.Read(bytes.NewReader(b))
+	if errA != nil || errB != nil {
+		return fmt.Sprintf("unreadable: %v, %v", errA, errB)
+	}
+	la, lb := strings.Split(ia.String(), "\n"), strings.Split(ib.String(), "\n")
+	var diff []string
+	for i := 0; i < len(la) || i < len(lb); i++ {
+		var x, y string
+		if i < len(la) {
+			x = la[i]
+		}
+		if i < len(lb) {
+			y = lb[i]
+		}
+		if x != y {
+			diff = append(diff, "- "+x, "+ "+y)
+		}
+	}
+	if len(diff) == 0 {
+		return "the same (the difference is in the code)"
+	}
+	return strings.Join(diff, "\n")
+}
