@@ -5,8 +5,8 @@ package integration
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"debug/buildinfo"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -75,7 +75,6 @@ func TestReleaseIndex(t *testing.T) {
 		t.Logf("%s %s %.1f MB compressed", img.Platform, img.Digest, float64(img.Compressed)/1e6)
 	}
 }
-
 
 // buildInfoDiff is the lines of the two binaries' build info (go version -m) that differ, or both whole.
 func buildInfoDiff(a, b []byte) string {
