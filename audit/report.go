@@ -105,11 +105,14 @@ type Report struct {
 	Date          time.Time `json:"date"`
 	Image         ImageInfo `json:"image"`
 	// OnlyAdded names the base the report was narrowed to, when it was.
-	OnlyAdded       *ImageInfo       `json:"onlyAdded,omitempty"`
-	Gate            Gate             `json:"gate"`
-	Summary         Summary          `json:"summary"`
-	Results         []Result         `json:"results"`
-	Waivers         []WaiverStatus   `json:"waivers,omitempty"`
+	OnlyAdded *ImageInfo     `json:"onlyAdded,omitempty"`
+	Gate      Gate           `json:"gate"`
+	Summary   Summary        `json:"summary"`
+	Results   []Result       `json:"results"`
+	Waivers   []WaiverStatus `json:"waivers,omitempty"`
+	// ValidUntil is when the earliest waiver stops holding (the day after its expires date,
+	// UTC), so admission can refuse a report that outlived its waivers; nil when none expires.
+	ValidUntil      *time.Time       `json:"validUntil,omitempty"`
 	Vulnerabilities *Vulnerabilities `json:"vulnerabilities,omitempty"`
 	Comparison      *Comparison      `json:"comparison,omitempty"`
 }
@@ -216,6 +219,21 @@ type Comparison struct {
 	FileReduction          float64  `json:"fileReduction"`
 	PackageReduction       *float64 `json:"packageReduction,omitempty"`
 	VulnerabilityReduction *float64 `json:"vulnerabilityReduction,omitempty"`
+}
+
+// validUntil is the earliest instant a waiver with an expiry date stops holding.
+func validUntil(ws []WaiverStatus) *time.Time {
+	var first *time.Time
+	for _, w := range ws {
+		day, err := time.Parse(time.DateOnly, w.Expires)
+		if err != nil {
+			continue
+		}
+		if end := day.AddDate(0, 0, 1); first == nil || end.Before(*first) {
+			first = &end
+		}
+	}
+	return first
 }
 
 // JSON is the report as indented JSON, the documented schema.

@@ -145,6 +145,7 @@ func Run(ctx context.Context, t *Target, opts ...Option) (*Report, error) {
 		}
 	}
 	r.Waivers = applyWaivers(r.Results, o.waivers, o.now)
+	r.ValidUntil = validUntil(r.Waivers)
 	for i := range r.Results {
 		capSeverity(&r.Results[i])
 		capEvidence(&r.Results[i])
