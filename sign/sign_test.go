@@ -1,0 +1,221 @@
+package sign
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"log"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/secure-systems-lab/go-securesystemslib/encrypted"
+)
+
+// pushIndex pushes an index like BuildKit's: per platform an image and an attestation manifest
+// holding a check report, SPDX and provenance statements. report overrides the check predicate.
+func pushIndex(t *testing.T, ref string, platforms []string, report map[string]any) name.Reference {
+	t.Helper()
+	var idx v1.ImageIndex = mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
+	for _, pl := range platforms {
+		img, err := random.Image(64, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img = mutate.MediaType(img, types.OCIManifestSchema1)
+		d, _ := img.Digest()
+		p, _ := v1.ParsePlatform(pl)
+		att := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
+		preds := map[string]any{PredicateCheckReport: report, "https://spdx.dev/Document": map[string]any{"spdxVersion": "SPDX-2.3"},
+			"https://slsa.dev/provenance/v1": map[string]any{"buildDefinition": map[string]any{}}}
+		for _, pt := range []string{PredicateCheckReport, "https://spdx.dev/Document", "https://slsa.dev/provenance/v1"} {
+			st, _ := json.Marshal(map[string]any{"_type": "https://in-toto.io/Statement/v1", "predicateType": pt, "predicate": preds[pt],
+				"subject": []any{map[string]any{"name": "pkg:docker/app", "digest": map[string]string{"sha256": d.Hex}}}})
+			att, err = mutate.Append(att, mutate.Addendum{Layer: static.NewLayer(st, "application/vnd.in-toto+json"),
+				MediaType: "application/vnd.in-toto+json", Annotations: map[string]string{annotationPredicate: pt}})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: p}},
+			mutate.IndexAddendum{Add: att, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "unknown", Architecture: "unknown"},
+				Annotations: map[string]string{annotationRefType: refTypeAttestation, annotationRefDigest: d.String()}}})
+	}
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.WriteIndex(r, idx); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func passingReport() map[string]any {
+	return map[string]any{"schemaVersion": 1, "predicateType": PredicateCheckReport, "gate": map[string]any{"failOn": "high", "passed": true},
+		"results": []any{map[string]any{"id": "HX-USER-ROOT", "status": "pass"}}}
+}
+
+func newRegistry(t *testing.T, referrers bool) string {
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithReferrersSupport(referrers)))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+func newKey(t *testing.T) *ecdsa.PrivateKey {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func TestSignVerifyEachFormat(t *testing.T) {
+	for _, referrers := range []bool{true, false} {
+		for _, format := range []string{FormatBoth, FormatBundle, FormatLegacy} {
+			t.Run(fmt.Sprintf("referrers=%v/%s", referrers, format), func(t *testing.T) {
+				host := newRegistry(t, referrers)
+				ref := pushIndex(t, host+"/team/app:1", []string{"linux/amd64", "linux/arm64"}, passingReport())
+				key := newKey(t)
+				written, err := Sign(context.Background(), ref.String(), key, Options{Format: format})
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := map[string]int{FormatBoth: 3 + 6 + 3 + 2, FormatBundle: 3 + 6, FormatLegacy: 3 + 2}[format]
+				if len(written) != want {
+					t.Fatalf("wrote %d signatures, want %d: %v", len(written), want, written)
+				}
+				v, err := Verify(context.Background(), ref.String(), &key.PublicKey)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(v.Subjects) != 3 || v.Attestations != 6 || len(v.Reports) != 2 {
+					t.Fatalf("verified %+v", v)
+				}
+				if _, err := Verify(context.Background(), ref.String(), &newKey(t).PublicKey); err == nil || !strings.Contains(err.Error(), "no signature that verifies with this key") {
+					t.Fatalf("a wrong key: %v", err)
+				}
+			})
+		}
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	ctx := context.Background()
+	host := newRegistry(t, true)
+	key := newKey(t)
+
+	// An image with no report is refused before anything is written.
+	st, _ := json.Marshal(map[string]any{})
+	_ = st
+	noReport := pushIndex(t, host+"/team/none:1", []string{"linux/amd64"}, nil)
+	if _, err := Sign(ctx, noReport.String(), key, Options{}); err != nil {
+		t.Fatalf("a null report is still a report statement: %v", err)
+	}
+	bare, _ := random.Image(64, 1)
+	bareRef, _ := name.ParseReference(host + "/team/bare:1")
+	if err := remote.Write(bareRef, bare); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Verify(ctx, bareRef.String(), &key.PublicKey); err == nil || !strings.Contains(err.Error(), "no signature") {
+		t.Fatalf("an unsigned image: %v", err)
+	}
+
+	// A tampered attestation: the same images, the report changed after signing.
+	ref := pushIndex(t, host+"/team/app:1", []string{"linux/amd64"}, passingReport())
+	if _, err := Sign(ctx, ref.String(), key, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Inspect(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tampered := passingReport()
+	tampered["gate"] = map[string]any{"failOn": "none", "passed": true}
+	retag(t, ref, p, tampered)
+	_, err = Verify(ctx, ref.String(), &key.PublicKey)
+	if err == nil || !strings.Contains(err.Error(), p.Name) {
+		t.Fatalf("a tampered index verified: %v", err)
+	}
+}
+
+// retag pushes the same platform image with a changed report under ref: the index digest changes.
+func retag(t *testing.T, ref name.Reference, p *Plan, report map[string]any) {
+	t.Helper()
+	img, err := remote.Image(p.Repo.Digest(p.Subjects[1].Digest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := img.Digest()
+	st, _ := json.Marshal(map[string]any{"_type": "https://in-toto.io/Statement/v1", "predicateType": PredicateCheckReport, "predicate": report,
+		"subject": []any{map[string]any{"name": "x", "digest": map[string]string{"sha256": d.Hex}}}})
+	att, _ := mutate.Append(mutate.MediaType(empty.Image, types.OCIManifestSchema1), mutate.Addendum{Layer: static.NewLayer(st, "application/vnd.in-toto+json")})
+	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex),
+		mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
+		mutate.IndexAddendum{Add: att, Descriptor: v1.Descriptor{Annotations: map[string]string{annotationRefType: refTypeAttestation, annotationRefDigest: d.String()}}})
+	if err := remote.WriteIndex(ref, idx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestKeys(t *testing.T) {
+	key := newKey(t)
+	der, _ := x509.MarshalPKCS8PrivateKey(key)
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "plain.pem")
+	os.WriteFile(plain, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
+	enc, err := encrypted.Encrypt(der, []byte("s3cret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cosignKey := pem.EncodeToMemory(&pem.Block{Type: pemSigstoreEncrypted, Bytes: enc})
+	env := map[string]string{"KEY": string(cosignKey), PassphraseEnv: "s3cret"}
+	getenv := func(k string) string { return env[k] }
+	for _, ref := range []string{plain, "env://KEY"} {
+		got, err := LoadPrivateKey(ref, getenv)
+		if err != nil || !got.Equal(key) {
+			t.Fatalf("%s: %v", ref, err)
+		}
+	}
+	env[PassphraseEnv] = "wrong"
+	_, err = LoadPrivateKey("env://KEY", getenv)
+	if err == nil || strings.Contains(err.Error(), "wrong") || strings.Contains(err.Error(), "SIGSTORE") {
+		t.Fatalf("a wrong passphrase: %v", err)
+	}
+	pubDER, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	env["PUB"] = string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}))
+	if pub, err := LoadPublicKey("env://PUB", getenv); err != nil || !pub.Equal(&key.PublicKey) {
+		t.Fatal(err)
+	}
+}
+
+func TestReportHeldToToday(t *testing.T) {
+	report := passingReport()
+	report["waivers"] = []any{map[string]any{"id": "HX-MIN-SHELL", "reason": "debug", "expires": "2026-06-30", "source": "ignore.yaml:2", "status": "applied"}}
+	report["validUntil"] = "2026-07-01T00:00:00Z"
+	st, _ := json.Marshal(map[string]any{"predicate": report})
+	if _, problems, err := Report(st, time.Date(2026, 6, 30, 12, 0, 0, 0, time.UTC)); err != nil || len(problems) != 0 {
+		t.Fatalf("on the last day: %v %v", problems, err)
+	}
+	if _, problems, _ := Report(st, time.Date(2026, 7, 1, 0, 0, 1, 0, time.UTC)); len(problems) != 2 {
+		t.Fatalf("the day after: %v", problems)
+	}
+}
