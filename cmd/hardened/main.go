@@ -28,6 +28,9 @@ Usage:
                                  print a Deployment the restricted Pod Security Standard admits
   hardened dockerfile [-f FILE] [--lock FILE]
                                  print the equivalent multi-stage Dockerfile (docs/cli.md)
+  hardened sign IMAGE --key KEY  sign the index, images and attestations (docs/security.md)
+  hardened verify IMAGE --key PUB [--recheck]
+                                 verify offline; hold the signed report to today
   hardened help                  print this help
 
 IMAGE is a registry reference (docker://REF to force it), an OCI layout directory (oci:DIR[:TAG]),
@@ -83,6 +86,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runK8s(rest, stdout, stderr)
 	case "dockerfile":
 		return runDockerfile(rest, stdout, stderr)
+	case "sign", "verify": // issue 28: signing after push
+		return map[string]func([]string, io.Writer, io.Writer) int{"sign": runSign, "verify": runVerify}[cmd](rest, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0
