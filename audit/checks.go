@@ -311,4 +311,13 @@ var registry = []Check{
 		How:       "With --vulns, trivy's or grype's counts: any critical or high CVE fails. Skipped otherwise.",
 		run:       checkVulnerabilities,
 	},
+
+	// Run time.
+	{
+		ID: RunTestID, Title: "Starts under a restricted pod's conditions", Severity: Medium,
+		Rationale: "Hardening breaks apps at run time (a library left out, a write to a read-only root); only starting the image shows it still runs.",
+		How: "The result of the spec's test: the build starts the image with a read-only root, runtime.writable as empty tmpfs, its numeric user, no capabilities and loopback only, " +
+			"and probes its port or waits for its exit. Read from the check report a hardened build attached; skipped (not run) on any other image.",
+		run: checkRunTest,
+	},
 }

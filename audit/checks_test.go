@@ -90,7 +90,7 @@ func fakeToken(prefix string, n int) string { return prefix + strings.Repeat("x7
 var privateKey = "-----BEGIN OPENSSH PRIVATE KEY-----\n" + strings.Repeat("b3BlbnNzaC1rZXktdjEAAAAA", 3) + "\n-----END OPENSSH PRIVATE KEY-----\n"
 
 func TestCleanImagePassesEveryCheck(t *testing.T) {
-	r := fixture{}.run(t)
+	r := fixture{}.run(t, audit.WithRunTest(&audit.RunTest{Ran: `["/app/server"] as 65532:65532, until it exits`, Passed: true}))
 	for _, res := range r.Results {
 		if res.Status != audit.StatusPass {
 			t.Errorf("%s: %s: %s %v", res.ID, res.Status, res.Message, res.Evidence)
@@ -252,7 +252,7 @@ func TestEmptyLayers(t *testing.T) {
 	fx := fixture{extra: []Step{{CreatedBy: "RUN true"}, {CreatedBy: "COPY extra", Files: []File{Reg("/app/extra", 0o644, "x")}}, {CreatedBy: "RUN true"}}}
 	r := fx.run(t)
 	for _, res := range r.Results {
-		if res.Status != audit.StatusPass {
+		if res.Status != audit.StatusPass && res.ID != audit.RunTestID { // no build tested the fixture
 			t.Errorf("%s: %s %s", res.ID, res.Status, res.Message)
 		}
 	}

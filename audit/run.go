@@ -35,6 +35,8 @@ type options struct {
 	toolVersion string
 	// describeOnly skips what only checks need (the secret search of every layer).
 	describeOnly bool
+	// runTest is the build's own test of the image (WithRunTest).
+	runTest *RunTest
 	// lazy reads the directories the checks look into, when they do, instead of walking the whole tree.
 	lazy bool
 }

@@ -31,6 +31,8 @@ type Attestations struct {
 	// Known is false when the source cannot tell (a docker-save tarball, a build in progress).
 	Known          bool
 	PredicateTypes []string
+	// RunTest is the build's test of the image, from the check report attached to it.
+	RunTest *RunTest
 }
 
 // Predicate types of the attestations BuildKit attaches.

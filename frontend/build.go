@@ -94,6 +94,9 @@ func (b *build) platform(ctx context.Context, in hllb.Inputs, targets *scanTarge
 	if err != nil {
 		return nil, err
 	}
+	if err := b.runTest(ctx, scan, res.Image, in.Target); err != nil {
+		return nil, err
+	}
 	targets.add(in.Target, scan)
 	out := &dockerui.BuildResult{Reference: scan.finalRef, Image: res.Image, Epoch: in.Epoch}
 	if in.Base != nil {
@@ -119,6 +122,8 @@ type build struct {
 	main bkllb.State
 	// locked is the lock the lock target writes, which its own resolutions use; nil reads hardened.lock.
 	locked *lockfile.Lock
+	// warn prints a warning at the spec in the build's output; nil when the client cannot.
+	warn func(context.Context, string, gwclient.WarnOpts)
 }
 
 // load reads the spec (and, beside it, hardened.lock and the context's project files), answers a
@@ -153,7 +158,7 @@ func load(ctx context.Context, c gwclient.Client, jobs *resolver) (b *build, sub
 	default:
 		return nil, nil, fmt.Errorf("%s has no target %q; build one of: %s (default), %s, %s", src.Filename, bc.Target, ImageTarget, hllb.DebugTarget, LockTarget)
 	}
-	b.spec, b.src = s.WithBuildArgs(bc.BuildArgs), src.SourceMap
+	b.spec, b.src, b.warn = s.WithBuildArgs(bc.BuildArgs), src.SourceMap, src.Warn
 	b.lang, _ = registry.Lookup(s.Language) // Load validated the name
 	if len(b.lang.Inputs().Files()) == 0 {
 		jobs.stop(aheadKey) // static reads no file

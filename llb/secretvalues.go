@@ -53,6 +53,11 @@ func CheckSecretValues(s *spec.Spec) spec.Errors {
 	for _, k := range slices.Sorted(maps.Keys(s.Build.Args)) {
 		build("build.args."+k, s.Build.Args[k], toSecrets)
 	}
+	if s.Test != nil {
+		for _, k := range slices.Sorted(maps.Keys(s.Test.Env)) {
+			build("test.env."+k, s.Test.Env[k], "write a throwaway value for the test (it never reaches the image, but it is in the test step's cache key and the build's provenance)")
+		}
+	}
 	if s.Build.Ldflags != "" {
 		build("build.ldflags", s.Build.Ldflags, "read it at run time (an env variable, a mounted file): a value linked in with -X is also in the binary, for anyone who pulls the image",
 			ldflagsAssignments(s.Build.Ldflags)...)

@@ -36,6 +36,8 @@ type Spec struct {
 	Build Build `yaml:"build,omitempty" json:"build,omitempty" desc:"Settings of the builder stage."`
 	// Runtime adds to the final image what the artifacts need at run time.
 	Runtime Runtime `yaml:"runtime,omitempty" json:"runtime,omitempty" desc:"What the final image carries besides the artifacts."`
+	// Test starts the built image as a restricted pod would, and fails the build when it does not run.
+	Test *Test `yaml:"test,omitempty" json:"test,omitempty" desc:"A test the build runs on the finished image, under a restricted pod's conditions (read-only root, runtime.writable as empty tmpfs, the image's user, no capabilities, loopback only): http, a server that must answer 2xx, or run, arguments given to the entrypoint that must exit 0."`
 	// Waivers accept findings of the build's own checks that hardened check would also report.
 	Waivers []Waiver `yaml:"waivers,omitempty" json:"waivers,omitempty" desc:"Findings of the build's own secret check (HX-SEC-ENV) accepted, with a reason and optionally an expiry date, in the format of hardened check's --ignore file; the build then does not fail on them (hardened check still reports them unless its --ignore file waives them too)."`
 
@@ -85,6 +87,23 @@ type Build struct {
 type Runtime struct {
 	// Libs are Debian packages unpacked into the final image, with their dependencies the base lacks.
 	Libs []string `yaml:"libs,omitempty" json:"libs,omitempty" desc:"Debian packages (of the base's release: trixie for debian13, bookworm for debian12) unpacked into the final image with their dependencies, minus what the base already has, each recorded in /var/lib/dpkg/status.d for scanners. No maintainer scripts run. The base defaults to base (glibc)." example:"libsqlite3-0"`
+	// Writable are the absolute paths the app may write at run time; the root stays read-only.
+	Writable []string `yaml:"writable,omitempty" json:"writable,omitempty" desc:"Absolute paths the app writes at run time, each an empty tmpfs in the build's test and an emptyDir in hardened k8s; the rest of the root is read-only." example:"/tmp"`
+}
+
+// Test is what the build runs on the finished image: http or run, not both.
+type Test struct {
+	HTTP *HTTPTest `yaml:"http,omitempty" json:"http,omitempty" desc:"A server test: GET http://127.0.0.1:PORT/PATH must answer 2xx within the timeout."`
+	Run  []string  `yaml:"run,omitempty" json:"run,omitempty" desc:"A command test: arguments given to the entrypoint in place of cmd; it must exit 0 within the timeout." example:"--version"`
+	// Env is the test's own environment on top of the image's; it never reaches the image.
+	Env     map[string]string `yaml:"env,omitempty" json:"env,omitempty" desc:"Variables for the test only, on top of the image's env; never in the image (but in the test step's cache key and the build's provenance, so no secrets)."`
+	Timeout string            `yaml:"timeout,omitempty" json:"timeout,omitempty" desc:"How long the app has to answer or exit, a Go duration; default 10s, at most 2m." example:"10s"`
+}
+
+// HTTPTest is the request the test makes on loopback.
+type HTTPTest struct {
+	Port int    `yaml:"port" json:"port" desc:"The port the app listens on, 1 to 65535." example:"8080"`
+	Path string `yaml:"path,omitempty" json:"path,omitempty" desc:"The absolute path requested; default /." example:"/healthz"`
 }
 
 // Step is one exec-form command in the builder.

@@ -53,6 +53,8 @@ func (s *Spec) validate(o options) Errors {
 	c.secrets()
 	c.packages("build.packages", s.Build.Packages, "libsqlite3-dev")
 	c.packages("runtime.libs", s.Runtime.Libs, "libsqlite3-0")
+	c.writable()
+	c.test()
 	c.languageChecks()
 	return c.errs
 }

@@ -2,6 +2,7 @@ package image
 
 import (
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
@@ -119,10 +120,35 @@ func pick(x indexReader, platform v1.Platform, tag string, self v1.Hash, depth i
 			if pt := l.Annotations[annotationPredicateType]; pt != "" {
 				p.attestations.PredicateTypes = append(p.attestations.PredicateTypes, pt)
 			}
+			if l.Annotations[annotationPredicateType] == audit.PredicateType && p.attestations.RunTest == nil {
+				p.attestations.RunTest = attachedRunTest(att, l.Digest)
+			}
 		}
 	}
 	sort.Strings(p.attestations.PredicateTypes)
 	return p, nil
+}
+
+// maxReportBytes bounds the check report read from an attestation; a report is tens of kilobytes.
+const maxReportBytes = 8 << 20
+
+// attachedRunTest reads the build's test from the check report attached as a layer of an attestation
+// manifest; nil when the layer does not read or holds no test.
+func attachedRunTest(att v1.Image, dgst v1.Hash) *audit.RunTest {
+	l, err := att.LayerByDigest(dgst)
+	if err != nil {
+		return nil
+	}
+	rc, err := l.Compressed() // an in-toto statement is stored as it is, not compressed
+	if err != nil {
+		return nil
+	}
+	defer rc.Close()
+	dt, err := io.ReadAll(io.LimitReader(rc, maxReportBytes))
+	if err != nil {
+		return nil
+	}
+	return audit.AttestedRunTest(dt)
 }
 
 func tagged(d v1.Descriptor, tag string) bool {

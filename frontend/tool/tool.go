@@ -39,14 +39,19 @@ type Result struct {
 	Special    []hllb.SpecialFile `json:"special,omitempty"`
 	Violations []audit.Violation  `json:"violations,omitempty"`
 	Report     json.RawMessage    `json:"report,omitempty"`
-	Error      string             `json:"error,omitempty"`
+	// Test is what run-test found.
+	Test  *TestResult `json:"test,omitempty"`
+	Error string      `json:"error,omitempty"`
 }
 
 // Run runs `hardened-frontend tool verify|special|app ...` (args without "tool"). It writes its result file and
 // returns an error only when it cannot write one.
 func Run(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("tool: name verify, special or app")
+		return fmt.Errorf("tool: name verify, special, app or run-test")
+	}
+	if args[0] == RunTestCommand {
+		return runTestCmd(args[1:])
 	}
 	fl := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	config := fl.String("config", "", "the image config (verify)")
