@@ -22,6 +22,7 @@ import (
 // index, and builds the frontend again from the root hardened.yaml with that frontend: its binary must be the
 // Dockerfile's, byte for byte, on amd64 and on a cross-compiled arm64.
 func TestReleaseIndex(t *testing.T) {
+	t.Parallel() // its own repository, snapshot and outputs; long, mostly waiting on compiles
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
 	defer cancel()
 	if err := st.PushSBOMScanner(ctx, repoRoot); err != nil {
