@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"fmt"
 	"context"
 	"os/exec"
 	"path/filepath"
@@ -69,7 +70,7 @@ func TestBuildLabels(t *testing.T) {
 	}
 
 	log := buildFails(t, st.Buildx(ctx, "build", "-f", spec, "--label", hllb.LabelBaseDigest+"=sha256:0", dir))
-	if !strings.Contains(log, "--label "+hllb.LabelBaseDigest+": the build records this label itself") {
+	if !strings.Contains(log, fmt.Sprintf("--label %q: the build records this label itself", hllb.LabelBaseDigest)) {
 		t.Errorf("a --label on the base digest did not fail naming it:\n%s", tail(log, 20))
 	}
 	assertNoGoStack(t, log)
