@@ -53,27 +53,12 @@ type testConfig struct {
 	argv     []string
 }
 
-// runTestCmd parses `run-test --user UID:GID --timeout D [--port N --path P] RESULT -- ARGV...`, drops
-// what the app must not have, runs the test and writes the result file.
+// runTestCmd runs `run-test --user UID:GID --timeout D [--port N --path P] RESULT -- ARGV...`: it drops what
+// the app must not have, runs the test and writes the result file.
 func runTestCmd(args []string) error {
-	fl := flag.NewFlagSet(RunTestCommand, flag.ContinueOnError)
-	user := fl.String("user", "", "UID:GID the app runs as")
-	port := fl.Int("port", 0, "the port probed (http test)")
-	path := fl.String("path", "/", "the path requested (http test)")
-	timeout := fl.Duration("timeout", 10*time.Second, "how long the app has")
-	if err := fl.Parse(args); err != nil {
+	cfg, out, err := parseTestArgs(args)
+	if err != nil {
 		return err
-	}
-	if fl.NArg() < 2 {
-		return fmt.Errorf("run-test: want a result file and the command, got %q", fl.Args())
-	}
-	cfg := testConfig{port: *port, path: *path, timeout: *timeout, argv: fl.Args()[1:]}
-	u, g, ok := strings.Cut(*user, ":")
-	var err1, err2 error
-	cfg.uid, err1 = strconv.Atoi(u)
-	cfg.gid, err2 = strconv.Atoi(g)
-	if !ok || err1 != nil || err2 != nil || cfg.uid <= 0 {
-		return fmt.Errorf("run-test: --user %q is not a non-root UID:GID", *user)
 	}
 	var res Result
 	if err := dropPrivileges(); err != nil {
@@ -85,7 +70,34 @@ func runTestCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(fl.Arg(0), dt, 0o600)
+	return os.WriteFile(out, dt, 0o600)
+}
+
+func parseTestArgs(args []string) (cfg testConfig, out string, err error) {
+	fl := flag.NewFlagSet(RunTestCommand, flag.ContinueOnError)
+	user := fl.String("user", "", "UID:GID the app runs as")
+	fl.IntVar(&cfg.port, "port", 0, "the port probed (http test)")
+	fl.StringVar(&cfg.path, "path", "/", "the path requested (http test)")
+	fl.DurationVar(&cfg.timeout, "timeout", 10*time.Second, "how long the app has")
+	if err := fl.Parse(args); err != nil {
+		return cfg, "", err
+	}
+	rest := fl.Args()
+	if len(rest) > 1 && rest[1] == "--" { // flag stops at the result file, before the separator
+		rest = append(rest[:1], rest[2:]...)
+	}
+	if len(rest) < 2 {
+		return cfg, "", fmt.Errorf("run-test: want a result file and the command after --, got %q", fl.Args())
+	}
+	cfg.argv = rest[1:]
+	u, g, ok := strings.Cut(*user, ":")
+	var err1, err2 error
+	cfg.uid, err1 = strconv.Atoi(u)
+	cfg.gid, err2 = strconv.Atoi(g)
+	if !ok || err1 != nil || err2 != nil || cfg.uid <= 0 {
+		return cfg, "", fmt.Errorf("run-test: --user %q is not a non-root UID:GID", *user)
+	}
+	return cfg, rest[0], nil
 }
 
 // dropPrivileges sets no_new_privs and empties the capability bounding set on every thread, so the app,

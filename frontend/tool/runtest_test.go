@@ -92,6 +92,13 @@ func TestRunTestOutputIsBounded(t *testing.T) {
 
 // The command line refuses a root or non-numeric user before anything runs.
 func TestRunTestRefusesRoot(t *testing.T) {
+	if err := runTestCmd([]string{"--user", "1:1", "out", "--"}); err == nil || !strings.Contains(err.Error(), "the command after --") {
+		t.Errorf("no command: %v", err)
+	}
+	cfg, out, err := parseTestArgs([]string{"--user", "65532:65532", "--port", "8080", "--path", "/healthz", "/r/result.json", "--", "/app/server", "--", "-v"})
+	if err != nil || out != "/r/result.json" || strings.Join(cfg.argv, " ") != "/app/server -- -v" || cfg.port != 8080 || cfg.uid != 65532 {
+		t.Errorf("parsed %+v %q %v", cfg, out, err)
+	}
 	for _, u := range []string{"0:0", "root", "65532"} {
 		if err := runTestCmd([]string{"--user", u, "out", "--", "true"}); err == nil {
 			t.Errorf("--user %s accepted", u)
