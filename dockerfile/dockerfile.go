@@ -236,6 +236,7 @@ func (w *writer) imageConfig(s *spec.Spec, files hllb.Files, baseName, baseDiges
 	if len(s.Cmd) > 0 {
 		w.line("CMD %s", w.execForm("cmd", s.Cmd))
 	}
+	w.testComment(s)
 }
 
 func platformString(p ocispecs.Platform) string {

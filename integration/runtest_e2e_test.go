@@ -97,3 +97,16 @@ func TestRunTestFailsOnReadOnlyRoot(t *testing.T) {
 		}
 	}
 }
+
+// TestRunTestExamples: the go, node and python examples carry a test, and it runs and passes.
+func TestRunTestExamples(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
+	for _, name := range []string{"go", "node", "python"} {
+		dir := filepath.Join(repoRoot, "examples", name)
+		log := build(t, st.Buildx(context.Background(), "build", "--progress", "plain", "-f", filepath.Join(dir, "hardened.yaml"),
+			"-o", "type=oci,dest="+filepath.Join(t.TempDir(), "app.tar"), dir))
+		if !strings.Contains(log, "on a read-only root, GET http://127.0.0.1:8080/healthz") {
+			t.Errorf("%s: no test step in the build output:\n%s", name, tail(log, 30))
+		}
+	}
+}
