@@ -219,7 +219,7 @@ func NewPodSpec(s *spec.Spec, container string) (*PodSpec, error) {
 		// Volumes that support ownership become the app's group's; gid 0 would give them to root's.
 		psc.FSGroup = ptr(int64(gid))
 	}
-	return &PodSpec{
+	pod := &PodSpec{
 		AutomountServiceAccountToken: ptr(false),
 		SecurityContext:              psc,
 		Containers: []Container{{
@@ -235,7 +235,17 @@ func NewPodSpec(s *spec.Spec, container string) (*PodSpec, error) {
 			VolumeMounts: []VolumeMount{{Name: "tmp", MountPath: TmpDir}},
 		}},
 		Volumes: []Volume{{Name: "tmp", EmptyDir: EmptyDir{}}},
-	}, nil
+	}
+	// runtime.writable: what the build's test ran with as tmpfs, the rest of the root read-only.
+	for i, w := range s.Runtime.Writable {
+		if w == TmpDir {
+			continue
+		}
+		name := fmt.Sprintf("writable-%d", i)
+		pod.Containers[0].VolumeMounts = append(pod.Containers[0].VolumeMounts, VolumeMount{Name: name, MountPath: w})
+		pod.Volumes = append(pod.Volumes, Volume{Name: name, EmptyDir: EmptyDir{}})
+	}
+	return pod, nil
 }
 
 // probe turns the image's healthcheck into an exec probe with the same timing.

@@ -226,3 +226,19 @@ func TestName(t *testing.T) {
 		}
 	}
 }
+
+// runtime.writable becomes emptyDir volumes beside /tmp, under a read-only root.
+func TestWritableBecomesEmptyDirs(t *testing.T) {
+	s := &spec.Spec{User: "65532:65532", Runtime: spec.Runtime{Writable: []string{"/tmp", "/var/cache/app"}}}
+	pod, err := NewPodSpec(s, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := pod.Containers[0]
+	if len(c.VolumeMounts) != 2 || c.VolumeMounts[1] != (VolumeMount{Name: "writable-1", MountPath: "/var/cache/app"}) || len(pod.Volumes) != 2 || pod.Volumes[1].Name != "writable-1" {
+		t.Errorf("mounts %+v volumes %+v", c.VolumeMounts, pod.Volumes)
+	}
+	if c.SecurityContext.ReadOnlyRootFilesystem == nil || !*c.SecurityContext.ReadOnlyRootFilesystem {
+		t.Error("the root is not read-only")
+	}
+}
