@@ -25,8 +25,15 @@ type Language interface {
 	// BaseNeedsFiles says Base depends on the context files for this spec; when false it gives
 	// the same answer without them, so the base resolves while they are read.
 	BaseNeedsFiles(s *spec.Spec) bool
-	// Entrypoint is the exec-form entrypoint when the spec has none.
-	Entrypoint(s *spec.Spec) []string
+	// Entrypoint is the exec-form entrypoint when the spec has none; files are the context files
+	// (nil before they are read), since a binary's name can come from them.
+	Entrypoint(s *spec.Spec, files llb.Files) []string
+	// ArtifactName is an artifact's name under /app; most languages use spec.ArtifactName, Go
+	// names a module root's binary after the module.
+	ArtifactName(artifact string, files llb.Files) string
+	// ImageEnv are the language's defaults for the image's environment (nil: none); the spec's
+	// env wins.
+	ImageEnv() map[string]string
 	// Layout says how the artifacts reach /app.
 	Layout() Layout
 	// Build makes the builder stage: every artifact at llb.OutDir and, for a dependency tree
@@ -78,39 +85,23 @@ type Layout struct {
 	AsIs bool
 }
 
-// Namer is a language whose binaries' names under /app depend on its project files (Go names a
-// module root's binary after the module); its default entrypoint is /app/<first artifact's name>.
-type Namer interface {
-	ArtifactName(artifact string, files llb.Files) string
-}
-
 // ArtifactNames are the names the spec's artifacts have under /app.
 func ArtifactNames(l Language, s *spec.Spec, files llb.Files) []string {
-	n, _ := l.(Namer)
 	var names []string
 	for _, a := range s.Artifacts {
-		if n != nil {
-			names = append(names, n.ArtifactName(a, files))
-		} else {
-			names = append(names, spec.ArtifactName(a))
-		}
+		names = append(names, l.ArtifactName(a, files))
 	}
 	return names
 }
 
-// Enver is a language with defaults for the image's environment; the spec's env wins.
-type Enver interface {
-	ImageEnv() map[string]string
-}
-
 // ImageEnv is the image's environment the spec asks for: the language's defaults, then its env.
 func ImageEnv(l Language, s *spec.Spec) map[string]string {
-	e, ok := l.(Enver)
-	if !ok {
+	defaults := l.ImageEnv()
+	if len(defaults) == 0 {
 		return s.Env
 	}
 	env := map[string]string{}
-	for k, v := range e.ImageEnv() {
+	for k, v := range defaults {
 		env[k] = v
 	}
 	for k, v := range s.Env {

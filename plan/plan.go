@@ -72,25 +72,20 @@ func Early(s *spec.Spec, target, build ocispecs.Platform) llb.Plan {
 	return p
 }
 
-// EntrypointOf is Entrypoint for a language whose binaries are named after its project files.
+// EntrypointOf is the image's exec-form entrypoint: the spec's, else its language's, whose
+// binaries can be named after the context files.
 func EntrypointOf(s *spec.Spec, files llb.Files) []string {
-	l, ok := registry.Lookup(s.Language)
-	if n, named := l.(lang.Namer); ok && named && len(s.Entrypoint) == 0 && len(s.Artifacts) > 0 {
-		return []string{llb.ArtifactDir + "/" + n.ArtifactName(s.Artifacts[0], files)}
-	}
-	return Entrypoint(s)
-}
-
-// Entrypoint is the image's exec-form entrypoint: the spec's, else its language's.
-func Entrypoint(s *spec.Spec) []string {
 	if len(s.Entrypoint) > 0 {
 		return append([]string(nil), s.Entrypoint...)
 	}
 	if l, ok := registry.Lookup(s.Language); ok {
-		return l.Entrypoint(s)
+		return l.Entrypoint(s, files)
 	}
 	return nil
 }
+
+// Entrypoint is EntrypointOf before the context files are read.
+func Entrypoint(s *spec.Spec) []string { return EntrypointOf(s, nil) }
 
 // Env is the image's environment: the language's defaults, then the spec's env.
 func Env(s *spec.Spec) map[string]string {

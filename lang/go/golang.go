@@ -46,7 +46,15 @@ func (Language) Base(s *spec.Spec, _ llb.Files, target ocispecs.Platform) (llb.I
 
 func (Language) BaseNeedsFiles(*spec.Spec) bool { return false }
 
-func (Language) Entrypoint(s *spec.Spec) []string { return lang.FirstArtifact(s) }
+// Entrypoint is /app/<first artifact's binary>, named after the module when files hold go.mod.
+func (l Language) Entrypoint(s *spec.Spec, files llb.Files) []string {
+	if len(s.Artifacts) == 0 {
+		return nil
+	}
+	return []string{llb.ArtifactDir + "/" + l.ArtifactName(s.Artifacts[0], files)}
+}
+
+func (Language) ImageEnv() map[string]string { return nil }
 
 func (Language) Builder(s *spec.Spec, files llb.Files, target, build ocispecs.Platform) (llb.ImageRequest, error) {
 	v, field, err := goVersion(s, files)

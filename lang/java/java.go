@@ -219,12 +219,16 @@ func (Language) Base(s *spec.Spec, files llb.Files, target ocispecs.Platform) (l
 // (BaseFromSpec). The files still decide the build tool, which the base does not depend on.
 func (Language) BaseNeedsFiles(s *spec.Spec) bool { return s.Version == "" }
 
-func (Language) Entrypoint(s *spec.Spec) []string {
+func (Language) Entrypoint(s *spec.Spec, _ llb.Files) []string {
 	if len(s.Artifacts) == 0 {
 		return nil
 	}
 	return []string{javaEntry, "-jar", llb.ArtifactDir + "/" + javaArtifactName(s.Artifacts[0])}
 }
+
+func (Language) ArtifactName(artifact string, _ llb.Files) string { return spec.ArtifactName(artifact) }
+
+func (Language) ImageEnv() map[string]string { return nil }
 
 // javaArtifactName is an artifact's name under /app: a source file's jar (Main.java gives
 // Main.jar), else the artifact's own name.

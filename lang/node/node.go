@@ -103,12 +103,14 @@ func (Language) Base(s *spec.Spec, files llb.Files, target ocispecs.Platform) (l
 // (BaseFromSpec).
 func (Language) BaseNeedsFiles(s *spec.Spec) bool { return s.Version == "" }
 
-func (Language) Entrypoint(s *spec.Spec) []string {
+func (Language) Entrypoint(s *spec.Spec, _ llb.Files) []string {
 	if len(s.Artifacts) == 0 {
 		return nil
 	}
 	return []string{nodeEntry, path.Join(llb.ArtifactDir, path.Clean(s.Artifacts[0]))}
 }
+
+func (Language) ArtifactName(artifact string, _ llb.Files) string { return spec.ArtifactName(artifact) }
 
 // nodeVersion is the spec's version, else the newest supported major package.json's engines.node
 // allows (">=18" gives the newest). There is no silent default: which Node.js runs the app is the

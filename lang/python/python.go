@@ -152,7 +152,7 @@ func (Language) BaseNeedsFiles(*spec.Spec) bool { return false }
 
 // Entrypoint runs the virtualenv's python, a link to distroless's interpreter, so the
 // app's dependencies are on sys.path without any environment variable.
-func (Language) Entrypoint(s *spec.Spec) []string {
+func (Language) Entrypoint(s *spec.Spec, _ llb.Files) []string {
 	if len(s.Artifacts) == 0 {
 		return nil
 	}
@@ -162,6 +162,10 @@ func (Language) Entrypoint(s *spec.Spec) []string {
 	}
 	return []string{pythonEntry, "-m", strings.ReplaceAll(a, "/", ".")}
 }
+
+func (Language) ArtifactName(artifact string, _ llb.Files) string { return spec.ArtifactName(artifact) }
+
+func (Language) ImageEnv() map[string]string { return nil }
 
 // pipComment is a comment in a requirements file, as pip strips it.
 var pipComment = regexp.MustCompile(`(^|\s)#.*$`)

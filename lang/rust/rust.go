@@ -123,12 +123,11 @@ func (Language) Base(s *spec.Spec, files llb.Files, target ocispecs.Platform) (l
 	return llb.Distroless(s, variant, target, field), nil
 }
 
-func (Language) Entrypoint(s *spec.Spec) []string {
-	if len(s.Artifacts) == 0 {
-		return nil
-	}
-	return []string{llb.ArtifactDir + "/" + spec.ArtifactName(s.Artifacts[0])}
-}
+func (Language) Entrypoint(s *spec.Spec, _ llb.Files) []string { return lang.FirstArtifact(s) }
+
+func (Language) ArtifactName(artifact string, _ llb.Files) string { return spec.ArtifactName(artifact) }
+
+func (Language) ImageEnv() map[string]string { return nil }
 
 func rustError(s *spec.Spec, msg, hint string) error {
 	return spec.Errors{{File: s.File(), Pos: s.Pos("language"), Field: "language", Msg: msg, Hint: hint}}

@@ -42,7 +42,11 @@ func (Language) Base(s *spec.Spec, _ llb.Files, target ocispecs.Platform) (llb.I
 
 func (Language) BaseNeedsFiles(*spec.Spec) bool { return false }
 
-func (Language) Entrypoint(s *spec.Spec) []string { return lang.FirstArtifact(s) }
+func (Language) Entrypoint(s *spec.Spec, _ llb.Files) []string { return lang.FirstArtifact(s) }
+
+func (Language) ArtifactName(artifact string, _ llb.Files) string { return spec.ArtifactName(artifact) }
+
+func (Language) ImageEnv() map[string]string { return nil }
 
 func (Language) Validate(*spec.Spec) spec.Errors { return nil }
 
