@@ -33,6 +33,7 @@ func main() {
 		fmt.Println("hardened-frontend", version)
 		return
 	}
+	tool.UseRunningBinary(os.Executable)
 	if err := grpcclient.RunFromEnvironment(appcontext.Context(), frontend.Build); err != nil {
 		fmt.Fprintf(os.Stderr, "hardened-frontend: %v\n", err)
 		os.Exit(1)

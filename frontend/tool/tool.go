@@ -18,8 +18,17 @@ import (
 // Command is the first argument that runs the frontend binary as a tool inside a build step.
 const Command = "tool"
 
-// Binary is where the frontend image (frontend.Dockerfile) keeps the binary.
-const Binary = "/bin/hardened-frontend"
+// Binary is where the frontend's own image keeps the binary that the tool steps run: /bin for
+// frontend.Dockerfile's image, /app for the one the root hardened.yaml builds. UseRunningBinary sets it.
+var Binary = "/bin/hardened-frontend"
+
+// UseRunningBinary points the tool steps at the path the running frontend was started from: the
+// steps run the same image, so the binary is at the same path there, whichever recipe built it.
+func UseRunningBinary(executable func() (string, error)) {
+	if exe, err := executable(); err == nil && filepath.IsAbs(exe) {
+		Binary = exe
+	}
+}
 
 // ResultFile is the file a tool step writes in its output mount.
 const ResultFile = "result.json"

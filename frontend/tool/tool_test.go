@@ -260,3 +260,18 @@ func stepExec(t *testing.T, st bkllb.State) *pb.ExecOp {
 	}
 	return exec
 }
+
+// The tool steps run the binary from the path the frontend runs from, so an image built by the root
+// hardened.yaml (/app/hardened-frontend) checks its builds as frontend.Dockerfile's does.
+func TestUseRunningBinary(t *testing.T) {
+	defer func(b string) { Binary = b }(Binary)
+	UseRunningBinary(func() (string, error) { return "/app/hardened-frontend", nil })
+	if Binary != "/app/hardened-frontend" {
+		t.Errorf("Binary = %q, want the running binary's path", Binary)
+	}
+	UseRunningBinary(func() (string, error) { return "", os.ErrNotExist })
+	UseRunningBinary(func() (string, error) { return "relative/bin", nil })
+	if Binary != "/app/hardened-frontend" {
+		t.Errorf("Binary = %q after a failed or relative lookup, want it unchanged", Binary)
+	}
+}
