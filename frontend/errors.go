@@ -12,7 +12,8 @@ import (
 // prints the offending lines with a caret as it does for a Dockerfile. The message
 // itself already names FILE:LINE:COL for clients that do not render sources.
 func withSpecSource(err error, sm *bkllb.SourceMap, at ...spec.Pos) error {
-	if err == nil || sm == nil {
+	if err == nil || sm == nil || spec.Sensitive(err) {
+		// A secret-looking value stands on the lines a client would print around the caret.
 		return err
 	}
 	var ranges []*pb.Range

@@ -37,3 +37,23 @@ func TestSpecSourceIsBounded(t *testing.T) {
 		t.Errorf("%d lines in the message", lines)
 	}
 }
+
+// A problem with a secret-looking value gets no source: BuildKit would print the spec's lines around the
+// caret, and the value stands on them.
+func TestSensitiveErrorsCarryNoSource(t *testing.T) {
+	st := bkllb.Scratch()
+	sm := bkllb.NewSourceMap(&st, "hardened.yaml", "YAML", []byte("language: go\nenv:\n  TOKEN: ghp_x\n"))
+	def, err := st.Marshal(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm.Definition = def
+	err = withSpecSource(spec.Errors{{File: "hardened.yaml", Pos: spec.Pos{Line: 3, Col: 10}, Field: "env.TOKEN", Msg: "looks like a secret", Sensitive: true}}, sm)
+	if srcs := errdefs.Sources(err); len(srcs) != 0 {
+		t.Errorf("a sensitive problem carries %d source(s) with the spec's lines", len(srcs))
+	}
+	err = withSpecSource(spec.Errors{{File: "hardened.yaml", Pos: spec.Pos{Line: 1, Col: 1}, Field: "language", Msg: "x"}}, sm)
+	if srcs := errdefs.Sources(err); len(srcs) != 1 {
+		t.Errorf("an ordinary problem carries %d sources, want 1", len(srcs))
+	}
+}

@@ -29,7 +29,7 @@ func CheckSecretValues(s *spec.Spec) spec.Errors {
 	}
 	for _, f := range secretFindings(env, specWaivers(s)) {
 		name := strings.TrimPrefix(f.field, "config.Env.")
-		errs = append(errs, spec.Error{Field: "env." + name,
+		errs = append(errs, spec.Error{Field: "env." + name, Sensitive: true,
 			Msg: "the value looks like a secret (" + f.detail + "), and env is stored in the image config for anyone who pulls it to read; hardened check fails it as " + secretEnvCheck,
 			Hint: "inject it when the container runs (docker run -e, a Kubernetes Secret); if it is no secret, waive it: waivers: [{id: " + secretEnvCheck +
 				", path: config.Env." + name + ", reason: ...}]"})
@@ -43,7 +43,7 @@ func CheckSecretValues(s *spec.Spec) spec.Errors {
 			}
 		}
 		if len(details) > 0 {
-			errs = append(errs, spec.Error{Field: field, Hint: hint,
+			errs = append(errs, spec.Error{Field: field, Hint: hint, Sensitive: true,
 				Msg: "the value looks like a secret (" + strings.Join(details, "; ") + "), and it is in every step's cache key and in the build's provenance"})
 		}
 	}

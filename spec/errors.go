@@ -3,6 +3,7 @@ package spec
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,6 +16,9 @@ type Error struct {
 	Field string
 	Msg   string
 	Hint  string
+	// Sensitive marks a problem with a value that looks like a secret: a client must not be shown the
+	// spec's lines around it, which hold the value (the message names the position only).
+	Sensitive bool
 	// more is set on the line that stands for problems left out by Bounded: how many.
 	more int
 }
@@ -83,6 +87,12 @@ func (es Errors) sorted() Errors {
 		return a.Col < b.Col
 	})
 	return es
+}
+
+// Sensitive reports whether any problem of err is about a secret-looking value.
+func Sensitive(err error) bool {
+	es, ok := AsErrors(err)
+	return ok && slices.ContainsFunc(es, func(e Error) bool { return e.Sensitive })
 }
 
 // AsErrors returns the problems err carries, if it is (or wraps) Errors or a single Error.
