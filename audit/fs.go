@@ -61,3 +61,19 @@ type RangeReader interface {
 	// ReadRange returns up to n bytes from off; fewer at the end of the file.
 	ReadRange(ctx context.Context, p string, off int64, n int) ([]byte, error)
 }
+
+// SpecialFile names a device, FIFO or socket; "" for anything else. The audit, the artifact
+// check and the /app walk all classify special files by it.
+func SpecialFile(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeCharDevice != 0:
+		return "character device"
+	case m&fs.ModeDevice != 0:
+		return "block device"
+	case m&fs.ModeNamedPipe != 0:
+		return "FIFO"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	}
+	return ""
+}

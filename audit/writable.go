@@ -76,26 +76,11 @@ func (f *facts) userHome() string {
 	return path.Clean(u.entry.home)
 }
 
-// specialFile names a device, FIFO or socket; "" for anything else.
-func specialFile(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeCharDevice != 0:
-		return "character device"
-	case m&fs.ModeDevice != 0:
-		return "block device"
-	case m&fs.ModeNamedPipe != 0:
-		return "FIFO"
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	}
-	return ""
-}
-
 // appProblems says what is wrong with an entry of the application: a special file, a group or
 // other write bit, or an owner (or group) that is the runtime user's.
 func appProblems(e Entry, u *runtimeUser) []string {
 	var out []string
-	if kind := specialFile(e.Mode); kind != "" {
+	if kind := SpecialFile(e.Mode); kind != "" {
 		out = append(out, "a "+kind+" among application files")
 	}
 	if e.Mode.Perm()&0o020 != 0 {
@@ -161,7 +146,7 @@ func checkWorldWritable(f *facts) outcome {
 			continue
 		}
 		if within(e.Path, roots) {
-			kind := specialFile(e.Mode)
+			kind := SpecialFile(e.Mode)
 			if kind != "" || e.Mode.Perm()&0o022 != 0 {
 				inApp++
 				ev = append(ev, f.fileEvidence(e.Path, "%s in the application (mode %s)", worldWritableWhat(e, kind), lsMode(e.Mode)))
@@ -174,7 +159,7 @@ func checkWorldWritable(f *facts) outcome {
 		what := "world-writable"
 		if e.Mode.IsDir() {
 			what = "world-writable directory without the sticky bit"
-		} else if kind := specialFile(e.Mode); kind != "" {
+		} else if kind := SpecialFile(e.Mode); kind != "" {
 			what = "world-writable " + kind
 		}
 		ev = append(ev, f.fileEvidence(e.Path, "%s (mode %s)", what, lsMode(e.Mode)).atMost(Medium))

@@ -11,6 +11,7 @@ import (
 
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
 
+	"github.com/hardenedbuild/hardened/audit"
 	"github.com/hardenedbuild/hardened/lang/registry"
 	"github.com/hardenedbuild/hardened/spec"
 )
@@ -211,16 +212,14 @@ func inspectArtifact(ctx context.Context, artifact string, t *contextTree, walk 
 	}
 }
 
+// kind is audit.SpecialFile's name for a context's author, who may know a FIFO as a named pipe.
 func kind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeCharDevice != 0:
-		return "character device"
-	case m&fs.ModeDevice != 0:
-		return "block device"
-	case m&fs.ModeNamedPipe != 0:
+	switch k := audit.SpecialFile(m); k {
+	case "FIFO":
 		return "named pipe (FIFO)"
-	case m&fs.ModeSocket != 0:
-		return "socket"
+	case "":
+		return "special file"
+	default:
+		return k
 	}
-	return "special file"
 }

@@ -2,6 +2,7 @@ package tool
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -59,18 +60,9 @@ func AppViolations(ctx context.Context, tree audit.FS, dir string) ([]audit.Viol
 	return out, err
 }
 
+// fileKind is audit.SpecialFile's name, or "irregular file" for what it does not name.
 func fileKind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeCharDevice != 0:
-		return "character device"
-	case m&fs.ModeDevice != 0:
-		return "block device"
-	case m&fs.ModeNamedPipe != 0:
-		return "FIFO"
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	}
-	return "irregular file"
+	return cmp.Or(audit.SpecialFile(m), "irregular file")
 }
 
 // secretNeedles are what a secret's value is searched by: the value, and each line of a
