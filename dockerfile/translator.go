@@ -1,0 +1,278 @@
+package dockerfile
+
+import (
+	"fmt"
+	"maps"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/moby/buildkit/solver/pb"
+
+	"github.com/hardenedbuild/hardened/spec"
+)
+
+// translator writes the builder's chain as Dockerfile instructions.
+type translator struct {
+	w     *writer
+	s     *spec.Spec
+	chain []link
+	// stage is the name of the stage being written; stages counts them.
+	stage  string
+	stages int
+	// cwd and env are what the stage's WORKDIR and ENV lines have set so far.
+	cwd string
+	env map[string]string
+	// images are the references to write for the image sources an exec bind-mounts, by identifier.
+	images map[string]string
+}
+
+// buildArgs declares build.args as ARGs with the spec's defaults, so --build-arg overrides them as
+// it does for the frontend, and sets them for the stage's steps.
+func (t *translator) buildArgs() {
+	t.env = map[string]string{}
+	for _, k := range slices.Sorted(maps.Keys(t.s.Build.Args)) {
+		t.w.line("ARG %s=%s", k, t.w.quote("build.args."+k, t.s.Build.Args[k]))
+		t.w.line("ENV %s=$%s", k, k)
+		t.env[k] = t.s.Build.Args[k]
+	}
+}
+
+func (t *translator) op(i int) {
+	l := t.chain[i]
+	switch {
+	case l.op.GetExec() != nil:
+		t.exec(i)
+	case l.op.GetFile() != nil:
+		t.file(l)
+	}
+}
+
+// stepEnv is an exec's environment as a step sees it, without what BuildKit sets for every
+// frontend (the default PATH, the SSH agent's socket).
+func stepEnv(e *pb.ExecOp) map[string]string {
+	env := map[string]string{}
+	for _, kv := range e.Meta.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	if "PATH="+env["PATH"] == hllbDefaultPath {
+		delete(env, "PATH")
+	}
+	delete(env, "SSH_AUTH_SOCK")
+	return env
+}
+
+// hllbDefaultPath is the PATH BuildKit gives a step whose image sets none.
+const hllbDefaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+func (t *translator) exec(i int) {
+	w, e := t.w, t.chain[i].op.GetExec()
+	if t.chain[i].name != "" {
+		w.comment(t.chain[i].name)
+	}
+	if e.Meta.Cwd != "" && e.Meta.Cwd != t.cwd {
+		w.line("WORKDIR %s", w.path("the step's directory", e.Meta.Cwd))
+		t.cwd = e.Meta.Cwd
+	}
+	env := stepEnv(e)
+	// A variable most steps from here on set to the same value becomes an ENV; one of fewer
+	// steps goes before the command, through env(1), which also unsets one the step runs without.
+	var prefix []string
+	for _, k := range slices.Sorted(maps.Keys(t.env)) {
+		if _, ok := env[k]; !ok {
+			prefix = append(prefix, "-u", k)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		v := env[k]
+		if cur, ok := t.env[k]; ok && cur == v {
+			continue
+		}
+		if t.mostLaterSteps(i, k, v) {
+			w.line("ENV %s=%s", k, w.quote("the step's environment", v))
+			t.env[k] = v
+			continue
+		}
+		prefix = append(prefix, k+"="+v)
+	}
+	args := e.Meta.Args
+	if len(prefix) > 0 {
+		args = slices.Concat([]string{"env"}, prefix, args)
+	}
+
+	var flags []string
+	if e.Network == pb.NetMode_NONE {
+		flags = append(flags, "--network=none")
+	}
+	for _, m := range e.Mounts {
+		switch {
+		case m.Dest == "/":
+		case m.MountType == pb.MountType_CACHE && m.CacheOpt != nil:
+			sharing := map[pb.CacheSharingOpt]string{pb.CacheSharingOpt_SHARED: "shared", pb.CacheSharingOpt_PRIVATE: "private", pb.CacheSharingOpt_LOCKED: "locked"}[m.CacheOpt.Sharing]
+			flags = append(flags, fmt.Sprintf("--mount=type=cache,id=%s,target=%s,sharing=%s", w.path("cache id", m.CacheOpt.ID), w.path("cache target", m.Dest), sharing))
+		case m.MountType == pb.MountType_SECRET && m.SecretOpt != nil:
+			f := fmt.Sprintf("--mount=type=secret,id=%s,target=%s,mode=%04o", w.path("secret id", m.SecretOpt.ID), w.path("secret target", m.Dest), m.SecretOpt.Mode)
+			if !m.SecretOpt.Optional {
+				f += ",required=true"
+			}
+			flags = append(flags, f)
+		case m.MountType == pb.MountType_SSH && m.SSHOpt != nil:
+			f := "--mount=type=ssh,id=" + w.path("ssh id", m.SSHOpt.ID)
+			if !m.SSHOpt.Optional {
+				f += ",required=true"
+			}
+			flags = append(flags, f)
+		case m.MountType == pb.MountType_BIND && m.Input >= 0 && int(m.Input) < len(t.chain[i].inputs) && t.images[t.chain[i].sources[m.Input]] != "":
+			f := "--mount=type=bind,from=" + t.images[t.chain[i].sources[m.Input]] + ",target=" + w.path("bind target", m.Dest)
+			if !m.Readonly {
+				f += ",rw"
+			}
+			flags = append(flags, f)
+		case m.MountType == pb.MountType_TMPFS:
+			flags = append(flags, "--mount=type=tmpfs,target="+w.path("tmpfs target", m.Dest))
+		default:
+			w.fail("%s: the step mounts %s at %s, which a Dockerfile written here cannot", t.chain[i].name, m.MountType, m.Dest)
+		}
+	}
+	for _, se := range e.Secretenv {
+		f := fmt.Sprintf("--mount=type=secret,id=%s,env=%s", w.path("secret id", se.ID), w.path("secret env", se.Name))
+		if !se.Optional {
+			f += ",required=true"
+		}
+		flags = append(flags, f)
+	}
+	w.line("RUN %s", strings.Join(append(flags, w.execForm(t.chain[i].name, args)), " "))
+}
+
+// mostLaterSteps reports whether more of the execs from i on set k to v than do not.
+func (t *translator) mostLaterSteps(i int, k, v string) bool {
+	n := 0
+	for _, l := range t.chain[i:] {
+		if e := l.op.GetExec(); e != nil {
+			if got, ok := stepEnv(e)[k]; ok && got == v {
+				n++
+			} else {
+				n--
+			}
+		}
+	}
+	return n > 0
+}
+
+// file writes a file op's actions; a copy from the builder itself reads the stage before.
+func (t *translator) file(l link) {
+	w := t.w
+	if l.name != "" {
+		w.comment(l.name)
+	}
+	fo := l.op.GetFile()
+	prev := ""
+	for _, a := range fo.Actions {
+		if l.selfCopy(a) {
+			prev = t.stage
+		}
+	}
+	if prev != "" {
+		t.stages++
+		t.stage = fmt.Sprintf("build-%d", t.stages+1)
+		w.line("FROM %s AS %s", prev, t.stage)
+	}
+	for i, a := range fo.Actions {
+		if i > 0 && a.Input != int64(len(l.inputs)+i-1) {
+			w.fail("%s: the file step's actions do not build on each other", l.name)
+		}
+		switch {
+		case a.GetCopy() != nil:
+			c := a.GetCopy()
+			var flags []string
+			if c.Owner != nil {
+				w.fail("%s: a copy with an owner is not written here", l.name)
+			}
+			if c.ModeStr != "" {
+				flags = append(flags, "--chmod="+w.path("copy mode", c.ModeStr))
+			} else if c.Mode >= 0 {
+				flags = append(flags, fmt.Sprintf("--chmod=%04o", c.Mode))
+			}
+			if a.SecondaryInput < 0 || int(a.SecondaryInput) >= len(l.inputs) {
+				w.fail("%s: a copy from another action is not written here", l.name)
+				continue
+			}
+			if l.selfCopy(a) {
+				src := c.Src
+				if c.DirCopyContents && !strings.HasSuffix(src, "/") {
+					src += "/"
+				}
+				w.line("COPY %s%s %s", strings.Join(append(flags, "--from="+prev, ""), " "), w.path("copy source", src), w.path("copy destination", c.Dest))
+				continue
+			}
+			if l.sources[a.SecondaryInput] != "local://context" {
+				w.fail("%s: a copy from %s is not written here", l.name, l.inputs[a.SecondaryInput])
+				continue
+			}
+			t.contextCopy(l, c, flags)
+		case a.GetMkdir() != nil:
+			m := a.GetMkdir()
+			if m.Mode != 0o755 || !m.MakeParents || m.Owner != nil {
+				w.fail("%s: a directory %s with mode %o is not written here", l.name, m.Path, m.Mode)
+			}
+			// WORKDIR makes the directory, with its parents, root-owned 0755; the next RUN
+			// sets its own.
+			w.line("WORKDIR %s", w.path("directory", m.Path))
+			t.cwd = m.Path
+		case a.GetMkfile() != nil:
+			f := a.GetMkfile()
+			data := string(f.Data)
+			const eof = "HARDENED_EOF"
+			if !strings.HasSuffix(data, "\n") || strings.Contains("\n"+data, "\n"+eof+"\n") || f.Owner != nil {
+				w.fail("%s: the file %s cannot be written as a heredoc", l.name, f.Path)
+			}
+			w.line("COPY --chmod=%04o <<\"%s\" %s", f.Mode, eof, w.path("file", f.Path))
+			w.b.WriteString(data)
+			w.line("%s", eof)
+		case a.GetSymlink() != nil:
+			sl := a.GetSymlink()
+			w.line("RUN --network=none %s", w.execForm("symlink", []string{"ln", "-sfn", "--", sl.Oldpath, sl.Newpath}))
+		case a.GetRm() != nil:
+			args := []string{"rm", "-r"}
+			if a.GetRm().AllowNotFound {
+				args = append(args, "-f")
+			}
+			w.line("RUN --network=none %s", w.execForm("remove", append(args, "--", a.GetRm().Path)))
+		}
+	}
+}
+
+// contextCopy writes a copy from the build context.
+func (t *translator) contextCopy(l link, c *pb.FileActionCopy, flags []string) {
+	w := t.w
+	dest := c.Dest
+	src := strings.TrimPrefix(path.Clean(c.Src), "/")
+	if src == "" {
+		src = "."
+	}
+	if src == "." && c.DirCopyContents {
+		dest = strings.TrimSuffix(dest, "/") + "/"
+	}
+	for _, p := range c.ExcludePatterns {
+		flags = append(flags, "--exclude="+w.pattern("exclude pattern", p))
+	}
+	srcs := []string{src}
+	if len(c.IncludePatterns) > 0 {
+		if src != "." {
+			w.fail("%s: include patterns on %s are not written here", l.name, c.Src)
+		}
+		// --parents keeps each name's path under the destination and, as the frontend's
+		// include patterns do, passes over a name the context lacks.
+		flags = append(flags, "--parents")
+		srcs = nil
+		for _, p := range c.IncludePatterns {
+			srcs = append(srcs, w.pattern("include pattern", p))
+		}
+		sort.Strings(srcs)
+	} else {
+		w.path("copy source", src)
+	}
+	w.line("COPY %s%s %s", strings.Join(append(flags, ""), " "), strings.Join(srcs, " "), w.path("copy destination", dest))
+}
