@@ -46,6 +46,19 @@ func (r *Report) WriteText(w io.Writer) error {
 		p("Only what the image adds over: %s", imageLine(*r.OnlyAdded))
 	}
 
+	r.textComparison(p)
+	r.textChecks(p)
+	r.textVulnerabilities(p)
+	r.textWaivers(p)
+	r.textSummary(p)
+	return b.Flush()
+}
+
+// printer writes one line of the text report.
+type printer func(format string, args ...any)
+
+// textComparison is the before and after of size, files and packages, when there is a before.
+func (r *Report) textComparison(p printer) {
 	if c := r.Comparison; c != nil {
 		before, after := c.Before.Stats, r.Image.Stats
 		p("")
@@ -68,7 +81,10 @@ func (r *Report) WriteText(w io.Writer) error {
 			p("  Reduction: n/a")
 		}
 	}
+}
 
+// textChecks lists every check's result with its evidence, cut at maxTextEvidence.
+func (r *Report) textChecks(p printer) {
 	p("")
 	p("SECURITY CHECKS:")
 	for _, res := range r.Results {
@@ -95,7 +111,10 @@ func (r *Report) WriteText(w io.Writer) error {
 			p("         ~ waived: %s (%s)", ev, waiverLine(ev.Waiver))
 		}
 	}
+}
 
+// textVulnerabilities is the scanner's counts, compared when the before was scanned too.
+func (r *Report) textVulnerabilities(p printer) {
 	if v := r.Vulnerabilities; v != nil {
 		p("")
 		if c := r.Comparison; c != nil && c.BeforeVulnerabilities != nil {
@@ -110,7 +129,10 @@ func (r *Report) WriteText(w io.Writer) error {
 			p("  %s", vulnLine(v))
 		}
 	}
+}
 
+// textWaivers lists the waivers and whether each was used.
+func (r *Report) textWaivers(p printer) {
 	if len(r.Waivers) > 0 {
 		p("")
 		p("WAIVERS:")
@@ -122,7 +144,10 @@ func (r *Report) WriteText(w io.Writer) error {
 			p("  [%s] %s (%s): %s", strings.ToUpper(w.Status), scope, w.Source, w.Reason)
 		}
 	}
+}
 
+// textSummary counts the results and says how the gate decided.
+func (r *Report) textSummary(p printer) {
 	s := r.Summary
 	fails, warns := 0, 0
 	for _, res := range r.Results {
@@ -143,7 +168,6 @@ func (r *Report) WriteText(w io.Writer) error {
 	default:
 		p("RESULT: FAIL (--fail-on %s: %s)", r.Gate.FailOn, strings.Join(r.Gate.Reasons, "; "))
 	}
-	return b.Flush()
 }
 
 func imageLine(i ImageInfo) string {

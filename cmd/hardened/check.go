@@ -78,33 +78,9 @@ func check(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
-	usageErr := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "hardened check: "+format+"\n\n%s", append(a, usage)...)
+	opts, iopts, ok := c.options(len(pos), stderr)
+	if !ok {
 		return exitUsage
-	}
-	if len(pos) != 1 {
-		return usageErr("want exactly one image, got %d", len(pos))
-	}
-	opts, err := c.auditOptions()
-	if err != nil {
-		return usageErr("%v", err)
-	}
-	switch c.format {
-	case "text", "json", "sarif":
-	default:
-		return usageErr("unknown --format %q; write text, json or sarif", c.format)
-	}
-	if c.ignore != "" {
-		ws, err := readWaivers(c.ignore)
-		if err != nil {
-			fmt.Fprintf(stderr, "hardened check: %v\n", err)
-			return exitUsage
-		}
-		opts = append(opts, audit.WithWaivers(ws...))
-	}
-	iopts, err := c.imageOptions()
-	if err != nil {
-		return usageErr("%v", err)
 	}
 
 	ctx := context.Background()
@@ -182,6 +158,40 @@ func check(args []string, stdout, stderr io.Writer) int {
 		status = exitFail
 	}
 	return status
+}
+
+// options are the audit's and the image loader's options the flags ask for; a usage error is
+// written to stderr and gives ok false.
+func (c *checkFlags) options(images int, stderr io.Writer) (opts []audit.Option, iopts []image.Option, ok bool) {
+	usageErr := func(format string, a ...any) ([]audit.Option, []image.Option, bool) {
+		fmt.Fprintf(stderr, "hardened check: "+format+"\n\n%s", append(a, usage)...)
+		return nil, nil, false
+	}
+	if images != 1 {
+		return usageErr("want exactly one image, got %d", images)
+	}
+	opts, err := c.auditOptions()
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	switch c.format {
+	case "text", "json", "sarif":
+	default:
+		return usageErr("unknown --format %q; write text, json or sarif", c.format)
+	}
+	if c.ignore != "" {
+		ws, err := readWaivers(c.ignore)
+		if err != nil {
+			fmt.Fprintf(stderr, "hardened check: %v\n", err)
+			return nil, nil, false
+		}
+		opts = append(opts, audit.WithWaivers(ws...))
+	}
+	iopts, err = c.imageOptions()
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	return opts, iopts, true
 }
 
 // scan runs the scanner; a failure is reported and leaves the counts marked unavailable.
