@@ -128,70 +128,15 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	}
 	switch v.Kind() {
 	case reflect.String:
-		if n.Kind != yaml.ScalarNode {
-			d.wrongKind(n, v.Type(), path)
-			return
-		}
-		if len(n.Value) > MaxValueLength {
-			d.fail(n, path, fmt.Sprintf("the value is %d bytes long, over the %d-byte limit", len(n.Value), MaxValueLength),
-				"shorten it; a spec field holds a name, a path or a short setting")
-			return
-		}
-		// The literal text, so that version: 1.20 stays "1.20" and user: 65532 becomes "65532".
-		v.SetString(n.Value)
+		d.decodeString(n, v, path)
 	case reflect.Bool:
-		var b bool
-		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" || n.Decode(&b) != nil {
-			d.fail(n, path, "expected true or false, got "+describeNode(n), fmt.Sprintf("write %s: true or %s: false", lastName(path), lastName(path)))
-			return
-		}
-		v.SetBool(b)
+		d.decodeBool(n, v, path)
 	case reflect.Int:
-		var i int
-		// Integers too big for int64 resolve as floats; say so rather than "not a whole number".
-		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!float" && isDigits(strings.TrimPrefix(n.Value, "-")) {
-			d.fail(n, path, fmt.Sprintf("%s is out of range", n.Value), fmt.Sprintf("write %s: 3", lastName(path)))
-			return
-		}
-		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
-			d.fail(n, path, "expected a whole number, got "+describeNode(n), fmt.Sprintf("write %s: 3", lastName(path)))
-			return
-		}
-		if err := n.Decode(&i); err != nil {
-			d.fail(n, path, fmt.Sprintf("%s is out of range", n.Value), fmt.Sprintf("write %s: 3", lastName(path)))
-			return
-		}
-		v.SetInt(int64(i))
+		d.decodeInt(n, v, path)
 	case reflect.Slice:
-		if n.Kind != yaml.SequenceNode {
-			d.wrongKind(n, v.Type(), path)
-			return
-		}
-		if d.tooMany(n, path, len(n.Content)) {
-			return
-		}
-		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
-		for i, item := range n.Content {
-			d.value(item, s.Index(i), fmt.Sprintf("%s[%d]", path, i))
-		}
-		v.Set(s)
+		d.decodeSlice(n, v, path)
 	case reflect.Map:
-		if n.Kind != yaml.MappingNode {
-			d.wrongKind(n, v.Type(), path)
-			return
-		}
-		if d.tooMany(n, path, len(n.Content)/2) {
-			return
-		}
-		m := reflect.MakeMap(v.Type())
-		for _, e := range d.entries(n, path) {
-			p := path + "." + e.key.Value
-			d.keyPos[p] = posOf(e.key)
-			elem := reflect.New(v.Type().Elem()).Elem()
-			d.value(e.value, elem, p)
-			m.SetMapIndex(reflect.ValueOf(e.key.Value), elem)
-		}
-		v.Set(m)
+		d.decodeMap(n, v, path)
 	case reflect.Pointer:
 		if n.Kind != yaml.MappingNode {
 			d.wrongKind(n, v.Type(), path)
@@ -201,22 +146,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		d.decode(n, p.Elem(), path)
 		v.Set(p)
 	case reflect.Struct:
-		if n.Kind != yaml.MappingNode {
-			d.wrongKind(n, v.Type(), path)
-			return
-		}
-		byName := map[string]field{}
-		for _, f := range fieldsOf(v.Type()) {
-			byName[f.name] = f
-		}
-		for _, e := range d.entries(n, path) {
-			f, ok := byName[e.key.Value]
-			if !ok {
-				d.fail(e.key, joinPath(path, e.key.Value), "unknown field", unknownFieldHint(v.Type(), e.key.Value))
-				continue
-			}
-			d.value(e.value, v.Field(f.index), joinPath(path, f.name))
-		}
+		d.decodeStruct(n, v, path)
 	default:
 		// Only reached if types.go gains a kind this decoder does not know; fail loudly in tests.
 		d.fail(n, path, "field of unsupported type "+v.Type().String(), "")
