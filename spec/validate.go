@@ -69,7 +69,11 @@ func (c *checker) languageChecks() {
 			if p.Line == 0 {
 				p = c.s.where(e.Field)
 			}
+			n := len(c.errs)
 			c.add(e.Field, p, e.Msg, e.Hint)
+			if len(c.errs) > n {
+				c.errs[n].Sensitive = e.Sensitive // the frontend then shows no lines of the spec
+			}
 		}
 	}
 }

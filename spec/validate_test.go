@@ -255,6 +255,27 @@ func TestWithCheckPlacesProblemsAtTheirField(t *testing.T) {
 	}
 }
 
+// A check's problem about a secret-looking value stays Sensitive once placed, so the frontend shows no
+// lines of the spec around it.
+func TestWithCheckKeepsSensitive(t *testing.T) {
+	check := func(*Spec) Errors {
+		return Errors{{Field: "env.APP_VALUE", Msg: "looks like a secret", Sensitive: true}, {Field: "artifacts", Msg: "plain"}}
+	}
+	_, err := Load("hardened.yaml", []byte("language: go\nartifacts: [./a]\nenv:\n  APP_VALUE: x\n"), WithLanguages("go"), WithCheck(check))
+	es, ok := AsErrors(err)
+	if !ok || len(es) != 2 {
+		t.Fatalf("error = %v", err)
+	}
+	for _, e := range es {
+		if want := e.Field == "env.APP_VALUE"; e.Sensitive != want {
+			t.Errorf("%s: Sensitive = %v, want %v", e.Field, e.Sensitive, want)
+		}
+	}
+	if !Sensitive(err) {
+		t.Error("Sensitive(err) is false")
+	}
+}
+
 func TestWithBuildArgs(t *testing.T) {
 	s, err := Load("hardened.yaml", []byte(minimal+"build:\n  env: {GOFLAGS: -mod=mod}\n  args: {VERSION: dev, CHANNEL: stable}\n"), WithLanguages("go"))
 	if err != nil {
