@@ -74,15 +74,17 @@ func TestHostileStepLeaksSecret(t *testing.T) {
 	ctx := context.Background()
 	dir := copyExample(t, "python") // python ships all of /out; go only the artifacts
 	spec := filepath.Join(dir, "hardened.yaml")
+	password, token := randomToken(t), randomToken(t)
+	// BuildKit keys no step by a secret's value: a step of the run's own (the nonce) writes these secrets,
+	// not one cached from a run that leaked other values.
 	writeFile(t, spec, string(readHost(t, spec))+`build:
   secrets:
     - {id: netrc, target: /root/.netrc}
     - {id: api_token, env: API_TOKEN}
   steps:
     - name: leak the secrets
-      run: [sh, -c, 'cp /root/.netrc /out/leak; mkdir -p /out/conf; echo "token=$API_TOKEN" > /out/conf/app.ini']
+      run: [sh, -c, 'cp /root/.netrc /out/leak; mkdir -p /out/conf; echo "token=$API_TOKEN" > /out/conf/app.ini', `+randomToken(t)+`]
 `)
-	password, token := randomToken(t), randomToken(t)
 	netrc := filepath.Join(t.TempDir(), "netrc")
 	writeFile(t, netrc, "machine example.com login ci password "+password+"\n")
 	cmd := st.Buildx(ctx, "build", "--progress", "plain", "--secret", "id=netrc,src="+netrc, "--secret", "id=api_token,env=API_TOKEN", "-f", spec, dir)
