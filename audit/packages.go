@@ -33,6 +33,8 @@ type packageDB struct {
 	noMD5 []string
 	// owned holds every file the database's file lists (.list, .md5sums) name; nil without any.
 	owned map[string]bool
+	// seen holds the names added, so a package listed twice counts once.
+	seen map[string]bool
 }
 
 // owns says whether a package database file list names p, or a file in p.
@@ -72,91 +74,114 @@ func (f *facts) packages() *packageDB {
 	if f.pkgs != nil {
 		return f.pkgs
 	}
-	p := &packageDB{versions: map[string]string{}}
+	p := &packageDB{versions: map[string]string{}, seen: map[string]bool{}}
 	f.pkgs = p
-	seen := map[string]bool{}
-	add := func(name, version string) {
-		if name != "" && !seen[name] {
-			seen[name] = true
-			p.names = append(p.names, name)
-			if version != "" {
-				p.versions[name] = version
-			}
-		}
-	}
-	if d, ok := f.read(dpkgStatus); ok {
-		p.manager, p.countable = "dpkg", true
-		p.sources = append(p.sources, dpkgStatus)
-		for _, st := range parseControl(d) {
-			if strings.Contains(st.fields["Status"], "not-installed") || strings.Contains(st.fields["Status"], "deinstall") || strings.Contains(st.fields["Status"], "purge") {
-				continue
-			}
-			add(st.fields["Package"], st.fields["Version"])
-		}
-	}
-	if dir, ok := f.lookup(dpkgStatusD, true); ok && dir.Mode.IsDir() {
-		p.manager, p.countable = "dpkg", true
-		p.sources = append(p.sources, dpkgStatusD)
-		md5 := map[string]bool{}
-		var pkgs []string
-		for _, e := range f.below(dir.Path) {
-			if !e.Mode.IsRegular() || path.Dir(e.Path) != dir.Path {
-				continue
-			}
-			name := path.Base(e.Path)
-			if base, ok := strings.CutSuffix(name, ".md5sums"); ok {
-				md5[base] = true
-				continue
-			}
-			d, _ := f.read(e.Path)
-			stanzas := parseControl(d)
-			if len(stanzas) == 0 {
-				p.problems = append(p.problems, f.fileEvidence(e.Path, "no package stanza"))
-				continue
-			}
-			for _, st := range stanzas {
-				if st.fields["Package"] == "" || st.fields["Version"] == "" {
-					p.problems = append(p.problems, f.fileEvidence(e.Path, "line %d: a stanza without Package or Version", st.line))
-					continue
-				}
-				add(st.fields["Package"], st.fields["Version"])
-			}
-			pkgs = append(pkgs, name)
-		}
-		for _, n := range pkgs {
-			if !md5[n] {
-				p.noMD5 = append(p.noMD5, n)
-			}
-		}
-	}
+	f.readDpkgStatus(p)
+	f.readStatusD(p)
 	if p.manager == "dpkg" {
 		f.readFileLists(p)
 	}
 	if p.manager == "" {
-		for _, db := range apkDBs {
-			if d, ok := f.read(db); ok {
-				p.manager, p.countable = "apk", true
-				p.sources = append(p.sources, db)
-				for _, line := range strings.Split(string(d), "\n") {
-					if name, ok := strings.CutPrefix(line, "P:"); ok {
-						add(strings.TrimSpace(name), "")
-					}
-				}
-				break
-			}
-		}
-	}
-	if p.manager == "" {
-		for _, db := range rpmDBs {
-			if _, ok := f.lookup(db, true); ok {
-				p.manager = "rpm"
-				p.sources = append(p.sources, db)
-				break
-			}
-		}
+		f.readOtherDB(p)
 	}
 	sort.Strings(p.names)
 	return p
+}
+
+// add records an installed package once, with its version when the database gives one.
+func (p *packageDB) add(name, version string) {
+	if name != "" && !p.seen[name] {
+		p.seen[name] = true
+		p.names = append(p.names, name)
+		if version != "" {
+			p.versions[name] = version
+		}
+	}
+}
+
+// readDpkgStatus reads dpkg's single status file, as a Debian image has it.
+func (f *facts) readDpkgStatus(p *packageDB) {
+	d, ok := f.read(dpkgStatus)
+	if !ok {
+		return
+	}
+	p.manager, p.countable = "dpkg", true
+	p.sources = append(p.sources, dpkgStatus)
+	for _, st := range parseControl(d) {
+		if strings.Contains(st.fields["Status"], "not-installed") || strings.Contains(st.fields["Status"], "deinstall") || strings.Contains(st.fields["Status"], "purge") {
+			continue
+		}
+		p.add(st.fields["Package"], st.fields["Version"])
+	}
+}
+
+// readStatusD reads status.d, one file per package, as distroless has it.
+func (f *facts) readStatusD(p *packageDB) {
+	dir, ok := f.lookup(dpkgStatusD, true)
+	if !ok || !dir.Mode.IsDir() {
+		return
+	}
+	p.manager, p.countable = "dpkg", true
+	p.sources = append(p.sources, dpkgStatusD)
+	md5 := map[string]bool{}
+	var pkgs []string
+	for _, e := range f.below(dir.Path) {
+		if !e.Mode.IsRegular() || path.Dir(e.Path) != dir.Path {
+			continue
+		}
+		name := path.Base(e.Path)
+		if base, ok := strings.CutSuffix(name, ".md5sums"); ok {
+			md5[base] = true
+			continue
+		}
+		f.readStatusFile(p, e.Path)
+		pkgs = append(pkgs, name)
+	}
+	for _, n := range pkgs {
+		if !md5[n] {
+			p.noMD5 = append(p.noMD5, n)
+		}
+	}
+}
+
+// readStatusFile reads one status.d file's stanzas, recording what it cannot read.
+func (f *facts) readStatusFile(p *packageDB, file string) {
+	d, _ := f.read(file)
+	stanzas := parseControl(d)
+	if len(stanzas) == 0 {
+		p.problems = append(p.problems, f.fileEvidence(file, "no package stanza"))
+		return
+	}
+	for _, st := range stanzas {
+		if st.fields["Package"] == "" || st.fields["Version"] == "" {
+			p.problems = append(p.problems, f.fileEvidence(file, "line %d: a stanza without Package or Version", st.line))
+			continue
+		}
+		p.add(st.fields["Package"], st.fields["Version"])
+	}
+}
+
+// readOtherDB finds an apk database (names read) or an rpm one (present, not read).
+func (f *facts) readOtherDB(p *packageDB) {
+	for _, db := range apkDBs {
+		if d, ok := f.read(db); ok {
+			p.manager, p.countable = "apk", true
+			p.sources = append(p.sources, db)
+			for _, line := range strings.Split(string(d), "\n") {
+				if name, ok := strings.CutPrefix(line, "P:"); ok {
+					p.add(strings.TrimSpace(name), "")
+				}
+			}
+			return
+		}
+	}
+	for _, db := range rpmDBs {
+		if _, ok := f.lookup(db, true); ok {
+			p.manager = "rpm"
+			p.sources = append(p.sources, db)
+			return
+		}
+	}
 }
 
 // readFileLists reads which files dpkg's packages own: info/*.list (absolute paths) and the
