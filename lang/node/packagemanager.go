@@ -42,31 +42,72 @@ var (
 // detectNodeManager chooses the package manager by the one lock file at the context root;
 // package.json's packageManager, when it names one, must agree and gives the exact version.
 func detectNodeManager(s *spec.Spec, files llb.Files) (nodeManager, error) {
-	fail := func(msg, hint string) (nodeManager, error) {
-		return nodeManager{}, spec.Errors{{File: s.File(), Pos: s.Pos("language"), Field: "language", Msg: msg, Hint: hint}}
+	pm, p := chooseNodeManager(files)
+	if p != nil {
+		return nodeManager{}, spec.Errors{{File: s.File(), Pos: s.Pos("language"), Field: "language", Msg: p.msg, Hint: p.hint}}
 	}
+	return pm, nil
+}
+
+// managerProblem is why no package manager could be chosen, and what to do.
+type managerProblem struct{ msg, hint string }
+
+func chooseNodeManager(files llb.Files) (nodeManager, *managerProblem) {
+	named, version, p := packageManagerField(files)
+	if p != nil {
+		return nodeManager{}, p
+	}
+	lock, p := rootLock(files, named)
+	if p != nil {
+		return nodeManager{}, p
+	}
+	pm := nodeManager{lock: lock, version: version, fromPackageJSON: version != ""}
+	switch pm.lock {
+	case "package-lock.json":
+		pm.name = "npm"
+	case "pnpm-lock.yaml":
+		pm.name = "pnpm"
+		if m := pnpmLockVersion.FindSubmatch(files[pm.lock]); version == "" && m != nil {
+			// pnpm 9 and 10 write 9.0, pnpm 8 6.0, pnpm 7 5.4.
+			pm.version = map[string]string{"9.0": "9", "6.0": "8", "5.4": "7"}[string(m[1])+"."+string(m[2])]
+		}
+	case "yarn.lock":
+		pm.name = "yarn"
+		if p := pm.yarn(files); p != nil {
+			return nodeManager{}, p
+		}
+	}
+	return pm, pm.agrees(named)
+}
+
+// packageManagerField is package.json's packageManager: the manager it names and its version.
+func packageManagerField(files llb.Files) (named, version string, p *managerProblem) {
+	var pkg struct {
+		PackageManager string `json:"packageManager"`
+	}
+	if data, ok := files["package.json"]; ok {
+		if err := json.Unmarshal(data, &pkg); err != nil {
+			return "", "", &managerProblem{"package.json is not valid JSON: " + err.Error(), "fix package.json"}
+		}
+	}
+	if pkg.PackageManager == "" {
+		return "", "", nil
+	}
+	m := packageManagerForm.FindStringSubmatch(pkg.PackageManager)
+	if m == nil {
+		return "", "", &managerProblem{fmt.Sprintf("package.json packageManager %q is not a package manager at an exact version", pkg.PackageManager),
+			`write e.g. "packageManager": "pnpm@9.15.0" (npm, pnpm or yarn, then @ and the exact version)`}
+	}
+	return m[1], m[2], nil
+}
+
+// rootLock is the one lock file at the context root; named is the manager package.json names.
+func rootLock(files llb.Files, named string) (string, *managerProblem) {
 	var locks []string
 	for _, l := range nodeLocks {
 		if _, ok := files[l]; ok {
 			locks = append(locks, l)
 		}
-	}
-	var p struct {
-		PackageManager string `json:"packageManager"`
-	}
-	if pkg, ok := files["package.json"]; ok {
-		if err := json.Unmarshal(pkg, &p); err != nil {
-			return fail("package.json is not valid JSON: "+err.Error(), "fix package.json")
-		}
-	}
-	var named, version string
-	if p.PackageManager != "" {
-		m := packageManagerForm.FindStringSubmatch(p.PackageManager)
-		if m == nil {
-			return fail(fmt.Sprintf("package.json packageManager %q is not a package manager at an exact version", p.PackageManager),
-				`write e.g. "packageManager": "pnpm@9.15.0" (npm, pnpm or yarn, then @ and the exact version)`)
-		}
-		named, version = m[1], m[2]
 	}
 	switch len(locks) {
 	case 0:
@@ -74,65 +115,62 @@ func detectNodeManager(s *spec.Spec, files llb.Files) (nodeManager, error) {
 		if named != "" {
 			hint = "run `" + named + " install` and add the lock file it writes to the context"
 		}
-		return fail("no lock file at the root of the build context: no package-lock.json, pnpm-lock.yaml or yarn.lock; the install installs exactly what a lock file names", hint)
+		return "", &managerProblem{"no lock file at the root of the build context: no package-lock.json, pnpm-lock.yaml or yarn.lock; the install installs exactly what a lock file names", hint}
 	case 1:
-	default:
-		return fail(strings.Join(locks, " and ")+" are at the root of the build context together; the one lock file present chooses the package manager",
-			"keep the lock file of the package manager the project uses and delete the others")
+		return locks[0], nil
 	}
-	pm := nodeManager{lock: locks[0], version: version, fromPackageJSON: version != ""}
+	return "", &managerProblem{strings.Join(locks, " and ") + " are at the root of the build context together; the one lock file present chooses the package manager",
+		"keep the lock file of the package manager the project uses and delete the others"}
+}
+
+// yarn tells yarn v1 from berry and finds the version when package.json names none.
+func (pm *nodeManager) yarn(files llb.Files) *managerProblem {
 	lock := files[pm.lock]
-	switch pm.lock {
-	case "package-lock.json":
-		pm.name = "npm"
-	case "pnpm-lock.yaml":
-		pm.name = "pnpm"
-		if m := pnpmLockVersion.FindSubmatch(lock); version == "" && m != nil {
-			// pnpm 9 and 10 write 9.0, pnpm 8 6.0, pnpm 7 5.4.
-			pm.version = map[string]string{"9.0": "9", "6.0": "8", "5.4": "7"}[string(m[1])+"."+string(m[2])]
+	_, yarnrc := files[".yarnrc.yml"]
+	m := berryLockVersion.FindSubmatch(lock)
+	// A berry lock says __metadata; an empty or unknown one follows .yarnrc.yml, berry's settings.
+	pm.berry = m != nil || (yarnrc && !bytes.Contains(lock, []byte("# yarn lockfile v1")))
+	switch {
+	case pm.version != "":
+		pm.berry = !strings.HasPrefix(pm.version, "1.")
+		if pm.berry != (m != nil) {
+			format := map[bool]string{true: "yarn 2 or later", false: "yarn v1"}
+			return &managerProblem{fmt.Sprintf("package.json packageManager names yarn %s, but yarn.lock is in the format of %s", pm.version, format[m != nil]),
+				"run `yarn install` with the yarn that packageManager names, or change packageManager to the yarn that wrote yarn.lock"}
 		}
-	case "yarn.lock":
-		pm.name = "yarn"
-		_, yarnrc := files[".yarnrc.yml"]
-		m := berryLockVersion.FindSubmatch(lock)
-		// A berry lock says __metadata; an empty or unknown one follows .yarnrc.yml, berry's settings.
-		pm.berry = m != nil || (yarnrc && !bytes.Contains(lock, []byte("# yarn lockfile v1")))
-		if version != "" {
-			pm.berry = !strings.HasPrefix(version, "1.")
-			if pm.berry != (m != nil) {
-				format := map[bool]string{true: "yarn 2 or later", false: "yarn v1"}
-				return fail(fmt.Sprintf("package.json packageManager names yarn %s, but yarn.lock is in the format of %s", version, format[m != nil]),
-					"run `yarn install` with the yarn that packageManager names, or change packageManager to the yarn that wrote yarn.lock")
-			}
-		} else if m != nil && yarnPath.Match(files[".yarnrc.yml"]) {
-			// The committed yarnPath release runs whichever yarn starts it; a berry of the lock's major
-			// is enough. yarn 4 writes version 8 and up, yarn 3 versions 5 to 7, yarn 2 version 4.
-			switch n, _ := strconv.Atoi(string(m[1])); {
-			case n >= 8:
-				pm.version = "4"
-			case n >= 5:
-				pm.version = "3"
-			case n == 4:
-				pm.version = "2"
-			}
-		} else if !pm.berry {
-			pm.version = "1"
+	case m != nil && yarnPath.Match(files[".yarnrc.yml"]):
+		// The committed yarnPath release runs whichever yarn starts it; a berry of the lock's major
+		// is enough. yarn 4 writes version 8 and up, yarn 3 versions 5 to 7, yarn 2 version 4.
+		switch n, _ := strconv.Atoi(string(m[1])); {
+		case n >= 8:
+			pm.version = "4"
+		case n >= 5:
+			pm.version = "3"
+		case n == 4:
+			pm.version = "2"
 		}
+	case !pm.berry:
+		pm.version = "1"
 	}
+	return nil
+}
+
+// agrees checks the chosen manager against package.json's and that its version is known.
+func (pm nodeManager) agrees(named string) *managerProblem {
 	if named != "" && named != pm.name {
-		return fail(fmt.Sprintf("package.json packageManager names %s, but the lock file is %s", named, pm.lock),
-			fmt.Sprintf("install with %s and keep its lock file only, or change packageManager to the manager of %s", named, pm.lock))
+		return &managerProblem{fmt.Sprintf("package.json packageManager names %s, but the lock file is %s", named, pm.lock),
+			fmt.Sprintf("install with %s and keep its lock file only, or change packageManager to the manager of %s", named, pm.lock)}
 	}
 	if pm.version == "" && pm.berry {
 		// A newer yarn of the same major rewrites the lock's metadata, which --immutable refuses.
-		return fail("yarn.lock is yarn 2 or later's, and package.json does not name the exact yarn that keeps it as it is",
-			`run yarn set version in the project, which writes e.g. "packageManager": "yarn@4.5.3" to package.json (or commit a yarnPath release)`)
+		return &managerProblem{"yarn.lock is yarn 2 or later's, and package.json does not name the exact yarn that keeps it as it is",
+			`run yarn set version in the project, which writes e.g. "packageManager": "yarn@4.5.3" to package.json (or commit a yarnPath release)`}
 	}
 	if pm.version == "" && pm.name != "npm" {
-		return fail(fmt.Sprintf("%s does not say which %s wrote it", pm.lock, pm.name),
-			fmt.Sprintf(`name it in package.json, e.g. "packageManager": "%s@%s"`, pm.name, map[string]string{"pnpm": "9.15.0", "yarn": "4.5.3"}[pm.name]))
+		return &managerProblem{fmt.Sprintf("%s does not say which %s wrote it", pm.lock, pm.name),
+			fmt.Sprintf(`name it in package.json, e.g. "packageManager": "%s@%s"`, pm.name, map[string]string{"pnpm": "9.15.0", "yarn": "4.5.3"}[pm.name])}
 	}
-	return pm, nil
+	return nil
 }
 
 // nodeTool is how the builder runs the manager: run is the command's first words, fetch the
