@@ -70,18 +70,7 @@ func pick(x indexReader, platform v1.Platform, tag string, self v1.Hash, depth i
 	if err != nil {
 		return nil, err
 	}
-	var candidates []v1.Descriptor
-	for _, d := range m.Manifests {
-		if attestation(d) || (d.Platform != nil && d.Platform.OS == "unknown") {
-			continue
-		}
-		if tag != "" && !tagged(d, tag) {
-			continue
-		}
-		if isIndex(d.MediaType) || isImage(d.MediaType) || d.MediaType == "" {
-			candidates = append(candidates, d)
-		}
-	}
+	candidates := imageEntries(m, tag)
 	if tag != "" && len(candidates) == 0 {
 		return nil, fmt.Errorf("no image tagged %q in the layout (it has %s)", tag, refNames(m))
 	}
@@ -103,30 +92,58 @@ func pick(x indexReader, platform v1.Platform, tag string, self v1.Hash, depth i
 	if err != nil {
 		return nil, err
 	}
-	p := &picked{img: img, digest: chosen.Digest, indexDigest: self, attestations: audit.Attestations{Known: true}}
+	atts, err := attestationsOf(x, m, chosen.Digest)
+	if err != nil {
+		return nil, err
+	}
+	return &picked{img: img, digest: chosen.Digest, indexDigest: self, attestations: atts}, nil
+}
+
+// imageEntries are the index's entries that may be the image: images and indexes, not
+// attestations or unknown platforms, and only those tagged tag when it is set.
+func imageEntries(m *v1.IndexManifest, tag string) []v1.Descriptor {
+	var candidates []v1.Descriptor
 	for _, d := range m.Manifests {
-		if !attestation(d) || d.Annotations[annotationRefDigest] != chosen.Digest.String() {
+		if attestation(d) || (d.Platform != nil && d.Platform.OS == "unknown") {
+			continue
+		}
+		if tag != "" && !tagged(d, tag) {
+			continue
+		}
+		if isIndex(d.MediaType) || isImage(d.MediaType) || d.MediaType == "" {
+			candidates = append(candidates, d)
+		}
+	}
+	return candidates
+}
+
+// attestationsOf reads what the index's attestation manifests for the image say: their
+// predicate types and the build's test from the check report.
+func attestationsOf(x indexReader, m *v1.IndexManifest, image v1.Hash) (audit.Attestations, error) {
+	atts := audit.Attestations{Known: true}
+	for _, d := range m.Manifests {
+		if !attestation(d) || d.Annotations[annotationRefDigest] != image.String() {
 			continue
 		}
 		att, err := x.Image(d.Digest)
 		if err != nil {
-			return nil, fmt.Errorf("attestation manifest %s: %w", d.Digest, err)
+			return atts, fmt.Errorf("attestation manifest %s: %w", d.Digest, err)
 		}
 		am, err := att.Manifest()
 		if err != nil {
-			return nil, fmt.Errorf("attestation manifest %s: %w", d.Digest, err)
+			return atts, fmt.Errorf("attestation manifest %s: %w", d.Digest, err)
 		}
 		for _, l := range am.Layers {
 			if pt := l.Annotations[annotationPredicateType]; pt != "" {
-				p.attestations.PredicateTypes = append(p.attestations.PredicateTypes, pt)
+				atts.PredicateTypes = append(atts.PredicateTypes, pt)
 			}
-			if l.Annotations[annotationPredicateType] == audit.PredicateType && p.attestations.RunTest == nil {
-				p.attestations.RunTest = attachedRunTest(att, l.Digest)
+			if l.Annotations[annotationPredicateType] == audit.PredicateType && atts.RunTest == nil {
+				atts.RunTest = attachedRunTest(att, l.Digest)
 			}
 		}
 	}
-	sort.Strings(p.attestations.PredicateTypes)
-	return p, nil
+	sort.Strings(atts.PredicateTypes)
+	return atts, nil
 }
 
 // maxReportBytes bounds the check report read from an attestation; a report is tens of kilobytes.
