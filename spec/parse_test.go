@@ -226,7 +226,7 @@ func TestParseProblems(t *testing.T) {
 		{"map for list", minimal + "expose:\n  http: 80\n", problem{"4:3", "expose", "expected a list, got a mapping", `each starting with "- "`}},
 		{"list for string", minimal + "user: [1, 2]\n", problem{"3:7", "user", "expected a single value, got a list", "user: 65532:65532"}},
 		{"list for map", minimal + "env: [A=1]\n", problem{"3:6", "env", "expected a mapping of names to values, got a list", "NAME: value"}},
-		{"string for struct", minimal + "healthcheck: /app/server\n", problem{"3:14", "healthcheck", "expected a mapping of fields", "test, interval"}},
+		{"string for struct", minimal + "healthcheck: /app/server\n", problem{"3:14", "healthcheck", "expected a mapping of fields", "test, http, interval"}},
 		{"string for step", minimal + "build:\n  steps: [go vet]\n", problem{"4:11", "build.steps[0]", "expected a mapping of fields", `- run: ["go", "vet"]`}},
 		{"map in list item", minimal + "cmd:\n  - a: b\n", problem{"4:5", "cmd[0]", "expected a single value, got a mapping", "write each item of cmd as a single value"}},
 		{"bool not true/false", minimal + "cgo: yes\n", problem{"3:6", "cgo", `expected true or false, got "yes"`, "cgo: true or cgo: false"}},

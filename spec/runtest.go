@@ -50,7 +50,7 @@ func (c *checker) test() {
 	case t.HTTP == nil && t.Run == nil:
 		c.report("test", "neither http nor run is written", testHint)
 	case t.HTTP != nil:
-		c.testHTTP(t.HTTP)
+		c.httpProbe("test.http", t.HTTP)
 	default:
 		c.execForm("test.run", t.Run, true, `write the arguments given to the entrypoint, e.g. run: ["--version"]`)
 	}
@@ -61,24 +61,25 @@ func (c *checker) test() {
 	}
 }
 
-func (c *checker) testHTTP(h *HTTPTest) {
+// httpProbe checks a loopback GET (test.http, healthcheck.http) at field: a port in range, an absolute URL path.
+func (c *checker) httpProbe(field string, h *HTTPTest) {
 	const portHint = "write the port the app listens on, from 1 to 65535, e.g. port: 8080"
 	switch {
-	case h.Port == 0 && !c.s.written("test.http.port"):
-		c.report("test.http.port", "missing", portHint)
+	case h.Port == 0 && !c.s.written(field+".port"):
+		c.report(field+".port", "missing", portHint)
 	case h.Port < 1 || h.Port > 65535:
-		c.report("test.http.port", fmt.Sprintf("port %d is out of range", h.Port), portHint)
+		c.report(field+".port", fmt.Sprintf("port %d is out of range", h.Port), portHint)
 	}
 	p := h.Path
 	switch {
 	case p == "":
 	case hasControl(p):
 		r, _ := unsafeRune(p)
-		c.report("test.http.path", unsafeMsg(quote(p), r), "write the path in printable characters, e.g. path: /healthz")
+		c.report(field+".path", unsafeMsg(quote(p), r), "write the path in printable characters, e.g. path: /healthz")
 	case strings.IndexFunc(p, unicode.IsSpace) >= 0 || strings.Contains(p, "#"):
-		c.report("test.http.path", quote(p)+" is not a URL path", "write the path alone, without spaces or #, e.g. path: /healthz")
+		c.report(field+".path", quote(p)+" is not a URL path", "write the path alone, without spaces or #, e.g. path: /healthz")
 	case !strings.HasPrefix(p, "/"):
-		c.report("test.http.path", quote(p)+" is not absolute", "write path: /"+strings.TrimPrefix(p, "./"))
+		c.report(field+".path", quote(p)+" is not absolute", "write path: /"+strings.TrimPrefix(p, "./"))
 	}
 }
 

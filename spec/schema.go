@@ -25,6 +25,8 @@ var schemaExtras = map[string]object{
 	"healthcheck.timeout":      {{"pattern", durationPattern}},
 	"healthcheck.start_period": {{"pattern", durationPattern}},
 	"healthcheck.retries":      {{"minimum", 0}},
+	"healthcheck.http.port":    {{"minimum", 1}, {"maximum", 65535}},
+	"healthcheck.http.path":    {{"pattern", "^/"}},
 	"build.env":                {{"propertyNames", object{{"pattern", envName.String()}}}},
 	"build.steps[].run":        {{"minItems", 1}},
 	"build.packages":           {{"uniqueItems", true}},

@@ -31,7 +31,7 @@ type Spec struct {
 	// Labels are added to the image config after the OCI labels the build sets.
 	Labels map[string]string `yaml:"labels,omitempty" json:"labels,omitempty" desc:"Image labels, added to the OCI labels the build sets itself."`
 	// Healthcheck is the image's HEALTHCHECK, exec form.
-	Healthcheck *Healthcheck `yaml:"healthcheck,omitempty" json:"healthcheck,omitempty" desc:"Exec-form health check recorded in the image config."`
+	Healthcheck *Healthcheck `yaml:"healthcheck,omitempty" json:"healthcheck,omitempty" desc:"Exec-form health check recorded in the image config: test, a command of the image, or http, the build's own loopback probe."`
 	// Build tunes the builder stage.
 	Build Build `yaml:"build,omitempty" json:"build,omitempty" desc:"Settings of the builder stage."`
 	// Runtime adds to the final image what the artifacts need at run time.
@@ -51,13 +51,15 @@ type Spec struct {
 	bad map[string]bool
 }
 
-// Healthcheck mirrors the image-config healthcheck in exec form.
+// Healthcheck mirrors the image-config healthcheck in exec form: Test, or HTTP, which runs the probe the
+// build adds (llb.ProbePath).
 type Healthcheck struct {
-	Test        []string `yaml:"test" json:"test" desc:"Exec-form command; exit 0 means healthy." example:"/app/server"`
-	Interval    string   `yaml:"interval,omitempty" json:"interval,omitempty" desc:"Time between checks, a Go duration such as 30s." example:"30s"`
-	Timeout     string   `yaml:"timeout,omitempty" json:"timeout,omitempty" desc:"How long one check may take, a Go duration." example:"5s"`
-	StartPeriod string   `yaml:"start_period,omitempty" json:"start_period,omitempty" desc:"Grace period after start, a Go duration." example:"10s"`
-	Retries     int      `yaml:"retries,omitempty" json:"retries,omitempty" desc:"Failures in a row before the container is unhealthy."`
+	Test        []string  `yaml:"test,omitempty" json:"test,omitempty" desc:"Exec-form command; exit 0 means healthy. Write test or http." example:"/app/server"`
+	HTTP        *HTTPTest `yaml:"http,omitempty" json:"http,omitempty" desc:"The build adds a small static probe (/usr/libexec/hardened/probe, root-owned, read-only) that GETs http://127.0.0.1:PORT/PATH (then [::1]) and exits 0 on 2xx; the HEALTHCHECK runs it. hardened k8s writes it as an httpGet probe. Write test or http."`
+	Interval    string    `yaml:"interval,omitempty" json:"interval,omitempty" desc:"Time between checks, a Go duration such as 30s." example:"30s"`
+	Timeout     string    `yaml:"timeout,omitempty" json:"timeout,omitempty" desc:"How long one check may take, a Go duration." example:"5s"`
+	StartPeriod string    `yaml:"start_period,omitempty" json:"start_period,omitempty" desc:"Grace period after start, a Go duration." example:"10s"`
+	Retries     int       `yaml:"retries,omitempty" json:"retries,omitempty" desc:"Failures in a row before the container is unhealthy."`
 }
 
 // Build holds builder-stage settings.

@@ -127,8 +127,10 @@ func (c *checker) healthcheck() {
 	if h == nil {
 		return
 	}
-	const testHint = `write the command to run, e.g. test: ["/app/server", "-healthcheck"]`
-	if len(h.Test) == 0 {
+	const testHint = `write the command to run, e.g. test: ["/app/server", "-healthcheck"], or http: {port: 8080, path: /healthz} for the build's probe`
+	if h.HTTP != nil || c.s.written("healthcheck.http") {
+		c.healthcheckHTTP(h)
+	} else if len(h.Test) == 0 {
 		msg := presence(h.Test != nil, c.s.written("healthcheck.test"))
 		c.report("healthcheck.test", msg, testHint)
 	} else if t := h.Test[0]; t == "CMD" || t == "CMD-SHELL" || t == "NONE" {
@@ -158,4 +160,17 @@ func (c *checker) duration(field, v string) {
 	case d < time.Millisecond:
 		c.report(field, quote(v)+" is under 1ms, the shortest the container runtime accepts", hint)
 	}
+}
+
+// healthcheckHTTP checks healthcheck.http, the build's probe, which takes the place of a test command.
+func (c *checker) healthcheckHTTP(h *Healthcheck) {
+	if h.Test != nil || c.s.written("healthcheck.test") {
+		c.report("healthcheck", "both test and http are written; the HEALTHCHECK runs either a command of the image or the build's probe",
+			"keep http: {port: 8080, path: /healthz} for the probe, or test: [...] for your own command")
+	}
+	if h.HTTP == nil {
+		c.report("healthcheck.http", "empty", "write http: {port: 8080, path: /healthz}")
+		return
+	}
+	c.httpProbe("healthcheck.http", h.HTTP)
 }
