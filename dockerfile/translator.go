@@ -76,9 +76,36 @@ func (t *translator) exec(i int) {
 		w.line("WORKDIR %s", w.path("the step's directory", e.Meta.Cwd))
 		t.cwd = e.Meta.Cwd
 	}
-	env := stepEnv(e)
-	// A variable most steps from here on set to the same value becomes an ENV; one of fewer
-	// steps goes before the command, through env(1), which also unsets one the step runs without.
+	args := e.Meta.Args
+	if prefix := t.envPrefix(i, stepEnv(e)); len(prefix) > 0 {
+		args = slices.Concat([]string{"env"}, prefix, args)
+	}
+	var flags []string
+	if e.Network == pb.NetMode_NONE {
+		flags = append(flags, "--network=none")
+	}
+	for _, m := range e.Mounts {
+		if m.Dest == "/" {
+			continue
+		}
+		if f := t.mountFlag(i, m); f != "" {
+			flags = append(flags, f)
+		}
+	}
+	for _, se := range e.Secretenv {
+		f := fmt.Sprintf("--mount=type=secret,id=%s,env=%s", w.path("secret id", se.ID), w.path("secret env", se.Name))
+		if !se.Optional {
+			f += ",required=true"
+		}
+		flags = append(flags, f)
+	}
+	w.line("RUN %s", strings.Join(append(flags, w.execForm(t.chain[i].name, args)), " "))
+}
+
+// envPrefix writes the ENV lines exec i's environment calls for and returns what goes before
+// its command through env(1). A variable most steps from here on set to the same value becomes an
+// ENV; one of fewer steps goes before the command, which also unsets one the step runs without.
+func (t *translator) envPrefix(i int, env map[string]string) []string {
 	var prefix []string
 	for _, k := range slices.Sorted(maps.Keys(t.env)) {
 		if _, ok := env[k]; !ok {
@@ -91,59 +118,46 @@ func (t *translator) exec(i int) {
 			continue
 		}
 		if t.mostLaterSteps(i, k, v) {
-			w.line("ENV %s=%s", k, w.quote("the step's environment", v))
+			t.w.line("ENV %s=%s", k, t.w.quote("the step's environment", v))
 			t.env[k] = v
 			continue
 		}
 		prefix = append(prefix, k+"="+v)
 	}
-	args := e.Meta.Args
-	if len(prefix) > 0 {
-		args = slices.Concat([]string{"env"}, prefix, args)
-	}
+	return prefix
+}
 
-	var flags []string
-	if e.Network == pb.NetMode_NONE {
-		flags = append(flags, "--network=none")
-	}
-	for _, m := range e.Mounts {
-		switch {
-		case m.Dest == "/":
-		case m.MountType == pb.MountType_CACHE && m.CacheOpt != nil:
-			sharing := map[pb.CacheSharingOpt]string{pb.CacheSharingOpt_SHARED: "shared", pb.CacheSharingOpt_PRIVATE: "private", pb.CacheSharingOpt_LOCKED: "locked"}[m.CacheOpt.Sharing]
-			flags = append(flags, fmt.Sprintf("--mount=type=cache,id=%s,target=%s,sharing=%s", w.path("cache id", m.CacheOpt.ID), w.path("cache target", m.Dest), sharing))
-		case m.MountType == pb.MountType_SECRET && m.SecretOpt != nil:
-			f := fmt.Sprintf("--mount=type=secret,id=%s,target=%s,mode=%04o", w.path("secret id", m.SecretOpt.ID), w.path("secret target", m.Dest), m.SecretOpt.Mode)
-			if !m.SecretOpt.Optional {
-				f += ",required=true"
-			}
-			flags = append(flags, f)
-		case m.MountType == pb.MountType_SSH && m.SSHOpt != nil:
-			f := "--mount=type=ssh,id=" + w.path("ssh id", m.SSHOpt.ID)
-			if !m.SSHOpt.Optional {
-				f += ",required=true"
-			}
-			flags = append(flags, f)
-		case m.MountType == pb.MountType_BIND && m.Input >= 0 && int(m.Input) < len(t.chain[i].inputs) && t.images[t.chain[i].sources[m.Input]] != "":
-			f := "--mount=type=bind,from=" + t.images[t.chain[i].sources[m.Input]] + ",target=" + w.path("bind target", m.Dest)
-			if !m.Readonly {
-				f += ",rw"
-			}
-			flags = append(flags, f)
-		case m.MountType == pb.MountType_TMPFS:
-			flags = append(flags, "--mount=type=tmpfs,target="+w.path("tmpfs target", m.Dest))
-		default:
-			w.fail("%s: the step mounts %s at %s, which a Dockerfile written here cannot", t.chain[i].name, m.MountType, m.Dest)
-		}
-	}
-	for _, se := range e.Secretenv {
-		f := fmt.Sprintf("--mount=type=secret,id=%s,env=%s", w.path("secret id", se.ID), w.path("secret env", se.Name))
-		if !se.Optional {
+// mountFlag is RUN's --mount flag for one of exec i's mounts; a mount a Dockerfile cannot
+// express fails the writer (and gives "").
+func (t *translator) mountFlag(i int, m *pb.Mount) string {
+	w, l := t.w, t.chain[i]
+	switch {
+	case m.MountType == pb.MountType_CACHE && m.CacheOpt != nil:
+		sharing := map[pb.CacheSharingOpt]string{pb.CacheSharingOpt_SHARED: "shared", pb.CacheSharingOpt_PRIVATE: "private", pb.CacheSharingOpt_LOCKED: "locked"}[m.CacheOpt.Sharing]
+		return fmt.Sprintf("--mount=type=cache,id=%s,target=%s,sharing=%s", w.path("cache id", m.CacheOpt.ID), w.path("cache target", m.Dest), sharing)
+	case m.MountType == pb.MountType_SECRET && m.SecretOpt != nil:
+		f := fmt.Sprintf("--mount=type=secret,id=%s,target=%s,mode=%04o", w.path("secret id", m.SecretOpt.ID), w.path("secret target", m.Dest), m.SecretOpt.Mode)
+		if !m.SecretOpt.Optional {
 			f += ",required=true"
 		}
-		flags = append(flags, f)
+		return f
+	case m.MountType == pb.MountType_SSH && m.SSHOpt != nil:
+		f := "--mount=type=ssh,id=" + w.path("ssh id", m.SSHOpt.ID)
+		if !m.SSHOpt.Optional {
+			f += ",required=true"
+		}
+		return f
+	case m.MountType == pb.MountType_BIND && m.Input >= 0 && int(m.Input) < len(l.inputs) && t.images[l.sources[m.Input]] != "":
+		f := "--mount=type=bind,from=" + t.images[l.sources[m.Input]] + ",target=" + w.path("bind target", m.Dest)
+		if !m.Readonly {
+			f += ",rw"
+		}
+		return f
+	case m.MountType == pb.MountType_TMPFS:
+		return "--mount=type=tmpfs,target=" + w.path("tmpfs target", m.Dest)
 	}
-	w.line("RUN %s", strings.Join(append(flags, w.execForm(t.chain[i].name, args)), " "))
+	w.fail("%s: the step mounts %s at %s, which a Dockerfile written here cannot", l.name, m.MountType, m.Dest)
+	return ""
 }
 
 // mostLaterSteps reports whether more of the execs from i on set k to v than do not.
@@ -185,33 +199,7 @@ func (t *translator) file(l link) {
 		}
 		switch {
 		case a.GetCopy() != nil:
-			c := a.GetCopy()
-			var flags []string
-			if c.Owner != nil {
-				w.fail("%s: a copy with an owner is not written here", l.name)
-			}
-			if c.ModeStr != "" {
-				flags = append(flags, "--chmod="+w.path("copy mode", c.ModeStr))
-			} else if c.Mode >= 0 {
-				flags = append(flags, fmt.Sprintf("--chmod=%04o", c.Mode))
-			}
-			if a.SecondaryInput < 0 || int(a.SecondaryInput) >= len(l.inputs) {
-				w.fail("%s: a copy from another action is not written here", l.name)
-				continue
-			}
-			if l.selfCopy(a) {
-				src := c.Src
-				if c.DirCopyContents && !strings.HasSuffix(src, "/") {
-					src += "/"
-				}
-				w.line("COPY %s%s %s", strings.Join(append(flags, "--from="+prev, ""), " "), w.path("copy source", src), w.path("copy destination", c.Dest))
-				continue
-			}
-			if l.sources[a.SecondaryInput] != "local://context" {
-				w.fail("%s: a copy from %s is not written here", l.name, l.inputs[a.SecondaryInput])
-				continue
-			}
-			t.contextCopy(l, c, flags)
+			t.copyAction(l, a, prev)
 		case a.GetMkdir() != nil:
 			m := a.GetMkdir()
 			if m.Mode != 0o755 || !m.MakeParents || m.Owner != nil {
@@ -222,15 +210,7 @@ func (t *translator) file(l link) {
 			w.line("WORKDIR %s", w.path("directory", m.Path))
 			t.cwd = m.Path
 		case a.GetMkfile() != nil:
-			f := a.GetMkfile()
-			data := string(f.Data)
-			const eof = "HARDENED_EOF"
-			if !strings.HasSuffix(data, "\n") || strings.Contains("\n"+data, "\n"+eof+"\n") || f.Owner != nil {
-				w.fail("%s: the file %s cannot be written as a heredoc", l.name, f.Path)
-			}
-			w.line("COPY --chmod=%04o <<\"%s\" %s", f.Mode, eof, w.path("file", f.Path))
-			w.b.WriteString(data)
-			w.line("%s", eof)
+			t.mkfile(l, a.GetMkfile())
 		case a.GetSymlink() != nil:
 			sl := a.GetSymlink()
 			w.line("RUN --network=none %s", w.execForm("symlink", []string{"ln", "-sfn", "--", sl.Oldpath, sl.Newpath}))
@@ -242,6 +222,51 @@ func (t *translator) file(l link) {
 			w.line("RUN --network=none %s", w.execForm("remove", append(args, "--", a.GetRm().Path)))
 		}
 	}
+}
+
+// copyAction writes a file op's copy: from the stage before (prev) when it copies from the
+// builder itself, else from the build context.
+func (t *translator) copyAction(l link, a *pb.FileAction, prev string) {
+	w, c := t.w, a.GetCopy()
+	var flags []string
+	if c.Owner != nil {
+		w.fail("%s: a copy with an owner is not written here", l.name)
+	}
+	if c.ModeStr != "" {
+		flags = append(flags, "--chmod="+w.path("copy mode", c.ModeStr))
+	} else if c.Mode >= 0 {
+		flags = append(flags, fmt.Sprintf("--chmod=%04o", c.Mode))
+	}
+	if a.SecondaryInput < 0 || int(a.SecondaryInput) >= len(l.inputs) {
+		w.fail("%s: a copy from another action is not written here", l.name)
+		return
+	}
+	if l.selfCopy(a) {
+		src := c.Src
+		if c.DirCopyContents && !strings.HasSuffix(src, "/") {
+			src += "/"
+		}
+		w.line("COPY %s%s %s", strings.Join(append(flags, "--from="+prev, ""), " "), w.path("copy source", src), w.path("copy destination", c.Dest))
+		return
+	}
+	if l.sources[a.SecondaryInput] != "local://context" {
+		w.fail("%s: a copy from %s is not written here", l.name, l.inputs[a.SecondaryInput])
+		return
+	}
+	t.contextCopy(l, c, flags)
+}
+
+// mkfile writes a file the step makes as a heredoc COPY.
+func (t *translator) mkfile(l link, f *pb.FileActionMkFile) {
+	w := t.w
+	data := string(f.Data)
+	const eof = "HARDENED_EOF"
+	if !strings.HasSuffix(data, "\n") || strings.Contains("\n"+data, "\n"+eof+"\n") || f.Owner != nil {
+		w.fail("%s: the file %s cannot be written as a heredoc", l.name, f.Path)
+	}
+	w.line("COPY --chmod=%04o <<\"%s\" %s", f.Mode, eof, w.path("file", f.Path))
+	w.b.WriteString(data)
+	w.line("%s", eof)
 }
 
 // contextCopy writes a copy from the build context.
