@@ -1,17 +1,11 @@
 package stack
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"golang.org/x/sync/errgroup"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,29 +13,13 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // BuilderName is the buildx builder the stack creates (in its own DOCKER_CONFIG).
 const BuilderName = "hardened"
-
-// modulePath identifies the repository root (the directory whose go.mod declares it).
-const modulePath = "github.com/hardenedbuild/hardened"
-
-// Options configures Up and Stop. Zero values pick the defaults.
-type Options struct {
-	// RepoRoot is the repository checkout (bin/, tools/, the frontend's Dockerfile); default: the directory
-	// above the working directory whose go.mod declares the module.
-	RepoRoot string
-	// StateDir holds the running stack's sockets, logs, buildkitd root and registry blobs; default RepoRoot/.stack.
-	StateDir string
-	// CacheDir holds the stand-in images and downloaded packages; default $HARDENED_CACHE, else ~/.cache/hardened.
-	CacheDir string
-	// Exe is a binary of integration/cmd/stack, started as "Exe serve"; default: built into RepoRoot/bin/stack.
-	Exe string
-	// Log receives progress lines; default: discarded.
-	Log io.Writer
-}
 
 // Stack is a running stack. It is also the content of STATE/stack.json.
 type Stack struct {
@@ -58,64 +36,6 @@ type Stack struct {
 	CacheDir     string   `json:"cache_dir"` // stand-ins, packages and the frontend build's cache (Options.CacheDir)
 
 	log *logWriter
-}
-
-func (o Options) withDefaults() (Options, error) {
-	if o.RepoRoot == "" {
-		root, err := FindRepoRoot()
-		if err != nil {
-			return o, err
-		}
-		o.RepoRoot = root
-	}
-	if o.StateDir == "" {
-		o.StateDir = filepath.Join(o.RepoRoot, ".stack")
-	}
-	if o.CacheDir == "" {
-		o.CacheDir = DefaultCacheDir()
-	}
-	for _, p := range []*string{&o.RepoRoot, &o.StateDir, &o.CacheDir} {
-		abs, err := filepath.Abs(*p)
-		if err != nil {
-			return o, err
-		}
-		*p = abs
-	}
-	return o, nil
-}
-
-// DefaultCacheDir is $HARDENED_CACHE, else the user's cache directory + /hardened.
-func DefaultCacheDir() string {
-	if d := os.Getenv("HARDENED_CACHE"); d != "" {
-		return d
-	}
-	if d, err := os.UserCacheDir(); err == nil {
-		return filepath.Join(d, "hardened")
-	}
-	return filepath.Join(os.TempDir(), "hardened-cache")
-}
-
-// FindRepoRoot walks up from the working directory, then from the running binary (bin/stack lives in the
-// repository), to the go.mod of module github.com/hardenedbuild/hardened.
-func FindRepoRoot() (string, error) {
-	var starts []string
-	if wd, err := os.Getwd(); err == nil {
-		starts = append(starts, wd)
-	}
-	if exe, err := os.Executable(); err == nil {
-		starts = append(starts, filepath.Dir(exe))
-	}
-	for _, start := range starts {
-		for d := start; ; d = filepath.Dir(d) {
-			if data, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil && bytes.HasPrefix(data, []byte("module "+modulePath+"\n")) {
-				return d, nil
-			}
-			if filepath.Dir(d) == d {
-				break
-			}
-		}
-	}
-	return "", fmt.Errorf("no go.mod of module %s above %s", modulePath, strings.Join(starts, " or "))
 }
 
 // Up makes sure the stack of the state directory runs and serves the stand-ins, starting it when it does not,
@@ -315,232 +235,4 @@ func readServeState(file string) (serveState, error) {
 		return st, err
 	}
 	return st, json.Unmarshal(data, &st)
-}
-
-// attach checks that the stack of s.StateDir runs: its serve process is alive, the registry answers and buildkitd
-// lists a worker. It returns the serve state it found, even when unhealthy.
-func (s *Stack) attach(ctx context.Context) (serveState, error) {
-	p := statePaths(s.StateDir)
-	st, err := readServeState(p.serveJSON)
-	if err != nil {
-		return st, fmt.Errorf("no running stack in %s", s.StateDir)
-	}
-	if !isServeProcess(st.PID, s.StateDir) {
-		return serveState{}, fmt.Errorf("the stack's serve process %d is gone", st.PID)
-	}
-	client := &http.Client{Timeout: 5 * time.Second}
-	resp, err := client.Get("http://" + st.Registry + "/v2/")
-	if err != nil {
-		return st, fmt.Errorf("registry %s: %w", st.Registry, err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return st, fmt.Errorf("registry %s: HTTP %d on /v2/", st.Registry, resp.StatusCode)
-	}
-	s.PID, s.Registry = st.PID, st.Registry
-	if err := s.hasWorker(ctx); err != nil {
-		return st, err
-	}
-	return st, nil
-}
-
-// isServeProcess says whether pid is a "stack serve" of stateDir leading its own process group, so that a
-// recycled pid is never signalled.
-func isServeProcess(pid int, stateDir string) bool {
-	if pid <= 0 {
-		return false
-	}
-	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	if err != nil {
-		return false
-	}
-	args := strings.Split(string(cmdline), "\x00")
-	hasServe, hasState := false, false
-	for _, a := range args {
-		hasServe = hasServe || a == "serve"
-		hasState = hasState || a == stateDir
-	}
-	if pgid, err := syscall.Getpgid(pid); err != nil || pgid != pid {
-		return false
-	}
-	return hasServe && hasState && !isZombie(pid)
-}
-
-func isZombie(pid int) bool {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return true
-	}
-	i := bytes.LastIndexByte(stat, ')')
-	return i < 0 || i+2 >= len(stat) || stat[i+2] == 'Z'
-}
-
-func (s *Stack) hasWorker(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	out, err := s.Buildctl(ctx, "debug", "workers").CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("buildctl debug workers: %w: %s", err, strings.TrimSpace(string(out)))
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(lines) < 2 {
-		return fmt.Errorf("buildkitd lists no worker: %s", strings.TrimSpace(string(out)))
-	}
-	return nil
-}
-
-func (s *Stack) waitForWorker(ctx context.Context, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	p := statePaths(s.StateDir)
-	for {
-		err := s.hasWorker(ctx)
-		if err == nil {
-			return nil
-		}
-		if !isServeProcess(s.PID, s.StateDir) {
-			return fmt.Errorf("the stack stopped while buildkitd started: %v\n%s\n%s", err, tailFile(p.serveLog, 15), tailFile(p.buildkitdLog, 15))
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("buildkitd has no worker after %s: %v\n%s", timeout, err, tailFile(p.buildkitdLog, 20))
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
-}
-
-// Load attaches to the stack running in stateDir (default <repo>/.stack) and fails if it is not healthy.
-func Load(stateDir string) (*Stack, error) {
-	if stateDir == "" {
-		o, err := Options{}.withDefaults()
-		if err != nil {
-			return nil, err
-		}
-		stateDir = o.StateDir
-	}
-	stateDir, err := filepath.Abs(stateDir)
-	if err != nil {
-		return nil, err
-	}
-	p := statePaths(stateDir)
-	data, err := os.ReadFile(p.stackJSON)
-	if err != nil {
-		return nil, fmt.Errorf("no stack in %s (run: stack up): %w", stateDir, err)
-	}
-	s := &Stack{}
-	if err := json.Unmarshal(data, s); err != nil {
-		return nil, fmt.Errorf("%s: %w", p.stackJSON, err)
-	}
-	s.StateDir = stateDir
-	s.log = newLogWriter(nil)
-	st, err := s.attach(context.Background())
-	if err != nil {
-		return nil, fmt.Errorf("the stack in %s is not healthy: %w\n%s", stateDir, err, tailFile(p.serveLog, 10))
-	}
-	if st.Registry != s.Registry {
-		return nil, fmt.Errorf("the stack in %s restarted on %s without an up; run: stack up", stateDir, st.Registry)
-	}
-	return s, nil
-}
-
-// SetLog sends the stack's progress lines (BuildFrontend's build output) to w.
-func (s *Stack) SetLog(w io.Writer) { s.log = newLogWriter(w) }
-
-// Down stops the stack (its whole process group), removes the buildx builder and keeps the caches.
-func (s *Stack) Down() error {
-	return stop(context.Background(), s.StateDir, s.log)
-}
-
-// Stop stops whatever stack runs in the state directory, healthy or not. Stopping a stopped stack is no error.
-func Stop(ctx context.Context, o Options) error {
-	o, err := o.withDefaults()
-	if err != nil {
-		return err
-	}
-	return stop(ctx, o.StateDir, newLogWriter(o.Log))
-}
-
-func stop(ctx context.Context, stateDir string, log *logWriter) error {
-	p := statePaths(stateDir)
-	if data, err := os.ReadFile(p.stackJSON); err == nil {
-		var s Stack
-		if json.Unmarshal(data, &s) == nil && s.BuildxBin != "" {
-			s.StateDir, s.log = stateDir, log
-			if out, err := s.buildxCommand(ctx, false, "rm", BuilderName).CombinedOutput(); err != nil &&
-				!bytes.Contains(out, []byte("not found")) && !bytes.Contains(out, []byte("no builder")) {
-				log.Printf("removing the buildx builder: %v: %s", err, bytes.TrimSpace(out))
-			}
-		}
-	}
-	st, err := readServeState(p.serveJSON)
-	if err == nil && isServeProcess(st.PID, stateDir) {
-		log.Printf("stopping the stack (process group %d)", st.PID)
-		if err := syscall.Kill(-st.PID, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
-			return fmt.Errorf("stopping the stack (pid %d): %w", st.PID, err)
-		}
-		deadline := time.Now().Add(40 * time.Second)
-		for isServeProcess(st.PID, stateDir) && time.Now().Before(deadline) {
-			time.Sleep(100 * time.Millisecond)
-		}
-		if isServeProcess(st.PID, stateDir) {
-			syscall.Kill(-st.PID, syscall.SIGKILL)
-			time.Sleep(500 * time.Millisecond)
-		}
-	}
-	// A buildkitd that outlived its serve (killed with SIGKILL before Pdeathsig existed) still holds the root.
-	if err == nil && st.BuildkitdPID > 0 && isBuildkitd(st.BuildkitdPID, p.buildkitdRoot) {
-		syscall.Kill(st.BuildkitdPID, syscall.SIGTERM)
-		for i := 0; i < 300 && isBuildkitd(st.BuildkitdPID, p.buildkitdRoot); i++ {
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
-	os.Remove(p.serveJSON)
-	os.Remove(p.stackJSON)
-	return nil
-}
-
-func isBuildkitd(pid int, root string) bool {
-	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	return err == nil && bytes.Contains(cmdline, []byte("\x00"+root+"\x00")) && !isZombie(pid)
-}
-
-// Env is the environment a shell or a test uses to reach the stack: BUILDKIT_HOST, DOCKER_CONFIG, BUILDX_BUILDER
-// and HARDENED_REGISTRY.
-func (s *Stack) Env() []string {
-	return []string{
-		"BUILDKIT_HOST=" + s.BuildkitAddr,
-		"DOCKER_CONFIG=" + s.DockerConfig,
-		"BUILDX_BUILDER=" + s.Builder,
-		"HARDENED_REGISTRY=" + s.Registry,
-	}
-}
-
-// Buildctl is buildctl talking to the stack's buildkitd.
-func (s *Stack) Buildctl(ctx context.Context, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, s.BuildctlBin, args...)
-	cmd.Env = append(os.Environ(), s.Env()...)
-	return cmd
-}
-
-// Buildx is "docker buildx ARGS" when the docker CLI is on PATH (the plugin is in the stack's DOCKER_CONFIG),
-// else the standalone docker-buildx binary; either way it uses the "hardened" builder.
-func (s *Stack) Buildx(ctx context.Context, args ...string) *exec.Cmd {
-	return s.buildxCommand(ctx, true, args...)
-}
-
-func (s *Stack) buildxCommand(ctx context.Context, withBuilder bool, args ...string) *exec.Cmd {
-	var cmd *exec.Cmd
-	if docker, err := exec.LookPath("docker"); err == nil {
-		cmd = exec.CommandContext(ctx, docker, append([]string{"buildx"}, args...)...)
-	} else {
-		cmd = exec.CommandContext(ctx, s.BuildxBin, args...)
-	}
-	env := []string{"DOCKER_CONFIG=" + s.DockerConfig}
-	if withBuilder {
-		env = append(env, "BUILDX_BUILDER="+s.Builder)
-	}
-	cmd.Env = append(os.Environ(), env...)
-	return cmd
 }
