@@ -33,7 +33,7 @@ func toolCheck(f *facts, names []string, what string) outcome {
 func checkShell(f *facts) outcome          { return toolCheck(f, shells, "shell") }
 func checkPackageManager(f *facts) outcome { return toolCheck(f, packageManagers, "package manager") }
 func checkNetworkTools(f *facts) outcome {
-	return toolCheck(f, networkTools, "network or debugging tool")
+	return withProbe(f, toolCheck(f, networkTools, "network or debugging tool"))
 }
 func checkCompilers(f *facts) outcome { return toolCheck(f, buildTools, "compiler or build tool") }
 
