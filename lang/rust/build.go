@@ -2,6 +2,7 @@ package rust
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	bkllb "github.com/moby/buildkit/client/llb"
@@ -12,6 +13,8 @@ import (
 
 // Build copies the source with one time in the future, fetches what is not vendored with the
 // network, and compiles offline: cargo install for a package, cargo build and a copy for a workspace.
+// A package's dependencies compile first in a layer of their own (deps.go), which the crate's
+// compile takes its target directory from; other projects use the shared target cache mount.
 func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 	s := in.Spec
 	triple, _, err := rustTarget(s, in.Files, in.Target)
@@ -23,11 +26,14 @@ func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 	targetDir := llb.CacheMount(in.CacheNS, "rust", "target", rustTargetDir, bkllb.CacheMountLocked)
 
 	env := cargoEnv(in, cargoHome)
-	remap := []string{"--remap-path-prefix=" + llb.SrcDir + "=.", "--remap-path-prefix=" + cargoHome + "=" + rustCargoHomeRemap,
-		"--remap-path-prefix=" + rustTargetDir + "=target"}
 	var targetArgs []string
 	if triple != "" {
 		targetArgs = []string{"--target", triple}
+	}
+	flags, compileEnv := compileFlags(in, cargoHome, targetArgs, env)
+	fetch := []string(nil)
+	if rustNeedsFetch(in.Files) {
+		fetch = append([]string{"cargo", "fetch", "--locked"}, targetArgs...)
 	}
 
 	st := in.Builder.State
@@ -38,69 +44,102 @@ func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 			bkllb.WithCustomName("rustup target add " + triple), in.Locate("language"),
 		}, env...)...).Root()
 	}
-
-	// A target/ of the context is a leftover of a local build, never an input. /hardened/out, where the
-	// binaries land, is made in the same file op (and cargo install's root, whose bin links to it).
-	// Cargo takes a local crate for built when its files are older than its last build's dep-info, and
-	// the target cache mount outlives any one context: a checkout whose files are older than the last
-	// build in the cache (another worktree, a restored CI checkout) could get that build's binary (seen
-	// by hand in 2 of 4 tries, each with another build.env than the last build's). Copied with one time in the future, a local crate
-	// always compiles when this step runs, which is only when the context changed; vendored and registry
-	// crates are judged by their versions, not their times.
-	src := bkllb.Copy(in.Context, "/", llb.SrcDir, &bkllb.CopyInfo{
-		CopyDirContentsOnly: true,
-		CreateDestPath:      true,
-		ExcludePatterns:     in.SourceExcludes("target"),
-		CreatedTime:         &SourceTime,
-	}).Mkdir(llb.OutDir, 0o755, bkllb.WithParents(true))
-	install := rustInstalls(in.Files)
-	if install {
-		src = src.Mkdir(rustInstallRoot, 0o755, bkllb.WithParents(true)).Symlink(llb.OutDir, rustInstallRoot+"/bin")
+	sk, layered := rustSkeleton(in.Files)
+	if layered {
+		// The crate builds on the dependency layer's target directory, a writable mount whose changes
+		// are discarded; the registry, when fetched, is in that layer, so no cache mount hides it.
+		st = depsLayer(in, st, sk, fetch, flags, compileEnv)
+		targetDir, registry, fetch = bkllb.AddMount(rustTargetDir, st, bkllb.SourcePath(rustTargetDir)), nil, nil
 	}
-	st = st.File(src, bkllb.WithCustomName("copy source"), in.Locate("language"))
+	st = st.File(sourceCopy(in, sk, layered), bkllb.WithCustomName("copy source"), in.Locate("language"))
 
-	if rustNeedsFetch(in.Files) {
-		args := append([]string{"cargo", "fetch", "--locked"}, targetArgs...)
+	if fetch != nil {
 		st = st.Run(append([]bkllb.RunOption{
-			bkllb.Args(args), bkllb.Dir(llb.SrcDir), registry, in.Network,
-			bkllb.WithCustomName(strings.Join(args, " ")), in.Locate("language"),
+			bkllb.Args(fetch), bkllb.Dir(llb.SrcDir), registry, in.Network,
+			bkllb.WithCustomName(strings.Join(fetch, " ")), in.Locate("language"),
 		}, env...)...).Root()
 	}
 
 	// Everything is fetched or vendored: the compile gets no network at all.
 	bins := s.Artifacts
-	var args []string
+	install := rustInstalls(in.Files)
+	args := []string{"cargo", "build", "--release", "--locked", "--offline"}
 	name := "cargo build --release --locked " + strings.Join(bins, " ") + " for " + llb.PlatformString(in.Target)
 	if install {
-		// One step, no shell: cargo install builds the release profile in the target cache and copies
-		// the binaries to <root>/bin, a link to /hardened/out, where the cache mount does not reach.
+		// One step, no shell: cargo install builds the release profile in the target directory and
+		// copies the binaries to <root>/bin, a link to /hardened/out, where the target mount does not reach.
 		args = []string{"cargo", "install", "--path", ".", "--root", rustInstallRoot, "--no-track", "--locked", "--offline"}
 		name = "cargo install --locked " + strings.Join(bins, " ") + " for " + llb.PlatformString(in.Target) + " into " + llb.OutDir
-	} else {
-		args = []string{"cargo", "build", "--release", "--locked", "--offline"}
 	}
-	args = append(args, targetArgs...)
-	compileEnv := env
-	if flags, ok := s.Build.Env["RUSTFLAGS"]; ok {
-		// RUSTFLAGS replaces build.rustflags, so the spec's own get the path remapping added.
-		compileEnv = append(compileEnv, bkllb.AddEnv("RUSTFLAGS", strings.TrimSpace(flags+" "+strings.Join(remap, " "))))
-	} else {
-		args = append(args, "--config", "build.rustflags="+tomlArray(remap))
-	}
+	args = append(args, flags...)
 	for _, a := range bins {
 		args = append(args, "--bin", a)
 	}
-	st = st.Run(append([]bkllb.RunOption{
-		bkllb.Args(args), bkllb.Dir(llb.SrcDir), registry, targetDir,
+	mounts := []bkllb.RunOption{targetDir}
+	if registry != nil {
+		mounts = append(mounts, registry)
+	}
+	st = st.Run(append(append([]bkllb.RunOption{
+		bkllb.Args(args), bkllb.Dir(llb.SrcDir),
 		bkllb.Network(pb.NetMode_NONE),
 		bkllb.WithCustomName(name),
 		in.Locate("artifacts"),
-	}, compileEnv...)...).Root()
+	}, mounts...), compileEnv...)...).Root()
 	if install {
 		return st, nil, nil
 	}
 
 	return copyOut(in, st, triple, targetDir, env), nil, nil
+}
+
+// compileFlags are the arguments every compile of the project takes after its command (the target,
+// the path remapping as build.rustflags) and its environment: the spec's RUSTFLAGS replaces
+// build.rustflags, so it gets the remapping added instead. The dependency layer compiles with the
+// same, or cargo would take its artifacts for stale.
+func compileFlags(in *llb.BuildInput, cargoHome string, targetArgs []string, env []bkllb.RunOption) ([]string, []bkllb.RunOption) {
+	remap := []string{"--remap-path-prefix=" + llb.SrcDir + "=.", "--remap-path-prefix=" + cargoHome + "=" + rustCargoHomeRemap,
+		"--remap-path-prefix=" + rustTargetDir + "=target"}
+	flags := slices.Clone(targetArgs)
+	if f, ok := in.Spec.Build.Env["RUSTFLAGS"]; ok {
+		return flags, append(slices.Clone(env), bkllb.AddEnv("RUSTFLAGS", strings.TrimSpace(f+" "+strings.Join(remap, " "))))
+	}
+	return append(flags, "--config", "build.rustflags="+tomlArray(remap)), env
+}
+
+// sourceCopy copies the context to /src, over the skeleton when the build is layered.
+//
+// A target/ of the context is a leftover of a local build, never an input. /hardened/out, where the
+// binaries land, is made in the same file op (and cargo install's root, whose bin links to it).
+// Cargo takes a local crate for built when its files are older than its last build's dep-info, and
+// the target cache mount outlives any one context: a checkout whose files are older than the last
+// build in the cache (another worktree, a restored CI checkout) could get that build's binary (seen
+// by hand in 2 of 4 tries, each with another build.env than the last build's). Copied with one time in the future, a local crate
+// always compiles when this step runs, which is only when the context changed; vendored and registry
+// crates are judged by their versions, not their times.
+func sourceCopy(in *llb.BuildInput, sk skeleton, layered bool) *bkllb.FileAction {
+	copyContext := func(fa *bkllb.FileAction) *bkllb.FileAction {
+		info := &bkllb.CopyInfo{
+			CopyDirContentsOnly: true,
+			CreateDestPath:      true,
+			ExcludePatterns:     in.SourceExcludes("target"),
+			CreatedTime:         &SourceTime,
+		}
+		if fa == nil {
+			return bkllb.Copy(in.Context, "/", llb.SrcDir, info)
+		}
+		return fa.Copy(in.Context, "/", llb.SrcDir, info)
+	}
+	var src *bkllb.FileAction
+	if layered {
+		src = copyOverSkeleton(sk, copyContext)
+	} else {
+		src = copyContext(nil)
+	}
+	src = src.Mkdir(llb.OutDir, 0o755, bkllb.WithParents(true))
+	if rustInstalls(in.Files) {
+		src = src.Mkdir(rustInstallRoot, 0o755, bkllb.WithParents(true)).Symlink(llb.OutDir, rustInstallRoot+"/bin")
+	}
+	return src
 }
 
 // copyOut copies a workspace's binaries out of the target cache mount, which never reaches a
