@@ -268,9 +268,8 @@ func TestPythonSpecChecks(t *testing.T) {
 func TestPythonOtherLockFiles(t *testing.T) {
 	lang, _ := registry.Lookup("python")
 	s := load(t, "language: python\nartifacts: [app.py]\n")
+	// uv.lock and poetry.lock are installed from (lang/python's lock tests); Pipfile.lock is not.
 	for lock, export := range map[string]string{
-		"uv.lock":      "uv export --format requirements-txt",
-		"poetry.lock":  "poetry export --format requirements.txt",
 		"Pipfile.lock": "pipenv requirements --hash",
 	} {
 		files := hllb.Files{lock: []byte("x"), "pyproject.toml": []byte("[project]\n")}

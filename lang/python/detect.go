@@ -34,6 +34,7 @@ var pythonScriptRef = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_]
 // pyprojectTOML is what init reads of pyproject.toml.
 type pyprojectTOML struct {
 	Project struct {
+		Name           string
 		RequiresPython string         `toml:"requires-python"`
 		Scripts        map[string]any `toml:"scripts"`
 	}

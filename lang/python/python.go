@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	bkllb "github.com/moby/buildkit/client/llb"
-	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/hardenedbuild/hardened/lang"
@@ -106,29 +104,14 @@ func pythonVersion(s *spec.Spec) (version, field string, err error) {
 	return s.Version, "version", nil
 }
 
-// pythonLocks are lock files of other installers, each with the command that exports it to
-// the requirements.txt pip installs from.
-var pythonLocks = []struct{ file, export string }{
-	{"uv.lock", "uv export --format requirements-txt --output-file requirements.txt"},
-	{"poetry.lock", "poetry export --format requirements.txt --output requirements.txt"},
-	{"Pipfile.lock", "pipenv requirements --hash > requirements.txt"},
-}
-
 func (Language) Builder(s *spec.Spec, files llb.Files, target, _ ocispecs.Platform) (llb.ImageRequest, error) {
 	v, field, err := pythonVersion(s)
 	if err != nil {
 		return llb.ImageRequest{}, err
 	}
-	if _, ok := files["requirements.txt"]; !ok {
-		for _, l := range pythonLocks {
-			if _, ok := files[l.file]; ok {
-				return llb.ImageRequest{}, spec.Errors{{
-					File: s.File(), Pos: s.Pos("language"), Field: "language",
-					Msg:  l.file + " is in the build context but pip does not install from it, and installing without it would ignore what it locks",
-					Hint: "export it with `" + l.export + "` and add requirements.txt to the context",
-				}}
-			}
-		}
+	// A lock pip cannot honour fails here, before any image is pulled.
+	if _, err := readLock(s, files); err != nil {
+		return llb.ImageRequest{}, err
 	}
 	// pip may build native extensions for the target.
 	return llb.ImageRequest{
@@ -208,106 +191,4 @@ func pipInputs(s *spec.Spec, reqs []byte) []string {
 		add(p)
 	}
 	return paths
-}
-
-// Build's tree is the virtualenv as it runs in the image, compiled, made before the source is
-// copied (after it for a pyproject.toml project, whose install builds the source).
-func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
-	s := in.Spec
-	cache := llb.CacheMount(in.CacheNS, "python", "pip", pipCache, bkllb.CacheMountShared)
-	env := append([]bkllb.RunOption{
-		bkllb.AddEnv("PIP_CACHE_DIR", pipCache),
-		bkllb.AddEnv("PIP_DISABLE_PIP_VERSION_CHECK", "1"),
-		bkllb.AddEnv("PIP_NO_INPUT", "1"),
-		bkllb.AddEnv("PIP_ROOT_USER_ACTION", "ignore"),
-		bkllb.AddEnv("PYTHONDONTWRITEBYTECODE", "1"),
-	}, llb.BuilderEnv(s)...)
-	run := func(st bkllb.State, args []string, opts ...bkllb.RunOption) bkllb.State {
-		return st.Run(slices.Concat([]bkllb.RunOption{
-			bkllb.Args(args), bkllb.Dir(llb.SrcDir),
-			bkllb.WithCustomName(strings.Join(args, " ")), in.Locate("language"),
-		}, opts, env)...).Root()
-	}
-	// Bytecode keyed by the source's hash, not its timestamp, with the paths it runs from:
-	// the same source gives the same files, and the read-only /app needs no writes at start.
-	compile := func(st bkllb.State, dir, name string) bkllb.State {
-		return st.Run(
-			bkllb.Args([]string{"python3", "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash",
-				"-s", dir, "-p", llb.ArtifactDir, dir}),
-			bkllb.Dir(dir), bkllb.Network(pb.NetMode_NONE), bkllb.AddEnv("PYTHONHASHSEED", "0"),
-			bkllb.WithCustomName(name), in.Locate("artifacts"),
-		).Root()
-	}
-
-	// The app's virtualenv has no pip: the builder's pip installs into it (pip >= 22.3's --python), so pip,
-	// setuptools and pip's cache never reach the app, and no second virtualenv is made (ensurepip costs
-	// seconds on every cold build).
-	st := run(in.Builder.State, []string{"python3", "-m", "venv", "--without-pip", pythonVenv}, bkllb.Network(pb.NetMode_NONE))
-	pip := []string{"python3", "-m", "pip", "--python", pythonVenv + "/bin/python", "install", "--no-compile"}
-	install := func(st bkllb.State, args ...string) bkllb.State {
-		return run(st, slices.Concat(pip, args), cache, in.Network)
-	}
-
-	source := &bkllb.CopyInfo{
-		CopyDirContentsOnly: true,
-		CreateDestPath:      true,
-		ExcludePatterns:     in.SourceExcludes(".venv", "**/__pycache__", "**/*.pyc"),
-	}
-	copySource := func(st bkllb.State) bkllb.State {
-		return st.File(bkllb.Copy(in.Context, "/", llb.SrcDir, source), bkllb.WithCustomName("copy source"), in.Locate("language"))
-	}
-	// The virtualenv as it runs in the image, at pythonDeps/.venv: distroless's interpreter,
-	// site-packages, and /app on sys.path so python -m finds the app's packages whatever the
-	// working directory.
-	// The builder's CPython (/usr/local/bin) is the same minor, so its site-packages path is the same.
-	g := llb.DebianOf(s)
-	site := pythonSitePackages(g.Python)
-	venv := func(st bkllb.State) bkllb.State {
-		v := pythonDeps + "/.venv"
-		fa := bkllb.Mkdir(v+"/bin", 0o755, bkllb.WithParents(true)).
-			Mkfile(v+"/pyvenv.cfg", 0o644, []byte("home = "+path.Dir(g.PythonInterpreter)+
-				"\ninclude-system-site-packages = false\nversion = "+g.Python+"\n")).
-			Symlink(g.PythonInterpreter, v+"/bin/python").
-			Symlink("python", v+"/bin/python3").
-			Copy(st, pythonVenv+"/"+site, v+"/"+site, &bkllb.CopyInfo{CreateDestPath: true}).
-			Mkfile(v+"/"+site+"/hardened-app.pth", 0o644, []byte(llb.ArtifactDir+"\n"))
-		st = st.File(fa, bkllb.WithCustomName("lay out the virtualenv .venv in "+pythonDeps), in.Locate("language"))
-		return compile(st, pythonDeps, "compile bytecode in "+pythonDeps)
-	}
-	reqs, hasReqs := in.Files["requirements.txt"]
-	_, hasProject := in.Files["pyproject.toml"]
-	var deps bkllb.State
-	switch {
-	case hasReqs:
-		// requirements.txt and what it reads first, so a source change reuses the install.
-		// pip itself honours --require-hashes, --no-index and --find-links written there.
-		include := append([]string{"requirements.txt"}, pipInputs(s, reqs)...)
-		st = st.File(bkllb.Copy(in.Context, "/", llb.SrcDir, &bkllb.CopyInfo{
-			IncludePatterns:     include,
-			CopyDirContentsOnly: true,
-			CreateDestPath:      true,
-		}), bkllb.WithCustomName("copy "+strings.Join(include, ", ")), in.Locate("language"))
-		deps = venv(install(st, "-r", "requirements.txt"))
-		st = copySource(deps)
-	case hasProject:
-		// Building the project needs its source, so this install follows every change.
-		deps = venv(install(copySource(st), "."))
-		st = deps
-	default:
-		deps = venv(st)
-		st = copySource(deps)
-	}
-
-	// The artifacts, which the final stage takes with the virtualenv of deps.
-	fa := bkllb.Mkdir(llb.OutDir, 0o755, bkllb.WithParents(true))
-	for _, a := range s.Artifacts {
-		clean := path.Clean(a)
-		if clean == "." {
-			fa = fa.Copy(st, llb.SrcDir+"/", llb.OutDir+"/", &bkllb.CopyInfo{CopyDirContentsOnly: true, AlwaysReplaceExistingDestPaths: true})
-			continue
-		}
-		fa = fa.Copy(st, llb.SrcDir+"/"+clean, llb.OutDir+"/"+clean, &bkllb.CopyInfo{CreateDestPath: true, AlwaysReplaceExistingDestPaths: true})
-	}
-	st = st.File(fa, bkllb.WithCustomName("lay out the app in "+llb.OutDir+": the artifacts"), in.Locate("artifacts"))
-	return compile(st, llb.OutDir, "compile bytecode in "+llb.OutDir), &llb.Deps{State: deps, Src: pythonDeps + "/.venv", Dest: ".venv"}, nil
 }
