@@ -2,6 +2,7 @@ package frontend
 
 import (
 	"context"
+	"strings"
 	"sync"
 
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
@@ -11,10 +12,20 @@ import (
 )
 
 // aheadNames are the context files read with the spec, before the build knows its language: every
-// language's manifests (go.mod, package.json, pom.xml, Cargo.toml, requirements.txt...), small files a
-// project of another language seldom has. Lock files, which can be large, wait for the language that
-// asks for them.
+// language's manifests (lang.Inputs.Manifests), small files a project of another language seldom has.
+// Lock files, which can be large, wait for the language that asks for them.
 var aheadNames = sync.OnceValue(registry.Manifests)
+
+// aheadWhat names the read of the aheadNames in the build's progress, by each language's first manifest.
+var aheadWhat = sync.OnceValue(func() string {
+	var first []string
+	for _, l := range registry.All() {
+		if m := l.Inputs().Manifests; len(m) > 0 {
+			first = append(first, m[0])
+		}
+	}
+	return "the context's project files (" + strings.Join(first, ", ") + "...)"
+})
 
 // aheadFiles are the aheadNames found in a local context (none when the main context is not the local
 // one: aheadRead.local says which).

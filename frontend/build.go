@@ -34,7 +34,7 @@ func Build(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		return sub, err // a subrequest's answer, or a spec that does not load
 	}
 	b.prefetchEarly()
-	mainContext, files, err := readContext(ctx, c, b.bc, b.lang.Inputs().Files(), b.ahead, b.prefetchForFiles)
+	mainContext, files, err := readContext(ctx, c, b.bc, b.lang.Inputs(), b.ahead, b.prefetchForFiles)
 	if err != nil {
 		return nil, err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/moby/patternmatcher"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/hardenedbuild/hardened/lang"
 	hllb "github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/spec"
 )
@@ -39,7 +40,8 @@ const contextLocal = dockerui.DefaultLocalNameContext
 // what they decide (an image resolution) while the .dockerignore is read; the files returned are the
 // ones to trust. Any other context (git, HTTP, a frontend input), or a main context that is not the local
 // read, is read as before, from the main context.
-func readContext(ctx context.Context, c gwclient.Client, bc *dockerui.Client, names []string, ahead *aheadRead, onRead func(hllb.Files)) (*bkllb.State, hllb.Files, error) {
+func readContext(ctx context.Context, c gwclient.Client, bc *dockerui.Client, inputs lang.Inputs, ahead *aheadRead, onRead func(hllb.Files)) (*bkllb.State, hllb.Files, error) {
+	names := inputs.Files()
 	var (
 		main            *bkllb.State
 		files           hllb.Files
@@ -107,7 +109,7 @@ func readContext(ctx context.Context, c gwclient.Client, bc *dockerui.Client, na
 			if filesErr != nil {
 				return nil, nil, atLanguage(ctx, bc, filesErr)
 			}
-			files, err := withoutExcluded(files, excludes)
+			files, err := withoutExcluded(files, excludes, inputs.Needed)
 			if err != nil {
 				return nil, nil, atLanguage(ctx, bc, err)
 			}
@@ -140,7 +142,7 @@ func localSession(c gwclient.Client) string {
 func localFiles(c gwclient.Client, names []string) bkllb.State {
 	what := fmt.Sprint(names)
 	if slices.Equal(names, aheadNames()) {
-		what = "the context's project files (go.mod, package.json, pom.xml, Cargo.toml, requirements.txt...)"
+		what = aheadWhat()
 	}
 	return bkllb.Local(contextLocal, bkllb.SessionID(localSession(c)), bkllb.FollowPaths(names),
 		bkllb.SharedKeyHint(contextLocal+"-hardened-files"), bkllb.WithCustomName("[internal] read "+what))
@@ -201,9 +203,9 @@ func localExcludes(ctx context.Context, main bkllb.State, session string) ([]str
 }
 
 // withoutExcluded leaves out the files the .dockerignore patterns exclude, as the transfer of the
-// context would have; a needed file (neededFiles) that was there and is excluded is an error, or the
-// build would fail later in the package manager, without naming the file's real cause.
-func withoutExcluded(files hllb.Files, excludes []string) (hllb.Files, error) {
+// context would have; a needed file (lang.Inputs.Needed) that was there and is excluded is an error,
+// or the build would fail later in the package manager, without naming the file's real cause.
+func withoutExcluded(files hllb.Files, excludes, needed []string) (hllb.Files, error) {
 	if len(excludes) == 0 {
 		return files, nil
 	}
@@ -220,7 +222,7 @@ func withoutExcluded(files hllb.Files, excludes []string) (hllb.Files, error) {
 		switch {
 		case !excluded:
 			out[name] = files[name]
-		case slices.Contains(neededFiles, name):
+		case slices.Contains(needed, name):
 			return nil, &excludedError{name: name}
 		}
 	}
@@ -360,10 +362,6 @@ type excludedError struct{ name string }
 func (e *excludedError) Error() string {
 	return fmt.Sprintf("no %s at the root of the build context: .dockerignore excludes it, and the build needs it", e.name)
 }
-
-// neededFiles are the project files a language cannot build without, whatever the spec says: go mod
-// download reads go.mod, npm ci package.json. (A spec's version: makes neither read before converting.)
-var neededFiles = []string{"go.mod", "package.json"}
 
 // atLanguage frames a project file's problem at the spec's language line (the line that made the build
 // read the file), as the language's own messages about its files are. The spec was loaded before the

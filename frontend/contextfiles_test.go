@@ -65,7 +65,7 @@ func TestWithoutExcluded(t *testing.T) {
 		{[]string{"**/*.toml"}, []string{"go.sum", "package-lock.json"}},
 		{[]string{"./package-lock.json"}, []string{".cargo/config.toml", "go.sum", "rust-toolchain.toml"}},
 	} {
-		got, err := withoutExcluded(files, tc.excludes)
+		got, err := withoutExcluded(files, tc.excludes, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -73,22 +73,29 @@ func TestWithoutExcluded(t *testing.T) {
 			t.Errorf("excludes %q leave %q, want %q", tc.excludes, names, tc.want)
 		}
 	}
-	if _, err := withoutExcluded(files, []string{"[a-"}); err == nil {
+	if _, err := withoutExcluded(files, []string{"[a-"}, nil); err == nil {
 		t.Error("a malformed pattern is not reported")
 	}
 }
 
 // A file the language cannot build without, excluded, is said to be excluded (npm would say ENOENT).
 func TestNeededFileExcluded(t *testing.T) {
+	var neededFiles []string
+	for _, l := range registry.All() {
+		neededFiles = append(neededFiles, l.Inputs().Needed...)
+	}
+	if len(neededFiles) == 0 {
+		t.Fatal("no language declares a file it cannot build without")
+	}
 	for _, name := range neededFiles {
 		for _, excludes := range [][]string{{name}, {"*"}, {"./" + name}, {"*.json", "*.mod"}} {
-			_, err := withoutExcluded(hllb.Files{name: nil, "README.md": nil}, excludes)
+			_, err := withoutExcluded(hllb.Files{name: nil, "README.md": nil}, excludes, neededFiles)
 			var ex *excludedError
 			if !errors.As(err, &ex) || ex.name != name || !strings.Contains(err.Error(), "no "+name+" at the root of the build context: .dockerignore excludes it") {
 				t.Errorf("%s excluded by %q: %v", name, excludes, err)
 			}
 		}
-		if got, err := withoutExcluded(hllb.Files{name: nil}, []string{"*", "!" + name}); err != nil || len(got) != 1 {
+		if got, err := withoutExcluded(hllb.Files{name: nil}, []string{"*", "!" + name}, neededFiles); err != nil || len(got) != 1 {
 			t.Errorf("%s re-included: %v, %v", name, got, err)
 		}
 	}

@@ -28,8 +28,8 @@ func (b *build) imageTargets() []ocispecs.Platform {
 }
 
 // prefetchEarly starts, while the context files are read, the images the spec asks for without them.
-// A platform's build uses each one if the files leave its request as it was (a version in go.mod or
-// package.json, a pom.xml that asks for Maven's image change it). A base the spec alone decides also
+// A platform's build uses each one if the files leave its request as it was (a version a manifest names,
+// or a build tool's image the manifests ask for, changes it). A base the spec alone decides also
 // has its setuid/setgid files listed at once; others wait for the files that confirm them.
 func (b *build) prefetchEarly() {
 	for _, target := range b.imageTargets() {

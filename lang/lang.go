@@ -57,6 +57,9 @@ type Language interface {
 type Inputs struct {
 	// Manifests are small project files, read with the spec before the language is known.
 	Manifests []string
+	// Needed are the Manifests the language cannot build without, whatever the spec says: one the
+	// context's .dockerignore excludes is refused, or the build would fail later without naming why.
+	Needed []string
 	// LockFiles are read once the language is known (they can be large). Missing files are fine.
 	LockFiles []string
 	// Fields are the spec fields the language uses of those only some languages use

@@ -12,7 +12,7 @@ import (
 )
 
 // A project file can make a tool read, and print in its error, a file the build did not mean to
-// give it: `-r /run/secrets/netrc` in requirements.txt shows the netrc's password in pip's error,
+// give it: `-r /run/secrets/netrc` in a pip requirements file shows the netrc's password in pip's error,
 // `-r /proc/self/environ` a secret passed as a variable. The project files the frontend reads are
 // checked before anything runs, and every reference to a file outside the build context is refused.
 
@@ -79,7 +79,7 @@ func FileURLs(name string, data []byte) []Include {
 	return out
 }
 
-// configValue is a key = value (.npmrc, TOML) or key: value (YAML) line's value.
+// configValue is a key = value (ini, TOML) or key: value (YAML) line's value.
 var configValue = regexp.MustCompile(`^\s*[^#;\s][^=:]*[=:]\s*(.+?)\s*$`)
 
 // ConfigPaths finds the values of a tool's settings file that name a path outside the context: a

@@ -34,7 +34,7 @@ func (Language) Describe() map[string]string {
 func (Language) Name() string { return "go" }
 
 func (Language) Inputs() lang.Inputs {
-	return lang.Inputs{Manifests: []string{"go.mod"},
+	return lang.Inputs{Manifests: []string{"go.mod"}, Needed: []string{"go.mod"},
 		Fields: []string{"cgo", "build.ldflags", "build.tags", "version", "base", "build.env", "build.steps", "build.packages"}, Markers: []string{"go.mod"}}
 }
 

@@ -46,7 +46,7 @@ func (Language) Name() string { return "node" }
 
 func (Language) Inputs() lang.Inputs {
 	// .npmrc only for checkIncludes: npm reads it from the copied source itself.
-	return lang.Inputs{Manifests: []string{"package.json", ".yarnrc.yml", ".npmrc"}, LockFiles: nodeLocks,
+	return lang.Inputs{Manifests: []string{"package.json", ".yarnrc.yml", ".npmrc"}, Needed: []string{"package.json"}, LockFiles: nodeLocks,
 		Fields: []string{"version", "build.env", "build.script", "build.steps", "build.packages"}, Markers: []string{"package.json"}}
 }
 
