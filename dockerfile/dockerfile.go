@@ -32,10 +32,15 @@ type Options struct {
 }
 
 // ReadContextFiles reads, from a build context directory, the files the spec's language reads
-// (llb.Language.ContextFiles), as the frontend gets them; missing ones are left out.
+// (lang.Inputs), as the frontend gets them; missing ones are left out.
 func ReadContextFiles(s *spec.Spec, dir string) (hllb.Files, error) {
+	return ReadFiles(dir, plan.ContextFiles(s))
+}
+
+// ReadFiles reads names from a build context directory; missing ones are left out.
+func ReadFiles(dir string, names []string) (hllb.Files, error) {
 	files := hllb.Files{}
-	for _, name := range plan.ContextFiles(s) {
+	for _, name := range names {
 		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
 		switch {
 		case errors.Is(err, os.ErrNotExist):

@@ -16,8 +16,9 @@ import (
 //   - the translator writes one platform's values (ENV GOOS="linux" GOARCH="amd64"), where this file
 //     takes ARG TARGETOS TARGETARCH, so one Dockerfile cross-compiles for every --platform as the
 //     frontend does;
-//   - the frontend's go.mod/go.sum copy is include patterns, which allow a module without go.sum;
-//     the translator's COPY --parents go.mod go.sum fails on one (this file copies go.sum*);
+//   - the frontend's copy of the module's files (golang.GoMod, golang.GoSum) is include patterns,
+//     which allow a module without a sum file; the translator's COPY --parents of both fails on one
+//     (this file copies the sum file with a wildcard);
 //   - translated build.steps run under `env -u GOOS -u GOARCH ...` to undo the stage's ENV lines,
 //     which TestCompileMatchesFrontend rejects as not what the frontend runs.
 //
@@ -69,8 +70,9 @@ func golang(s *spec.Spec, opts Options) ([]byte, error) {
 
 	modCache := cacheMount("mod", golangLang.GoModCacheMount)
 	buildCache := cacheMount("build", "/root/.cache/go-build")
-	w.comment("go.mod and go.sum first, so a source change reuses the module download (a module\nwithout dependencies has no go.sum, hence the wildcard).")
-	w.line("COPY go.mod go.sum* ./")
+	mod, sum := golangLang.GoMod, golangLang.GoSum
+	w.comment(fmt.Sprintf("%s and %s first, so a source change reuses the module download (a module\nwithout dependencies has no %s, hence the wildcard).", mod, sum, sum))
+	w.line("COPY %s %s* ./", mod, sum)
 	w.comment("One step downloads into the cache mount, then stages the modules into the builder's own layer\n(GOMODCACHE=/go/pkg/mod) from it, else from the proxy (the argument after the script): a cache\nmount is in no layer, a build that imports this step from a remote cache has an empty mount, and\nthe compile reads only the staged copy.")
 	w.line("ENV GOMODCACHE=/go/pkg/mod")
 	w.line("RUN %s%s %s", modCache, fetchMounts(s), w.execForm("go mod download", golangLang.GoModulesCommand(s)))
@@ -82,7 +84,7 @@ func golang(s *spec.Spec, opts Options) ([]byte, error) {
 		if len(s.Build.Tags) > 0 {
 			args = append(args, "-tags", strings.Join(s.Build.Tags, ","))
 		}
-		args = append(args, "-o", hllb.OutDir+"/"+golangLang.BinaryName(a, opts.Files["go.mod"]), a)
+		args = append(args, "-o", hllb.OutDir+"/"+golangLang.Language{}.ArtifactName(a, opts.Files), a)
 		w.line("RUN --network=none %s %s", buildCache, w.execForm(fmt.Sprintf("artifacts[%d]", i), args))
 	}
 	if len(s.Build.Steps) > 0 {
@@ -103,7 +105,7 @@ func golang(s *spec.Spec, opts Options) ([]byte, error) {
 	}
 	w.comment("Root-owned, not writable by the runtime user, without setuid/setgid bits. The frontend strips\nthose with the symbolic u-s,g-s; octal 0755 does the same for a binary and needs no Dockerfile\nnewer than 1.2 (symbolic --chmod needs 1.14).")
 	for _, a := range s.Artifacts {
-		name := golangLang.BinaryName(a, opts.Files["go.mod"])
+		name := golangLang.Language{}.ArtifactName(a, opts.Files)
 		w.line("COPY --from=build --chmod=0755 %s/%s %s/%s", hllb.OutDir, w.path("artifacts", name), hllb.ArtifactDir, name)
 	}
 	w.imageConfig(s, opts.Files, baseName, baseDigest, labels)

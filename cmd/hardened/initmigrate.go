@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/hardenedbuild/hardened/dockerfile"
-	golang "github.com/hardenedbuild/hardened/lang/go"
 	"github.com/hardenedbuild/hardened/lang/registry"
 	"github.com/hardenedbuild/hardened/plan"
 	"github.com/hardenedbuild/hardened/spec"
@@ -33,10 +32,20 @@ func isRegular(p string) bool {
 	return err == nil && fi.Mode().IsRegular()
 }
 
+// goBinaryName names the binary of a Dockerfile's `go build` as the go language names an artifact's,
+// from its manifests in dir (an unreadable one reads as missing).
+func goBinaryName(dir string) func(pkg string) string {
+	l, ok := registry.Lookup("go")
+	if !ok {
+		return spec.ArtifactName
+	}
+	files, _ := dockerfile.ReadFiles(dir, l.Inputs().Manifests)
+	return func(pkg string) string { return l.ArtifactName(pkg, files) }
+}
+
 // migrate reads the Dockerfile and carries what it says over into the detection.
 func migrate(det *detection, name, out, dir string) error {
-	goMod, _ := os.ReadFile(filepath.Join(dir, "go.mod"))
-	m, err := readDockerfile(name, det.language, func(pkg string) string { return golang.BinaryName(pkg, goMod) })
+	m, err := readDockerfile(name, det.language, goBinaryName(dir))
 	if err != nil {
 		return err
 	}
