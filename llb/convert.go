@@ -48,6 +48,8 @@ type Inputs struct {
 	Debug bool
 	// Libs is the resolved runtime-libs stage (RuntimeLibs, ReadLibs); nil without runtime.libs.
 	Libs *Libs
+	// Probe is where the healthcheck.http probe comes from (probe.go); nil without healthcheck.http.
+	Probe *ProbeSource
 }
 
 // Result is the converted build for one platform.
@@ -87,6 +89,7 @@ func Convert(s *spec.Spec, in Inputs) (*Result, error) {
 	if in.Libs != nil {
 		final = libsCopy(final, in.Libs, in.Epoch, locate("runtime.libs"))
 	}
+	final = probeCopy(final, s, in.Probe, in.Epoch, locate("healthcheck.http"))
 	if deps != nil {
 		// A layer of its own, under the app's: a source change leaves it cached, and a deployment
 		// that has the image before the change pulls only the app's layer after it.

@@ -124,8 +124,12 @@ func healthcheck(h *spec.Healthcheck) *dockerspec.HealthcheckConfig {
 		v, _ := time.ParseDuration(s) // validated by the spec package
 		return v
 	}
+	test := h.Test
+	if h.HTTP != nil {
+		test = ProbeCommand(h.HTTP)
+	}
 	return &dockerspec.HealthcheckConfig{
-		Test:        append([]string{"CMD"}, h.Test...),
+		Test:        append([]string{"CMD"}, test...),
 		Interval:    d(h.Interval),
 		Timeout:     d(h.Timeout),
 		StartPeriod: d(h.StartPeriod),
