@@ -126,7 +126,7 @@ func TestJavaMaven(t *testing.T) {
 		t.Errorf("pom copy includes %q", inc)
 	}
 	resolve := g.Named(t, "mvn -B -ntp dependency:go-offline")
-	assertJavaCache(t, resolve, "/root/.m2", "team/hardened/java/m2", pb.CacheSharingOpt_LOCKED)
+	assertJavaCache(t, resolve, "/root/.m2/repository", "team/hardened/java/m2-repository", pb.CacheSharingOpt_LOCKED)
 	if resolve.Op.GetExec().Network == pb.NetMode_NONE {
 		t.Error("dependency:go-offline has no network")
 	}
@@ -138,7 +138,7 @@ func TestJavaMaven(t *testing.T) {
 		t.Errorf("source copy excludes %q, want the local target/", ex)
 	}
 	pkg := g.Named(t, "mvn -B -ntp -o package -DskipTests -Dproject.build.outputTimestamp=2023-11-14T22:13:20Z")
-	assertJavaCache(t, pkg, "/root/.m2", "team/hardened/java/m2", pb.CacheSharingOpt_LOCKED)
+	assertJavaCache(t, pkg, "/root/.m2/repository", "team/hardened/java/m2-repository", pb.CacheSharingOpt_LOCKED)
 	if pkg.Op.GetExec().Network != pb.NetMode_NONE || !g.DependsOn(pkg, source.Digest) {
 		t.Error("mvn package must run offline after the source copy")
 	}

@@ -11,7 +11,18 @@ import (
 // and SSH agents. Secret and SSH mounts exist only while the step runs and take no part in
 // its cache key, so nothing of them reaches a layer, the image config or an exported cache.
 func fetch(s *spec.Spec, p *bkllb.ProxyEnv) bkllb.RunOption {
-	opts := runOptions{network(p)}
+	opts := runOptions{network(p), Secrets(s)}
+	// BuildKit mounts the i-th agent at /run/buildkit/ssh_agent.<i> and points SSH_AUTH_SOCK at the first.
+	for _, id := range s.Build.SSH {
+		opts = append(opts, bkllb.AddSSHSocket(bkllb.SSHID(id)))
+	}
+	return opts
+}
+
+// Secrets mounts the spec's build secrets alone, for a step without the network that still needs them
+// (Maven's offline package step reads the settings.xml that named the mirror its repository came from).
+func Secrets(s *spec.Spec) bkllb.RunOption {
+	var opts runOptions
 	for _, sec := range s.Build.Secrets {
 		var o []bkllb.SecretOption
 		if sec.Optional {
@@ -22,10 +33,6 @@ func fetch(s *spec.Spec, p *bkllb.ProxyEnv) bkllb.RunOption {
 			continue
 		}
 		opts = append(opts, bkllb.AddSecret(sec.SecretTarget(), append(o, bkllb.SecretID(sec.ID), bkllb.SecretFileOpt(0, 0, 0o400))...))
-	}
-	// BuildKit mounts the i-th agent at /run/buildkit/ssh_agent.<i> and points SSH_AUTH_SOCK at the first.
-	for _, id := range s.Build.SSH {
-		opts = append(opts, bkllb.AddSSHSocket(bkllb.SSHID(id)))
 	}
 	return opts
 }

@@ -102,8 +102,10 @@ func buildJavac(in *llb.BuildInput, release string) bkllb.State {
 
 // buildMaven resolves the pom's dependencies and plugins with the network while only pom.xml
 // is copied (a source change keeps that step cached), then packages offline, with no network.
+// Both steps get the spec's build secrets: a settings.xml naming a mirror is needed offline too,
+// since Maven takes an artifact from its local repository only for the repository it came from.
 func buildMaven(in *llb.BuildInput) bkllb.State {
-	repo := llb.CacheMount(in.CacheNS, "java", "m2", mavenRepoDir, bkllb.CacheMountLocked)
+	repo := llb.CacheMount(in.CacheNS, "java", "m2-repository", mavenRepoDir, bkllb.CacheMountLocked)
 	st := in.Builder.State.File(bkllb.Copy(in.Context, "/", llb.SrcDir, &bkllb.CopyInfo{
 		IncludePatterns:     []string{"pom.xml", ".mvn"},
 		CopyDirContentsOnly: true,
@@ -112,7 +114,7 @@ func buildMaven(in *llb.BuildInput) bkllb.State {
 	st = runJava(in, st, []string{"mvn", "-B", "-ntp", "dependency:go-offline"}, "language", repo, in.Network)
 	st = copyJavaSource(in, st, "target")
 	st = runJava(in, st, []string{"mvn", "-B", "-ntp", "-o", "package", "-DskipTests",
-		"-Dproject.build.outputTimestamp=" + jarDate(in.Epoch)}, "language", repo, bkllb.Network(pb.NetMode_NONE))
+		"-Dproject.build.outputTimestamp=" + jarDate(in.Epoch)}, "language", repo, bkllb.Network(pb.NetMode_NONE), llb.Secrets(in.Spec))
 	return layOutJars(in, st)
 }
 

@@ -32,9 +32,11 @@ const javaEntry = "/usr/bin/java"
 // its directories name, and src/main/resources goes into its jar.
 const javaSourceRoot = "src/main/java"
 
-// Cache mounts, at the paths the maven and gradle images use for the root user.
+// Cache mounts, at the paths the maven and gradle images use for the root user. Maven's is its local
+// repository alone, not /root/.m2: a settings.xml secret mounted at /root/.m2/settings.xml then sits in the
+// builder's file system, where BuildKit removes the empty file it mounts over, not in the cache.
 const (
-	mavenRepoDir  = "/root/.m2"
+	mavenRepoDir  = "/root/.m2/repository"
 	gradleHomeDir = "/root/.gradle"
 )
 
