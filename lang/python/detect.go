@@ -37,6 +37,12 @@ type pyprojectTOML struct {
 		Name           string
 		RequiresPython string         `toml:"requires-python"`
 		Scripts        map[string]any `toml:"scripts"`
+		Dependencies   []string
+	}
+	Tool struct {
+		Poetry struct {
+			Dependencies map[string]any
+		}
 	}
 }
 
@@ -47,69 +53,111 @@ type initEntry struct {
 	why        string
 }
 
-// detectPython finds what runs: a package with __main__.py (python -m), else main.py, app.py
-// or server.py, else a [project.scripts] entry of pyproject.toml; the other top-level modules
-// and packages ship beside it.
-func (Language) Detect(dir string) (*lang.Detection, error) {
-	det := &lang.Detection{Comments: map[string]string{}}
+// project is what init knows of a Python project directory.
+type project struct {
+	dir, marker string
+	pyproject   pyprojectTOML
+	md          toml.MetaData
+	// installs: the build runs pip install ., which puts src/ packages on the path.
+	installs   bool
+	mods, pkgs []string
+	deps       map[string]bool // normalised names of the project's (locked) dependencies
+	warnings   []string
+}
+
+// readProject reads the project's files, nil when dir has no Python project.
+func readProject(dir string) (*project, error) {
+	p := &project{dir: dir}
 	for _, f := range []string{"pyproject.toml", "requirements.txt"} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
-			det.Marker = f
+		if lang.IsFile(filepath.Join(dir, f)) {
+			p.marker = f
 			break
 		}
 	}
-	if det.Marker == "" {
+	if p.marker == "" {
 		return nil, nil
 	}
-	project, err := os.ReadFile(filepath.Join(dir, "pyproject.toml"))
+	data, err := os.ReadFile(filepath.Join(dir, "pyproject.toml"))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	var pyproject pyprojectTOML
-	md, err := toml.Decode(string(project), &pyproject)
-	if err != nil {
+	if p.md, err = toml.Decode(string(data), &p.pyproject); err != nil {
 		return nil, fmt.Errorf("python: pyproject.toml does not parse: %v", err)
 	}
-	_, reqErr := os.Stat(filepath.Join(dir, "requirements.txt"))
-	installsProject := len(project) > 0 && reqErr != nil // pip install . puts src/ packages on the path
-
-	mods, pkgs, err := pythonTopLevel(dir)
-	if err != nil {
+	p.installs = len(data) > 0 && !lang.IsFile(filepath.Join(dir, "requirements.txt"))
+	if p.mods, p.pkgs, err = pythonTopLevel(dir); err != nil {
 		return nil, err
 	}
+	p.deps = projectDeps(dir, p.pyproject)
+	return p, nil
+}
+
+// detectPython finds what runs: a web app a server in the dependencies can serve, a package with
+// __main__.py (python -m), else main.py, app.py or server.py, else a [project.scripts] entry of
+// pyproject.toml; the other top-level modules and packages ship beside it.
+func (Language) Detect(dir string) (*lang.Detection, error) {
+	p, err := readProject(dir)
+	if p == nil || err != nil {
+		return nil, err
+	}
+	entries := slices.Concat(p.servers(), p.mainPackages(), p.entryScripts(), p.scripts())
+	if len(entries) == 0 {
+		return nil, fmt.Errorf("python: %s found, but nothing to run: no web app with a server in the dependencies, no package with __main__.py, no %s and no [project.scripts] entry init can resolve; "+
+			"write the spec by hand with artifacts: [your_script.py, ...] (docs/languages.md)", p.marker, strings.Join(pythonEntryScripts, ", "))
+	}
+	return p.detection(entries), nil
+}
+
+// mainPackages are the packages python -m runs: top-level ones, and src/ ones pip installs.
+func (p *project) mainPackages() []initEntry {
 	var entries []initEntry
-	for _, p := range pkgs {
-		if lang.IsFile(filepath.Join(dir, p, "__main__.py")) {
-			entries = append(entries, initEntry{artifact: p, why: p + "/__main__.py: python -m " + p})
+	for _, pkg := range p.pkgs {
+		if lang.IsFile(filepath.Join(p.dir, pkg, "__main__.py")) {
+			entries = append(entries, initEntry{artifact: pkg, why: pkg + "/__main__.py: python -m " + pkg})
 		}
 	}
-	if installsProject {
-		srcPkgs, _ := pythonPackages(filepath.Join(dir, "src"))
-		for _, p := range srcPkgs {
-			if lang.IsFile(filepath.Join(dir, "src", p, "__main__.py")) {
-				entries = append(entries, initEntry{artifact: "src/" + p, entrypoint: []string{"/app/.venv/bin/python", "-m", p},
-					why: "src/" + p + "/__main__.py: python -m " + p + ", as pip install . installs it"})
-			}
+	if !p.installs {
+		return entries
+	}
+	srcPkgs, _ := pythonPackages(filepath.Join(p.dir, "src"))
+	for _, pkg := range srcPkgs {
+		if lang.IsFile(filepath.Join(p.dir, "src", pkg, "__main__.py")) {
+			entries = append(entries, initEntry{artifact: "src/" + pkg, entrypoint: []string{pythonEntry, "-m", pkg},
+				why: "src/" + pkg + "/__main__.py: python -m " + pkg + ", as pip install . installs it"})
 		}
 	}
+	return entries
+}
+
+// entryScripts are the top-level scripts named as entry points commonly are.
+func (p *project) entryScripts() []initEntry {
+	var entries []initEntry
 	for _, f := range pythonEntryScripts {
-		if slices.Contains(mods, f) {
+		if slices.Contains(p.mods, f) {
 			entries = append(entries, initEntry{artifact: f, why: "a script named like an entry point"})
 		}
 	}
-	for _, key := range md.Keys() { // in the file's order
+	return entries
+}
+
+// scripts are [project.scripts] entries init can resolve, in the file's order.
+func (p *project) scripts() []initEntry {
+	var entries []initEntry
+	for _, key := range p.md.Keys() {
 		if len(key) != 3 || key[0] != "project" || key[1] != "scripts" {
 			continue
 		}
-		ref, _ := pyproject.Project.Scripts[key[2]].(string)
-		if e, ok := pythonScript(dir, key[2], ref, mods, pkgs, installsProject); ok {
+		ref, _ := p.pyproject.Project.Scripts[key[2]].(string)
+		if e, ok := pythonScript(p.dir, key[2], ref, p.mods, p.pkgs, p.installs); ok {
 			entries = append(entries, e)
 		}
 	}
-	if len(entries) == 0 {
-		return nil, fmt.Errorf("python: %s found, but nothing to run: no package with __main__.py, no %s and no [project.scripts] entry init can resolve; "+
-			"write the spec by hand with artifacts: [your_script.py, ...] (docs/languages.md)", det.Marker, strings.Join(pythonEntryScripts, ", "))
-	}
+	return entries
+}
+
+// detection is the spec init writes for the first entry; the others are named in warnings.
+func (p *project) detection(entries []initEntry) *lang.Detection {
+	det := &lang.Detection{Marker: p.marker, Comments: map[string]string{}, Warnings: p.warnings}
 	entry := entries[0]
 	for _, other := range entries[1:] {
 		if other.artifact != entry.artifact {
@@ -118,7 +166,7 @@ func (Language) Detect(dir string) (*lang.Detection, error) {
 	}
 	det.Artifacts = []string{entry.artifact}
 	det.Entrypoint = entry.entrypoint
-	for _, a := range append(pkgs, mods...) {
+	for _, a := range append(p.pkgs, p.mods...) {
 		if !slices.Contains(det.Artifacts, a) {
 			det.Artifacts = append(det.Artifacts, a)
 		}
@@ -134,12 +182,10 @@ func (Language) Detect(dir string) (*lang.Detection, error) {
 	det.Comments["artifacts"] = runs + ". Add every other file the app reads at run time."
 	det.Version = pythonMinor
 	det.Comments["version"] = "distroless python3-debian13 is CPython " + pythonMinor + ", the only Python the image can run."
-	if v := pyproject.Project.RequiresPython; v != "" {
-		if !pythonAllows(v, 13) {
-			det.Warnings = append(det.Warnings, fmt.Sprintf("pyproject.toml's requires-python %q excludes CPython %s, the only one the image runs", v, pythonMinor))
-		}
+	if v := p.pyproject.Project.RequiresPython; v != "" && !pythonAllows(v, 13) {
+		det.Warnings = append(det.Warnings, fmt.Sprintf("pyproject.toml's requires-python %q excludes CPython %s, the only one the image runs", v, pythonMinor))
 	}
-	return det, nil
+	return det
 }
 
 // pythonScript resolves a [project.scripts] entry (name = "pkg.cli:main") to the artifact

@@ -1,0 +1,51 @@
+//go:build integration
+
+package integration
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// A uv project as its team has it (pyproject.toml, uv.lock, a wheelhouse the lock names as its
+// flat index), built with no hand edit: init writes the spec, the build installs the locked wheels
+// with their hashes checked by the builder's pip (no uv in the image), the extra the project asks
+// for but neither the Windows-only dependency nor the dev group, and the image runs as 65532.
+func TestPythonProjectUVLock(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
+	spec, img := initAndBuild(t, "lang/python/testdata/uvapp")
+	if !strings.Contains(spec, "artifacts: [greeter]\n") {
+		t.Errorf("init wrote:\n%s", spec)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cf.Config
+	if !slices.Equal(c.Entrypoint, []string{"/app/.venv/bin/python", "-m", "greeter"}) || c.User != "65532:65532" {
+		t.Errorf("entrypoint %q user %q", c.Entrypoint, c.User)
+	}
+	files := flatFiles(t, img)
+	site := "/app/.venv/lib/python3.13/site-packages/"
+	for _, f := range []string{site + "greeting/__init__.py", site + "words/__init__.py", site + "shout/__init__.py", "/app/greeter/__main__.py"} {
+		if files[f] == nil {
+			t.Errorf("the image has no %s", f)
+		}
+	}
+	for f := range files {
+		if strings.HasPrefix(f, "/app/wheels") || strings.HasPrefix(f, site+"winonly") || strings.HasPrefix(f, site+"devtool") ||
+			strings.HasPrefix(f, site+"pip/") || strings.HasSuffix(f, "/uv.lock") {
+			t.Errorf("%s is in the image", f)
+		}
+	}
+	var got struct {
+		UID      int
+		Greeting string
+		Versions map[string]string
+	}
+	askImage(t, img, "/", &got, "--port=%d")
+	if got.UID != 65532 || got.Greeting != "HELLO, WORLD!" || got.Versions["greeting"] != "1.0.0" || got.Versions["words"] != "2.1.0" || got.Versions["shout"] != "0.3.0" {
+		t.Errorf("server answered %+v, want uid 65532 and the locked versions", got)
+	}
+}

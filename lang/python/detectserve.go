@@ -1,0 +1,220 @@
+package python
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/hardenedbuild/hardened/lang"
+)
+
+// servePort is where init's server entrypoints listen: gunicorn's and uvicorn's default port, on
+// every interface, since their default host (127.0.0.1) is unreachable from outside a container.
+const servePort = "8000"
+
+// appObject is a module-level web application: `app = FastAPI(...)`, `app: Flask = flask.Flask(...)`.
+var appObject = regexp.MustCompile(`(?m)^([A-Za-z_][A-Za-z0-9_]*)\s*(?::[^=\n]*)?=\s*(?:[A-Za-z_][A-Za-z0-9_]*\.)?(FastAPI|Starlette|Flask|Quart|Litestar)\(`)
+
+// appFactory is an application factory, as Flask's documentation names it.
+var appFactory = regexp.MustCompile(`(?m)^def (create_app|make_app)\(`)
+
+// webApp is a web application init found in a module.
+type webApp struct {
+	module, object, framework string
+	artifact                  string // what ships the module
+	factory                   bool
+}
+
+// asgi are the frameworks an ASGI server serves; the others (Flask) are WSGI.
+var asgi = []string{"FastAPI", "Starlette", "Quart", "Litestar"}
+
+// servers are the entries that serve a web app with a server of the dependencies: Django's
+// project first (manage.py), then the app objects found in the modules.
+func (p *project) servers() []initEntry {
+	var out []initEntry
+	if e, ok := p.django(); ok {
+		out = append(out, e)
+	}
+	for _, a := range p.webApps() {
+		if e, ok := p.serve(a); ok {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// serve is the entrypoint that runs a web app with the server the project depends on, through
+// the virtualenv's python (-m), since console scripts pip writes name the builder's interpreter.
+func (p *project) serve(a webApp) (initEntry, bool) {
+	target := a.module + ":" + a.object
+	where := fmt.Sprintf("%s's %s %s", a.module, a.framework, a.object)
+	if slices.Contains(asgi, a.framework) {
+		switch {
+		case p.deps["uvicorn"]:
+			args := []string{pythonEntry, "-m", "uvicorn", "--host", "0.0.0.0", "--port", servePort}
+			if a.factory {
+				args = append(args, "--factory")
+			}
+			return initEntry{artifact: a.artifact, entrypoint: append(args, target),
+				why: where + " with uvicorn, which the project depends on, on port " + servePort + " of every interface (add expose: [" + servePort + "])"}, true
+		case p.deps["hypercorn"]:
+			return initEntry{artifact: a.artifact, entrypoint: []string{pythonEntry, "-m", "hypercorn", "--bind", "0.0.0.0:" + servePort, target},
+				why: where + " with hypercorn, which the project depends on, on port " + servePort + " (add expose: [" + servePort + "])"}, true
+		}
+		p.warnings = append(p.warnings, where+" is an ASGI app, but the dependencies have no uvicorn or hypercorn to serve it; add uvicorn and run init again")
+		return initEntry{}, false
+	}
+	if !p.deps["gunicorn"] {
+		p.warnings = append(p.warnings, where+" is a WSGI app, but the dependencies have no gunicorn to serve it (Flask's own server is for development); add gunicorn and run init again")
+		return initEntry{}, false
+	}
+	return p.gunicorn(a.artifact, target+factoryCall(a.factory), where), true
+}
+
+// gunicorn serves a WSGI callable; its worker heartbeat files go to /dev/shm, a tmpfs in every
+// container runtime, since the image's root is read-only.
+func (p *project) gunicorn(artifact, target, where string) initEntry {
+	return initEntry{artifact: artifact,
+		entrypoint: []string{pythonEntry, "-m", "gunicorn", "--bind", "0.0.0.0:" + servePort, "--worker-tmp-dir", "/dev/shm", target},
+		why:        where + " with gunicorn, which the project depends on, on port " + servePort + " of every interface (add expose: [" + servePort + "]);\nits heartbeat files go to /dev/shm, as the root is read-only"}
+}
+
+func factoryCall(factory bool) string {
+	if factory {
+		return "()"
+	}
+	return ""
+}
+
+// django is a Django project's WSGI application (manage.py beside the package that holds
+// wsgi.py), served by gunicorn when the project depends on it.
+func (p *project) django() (initEntry, bool) {
+	if !lang.IsFile(filepath.Join(p.dir, "manage.py")) {
+		return initEntry{}, false
+	}
+	for _, pkg := range p.pkgs {
+		if !lang.IsFile(filepath.Join(p.dir, pkg, "wsgi.py")) {
+			continue
+		}
+		where := fmt.Sprintf("Django's %s.wsgi application", pkg)
+		if !p.deps["gunicorn"] {
+			p.warnings = append(p.warnings, where+" needs a WSGI server, and the dependencies have no gunicorn (manage.py runserver is for development); add gunicorn and run init again")
+			return initEntry{}, false
+		}
+		e := p.gunicorn(pkg, pkg+".wsgi:application", where)
+		e.why += ";\nstatic files are not collected: run collectstatic in build.steps, or serve them elsewhere"
+		return e, true
+	}
+	return initEntry{}, false
+}
+
+// webApps are the app objects and factories of the top-level modules, the packages' modules one
+// level down, and src/ packages pip installs; entry-point-named modules first.
+func (p *project) webApps() []webApp {
+	type candidate struct{ file, module, artifact string }
+	var files []candidate
+	for _, m := range p.mods {
+		files = append(files, candidate{m, strings.TrimSuffix(m, ".py"), m})
+	}
+	addPkg := func(root, pkg, artifact string) {
+		entries, _ := os.ReadDir(filepath.Join(p.dir, root, pkg))
+		for _, e := range entries {
+			if n := e.Name(); strings.HasSuffix(n, ".py") && e.Type().IsRegular() && !strings.HasPrefix(n, "test") {
+				files = append(files, candidate{filepath.Join(root, pkg, n), pkg + "." + strings.TrimSuffix(n, ".py"), artifact})
+			}
+		}
+	}
+	for _, pkg := range p.pkgs {
+		addPkg("", pkg, pkg)
+	}
+	if p.installs {
+		srcPkgs, _ := pythonPackages(filepath.Join(p.dir, "src"))
+		for _, pkg := range srcPkgs {
+			addPkg("src", pkg, "src/"+pkg)
+		}
+	}
+	named := func(c candidate) bool { return slices.Contains(pythonEntryScripts, filepath.Base(c.file)) }
+	slices.SortStableFunc(files, func(a, b candidate) int {
+		switch {
+		case named(a) && !named(b):
+			return -1
+		case named(b) && !named(a):
+			return 1
+		}
+		return 0
+	})
+	var apps []webApp
+	for _, c := range files {
+		if a, ok := findApp(filepath.Join(p.dir, c.file)); ok {
+			a.module, a.artifact = strings.TrimSuffix(c.module, ".__init__"), c.artifact
+			apps = append(apps, a)
+		}
+	}
+	return apps
+}
+
+// findApp reads a module for an app object, else a factory (Flask's create_app).
+func findApp(file string) (webApp, bool) {
+	data, err := os.ReadFile(file)
+	if err != nil || len(data) > 1<<20 {
+		return webApp{}, false
+	}
+	if m := appObject.FindSubmatch(data); m != nil {
+		return webApp{object: string(m[1]), framework: string(m[2])}, true
+	}
+	if m := appFactory.FindSubmatch(data); m != nil && bytes.Contains(data, []byte("Flask(")) {
+		return webApp{object: string(m[1]), framework: "Flask", factory: true}, true
+	}
+	if m := appFactory.FindSubmatch(data); m != nil && bytes.Contains(data, []byte("FastAPI(")) {
+		return webApp{object: string(m[1]), framework: "FastAPI", factory: true}, true
+	}
+	return webApp{}, false
+}
+
+// projectDeps are the normalised names of the project's dependencies: requirements.txt's,
+// pyproject.toml's, and every package of its lock file (which has the extras' too).
+func projectDeps(dir string, pp pyprojectTOML) map[string]bool {
+	deps := map[string]bool{}
+	for _, r := range pp.Project.Dependencies {
+		addReq(deps, r)
+	}
+	for name := range pp.Tool.Poetry.Dependencies {
+		deps[normName(name)] = true
+	}
+	if data, err := os.ReadFile(filepath.Join(dir, "requirements.txt")); err == nil {
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		for sc.Scan() {
+			if line := strings.TrimSpace(pipComment.ReplaceAllString(sc.Text(), "")); line != "" && !strings.HasPrefix(line, "-") {
+				addReq(deps, line)
+			}
+		}
+	}
+	for _, lock := range []string{"uv.lock", "poetry.lock"} {
+		var l struct{ Package []struct{ Name string } }
+		if _, err := toml.DecodeFile(filepath.Join(dir, lock), &l); err == nil {
+			for _, pkg := range l.Package {
+				deps[normName(pkg.Name)] = true
+			}
+		}
+	}
+	return deps
+}
+
+// addReq adds a requirement's name, and uvicorn for fastapi[standard], which brings it.
+func addReq(deps map[string]bool, req string) {
+	d := pep508(req)
+	if d.name == "" {
+		return
+	}
+	deps[normName(d.name)] = true
+	if normName(d.name) == "fastapi" && slices.Contains(d.extras, "standard") {
+		deps["uvicorn"] = true
+	}
+}
