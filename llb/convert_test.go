@@ -2,8 +2,6 @@ package llb_test
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -11,112 +9,12 @@ import (
 
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
-	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
-	digest "github.com/opencontainers/go-digest"
-	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/hardenedbuild/hardened/internal/llbtest"
 	golang "github.com/hardenedbuild/hardened/lang/go"
 	"github.com/hardenedbuild/hardened/lang/registry"
 	hllb "github.com/hardenedbuild/hardened/llb"
-	"github.com/hardenedbuild/hardened/plan"
-	"github.com/hardenedbuild/hardened/spec"
 )
-
-var (
-	amd64 = ocispecs.Platform{OS: "linux", Architecture: "amd64"}
-	arm64 = ocispecs.Platform{OS: "linux", Architecture: "arm64"}
-	// Digests stand for what the frontend resolves through the gateway.
-	golangDigest = digest.FromString("golang")
-	staticDigest = digest.FromString("distroless-static")
-)
-
-func loadExample(t *testing.T) (*spec.Spec, hllb.Files) {
-	t.Helper()
-	dir := filepath.Join("..", "examples", "go")
-	dt, err := os.ReadFile(filepath.Join(dir, "hardened.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := spec.Load("hardened.yaml", dt, spec.WithLanguages(registry.Names()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s, hllb.Files{"go.mod": mod}
-}
-
-func load(t *testing.T, yaml string) *spec.Spec {
-	t.Helper()
-	s, err := spec.Load("hardened.yaml", []byte(yaml), spec.WithLanguages(registry.Names()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-// resolved builds the inputs the frontend would: pinned images with their configs.
-func resolved(t *testing.T, s *spec.Spec, files hllb.Files, target ocispecs.Platform) hllb.Inputs {
-	t.Helper()
-	lang, ok := registry.Lookup(s.Language)
-	if !ok {
-		t.Fatalf("no language %q", s.Language)
-	}
-	breq, err := lang.Builder(s, files, target, amd64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := hllb.Inputs{
-		Context: bkllb.Local("context", bkllb.LocalUniqueID("test")),
-		Files:   files,
-		Builder: hllb.Image{
-			Ref: breq.Ref, Digest: golangDigest,
-			State: bkllb.Image(breq.Ref+"@"+golangDigest.String(), bkllb.Platform(breq.Platform)),
-		},
-		Target: target,
-	}
-	if in.Plan, err = plan.New(s, files, target, amd64); err != nil {
-		t.Fatal(err)
-	}
-	req, ok, err := baseImage(s, files, target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ok {
-		cfg := &dockerspec.DockerOCIImage{}
-		cfg.Config.User = "65532"
-		cfg.Config.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"}
-		in.Base = &hllb.Image{
-			Ref: req.Ref, Digest: staticDigest, Config: cfg,
-			State: bkllb.Image(req.Ref+"@"+staticDigest.String(), bkllb.Platform(target)),
-		}
-	}
-	return in
-}
-
-// baseImage is the language's base for the spec; ok is false for scratch.
-func baseImage(s *spec.Spec, files hllb.Files, target ocispecs.Platform) (hllb.ImageRequest, bool, error) {
-	l, _ := registry.Lookup(s.Language)
-	req, err := l.Base(s, files, target)
-	return req, req.Ref != "", err
-}
-
-func baseNeedsFiles(s *spec.Spec) bool {
-	l, _ := registry.Lookup(s.Language)
-	return l.BaseNeedsFiles(s)
-}
-
-func convert(t *testing.T, s *spec.Spec, in hllb.Inputs) (*hllb.Result, *llbtest.Graph) {
-	t.Helper()
-	res, err := hllb.Convert(s, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res, llbtest.Marshal(t, res.Final, bkllb.Platform(in.Target))
-}
 
 func TestGoExampleLLB(t *testing.T) {
 	s, files := loadExample(t)
@@ -432,54 +330,6 @@ func TestGoVersionErrorsPointAtTheSpec(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "version: 1.26") {
 		t.Errorf("err = %v, want a hint to write version", err)
 	}
-}
-
-func assertCacheMount(t *testing.T, o llbtest.Op, dest, id string) {
-	t.Helper()
-	for _, m := range o.Op.GetExec().GetMounts() {
-		if m.Dest == dest {
-			if m.MountType != pb.MountType_CACHE || m.CacheOpt.GetID() != id || m.CacheOpt.GetSharing() != pb.CacheSharingOpt_SHARED {
-				t.Errorf("%s: mount %s = type %v id %q sharing %v, want shared cache %q", o.Name, dest, m.MountType, m.CacheOpt.GetID(), m.CacheOpt.GetSharing(), id)
-			}
-			return
-		}
-	}
-	t.Errorf("%s: no mount at %s", o.Name, dest)
-}
-
-func findCopy(t *testing.T, o llbtest.Op, src string) *pb.FileActionCopy {
-	t.Helper()
-	for _, a := range o.Op.GetFile().GetActions() {
-		if c := a.GetCopy(); c != nil && c.Src == src {
-			return c
-		}
-	}
-	t.Fatalf("%s: no copy of %s", o.Name, src)
-	return nil
-}
-
-// assertNoCopy fails if o copies src.
-func assertNoCopy(t *testing.T, o llbtest.Op, src string) {
-	t.Helper()
-	for _, a := range o.Op.GetFile().GetActions() {
-		if c := a.GetCopy(); c != nil && c.Src == src {
-			t.Errorf("%s copies %s", o.Name, src)
-		}
-	}
-}
-
-// copyInput is the op whose output o's copy of src reads.
-func copyInput(t *testing.T, g *llbtest.Graph, o llbtest.Op, src string) llbtest.Op {
-	t.Helper()
-	for _, a := range o.Op.GetFile().GetActions() {
-		if c := a.GetCopy(); c != nil && c.Src == src {
-			if in, ok := g.Input(o, int(a.SecondaryInput)); ok {
-				return in
-			}
-		}
-	}
-	t.Fatalf("%s: no copy of %s from an input", o.Name, src)
-	return llbtest.Op{}
 }
 
 func TestProxyReachesTheBuilderOnly(t *testing.T) {

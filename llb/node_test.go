@@ -2,8 +2,6 @@ package llb_test
 
 import (
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -14,36 +12,7 @@ import (
 	"github.com/hardenedbuild/hardened/internal/llbtest"
 	"github.com/hardenedbuild/hardened/lang/registry"
 	hllb "github.com/hardenedbuild/hardened/llb"
-	"github.com/hardenedbuild/hardened/spec"
 )
-
-// loadDir reads examples/<dir>: its hardened.yaml, loaded as the frontend does, and the
-// context files its language asks for.
-func loadDir(t *testing.T, dir string) (*spec.Spec, hllb.Files) {
-	t.Helper()
-	dir = filepath.Join("..", "examples", dir)
-	dt, err := os.ReadFile(filepath.Join(dir, "hardened.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := spec.Load("hardened.yaml", dt, registry.SpecOptions()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lang, _ := registry.Lookup(s.Language)
-	files := hllb.Files{}
-	for _, f := range lang.Inputs().Files() {
-		if b, err := os.ReadFile(filepath.Join(dir, f)); err == nil {
-			files[f] = b
-		}
-	}
-	return s, files
-}
-
-// loadChecked is load with each language's own rules, as the frontend and lint run them.
-func loadChecked(yaml string) (*spec.Spec, error) {
-	return spec.Load("hardened.yaml", []byte(yaml), registry.SpecOptions()...)
-}
 
 func TestNodeExampleLLB(t *testing.T) {
 	s, files := loadDir(t, "node")
@@ -479,15 +448,4 @@ func TestNodeCacheNamespace(t *testing.T) {
 	if id := cacheMountAt(t, install, "/root/.cache/yarn").CacheOpt.GetID(); id != "team-a/hardened/node/yarn" {
 		t.Errorf("cache id = %q", id)
 	}
-}
-
-func cacheMountAt(t *testing.T, o llbtest.Op, dest string) *pb.Mount {
-	t.Helper()
-	for _, m := range o.Op.GetExec().GetMounts() {
-		if m.Dest == dest && m.MountType == pb.MountType_CACHE {
-			return m
-		}
-	}
-	t.Fatalf("%s: no cache mount at %s", o.Name, dest)
-	return nil
 }

@@ -182,19 +182,6 @@ func TestConvertWithRuntimeLibs(t *testing.T) {
 	}
 }
 
-func assertLockedCache(t *testing.T, o llbtest.Op, dest, id string) {
-	t.Helper()
-	for _, m := range o.Op.GetExec().GetMounts() {
-		if m.Dest == dest {
-			if m.MountType != pb.MountType_CACHE || m.CacheOpt.GetID() != id || m.CacheOpt.GetSharing() != pb.CacheSharingOpt_LOCKED {
-				t.Errorf("%s: mount %s = %v %q %v, want locked cache %q", o.Name, dest, m.MountType, m.CacheOpt.GetID(), m.CacheOpt.GetSharing(), id)
-			}
-			return
-		}
-	}
-	t.Errorf("%s: no mount at %s", o.Name, dest)
-}
-
 func TestConvertNeedsResolvedLibs(t *testing.T) {
 	s := load(t, cgoLibsSpec)
 	if _, err := hllb.Convert(s, resolved(t, s, goMod, amd64)); err == nil {
