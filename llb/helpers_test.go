@@ -48,3 +48,15 @@ func readExample(t *testing.T, name string) []byte {
 	}
 	return dt
 }
+
+// rustFiles is a project with one crate from crates.io, not vendored (lang/rust's tests have the same).
+func rustFiles(extra ...string) hllb.Files {
+	f := hllb.Files{
+		"Cargo.toml": []byte("[package]\nname = \"app\"\nversion = \"0.1.0\"\nrust-version = \"1.80.1\"\n"),
+		"Cargo.lock": []byte("version = 3\n\n[[package]]\nname = \"itoa\"\nversion = \"1.0.1\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n"),
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		f[extra[i]] = []byte(extra[i+1])
+	}
+	return f
+}

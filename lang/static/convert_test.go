@@ -1,4 +1,4 @@
-package llb_test
+package static_test
 
 import (
 	"slices"

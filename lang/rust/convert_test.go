@@ -1,4 +1,4 @@
-package llb_test
+package rust_test
 
 import (
 	"slices"

@@ -1,4 +1,4 @@
-package llb_test
+package python_test
 
 import (
 	"slices"

@@ -1,4 +1,4 @@
-package llb_test
+package node_test
 
 import (
 	"slices"
