@@ -15,10 +15,12 @@ ARG TARGETOS TARGETARCH TARGETVARIANT
 # the version comes from the VERSION file (embedded), never from a flag.
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH GOARM=${TARGETVARIANT#v} \
-    go build -trimpath -ldflags="-s -w -buildid=" -o /out/hardened-frontend ./cmd/hardened-frontend
+    go build -trimpath -ldflags="-s -w -buildid=" -o /out/ ./cmd/hardened-frontend ./cmd/hardened-probe
 
 FROM scratch
 COPY --from=build /out/hardened-frontend /bin/hardened-frontend
+# The healthcheck.http probe: builds copy it from here, beside the frontend binary, into their final stage.
+COPY --from=build /out/hardened-probe /bin/hardened-probe
 USER 65532:65532
 LABEL moby.buildkit.frontend.network.none="true"
 LABEL moby.buildkit.frontend.caps="moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts"

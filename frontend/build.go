@@ -83,6 +83,9 @@ func (b *build) platform(ctx context.Context, in hllb.Inputs, targets *scanTarge
 	if err != nil {
 		return nil, err
 	}
+	if in.Probe, err = b.probeSource(ctx, in.Target); err != nil {
+		return nil, err
+	}
 	res, err := hllb.Convert(b.spec, in)
 	if err != nil {
 		return nil, withSpecSource(err, b.src)
