@@ -1,4 +1,4 @@
-package llb_test
+package java_test
 
 import (
 	"os"
@@ -306,7 +306,7 @@ func TestJavaJavacTwoMains(t *testing.T) {
 // javaTool is the HardenedBuild source the javac build writes into the builder.
 func javaTool(t *testing.T) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "lang", "java", "javatool", "HardenedBuild.java"))
+	b, err := os.ReadFile(filepath.Join("javatool", "HardenedBuild.java"))
 	if err != nil {
 		t.Fatal(err)
 	}
