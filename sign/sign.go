@@ -190,8 +190,10 @@ func legacyAtts(key *ecdsa.PrivateKey, atts []Attestation) ([]legacyLayer, error
 		if err != nil {
 			return nil, fmt.Errorf("attestation %s: %v", a.Layer, err)
 		}
+		// cosign reads an .att layer only with the signature annotation present, empty: the
+		// signature is in the envelope.
 		out = append(out, legacyLayer{data: env, mediaType: types.MediaType(MediaDSSE),
-			annotations: map[string]string{AnnotationPredicate: a.PredicateType}})
+			annotations: map[string]string{AnnotationPredicate: a.PredicateType, AnnotationSignature: ""}})
 	}
 	return out, nil
 }

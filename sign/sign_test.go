@@ -219,3 +219,77 @@ func TestReportHeldToToday(t *testing.T) {
 		t.Fatalf("the day after: %v", problems)
 	}
 }
+
+// TestManifestSignedAttestations: cosign sign --recursive signs the attestation manifests, not
+// each statement; their digests cover the statements, so verify accepts them, and refuses an
+// index whose attestation manifest alone is left unsigned.
+func TestManifestSignedAttestations(t *testing.T) {
+	ctx := context.Background()
+	host := newRegistry(t, false)
+	key := newKey(t)
+	ref := pushIndex(t, host+"/team/recursive:1", []string{"linux/amd64"}, passingReport())
+	p, err := Inspect(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signManifest := func(digest string) {
+		t.Helper()
+		desc, err := remote.Head(p.Repo.Digest(digest))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := makeBundle(key, signStatement(p.Repo.Name(), digest))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := writeReferrer(p.Repo, *desc, b, PredicateSign, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range p.Subjects {
+		signManifest(s.Digest)
+	}
+	if _, err := Verify(ctx, ref.String(), &key.PublicKey); err == nil || !strings.Contains(err.Error(), "is not signed by this key as it is now") {
+		t.Fatalf("attestation manifests unsigned: %v", err)
+	}
+	signManifest(p.Attestations[0].Manifest)
+	v, err := Verify(ctx, ref.String(), &key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Attestations != 3 || len(v.Reports) != 1 {
+		t.Fatalf("verified %+v", v)
+	}
+}
+
+// TestLegacyAttestationLayers: cosign skips an .att layer without the signature annotation, so
+// each carries it, empty, with the predicate type.
+func TestLegacyAttestationLayers(t *testing.T) {
+	host := newRegistry(t, true)
+	key := newKey(t)
+	ref := pushIndex(t, host+"/team/att:1", []string{"linux/amd64"}, passingReport())
+	if _, err := Sign(context.Background(), ref.String(), key, Options{Format: FormatLegacy}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Inspect(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := remote.Image(legacyTag(p.Repo, p.Subjects[1].Digest, "att"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mf, err := img.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mf.Layers) != 3 {
+		t.Fatalf("%d .att layers, want 3", len(mf.Layers))
+	}
+	for _, l := range mf.Layers {
+		sig, ok := l.Annotations[AnnotationSignature]
+		if !ok || sig != "" || l.Annotations[AnnotationPredicate] == "" || l.MediaType != MediaDSSE {
+			t.Errorf(".att layer %s: %s %v", l.Digest, l.MediaType, l.Annotations)
+		}
+	}
+}

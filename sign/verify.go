@@ -47,6 +47,7 @@ func Verify(ctx context.Context, ref string, pub *ecdsa.PublicKey, opts ...remot
 		return nil, err
 	}
 	v := &Verified{Name: p.Name, Digest: p.Digest, Reports: map[string][]byte{}}
+	manifests := map[string]bool{}
 	for _, s := range p.Subjects {
 		f, err := p.signatures(pub, s.Digest, opts)
 		if err != nil {
@@ -64,7 +65,11 @@ func Verify(ctx context.Context, ref string, pub *ecdsa.PublicKey, opts ...remot
 		}
 		v.Subjects = append(v.Subjects, res)
 		for _, a := range p.attestationsOf(s.Digest) {
-			if !f.statements[a.Layer] {
+			ok, err := p.attestationSigned(pub, a, f, manifests, opts)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
 				return nil, fmt.Errorf("%s: the %s attestation of image %s (layer %s in %s) is not signed by this key as it is now: it was changed after signing, or never signed; rebuild and sign again, or find who changed it",
 					p.Name, a.PredicateType, s.Digest, a.Layer, a.Manifest)
 			}
@@ -79,6 +84,25 @@ func Verify(ctx context.Context, ref string, pub *ecdsa.PublicKey, opts ...remot
 		}
 	}
 	return v, nil
+}
+
+// attestationSigned says whether a statement is signed as it is: itself (hardened sign), or the
+// attestation manifest that holds it by digest (cosign sign --recursive). manifests caches the
+// second answer per manifest.
+func (p *Plan) attestationSigned(pub *ecdsa.PublicKey, a Attestation, f *found, manifests map[string]bool, opts []remote.Option) (bool, error) {
+	if f.statements[a.Layer] {
+		return true, nil
+	}
+	signed, seen := manifests[a.Manifest]
+	if !seen {
+		mf, err := p.signatures(pub, a.Manifest, opts)
+		if err != nil {
+			return false, err
+		}
+		signed = len(mf.formats) > 0
+		manifests[a.Manifest] = signed
+	}
+	return signed, nil
 }
 
 // signatures reads the bundles referring to digest and its legacy .sig and .att tags.

@@ -46,7 +46,11 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	for _, s := range v.Subjects {
-		fmt.Fprintf(stdout, "signed: %s %s %s (%s)\n", s.Kind, s.Digest, s.Platform, strings.Join(s.Formats, ", "))
+		what := s.Kind + " " + s.Digest
+		if s.Platform != "" {
+			what += " " + s.Platform
+		}
+		fmt.Fprintf(stdout, "signed: %s (%s)\n", what, strings.Join(s.Formats, ", "))
 	}
 	fmt.Fprintf(stdout, "signed unchanged: %d attestation(s)\n", v.Attestations)
 	status := exitPass
