@@ -224,7 +224,9 @@ func (w *writer) imageConfig(s *spec.Spec, files hllb.Files, baseName, baseDiges
 	for _, k := range keys(labels) {
 		w.line("LABEL %s=%s", w.quote("labels", k), w.quote("labels."+k, labels[k]))
 	}
-	if h := s.Healthcheck; h != nil {
+	if h := s.Healthcheck; h != nil && h.HTTP != nil {
+		w.probeComment(h)
+	} else if h != nil {
 		var flags []string
 		for _, f := range [][2]string{{"interval", h.Interval}, {"timeout", h.Timeout}, {"start-period", h.StartPeriod}} {
 			if f[1] != "" {

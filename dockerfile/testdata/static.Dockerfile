@@ -22,5 +22,15 @@ WORKDIR /app
 EXPOSE 8080/tcp
 LABEL "org.opencontainers.image.base.name"="gcr.io/distroless/static-debian13:nonroot"
 LABEL "org.opencontainers.image.title"="hardened-static-example"
+# healthcheck.http (hardened.yaml): the hardened build adds its loopback probe at
+# /usr/libexec/hardened/probe and writes HEALTHCHECK CMD ["/usr/libexec/hardened/probe", "8080", "/"],
+# which GETs http://127.0.0.1:8080/ and passes on 2xx. A Dockerfile cannot get that probe, so none is
+# written here: build a check into the app and write HEALTHCHECK CMD ["/app/server", "-check"], or
+# probe from the orchestrator (hardened k8s writes an httpGet probe).
 USER 65532:65532
 ENTRYPOINT ["/app/hello-server"]
+
+# test (hardened.yaml): the hardened build starts this image with a read-only root, nothing writable,
+# its user, no capabilities and loopback only, and fails unless GET http://127.0.0.1:8080/ answers 2xx
+# within 10s. A Dockerfile cannot express that test: run the image so yourself, e.g. docker run
+# --read-only --cap-drop ALL --security-opt no-new-privileges IMAGE.
