@@ -67,6 +67,12 @@ type Inputs struct {
 	Fields []string
 	// Markers are the files (or directories) `hardened init` recognises a project by.
 	Markers []string
+	// BuilderImages are the repositories of the official images a Dockerfile builds the language in
+	// (golang, node...): `hardened init` finds a Dockerfile's builder stage by them.
+	BuilderImages []string
+	// VersionTags says those images' tags start with the language's version (golang:1.26-trixie),
+	// which init carries over into the spec.
+	VersionTags bool
 }
 
 // Files are every context file the language reads.

@@ -11,6 +11,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
+	"github.com/hardenedbuild/hardened/lang/registry"
 	"github.com/hardenedbuild/hardened/spec"
 )
 
@@ -36,12 +37,6 @@ type migration struct {
 	binaries map[string]string
 	// nameOf is the name a package's binary has under /app.
 	nameOf func(pkg string) string
-}
-
-// builderImages are the official images a Dockerfile builds each language in, by repository name.
-var builderImages = map[string][]string{
-	"go": {"golang"}, "node": {"node"}, "python": {"python"}, "rust": {"rust"},
-	"java": {"maven", "gradle", "eclipse-temurin", "openjdk", "amazoncorretto"},
 }
 
 // readDockerfile parses a Dockerfile with BuildKit's own parser and collects what the spec can say.
@@ -89,12 +84,13 @@ func (m *migration) builder(st instructions.Stage, language string) {
 	ref := st.BaseName
 	repo, tag, _ := strings.Cut(path.Base(ref), ":")
 	tag, _, _ = strings.Cut(tag, "@")
-	if !slices.Contains(builderImages[language], repo) || tag == "" {
+	l, ok := registry.Lookup(language)
+	if !ok || !slices.Contains(l.Inputs().BuilderImages, repo) || tag == "" {
 		return
 	}
 	m.versionTag = repo + ":" + tag
 	v, _, _ := strings.Cut(tag, "-")
-	if v != "" && strings.Trim(v, "0123456789.") == "" && language != "java" {
+	if v != "" && strings.Trim(v, "0123456789.") == "" && l.Inputs().VersionTags {
 		m.version = v
 	}
 }

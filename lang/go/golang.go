@@ -35,7 +35,8 @@ func (Language) Name() string { return "go" }
 
 func (Language) Inputs() lang.Inputs {
 	return lang.Inputs{Manifests: []string{"go.mod"}, Needed: []string{"go.mod"},
-		Fields: []string{"cgo", "build.ldflags", "build.tags", "version", "base", "build.env", "build.steps", "build.packages"}, Markers: []string{"go.mod"}}
+		Fields: []string{"cgo", "build.ldflags", "build.tags", "version", "base", "build.env", "build.steps", "build.packages"}, Markers: []string{"go.mod"},
+		BuilderImages: []string{"golang"}, VersionTags: true}
 }
 
 func (Language) Layout() lang.Layout { return lang.Layout{InContext: true} }

@@ -68,7 +68,8 @@ func (Language) Name() string { return "java" }
 
 func (Language) Inputs() lang.Inputs {
 	return lang.Inputs{Manifests: []string{"pom.xml", "build.gradle", "build.gradle.kts", "gradlew"},
-		Fields: []string{"version", "build.env", "build.steps", "build.packages"}, Markers: []string{"pom.xml", "build.gradle", "src/main/java"}}
+		Fields: []string{"version", "build.env", "build.steps", "build.packages"}, Markers: []string{"pom.xml", "build.gradle", "src/main/java"},
+		BuilderImages: []string{"maven", "gradle", "eclipse-temurin", "openjdk", "amazoncorretto"}}
 }
 
 func (Language) Layout() lang.Layout { return lang.Layout{AppDir: true} }

@@ -47,7 +47,8 @@ func (Language) Name() string { return "node" }
 func (Language) Inputs() lang.Inputs {
 	// .npmrc only for checkIncludes: npm reads it from the copied source itself.
 	return lang.Inputs{Manifests: []string{"package.json", ".yarnrc.yml", ".npmrc"}, Needed: []string{"package.json"}, LockFiles: nodeLocks,
-		Fields: []string{"version", "build.env", "build.script", "build.steps", "build.packages"}, Markers: []string{"package.json"}}
+		Fields: []string{"version", "build.env", "build.script", "build.steps", "build.packages"}, Markers: []string{"package.json"},
+		BuilderImages: []string{"node"}, VersionTags: true}
 }
 
 func (Language) Layout() lang.Layout { return lang.Layout{AppDir: true, InContext: true, AsIs: true} }

@@ -45,7 +45,8 @@ func (Language) Name() string { return "python" }
 
 func (Language) Inputs() lang.Inputs {
 	return lang.Inputs{Manifests: []string{"requirements.txt", "pyproject.toml"}, LockFiles: []string{"uv.lock", "poetry.lock", "Pipfile.lock"},
-		Fields: []string{"version", "build.env", "build.steps", "build.packages"}, Markers: []string{"pyproject.toml", "requirements.txt"}}
+		Fields: []string{"version", "build.env", "build.steps", "build.packages"}, Markers: []string{"pyproject.toml", "requirements.txt"},
+		BuilderImages: []string{"python"}, VersionTags: true}
 }
 
 func (Language) Layout() lang.Layout { return lang.Layout{AppDir: true} }
