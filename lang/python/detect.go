@@ -171,13 +171,18 @@ func (p *project) detection(entries []initEntry) *lang.Detection {
 			det.Artifacts = append(det.Artifacts, a)
 		}
 	}
+	dirs := p.runtimeDirs()
+	det.Artifacts = append(det.Artifacts, dirs...)
 	runs := entry.artifact + " is what python runs (" + entry.why + ")"
 	if len(entry.entrypoint) > 0 {
 		runs = entry.artifact + " holds what the entrypoint runs"
 		det.Comments["entrypoint"] = "Runs " + entry.why + "."
 	}
-	if len(det.Artifacts) > 1 {
+	if len(det.Artifacts) > 1+len(dirs) {
 		runs += ";\nthe rest are the modules and packages beside it"
+	}
+	if len(dirs) > 0 {
+		runs += ";\n" + strings.Join(dirs, ", ") + ": named in the code, read at run time"
 	}
 	det.Comments["artifacts"] = runs + ". Add every other file the app reads at run time."
 	det.Version = pythonMinor

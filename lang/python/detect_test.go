@@ -49,7 +49,7 @@ func TestDetectServers(t *testing.T) {
 			entrypoint: []string{py, "-m", "uvicorn", "--host", "0.0.0.0", "--port", "8000", "svc.api:api"},
 		},
 		"fastapi with no server falls back to the script": {
-			files: map[string]string{"requirements.txt": "fastapi\n", "app.py": "from fastapi import FastAPI\napp = FastAPI()\n"},
+			files:     map[string]string{"requirements.txt": "fastapi\n", "app.py": "from fastapi import FastAPI\napp = FastAPI()\n"},
 			artifacts: []string{"app.py"},
 			warning:   "app's FastAPI app is an ASGI app, but the dependencies have no uvicorn or hypercorn",
 		},
@@ -80,6 +80,13 @@ func TestDetectServers(t *testing.T) {
 				"src/api/__init__.py": "", "src/api/main.py": "from starlette.applications import Starlette\napp = Starlette()\n"},
 			artifacts:  []string{"src/api"},
 			entrypoint: []string{py, "-m", "uvicorn", "--host", "0.0.0.0", "--port", "8000", "api.main:app"},
+		},
+		"data directories the code names ship": {
+			files: map[string]string{"requirements.txt": "starlette\nuvicorn\n", "static/index.html": "", "templates/a.html": "", "assets/x.css": "",
+				"main.py": "from starlette.applications import Starlette\nfrom starlette.staticfiles import StaticFiles\napp = Starlette()\n" +
+					"app.mount(\"/\", StaticFiles(directory=\"static\"))\n", "views.py": "TEMPLATES = 'templates'\n"},
+			artifacts:  []string{"main.py", "views.py", "static", "templates"},
+			entrypoint: []string{py, "-m", "uvicorn", "--host", "0.0.0.0", "--port", "8000", "main:app"},
 		},
 		"the uv project of testdata": {
 			files:     map[string]string{"pyproject.toml": "[project]\nname = \"g\"\n", "uv.lock": "", "greeter/__init__.py": "", "greeter/__main__.py": ""},

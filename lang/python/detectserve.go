@@ -115,19 +115,22 @@ func (p *project) django() (initEntry, bool) {
 	return initEntry{}, false
 }
 
-// webApps are the app objects and factories of the top-level modules, the packages' modules one
-// level down, and src/ packages pip installs; entry-point-named modules first.
-func (p *project) webApps() []webApp {
-	type candidate struct{ file, module, artifact string }
-	var files []candidate
+// moduleFile is a module init reads for an app object: its file, module path and the artifact
+// that ships it.
+type moduleFile struct{ file, module, artifact string }
+
+// moduleFiles are the top-level modules, the packages' modules one level down, and those of src/
+// packages pip installs; entry-point-named modules first.
+func (p *project) moduleFiles() []moduleFile {
+	var files []moduleFile
 	for _, m := range p.mods {
-		files = append(files, candidate{m, strings.TrimSuffix(m, ".py"), m})
+		files = append(files, moduleFile{m, strings.TrimSuffix(m, ".py"), m})
 	}
 	addPkg := func(root, pkg, artifact string) {
 		entries, _ := os.ReadDir(filepath.Join(p.dir, root, pkg))
 		for _, e := range entries {
 			if n := e.Name(); strings.HasSuffix(n, ".py") && e.Type().IsRegular() && !strings.HasPrefix(n, "test") {
-				files = append(files, candidate{filepath.Join(root, pkg, n), pkg + "." + strings.TrimSuffix(n, ".py"), artifact})
+				files = append(files, moduleFile{filepath.Join(root, pkg, n), pkg + "." + strings.TrimSuffix(n, ".py"), artifact})
 			}
 		}
 	}
@@ -140,8 +143,8 @@ func (p *project) webApps() []webApp {
 			addPkg("src", pkg, "src/"+pkg)
 		}
 	}
-	named := func(c candidate) bool { return slices.Contains(pythonEntryScripts, filepath.Base(c.file)) }
-	slices.SortStableFunc(files, func(a, b candidate) int {
+	named := func(c moduleFile) bool { return slices.Contains(pythonEntryScripts, filepath.Base(c.file)) }
+	slices.SortStableFunc(files, func(a, b moduleFile) int {
 		switch {
 		case named(a) && !named(b):
 			return -1
@@ -150,14 +153,48 @@ func (p *project) webApps() []webApp {
 		}
 		return 0
 	})
+	return files
+}
+
+// webApps are the app objects and factories of the modules.
+func (p *project) webApps() []webApp {
 	var apps []webApp
-	for _, c := range files {
+	for _, c := range p.moduleFiles() {
 		if a, ok := findApp(filepath.Join(p.dir, c.file)); ok {
 			a.module, a.artifact = strings.TrimSuffix(c.module, ".__init__"), c.artifact
 			apps = append(apps, a)
 		}
 	}
 	return apps
+}
+
+// dataDirs are the directories web apps commonly read at run time.
+var dataDirs = []string{"static", "templates", "public", "assets"}
+
+// runtimeDirs are the top-level data directories a module names in a string ("static",
+// 'templates'), which the app reads at run time and so must ship.
+func (p *project) runtimeDirs() []string {
+	var found []string
+	for _, c := range p.moduleFiles() {
+		data, err := os.ReadFile(filepath.Join(p.dir, c.file))
+		if err != nil || len(data) > 1<<20 {
+			continue
+		}
+		for _, d := range dataDirs {
+			if slices.Contains(found, d) || !isDir(filepath.Join(p.dir, d)) {
+				continue
+			}
+			if bytes.Contains(data, []byte(`"`+d+`"`)) || bytes.Contains(data, []byte(`'`+d+`'`)) {
+				found = append(found, d)
+			}
+		}
+	}
+	return found
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
 }
 
 // findApp reads a module for an app object, else a factory (Flask's create_app).

@@ -253,7 +253,8 @@ private-lib==2.0 ; python_version >= "3.12" \
 }
 
 // An older lock has no groups: the walk starts at pyproject's dependencies, follows extras and
-// markers, and leaves optional and dev dependencies out.
+// markers (an extra's from the optional dependency, as Poetry writes them), and leaves optional
+// and dev dependencies out.
 func TestPoetryLockWalk(t *testing.T) {
 	lock := `
 [[package]]
@@ -265,8 +266,9 @@ files = [{file = "uvicorn-0.30.0-py3-none-any.whl", hash = "sha256:aaaa"}]
 h11 = ">=0.8"
 colorama = {version = ">=0.4", markers = "sys_platform == \"win32\""}
 httptools = {version = ">=0.5.0", optional = true}
+uvloop = {version = ">=0.14.0", optional = true, markers = "sys_platform != \"win32\" and extra == \"standard\""}
 [package.extras]
-standard = ["httptools (>=0.5.0)", "uvloop (>=0.14.0) ; sys_platform != \"win32\""]
+standard = ["httptools (>=0.5.0)", "uvloop (>=0.14.0)"]
 
 [[package]]
 name = "h11"

@@ -130,7 +130,7 @@ func poetryWalk(byName map[string]*poetryPackage, roots []poetryDep) (map[string
 		var out []edge
 		if extra != "" {
 			for _, req := range p.Extras[extra] {
-				out = append(out, node(pep508(req))...)
+				out = append(out, node(extraDep(p, req))...)
 			}
 			return out, nil
 		}
@@ -141,6 +141,26 @@ func poetryWalk(byName map[string]*poetryPackage, roots []poetryDep) (map[string
 		}
 		return out, nil
 	})
+}
+
+// extraClause is the `extra == "x"` part of an optional dependency's marker.
+var extraClause = regexp.MustCompile(`\s+and\s+extra\s*==\s*["'][^"']*["']|extra\s*==\s*["'][^"']*["']\s+and\s+|^\s*extra\s*==\s*["'][^"']*["']\s*$`)
+
+// extraDep is a dependency an extra lists: its markers are those of the optional dependency the
+// package declares for it (the extra's list often has none), without the extra clause.
+func extraDep(p *poetryPackage, req string) poetryDep {
+	d := pep508(req)
+	for name, spec := range p.Dependencies {
+		if normName(name) != normName(d.name) {
+			continue
+		}
+		if t, ok := spec.(map[string]any); ok {
+			m, _ := t["markers"].(string)
+			d.marker = strings.TrimSpace(and(and("", d.marker), extraClause.ReplaceAllString(m, "")))
+			d.marker = conjunction(d.marker)
+		}
+	}
+	return d
 }
 
 // poetryLocked is one package's pin from its files' hashes, and the registry it comes from.
