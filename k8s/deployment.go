@@ -129,13 +129,14 @@ type EmptyDir struct {
 	SizeLimit string `yaml:"sizeLimit,omitempty"`
 }
 
-// Probe is an exec probe.
+// Probe is an exec probe, or an httpGet one (probe.go).
 type Probe struct {
-	Exec                ExecAction `yaml:"exec"`
-	InitialDelaySeconds int        `yaml:"initialDelaySeconds,omitempty"`
-	PeriodSeconds       int        `yaml:"periodSeconds,omitempty"`
-	TimeoutSeconds      int        `yaml:"timeoutSeconds,omitempty"`
-	FailureThreshold    int        `yaml:"failureThreshold,omitempty"`
+	Exec                *ExecAction    `yaml:"exec,omitempty"`
+	HTTPGet             *HTTPGetAction `yaml:"httpGet,omitempty"`
+	InitialDelaySeconds int            `yaml:"initialDelaySeconds,omitempty"`
+	PeriodSeconds       int            `yaml:"periodSeconds,omitempty"`
+	TimeoutSeconds      int            `yaml:"timeoutSeconds,omitempty"`
+	FailureThreshold    int            `yaml:"failureThreshold,omitempty"`
 }
 
 // ExecAction runs a command in the container, without a shell.
@@ -179,7 +180,7 @@ func NewDeployment(s *spec.Spec, o Options) (*Deployment, error) {
 		}
 		c.Ports = append(c.Ports, ContainerPort{ContainerPort: n, Protocol: strings.ToUpper(proto)})
 	}
-	if h := s.Healthcheck; h != nil {
+	if h := healthcheckOf(s); h != nil {
 		live, err := probe(h)
 		if err != nil {
 			return nil, err
@@ -270,7 +271,8 @@ func probe(h *spec.Healthcheck) (*Probe, error) {
 		return nil, err
 	}
 	p := &Probe{
-		Exec:             ExecAction{Command: append([]string(nil), h.Test...)},
+		Exec:             execOrHTTP(h),
+		HTTPGet:          httpGet(h),
 		PeriodSeconds:    period,
 		TimeoutSeconds:   timeout,
 		FailureThreshold: defaultRetries,
