@@ -32,6 +32,8 @@ type detection struct {
 	*lang.Detection
 	// mig is what a Dockerfile carried over (nil: none).
 	mig *migration
+	// test is the server's port and health route, for test: (inittest.go); nil writes none.
+	test *initTest
 }
 
 // runInit writes DIR/hardened.yaml for the language and entry points it detects in DIR.
@@ -91,6 +93,8 @@ func runInit(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	chooseVersion(det, out, dir)
+	t := findTest(det, dir)
+	det.test = &t
 
 	data := []byte(det.yaml())
 	s, err := spec.Load(out, data, registry.SpecOptions()...)
@@ -255,6 +259,13 @@ func (d *detection) yaml() string {
 	}
 	if d.mig != nil {
 		d.mig.yaml(&b, field)
+		if h := d.mig.healthHTTP; h != nil && d.mig.health == nil {
+			d.Comments["healthcheck"] = "From " + d.mig.file + "'s HEALTHCHECK, whose curl or wget the image does not have: the build adds its own loopback probe."
+			field("healthcheck", healthHTTPYAML(h))
+		}
+	}
+	if d.test != nil {
+		d.test.yaml(&b)
 	}
 	return b.String()
 }

@@ -29,6 +29,8 @@ type migration struct {
 	entrypoint []string
 	cmd        []string
 	health     *spec.Healthcheck
+	// healthHTTP is a curl or wget HEALTHCHECK of a loopback URL, as healthcheck.http (inittest.go).
+	healthHTTP *spec.Healthcheck
 	libs       []string
 	notes      []string
 	// goBuilds are the packages `go build` compiles, and binaries maps the paths their binaries

@@ -130,19 +130,28 @@ func (m *migration) healthCmd(c *instructions.HealthCheckCommand) {
 	if h.Test[0] == "CMD-SHELL" {
 		var ok bool
 		if test, ok = plainCommand(strings.Join(test, " ")); !ok {
+			test, ok = curlShellLine(strings.Join(h.Test[1:], " "))
+		}
+		if !ok {
 			m.notef("HEALTHCHECK %s: a shell line, and the image has no shell; write healthcheck.test in exec form", strings.Join(h.Test[1:], " "))
 			return
 		}
 	}
+	hc := &spec.Healthcheck{Retries: h.Retries}
 	if slices.Contains([]string{"curl", "wget"}, path.Base(test[0])) {
-		m.notef("HEALTHCHECK runs %s, which distroless does not have; give the app a check mode (healthcheck: {test: [/app/NAME, -check]})", path.Base(test[0]))
-		return
+		if hc.HTTP = loopbackURL(test[1:]); hc.HTTP == nil {
+			m.notef("HEALTHCHECK runs %s, which distroless does not have; give the app a check mode (healthcheck: {test: [/app/NAME, -check]}) or write healthcheck: {http: {port: 8080, path: /healthz}}", path.Base(test[0]))
+			return
+		}
+		m.healthHTTP = hc // the build's probe GETs the same loopback URL
+	} else {
+		hc.Test = m.mapBinary(slices.Clone(test))
+		m.health = hc
 	}
-	m.health = &spec.Healthcheck{Test: m.mapBinary(slices.Clone(test)), Retries: h.Retries}
 	for _, d := range []struct {
 		to  *string
 		val int64
-	}{{&m.health.Interval, int64(h.Interval)}, {&m.health.Timeout, int64(h.Timeout)}, {&m.health.StartPeriod, int64(h.StartPeriod)}} {
+	}{{&hc.Interval, int64(h.Interval)}, {&hc.Timeout, int64(h.Timeout)}, {&hc.StartPeriod, int64(h.StartPeriod)}} {
 		if d.val > 0 {
 			*d.to = durationString(d.val)
 		}

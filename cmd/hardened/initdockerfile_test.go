@@ -83,7 +83,7 @@ func TestInitFromDockerfileChoices(t *testing.T) {
 	})
 	got := initSpec(t, "-f", filepath.Join(dir, "build/api.Dockerfile"), dir)
 	wantAll(t, got, "artifacts: [./cmd/api, ./cmd/worker]\n", "as api.Dockerfile builds it", "cmd: [\"--serve\"]\n",
-		"workdir: /data\n", "#   USER app: not a number", "#   HEALTHCHECK curl -f http://localhost/ || exit 1: a shell line",
+		"workdir: /data\n", "#   USER app: not a number", "healthcheck:\n  http: {port: 80, path: /}\n", // the curl of loopback becomes the build's probe
 		"# runtime:\n#   libs: [libvips42]\n")
 }
 
