@@ -1,0 +1,264 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+const checkPredicate = "https://github.com/hardenedbuild/hardened/attestations/check/v1"
+
+// TestSignCosignOracle holds `hardened sign` and `hardened verify` to cosign, built from
+// tools/cosign: what hardened signs verifies with cosign in both of its formats (bundle
+// referrers, legacy .sig/.att tags), and what cosign signs verifies with hardened, offline,
+// with a key pair cosign made. A wrong key and an unsigned image are refused by both.
+func TestSignCosignOracle(t *testing.T) {
+	t.Parallel() // its own repositories and keys
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	cosign := cosignBinary(t, ctx)
+	hardened := hardenedBinary(t)
+	keys := t.TempDir()
+	signRun(t, ctx, keys, cosign, "generate-key-pair")
+	other := t.TempDir()
+	signRun(t, ctx, other, cosign, "generate-key-pair")
+	key, pub, wrongPub := filepath.Join(keys, "cosign.key"), filepath.Join(keys, "cosign.pub"), filepath.Join(other, "cosign.pub")
+
+	dir := copyExample(t, "go")
+	base := fmt.Sprintf("%s/sign-e2e/go-%d", st.Registry, time.Now().UnixNano())
+	offline := []string{"--insecure-ignore-tlog", "--allow-http-registry"}
+
+	t.Run("hardened signs, cosign verifies", func(t *testing.T) {
+		ref := pushSigned(t, ctx, dir, base+"/hardened:1")
+		out := signRun(t, ctx, keys, hardened, "sign", ref, "--key", key)
+		if !strings.Contains(out, ".att") || !strings.Contains(out, "(bundle)") {
+			t.Fatalf("hardened sign wrote no .att or no bundle:\n%s", out)
+		}
+		img := platformImage(t, ref)
+		// cosign 3 reads bundles by default and the legacy tags with --new-bundle-format=false.
+		for _, format := range [][]string{nil, {"--new-bundle-format=false"}} {
+			args := append(append([]string{"verify", "--key", pub}, offline...), format...)
+			got := signRun(t, ctx, keys, cosign, append(args, ref)...)
+			wantType := map[bool]string{true: "https://sigstore.dev/cosign/sign/v1", false: "cosign container image signature"}[format == nil]
+			if !strings.Contains(got, wantType) {
+				t.Errorf("cosign %v: no %q signature:\n%s", format, wantType, tail(got, 10))
+			}
+			signRunFails(t, ctx, keys, cosign, append(append([]string{"verify", "--key", wrongPub}, args[3:]...), ref)...)
+			att := append(append([]string{"verify-attestation", "--key", pub, "--type", checkPredicate}, offline...), format...)
+			assertCheckStatement(t, signStdout(t, ctx, keys, cosign, append(att, img)...), img)
+		}
+		signRun(t, ctx, keys, hardened, "verify", ref, "--key", pub)
+		signRunFails(t, ctx, keys, hardened, "verify", ref, "--key", wrongPub)
+	})
+
+	t.Run("cosign signs, hardened verifies", func(t *testing.T) {
+		config := filepath.Join(t.TempDir(), "signing-config.json")
+		// A signing config with no services: a key, no transparency log, as air-gapped teams sign.
+		signRun(t, ctx, keys, cosign, "signing-config", "create", "--out", config)
+		modes := map[string][]string{
+			"bundle": {"--signing-config", config},
+			"legacy": {"--new-bundle-format=false", "--use-signing-config=false", "--tlog-upload=false"},
+		}
+		for mode, flags := range modes {
+			ref := pushSigned(t, ctx, dir, base+"/cosign-"+mode+":1")
+			args := append([]string{"sign", "--key", key, "--recursive", "--allow-http-registry", "-y"}, flags...)
+			signRun(t, ctx, keys, cosign, append(args, ref)...)
+			out := signRun(t, ctx, keys, hardened, "verify", ref, "--key", pub)
+			if !strings.Contains(out, "("+mode+")") || !strings.Contains(out, "verified ") {
+				t.Errorf("hardened verify of a cosign %s signature:\n%s", mode, out)
+			}
+			signRunFails(t, ctx, keys, hardened, "verify", ref, "--key", wrongPub)
+		}
+	})
+
+	t.Run("unsigned", func(t *testing.T) {
+		ref := pushSigned(t, ctx, dir, base+"/unsigned:1")
+		if out := signRunFails(t, ctx, keys, hardened, "verify", ref, "--key", pub); !strings.Contains(out, "no signature that verifies with this key") {
+			t.Errorf("hardened verify of an unsigned image:\n%s", out)
+		}
+		signRunFails(t, ctx, keys, cosign, append(append([]string{"verify", "--key", pub}, offline...), ref)...)
+	})
+}
+
+// pushSigned builds the example with its attestations (the check report rides on provenance)
+// and pushes it to ref in the stack's registry.
+func pushSigned(t *testing.T, ctx context.Context, dir, ref string) string {
+	t.Helper()
+	build(t, st.Buildx(ctx, "build", "--provenance=true", "-f", filepath.Join(dir, "hardened.yaml"),
+		"-o", "type=image,name="+ref+",push=true,registry.insecure=true", dir))
+	return ref
+}
+
+// platformImage is the repository@digest of the index's first platform image.
+func platformImage(t *testing.T, ref string) string {
+	t.Helper()
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := remote.Index(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range im.Manifests {
+		if m.Annotations["vnd.docker.reference.type"] == "" {
+			return r.Context().Digest(m.Digest.String()).String()
+		}
+	}
+	t.Fatalf("%s has no platform image", ref)
+	return ""
+}
+
+// assertCheckStatement reads the DSSE envelopes cosign printed and wants the check report
+// about img among them, with its gate passed.
+func assertCheckStatement(t *testing.T, out, img string) {
+	t.Helper()
+	digest := img[strings.LastIndex(img, "@sha256:")+len("@sha256:"):]
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var env struct {
+			Payload string `json:"payload"`
+		}
+		if json.Unmarshal([]byte(line), &env) != nil {
+			continue
+		}
+		payload, _ := base64.StdEncoding.DecodeString(env.Payload)
+		var st struct {
+			PredicateType string `json:"predicateType"`
+			Subject       []struct {
+				Digest map[string]string `json:"digest"`
+			} `json:"subject"`
+			Predicate struct {
+				Gate struct {
+					Passed bool `json:"passed"`
+				} `json:"gate"`
+			} `json:"predicate"`
+		}
+		if json.Unmarshal(payload, &st) == nil && st.PredicateType == checkPredicate &&
+			len(st.Subject) > 0 && st.Subject[0].Digest["sha256"] == digest && st.Predicate.Gate.Passed {
+			return
+		}
+	}
+	t.Errorf("cosign printed no passing check report about %s:\n%.2000s", img, out)
+}
+
+// signEnv is the environment of the key commands: the test's passphrase, the stack's docker config.
+func signEnv() []string {
+	return append(os.Environ(), append(st.Env(), "COSIGN_PASSWORD=e2e-passphrase")...)
+}
+
+func signRun(t *testing.T, ctx context.Context, dir, bin string, args ...string) string {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir, cmd.Env = dir, signEnv()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, tail(string(out), 30))
+	}
+	return string(out)
+}
+
+func signStdout(t *testing.T, ctx context.Context, dir, bin string, args ...string) string {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir, cmd.Env = dir, signEnv()
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, tail(string(out), 30))
+	}
+	return string(out)
+}
+
+func signRunFails(t *testing.T, ctx context.Context, dir, bin string, args ...string) string {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir, cmd.Env = dir, signEnv()
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("%s %s succeeded, want a refusal:\n%s", filepath.Base(bin), strings.Join(args, " "), tail(string(out), 20))
+	}
+	return string(out)
+}
+
+var hardenedOnce struct {
+	sync.Once
+	bin string
+	err error
+}
+
+// hardenedBinary builds the CLI from the working tree once per run.
+func hardenedBinary(t *testing.T) string {
+	t.Helper()
+	hardenedOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "hardened-cli-")
+		if err != nil {
+			hardenedOnce.err = err
+			return
+		}
+		hardenedOnce.bin = filepath.Join(dir, "hardened")
+		out, err := exec.Command("go", "build", "-o", hardenedOnce.bin, filepath.Join(repoRoot, "cmd", "hardened")).CombinedOutput()
+		if err != nil {
+			hardenedOnce.err = fmt.Errorf("building hardened: %v\n%s", err, out)
+		}
+	})
+	if hardenedOnce.err != nil {
+		t.Fatal(hardenedOnce.err)
+	}
+	return hardenedOnce.bin
+}
+
+// cosignBinary builds cosign from tools/cosign into the stack's tools cache, keyed by that
+// module's go.mod, go.sum and the Go that builds it, as the stack caches buildkitd: a machine
+// that built it once does not build it again (about four minutes on two CPUs).
+func cosignBinary(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	mod := filepath.Join(repoRoot, "tools", "cosign")
+	h := sha256.New()
+	for _, f := range []string{"go.mod", "go.sum"} {
+		data := readHost(t, filepath.Join(mod, f))
+		fmt.Fprintf(h, "%s %d\n", f, len(data))
+		h.Write(data)
+	}
+	v, err := exec.CommandContext(ctx, "go", "env", "GOVERSION", "GOOS", "GOARCH").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Write(v)
+	dir := filepath.Join(st.CacheDir, "tools", "cosign-"+hex.EncodeToString(h.Sum(nil))[:16])
+	bin := filepath.Join(dir, "cosign")
+	if _, err := os.Stat(bin); err == nil {
+		return bin
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tmp := bin + fmt.Sprintf(".tmp-%d", os.Getpid())
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", tmp, "github.com/sigstore/cosign/v3/cmd/cosign")
+	cmd.Dir = mod
+	if out, err := cmd.CombinedOutput(); err != nil {
+		os.Remove(tmp)
+		t.Fatalf("building cosign in tools/cosign: %v\n%s", err, tail(string(out), 20))
+	}
+	if err := os.Rename(tmp, bin); err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
