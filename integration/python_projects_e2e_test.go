@@ -49,3 +49,38 @@ func TestPythonProjectUVLock(t *testing.T) {
 		t.Errorf("server answered %+v, want uid 65532 and the locked versions", got)
 	}
 }
+
+// A packaged uv project (src layout, [project.scripts], an editable root in uv.lock): the locked
+// dependencies come from the wheelhouse with their hashes, the project itself is built by its
+// backend and installed without dependencies into the app's virtualenv, and init's entrypoint
+// calls the console script's function from there.
+func TestPythonProjectUVLockPackaged(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
+	spec, img := initAndBuild(t, "lang/python/testdata/uvpackaged")
+	if !strings.Contains(spec, "artifacts: [src/greetsvc]\n") || !strings.Contains(spec, `"import sys; from greetsvc.server import main; sys.exit(main())"`) {
+		t.Errorf("init wrote:\n%s", spec)
+	}
+	files := flatFiles(t, img)
+	site := "/app/.venv/lib/python3.13/site-packages/"
+	for _, f := range []string{site + "greetsvc/server.py", site + "greetsvc-0.2.0.dist-info/METADATA", site + "greeting/__init__.py", site + "words/__init__.py"} {
+		if files[f] == nil {
+			t.Errorf("the image has no %s", f)
+		}
+	}
+	for f := range files {
+		if strings.HasPrefix(f, site+"shout") || strings.HasPrefix(f, "/app/_build") || strings.HasPrefix(f, "/app/.venv/bin/greetsvc") {
+			t.Errorf("%s is in the image", f)
+		}
+	}
+	var got struct {
+		UID      int
+		Greeting string
+		Versions map[string]string
+		File     string
+	}
+	askImage(t, img, "/", &got, "--port=%d")
+	if got.UID != 65532 || got.Greeting != "hello, package" || got.Versions["greetsvc"] != "0.2.0" || got.Versions["words"] != "2.1.0" ||
+		got.File != site+"greetsvc/server.py" {
+		t.Errorf("server answered %+v, want uid 65532 running the installed project", got)
+	}
+}

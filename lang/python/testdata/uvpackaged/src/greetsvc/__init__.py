@@ -1,0 +1,1 @@
+"""A packaged HTTP service of the hardened test data."""
