@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -152,27 +151,6 @@ expose: [99999]
 		}
 	}
 	assertNoGoStack(t, log)
-}
-
-// TestSourceChangeReusesModuleDownload: a one-line change recompiles but keeps the
-// go mod download step cached.
-func TestSourceChangeReusesModuleDownload(t *testing.T) {
-	t.Parallel() // see TestMain: it shares nothing with the other tests
-	dir := copyExample(t, "go")
-	args := []string{"build", "-f", filepath.Join(dir, "hardened.yaml"), "--progress", "plain", dir}
-	build(t, st.Buildx(context.Background(), args...))
-
-	main := filepath.Join(dir, "cmd", "server", "main.go")
-	src := string(readHost(t, main))
-	writeFile(t, main, strings.Replace(src, "hello from a hardened image", fmt.Sprintf("hello again %d", time.Now().UnixNano()), 1))
-	log := build(t, st.Buildx(context.Background(), args...))
-
-	if !stepCached(log, "go mod download, and stage the modules for the offline compile") {
-		t.Errorf("go mod download was not CACHED after a source change:\n%s", tail(log, 40))
-	}
-	if stepCached(log, "compile ./cmd/server for linux/amd64") {
-		t.Errorf("the compile was CACHED although the source changed")
-	}
 }
 
 // TestNamedContextsOverrideImages: --build-context replaces the builder by its short

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -33,14 +32,7 @@ func TestNodeExampleBuildx(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := cf.Config
-	if c.User != "65532:65532" {
-		t.Errorf("user = %q, want 65532:65532", c.User)
-	}
-	if !slices.Equal(c.Entrypoint, []string{"/nodejs/bin/node", "/app/server.js"}) {
-		t.Errorf("entrypoint = %q", c.Entrypoint)
-	}
-	assertBase(t, c, "gcr.io/distroless/nodejs26-debian13:nonroot")
+	assertExampleConfig(t, "node", cf.Config)
 
 	files := flatFiles(t, img)
 	for _, f := range []string{"/nodejs/bin/node", "/app/package.json", "/app/server.js", "/app/lib/greeting.js",
@@ -89,26 +81,6 @@ func TestNodeExampleBuildx(t *testing.T) {
 	builder := registryImage(t, "library/node:26-trixie-slim")
 	t.Logf("sizes: hardened image %s (%s compressed), of which /app %s; the node:26-trixie-slim builder stand-in %s (%s compressed)",
 		mb(unpackedSize(t, img)), mb(compressedSize(t, img)), mb(app), mb(unpackedSize(t, builder)), mb(compressedSize(t, builder)))
-}
-
-// TestNodeSourceChangeReusesInstall: a one-line change in the app copies the source
-// again but keeps npm ci cached.
-func TestNodeSourceChangeReusesInstall(t *testing.T) {
-	t.Parallel() // see TestMain: it shares nothing with the other tests
-	dir := copyExample(t, "node")
-	args := []string{"build", "-f", filepath.Join(dir, "hardened.yaml"), "--progress", "plain", dir}
-	build(t, st.Buildx(context.Background(), args...))
-
-	src := filepath.Join(dir, "lib", "greeting.js")
-	writeFile(t, src, strings.Replace(string(readHost(t, src)), "hello, ", fmt.Sprintf("hello %d, ", time.Now().UnixNano()), 1))
-	log := build(t, st.Buildx(context.Background(), args...))
-
-	if !stepCached(log, "npm ci --omit=dev") {
-		t.Errorf("npm ci was not CACHED after a source change:\n%s", tail(log, 40))
-	}
-	if stepCached(log, "copy source") {
-		t.Errorf("the source copy was CACHED although the source changed")
-	}
 }
 
 // TestNodeWithoutVersionFails: no version in the spec or package.json is an error at the

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestPythonExampleBuildx builds examples/python (itsdangerous from the example's own
@@ -41,14 +40,7 @@ func TestPythonExampleBuildx(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := cf.Config
-	if c.User != "65532:65532" {
-		t.Errorf("user = %q, want 65532:65532", c.User)
-	}
-	if !slices.Equal(c.Entrypoint, []string{"/app/.venv/bin/python", "/app/server.py"}) {
-		t.Errorf("entrypoint = %q", c.Entrypoint)
-	}
-	assertBase(t, c, "gcr.io/distroless/python3-debian13:nonroot")
+	assertExampleConfig(t, "python", cf.Config)
 
 	files := flatFiles(t, img)
 	const site = "/app/.venv/lib/python3.13/site-packages"
@@ -115,25 +107,4 @@ func TestPythonExampleBuildx(t *testing.T) {
 	builder := registryImage(t, "library/python:3.13-trixie")
 	t.Logf("sizes: hardened image %s (%s compressed), of which /app %s; the python:3.13-trixie builder stand-in %s (%s compressed)",
 		mb(unpackedSize(t, img)), mb(compressedSize(t, img)), mb(app), mb(unpackedSize(t, builder)), mb(compressedSize(t, builder)))
-}
-
-// TestPythonSourceChangeReusesInstall: a one-line change in the app copies the source
-// again but keeps the pip install cached. After TestPythonExampleBuildx the first build
-// is all cache hits.
-func TestPythonSourceChangeReusesInstall(t *testing.T) {
-	t.Parallel() // see TestMain: it shares nothing with the other tests
-	dir := copyExample(t, "python")
-	args := []string{"build", "-f", filepath.Join(dir, "hardened.yaml"), "--progress", "plain", dir}
-	build(t, st.Buildx(context.Background(), args...))
-
-	src := filepath.Join(dir, "hello", "__init__.py")
-	writeFile(t, src, strings.Replace(string(readHost(t, src)), `"hello, "`, fmt.Sprintf(`"hello %d, "`, time.Now().UnixNano()), 1))
-	log := build(t, st.Buildx(context.Background(), args...))
-
-	if !stepCached(log, "python3 -m pip --python /venv/bin/python install --no-compile -r requirements.txt") {
-		t.Errorf("pip install was not CACHED after a source change:\n%s", tail(log, 40))
-	}
-	if stepCached(log, "copy source") {
-		t.Errorf("the source copy was CACHED although the source changed")
-	}
 }

@@ -40,17 +40,10 @@ func TestRustExampleBuildx(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := cf.Config
-	if c.User != "65532:65532" {
-		t.Errorf("user = %q, want 65532:65532", c.User)
-	}
-	if !slices.Equal(c.Entrypoint, []string{"/app/server"}) {
-		t.Errorf("entrypoint = %q", c.Entrypoint)
-	}
+	assertExampleConfig(t, "rust", cf.Config)
 	if got := cf.Created.Time.Unix(); got != epoch {
 		t.Errorf("config created = %v, want SOURCE_DATE_EPOCH %d", cf.Created.Time, epoch)
 	}
-	assertBase(t, c, "gcr.io/distroless/cc-debian13:nonroot")
 
 	files := flatFiles(t, img)
 	h := files["/app/server"]
