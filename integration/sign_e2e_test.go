@@ -62,7 +62,7 @@ func TestSignCosignOracle(t *testing.T) {
 			att := append(append([]string{"verify-attestation", "--key", pub, "--type", checkPredicate}, offline...), format...)
 			assertCheckStatement(t, signStdout(t, ctx, keys, cosign, append(att, img)...), img)
 		}
-		signRun(t, ctx, keys, hardened, "verify", ref, "--key", pub)
+		signRun(t, ctx, keys, hardened, "verify", ref, "--key", pub, "--recheck")
 		signRunFails(t, ctx, keys, hardened, "verify", ref, "--key", wrongPub)
 	})
 
@@ -78,7 +78,7 @@ func TestSignCosignOracle(t *testing.T) {
 			ref := pushSigned(t, ctx, dir, base+"/cosign-"+mode+":1")
 			args := append([]string{"sign", "--key", key, "--recursive", "--allow-http-registry", "-y"}, flags...)
 			signRun(t, ctx, keys, cosign, append(args, ref)...)
-			out := signRun(t, ctx, keys, hardened, "verify", ref, "--key", pub)
+			out := signRun(t, ctx, keys, hardened, "verify", ref, "--key", pub, "--recheck")
 			if !strings.Contains(out, "("+mode+")") || !strings.Contains(out, "verified ") {
 				t.Errorf("hardened verify of a cosign %s signature:\n%s", mode, out)
 			}

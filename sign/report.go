@@ -61,3 +61,19 @@ func Differences(signed, fresh *audit.Report) []string {
 	}
 	return out
 }
+
+// Gate holds a signed report to failOn again: a build signs its report without a gate (failOn
+// none, since the build itself refuses what it must), so the verifier's severity decides.
+func Gate(r *audit.Report, failOn audit.Severity) []string {
+	var ids []string
+	for _, res := range r.Results {
+		if res.Status == audit.StatusFail && res.Severity >= failOn {
+			ids = append(ids, fmt.Sprintf("%s (%s)", res.ID, res.Severity))
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("the signed report has checks failing at or above %s: %s; fix them and rebuild, or pass --fail-on with a higher severity or none",
+		failOn, strings.Join(ids, ", "))}
+}

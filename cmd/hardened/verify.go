@@ -17,7 +17,7 @@ import (
 	"github.com/hardenedbuild/hardened/sign"
 )
 
-const verifyUsage = `Usage: hardened verify IMAGE --key cosign.pub [--recheck]
+const verifyUsage = `Usage: hardened verify IMAGE --key cosign.pub [--recheck] [--fail-on high|medium|low|info|none]
 `
 
 // runVerify verifies offline, then holds each signed report to today and, with --recheck, to
@@ -26,12 +26,18 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("hardened verify", stderr)
 	key := fs.String("key", "", "")
 	recheck := fs.Bool("recheck", false, "")
+	failOn := fs.String("fail-on", "high", "")
 	pos, code, ok := parseInterspersed(fs, args, stdout, stderr)
 	if !ok {
 		return code
 	}
 	if len(pos) != 1 || *key == "" {
 		fmt.Fprintf(stderr, "hardened verify: want one image and --key\n%s", verifyUsage)
+		return exitUsage
+	}
+	gate, err := verifyGate(*failOn)
+	if err != nil {
+		fmt.Fprintf(stderr, "hardened verify: %v\n%s", err, verifyUsage)
 		return exitUsage
 	}
 	pub, err := sign.LoadPublicKey(*key, os.Getenv)
@@ -59,6 +65,9 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			problems = append(problems, err.Error())
 		}
+		if err == nil && gate != nil {
+			problems = append(problems, sign.Gate(report, *gate)...)
+		}
 		if err == nil && *recheck {
 			problems = append(problems, recheckImage(ctx, v.Name, digest, report)...)
 		}
@@ -71,6 +80,18 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "verified %s@%s\n", v.Name, v.Digest)
 	}
 	return status
+}
+
+// verifyGate reads --fail-on: nil for none.
+func verifyGate(s string) (*audit.Severity, error) {
+	if strings.EqualFold(s, "none") {
+		return nil, nil
+	}
+	sev, err := audit.ParseSeverity(s)
+	if err != nil {
+		return nil, fmt.Errorf("--fail-on: %v, or none", err)
+	}
+	return &sev, nil
 }
 
 // recheckImage runs the checks again on the platform image's bytes, on the report's day.
