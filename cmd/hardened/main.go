@@ -29,8 +29,10 @@ Usage:
   hardened dockerfile [-f FILE] [--lock FILE]
                                  print the equivalent multi-stage Dockerfile (docs/cli.md)
   hardened sign IMAGE --key KEY  sign the index, images and attestations (docs/security.md)
-  hardened verify IMAGE --key PUB [--recheck]
+  hardened verify IMAGE --key PUB [--recheck] [--fail-on SEVERITY]
                                  verify offline; hold the signed report to today
+  hardened policy --key PUB --for kyverno|policy-controller|cosign [--images GLOB] [--out DIR --image REF]
+                                 print an admission policy for the signed report (docs/signing.md)
   hardened help                  print this help
 
 IMAGE is a registry reference (docker://REF to force it), an OCI layout directory (oci:DIR[:TAG]),
@@ -86,8 +88,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runK8s(rest, stdout, stderr)
 	case "dockerfile":
 		return runDockerfile(rest, stdout, stderr)
-	case "sign", "verify": // issue 28: signing after push
-		return map[string]func([]string, io.Writer, io.Writer) int{"sign": runSign, "verify": runVerify}[cmd](rest, stdout, stderr)
+	case "sign", "verify", "policy": // issue 28: signing after push
+		return map[string]func([]string, io.Writer, io.Writer) int{"sign": runSign, "verify": runVerify, "policy": runPolicy}[cmd](rest, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0
