@@ -3,6 +3,10 @@
 package integration
 
 import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -82,5 +86,32 @@ func TestPythonProjectUVLockPackaged(t *testing.T) {
 	if got.UID != 65532 || got.Greeting != "hello, package" || got.Versions["greetsvc"] != "0.2.0" || got.Versions["words"] != "2.1.0" ||
 		got.File != site+"greetsvc/server.py" {
 		t.Errorf("server answered %+v, want uid 65532 running the installed project", got)
+	}
+}
+
+// A Poetry 2 project (poetry.lock lock-version 2.1, package-mode = false) with its wheelhouse
+// given in the spec's build.env: the main group is installed with its hashes, the dev group is not.
+func TestPythonProjectPoetryLock(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
+	dir := filepath.Join(t.TempDir(), "poetryapp")
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(repoRoot, "lang/python/testdata/poetryapp"))); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "app.tar")
+	build(t, st.Buildx(context.Background(), "build", "-f", filepath.Join(dir, "hardened.yaml"),
+		"--build-arg", fmt.Sprintf("SOURCE_DATE_EPOCH=%d", epoch), "-o", "type=oci,dest="+out, dir))
+	img := only(t, ociImages(t, out))
+	files := flatFiles(t, img)
+	site := "/app/.venv/lib/python3.13/site-packages/"
+	if files[site+"shout/__init__.py"] == nil || files[site+"words/__init__.py"] == nil {
+		t.Error("the image lacks the locked packages")
+	}
+	var got struct {
+		UID      int
+		Greeting string
+	}
+	askImage(t, img, "/", &got, "--port=%d")
+	if got.UID != 65532 || got.Greeting != "HELLO, WORLD!" {
+		t.Errorf("server answered %+v", got)
 	}
 }

@@ -322,3 +322,21 @@ pytest = "^8"
 		t.Errorf("a dev dependency is installed, or a package-mode = false project:\n%s", got)
 	}
 }
+
+// The Poetry project of testdata: the main group with its extra's package, not the dev group;
+// every package from PyPI as far as the lock says (the wheelhouse is the spec's build.env).
+func TestPoetryLockTestdata(t *testing.T) {
+	plan, err := readLock(pySpec(t), projectFiles(t, "poetryapp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(plan.reqs)
+	for _, want := range []string{"\ngreeting==1.0.0 \\\n", "\nshout==0.3.0 \\\n", "\nwords==2.1.0 \\\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("requirements lack %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "devtool") || strings.Contains(got, "--find-links") || strings.Contains(got, "--no-index") || plan.installRoot {
+		t.Errorf("dev group, index options or the project (package-mode = false) in:\n%s", got)
+	}
+}
