@@ -104,7 +104,7 @@ func (b *pyBuild) venv(st bkllb.State) bkllb.State {
 
 // fromLock installs what a lock pins from the requirements file written from it, with every hash
 // checked and nothing resolved again (--no-deps: the lock is complete), before the source; then
-// the project itself, without dependencies, into projectRoot.
+// the project itself (or the workspace member that is the app), without dependencies, into projectRoot.
 func (b *pyBuild) fromLock(st bkllb.State, lock *lockPlan) (deps, out bkllb.State) {
 	st = st.File(bkllb.Mkdir(path.Dir(lockRequirements), 0o755, bkllb.WithParents(true)).
 		Mkfile(lockRequirements, 0o644, lock.reqs),
@@ -120,7 +120,11 @@ func (b *pyBuild) fromLock(st bkllb.State, lock *lockPlan) (deps, out bkllb.Stat
 		if lock.noIndex {
 			args = append(args, "--no-index")
 		}
-		out = b.install(out, append(args, ".")...)
+		dir := lock.rootDir
+		if dir != "." {
+			dir = "./" + dir // else pip reads a member's directory as a package name
+		}
+		out = b.install(out, append(args, dir)...)
 	}
 	return deps, out
 }

@@ -23,8 +23,10 @@ type lockPlan struct {
 	// comes from one of them.
 	findLinks []string
 	noIndex   bool
-	// installRoot: the project itself is installed (without dependencies) after the source copy.
+	// installRoot: the project itself is installed (without dependencies) after the source copy,
+	// from rootDir: "." or, in a uv workspace, the member that is the app.
 	installRoot bool
+	rootDir     string
 }
 
 // lockedPackage is one line of the requirements file.

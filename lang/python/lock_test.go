@@ -169,7 +169,11 @@ func TestLockErrors(t *testing.T) {
 		"unknown dep": {llb.Files{"uv.lock": []byte(uvHead + app)},
 			"uv.lock: app 1.0 depends on dep, which the lock has no single package for"},
 		"no root": {llb.Files{"uv.lock": []byte(uvHead + uvPkg("dep", "1", pypi, wheel("dep")))},
-			`uv.lock has no package for the project itself (source = { editable = "." } or { virtual = "." }); build from the directory`},
+			`uv.lock has no package for the project itself (source = { editable = "." } or { virtual = "." }) and 0 workspace members no other depends on (); build from the directory`},
+		"workspace of two apps": {llb.Files{"uv.lock": []byte(uvHead + uvPkg("api", "1", `{ editable = "api" }`, "") + uvPkg("worker", "1", `{ editable = "worker" }`, ""))},
+			"uv.lock has no package for the project itself (source = { editable = \".\" } or { virtual = \".\" }) and 2 workspace members no other depends on (api, worker)"},
+		"workspace library": {llb.Files{"uv.lock": []byte(uvHead + uvPkg("api", "1", `{ editable = "api" }`, `dependencies = [{ name = "lib" }]`) + uvPkg("lib", "1", `{ editable = "libs/lib" }`, ""))},
+			"uv.lock: lib comes from the local path libs/lib, which pip --require-hashes cannot check against a hash"},
 		"uv parse": {llb.Files{"uv.lock": []byte("[[package]\n")},
 			"uv.lock does not parse: "},
 		"poetry git": {llb.Files{"poetry.lock": []byte("[[package]]\nname = \"dep\"\nversion = \"1\"\ngroups = [\"main\"]\nfiles = []\n[package.source]\ntype = \"git\"\nurl = \"https://git.example/dep\"\n")},
@@ -339,4 +343,19 @@ func TestPoetryLockTestdata(t *testing.T) {
 	if strings.Contains(got, "devtool") || strings.Contains(got, "--find-links") || strings.Contains(got, "--no-index") || plan.installRoot {
 		t.Errorf("dev group, index options or the project (package-mode = false) in:\n%s", got)
 	}
+}
+
+// A uv workspace whose root is no project (its pyproject.toml has no [project]) builds the one
+// member no other depends on, installed from its directory.
+func TestUVLockWorkspaceMember(t *testing.T) {
+	lock := uvHead + uvPkg("api", "1.0", `{ editable = "backend" }`, `dependencies = [{ name = "dep" }]`) + uvPkg("dep", "1", pypi, wheel("dep"))
+	files := llb.Files{"uv.lock": []byte(lock), "pyproject.toml": []byte("[tool.uv.workspace]\nmembers = [\"backend\"]\n")}
+	plan, err := readLock(pySpec(t), files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !plan.installRoot || plan.rootDir != "backend" || !strings.Contains(string(plan.reqs), "\ndep==1 \\\n") {
+		t.Errorf("plan %+v\n%s", plan, plan.reqs)
+	}
+	buildGraph(t, files).Named(t, "python3 -m pip --python /venv/bin/python install --no-compile --no-deps --root /hardened/project ./backend")
 }

@@ -62,7 +62,7 @@ func poetryPlan(data, pyproject []byte) (*lockPlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	plan := &lockPlan{file: "poetry.lock", installRoot: pp.BuildSystem.BuildBackend != "" && pp.Tool.Poetry.PackageMode != false}
+	plan := &lockPlan{file: "poetry.lock", rootDir: ".", installRoot: pp.BuildSystem.BuildBackend != "" && pp.Tool.Poetry.PackageMode != false}
 	var pkgs []lockedPackage
 	var registries []string
 	for _, p := range lock.Package {

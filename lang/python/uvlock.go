@@ -3,6 +3,8 @@ package python
 import (
 	"fmt"
 	"path"
+	"slices"
+	"strings"
 
 	"github.com/BurntSushi/toml"
 )
@@ -100,7 +102,8 @@ func uvPlan(data, pyproject []byte) (*lockPlan, error) {
 
 // uvRequirements turns the reached packages into the requirements file.
 func uvRequirements(byKey map[string]*uvPackage, reached map[string][]string, root *uvPackage) (*lockPlan, error) {
-	plan := &lockPlan{file: "uv.lock", installRoot: root.Source.Virtual == "" && root.Source.Editable != ""}
+	plan := &lockPlan{file: "uv.lock", installRoot: root.Source.Virtual == "" && root.Source.Editable != "",
+		rootDir: path.Clean(root.Source.Editable + root.Source.Virtual)}
 	var pkgs []lockedPackage
 	var registries []string
 	for node, alts := range reached {
@@ -162,7 +165,8 @@ func uvLocked(p *uvPackage) (lockedPackage, error) {
 	return lp, nil
 }
 
-// uvRoot is the project's own package: the one at ".", else the one pyproject.toml names.
+// uvRoot is the project's own package: the one at ".", else the one pyproject.toml names, else
+// the one member of a workspace that no other member depends on (the app, its libraries beside it).
 func uvRoot(pkgs []uvPackage, pyproject []byte) (*uvPackage, error) {
 	for i, p := range pkgs {
 		if p.Source.Editable == "." || p.Source.Virtual == "." {
@@ -176,8 +180,28 @@ func uvRoot(pkgs []uvPackage, pyproject []byte) (*uvPackage, error) {
 			return &pkgs[i], nil
 		}
 	}
+	members, used := map[string]int{}, map[string]bool{}
+	for i, p := range pkgs {
+		if p.Source.Editable != "" || p.Source.Virtual != "" {
+			members[normName(p.Name)] = i
+		}
+		for _, d := range p.Dependencies {
+			used[normName(d.Name)] = true
+		}
+	}
+	var apps []string
+	for name := range members {
+		if !used[name] {
+			apps = append(apps, name)
+		}
+	}
+	if len(apps) == 1 {
+		return &pkgs[members[apps[0]]], nil
+	}
+	slices.Sort(apps)
 	return nil, lockErr("build from the directory of the workspace member that is the app, or export requirements.txt with `uv export --package NAME`",
-		"uv.lock has no package for the project itself (source = { editable = \".\" } or { virtual = \".\" })")
+		"uv.lock has no package for the project itself (source = { editable = \".\" } or { virtual = \".\" }) and %d workspace members no other depends on (%s)",
+		len(apps), strings.Join(apps, ", "))
 }
 
 func uvKey(name, version string) string { return fmt.Sprintf("%s==%s", normName(name), version) }
