@@ -88,6 +88,18 @@ func TestDetectServers(t *testing.T) {
 			artifacts:  []string{"main.py", "views.py", "static", "templates"},
 			entrypoint: []string{py, "-m", "uvicorn", "--host", "0.0.0.0", "--port", "8000", "main:app"},
 		},
+		"a Procfile's web process": {
+			files: map[string]string{"requirements.txt": "Django\ngunicorn\n", "Procfile": "release: python manage.py migrate\nweb: gunicorn mysite.wsgi --bind 0.0.0.0:$PORT --log-file -\n",
+				"manage.py": "", "mysite/__init__.py": "", "mysite/wsgi.py": ""},
+			artifacts:  []string{"mysite", "manage.py"},
+			entrypoint: []string{py, "-m", "gunicorn", "mysite.wsgi", "--bind", "0.0.0.0:8000", "--log-file", "-", "--worker-tmp-dir", "/dev/shm"},
+			comment:    "Procfile's web process \"gunicorn mysite.wsgi --bind 0.0.0.0:$PORT --log-file -\"",
+		},
+		"a Procfile's shell line is left": {
+			files:     map[string]string{"requirements.txt": "gunicorn\n", "Procfile": "web: cd app && gunicorn main:app\n", "main.py": ""},
+			artifacts: []string{"main.py"},
+			warning:   "Procfile's web process \"cd app && gunicorn main:app\" is not a server init can run without a shell",
+		},
 		"the uv project of testdata": {
 			files:     map[string]string{"pyproject.toml": "[project]\nname = \"g\"\n", "uv.lock": "", "greeter/__init__.py": "", "greeter/__main__.py": ""},
 			artifacts: []string{"greeter"},

@@ -39,6 +39,9 @@ var asgi = []string{"FastAPI", "Starlette", "Quart", "Litestar"}
 // project first (manage.py), then the app objects found in the modules.
 func (p *project) servers() []initEntry {
 	var out []initEntry
+	if e, ok := p.procfile(); ok {
+		out = append(out, e)
+	}
 	if e, ok := p.django(); ok {
 		out = append(out, e)
 	}
@@ -48,6 +51,66 @@ func (p *project) servers() []initEntry {
 		}
 	}
 	return out
+}
+
+// procfileServers are the servers a Procfile's web process may start, as modules python -m runs.
+var procfileServers = []string{"gunicorn", "uvicorn", "hypercorn", "daphne"}
+
+// procfileTarget is an app reference among a server's arguments: module.path:object, or a
+// module path (gunicorn's myproject.wsgi).
+var procfileTarget = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)(?:\.[A-Za-z_][A-Za-z0-9_]*)*(?::[A-Za-z_][A-Za-z0-9_()]*)?$`)
+
+// procfile is the web process of a Procfile (Heroku, Dokku, honcho) when it starts a server the
+// project depends on with plain arguments; $PORT becomes 8000, the port init's servers use.
+func (p *project) procfile() (initEntry, bool) {
+	data, err := os.ReadFile(filepath.Join(p.dir, "Procfile"))
+	if err != nil {
+		return initEntry{}, false
+	}
+	var cmd string
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "web:"); ok {
+			cmd = strings.TrimSpace(v)
+		}
+	}
+	args := strings.Fields(cmd)
+	if len(args) == 0 || !slices.Contains(procfileServers, args[0]) || strings.ContainsAny(cmd, "&|;<>`\"'") {
+		if cmd != "" {
+			p.warnings = append(p.warnings, fmt.Sprintf("Procfile's web process %q is not a server init can run without a shell; write entrypoint: by hand", cmd))
+		}
+		return initEntry{}, false
+	}
+	if !p.deps[args[0]] {
+		p.warnings = append(p.warnings, fmt.Sprintf("Procfile's web process runs %s, which the dependencies do not have; add it and run init again", args[0]))
+		return initEntry{}, false
+	}
+	artifact := ""
+	for i, a := range args[1:] {
+		args[i+1] = strings.NewReplacer("${PORT}", servePort, "$PORT", servePort).Replace(a)
+		if m := procfileTarget.FindStringSubmatch(a); m != nil && artifact == "" && !strings.HasPrefix(a, "-") {
+			artifact = p.artifactOf(m[1])
+		}
+	}
+	if artifact == "" {
+		return initEntry{}, false
+	}
+	why := fmt.Sprintf("Procfile's web process %q, with %s as a module of the virtualenv's python ($PORT is %s: add expose: [%s])", cmd, args[0], servePort, servePort)
+	if args[0] == "gunicorn" && !strings.Contains(cmd, "--worker-tmp-dir") {
+		args = append(args, "--worker-tmp-dir", "/dev/shm")
+		why += ";\ngunicorn's heartbeat files go to /dev/shm, as the root is read-only"
+	}
+	return initEntry{artifact: artifact, entrypoint: append([]string{pythonEntry, "-m"}, args...), why: why}, true
+}
+
+// artifactOf is the top-level package or module that ships a module path's first name.
+func (p *project) artifactOf(top string) string {
+	switch {
+	case slices.Contains(p.pkgs, top):
+		return top
+	case slices.Contains(p.mods, top+".py"):
+		return top + ".py"
+	}
+	return ""
 }
 
 // serve is the entrypoint that runs a web app with the server the project depends on, through
