@@ -78,6 +78,41 @@ var pypiSeparators = regexp.MustCompile(`[-_.]+`)
 
 func normName(n string) string { return strings.ToLower(pypiSeparators.ReplaceAllString(n, "-")) }
 
+var (
+	// safeName and safeVersion are what a distribution's name and version may hold (PEP 508, PEP 440
+	// with local versions), safeHash a hash pip checks.
+	safeName    = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$`)
+	safeVersion = regexp.MustCompile(`^[A-Za-z0-9!+._-]+$`)
+	safeHash    = regexp.MustCompile(`^(sha256|sha384|sha512):[0-9a-f]+$`)
+	// safeURL is an http(s) URL with no space, quote or backslash.
+	safeURL = regexp.MustCompile(`^https?://[^\s"'\\]+$`)
+)
+
+// check refuses a value the requirements file would read as something else: a line break that
+// starts an option (-r /run/secrets/...), a file: URL, a hash pip does not know.
+func (lp lockedPackage) check(file string) error {
+	bad := func(what, v string) error {
+		return lockErr("lock again with "+strings.TrimSuffix(file, ".lock")+"; the frontend writes nothing it cannot read back as the same requirement",
+			"%s: %s %q is not a %s pip can be given", file, lp.name, v, what)
+	}
+	switch {
+	case !safeName.MatchString(lp.name):
+		return bad("name", lp.name)
+	case lp.url == "" && !safeVersion.MatchString(lp.version):
+		return bad("version", lp.version)
+	case lp.url != "" && !safeURL.MatchString(lp.url):
+		return bad("URL", lp.url)
+	case strings.ContainsAny(lp.marker, "\r\n\\#"):
+		return bad("marker", lp.marker)
+	}
+	for _, h := range lp.hashes {
+		if !safeHash.MatchString(h) {
+			return bad("hash", h)
+		}
+	}
+	return nil
+}
+
 // render writes the requirements file: sorted, one package a line, each with every hash the lock
 // has for its files (pip checks the file it picks against them) and the marker that reaches it.
 func render(from string, pkgs []lockedPackage, p *lockPlan, extraIndexes []string) []byte {
@@ -130,6 +165,8 @@ func indexOptions(p *lockPlan, registries []string) ([]string, error) {
 	local := 0
 	for _, r := range registries {
 		switch {
+		case isLocalIndex(r) && (llb.LeavesContext(r) || strings.ContainsAny(r, " \t\r\n#\\")):
+			return nil, lockErr("put the wheelhouse in the build context and lock from there", "%s names the wheelhouse %q, outside the build context", p.file, r)
 		case isLocalIndex(r):
 			local++
 			if !slices.Contains(p.findLinks, r) {
@@ -138,6 +175,8 @@ func indexOptions(p *lockPlan, registries []string) ([]string, error) {
 		case strings.Contains(r, "@"):
 			return nil, lockErr("keep the credentials out of the lock and give them as a build secret (docs/languages.md, python)",
 				"%s names an index with credentials in its URL", p.file)
+		case !safeURL.MatchString(r):
+			return nil, lockErr("lock from an http(s) index", "%s names the index %q, which is not an http(s) URL", p.file, r)
 		case !isPyPI(r) && !slices.Contains(extra, r):
 			extra = append(extra, r)
 		}

@@ -75,6 +75,9 @@ func poetryPlan(data, pyproject []byte) (*lockPlan, error) {
 			return nil, err
 		}
 		lp.marker = markerOf(alts)
+		if err := lp.check("poetry.lock"); err != nil {
+			return nil, err
+		}
 		pkgs = append(pkgs, lp)
 		registries = append(registries, registry)
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/hardenedbuild/hardened/llb"
 )
 
 // uvLockFile is what the build reads of uv.lock.
@@ -104,6 +106,9 @@ func uvPlan(data, pyproject []byte) (*lockPlan, error) {
 func uvRequirements(byKey map[string]*uvPackage, reached map[string][]string, root *uvPackage) (*lockPlan, error) {
 	plan := &lockPlan{file: "uv.lock", installRoot: root.Source.Virtual == "" && root.Source.Editable != "",
 		rootDir: path.Clean(root.Source.Editable + root.Source.Virtual)}
+	if llb.LeavesContext(plan.rootDir) || strings.HasPrefix(plan.rootDir, "-") {
+		return nil, lockErr("build from a directory that holds the project", "uv.lock: the project %s is at %s, outside the build context", root.Name, plan.rootDir)
+	}
 	var pkgs []lockedPackage
 	var registries []string
 	for node, alts := range reached {
@@ -119,6 +124,9 @@ func uvRequirements(byKey map[string]*uvPackage, reached map[string][]string, ro
 			return nil, err
 		}
 		lp.marker = markerOf(alts)
+		if err := lp.check("uv.lock"); err != nil {
+			return nil, err
+		}
 		pkgs = append(pkgs, lp)
 		if p.Source.Registry != "" {
 			registries = append(registries, p.Source.Registry)
