@@ -53,6 +53,11 @@ func (p *project) servers() []initEntry {
 	return out
 }
 
+// collectStatic is what a Django image needs that init cannot write: the static files collected
+// in the builder, as Heroku's build does, and shipped.
+const collectStatic = "static files are not collected: run manage.py collectstatic in build.steps with STATIC_ROOT\n" +
+	"under /out (docs/spec.md, build.steps), or serve them elsewhere"
+
 // procfileServers are the servers a Procfile's web process may start, as modules python -m runs.
 var procfileServers = []string{"gunicorn", "uvicorn", "hypercorn", "daphne"}
 
@@ -94,7 +99,15 @@ func (p *project) procfile() (initEntry, bool) {
 	if artifact == "" {
 		return initEntry{}, false
 	}
-	why := fmt.Sprintf("Procfile's web process %q, with %s as a module of the virtualenv's python ($PORT is %s: add expose: [%s])", cmd, args[0], servePort, servePort)
+	why := fmt.Sprintf("Procfile's web process %q, with %s as a module of the virtualenv's python", cmd, args[0])
+	if strings.Contains(cmd, "$") {
+		why += fmt.Sprintf(" ($PORT is %s: add expose: [%s])", servePort, servePort)
+	} else {
+		why += " (add expose: with the port its configuration listens on)"
+	}
+	if lang.IsFile(filepath.Join(p.dir, "manage.py")) {
+		why += ";\n" + collectStatic
+	}
 	if args[0] == "gunicorn" && !strings.Contains(cmd, "--worker-tmp-dir") {
 		args = append(args, "--worker-tmp-dir", "/dev/shm")
 		why += ";\ngunicorn's heartbeat files go to /dev/shm, as the root is read-only"
@@ -172,7 +185,7 @@ func (p *project) django() (initEntry, bool) {
 			return initEntry{}, false
 		}
 		e := p.gunicorn(pkg, pkg+".wsgi:application", where)
-		e.why += ";\nstatic files are not collected: run collectstatic in build.steps, or serve them elsewhere"
+		e.why += ";\n" + collectStatic
 		return e, true
 	}
 	return initEntry{}, false
