@@ -109,7 +109,7 @@ var registry = []Check{
 		ID: "HX-MIN-NETWORK-TOOLS", Catalogue: "HX-MIN-003", Title: "No network or debugging tools", Severity: Medium,
 		Rationale: "curl, wget and nc fetch an attack's next stage; strace and gdb read other processes.",
 		Mappings:  Mappings{CIS: []string{"4.3"}, Hadolint: []string{"DL3001"}},
-		How:       "curl, wget, nc, ncat, netcat, socat, ssh, scp, sftp, telnet, ftp, tftp, strace, ltrace, gdb, tcpdump, nmap. A file at /usr/libexec/hardened/probe (healthcheck.http) passes only as the build's probe: root's, not writable by others, no setuid/setgid, at most 2 MB, with Go build info naming github.com/hardenedbuild/hardened/cmd/hardened-probe.",
+		How:       "curl, wget, nc, ncat, netcat, socat, ssh, scp, sftp, telnet, ftp, tftp, strace, ltrace, gdb, tcpdump, nmap. A file at /hardened/probe (healthcheck.http) passes only as the build's probe: root's, not writable by others, no setuid/setgid, at most 2 MB, with Go build info naming github.com/hardenedbuild/hardened/cmd/hardened-probe.",
 		run:       checkNetworkTools,
 	},
 	{

@@ -6,8 +6,10 @@ import (
 )
 
 // ProbePath is where the build puts its health probe (healthcheck.http): outside /app, which holds the
-// app alone, and in no directory on PATH, so nothing finds it by name.
-const ProbePath = "/usr/libexec/hardened/probe"
+// app alone, and in no directory on PATH, so nothing finds it by name. Its directory is new at the root:
+// one made inside a directory of the base (/usr/libexec) would restamp that directory with the build's
+// clock, and two builds would differ.
+const ProbePath = "/hardened/probe"
 
 // ProbeMainPath is the probe's main package, as its Go build info records it.
 const ProbeMainPath = "github.com/hardenedbuild/hardened/cmd/hardened-probe"

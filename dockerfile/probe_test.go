@@ -18,7 +18,7 @@ func TestProbeHealthcheckIsAComment(t *testing.T) {
 		t.Errorf("a HEALTHCHECK instruction for the probe:\n%s", df)
 	}
 	flat := strings.Join(strings.Fields(strings.ReplaceAll(df, "\n# ", " ")), " ")
-	for _, want := range []string{`HEALTHCHECK CMD ["/usr/libexec/hardened/probe", "9090", "/ready"]`, "GETs http://127.0.0.1:9090/ready",
+	for _, want := range []string{`HEALTHCHECK CMD ["/hardened/probe", "9090", "/ready"]`, "GETs http://127.0.0.1:9090/ready",
 		"A Dockerfile cannot get that probe", "hardened k8s writes an httpGet probe"} {
 		if !strings.Contains(flat, want) {
 			t.Errorf("missing %q in\n%s", want, df)

@@ -41,7 +41,7 @@ func TestProbeCopiedAndRun(t *testing.T) {
 	}
 	var mkdir bool
 	for _, a := range op.Op.GetFile().GetActions() {
-		if m := a.GetMkdir(); m != nil && m.Path == "/usr/libexec/hardened" && m.Mode == 0o755 && m.MakeParents && m.Timestamp == epoch.UnixNano() {
+		if m := a.GetMkdir(); m != nil && m.Path == "/hardened" && m.Mode == 0o755 && m.MakeParents && m.Timestamp == epoch.UnixNano() {
 			mkdir = true
 		}
 	}

@@ -55,7 +55,7 @@ type Spec struct {
 // build adds (llb.ProbePath).
 type Healthcheck struct {
 	Test        []string  `yaml:"test,omitempty" json:"test,omitempty" desc:"Exec-form command; exit 0 means healthy. Write test or http." example:"/app/server"`
-	HTTP        *HTTPTest `yaml:"http,omitempty" json:"http,omitempty" desc:"The build adds a small static probe (/usr/libexec/hardened/probe, root-owned, read-only) that GETs http://127.0.0.1:PORT/PATH (then [::1]) and exits 0 on 2xx; the HEALTHCHECK runs it. hardened k8s writes it as an httpGet probe. Write test or http."`
+	HTTP        *HTTPTest `yaml:"http,omitempty" json:"http,omitempty" desc:"The build adds a small static probe (/hardened/probe, root-owned, read-only) that GETs http://127.0.0.1:PORT/PATH (then [::1]) and exits 0 on 2xx; the HEALTHCHECK runs it. hardened k8s writes it as an httpGet probe. Write test or http."`
 	Interval    string    `yaml:"interval,omitempty" json:"interval,omitempty" desc:"Time between checks, a Go duration such as 30s." example:"30s"`
 	Timeout     string    `yaml:"timeout,omitempty" json:"timeout,omitempty" desc:"How long one check may take, a Go duration." example:"5s"`
 	StartPeriod string    `yaml:"start_period,omitempty" json:"start_period,omitempty" desc:"Grace period after start, a Go duration." example:"10s"`

@@ -22,11 +22,11 @@ WORKDIR /app
 EXPOSE 8080/tcp
 LABEL "org.opencontainers.image.base.name"="gcr.io/distroless/static-debian13:nonroot"
 LABEL "org.opencontainers.image.title"="hardened-static-example"
-# healthcheck.http (hardened.yaml): the hardened build adds its loopback probe at
-# /usr/libexec/hardened/probe and writes HEALTHCHECK CMD ["/usr/libexec/hardened/probe", "8080", "/"],
-# which GETs http://127.0.0.1:8080/ and passes on 2xx. A Dockerfile cannot get that probe, so none is
-# written here: build a check into the app and write HEALTHCHECK CMD ["/app/server", "-check"], or
-# probe from the orchestrator (hardened k8s writes an httpGet probe).
+# healthcheck.http (hardened.yaml): the hardened build adds its loopback probe at /hardened/probe and
+# writes HEALTHCHECK CMD ["/hardened/probe", "8080", "/"], which GETs http://127.0.0.1:8080/ and
+# passes on 2xx. A Dockerfile cannot get that probe, so none is written here: build a check into the
+# app and write HEALTHCHECK CMD ["/app/server", "-check"], or probe from the orchestrator (hardened
+# k8s writes an httpGet probe).
 USER 65532:65532
 ENTRYPOINT ["/app/hello-server"]
 
