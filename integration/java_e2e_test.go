@@ -13,6 +13,8 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/hardenedbuild/hardened/integration/stack"
 )
 
 // javaExample is what TestJavaExampleBuildx built, for TestJavaRebuilds to compare with (its
@@ -124,17 +126,137 @@ func buildJava(t *testing.T, dir string, args ...string) v1.Image {
 	return only(t, ociImages(t, out))
 }
 
-// TestJavaOtherVersionHasNoImage: the stack has Java 21 and 25 only (Debian trixie has no Java 17), so
-// version 17 maps to images it does not serve and fails at the spec's version line, naming the image,
-// before any build runs.
-func TestJavaOtherVersionHasNoImage(t *testing.T) {
+// TestJavaUnsupportedVersion: a Java release distroless has no image of on Debian 13 fails at the
+// spec's version line, naming the supported ones, before any build runs.
+func TestJavaUnsupportedVersion(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
+	dir := copyExample(t, "java")
+	spec := filepath.Join(dir, "hardened.yaml")
+	writeFile(t, spec, strings.Replace(string(readHost(t, spec)), `version: "21"`, `version: "11"`, 1))
+	log := buildFails(t, st.Buildx(context.Background(), "build", "-f", spec, "--progress", "plain", dir))
+	if !strings.Contains(log, "supported: 17, 21, 25") || !strings.Contains(log, `>>> version: "11"`) {
+		t.Errorf("want an error at the version line naming the supported releases, got:\n%s", tail(log, 30))
+	}
+	assertNoGoStack(t, log)
+}
+
+// TestJava17Buildx builds examples/java at version: "17": eclipse-temurin:17-jdk-noble compiles it, and
+// it runs on distroless java17-debian13 (stand-ins from Debian bookworm's openjdk-17, which trixie dropped).
+func TestJava17Buildx(t *testing.T) {
 	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := copyExample(t, "java")
 	spec := filepath.Join(dir, "hardened.yaml")
 	writeFile(t, spec, strings.Replace(string(readHost(t, spec)), `version: "21"`, `version: "17"`, 1))
-	log := buildFails(t, st.Buildx(context.Background(), "build", "-f", spec, "--progress", "plain", dir))
-	if !strings.Contains(log, "cannot resolve docker.io/library/eclipse-temurin:17-jdk-noble") || !strings.Contains(log, `>>> version: "17"`) {
-		t.Errorf("want an error at the version line naming eclipse-temurin:17-jdk-noble, got:\n%s", tail(log, 30))
+	img := buildJava(t, dir)
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
 	}
-	assertNoGoStack(t, log)
+	assertBase(t, cf.Config, "gcr.io/distroless/java17-debian13:nonroot")
+	if cf.Config.User != "65532:65532" {
+		t.Errorf("user = %q, want 65532:65532", cf.Config.User)
+	}
+	var got struct {
+		Message, Java string
+		UID           int
+	}
+	askImage(t, img, "/?name=seventeen", &got, "--port=%d")
+	if got.UID != 65532 || got.Message != "hello, seventeen" || !strings.HasPrefix(got.Java, "17.") {
+		t.Errorf("server answered %+v, want uid 65532 on Java 17", got)
+	}
+}
+
+// mavenSettings is a company's settings.xml: every repository through one mirror, reached with a user and
+// password (the stack's Maven repository, made from Debian's maven-repo packages).
+func mavenSettings(url, password string) string {
+	return fmt.Sprintf(`<settings>
+  <mirrors>
+    <mirror>
+      <id>company-mirror</id>
+      <mirrorOf>*</mirrorOf>
+      <url>%s</url>
+    </mirror>
+  </mirrors>
+  <servers>
+    <server>
+      <id>company-mirror</id>
+      <username>%s</username>
+      <password>%s</password>
+    </server>
+  </servers>
+</settings>
+`, url, stack.MavenUser, password)
+}
+
+// TestJavaMavenExample builds examples/java-maven (pom.xml, commons-lang3 and gson) through docker buildx
+// against the stack's Maven repository, reached through a settings.xml build secret as a company's mirror
+// is: the image holds the jar and its libraries on distroless java, no Maven or JDK, runs as 65532 and
+// answers; the mirror's password is in no layer, attestation, exported cache or the build's log.
+func TestJavaMavenExample(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
+	ctx := context.Background()
+	dir := copyExample(t, "java-maven")
+	spec := filepath.Join(dir, "hardened.yaml")
+	tmp := t.TempDir()
+	settings := filepath.Join(tmp, "settings.xml")
+	writeFile(t, settings, mavenSettings(st.MavenRepo, st.MavenPassword))
+
+	// Without the secret the build stops at the step that needs it, naming it.
+	out := buildFails(t, st.Buildx(ctx, "build", "-f", spec, "-o", "type=oci,dest="+filepath.Join(tmp, "none.tar"), dir))
+	if !strings.Contains(out, "maven-settings") {
+		t.Errorf("a build without --secret id=maven-settings does not name the secret:\n%s", tail(out, 20))
+	}
+
+	image := filepath.Join(tmp, "app.tar")
+	cache := filepath.Join(tmp, "cache")
+	log := build(t, st.Buildx(ctx, "build", "--secret", "id=maven-settings,src="+settings, "--progress", "plain",
+		"--sbom=true", "--provenance=mode=max", "--cache-to", "type=local,mode=max,dest="+cache,
+		"-f", spec, "-o", "type=oci,dest="+image, dir))
+	if !strings.Contains(log, "mvn -B -ntp -U dependency:go-offline") || !strings.Contains(log, "commons-lang3") {
+		t.Errorf("the build did not resolve the dependencies through the mirror:\n%s", tail(log, 40))
+	}
+	if strings.Contains(log, st.MavenPassword) {
+		t.Error("the build log holds the mirror's password")
+	}
+	if n := scanForSecret(t, image, st.MavenPassword) + scanForSecret(t, cache, st.MavenPassword); n < 5 {
+		t.Errorf("scanned %d blobs; want the image's layers, config, attestations and the cache", n)
+	}
+
+	img := only(t, ociImages(t, image))
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := cf.Config; c.User != "65532:65532" || !slices.Equal(c.Entrypoint, []string{"/usr/bin/java", "-jar", "/app/hello-maven.jar"}) {
+		t.Errorf("user %q entrypoint %q, want 65532:65532 and java -jar /app/hello-maven.jar", c.User, c.Entrypoint)
+	}
+	assertBase(t, cf.Config, "gcr.io/distroless/java21-debian13:nonroot")
+	files := flatFiles(t, img)
+	want := []string{"/app/hello-maven.jar", "/app/lib/commons-lang3-3.17.0.jar", "/app/lib/gson-2.10.1.jar"}
+	for _, f := range want {
+		if h := files[f]; h == nil || h.Uid != 0 || h.Mode&0o022 != 0 {
+			t.Errorf("%s = %+v: want it root-owned and not writable by the runtime user", f, h)
+		}
+	}
+	for f, h := range files {
+		base := filepath.Base(f)
+		switch {
+		case h.Typeflag != tar.TypeDir && slices.Contains([]string{"sh", "bash", "dash", "javac", "jar", "mvn", "apt", "dpkg"}, base),
+			strings.Contains(f, "/.m2/"), strings.HasPrefix(f, "/usr/share/maven"):
+			t.Errorf("the image has %s", f)
+		case strings.HasPrefix(f, "/app/") && h.Typeflag == tar.TypeReg && !slices.Contains(want, f):
+			t.Errorf("%s is not an artifact, yet it is in the image", f)
+		}
+	}
+	assertNoSetuid(t, img)
+
+	var got struct {
+		Message, Java, Libraries string
+		UID                      int
+	}
+	askImage(t, img, "/?name=%20maven%20%20user%20", &got, "--port=%d")
+	if got.UID != 65532 || got.Message != "hello, maven user" || !strings.HasPrefix(got.Java, "21.") ||
+		got.Libraries != "org.apache.commons.lang3 com.google.gson" {
+		t.Errorf("server answered %+v, want uid 65532 on Java 21 with both libraries", got)
+	}
 }

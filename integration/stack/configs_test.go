@@ -90,13 +90,22 @@ func realConfigs(goVersion, rustVersion string) map[string]realConfig {
 			out[distrolessRef("nodejs"+n.major, u)] = distrolessRow("nodejs/nodejs.bzl", u, []string{"/nodejs/bin/node"}, nil)
 		}
 	}
-	for _, j := range []string{"21", "25"} {
-		out["docker.io/library/eclipse-temurin:"+j+"-jdk-noble"] = realConfig{
+	for _, j := range []string{"17", "21", "25"} {
+		temurin := realConfig{
 			source: "adoptium/containers " + j + "/jdk/ubuntu/noble/Dockerfile",
 			env: map[string]string{"JAVA_HOME": "/opt/java/openjdk", "PATH": regexp.QuoteMeta("/opt/java/openjdk/bin:" + debianPath),
 				"LANG": `en_US\.UTF-8`, "LANGUAGE": "en_US:en", "LC_ALL": `en_US\.UTF-8`, "JAVA_VERSION": `jdk-` + j + `\.[0-9.]+\+[0-9]+`},
 			entrypoint: []string{"/__cacert_entrypoint.sh"}, cmd: []string{"jshell"}, interpreter: "/opt/java/openjdk/bin/java",
 		}
+		out["docker.io/library/eclipse-temurin:"+j+"-jdk-noble"] = temurin
+		// The maven image is FROM eclipse-temurin:<v>-jdk-noble and adds MAVEN_HOME and MAVEN_CONFIG.
+		maven := realConfig{source: "carlossg/docker-maven eclipse-temurin-" + j + "-noble/Dockerfile", env: map[string]string{
+			"MAVEN_HOME": "/usr/share/maven", "MAVEN_CONFIG": "/root/.m2"},
+			entrypoint: []string{"/usr/local/bin/mvn-entrypoint.sh"}, cmd: []string{"mvn"}, interpreter: "/opt/java/openjdk/bin/java"}
+		for k, v := range temurin.env {
+			maven.env[k] = v
+		}
+		out["docker.io/library/maven:3-eclipse-temurin-"+j+"-noble"] = maven
 		for _, u := range []string{"65532", "0"} {
 			out[distrolessRef("java"+j, u)] = distrolessRow("java/java.bzl", u, []string{"/usr/bin/java", "-jar"},
 				map[string]string{"LANG": `C\.UTF-8`, "JAVA_VERSION": j + `\.[0-9]+\.[0-9]+(\.[1-9][0-9]*)?`})
@@ -132,8 +141,10 @@ func TestStandInConfigs(t *testing.T) {
 	r := hostRust{version: "1.95.0", triple: "x86_64-unknown-linux-gnu"}
 	want := realConfigs(g.version, r.version)
 	versions := map[string]string{"jdk-21-trixie": "21.0.13.1+2-1~deb13u1", "jdk-25-trixie": "25.0.5.1+2-1~deb13u1",
+		"jdk-17-trixie": "17.0.21.1+2-1~deb12u1", "distroless-java17-debian13": "17.0.21.1+2-1~deb12u1",
 		"distroless-java21-debian13": "21.0.13.1+2-1~deb13u1", "distroless-java25-debian13": "25.0.5.0+2-1",
-		"python-3.13-trixie": "3.13.5"}
+		"maven-3-jdk-17-trixie": "17.0.21.1+2-1~deb12u1", "maven-3-jdk-21-trixie": "21.0.13.1+2-1~deb13u1",
+		"maven-3-jdk-25-trixie": "25.0.5.1+2-1~deb13u1", "python-3.13-trixie": "3.13.5"}
 	served := map[string]bool{}
 	for _, s := range standIns(g, r) {
 		if v, ok := versions[s.name]; ok {

@@ -33,7 +33,11 @@ func (s *Stack) attach(ctx context.Context) (serveState, error) {
 	if resp.StatusCode != http.StatusOK {
 		return st, fmt.Errorf("registry %s: HTTP %d on /v2/", st.Registry, resp.StatusCode)
 	}
+	if err := checkMavenRepo(client, st.Registry); err != nil {
+		return st, err
+	}
 	s.PID, s.Registry = st.PID, st.Registry
+	s.setMaven(st)
 	if err := s.hasWorker(ctx); err != nil {
 		return st, err
 	}

@@ -39,6 +39,8 @@ type serveState struct {
 	PID          int    `json:"pid"`
 	Registry     string `json:"registry"`
 	BuildkitdPID int    `json:"buildkitd_pid"`
+	// MavenPassword is MavenUser's password for the Maven repository at mavenRepoPath.
+	MavenPassword string `json:"maven_password"`
 }
 
 // defaultRegistryPort is tried after the previous run's port; any free port is taken when both are busy.
@@ -74,7 +76,12 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	} else {
 		log.Printf("replayed %d manifests from %s", n, p.journal)
 	}
-	srv := &http.Server{Handler: rangedBlobs(p.blobs, j.wrap(reg)), ReadHeaderTimeout: time.Minute}
+	password, err := newMavenPassword()
+	if err != nil {
+		return err
+	}
+	handler := mavenRepoHandler(p.mavenRepo, password, rangedBlobs(p.blobs, j.wrap(reg)))
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: time.Minute}
 	srvErr := make(chan error, 1)
 	go func() { srvErr <- srv.Serve(ln) }()
 	defer srv.Close()
@@ -107,7 +114,7 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	bkDone := make(chan error, 1)
 	go func() { bkDone <- bk.Wait() }()
 
-	st, _ := json.MarshalIndent(serveState{PID: os.Getpid(), Registry: addr, BuildkitdPID: bk.Process.Pid}, "", "  ")
+	st, _ := json.MarshalIndent(serveState{PID: os.Getpid(), Registry: addr, BuildkitdPID: bk.Process.Pid, MavenPassword: password}, "", "  ")
 	if _, err := writeFileChanged(p.serveJSON, st); err != nil {
 		return err
 	}
@@ -365,6 +372,7 @@ type paths struct {
 	dir, stackJSON, serveJSON, serveLog, upLock        string
 	socket, buildkitdRoot, buildkitdToml, buildkitdLog string
 	blobs, journal, registryLog, dockerConfig          string
+	mavenRepo                                          string
 }
 
 func statePaths(dir string) paths {
@@ -382,5 +390,6 @@ func statePaths(dir string) paths {
 		journal:       filepath.Join(dir, "registry", "manifests.jsonl"),
 		registryLog:   filepath.Join(dir, "registry.log"),
 		dockerConfig:  filepath.Join(dir, "docker"),
+		mavenRepo:     filepath.Join(dir, "maven-repo"),
 	}
 }

@@ -34,6 +34,10 @@ type Stack struct {
 	Builder      string   `json:"builder"`   // buildx builder name
 	StandIns     []string `json:"stand_ins"` // real references served by the registry
 	CacheDir     string   `json:"cache_dir"` // stand-ins, packages and the frontend build's cache (Options.CacheDir)
+	// MavenRepo is the URL of the Maven repository the stack serves (Debian's maven-repo artifacts), which
+	// MavenUser and MavenPassword reach.
+	MavenRepo     string `json:"maven_repo"`
+	MavenPassword string `json:"maven_password"`
 
 	log *logWriter
 }
@@ -61,13 +65,17 @@ func Up(ctx context.Context, o Options) (*Stack, error) {
 	}
 	// The tools compile (CPU) while the stand-ins bootstrap (mostly disk and network).
 	var (
-		bins   toolPaths
-		images map[string]v1.ImageIndex
+		bins      toolPaths
+		images    map[string]v1.ImageIndex
+		mavenRepo string
 	)
 	eg, egctx := errgroup.WithContext(ctx)
 	eg.Go(func() (err error) { bins, err = ensureTools(egctx, o.RepoRoot, o.CacheDir, log); return err })
-	eg.Go(func() (err error) { images, err = buildStandIns(egctx, o.CacheDir, log); return err })
+	eg.Go(func() (err error) { images, mavenRepo, err = buildStandIns(egctx, o.CacheDir, log); return err })
 	if err := eg.Wait(); err != nil {
+		return nil, err
+	}
+	if err := linkMavenRepo(o.StateDir, mavenRepo); err != nil {
 		return nil, err
 	}
 
@@ -96,6 +104,7 @@ func Up(ctx context.Context, o Options) (*Stack, error) {
 		}
 	}
 	s.PID, s.Registry = st.PID, st.Registry
+	s.setMaven(st)
 	if err := s.waitForWorker(ctx, 90*time.Second); err != nil {
 		return nil, err
 	}
@@ -132,15 +141,16 @@ func Up(ctx context.Context, o Options) (*Stack, error) {
 // standInWorkers is how many stand-ins build at once: a bootstrap waits on disk and network as much as on CPU.
 const standInWorkers = 3
 
-// buildStandIns returns every stand-in image by real reference, building those the cache lacks.
-func buildStandIns(ctx context.Context, cacheDir string, log *logWriter) (map[string]v1.ImageIndex, error) {
+// buildStandIns returns every stand-in image by real reference, building those the cache lacks, and the
+// directory of the Maven repository the stack serves, made from Debian packages as the stand-ins are.
+func buildStandIns(ctx context.Context, cacheDir string, log *logWriter) (map[string]v1.ImageIndex, string, error) {
 	g, err := hostGoToolchain(ctx)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	r, err := findHostRust(ctx)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	b := newBuilder(cacheDir, log)
 	defer b.close()
@@ -148,6 +158,8 @@ func buildStandIns(ctx context.Context, cacheDir string, log *logWriter) (map[st
 	var mu sync.Mutex
 	eg, ctx := errgroup.WithContext(ctx)
 	eg.SetLimit(standInWorkers)
+	var mavenRepo string
+	eg.Go(func() (err error) { mavenRepo, err = b.mavenRepo(ctx); return err })
 	for _, s := range standIns(g, r) {
 		eg.Go(func() error {
 			idx, err := b.ensure(ctx, s)
@@ -163,9 +175,14 @@ func buildStandIns(ctx context.Context, cacheDir string, log *logWriter) (map[st
 		})
 	}
 	if err := eg.Wait(); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return out, nil
+	return out, mavenRepo, nil
+}
+
+// setMaven records where the serve of st has the Maven repository, and its password.
+func (s *Stack) setMaven(st serveState) {
+	s.MavenRepo, s.MavenPassword = "http://"+st.Registry+mavenRepoPath, st.MavenPassword
 }
 
 // startServe starts "Exe serve" detached (own session, output to STATE/serve.log) and waits for its serve.json.

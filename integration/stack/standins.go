@@ -39,7 +39,7 @@ func standIns(g hostGo, r hostRust) []standIn {
 	// the end instead of a long one starting last.
 	out := []standIn{rustStandIn(r), golangStandIn(g)}
 	for _, j := range javaReleases {
-		out = append(out, jdkStandIn(j))
+		out = append(out, mavenStandIn(j), jdkStandIn(j))
 	}
 	out = append(out, pythonStandIn())
 	for _, n := range nodeReleases {

@@ -19,9 +19,18 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
-// javaReleases are the Java majors with stand-ins: those Debian trixie packages (openjdk-21, openjdk-25). Java 17,
-// which distroless also ships, is not in trixie, so it has no stand-in.
-var javaReleases = []string{"21", "25"}
+// javaReleases are the Java majors with stand-ins, the three distroless ships on Debian 13.
+var javaReleases = []string{"17", "21", "25"}
+
+// javaSuite is the Debian release whose OpenJDK package a stand-in takes: trixie has openjdk-21 and openjdk-25,
+// and bookworm has openjdk-17, which trixie dropped. Bookworm's build links glibc 2.36 and zlib, which trixie's
+// newer glibc and zlib1g still serve, so it runs on the trixie root the other layers are.
+func javaSuite(major string) string {
+	if major == "17" {
+		return bookworm
+	}
+	return trixie
+}
 
 // javaVersion is the upstream part of a Debian openjdk version, "21.0.13.1+2" of "21.0.13.1+2-1~deb13u1".
 func javaVersion(debian string) string {
@@ -105,7 +114,7 @@ func javaLayer(ctx context.Context, b *builder, p v1.Platform, major, kind, dir 
 	if kind == "jdk" {
 		names = append(names, "openjdk-"+major+"-jdk-headless")
 	}
-	apt, err := b.aptRoot(ctx, trixie)
+	apt, err := b.aptRoot(ctx, javaSuite(major))
 	if err != nil {
 		return layerRecipe{}, nil, err
 	}

@@ -104,6 +104,8 @@ func buildJavac(in *llb.BuildInput, release string) bkllb.State {
 // is copied (a source change keeps that step cached), then packages offline, with no network.
 // Both steps get the spec's build secrets: a settings.xml naming a mirror is needed offline too,
 // since Maven takes an artifact from its local repository only for the repository it came from.
+// -U: the resolve step runs again only when pom.xml changed, and then an artifact the mirror lacked
+// before (a "not found" Maven keeps in the cached repository for a day) is asked for again.
 func buildMaven(in *llb.BuildInput) bkllb.State {
 	repo := llb.CacheMount(in.CacheNS, "java", "m2-repository", mavenRepoDir, bkllb.CacheMountLocked)
 	st := in.Builder.State.File(bkllb.Copy(in.Context, "/", llb.SrcDir, &bkllb.CopyInfo{
@@ -111,7 +113,7 @@ func buildMaven(in *llb.BuildInput) bkllb.State {
 		CopyDirContentsOnly: true,
 		CreateDestPath:      true,
 	}), bkllb.WithCustomName("copy pom.xml"), in.Locate("language"))
-	st = runJava(in, st, []string{"mvn", "-B", "-ntp", "dependency:go-offline"}, "language", repo, in.Network)
+	st = runJava(in, st, []string{"mvn", "-B", "-ntp", "-U", "dependency:go-offline"}, "language", repo, in.Network)
 	st = copyJavaSource(in, st, "target")
 	st = runJava(in, st, []string{"mvn", "-B", "-ntp", "-o", "package", "-DskipTests",
 		"-Dproject.build.outputTimestamp=" + jarDate(in.Epoch)}, "language", repo, bkllb.Network(pb.NetMode_NONE), llb.Secrets(in.Spec))

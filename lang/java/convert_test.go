@@ -125,7 +125,7 @@ func TestJavaMaven(t *testing.T) {
 	if inc := findCopy(t, pom, "/").IncludePatterns; !slices.Equal(inc, []string{"pom.xml", ".mvn"}) {
 		t.Errorf("pom copy includes %q", inc)
 	}
-	resolve := g.Named(t, "mvn -B -ntp dependency:go-offline")
+	resolve := g.Named(t, "mvn -B -ntp -U dependency:go-offline")
 	assertJavaCache(t, resolve, "/root/.m2/repository", "team/hardened/java/m2-repository", pb.CacheSharingOpt_LOCKED)
 	if resolve.Op.GetExec().Network == pb.NetMode_NONE {
 		t.Error("dependency:go-offline has no network")
