@@ -103,8 +103,8 @@ func TestCIReusesThePythonDependencyLayer(t *testing.T) {
 	runCICase(t, ciCase{
 		example: "python", file: "hello/__init__.py", old: "hello, ",
 		manifest: "requirements.txt", comment: "# ci %d\n",
-		deps:    []string{"python3 -m venv", "python3 -m pip", "lay out the virtualenv", "compile bytecode in"},
-		rebuilt: []string{"copy source"},
+		deps:    []string{"python3 -m venv", "python3 -m pip", "lay out the virtualenv", "compile bytecode in /deps"},
+		rebuilt: []string{"copy source", "compile bytecode in /hardened/out"},
 	})
 }
 
