@@ -51,16 +51,38 @@ type WaiverStatus struct {
 	Covered int `json:"covered"`
 }
 
-// ParseWaivers reads an ignore file:
+// Ignore is an ignore file: waivers of checks' findings, and VEX statements about
+// vulnerabilities (vex.go).
+type Ignore struct {
+	Waivers         []Waiver
+	Vulnerabilities []VulnStatement
+}
+
+// ParseWaivers reads an ignore file's waivers (ParseIgnore reads the whole file).
+func ParseWaivers(name string, data []byte) ([]Waiver, error) {
+	ig, err := ParseIgnore(name, data)
+	if err != nil {
+		return nil, err
+	}
+	return ig.Waivers, nil
+}
+
+// ParseIgnore reads an ignore file:
 //
 //	waivers:
 //	  - id: HX-MIN-SHELL
 //	    path: /busybox/**
 //	    reason: the debug variant ships busybox on purpose
 //	    expires: 2026-12-31
+//	vulnerabilities:
+//	  - id: CVE-2024-1234
+//	    package: libexpat1
+//	    justification: vulnerable_code_not_in_execute_path
+//	    reason: the app never parses XML
+//	    expires: 2026-12-31
 //
 // It reports every problem at once, each as FILE:LINE:COL: message.
-func ParseWaivers(name string, data []byte) ([]Waiver, error) {
+func ParseIgnore(name string, data []byte) (*Ignore, error) {
 	if len(data) > maxIgnoreFile {
 		return nil, fmt.Errorf("%s: the ignore file is over the %d byte limit", name, maxIgnoreFile)
 	}
@@ -68,7 +90,7 @@ func ParseWaivers(name string, data []byte) ([]Waiver, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, nil
+			return &Ignore{}, nil
 		}
 		return nil, fmt.Errorf("%s: %v", name, err)
 	}
@@ -81,80 +103,86 @@ func ParseWaivers(name string, data []byte) ([]Waiver, error) {
 		root = root.Content[0]
 	}
 	if root.Kind != yaml.MappingNode {
-		problem(root, "the ignore file must be a mapping with a waivers: list")
+		problem(root, "the ignore file must be a mapping with a waivers: list, a vulnerabilities: list, or both")
 		return nil, errors.Join(errs...)
 	}
-	var list *yaml.Node
+	ig := &Ignore{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
-		if k.Value != "waivers" {
-			problem(k, "unknown field %q; the ignore file has one field, waivers", k.Value)
-			continue
-		}
-		list = v
-	}
-	if list == nil {
-		return nil, errors.Join(errs...)
-	}
-	if list.Kind != yaml.SequenceNode {
-		problem(list, "waivers must be a list")
-		return nil, errors.Join(errs...)
-	}
-	var out []Waiver
-	for i, item := range list.Content {
-		field := fmt.Sprintf("waivers[%d]", i)
-		if item.Kind != yaml.MappingNode {
-			problem(item, "%s: want a mapping with id, reason and optionally path and expires", field)
-			continue
-		}
-		w := Waiver{Source: fmt.Sprintf("%s:%d", name, item.Line)}
-		seen := map[string]bool{}
-		for j := 0; j+1 < len(item.Content); j += 2 {
-			k, v := item.Content[j], item.Content[j+1]
-			if v.Kind != yaml.ScalarNode {
-				problem(v, "%s.%s: want a string", field, k.Value)
-				continue
+		switch {
+		case k.Value != "waivers" && k.Value != "vulnerabilities":
+			problem(k, "unknown field %q; the ignore file has waivers and vulnerabilities", k.Value)
+		case v.Kind != yaml.SequenceNode:
+			problem(v, "%s must be a list", k.Value)
+		case k.Value == "waivers":
+			for j, item := range v.Content {
+				ig.Waivers = append(ig.Waivers, parseWaiver(name, item, fmt.Sprintf("waivers[%d]", j), problem))
 			}
-			seen[k.Value] = true
-			switch k.Value {
-			case "id":
-				c, ok := LookupCheck(v.Value)
-				if !ok {
-					problem(v, "%s.id: unknown check %q", field, v.Value)
-					continue
-				}
-				w.ID = c.ID
-			case "path":
-				w.Path = v.Value
-			case "reason":
-				w.Reason = strings.TrimSpace(v.Value)
-				if w.Reason == "" {
-					problem(v, "%s.reason: a waiver needs a reason", field)
-				}
-			case "expires":
-				t, err := time.Parse(time.DateOnly, v.Value)
-				if err != nil {
-					problem(v, "%s.expires: want a date YYYY-MM-DD, got %q", field, v.Value)
-					continue
-				}
-				w.Expires = t
-			default:
-				problem(k, "%s: unknown field %q; a waiver has id, path, reason and expires", field, k.Value)
+		default:
+			for j, item := range v.Content {
+				ig.Vulnerabilities = append(ig.Vulnerabilities, parseVulnStatement(name, item, fmt.Sprintf("vulnerabilities[%d]", j), problem))
 			}
 		}
-		if !seen["id"] {
-			problem(item, "%s: a waiver needs the id of the check it waives", field)
-		}
-		if !seen["reason"] {
-			problem(item, "%s: a waiver needs a reason", field)
-		}
-		w.match = compileGlob(w.Path)
-		out = append(out, w)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return out, nil
+	return ig, nil
+}
+
+// parseWaiver reads one waivers entry, reporting its problems.
+func parseWaiver(name string, item *yaml.Node, field string, problem func(*yaml.Node, string, ...any)) Waiver {
+	w := Waiver{Source: fmt.Sprintf("%s:%d", name, item.Line)}
+	if item.Kind != yaml.MappingNode {
+		problem(item, "%s: want a mapping with id, reason and optionally path and expires", field)
+		return w
+	}
+	seen := map[string]bool{}
+	for j := 0; j+1 < len(item.Content); j += 2 {
+		k, v := item.Content[j], item.Content[j+1]
+		if v.Kind != yaml.ScalarNode {
+			problem(v, "%s.%s: want a string", field, k.Value)
+			continue
+		}
+		seen[k.Value] = true
+		switch k.Value {
+		case "id":
+			c, ok := LookupCheck(v.Value)
+			if !ok {
+				problem(v, "%s.id: unknown check %q", field, v.Value)
+				continue
+			}
+			w.ID = c.ID
+		case "path":
+			w.Path = v.Value
+		case "reason":
+			w.Reason = strings.TrimSpace(v.Value)
+			if w.Reason == "" {
+				problem(v, "%s.reason: a waiver needs a reason", field)
+			}
+		case "expires":
+			w.Expires = parseExpiry(v, field, problem)
+		default:
+			problem(k, "%s: unknown field %q; a waiver has id, path, reason and expires", field, k.Value)
+		}
+	}
+	if !seen["id"] {
+		problem(item, "%s: a waiver needs the id of the check it waives", field)
+	}
+	if !seen["reason"] {
+		problem(item, "%s: a waiver needs a reason", field)
+	}
+	w.match = compileGlob(w.Path)
+	return w
+}
+
+// parseExpiry reads an expires date, zero (and a problem) when it is not YYYY-MM-DD.
+func parseExpiry(v *yaml.Node, field string, problem func(*yaml.Node, string, ...any)) time.Time {
+	t, err := time.Parse(time.DateOnly, v.Value)
+	if err != nil {
+		problem(v, "%s.expires: want a date YYYY-MM-DD, got %q", field, v.Value)
+	}
+	return t
 }
 
 // expired says whether the waiver's last day is before now's day (UTC).
