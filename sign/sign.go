@@ -3,7 +3,9 @@ package sign
 import (
 	"context"
 	"crypto/ecdsa"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -26,6 +28,9 @@ type Options struct {
 	// AllowNoReport signs a platform image that carries no check report.
 	AllowNoReport bool
 	Remote        []remote.Option
+	// Extra makes more statements about a platform image (the VEX document) to sign with its
+	// attestations; they are pushed as signatures only, the index is left as it is.
+	Extra func(p *Plan, s Subject) ([][]byte, error)
 }
 
 // Written is one signature pushed: what it signs and where it went.
@@ -66,6 +71,9 @@ func Sign(ctx context.Context, ref string, key *ecdsa.PrivateKey, o Options) ([]
 			return nil, err
 		}
 	}
+	if err := p.addExtra(o.Extra); err != nil {
+		return nil, err
+	}
 	work, err := p.prepare(key, o)
 	if err != nil {
 		return nil, err
@@ -91,6 +99,42 @@ func writtenSoFar(done []Written) string {
 		s[i] = w.String()
 	}
 	return fmt.Sprintf("%d signature(s) were written before it: %s", len(done), strings.Join(s, "; "))
+}
+
+// addExtra adds the statements extra makes for each platform image to what is signed.
+func (p *Plan) addExtra(extra func(*Plan, Subject) ([][]byte, error)) error {
+	if extra == nil {
+		return nil
+	}
+	for _, s := range p.Subjects {
+		if s.Kind != kindImage {
+			continue
+		}
+		stmts, err := extra(p, s)
+		if err != nil {
+			return fmt.Errorf("%s@%s: %w; nothing was signed", p.Name, s.Digest, err)
+		}
+		for _, stmt := range stmts {
+			var st statement
+			if err := json.Unmarshal(stmt, &st); err != nil || !st.names(s.Digest) {
+				return fmt.Errorf("%s@%s: an extra statement does not name the image", p.Name, s.Digest)
+			}
+			p.Attestations = append(p.Attestations, Attestation{Subject: s.Digest, Layer: fmt.Sprintf("sha256:%x", sha256.Sum256(stmt)),
+				PredicateType: st.PredicateType, Statement: stmt})
+		}
+	}
+	return nil
+}
+
+// Statement is an in-toto v1 statement about the image repo@digest.
+func Statement(repo, digest, predicateType string, predicate []byte) []byte {
+	out, _ := json.Marshal(map[string]any{
+		"_type":         "https://in-toto.io/Statement/v1",
+		"subject":       []any{map[string]any{"name": repo, "digest": map[string]string{"sha256": strings.TrimPrefix(digest, "sha256:")}}},
+		"predicateType": predicateType,
+		"predicate":     json.RawMessage(predicate),
+	})
+	return out
 }
 
 // requireReports refuses an index whose platform image has no check report to sign.

@@ -293,3 +293,49 @@ func TestLegacyAttestationLayers(t *testing.T) {
 		}
 	}
 }
+
+// TestExtraStatements: a statement Extra makes (the VEX document) is signed in both formats with
+// the attestations, verifies with cosign's layout, and one that names another image stops the
+// signing before anything is written.
+func TestExtraStatements(t *testing.T) {
+	host := newRegistry(t, true)
+	key := newKey(t)
+	ref := pushIndex(t, host+"/team/vex:1", []string{"linux/amd64"}, passingReport())
+	extra := func(p *Plan, s Subject) ([][]byte, error) {
+		return [][]byte{Statement(p.Repo.Name(), s.Digest, "https://openvex.dev/ns/v0.2.0", []byte(`{"statements":[]}`))}, nil
+	}
+	written, err := Sign(context.Background(), ref.String(), key, Options{Extra: extra})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vex int
+	for _, w := range written {
+		if strings.HasPrefix(w.What, "https://openvex.dev/ns/v0.2.0 attestation") {
+			vex++
+		}
+	}
+	if vex != 1 || len(written) != 2+7 { // index: bundle, .sig; image: bundle, 4 attestation bundles, .sig, .att
+		t.Fatalf("wrote %v", written)
+	}
+	p, _ := Inspect(ref)
+	att, err := remote.Image(legacyTag(p.Repo, p.Subjects[1].Digest, "att"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mf, _ := att.Manifest()
+	if n := len(mf.Layers); n != 4 || mf.Layers[3].Annotations[AnnotationPredicate] != "https://openvex.dev/ns/v0.2.0" {
+		t.Fatalf(".att holds %d layers: %+v", n, mf.Layers)
+	}
+	if _, err := Verify(context.Background(), ref.String(), &key.PublicKey); err != nil {
+		t.Fatal(err)
+	}
+
+	other := pushIndex(t, host+"/team/vex-other:1", []string{"linux/amd64"}, passingReport())
+	wrong := func(p *Plan, s Subject) ([][]byte, error) {
+		return [][]byte{Statement(p.Repo.Name(), "sha256:"+strings.Repeat("0", 64), "https://openvex.dev/ns/v0.2.0", []byte(`{}`))}, nil
+	}
+	written, err = Sign(context.Background(), other.String(), key, Options{Extra: wrong})
+	if err == nil || len(written) != 0 || !strings.Contains(err.Error(), "does not name the image") {
+		t.Fatalf("a statement about another image: %v %v", written, err)
+	}
+}
