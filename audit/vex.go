@@ -132,7 +132,9 @@ func VEXDocument(product string, stmts []VulnStatement, packages []string, autho
 			Timestamp:       &ts,
 		})
 	}
-	sort.SliceStable(doc.Statements, func(i, k int) bool { return doc.Statements[i].Vulnerability.Name < doc.Statements[k].Vulnerability.Name })
+	sort.SliceStable(doc.Statements, func(i, k int) bool {
+		return doc.Statements[i].Vulnerability.Name < doc.Statements[k].Vulnerability.Name
+	})
 	id, err := doc.GenerateCanonicalID()
 	if err != nil {
 		return nil, problems, err
