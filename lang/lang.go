@@ -103,9 +103,18 @@ func ArtifactNames(l Language, s *spec.Spec, files llb.Files) []string {
 	return names
 }
 
+// specImageEnv is a language whose environment defaults depend on the spec (node's for a Next.js
+// standalone server).
+type specImageEnv interface {
+	SpecImageEnv(s *spec.Spec) map[string]string
+}
+
 // ImageEnv is the image's environment the spec asks for: the language's defaults, then its env.
 func ImageEnv(l Language, s *spec.Spec) map[string]string {
 	defaults := l.ImageEnv()
+	if se, ok := l.(specImageEnv); ok {
+		defaults = se.SpecImageEnv(s)
+	}
 	if len(defaults) == 0 {
 		return s.Env
 	}

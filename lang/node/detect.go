@@ -19,51 +19,51 @@ const defaultNodeMajor = "24"
 
 // packageJSON is what init reads of package.json.
 type packageJSON struct {
-	Main    string            `json:"main"`
-	Scripts map[string]string `json:"scripts"`
-	Engines struct {
+	Name         string            `json:"name"`
+	Main         string            `json:"main"`
+	Scripts      map[string]string `json:"scripts"`
+	Dependencies map[string]string `json:"dependencies"`
+	Engines      struct {
 		Node string `json:"node"`
 	} `json:"engines"`
 }
 
-// detectNode takes the entry point from the start script ("node server.js"), else main,
-// else index.js.
-func (Language) Detect(dir string) (*lang.Detection, error) {
+// readPackageJSON reads dir's package.json; nil without one.
+func readPackageJSON(dir string) (*packageJSON, []byte, error) {
 	data, err := os.ReadFile(filepath.Join(dir, "package.json"))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var pkg packageJSON
 	if err := json.Unmarshal(data, &pkg); err != nil {
-		return nil, fmt.Errorf("package.json is not valid JSON: %v", err)
+		return nil, nil, fmt.Errorf("%s is not valid JSON: %v", filepath.Join(dir, "package.json"), err)
 	}
-	det := &lang.Detection{Marker: "package.json", Comments: map[string]string{}}
-	entry, entryFrom := "", ""
-	start, via := startEntry(pkg.Scripts)
-	for i, candidate := range []string{start, pkg.Main, "index.js"} {
-		if candidate == "" {
-			continue
-		}
-		entryFrom = [...]string{"the start script", "package.json's main", "index.js"}[i]
-		if i == 0 && len(via) > 1 {
-			entryFrom = "the start script, through " + strings.Join(via, " -> ")
-		}
-		c := path.Clean(strings.ReplaceAll(candidate, `\`, "/"))
-		if strings.HasPrefix(c, "../") || path.IsAbs(c) {
-			continue
-		}
-		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(c))); err == nil || (pkg.Scripts["build"] != "" && c != "index.js") {
-			entry = c // a build script may make it
-			break
-		}
+	return &pkg, data, nil
+}
+
+// Detect takes the entry point from the start script ("node server.js"), else main, else
+// index.js; a Next.js app ships its standalone server, a workspace root its one app package.
+func (Language) Detect(dir string) (*lang.Detection, error) {
+	pkg, data, err := readPackageJSON(dir)
+	if pkg == nil || err != nil {
+		return nil, err
+	}
+	if det, err := detectNext(dir, pkg); det != nil || err != nil {
+		return withVersion(det, pkg), err
+	}
+	entry, entryFrom := findEntry(dir, pkg)
+	if entry == "" && len(packageJSONWorkspaces(data)) > 0 || entry == "" && lang.IsFile(filepath.Join(dir, "pnpm-workspace.yaml")) {
+		det, err := detectWorkspace(dir, pkg, data)
+		return withVersion(det, pkg), err
 	}
 	if entry == "" {
 		return nil, fmt.Errorf(`package.json found, but no entry point: no "start" script that runs "node FILE" (directly or through ` +
 			`"npm run NAME"), no "main" and no index.js; write the spec by hand with artifacts: [path/to/server.js]`)
 	}
+	det := &lang.Detection{Marker: "package.json", Comments: map[string]string{}}
 	var built bool
 	if det.Artifacts, built, err = appArtifacts(dir, entry, pkg.Scripts["build"] != ""); err != nil {
 		return nil, err
@@ -73,10 +73,6 @@ func (Language) Detect(dir string) (*lang.Detection, error) {
 		det.Comments["artifacts"] = "The first artifact is what node runs (" + entryFrom + ").\nThe others are " +
 			besides(built, pkg.Scripts["build"] != "") + ".\nAdd every other file it needs at run time."
 	}
-	if pkg.Engines.Node == "" {
-		det.Version = defaultNodeMajor
-		det.Comments["version"] = `package.json has no engines.node: the Node.js major the app builds and runs with.`
-	}
 	if pkg.Scripts["build"] != "" {
 		det.Script = "build"
 		det.Comments["build"] = "package.json has a build script: it runs in the builder, with devDependencies, before the app is laid out."
@@ -84,7 +80,39 @@ func (Language) Detect(dir string) (*lang.Detection, error) {
 			det.Comments["build"] = "package.json's build script makes " + entry + " (not in the directory yet): it runs in the builder,\nwith devDependencies, and the build checks it made every artifact."
 		}
 	}
-	return det, nil
+	return withVersion(det, pkg), nil
+}
+
+// withVersion writes the default Node.js major when package.json's engines does not choose one.
+func withVersion(det *lang.Detection, pkg *packageJSON) *lang.Detection {
+	if det != nil && pkg.Engines.Node == "" {
+		det.Version = defaultNodeMajor
+		det.Comments["version"] = `package.json has no engines.node: the Node.js major the app builds and runs with.`
+	}
+	return det
+}
+
+// findEntry is the file node runs and how it was found: the start script, main or index.js, a
+// file there or one a build script may make; "" when none.
+func findEntry(dir string, pkg *packageJSON) (entry, from string) {
+	start, via := startEntry(pkg.Scripts)
+	for i, candidate := range []string{start, pkg.Main, "index.js"} {
+		if candidate == "" {
+			continue
+		}
+		from = [...]string{"the start script", "package.json's main", "index.js"}[i]
+		if i == 0 && len(via) > 1 {
+			from = "the start script, through " + strings.Join(via, " -> ")
+		}
+		c := path.Clean(strings.ReplaceAll(candidate, `\`, "/"))
+		if strings.HasPrefix(c, "../") || path.IsAbs(c) {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(c))); err == nil || (pkg.Scripts["build"] != "" && c != "index.js") {
+			return c, from // a build script may make it
+		}
+	}
+	return "", ""
 }
 
 // nodeNotApp are top-level names that hold no code the app runs: tests, tooling, output.

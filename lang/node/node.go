@@ -11,7 +11,6 @@ import (
 	"unicode"
 
 	bkllb "github.com/moby/buildkit/client/llb"
-	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/hardenedbuild/hardened/lang"
@@ -46,7 +45,7 @@ func (Language) Name() string { return "node" }
 
 func (Language) Inputs() lang.Inputs {
 	// .npmrc only for checkIncludes: npm reads it from the copied source itself.
-	return lang.Inputs{Manifests: []string{"package.json", ".yarnrc.yml", ".npmrc"}, Needed: []string{"package.json"}, LockFiles: nodeLocks,
+	return lang.Inputs{Manifests: []string{"package.json", ".yarnrc.yml", ".npmrc", "pnpm-workspace.yaml"}, Needed: []string{"package.json"}, LockFiles: nodeLocks,
 		Fields: []string{"version", "build.env", "build.script", "build.steps", "build.packages"}, Markers: []string{"package.json"},
 		BuilderImages: []string{"node"}, VersionTags: true}
 }
@@ -105,6 +104,9 @@ func (Language) BaseNeedsFiles(s *spec.Spec) bool { return s.Version == "" }
 func (Language) Entrypoint(s *spec.Spec, _ llb.Files) []string {
 	if len(s.Artifacts) == 0 {
 		return nil
+	}
+	if app, ok := nextApp(s); ok {
+		return []string{nodeEntry, nextServer(app)}
 	}
 	return []string{nodeEntry, path.Join(llb.ArtifactDir, path.Clean(s.Artifacts[0]))}
 }
@@ -202,63 +204,35 @@ func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 	if err != nil {
 		return bkllb.State{}, nil, err
 	}
-	t := pm.tool(in.Builder.Config)
-	cache := pm.cache(in.CacheNS)
-	// The install a build script needs keeps devDependencies, which NODE_ENV=production would drop.
-	devEnv := append(pm.env(), llb.BuilderEnv(s)...)
-	env := append(append(productionEnv(s.Build.Env), pm.env()...), llb.BuilderEnv(s)...)
-	step := func(st bkllb.State, field string, offline bool, args ...string) bkllb.State {
-		opts := append([]bkllb.RunOption{
-			bkllb.Args(append(slices.Clone(t.run), args...)), bkllb.Dir(llb.SrcDir), cache,
-			bkllb.WithCustomName(strings.Join(append([]string{pm.name}, args...), " ")), in.Locate(field),
-		}, env...)
-		if offline {
-			opts = append(opts, bkllb.Network(pb.NetMode_NONE))
-			if pm.berry {
-				opts = append(opts, bkllb.AddEnv("YARN_ENABLE_NETWORK", "0"))
-			}
-		} else {
-			opts = append(opts, in.Network)
-		}
-		return st.Run(opts...).Root()
-	}
-	// A package without dependencies gets no node_modules from the install.
-	ensure := func(st bkllb.State) bkllb.State {
-		return st.File(bkllb.Mkdir(llb.SrcDir+"/node_modules", 0o755, bkllb.WithParents(true)),
-			bkllb.WithCustomName("ensure node_modules"))
-	}
+	b := newBuildSteps(in, pm)
+	_, next := nextApp(s)
 
-	// The manifest and lock file first, so a source change reuses the install.
+	// The manifests and lock file first, so a source change reuses the install.
 	st := in.Builder.State.File(bkllb.Copy(in.Context, "/", llb.SrcDir, &bkllb.CopyInfo{
-		IncludePatterns:     pm.manifest(),
+		IncludePatterns:     append(pm.manifest(), workspaceManifests(pm, in.Files)...),
 		CopyDirContentsOnly: true,
 		CreateDestPath:      true,
 	}), bkllb.WithCustomName("copy package.json and "+pm.lock), in.Locate("language"))
 
-	if t.fetch != nil {
+	if b.tool.fetch != nil {
 		// The manager goes into its own prefix of the builder, so it shadows no tool the image
 		// has (the official images' yarn v1) and the offline steps after it find it.
 		st = st.Run(append([]bkllb.RunOption{
-			bkllb.Args(t.fetch), bkllb.Dir(llb.SrcDir), llb.CacheMount(in.CacheNS, "node", "npm", "/root/.npm", bkllb.CacheMountShared),
-			in.Network, bkllb.WithCustomName(strings.Join(t.fetch, " ")), in.Locate("language"),
-		}, env...)...).Root()
+			bkllb.Args(b.tool.fetch), bkllb.Dir(llb.SrcDir), llb.CacheMount(in.CacheNS, "node", "npm", "/root/.npm", bkllb.CacheMountShared),
+			in.Network, bkllb.WithCustomName(strings.Join(b.tool.fetch, " ")), in.Locate("language"),
+		}, b.env...)...).Root()
 	}
 
 	// A build script needs the devDependencies; they are pruned after it.
 	sc := s.Build.Script
-	prodEnv := env
-	if sc != "" {
-		env = devEnv
-	}
-	st = step(st, "language", false, pm.install(sc == "")...)
-	env = prodEnv
+	st = b.step(st, "language", false, sc != "", pm.install(sc == "")...)
 	if pm.berry && sc == "" {
-		st = step(st, "language", true, pm.prune()...)
+		st = b.step(st, "language", true, false, pm.prune()...)
 	}
 	if sc == "" {
-		st = ensure(st)
+		st = ensureNodeModules(st)
 	}
-	deps := llb.Deps{State: st, Src: llb.SrcDir + "/node_modules", Dest: "node_modules"}
+	deps := &llb.Deps{State: st, Src: llb.SrcDir + "/node_modules", Dest: "node_modules"}
 
 	// node_modules stays the one the install made, whatever the context holds.
 	st = st.File(bkllb.Copy(in.Context, "/", llb.SrcDir, &bkllb.CopyInfo{
@@ -268,13 +242,34 @@ func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 	}), bkllb.WithCustomName("copy source"), in.Locate("language"))
 
 	if sc != "" {
-		st = step(st, "build.script", true, "run", sc)
-		st = ensure(step(st, "build.script", true, pm.prune()...))
-		deps.State = st
+		st = b.step(st, "build.script", true, false, "run", sc)
+		if next {
+			// The standalone output carries the node_modules it traced: the install's ships nowhere.
+			deps = nil
+		} else {
+			st = ensureNodeModules(b.step(st, "build.script", true, false, pm.prune()...))
+			deps.State = st
+		}
 		st = checkBuilt(st, in)
 	}
 
-	// The app without node_modules, which the final stage takes from deps.State.
+	fa := appLayout(st, s)
+	if next {
+		fa = nextLayout(st, s)
+	}
+	return st.File(fa, bkllb.WithCustomName("lay out the app in "+llb.OutDir+": package.json and the artifacts"),
+		in.Locate("artifacts")), deps, nil
+}
+
+// ensureNodeModules makes node_modules, which a package without dependencies gets no install of.
+func ensureNodeModules(st bkllb.State) bkllb.State {
+	return st.File(bkllb.Mkdir(llb.SrcDir+"/node_modules", 0o755, bkllb.WithParents(true)),
+		bkllb.WithCustomName("ensure node_modules"))
+}
+
+// appLayout is the app without node_modules, which the final stage takes from the install's step:
+// package.json and each artifact at its own path.
+func appLayout(st bkllb.State, s *spec.Spec) *bkllb.FileAction {
 	fa := bkllb.Mkdir(llb.OutDir, 0o755, bkllb.WithParents(true)).
 		Copy(st, llb.SrcDir+"/package.json", llb.OutDir+"/package.json", &bkllb.CopyInfo{CreateDestPath: true})
 	for _, a := range s.Artifacts {
@@ -286,6 +281,5 @@ func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 		}
 		fa = fa.Copy(st, llb.SrcDir+"/"+clean, llb.OutDir+"/"+clean, &bkllb.CopyInfo{CreateDestPath: true, AlwaysReplaceExistingDestPaths: true})
 	}
-	return st.File(fa, bkllb.WithCustomName("lay out the app in "+llb.OutDir+": package.json and the artifacts"),
-		in.Locate("artifacts")), &deps, nil
+	return fa
 }

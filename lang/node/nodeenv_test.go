@@ -44,7 +44,7 @@ func TestNodeBuiltArtifactsChecked(t *testing.T) {
 	_, g := convert(t, s, resolved(t, s, files, amd64))
 	check := g.Named(t, "check the build script made the artifacts")
 	args := check.Op.GetExec().GetMeta().GetArgs()
-	if len(args) < 3 || !slices.Equal(args[len(args)-3:], []string{"build", "dist/server.js", "views"}) || args[0] != "node" {
+	if len(args) < 4 || !slices.Equal(args[len(args)-4:], []string{"build", "", "dist/server.js", "views"}) || args[0] != "node" {
 		t.Errorf("check args = %q", args)
 	}
 	if !g.DependsOn(check, g.Named(t, "npm prune --omit=dev").Digest) {
