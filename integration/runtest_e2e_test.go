@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	osexec "os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -189,7 +190,11 @@ func TestProbeHealthcheck(t *testing.T) {
 	if hc == nil || !slices.Equal(hc.Test, want) || hc.Interval != 30*time.Second {
 		t.Fatalf("HEALTHCHECK %+v, want %q every 30s", hc, want)
 	}
-	h := flatFiles(t, img)[audit.ProbePath]
+	files := flatFiles(t, img)
+	if d := files[path.Dir(audit.ProbePath)]; d == nil || d.Uid != 0 || d.Mode&0o7777 != 0o555 || !d.ModTime.Equal(files["/app"].ModTime) {
+		t.Errorf("%s: %+v, want a root-owned 0555 directory at the epoch, as /app", path.Dir(audit.ProbePath), d)
+	}
+	h := files[audit.ProbePath]
 	switch {
 	case h == nil:
 		t.Fatalf("no %s in the image", audit.ProbePath)

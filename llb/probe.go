@@ -28,9 +28,10 @@ func ProbeCommand(h *spec.HTTPTest) []string {
 	return []string{audit.ProbePath, strconv.Itoa(h.Port), h.PathOrDefault()}
 }
 
-// probeCopy puts the probe at audit.ProbePath: its directory made root's 0755, the file root's ProbeMode,
-// both at the epoch, as the other copies into the final stage are. An explicit mode without setuid/setgid
-// keeps AddsNoSetuid's proof.
+// probeCopy puts the probe at audit.ProbePath, the file and its directory root's ProbeMode, both at the
+// epoch: the probe is staged in a directory of its own, copied whole, because a file copied into a directory
+// made first would leave that directory at the build's clock (as artifactCopies says of /app). An explicit
+// mode without setuid/setgid keeps AddsNoSetuid's proof.
 //
 // Without src nothing is copied: a conversion for reading only (hardened dockerfile, the tests) has no
 // frontend image; the frontend refuses to build an image with healthcheck.http and no probe (probeSource).
@@ -38,12 +39,17 @@ func probeCopy(final bkllb.State, s *spec.Spec, src *ProbeSource, epoch *time.Ti
 	if s.Healthcheck == nil || s.Healthcheck.HTTP == nil || src == nil {
 		return final
 	}
-	fa := bkllb.Mkdir(path.Dir(audit.ProbePath), 0o755, bkllb.WithParents(true), bkllb.WithUIDGID(0, 0), createdTime{epoch}).
-		Copy(src.State, src.Path, audit.ProbePath, &bkllb.CopyInfo{
+	info := func() *bkllb.CopyInfo {
+		return &bkllb.CopyInfo{
 			Mode:        &bkllb.ChmodOpt{Mode: ProbeMode},
 			ChownOpt:    &bkllb.ChownOpt{User: &bkllb.UserOpt{UID: 0}, Group: &bkllb.UserOpt{UID: 0}},
 			CreatedTime: epoch,
-		})
+		}
+	}
+	staged := info()
+	staged.CreateDestPath = true
+	dir := path.Dir(audit.ProbePath)
+	stage := bkllb.Scratch().File(bkllb.Copy(src.State, src.Path, audit.ProbePath, staged), bkllb.WithCustomName("stage the health probe"))
 	opts = append(opts, bkllb.WithCustomName(fmt.Sprintf("copy the health probe to %s (root-owned, mode %04o)", audit.ProbePath, ProbeMode)))
-	return final.File(fa, opts...)
+	return final.File(bkllb.Copy(stage, dir, dir, info()), opts...)
 }

@@ -10,6 +10,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/hardenedbuild/hardened/audit"
+	"github.com/hardenedbuild/hardened/internal/llbtest"
 	hllb "github.com/hardenedbuild/hardened/llb"
 )
 
@@ -30,23 +31,25 @@ func TestProbeCopiedAndRun(t *testing.T) {
 	if hc := res.Image.Config.Healthcheck; hc == nil || !slices.Equal(hc.Test, want) || hc.Interval != 30*time.Second {
 		t.Errorf("healthcheck = %+v, want %q every 30s", hc, want)
 	}
+	// The probe is staged in its own directory from the frontend image, and the directory copied whole, so
+	// that the directory too is at the epoch.
 	op := g.Named(t, "copy the health probe to "+audit.ProbePath+" (root-owned, mode 0555)")
-	c := findCopy(t, op, "/bin/hardened-probe")
-	if c.Dest != audit.ProbePath || c.Mode != 0o555 || c.ModeStr != "" || c.Owner.GetUser().GetByID() != 0 || c.Owner.GetGroup().GetByID() != 0 || c.Owner == nil ||
-		c.Timestamp != epoch.UnixNano() {
-		t.Errorf("probe copy = %+v", c)
-	}
-	if src := copyInput(t, g, op, "/bin/hardened-probe"); src.Op.GetSource().GetIdentifier() != "docker-image://ghcr.io/hardenedbuild/hardened:1@"+digest.FromString("frontend").String() {
-		t.Errorf("the probe is copied from %v, want the frontend image", src.Op.GetSource())
-	}
-	var mkdir bool
-	for _, a := range op.Op.GetFile().GetActions() {
-		if m := a.GetMkdir(); m != nil && m.Path == "/hardened" && m.Mode == 0o755 && m.MakeParents && m.Timestamp == epoch.UnixNano() {
-			mkdir = true
+	stage := g.Named(t, "stage the health probe")
+	for _, tc := range []struct {
+		op        llbtest.Op
+		src, dest string
+	}{{op, "/hardened", "/hardened"}, {stage, "/bin/hardened-probe", audit.ProbePath}} {
+		c := findCopy(t, tc.op, tc.src)
+		if c.Dest != tc.dest || c.Mode != 0o555 || c.ModeStr != "" || c.Owner == nil || c.Owner.GetUser().GetByID() != 0 || c.Owner.GetGroup().GetByID() != 0 ||
+			c.Timestamp != epoch.UnixNano() {
+			t.Errorf("%s: copy = %+v", tc.op.Name, c)
 		}
 	}
-	if !mkdir {
-		t.Error("no mkdir of the probe's directory, 0755 with parents, at the epoch")
+	if in := copyInput(t, g, op, "/hardened"); in.Name != "stage the health probe" {
+		t.Errorf("the probe's directory is copied from %q", in.Name)
+	}
+	if src := copyInput(t, g, stage, "/bin/hardened-probe"); src.Op.GetSource().GetIdentifier() != "docker-image://ghcr.io/hardenedbuild/hardened:1@"+digest.FromString("frontend").String() {
+		t.Errorf("the probe is copied from %v, want the frontend image", src.Op.GetSource())
 	}
 	if g.DependsOn(g.Named(t, "copy artifacts to /app (root-owned, modes 0644/0755)"), op.Digest) == false {
 		t.Error("the app's copy is not on top of the probe's")
