@@ -18,9 +18,9 @@ RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache
     go build -trimpath -ldflags="-s -w -buildid=" -o /out/ ./cmd/hardened-frontend ./cmd/hardened-probe
 
 FROM scratch
-COPY --from=build /out/hardened-frontend /bin/hardened-frontend
-# The healthcheck.http probe: builds copy it from here, beside the frontend binary, into their final stage.
-COPY --from=build /out/hardened-probe /bin/hardened-probe
+# One layer (the release holds one per platform): the frontend and, beside it, the healthcheck.http probe
+# that builds copy from here into their final stage.
+COPY --from=build /out/hardened-frontend /out/hardened-probe /bin/
 USER 65532:65532
 LABEL moby.buildkit.frontend.network.none="true"
 LABEL moby.buildkit.frontend.caps="moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts"
