@@ -253,12 +253,11 @@ func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 		st = checkBuilt(st, in)
 	}
 
-	fa := appLayout(st, s)
+	fa, what := appLayout(st, s), "package.json and the artifacts"
 	if next {
-		fa = nextLayout(st, s)
+		fa, what = nextLayout(st, s), "the Next.js standalone output and the other artifacts"
 	}
-	return st.File(fa, bkllb.WithCustomName("lay out the app in "+llb.OutDir+": package.json and the artifacts"),
-		in.Locate("artifacts")), deps, nil
+	return st.File(fa, bkllb.WithCustomName("lay out the app in "+llb.OutDir+": "+what), in.Locate("artifacts")), deps, nil
 }
 
 // ensureNodeModules makes node_modules, which a package without dependencies gets no install of.

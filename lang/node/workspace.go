@@ -143,7 +143,7 @@ func detectWorkspace(root string, rootPkg *packageJSON, data []byte) (*lang.Dete
 	det := &lang.Detection{Marker: "package.json", Comments: map[string]string{},
 		Artifacts: append([]string{path.Join(a.wp.dir, a.entry), a.wp.dir}, siblingDeps(a.wp, pkgs)...)}
 	det.Comments["artifacts"] = "A workspace: the build context is this root, where the lock file is, and the install links\n" +
-		"the packages. The first artifact is what node runs (" + a.wp.dir + "'s " + a.from + "),\n" +
+		"the packages. The first artifact is what node runs (found by " + a.from + " of " + a.wp.dir + "),\n" +
 		"then its package and the workspace packages it depends on, each at its path."
 	if rootPkg.Scripts["build"] != "" {
 		det.Script = "build"

@@ -1,0 +1,135 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+)
+
+// A Next.js app with output: "standalone": init writes the spec, next build runs in the builder (a
+// real next from the npm registry), and the image is the standalone server with .next/static and
+// public beside it, run as 65532 on a read-only root.
+func TestNodeProjectNextStandalone(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
+	spec, img := initAndBuild(t, "lang/node/testdata/nextapp")
+	if !strings.Contains(spec, "artifacts: [.next/standalone, .next/static, public]\n") || !strings.Contains(spec, "build:\n  script: build\n") {
+		t.Errorf("init wrote:\n%s", spec)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cf.Config
+	if !slices.Equal(c.Entrypoint, []string{"/nodejs/bin/node", "/app/server.js"}) || c.User != "65532:65532" {
+		t.Errorf("entrypoint %q user %q", c.Entrypoint, c.User)
+	}
+	for _, e := range []string{"NODE_ENV=production", "HOSTNAME=0.0.0.0", "PORT=3000"} {
+		if !slices.Contains(c.Env, e) {
+			t.Errorf("env %q lacks %s", c.Env, e)
+		}
+	}
+	files := flatFiles(t, img)
+	static := ""
+	for f := range files {
+		switch {
+		case strings.HasPrefix(f, "/app/.next/static/chunks/") && strings.HasSuffix(f, ".js"):
+			static = strings.TrimPrefix(f, "/app/.next")
+		case strings.HasPrefix(f, "/app/app/"), strings.HasPrefix(f, "/app/node_modules/@next/swc-"), strings.HasPrefix(f, "/app/.next/standalone"):
+			t.Errorf("%s is in the image: sources, the compiler and the standalone directory itself stay in the builder", f)
+		}
+	}
+	for _, f := range []string{"/app/server.js", "/app/package.json", "/app/public/hello.txt", "/app/node_modules/next/package.json"} {
+		if files[f] == nil {
+			t.Errorf("the image has no %s", f)
+		}
+	}
+	if static == "" {
+		t.Fatal("the image has no /app/.next/static/chunks/*.js")
+	}
+
+	// server.js reads PORT: the test gives it a free one, as a deployment would.
+	port := freePort(t)
+	cfg := cf.DeepCopy()
+	cfg.Config.Env = append(cfg.Config.Env, "PORT="+strconv.Itoa(port))
+	img, err = mutate.ConfigFile(img, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runImage(t, img)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	body, err := waitHTTP(ctx, r, base+"/api/info")
+	if err != nil {
+		t.Fatalf("the standalone server did not answer: %v", err)
+	}
+	var got struct {
+		UID     int
+		NodeEnv string
+		Cwd     string
+	}
+	if err := json.Unmarshal(body, &got); err != nil || got.UID != 65532 || got.NodeEnv != "production" || got.Cwd != "/app" {
+		t.Errorf("/api/info answered %s (%v), want uid 65532, NODE_ENV production, cwd /app", body, err)
+	}
+	for path, want := range map[string]string{"/hello.txt": "served from public/", "/": "rendered on the server by uid 65532", "/_next" + static: ""} {
+		if b, code := get(t, base+path); code != http.StatusOK || !strings.Contains(b, want) {
+			t.Errorf("GET %s: %d %.200q, want 200 with %q", path, code, b, want)
+		}
+	}
+}
+
+// A monorepo's root (npm workspaces): init picks the one package with a start script, the
+// install at the root links the sibling package it requires, and the image runs it as 65532.
+func TestNodeProjectWorkspace(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
+	spec, img := initAndBuild(t, "lang/node/testdata/workspace")
+	if !strings.Contains(spec, "artifacts: [packages/api/src/server.js, packages/api, packages/shared]\n") {
+		t.Errorf("init wrote:\n%s", spec)
+	}
+	files := flatFiles(t, img)
+	for _, f := range []string{"/app/packages/api/src/server.js", "/app/packages/shared/index.js", "/app/node_modules/ms/package.json"} {
+		if files[f] == nil {
+			t.Errorf("the image has no %s", f)
+		}
+	}
+	for f := range files {
+		if strings.HasPrefix(f, "/app/packages/web/") || f == "/app/package-lock.json" {
+			t.Errorf("%s is in the image: only the app and the packages it uses ship", f)
+		}
+	}
+	var got struct {
+		UID      int
+		NodeEnv  string
+		Greeting string
+		Timeout  int
+	}
+	askImage(t, img, "/", &got, "--port=%d")
+	if got.UID != 65532 || got.NodeEnv != "production" || got.Greeting != "hello from shared, workspace" || got.Timeout != 120000 {
+		t.Errorf("server answered %+v, want uid 65532 and the sibling package's greeting", got)
+	}
+}
+
+// get is one GET's body and status.
+func get(t *testing.T, url string) (string, int) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Errorf("GET %s: %v", url, err)
+		return "", 0
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b), resp.StatusCode
+}
+
