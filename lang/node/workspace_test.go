@@ -1,0 +1,42 @@
+package node_test
+
+import (
+	"slices"
+	"testing"
+
+	hllb "github.com/hardenedbuild/hardened/llb"
+)
+
+// A workspace root's install sees each workspace package's package.json, which npm ci needs to
+// match the lock, and nothing else of the source; the app ships at its path.
+func TestWorkspaceInstallLLB(t *testing.T) {
+	files := hllb.Files{"package.json": []byte(`{"workspaces": ["packages/*"], "engines": {"node": ">=22"}}`), "package-lock.json": []byte(`{}`)}
+	s := load(t, "language: node\nartifacts: [packages/api/src/server.js, packages/api, packages/shared]\n")
+	res, g := convert(t, s, resolved(t, s, files, amd64))
+	manifest := g.Named(t, "copy package.json and package-lock.json")
+	if inc := findCopy(t, manifest, "/").IncludePatterns; !slices.Equal(inc, []string{"package.json", "package-lock.json", "packages/*/package.json"}) {
+		t.Errorf("manifest copy includes %q", inc)
+	}
+	if ep := res.Image.Config.Entrypoint; !slices.Equal(ep, []string{"/nodejs/bin/node", "/app/packages/api/src/server.js"}) {
+		t.Errorf("entrypoint %q", ep)
+	}
+	layout := g.Named(t, "lay out the app in /hardened/out: package.json and the artifacts")
+	if cp := findCopy(t, layout, "/src/packages/shared"); cp.Dest != "/hardened/out/packages/shared" {
+		t.Errorf("the sibling package lands at %s", cp.Dest)
+	}
+	g.Named(t, "copy the dependency tree to /app/node_modules (root-owned, modes 0644/0755)")
+}
+
+// pnpm names its workspace in pnpm-workspace.yaml, which the install step copies already.
+func TestPnpmWorkspaceInstallLLB(t *testing.T) {
+	files := hllb.Files{"package.json": []byte(`{"packageManager": "pnpm@9.15.9"}`), "pnpm-lock.yaml": []byte("lockfileVersion: '9.0'\n"),
+		"pnpm-workspace.yaml": []byte("packages:\n  - apps/*\n  - libs/*\n")}
+	s := load(t, "language: node\nversion: \"24\"\nartifacts: [apps/api/main.js, apps/api, libs/a]\n")
+	_, g := convert(t, s, resolved(t, s, files, amd64))
+	inc := findCopy(t, g.Named(t, "copy package.json and pnpm-lock.yaml"), "/").IncludePatterns
+	for _, want := range []string{"pnpm-workspace.yaml", "apps/*/package.json", "libs/*/package.json"} {
+		if !slices.Contains(inc, want) {
+			t.Errorf("manifest copy includes %q, not %s", inc, want)
+		}
+	}
+}
