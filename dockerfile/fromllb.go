@@ -84,7 +84,7 @@ func translated(s *spec.Spec, opts Options) ([]byte, error) {
 	w.header(opts.Source, "the build the hardened frontend runs for language "+s.Language+", step by step, written for BuildKit's Dockerfile frontend (COPY --parents and --exclude: the builtin frontend of BuildKit v0.26 or newer, or a syntax line for docker/dockerfile:1.20).",
 		cannot...)
 
-	t := &translator{w: w, s: s, chain: chain, stage: "build", cwd: ""}
+	t := &translator{w: w, s: s, chain: chain, stage: "build", cwd: "", files: opts.Files}
 	platform := ""
 	if breq.Ref != "" && breq.Platform.Architecture == buildPlatform.Architecture {
 		platform = "--platform=$BUILDPLATFORM "
@@ -93,6 +93,9 @@ func translated(s *spec.Spec, opts Options) ([]byte, error) {
 	t.buildArgs()
 	for i := range chain {
 		t.op(i)
+		if mountedLater(chain, i) {
+			t.splitStage(chain[i].digest)
+		}
 	}
 	labels, err := finalFrom(w, s, opts, breq, builderRef, baseReq, base)
 	if err != nil {
@@ -128,6 +131,8 @@ type link struct {
 	sources []string
 	// base is the input the op builds on (-1: scratch).
 	base int
+	// digest is the op's own.
+	digest digest.Digest
 }
 
 // builderChain orders the builder's ops from its image to its result, following each op's
@@ -159,7 +164,7 @@ func builderChain(def *bkllb.Definition) ([]link, error) {
 		if op == nil {
 			return nil, fmt.Errorf("the builder's LLB lacks op %s", d)
 		}
-		l := link{op: op, base: -1}
+		l := link{op: op, base: -1, digest: d}
 		for _, in := range op.Inputs {
 			l.inputs = append(l.inputs, digest.Digest(in.Digest))
 			l.sources = append(l.sources, identifier(digest.Digest(in.Digest)))

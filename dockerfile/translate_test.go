@@ -106,8 +106,9 @@ func steps(t *testing.T, def *bkllb.Definition, ignoreEnv ...string) []step {
 	var out []step
 	for _, l := range chain {
 		e := l.op.GetExec()
-		if e == nil || slices.Equal(e.Meta.Args[:min(3, len(e.Meta.Args))], []string{"ln", "-sfn", "--"}) {
-			continue // a file op of the frontend's, which the Dockerfile writes as RUN ln
+		if e == nil || slices.Equal(e.Meta.Args[:min(3, len(e.Meta.Args))], []string{"ln", "-sfn", "--"}) ||
+			slices.Equal(e.Meta.Args[:min(2, len(e.Meta.Args))], []string{"rm", "-r"}) {
+			continue // a file op of the frontend's, which the Dockerfile writes as RUN ln or RUN rm
 		}
 		st := step{args: e.Meta.Args, env: stepEnv(e), cwd: e.Meta.Cwd, net: e.Network}
 		if st.cwd == "" {
@@ -140,7 +141,7 @@ func steps(t *testing.T, def *bkllb.Definition, ignoreEnv ...string) []step {
 				st.mounts = append(st.mounts, fmt.Sprintf("secret %s at %s mode %o optional %v", m.SecretOpt.ID, m.Dest, m.SecretOpt.Mode, m.SecretOpt.Optional))
 			case m.MountType == pb.MountType_BIND && m.Input >= 0 && m.Dest != "/":
 				src, _, _ := strings.Cut(l.sources[m.Input], "@") // the Dockerfile frontend pins what it resolved
-				st.mounts = append(st.mounts, fmt.Sprintf("bind %s at %s readonly %v", src, m.Dest, m.Readonly))
+				st.mounts = append(st.mounts, fmt.Sprintf("bind %s%s at %s readonly %v", src, m.Selector, m.Dest, m.Readonly))
 			case m.SSHOpt != nil:
 				st.mounts = append(st.mounts, fmt.Sprintf("ssh %s optional %v", m.SSHOpt.ID, m.SSHOpt.Optional))
 			}
@@ -205,10 +206,12 @@ func TestDockerfileRunsWhatTheFrontendRuns(t *testing.T) {
 			if len(m) == 0 {
 				t.Fatalf("no build stage in:\n%s", df)
 			}
+			caps := pb.Caps.CapSet(pb.Caps.All()) // a writable bind mount asks what the solver supports
 			res, err := dockerfile2llb.Dockerfile2LLB(ctx, df, dockerfile2llb.ConvertOpt{
 				Config:         dockerui.Config{Target: m[len(m)-1][1]},
 				TargetPlatform: &amd64,
 				MetaResolver:   emptyConfigs{},
+				LLBCaps:        &caps,
 			})
 			if err != nil {
 				t.Fatalf("the Dockerfile frontend refuses it: %v\n%s", err, df)

@@ -9,7 +9,10 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/solver/pb"
+	digest "github.com/opencontainers/go-digest"
 
+	hllb "github.com/hardenedbuild/hardened/llb"
+	"github.com/hardenedbuild/hardened/plan"
 	"github.com/hardenedbuild/hardened/spec"
 )
 
@@ -26,6 +29,38 @@ type translator struct {
 	env map[string]string
 	// images are the references to write for the image sources an exec bind-mounts, by identifier.
 	images map[string]string
+	// files are the context files the language read (Options.Files): which of its names exist.
+	files hllb.Files
+	// stageOf names the stage that ends with a chain op's result, by the op's digest, for a later
+	// step that bind-mounts that result.
+	stageOf map[digest.Digest]string
+}
+
+// mountedLater reports whether an exec after link i bind-mounts link i's result.
+func mountedLater(chain []link, i int) bool {
+	for _, l := range chain[i+1:] {
+		e := l.op.GetExec()
+		for _, m := range e.GetMounts() {
+			if m.MountType == pb.MountType_BIND && m.Dest != "/" && m.Input >= 0 && int(m.Input) < len(l.inputs) &&
+				l.inputs[m.Input] == chain[i].digest && l.op.Inputs[m.Input].Index == 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// splitStage ends the stage at op d's result and goes on in a new stage FROM it, so a later RUN
+// can mount that result by the stage's name.
+func (t *translator) splitStage(d digest.Digest) {
+	if t.stageOf == nil {
+		t.stageOf = map[digest.Digest]string{}
+	}
+	t.stageOf[d] = t.stage
+	t.stages++
+	next := fmt.Sprintf("build-%d", t.stages+1)
+	t.w.line("FROM %s AS %s", t.stage, next)
+	t.stage = next
 }
 
 // buildArgs declares build.args as ARGs with the spec's defaults, so --build-arg overrides them as
@@ -153,6 +188,16 @@ func (t *translator) mountFlag(i int, m *pb.Mount) string {
 			f += ",rw"
 		}
 		return f
+	case m.MountType == pb.MountType_BIND && m.Input >= 0 && int(m.Input) < len(l.inputs) && t.stageOf[l.inputs[m.Input]] != "":
+		f := "--mount=type=bind,from=" + t.stageOf[l.inputs[m.Input]]
+		if m.Selector != "" {
+			f += ",source=" + w.path("bind source", m.Selector)
+		}
+		f += ",target=" + w.path("bind target", m.Dest)
+		if !m.Readonly {
+			f += ",rw"
+		}
+		return f
 	case m.MountType == pb.MountType_TMPFS:
 		return "--mount=type=tmpfs,target=" + w.path("tmpfs target", m.Dest)
 	}
@@ -269,6 +314,16 @@ func (t *translator) mkfile(l link, f *pb.FileActionMkFile) {
 	w.line("%s", eof)
 }
 
+// maybeMissing writes a name of the language's files that the context lacks as a pattern matching
+// only it (Cargo.tom[l]) when the frontend's copy allows it to be missing: COPY fails on a missing
+// name, not on a wildcard that matches nothing.
+func (t *translator) maybeMissing(c *pb.FileActionCopy, p string) string {
+	if _, ok := t.files[p]; ok || !c.AllowEmptyWildcard || strings.ContainsAny(p, "*?[\\") || !slices.Contains(plan.ContextFiles(t.s), p) {
+		return p
+	}
+	return p[:len(p)-1] + "[" + p[len(p)-1:] + "]"
+}
+
 // contextCopy writes a copy from the build context.
 func (t *translator) contextCopy(l link, c *pb.FileActionCopy, flags []string) {
 	w := t.w
@@ -288,12 +343,11 @@ func (t *translator) contextCopy(l link, c *pb.FileActionCopy, flags []string) {
 		if src != "." {
 			w.fail("%s: include patterns on %s are not written here", l.name, c.Src)
 		}
-		// --parents keeps each name's path under the destination and, as the frontend's
-		// include patterns do, passes over a name the context lacks.
+		// --parents keeps each name's path under the destination.
 		flags = append(flags, "--parents")
 		srcs = nil
 		for _, p := range c.IncludePatterns {
-			srcs = append(srcs, w.pattern("include pattern", p))
+			srcs = append(srcs, w.pattern("include pattern", t.maybeMissing(c, p)))
 		}
 		sort.Strings(srcs)
 	} else {
