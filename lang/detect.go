@@ -6,7 +6,10 @@ import "os"
 // a comment above a field where the reason is not obvious.
 type Detection struct {
 	// Marker is the file the language was found by.
-	Marker     string
+	Marker string
+	// Context is the build context relative to the directory when it is another (a workspace's
+	// root, where the lock file is); the artifacts are then relative to it.
+	Context    string
 	Artifacts  []string
 	Version    string
 	Entrypoint []string

@@ -92,7 +92,8 @@ func runInit(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	chooseVersion(det, out, dir)
+	ctxDir := filepath.Join(dir, det.Context) // a workspace's root, for a package in one
+	chooseVersion(det, out, ctxDir)
 	t := findTest(det, dir)
 	det.test = &t
 
@@ -107,10 +108,10 @@ func runInit(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "wrote %s: language %s (from %s), artifacts %s\n", out, det.language, det.Marker, strings.Join(det.Artifacts, ", "))
-	for _, w := range append(det.Warnings, builderProblem(s, dir)...) {
+	for _, w := range append(det.Warnings, builderProblem(s, ctxDir)...) {
 		fmt.Fprintf(stderr, "hardened init: %s\n", w)
 	}
-	fmt.Fprintf(stdout, "build it: docker buildx build -f %s -o type=oci,dest=app.tar %s\n", out, dir)
+	fmt.Fprintf(stdout, "build it: docker buildx build -f %s -o type=oci,dest=app.tar %s\n", out, ctxDir)
 	return 0
 }
 

@@ -51,6 +51,11 @@ func (Language) Detect(dir string) (*lang.Detection, error) {
 	if pkg == nil || err != nil {
 		return nil, err
 	}
+	if !hasLock(dir) {
+		if det, err := detectMember(dir); det != nil || err != nil {
+			return det, err
+		}
+	}
 	if det, err := detectNext(dir, pkg); det != nil || err != nil {
 		return withVersion(det, pkg), err
 	}
@@ -81,6 +86,16 @@ func (Language) Detect(dir string) (*lang.Detection, error) {
 		}
 	}
 	return withVersion(det, pkg), nil
+}
+
+// hasLock says whether dir has a lock file of its own, which makes it the root of its install.
+func hasLock(dir string) bool {
+	for _, l := range nodeLocks {
+		if lang.IsFile(filepath.Join(dir, l)) {
+			return true
+		}
+	}
+	return false
 }
 
 // withVersion writes the default Node.js major when package.json's engines does not choose one.

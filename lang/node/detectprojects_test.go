@@ -127,7 +127,7 @@ func TestDetectWorkspaceErrors(t *testing.T) {
 		"two apps": {map[string]string{"package.json": `{"workspaces": {"packages": ["apps/*"]}}`,
 			"apps/a/package.json": `{"scripts": {"start": "node a.js"}}`, "apps/a/a.js": "",
 			"apps/b/package.json": `{"scripts": {"start": "node b.js"}}`, "apps/b/b.js": ""},
-			"several apps (apps/a, apps/b); write the spec by hand with the one to build first: artifacts: [apps/a/a.js, apps/a]"},
+			"several apps (apps/a, apps/b); run hardened init in the directory of the one to build, or write the spec by hand with it first: artifacts: [apps/a/a.js, apps/a]"},
 		"bad member": {map[string]string{"package.json": `{"workspaces": ["packages/*"]}`, "packages/x/package.json": `{`},
 			"package.json is not valid JSON"},
 	} {
@@ -183,5 +183,41 @@ func TestBuiltCheckNext(t *testing.T) {
 	}
 	if out := run("apps/web/.next/standalone/server.js", "apps/web/.next/standalone"); out != "" {
 		t.Errorf("all there, check failed: %q", out)
+	}
+}
+
+// Run in the app's own directory, init finds the workspace's root above it: the build context is
+// that root, the artifacts are relative to it, and the version comes from its package.json.
+func TestDetectWorkspaceMember(t *testing.T) {
+	det, err := Language{}.Detect("testdata/workspace/packages/api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"packages/api/src/server.js", "packages/api", "packages/shared"}; !slices.Equal(det.Artifacts, want) {
+		t.Errorf("artifacts %q, want %q", det.Artifacts, want)
+	}
+	if det.Context != filepath.Join("..", "..") || det.Version != "" {
+		t.Errorf("context %q version %q, want ../.. and the root's engines", det.Context, det.Version)
+	}
+	// A Next.js app in a workspace ships its standalone output at its path from the root.
+	dir := writeTree(t, map[string]string{
+		"package.json":             `{"workspaces": ["apps/*"], "scripts": {"build": "npm run build -w apps/web"}}`,
+		"package-lock.json":        "{}",
+		"apps/web/package.json":    `{"name": "web", "scripts": {"build": "next build", "start": "next start"}, "dependencies": {"next": "16.5.0"}}`,
+		"apps/web/next.config.mjs": "export default { output: 'standalone' };\n",
+		"apps/web/public/a.txt":    "",
+	})
+	det, err = Language{}.Detect(filepath.Join(dir, "apps", "web"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"apps/web/.next/standalone", "apps/web/.next/static", "apps/web/public"}; !slices.Equal(det.Artifacts, want) || det.Script != "build" {
+		t.Errorf("artifacts %q script %q, want %q and the root's build", det.Artifacts, det.Script, want)
+	}
+	// A package with a lock file of its own is its own root, workspace or not.
+	own := writeTree(t, map[string]string{"package.json": `{"workspaces": ["a"]}`, "a/package.json": `{"scripts": {"start": "node s.js"}}`,
+		"a/s.js": "", "a/package-lock.json": "{}"})
+	if det, err := (Language{}).Detect(filepath.Join(own, "a")); err != nil || det.Context != "" || det.Artifacts[0] != "s.js" {
+		t.Errorf("a package with its own lock: %+v %v", det, err)
 	}
 }

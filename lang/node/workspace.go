@@ -107,27 +107,28 @@ func findWorkspaces(root string, globs []string) ([]workspacePackage, error) {
 	return out, nil
 }
 
-// detectWorkspace is the spec of a monorepo root: the build context is the root, where the lock
-// file is, and the app is the one workspace package with an entry point; its artifacts are its
-// entry, its directory and the sibling packages it depends on, at their paths.
-func detectWorkspace(root string, rootPkg *packageJSON, data []byte) (*lang.Detection, error) {
-	globs := packageJSONWorkspaces(data)
+// rootWorkspaces are the workspace packages a root names, from pnpm-workspace.yaml or package.json.
+func rootWorkspaces(root string, data []byte) (globs []string, pkgs []workspacePackage, err error) {
+	globs = packageJSONWorkspaces(data)
 	if ws, err := os.ReadFile(filepath.Join(root, "pnpm-workspace.yaml")); err == nil {
 		globs = workspaceGlobs(nodeManager{name: "pnpm"}, llb.Files{"pnpm-workspace.yaml": ws})
 	}
-	pkgs, err := findWorkspaces(root, globs)
+	pkgs, err = findWorkspaces(root, globs)
+	return globs, pkgs, err
+}
+
+// detectWorkspace is the spec of a monorepo root: the build context is the root, where the lock
+// file is, and the app is the one workspace package with an entry point.
+func detectWorkspace(root string, rootPkg *packageJSON, data []byte) (*lang.Detection, error) {
+	globs, pkgs, err := rootWorkspaces(root, data)
 	if err != nil {
 		return nil, err
 	}
-	type app struct {
-		wp          workspacePackage
-		entry, from string
-	}
-	var apps []app
+	var apps []workspacePackage
 	var names []string
 	for _, wp := range pkgs {
-		if entry, from := findEntry(filepath.Join(root, filepath.FromSlash(wp.dir)), wp.pkg); entry != "" && wp.pkg.Scripts["start"] != "" {
-			apps = append(apps, app{wp, entry, from})
+		if entry, _ := findEntry(filepath.Join(root, filepath.FromSlash(wp.dir)), wp.pkg); entry != "" && wp.pkg.Scripts["start"] != "" {
+			apps = append(apps, wp)
 			names = append(names, wp.dir)
 		}
 	}
@@ -136,22 +137,70 @@ func detectWorkspace(root string, rootPkg *packageJSON, data []byte) (*lang.Dete
 		return nil, fmt.Errorf(`a workspace root (%s), but no workspace package has a "start" script that runs "node FILE"; `+
 			`write the spec by hand with artifacts: [packages/NAME/server.js, packages/NAME] and the sibling packages it uses`, strings.Join(globs, ", "))
 	case len(apps) > 1:
-		return nil, fmt.Errorf("a workspace root with several apps (%s); write the spec by hand with the one to build first: "+
-			"artifacts: [%s/%s, %s] and the sibling packages it uses", strings.Join(names, ", "), apps[0].wp.dir, apps[0].entry, apps[0].wp.dir)
+		entry, _ := findEntry(filepath.Join(root, filepath.FromSlash(apps[0].dir)), apps[0].pkg)
+		return nil, fmt.Errorf("a workspace root with several apps (%s); run hardened init in the directory of the one to build, "+
+			"or write the spec by hand with it first: artifacts: [%s/%s, %s] and the sibling packages it uses",
+			strings.Join(names, ", "), apps[0].dir, entry, apps[0].dir)
 	}
-	a := apps[0]
+	return workspaceApp(root, rootPkg, pkgs, apps[0]), nil
+}
+
+// workspaceApp is the spec of app, a package of the workspace at root: its artifacts are its entry,
+// its directory and the sibling packages it depends on, at their paths from the root.
+func workspaceApp(root string, rootPkg *packageJSON, pkgs []workspacePackage, app workspacePackage) *lang.Detection {
+	appDir := filepath.Join(root, filepath.FromSlash(app.dir))
+	entry, from := findEntry(appDir, app.pkg)
 	det := &lang.Detection{Marker: "package.json", Comments: map[string]string{},
-		Artifacts: append([]string{path.Join(a.wp.dir, a.entry), a.wp.dir}, siblingDeps(a.wp, pkgs)...)}
-	det.Comments["artifacts"] = "A workspace: the build context is this root, where the lock file is, and the install links\n" +
-		"the packages. The first artifact is what node runs (found by " + a.from + " of " + a.wp.dir + "),\n" +
-		"then its package and the workspace packages it depends on, each at its path."
+		Artifacts: append([]string{path.Join(app.dir, entry), app.dir}, siblingDeps(app, pkgs)...)}
+	det.Comments["artifacts"] = "A workspace: the build context is the root, where the lock file is, and the install links\n" +
+		"the packages. The first artifact is what node runs (found by " + from + " of " + app.dir + "),\n" +
+		"then its package and the workspace packages it depends on, each at its path from the root."
+	if next, err := detectNext(appDir, app.pkg); next != nil && err == nil {
+		// next build traces from the root, where the lock file is: server.js is at app.dir in the output.
+		det.Artifacts = nil
+		for _, a := range next.Artifacts {
+			det.Artifacts = append(det.Artifacts, path.Join(app.dir, a))
+		}
+		det.Comments["artifacts"], det.Warnings = "A Next.js app in a workspace, built from the root, where the lock file is.\n"+next.Comments["artifacts"], next.Warnings
+	}
 	if rootPkg.Scripts["build"] != "" {
 		det.Script = "build"
 		det.Comments["build"] = "The root's build script runs in the builder, with devDependencies, before the app is laid out."
-	} else if a.wp.pkg.Scripts["build"] != "" {
-		det.Warnings = append(det.Warnings, fmt.Sprintf(`%s has a build script, which the build runs only from the root: add "build": "npm run build --workspace %s" (or your manager's) to the root's package.json and build.script: build to the spec`, a.wp.dir, a.wp.dir))
+	} else if app.pkg.Scripts["build"] != "" {
+		det.Warnings = append(det.Warnings, fmt.Sprintf(`%s has a build script, which the build runs only from the root: add "build": "npm run build --workspace %s" (or your manager's) to the root's package.json and build.script: build to the spec`, app.dir, app.dir))
 	}
-	return det, nil
+	return det
+}
+
+// maxWorkspaceDepth bounds how far up init looks for the root of the workspace a directory is in.
+const maxWorkspaceDepth = 4
+
+// detectMember is the spec of a package run in its own directory inside a workspace: the build
+// context is the workspace's root (det.Context), with the lock file; nil when dir is in none.
+func detectMember(dir string) (*lang.Detection, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	for root, i := filepath.Dir(abs), 0; i < maxWorkspaceDepth && root != filepath.Dir(root); root, i = filepath.Dir(root), i+1 {
+		rootPkg, data, err := readPackageJSON(root)
+		if err != nil || rootPkg == nil {
+			continue
+		}
+		_, pkgs, err := rootWorkspaces(root, data)
+		if err != nil {
+			return nil, err
+		}
+		rel, _ := filepath.Rel(root, abs)
+		for _, wp := range pkgs {
+			if wp.dir == filepath.ToSlash(rel) {
+				det := workspaceApp(root, rootPkg, pkgs, wp)
+				det.Context, _ = filepath.Rel(abs, root)
+				return withVersion(det, rootPkg), nil
+			}
+		}
+	}
+	return nil, nil
 }
 
 // siblingDeps are the directories of the workspace packages app depends on, at any depth, sorted.
