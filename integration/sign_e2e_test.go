@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,7 +19,11 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
 )
 
 const checkPredicate = "https://github.com/hardenedbuild/hardened/attestations/check/v1"
@@ -43,8 +48,9 @@ func TestSignCosignOracle(t *testing.T) {
 	base := fmt.Sprintf("%s/sign-e2e/go-%d", st.Registry, time.Now().UnixNano())
 	offline := []string{"--insecure-ignore-tlog", "--allow-http-registry"}
 
+	signed := base + "/hardened:1"
 	t.Run("hardened signs, cosign verifies", func(t *testing.T) {
-		ref := pushSigned(t, ctx, dir, base+"/hardened:1")
+		ref := pushSigned(t, ctx, dir, signed)
 		out := signRun(t, ctx, keys, hardened, "sign", ref, "--key", key)
 		if !strings.Contains(out, ".att") || !strings.Contains(out, "(bundle)") {
 			t.Fatalf("hardened sign wrote no .att or no bundle:\n%s", out)
@@ -86,6 +92,69 @@ func TestSignCosignOracle(t *testing.T) {
 		}
 	})
 
+	// hardened policy --for cosign is held to cosign itself: the built image is admitted, and the
+	// same image with its report changed (then signed) is refused, as hardened verify refuses it.
+	t.Run("policy", func(t *testing.T) {
+		policy := t.TempDir()
+		signRun(t, ctx, keys, hardened, "policy", "--key", pub, "--for", "cosign", "--out", policy, "--image", signed)
+		admit := func(ref string) (string, error) {
+			args := append(append([]string{"verify-attestation", "--key", pub, "--type", checkPredicate, "--new-bundle-format=false",
+				"--policy", filepath.Join(policy, "policy.rego")}, offline...), platformImage(t, ref))
+			cmd := exec.CommandContext(ctx, cosign, args...)
+			cmd.Env = signEnv()
+			out, err := cmd.CombinedOutput()
+			return string(out), err
+		}
+		if out, err := admit(signed); err != nil {
+			t.Fatalf("the signed build was refused: %v\n%s", err, tail(out, 10))
+		}
+		bad := map[string]struct {
+			alter func(p map[string]any)
+			why   string
+		}{
+			"an expired waiver": {func(p map[string]any) {
+				p["waivers"] = []any{map[string]any{"id": "HX-MIN-SHELL", "reason": "e2e", "expires": "2020-01-01", "source": "ignore.yaml:2", "status": "expired"}}
+			}, "expired on 2020-01-01"},
+			"validUntil passed": {func(p map[string]any) { p["validUntil"] = "2020-01-02T00:00:00Z" }, "valid until 2020-01-02"},
+			"root":              {func(p map[string]any) { setResult(p, "HX-USER-ROOT", "fail") }, "HX-USER-ROOT (high)"},
+		}
+		for what, c := range bad {
+			ref := pushAlteredReport(t, signed, base+"/altered-"+strings.ToLower(strings.ReplaceAll(what, " ", "-"))+":1", c.alter)
+			signRun(t, ctx, keys, hardened, "sign", ref, "--key", key)
+			if out, err := admit(ref); err == nil {
+				t.Errorf("%s: the cosign policy admitted it:\n%s", what, tail(out, 10))
+			}
+			if out := signRunFails(t, ctx, keys, hardened, "verify", ref, "--key", pub); !strings.Contains(out, c.why) {
+				t.Errorf("%s: hardened verify did not say %q:\n%s", what, c.why, out)
+			}
+		}
+	})
+
+	// The ignore file's vulnerabilities, held to the image's packages, signed as OpenVEX that
+	// cosign verifies in both formats; a false component_not_present is refused unsigned.
+	t.Run("vex", func(t *testing.T) {
+		ref := pushSigned(t, ctx, dir, base+"/vex:1")
+		ignore := filepath.Join(t.TempDir(), "ignore.yaml")
+		writeFile(t, ignore, "vulnerabilities:\n  - id: CVE-2024-0002\n    package: gcc-14\n    reason: the compiler is in the builder only\n"+
+			"  - id: CVE-2024-0001\n    package: tzdata\n    justification: vulnerable_code_not_in_execute_path\n    reason: the server reads no time zone\n")
+		out := signRun(t, ctx, keys, hardened, "sign", ref, "--key", key, "--vex", ignore)
+		if !strings.Contains(out, "https://openvex.dev/ns/v0.2.0 attestation") {
+			t.Fatalf("no VEX signed:\n%s", out)
+		}
+		img := platformImage(t, ref)
+		for _, format := range [][]string{nil, {"--new-bundle-format=false"}} {
+			args := append(append([]string{"verify-attestation", "--key", pub, "--type", "https://openvex.dev/ns/v0.2.0"}, offline...), format...)
+			got := signStdout(t, ctx, keys, cosign, append(args, img)...)
+			if !strings.Contains(got, "payload") {
+				t.Errorf("cosign %v printed no VEX envelope:\n%.500s", format, got)
+			}
+		}
+		writeFile(t, ignore, "vulnerabilities:\n  - id: CVE-2024-0003\n    package: tzdata\n    justification: component_not_present\n    reason: wrong\n")
+		if out := signRunFails(t, ctx, keys, hardened, "sign", ref, "--key", key, "--vex", ignore); !strings.Contains(out, "tzdata is in the image") {
+			t.Errorf("a false component_not_present:\n%s", out)
+		}
+	})
+
 	t.Run("unsigned", func(t *testing.T) {
 		ref := pushSigned(t, ctx, dir, base+"/unsigned:1")
 		if out := signRunFails(t, ctx, keys, hardened, "verify", ref, "--key", pub); !strings.Contains(out, "no signature that verifies with this key") {
@@ -93,6 +162,90 @@ func TestSignCosignOracle(t *testing.T) {
 		}
 		signRunFails(t, ctx, keys, cosign, append(append([]string{"verify", "--key", pub}, offline...), ref)...)
 	})
+}
+
+// pushAlteredReport copies src's index to dst with each check report's predicate changed by
+// alter: the same platform images, a report that says something else.
+func pushAlteredReport(t *testing.T, src, dst string, alter func(map[string]any)) string {
+	t.Helper()
+	r, err := name.ParseReference(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := remote.Index(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out v1.ImageIndex = mutate.IndexMediaType(empty.Index, im.MediaType)
+	for _, m := range im.Manifests {
+		img, err := idx.Image(m.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Annotations["vnd.docker.reference.type"] == "attestation-manifest" {
+			img = alterAttestation(t, img, alter)
+		}
+		out = mutate.AppendManifests(out, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: m.Platform, Annotations: m.Annotations}})
+	}
+	d, err := name.ParseReference(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.WriteIndex(d, out); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// alterAttestation rebuilds an attestation manifest with its check report's predicate altered.
+func alterAttestation(t *testing.T, img v1.Image, alter func(map[string]any)) v1.Image {
+	t.Helper()
+	mf, err := img.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var att v1.Image = mutate.ConfigMediaType(mutate.MediaType(empty.Image, mf.MediaType), mf.Config.MediaType)
+	for _, l := range mf.Layers {
+		layer, err := img.LayerByDigest(l.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc, err := layer.Compressed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Annotations["in-toto.io/predicate-type"] == checkPredicate {
+			var st map[string]any
+			if err := json.Unmarshal(data, &st); err != nil {
+				t.Fatal(err)
+			}
+			alter(st["predicate"].(map[string]any))
+			data, _ = json.Marshal(st)
+		}
+		att, err = mutate.Append(att, mutate.Addendum{Layer: static.NewLayer(data, l.MediaType), MediaType: l.MediaType, Annotations: l.Annotations})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return att
+}
+
+// setResult sets one check's status in a report predicate.
+func setResult(p map[string]any, id, status string) {
+	for _, r := range p["results"].([]any) {
+		if res := r.(map[string]any); res["id"] == id {
+			res["status"] = status
+		}
+	}
 }
 
 // pushSigned builds the example with its attestations (the check report rides on provenance)
