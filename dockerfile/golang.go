@@ -46,7 +46,10 @@ func golang(s *spec.Spec, opts Options) ([]byte, error) {
 	if s.CGO {
 		platform = ""
 	}
-	w.line("FROM %s%s AS build", platform, builder)
+	// The dependency layer's stages build on the modules stage; a go.work build has none (lang/go).
+	_, work := opts.Files["go.work"]
+	first := map[bool]string{false: "modules", true: "build"}[work]
+	w.line("FROM %s%s AS %s", platform, builder, first)
 	if cmd := hllb.BuildPackagesCommand(s); cmd != nil {
 		w.comment("build.packages, with apt's lists and downloads in cache mounts.")
 		w.line("RUN %s %s %s", cacheMountOf("apt", "lists", "/var/lib/apt/lists", "locked"), cacheMountOf("apt", "cache", "/var/cache/apt", "locked"),
@@ -76,6 +79,7 @@ func golang(s *spec.Spec, opts Options) ([]byte, error) {
 	w.comment("One step downloads into the cache mount, then stages the modules into the builder's own layer\n(GOMODCACHE=/go/pkg/mod) from it, else from the proxy (the argument after the script): a cache\nmount is in no layer, a build that imports this step from a remote cache has an empty mount, and\nthe compile reads only the staged copy.")
 	w.line("ENV GOMODCACHE=/go/pkg/mod")
 	w.line("RUN %s%s %s", modCache, fetchMounts(s), w.execForm("go mod download", golangLang.GoModulesCommand(s)))
+	seed := goDepsStages(w, s, work)
 	w.line("COPY . .")
 	w.comment("Modules are downloaded: the compile gets no network at all.")
 	w.line("ENV GOPROXY=off")
@@ -85,7 +89,11 @@ func golang(s *spec.Spec, opts Options) ([]byte, error) {
 			args = append(args, "-tags", strings.Join(s.Build.Tags, ","))
 		}
 		args = append(args, "-o", hllb.OutDir+"/"+golangLang.Language{}.ArtifactName(a, opts.Files), a)
-		w.line("RUN --network=none %s %s", buildCache, w.execForm(fmt.Sprintf("artifacts[%d]", i), args))
+		mounts, cmd := buildCache, args
+		if seed != "" && i == 0 {
+			mounts, cmd = buildCache+seed, golangLang.SeededCommand(args)
+		}
+		w.line("RUN --network=none %s %s", mounts, w.execForm(fmt.Sprintf("artifacts[%d]", i), cmd))
 	}
 	if len(s.Build.Steps) > 0 {
 		w.comment("build.steps run with the network and the default module proxy, as in the frontend.")
@@ -155,4 +163,24 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// goDepsStages writes the dependency layer's stages (lang/go/deps.go) and the build stage's FROM, and
+// returns the mount the first compile seeds the shared cache from; nothing for a go.work build.
+func goDepsStages(w *writer, s *spec.Spec, work bool) string {
+	if work {
+		return ""
+	}
+	w.comment("The packages the artifacts import from outside the module, listed from the source in a stage\nof their own: the next step reads only the list, so a source change that imports nothing new\nleaves the compiled dependencies cached (BuildKit keys a read-only mount by its content).")
+	w.line("FROM modules AS imports")
+	w.line("COPY . .")
+	w.line("ENV GOPROXY=off")
+	w.line("RUN --network=none %s", w.execForm("artifacts", golangLang.ListCommand(s)))
+	w.comment("The standard library and the dependencies, compiled into the stage's GOCACHE: a layer a\nregistry cache carries, where a cache mount is never exported.")
+	w.line("FROM modules AS deps")
+	w.line("ENV GOPROXY=off")
+	w.line("RUN --network=none --mount=type=bind,from=imports,source=%s,target=%s %s", golangLang.DepsDir, golangLang.DepsDir, w.execForm("language", golangLang.DepsCommand(s)))
+	w.comment("The first compile adds the dependency layer's GOCACHE entries the shared cache mount lacks.")
+	w.line("FROM modules AS build")
+	return fmt.Sprintf(" --mount=type=bind,from=deps,source=%s,target=%s", golangLang.GoCache, golangLang.DepsCache)
 }

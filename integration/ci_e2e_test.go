@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	golang "github.com/hardenedbuild/hardened/lang/go"
 	"github.com/hardenedbuild/hardened/lang/rust"
 )
 
@@ -64,6 +65,7 @@ func runCICase(t *testing.T, c ciCase) (string, string) {
 		if stepImported(log, name) {
 			t.Errorf("%q did not run after a source change:\n%s", name, tail(log, 80))
 		}
+		t.Logf("on the fresh builder %q took %s", name, stepTime(log, name))
 	}
 	for _, s := range c.notInLog {
 		if strings.Contains(log, s) {
@@ -87,6 +89,18 @@ func TestCIReusesTheRustDependencyLayer(t *testing.T) {
 		t.Errorf("the crate was not compiled:\n%s", tail(log, 40))
 	}
 	assertRustServes(t, only(t, ociImages(t, out)), "next commit")
+}
+
+// TestCIReusesTheGoDependencyLayer: the standard library and chi compile in the dependency layer,
+// keyed by the list of imported packages; the list and the module's own compile run again.
+func TestCIReusesTheGoDependencyLayer(t *testing.T) {
+	_, out := runCICase(t, ciCase{
+		example: "go", file: "cmd/server/main.go", old: "hello from a hardened image",
+		manifest: "go.mod", comment: "// ci %d\n",
+		deps:    []string{golang.ModulesStep, golang.DepsStep},
+		rebuilt: []string{golang.ListStep, "compile ./cmd/server for linux/amd64"},
+	})
+	assertHardenedGo(t, only(t, ociImages(t, out)), "gcr.io/distroless/static-debian13:nonroot")
 }
 
 // TestCIReusesTheNodeDependencyLayer: npm ci runs on package.json and the lock alone.
@@ -118,6 +132,17 @@ func stepsStarting(log, prefix string) []string {
 		}
 	}
 	return names
+}
+
+// stepTime is the time the log's step name reports when done.
+func stepTime(log, name string) string {
+	re := regexp.MustCompile(`(?m)^#(\d+) (?:\[[^\]]*\] )?` + regexp.QuoteMeta(name) + `\s*$`)
+	for _, m := range re.FindAllStringSubmatch(log, -1) {
+		if d := regexp.MustCompile(`(?m)^#` + m[1] + ` DONE (\S+)`).FindStringSubmatch(log); d != nil {
+			return d[1]
+		}
+	}
+	return "?"
 }
 
 func replaceOnce(t *testing.T, data []byte, old, new string) string {

@@ -6,7 +6,7 @@
 # without those bits (it finds them by reading the base, which a Dockerfile cannot list ahead), and
 # check its own result (run `hardened check` on the image).
 
-FROM docker.io/library/golang:1.26-trixie AS build
+FROM docker.io/library/golang:1.26-trixie AS modules
 # build.packages, with apt's lists and downloads in cache mounts.
 RUN --mount=type=cache,id=hardened/apt/lists,target=/var/lib/apt/lists,sharing=locked --mount=type=cache,id=hardened/apt/cache,target=/var/cache/apt,sharing=locked ["env","DEBIAN_FRONTEND=noninteractive","sh","-c","set -eu\nmkdir -p /var/cache/apt/hardened-archives/partial\napt-get -q update\nexec apt-get -q install -y --no-install-recommends -o Dir::Cache::Archives=/var/cache/apt/hardened-archives/ -- \"$@\"\n","hardened-build-packages","libsqlite3-dev"]
 ARG TARGETOS TARGETARCH
@@ -23,10 +23,24 @@ COPY go.mod go.sum* ./
 # the compile reads only the staged copy.
 ENV GOMODCACHE=/go/pkg/mod
 RUN --mount=type=cache,id=hardened/go/mod,target=/root/.cache/go-mod,sharing=shared ["sh","-c","GOMODCACHE=/root/.cache/go-mod go mod download && GOPROXY=\"file:///root/.cache/go-mod/cache/download,$1\" exec go mod download","hardened-go-modules","https://proxy.golang.org,direct"]
+# The packages the artifacts import from outside the module, listed from the source in a stage
+# of their own: the next step reads only the list, so a source change that imports nothing new
+# leaves the compiled dependencies cached (BuildKit keys a read-only mount by its content).
+FROM modules AS imports
+COPY . .
+ENV GOPROXY=off
+RUN --network=none ["sh","-c","mkdir -p /hardened/go-deps && exec go list \"$@\" > /hardened/go-deps/packages","hardened-go-list","-deps","-f","{{if not (and .Module .Module.Main)}}{{.ImportPath}}{{end}}","./cmd/server"]
+# The standard library and the dependencies, compiled into the stage's GOCACHE: a layer a
+# registry cache carries, where a cache mount is never exported.
+FROM modules AS deps
+ENV GOPROXY=off
+RUN --network=none --mount=type=bind,from=imports,source=/hardened/go-deps,target=/hardened/go-deps ["sh","-c","set -f && pkgs=$(cat /hardened/go-deps/packages) && if [ -n \"$pkgs\" ]; then exec go build \"$@\" $pkgs; fi","hardened-go-deps","-trimpath"]
+# The first compile adds the dependency layer's GOCACHE entries the shared cache mount lacks.
+FROM modules AS build
 COPY . .
 # Modules are downloaded: the compile gets no network at all.
 ENV GOPROXY=off
-RUN --network=none --mount=type=cache,id=hardened/go/build,target=/root/.cache/go-build,sharing=shared ["go","build","-trimpath","-ldflags","-s -w -buildid=","-o","/hardened/out/server","./cmd/server"]
+RUN --network=none --mount=type=cache,id=hardened/go/build,target=/root/.cache/go-build,sharing=shared --mount=type=bind,from=deps,source=/root/.cache/go-build,target=/hardened/go-deps-cache ["sh","-c","tar -C /hardened/go-deps-cache -cf - . | tar -C \"$GOCACHE\" -xf - --skip-old-files && exec \"$@\"","hardened-go-compile","go","build","-trimpath","-ldflags","-s -w -buildid=","-o","/hardened/out/server","./cmd/server"]
 
 # runtime.libs: the packages and what they need, minus what the base has, unpacked the distroless
 # way into /hardened/libs/rootfs (package records in status.d, copyright files, no setuid bits).

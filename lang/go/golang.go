@@ -34,7 +34,7 @@ func (Language) Describe() map[string]string {
 func (Language) Name() string { return "go" }
 
 func (Language) Inputs() lang.Inputs {
-	return lang.Inputs{Manifests: []string{"go.mod"}, Needed: []string{"go.mod"},
+	return lang.Inputs{Manifests: []string{"go.mod", "go.work"}, Needed: []string{"go.mod"},
 		Fields: []string{"cgo", "build.ldflags", "build.tags", "version", "base", "build.env", "build.steps", "build.packages"}, Markers: []string{"go.mod"},
 		BuilderImages: []string{"golang"}, VersionTags: true}
 }
@@ -129,7 +129,13 @@ func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 	}, env...)...).Root()
 
 	// Without the spec and its lock (llb.DecidingFiles): a comment edited there re-runs no step.
-	st = st.File(bkllb.Copy(sourceState(in), "/", llb.SrcDir, &bkllb.CopyInfo{
+	source := sourceState(in)
+	// The first compile seeds the shared cache mount from the dependency layer (deps.go).
+	var seed bkllb.RunOption
+	if layered(in) {
+		seed = depsLayer(in, st, source, env)
+	}
+	st = st.File(bkllb.Copy(source, "/", llb.SrcDir, &bkllb.CopyInfo{
 		CopyDirContentsOnly: true,
 		CreateDestPath:      true,
 	}), bkllb.WithCustomName("copy source"), in.Locate("language"))
@@ -140,15 +146,18 @@ func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 			args = append(args, "-tags", strings.Join(s.Build.Tags, ","))
 		}
 		args = append(args, "-o", llb.OutDir+"/"+BinaryName(a, in.Files["go.mod"]), a)
+		opts := []bkllb.RunOption{bkllb.Args(args)}
+		if seed != nil && i == 0 {
+			opts = []bkllb.RunOption{bkllb.Args(SeededCommand(args)), seed}
+		}
 		// Modules are already downloaded: the compile gets no network at all.
-		st = st.Run(append([]bkllb.RunOption{
-			bkllb.Args(args),
+		st = st.Run(append(append(opts,
 			bkllb.Dir(llb.SrcDir), build,
 			bkllb.Network(pb.NetMode_NONE),
 			bkllb.AddEnv("GOPROXY", "off"),
-			bkllb.WithCustomName("compile " + a + " for " + llb.PlatformString(in.Target)),
+			bkllb.WithCustomName("compile "+a+" for "+llb.PlatformString(in.Target)),
 			in.Locate(fmt.Sprintf("artifacts[%d]", i)),
-		}, env...)...).Root()
+		), env...)...).Root()
 	}
 	return st, nil, nil
 }

@@ -6,7 +6,7 @@ import (
 	"github.com/hardenedbuild/hardened/llb"
 )
 
-// GoCache is the builder's GOCACHE, where the shared build cache mount goes.
+// GoCache is the builder's GOCACHE: the shared build cache mount's place, and the dependency layer's.
 const GoCache = "/root/.cache/go-build"
 
 // sourceState is the context without the files that decide the build (the spec and its lock), in a

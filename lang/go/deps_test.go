@@ -1,0 +1,93 @@
+package golang
+
+import (
+	"slices"
+	"testing"
+
+	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/hardenedbuild/hardened/internal/llbtest"
+	"github.com/hardenedbuild/hardened/llb"
+	"github.com/hardenedbuild/hardened/spec"
+)
+
+func buildGraph(t *testing.T, files llb.Files) *llbtest.Graph {
+	t.Helper()
+	s, err := spec.Load("hardened.yaml", []byte("language: go\nartifacts: [./cmd/a, ./cmd/b]\nbuild:\n  tags: [netgo]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &llb.BuildInput{
+		Spec: s, Files: files, Target: ocispecs.Platform{OS: "linux", Architecture: "amd64"},
+		Builder: llb.Image{State: bkllb.Image("docker.io/library/golang:1.26-trixie")},
+		Context: bkllb.Local("context"),
+		Locate:  func(string) bkllb.ConstraintsOpt { return bkllb.LinuxAmd64 },
+		Network: bkllb.Network(pb.NetMode_UNSET),
+	}
+	st, _, err := Language{}.Build(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return llbtest.Marshal(t, st)
+}
+
+// The dependency step's inputs are the modules step and the list's content: never the source copy.
+// The first compile mounts the layer's GOCACHE read-only beside the shared cache mount.
+func TestDependencyLayerLLB(t *testing.T) {
+	g := buildGraph(t, llb.Files{"go.mod": []byte("module example.com/m\n\ngo 1.26\n")})
+	modules := g.Named(t, ModulesStep)
+	list := g.Named(t, ListStep)
+	deps := g.Named(t, DepsStep+" for linux/amd64")
+	if args := list.Op.GetExec().GetMeta().GetArgs(); !slices.Equal(args[len(args)-4:], []string{"-tags", "netgo", "./cmd/a", "./cmd/b"}) {
+		t.Errorf("list args = %q, want the tags and the artifacts as arguments", args)
+	}
+	if args := deps.Op.GetExec().GetMeta().GetArgs(); !slices.Equal(args[3:], []string{"hardened-go-deps", "-trimpath", "-tags", "netgo"}) {
+		t.Errorf("deps args = %q, want the compile's -trimpath and tags", args)
+	}
+	if g.DependsOn(deps, g.Named(t, "copy source").Digest) || !g.DependsOn(deps, list.Digest) || !g.DependsOn(deps, modules.Digest) {
+		t.Error("the dependency step does not build on the modules and the list alone")
+	}
+	for _, o := range []llbtest.Op{list, deps} {
+		if o.Op.GetExec().Network != pb.NetMode_NONE {
+			t.Errorf("%s has network", o.Name)
+		}
+		for _, m := range o.Op.GetExec().GetMounts() {
+			if m.Dest != "/" && !m.Readonly && m.Dest != DepsDir {
+				t.Errorf("%s mounts %s writable", o.Name, m.Dest)
+			}
+			if m.MountType == pb.MountType_CACHE {
+				t.Errorf("%s mounts the cache %s: the layer must hold what it compiles", o.Name, m.CacheOpt.GetID())
+			}
+		}
+	}
+	first, second := g.Named(t, "compile ./cmd/a for linux/amd64"), g.Named(t, "compile ./cmd/b for linux/amd64")
+	var seeded, shared bool
+	for _, m := range first.Op.GetExec().GetMounts() {
+		if m.Dest == DepsCache {
+			in, _ := g.Input(first, int(m.Input))
+			seeded = m.Readonly && m.Selector == GoCache && in.Digest == deps.Digest
+		}
+		shared = shared || m.Dest == GoCache && m.MountType == pb.MountType_CACHE
+	}
+	if !seeded || !shared {
+		t.Errorf("the first compile seeds from the layer %v, on the shared cache %v; want both", seeded, shared)
+	}
+	if args := first.Op.GetExec().GetMeta().GetArgs(); args[0] != "sh" || args[3] != "hardened-go-compile" || args[4] != "go" {
+		t.Errorf("first compile args = %q, want the seed script then go build as its arguments", args)
+	}
+	if args := second.Op.GetExec().GetMeta().GetArgs(); args[0] != "go" {
+		t.Errorf("second compile args = %q: only the first seeds", args)
+	}
+}
+
+// A go.work workspace compiles on the shared cache mount alone.
+func TestWorkspaceHasNoDependencyLayer(t *testing.T) {
+	g := buildGraph(t, llb.Files{"go.mod": []byte("module example.com/m\n\ngo 1.26\n"), "go.work": []byte("go 1.26\n\nuse .\n")})
+	for _, o := range g.Ops {
+		if o.Name == ListStep || o.Name == DepsStep+" for linux/amd64" {
+			t.Errorf("a go.work build runs %q", o.Name)
+		}
+	}
+}
