@@ -77,7 +77,7 @@ func TestInit(t *testing.T) {
 			"package.json": `{"main": "src/index.js", "engines": {"node": "22"}}`, "package-lock.json": "{}",
 			"src/index.js": "", "routes/api/users.js": "", "views/page.html": "", "worker.mjs": "", "jest.config.js": "",
 			"test/a.test.js": "", "node_modules/x/index.js": "", ".eslintrc.js": "",
-		}, 0, []string{"artifacts: [src/index.js, routes, worker.mjs, views]\n"}, nil, false},
+		}, 0, []string{"artifacts: [src/index.js, src, routes, worker.mjs, views]\n"}, nil, false},
 		{"python __main__ package", map[string]string{
 			"pyproject.toml":   "[project]\nname = \"x\"\nrequires-python = \">=3.10\"\n",
 			"requirements.txt": "", "myapp/__init__.py": "", "myapp/__main__.py": "", "util.py": "",

@@ -221,3 +221,38 @@ func TestDetectWorkspaceMember(t *testing.T) {
 		t.Errorf("a package with its own lock: %+v %v", det, err)
 	}
 }
+
+// An entry in a directory requires its neighbours there (src/index.js requires ./app): the
+// directory ships, as found on a public Express service whose image lacked src/app.js.
+func TestDetectNestedEntryShipsItsDirectory(t *testing.T) {
+	dir := writeTree(t, map[string]string{"package.json": `{"main": "src/index.js", "scripts": {"start": "pm2 start ecosystem.config.json"}}`,
+		"src/index.js": "require('./app');\n", "src/app.js": "", "src/config/config.js": "", "tests/a.test.js": ""})
+	det, err := Language{}.Detect(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"src/index.js", "src"}; !slices.Equal(det.Artifacts, want) {
+		t.Errorf("artifacts %q, want %q", det.Artifacts, want)
+	}
+}
+
+// A Next.js app is an app of its workspace though its start script runs next start, not node.
+func TestDetectWorkspaceNextApps(t *testing.T) {
+	files := map[string]string{
+		"package.json":             `{"workspaces": ["apps/*", "packages/*"]}`,
+		"apps/web/package.json":    `{"name": "web", "scripts": {"start": "next start"}, "dependencies": {"next": "16.5.0", "ui": "*"}}`,
+		"packages/ui/package.json": `{"name": "ui"}`,
+	}
+	det, err := Language{}.Detect(writeTree(t, files))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"apps/web/.next/standalone", "apps/web/.next/static"}; !slices.Equal(det.Artifacts, want) {
+		t.Errorf("artifacts %q, want %q", det.Artifacts, want)
+	}
+	files["apps/api/package.json"] = `{"scripts": {"start": "node main.js"}}`
+	files["apps/api/main.js"] = ""
+	if _, err := (Language{}).Detect(writeTree(t, files)); err == nil || !strings.Contains(err.Error(), "several apps (apps/api, apps/web); run hardened init in the directory of the one to build") {
+		t.Errorf("two apps, one Next.js: %v", err)
+	}
+}

@@ -67,7 +67,8 @@ func appArtifacts(dir, entry string, buildScript bool) (arts []string, built boo
 	top, _, nested := strings.Cut(entry, "/")
 	// An output directory a local build already filled is still the build's.
 	built = buildScript && (statErr != nil || nested && slices.Contains(outputDirs, top))
-	if built && nested {
+	// The entry's directory holds what it requires (src/index.js and src/app.js), or is the build's output.
+	if nested {
 		arts = append(arts, top)
 	}
 	if !buildScript {

@@ -127,7 +127,9 @@ func detectWorkspace(root string, rootPkg *packageJSON, data []byte) (*lang.Dete
 	var apps []workspacePackage
 	var names []string
 	for _, wp := range pkgs {
-		if entry, _ := findEntry(filepath.Join(root, filepath.FromSlash(wp.dir)), wp.pkg); entry != "" && wp.pkg.Scripts["start"] != "" {
+		wpDir := filepath.Join(root, filepath.FromSlash(wp.dir))
+		entry, _ := findEntry(wpDir, wp.pkg)
+		if next, _ := detectNext(wpDir, wp.pkg); next != nil || entry != "" && wp.pkg.Scripts["start"] != "" {
 			apps = append(apps, wp)
 			names = append(names, wp.dir)
 		}
@@ -136,6 +138,8 @@ func detectWorkspace(root string, rootPkg *packageJSON, data []byte) (*lang.Dete
 	case len(apps) == 0:
 		return nil, fmt.Errorf(`a workspace root (%s), but no workspace package has a "start" script that runs "node FILE"; `+
 			`write the spec by hand with artifacts: [packages/NAME/server.js, packages/NAME] and the sibling packages it uses`, strings.Join(globs, ", "))
+	case len(apps) > 1 && slices.ContainsFunc(apps, func(wp workspacePackage) bool { return wp.pkg.Dependencies["next"] != "" }):
+		return nil, fmt.Errorf("a workspace root with several apps (%s); run hardened init in the directory of the one to build", strings.Join(names, ", "))
 	case len(apps) > 1:
 		entry, _ := findEntry(filepath.Join(root, filepath.FromSlash(apps[0].dir)), apps[0].pkg)
 		return nil, fmt.Errorf("a workspace root with several apps (%s); run hardened init in the directory of the one to build, "+
