@@ -339,3 +339,31 @@ func TestExtraStatements(t *testing.T) {
 		t.Fatalf("a statement about another image: %v %v", written, err)
 	}
 }
+
+// TestOnePlatformUnsigned: an index whose arm64 image lost its signature is refused, naming
+// that image and its platform, while the amd64 one and the index still verify.
+func TestOnePlatformUnsigned(t *testing.T) {
+	host := newRegistry(t, false)
+	key := newKey(t)
+	ref := pushIndex(t, host+"/team/two:1", []string{"linux/amd64", "linux/arm64"}, passingReport())
+	if _, err := Sign(context.Background(), ref.String(), key, Options{Format: FormatLegacy}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Inspect(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var arm Subject
+	for _, s := range p.Subjects {
+		if s.Platform == "linux/arm64" {
+			arm = s
+		}
+	}
+	if err := remote.Delete(legacyTag(p.Repo, arm.Digest, "sig")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Verify(context.Background(), ref.String(), &key.PublicKey)
+	if err == nil || !strings.Contains(err.Error(), "image "+arm.Digest+" (linux/arm64) has no signature that verifies with this key") {
+		t.Fatalf("one platform unsigned: %v", err)
+	}
+}
