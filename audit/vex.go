@@ -119,11 +119,15 @@ func VEXDocument(product string, stmts []VulnStatement, packages []string, autho
 			problems = append(problems, fmt.Sprintf("%s: %s is in the image, so %s is not component_not_present; give the justification that holds", s.Source, s.Package, s.ID))
 			continue
 		}
-		j := vex.Justification(s.Justification)
+		j, notes := vex.Justification(s.Justification), ""
 		if j == "" {
 			j = vex.ComponentNotPresent
 		}
+		if !present {
+			notes = "the image's package database lists no " + s.Package
+		}
 		doc.Statements = append(doc.Statements, vex.Statement{
+			StatusNotes:     notes,
 			Vulnerability:   vex.Vulnerability{Name: vex.VulnerabilityID(s.ID)},
 			Products:        []vex.Product{{Component: vex.Component{ID: product}, Subcomponents: []vex.Subcomponent{{Component: vex.Component{ID: s.Package}}}}},
 			Status:          vex.StatusNotAffected,

@@ -116,6 +116,7 @@ func TestVEXDocument(t *testing.T) {
 			Status        string `json:"status"`
 			Justification string `json:"justification"`
 			Impact        string `json:"impact_statement"`
+			Notes         string `json:"status_notes"`
 		} `json:"statements"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
@@ -130,6 +131,10 @@ func TestVEXDocument(t *testing.T) {
 			t.Errorf("statement %+v", s)
 		}
 		got[s.Vulnerability.Name] = s.Justification + " " + s.Products[0].Subcomponents[0].ID
+		// The proof is said where there is one: the package is absent from the image.
+		if proven := s.Notes == "the image's package database lists no gcc-14"; proven != (s.Vulnerability.Name == "CVE-2024-0002") {
+			t.Errorf("%s: status_notes %q", s.Vulnerability.Name, s.Notes)
+		}
 	}
 	want := map[string]string{
 		"CVE-2024-0001": "vulnerable_code_not_in_execute_path libexpat1",
