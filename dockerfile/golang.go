@@ -46,9 +46,9 @@ func golang(s *spec.Spec, opts Options) ([]byte, error) {
 	if s.CGO {
 		platform = ""
 	}
-	// The dependency layer's stages build on the modules stage; a go.work build has none (lang/go).
-	_, work := opts.Files["go.work"]
-	first := map[bool]string{false: "modules", true: "build"}[work]
+	// The dependency layer's stages build on the modules stage, when the build has one (lang/go).
+	layered := golangLang.Layered(opts.Files)
+	first := map[bool]string{true: "modules", false: "build"}[layered]
 	w.line("FROM %s%s AS %s", platform, builder, first)
 	if cmd := hllb.BuildPackagesCommand(s); cmd != nil {
 		w.comment("build.packages, with apt's lists and downloads in cache mounts.")
@@ -79,7 +79,7 @@ func golang(s *spec.Spec, opts Options) ([]byte, error) {
 	w.comment("One step downloads into the cache mount, then stages the modules into the builder's own layer\n(GOMODCACHE=/go/pkg/mod) from it, else from the proxy (the argument after the script): a cache\nmount is in no layer, a build that imports this step from a remote cache has an empty mount, and\nthe compile reads only the staged copy.")
 	w.line("ENV GOMODCACHE=/go/pkg/mod")
 	w.line("RUN %s%s %s", modCache, fetchMounts(s), w.execForm("go mod download", golangLang.GoModulesCommand(s)))
-	seed := goDepsStages(w, s, work)
+	seed := goDepsStages(w, s, layered)
 	w.line("COPY . .")
 	w.comment("Modules are downloaded: the compile gets no network at all.")
 	w.line("ENV GOPROXY=off")
@@ -166,9 +166,9 @@ func sortedKeys(m map[string]string) []string {
 }
 
 // goDepsStages writes the dependency layer's stages (lang/go/deps.go) and the build stage's FROM, and
-// returns the mount the first compile seeds the shared cache from; nothing for a go.work build.
-func goDepsStages(w *writer, s *spec.Spec, work bool) string {
-	if work {
+// returns the mount the first compile seeds the shared cache from; nothing without the layer.
+func goDepsStages(w *writer, s *spec.Spec, layered bool) string {
+	if !layered {
 		return ""
 	}
 	w.comment("The packages the artifacts import from outside the module, listed from the source in a stage\nof their own: the next step reads only the list, so a source change that imports nothing new\nleaves the compiled dependencies cached (BuildKit keys a read-only mount by its content).")

@@ -86,9 +86,9 @@ func depsLayer(in *llb.BuildInput, modules, source bkllb.State, env []bkllb.RunO
 	return bkllb.AddMount(DepsCache, deps, bkllb.SourcePath(GoCache), bkllb.Readonly)
 }
 
-// layered says the build compiles its dependencies in a layer of their own. A go.work workspace
+// Layered says the build compiles its dependencies in a layer of their own. A go.work workspace
 // does not: its other modules are not in the modules step, so the list would not build there.
-func layered(in *llb.BuildInput) bool {
-	_, work := in.Files["go.work"]
+func Layered(files llb.Files) bool {
+	_, work := files["go.work"]
 	return !work
 }

@@ -132,7 +132,7 @@ func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 	source := sourceState(in)
 	// The first compile seeds the shared cache mount from the dependency layer (deps.go).
 	var seed bkllb.RunOption
-	if layered(in) {
+	if Layered(in.Files) {
 		seed = depsLayer(in, st, source, env)
 	}
 	st = st.File(bkllb.Copy(source, "/", llb.SrcDir, &bkllb.CopyInfo{
