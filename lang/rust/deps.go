@@ -81,6 +81,8 @@ func targetPaths(manifest map[string]any, pkg string) ([]string, bool) {
 	pkgTable, _ := manifest["package"].(map[string]any)
 	if p, ok := pkgTable["build"].(string); ok {
 		out = append(out, p)
+	} else if _, links := pkgTable["links"]; links {
+		out = append(out, "build.rs") // cargo refuses links without a build script
 	}
 	for kind, dir := range map[string]string{"bin": "src/bin", "example": "examples", "test": "tests", "bench": "benches"} {
 		list, _ := manifest[kind].([]map[string]any)

@@ -67,6 +67,14 @@ serde = { version = "1", features = ["derive"] }
 	}
 }
 
+// A package that links a native library must have a build script, or cargo refuses the manifest.
+func TestSkeletonKeepsABuildScriptForLinks(t *testing.T) {
+	sk, ok := rustSkeleton(llb.Files{"Cargo.toml": []byte("[package]\nname = \"sys\"\nlinks = \"z\"\n"), "Cargo.lock": []byte("version = 3\n")})
+	if !ok || !slices.Equal(sk.dummies, []string{"build.rs", "src/main.rs"}) {
+		t.Errorf("skeleton %+v, want a dummy build.rs beside src/main.rs", sk)
+	}
+}
+
 func TestNoSkeleton(t *testing.T) {
 	for name, c := range map[string]struct{ manifest, config string }{
 		"workspace":              {"[workspace]\nmembers = [\"a\"]\n", ""},
@@ -158,7 +166,8 @@ func TestDependencyLayerLLB(t *testing.T) {
 		if m.MountType == pb.MountType_CACHE {
 			t.Errorf("the compile mounts the cache %q over %s", m.CacheOpt.GetID(), m.Dest)
 		}
-		if in, _ := g.Input(compile, int(m.Input)); m.Dest == rustTargetDir {
+		if m.Dest == rustTargetDir {
+			in, _ := g.Input(compile, int(m.Input))
 			target = !m.Readonly && m.Selector == rustTargetDir && in.Digest == clean.Digest
 		}
 	}
