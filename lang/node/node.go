@@ -208,11 +208,13 @@ func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 	_, next := nextApp(s)
 
 	// The manifests and lock file first, so a source change reuses the install.
-	st := in.Builder.State.File(bkllb.Copy(in.Context, "/", llb.SrcDir, &bkllb.CopyInfo{
-		IncludePatterns:     append(pm.manifest(), workspaceManifests(pm, in.Files)...),
-		CopyDirContentsOnly: true,
-		CreateDestPath:      true,
-	}), bkllb.WithCustomName("copy package.json and "+pm.lock), in.Locate("language"))
+	manifests := &bkllb.CopyInfo{IncludePatterns: pm.manifest(), CopyDirContentsOnly: true, CreateDestPath: true}
+	if ws := workspaceManifests(pm, in.Files); len(ws) > 0 {
+		// A pattern such as **/package.json would otherwise take every package in a local node_modules.
+		manifests.IncludePatterns, manifests.ExcludePatterns = append(manifests.IncludePatterns, ws...), []string{"node_modules", "**/node_modules"}
+	}
+	st := in.Builder.State.File(bkllb.Copy(in.Context, "/", llb.SrcDir, manifests),
+		bkllb.WithCustomName("copy package.json and "+pm.lock), in.Locate("language"))
 
 	if b.tool.fetch != nil {
 		// The manager goes into its own prefix of the builder, so it shadows no tool the image

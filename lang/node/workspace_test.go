@@ -14,8 +14,9 @@ func TestWorkspaceInstallLLB(t *testing.T) {
 	s := load(t, "language: node\nartifacts: [packages/api/src/server.js, packages/api, packages/shared]\n")
 	res, g := convert(t, s, resolved(t, s, files, amd64))
 	manifest := g.Named(t, "copy package.json and package-lock.json")
-	if inc := findCopy(t, manifest, "/").IncludePatterns; !slices.Equal(inc, []string{"package.json", "package-lock.json", "packages/*/package.json"}) {
-		t.Errorf("manifest copy includes %q", inc)
+	if cp := findCopy(t, manifest, "/"); !slices.Equal(cp.IncludePatterns, []string{"package.json", "package-lock.json", "packages/*/package.json"}) ||
+		!slices.Equal(cp.ExcludePatterns, []string{"node_modules", "**/node_modules"}) {
+		t.Errorf("manifest copy includes %q, excludes %q", cp.IncludePatterns, cp.ExcludePatterns)
 	}
 	if ep := res.Image.Config.Entrypoint; !slices.Equal(ep, []string{"/nodejs/bin/node", "/app/packages/api/src/server.js"}) {
 		t.Errorf("entrypoint %q", ep)
