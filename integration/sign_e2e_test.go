@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -351,31 +350,14 @@ func signRunFails(t *testing.T, ctx context.Context, dir, bin string, args ...st
 	return string(out)
 }
 
-var hardenedOnce struct {
-	sync.Once
-	bin string
-	err error
-}
-
-// hardenedBinary builds the CLI from the working tree once per run.
+// hardenedBinary builds the CLI from the working tree into the test's temporary directory.
 func hardenedBinary(t *testing.T) string {
 	t.Helper()
-	hardenedOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "hardened-cli-")
-		if err != nil {
-			hardenedOnce.err = err
-			return
-		}
-		hardenedOnce.bin = filepath.Join(dir, "hardened")
-		out, err := exec.Command("go", "build", "-o", hardenedOnce.bin, filepath.Join(repoRoot, "cmd", "hardened")).CombinedOutput()
-		if err != nil {
-			hardenedOnce.err = fmt.Errorf("building hardened: %v\n%s", err, out)
-		}
-	})
-	if hardenedOnce.err != nil {
-		t.Fatal(hardenedOnce.err)
+	bin := filepath.Join(t.TempDir(), "hardened")
+	if out, err := exec.Command("go", "build", "-o", bin, filepath.Join(repoRoot, "cmd", "hardened")).CombinedOutput(); err != nil {
+		t.Fatalf("building hardened: %v\n%s", err, out)
 	}
-	return hardenedOnce.bin
+	return bin
 }
 
 // cosignBinary builds cosign from tools/cosign into the stack's tools cache, keyed by that
