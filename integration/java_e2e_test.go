@@ -263,4 +263,8 @@ func TestJavaMavenExample(t *testing.T) {
 		got.Libraries != "org.apache.commons.lang3 com.google.gson" {
 		t.Errorf("server answered %+v, want uid 65532 on Java 21 with both libraries", got)
 	}
+	builder := registryImage(t, "library/maven:3-eclipse-temurin-21-noble")
+	t.Logf("sizes: hardened image %s (%s compressed), /app %d bytes; the maven:3-eclipse-temurin-21-noble builder stand-in %s (%s compressed)",
+		mb(unpackedSize(t, img)), mb(compressedSize(t, img)), files[want[0]].Size+files[want[1]].Size+files[want[2]].Size,
+		mb(unpackedSize(t, builder)), mb(compressedSize(t, builder)))
 }
