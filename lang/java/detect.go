@@ -208,6 +208,9 @@ func detectMaven(dir string, det *lang.Detection) error {
 		det.Warnings = append(det.Warnings, fmt.Sprintf("%s has a property init cannot resolve; put the jar mvn package makes in artifacts", jar))
 	}
 	det.Artifacts = []string{jar}
+	if lib := copiedLibraries(raw); lib != "" {
+		det.Artifacts = append(det.Artifacts, lib)
+	}
 	from := "artifactId " + p.artifactID
 	if p.version != "" {
 		from += ", version " + p.version
@@ -216,11 +219,30 @@ func detectMaven(dir string, det *lang.Detection) error {
 		from = "build.finalName"
 	}
 	det.Comments["artifacts"] = "The jar mvn package leaves (pom.xml's " + from + "); java -jar runs it."
+	if len(det.Artifacts) > 1 {
+		det.Comments["artifacts"] += "\n" + det.Artifacts[1] + ": the libraries maven-dependency-plugin's copy-dependencies puts there, which the\njar's manifest Class-Path names beside it."
+	}
 	if !strings.Contains(raw, "<mainClass>") && !strings.Contains(raw, "Main-Class") && !strings.Contains(raw, "spring-boot-maven-plugin") {
 		det.Warnings = append(det.Warnings, "pom.xml sets no main class: java -jar needs Main-Class in the jar's manifest "+
 			"(maven-jar-plugin's <archive><manifest><mainClass>, maven-shade-plugin or spring-boot-maven-plugin)")
 	}
 	return nil
+}
+
+// pomCopyDependencies is a copy-dependencies output directory under the build directory.
+var pomCopyDependencies = regexp.MustCompile(`<outputDirectory>\s*\$\{project\.build\.directory\}/([A-Za-z0-9._/-]+?)/?\s*</outputDirectory>`)
+
+// copiedLibraries is where the pom's copy-dependencies goal puts the libraries (target/<dir>), when it runs
+// one into the build directory: the image needs them beside the jar whose Class-Path names them.
+func copiedLibraries(pom string) string {
+	pom = xmlComment.ReplaceAllString(pom, "")
+	if !strings.Contains(pom, "<goal>copy-dependencies</goal>") {
+		return ""
+	}
+	if m := pomCopyDependencies.FindStringSubmatch(pom); m != nil && !strings.Contains(m[1], "..") {
+		return "target/" + m[1]
+	}
+	return ""
 }
 
 var (
