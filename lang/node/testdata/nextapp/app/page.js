@@ -1,5 +1,6 @@
 export const dynamic = "force-dynamic";
 
 export default function Home() {
-  return <main>rendered on the server by uid {process.getuid()}</main>;
+  // One string, so React renders it as one text node.
+  return <main>{`rendered on the server by uid ${process.getuid()}`}</main>;
 }
