@@ -3,11 +3,15 @@
 package integration
 
 import (
+	"archive/tar"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -127,6 +131,54 @@ func TestNodeProjectWorkspace(t *testing.T) {
 	}
 }
 
+// The same monorepo on pnpm (pnpm-workspace.yaml, workspace:* for the sibling, the lock written on the
+// host), with init run in the app's own directory: the spec it writes there builds with the root as
+// the context, and pnpm's per-package node_modules links reach the image.
+func TestNodeProjectPnpmWorkspaceMember(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
+	dir := filepath.Join(t.TempDir(), "workspace")
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(repoRoot, "lang/node/testdata/workspace"))); err != nil {
+		t.Fatal(err)
+	}
+	rm(t, dir, "package-lock.json")
+	editPackageJSON(t, dir, func(p map[string]any) { delete(p, "workspaces"); p["packageManager"] = "pnpm@9.15.9" })
+	editPackageJSON(t, filepath.Join(dir, "packages/api"), func(p map[string]any) {
+		p["dependencies"].(map[string]any)["@demo/shared"] = "workspace:*"
+	})
+	writeFile(t, filepath.Join(dir, "pnpm-workspace.yaml"), "packages:\n  - packages/*\n")
+	host(t, dir, "npx", "--yes", "pnpm@9.15.9", "install", "--lockfile-only")
+
+	app := filepath.Join(dir, "packages", "api")
+	initCmd := exec.Command("go", "run", "./cmd/hardened", "init", app)
+	initCmd.Dir = repoRoot
+	if out := build(t, initCmd); !strings.Contains(out, "-o type=oci,dest=app.tar "+dir+"\n") {
+		t.Errorf("init does not name the root as the build context:\n%s", out)
+	}
+	spec := readHost(t, filepath.Join(app, "hardened.yaml"))
+	if !strings.Contains(string(spec), "artifacts: [packages/api/src/server.js, packages/api, packages/shared]\n") {
+		t.Errorf("init wrote:\n%s", spec)
+	}
+	out := filepath.Join(t.TempDir(), "app.tar")
+	log := build(t, st.Buildx(context.Background(), "build", "-f", filepath.Join(app, "hardened.yaml"),
+		"--build-arg", fmt.Sprintf("SOURCE_DATE_EPOCH=%d", epoch), "-o", "type=oci,dest="+out, dir))
+	if !strings.Contains(log, "pnpm install --frozen-lockfile --prod") {
+		t.Errorf("the build log has no pnpm install:\n%s", tail(log, 40))
+	}
+	img := only(t, ociImages(t, out))
+	files := flatFiles(t, img)
+	if h := files["/app/packages/api/node_modules/@demo/shared"]; h == nil || h.Typeflag != tar.TypeSymlink {
+		t.Errorf("/app/packages/api/node_modules/@demo/shared = %v, want pnpm's link to the sibling", h)
+	}
+	var got struct {
+		UID      int
+		Greeting string
+	}
+	askImage(t, img, "/", &got, "--port=%d")
+	if got.UID != 65532 || got.Greeting != "hello from shared, workspace" {
+		t.Errorf("server answered %+v, want uid 65532 and the sibling package's greeting", got)
+	}
+}
+
 // get is one GET's body and status.
 func get(t *testing.T, url string) (string, int) {
 	t.Helper()
@@ -139,4 +191,3 @@ func get(t *testing.T, url string) (string, int) {
 	b, _ := io.ReadAll(resp.Body)
 	return string(b), resp.StatusCode
 }
-
