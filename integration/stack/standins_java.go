@@ -64,7 +64,10 @@ const temurinEntrypoint = "#!/bin/sh\nset -e\nexec \"$@\"\n"
 // jdkStandIn is docker.io/library/eclipse-temurin:<v>-jdk-noble: Debian trixie with Debian's OpenJDK <v> (JRE and
 // JDK, headless) laid out as Temurin's at /opt/java/openjdk, its trust store a file made from the CA bundle, and
 // the Temurin image's environment. The real image is Temurin's build on Ubuntu noble; the major and tools match.
-func jdkStandIn(major string) standIn {
+func jdkStandIn(major string) standIn { return jdkStandInWith(major, jdkRuntime) }
+
+// jdkStandInWith is jdkStandIn with other packages installed beside the JDK (an image built FROM it adds some).
+func jdkStandInWith(major string, runtime aptInstall) standIn {
 	facts := map[string]string{} // "version", set by layers before any config is asked for
 	config := func(v1.Platform) v1.Config {
 		return v1.Config{
@@ -100,7 +103,7 @@ func jdkStandIn(major string) standIn {
 				return nil, err
 			}
 			facts["version"] = debs[0].Version
-			return withBase(ctx, b, p, jdkRuntime, l)
+			return withBase(ctx, b, p, runtime, l)
 		},
 		tags: []tag{{ref: "docker.io/library/eclipse-temurin:" + major + "-jdk-noble", config: config}},
 	}

@@ -28,7 +28,7 @@ const mvnEntrypoint = "#!/bin/sh\nset -e\nexec \"$@\"\n"
 // Its bin, boot, conf and lib are the Apache distribution's; lib's jars are Debian's links into /usr/share/java,
 // kept, since their manifests' Class-Path names jars beside them there (httpclient's commons-codec).
 func mavenStandIn(major string) standIn {
-	jdk := jdkStandIn(major)
+	jdk := jdkStandInWith(major, mavenRuntime)
 	jdkConfig := jdk.tags[0].config
 	config := func(p v1.Platform) v1.Config {
 		c := jdkConfig(p)
@@ -52,6 +52,11 @@ func mavenStandIn(major string) standIn {
 		tags: []tag{{ref: "docker.io/library/maven:3-eclipse-temurin-" + major + "-noble", config: config}},
 	}
 }
+
+// mavenRuntime is the JDK stand-in's packages and what the maven image installs on eclipse-temurin
+// (carlossg/docker-maven eclipse-temurin-<v>-noble/Dockerfile: ca-certificates curl git openssh-client), in one
+// apt layer so dpkg's database lists them all.
+var mavenRuntime = aptInstall{packages: append(slices.Clone(jdkRuntime.packages), "curl", "git", "openssh-client"), script: jdkRuntime.script}
 
 // mavenLayer is Debian trixie's maven package and the Java libraries it depends on, unpacked as dpkg would (no
 // documentation or Maven repository files); the JRE maven depends on is not taken, the JDK's runs it.
