@@ -23,6 +23,7 @@ type packageJSON struct {
 	Main         string            `json:"main"`
 	Scripts      map[string]string `json:"scripts"`
 	Dependencies map[string]string `json:"dependencies"`
+	Bin          json.RawMessage   `json:"bin"`
 	Engines      struct {
 		Node string `json:"node"`
 	} `json:"engines"`
@@ -70,7 +71,7 @@ func (Language) Detect(dir string) (*lang.Detection, error) {
 	}
 	det := &lang.Detection{Marker: "package.json", Comments: map[string]string{}}
 	var built bool
-	if det.Artifacts, built, err = appArtifacts(dir, entry, pkg.Scripts["build"] != ""); err != nil {
+	if det.Artifacts, built, err = appArtifacts(dir, entry, pkg.Scripts["build"] != "", pkg.bins()); err != nil {
 		return nil, err
 	}
 	det.Comments["artifacts"] = "The first artifact is what node runs (" + entryFrom + "); add every other file and directory it needs at run time."
@@ -144,9 +145,25 @@ func nodeScript(name string) bool {
 		!slices.Contains([]string{"gulpfile", "Gruntfile", "Jakefile"}, base)
 }
 
+// bins are the scripts package.json's bin names (a string or a map), cleaned: command-line tools
+// npx runs, not the server (a project generator's bin/create-app.js).
+func (p *packageJSON) bins() map[string]bool {
+	var one string
+	var many map[string]string
+	out := map[string]bool{}
+	if json.Unmarshal(p.Bin, &one) == nil && one != "" {
+		out[path.Clean(one)] = true
+	} else if json.Unmarshal(p.Bin, &many) == nil {
+		for _, b := range many {
+			out[path.Clean(b)] = true
+		}
+	}
+	return out
+}
+
 // nodeAppFiles are, sorted, the app's other top-level directories holding scripts, then its
-// other top-level scripts, leaving out tests, tooling and what npm ci makes.
-func nodeAppFiles(dir, entry string) ([]string, error) {
+// other top-level scripts, leaving out tests, tooling, bin's tools and what npm ci makes.
+func nodeAppFiles(dir, entry string, bins map[string]bool) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
@@ -162,26 +179,28 @@ func nodeAppFiles(dir, entry string) ([]string, error) {
 			continue
 		}
 		switch {
-		case e.Type().IsRegular() && nodeScript(n):
+		case e.Type().IsRegular() && nodeScript(n) && !bins[n]:
 			files = append(files, n)
-		case e.IsDir() && hasNodeScript(filepath.Join(dir, n)):
+		case e.IsDir() && hasNodeScript(dir, n, bins):
 			dirs = append(dirs, n)
 		}
 	}
 	return append(dirs, files...), nil
 }
 
-// hasNodeScript says whether a directory holds a script, at any depth outside node_modules.
-func hasNodeScript(dir string) bool {
+// hasNodeScript says whether the directory name under root holds a script that is not one of
+// bins, at any depth outside node_modules.
+func hasNodeScript(root, name string, bins map[string]bool) bool {
 	found := false
-	_ = filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+	_ = filepath.WalkDir(filepath.Join(root, name), func(p string, e fs.DirEntry, err error) error {
 		switch {
 		case err != nil || found:
 			return filepath.SkipAll
 		case e.IsDir() && e.Name() == "node_modules":
 			return filepath.SkipDir
 		case !e.IsDir() && nodeScript(e.Name()):
-			found = true
+			rel, _ := filepath.Rel(root, p)
+			found = !bins[filepath.ToSlash(rel)]
 		}
 		return nil
 	})

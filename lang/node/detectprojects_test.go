@@ -223,10 +223,11 @@ func TestDetectWorkspaceMember(t *testing.T) {
 }
 
 // An entry in a directory requires its neighbours there (src/index.js requires ./app): the
-// directory ships, as found on a public Express service whose image lacked src/app.js.
+// directory ships, as found on a public Express service whose image lacked src/app.js; the
+// project generator its package.json's bin names does not.
 func TestDetectNestedEntryShipsItsDirectory(t *testing.T) {
-	dir := writeTree(t, map[string]string{"package.json": `{"main": "src/index.js", "scripts": {"start": "pm2 start ecosystem.config.json"}}`,
-		"src/index.js": "require('./app');\n", "src/app.js": "", "src/config/config.js": "", "tests/a.test.js": ""})
+	dir := writeTree(t, map[string]string{"package.json": `{"main": "src/index.js", "bin": "bin/create-app.js", "scripts": {"start": "pm2 start ecosystem.config.json"}}`,
+		"src/index.js": "require('./app');\n", "src/app.js": "", "src/config/config.js": "", "tests/a.test.js": "", "bin/create-app.js": ""})
 	det, err := Language{}.Detect(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -254,5 +255,20 @@ func TestDetectWorkspaceNextApps(t *testing.T) {
 	files["apps/api/main.js"] = ""
 	if _, err := (Language{}).Detect(writeTree(t, files)); err == nil || !strings.Contains(err.Error(), "several apps (apps/api, apps/web); run hardened init in the directory of the one to build") {
 		t.Errorf("two apps, one Next.js: %v", err)
+	}
+}
+
+// package.json's bin is a path or a map of commands to paths.
+func TestPackageJSONBins(t *testing.T) {
+	for raw, want := range map[string][]string{`"./bin/a.js"`: {"bin/a.js"}, `{"a": "bin/a.js", "b": "tools/b.js"}`: {"bin/a.js", "tools/b.js"}, `7`: nil} {
+		got := (&packageJSON{Bin: []byte(raw)}).bins()
+		if len(got) != len(want) {
+			t.Errorf("%s: %v, want %q", raw, got, want)
+		}
+		for _, w := range want {
+			if !got[w] {
+				t.Errorf("%s: %v lacks %s", raw, got, w)
+			}
+		}
 	}
 }

@@ -61,7 +61,7 @@ var runtimeDirs = []string{"views", "public", "static"}
 // appArtifacts are the artifacts beside the entry: with a build script, the entry's output
 // directory (the rest of what the script compiled); without, the other scripts; and the runtime
 // directories there are. built says the entry is build output.
-func appArtifacts(dir, entry string, buildScript bool) (arts []string, built bool, err error) {
+func appArtifacts(dir, entry string, buildScript bool, bins map[string]bool) (arts []string, built bool, err error) {
 	arts = []string{entry}
 	_, statErr := os.Stat(filepath.Join(dir, filepath.FromSlash(entry)))
 	top, _, nested := strings.Cut(entry, "/")
@@ -72,7 +72,7 @@ func appArtifacts(dir, entry string, buildScript bool) (arts []string, built boo
 		arts = append(arts, top)
 	}
 	if !buildScript {
-		more, err := nodeAppFiles(dir, entry)
+		more, err := nodeAppFiles(dir, entry, bins)
 		if err != nil {
 			return nil, false, err
 		}
