@@ -32,7 +32,7 @@ RUN --network=none ["sh","-c","mkdir -p /hardened/go-deps && exec go list \"$@\"
 # registry cache carries, where a cache mount is never exported.
 FROM modules AS deps
 ENV GOPROXY=off
-RUN --network=none --mount=type=bind,from=imports,source=/hardened/go-deps,target=/hardened/go-deps ["sh","-c","set -f && pkgs=$(cat /hardened/go-deps/packages) && if [ -n \"$pkgs\" ]; then exec go build \"$@\" $pkgs; fi","hardened-go-deps","-trimpath"]
+RUN --network=none --mount=type=bind,from=imports,source=/hardened/go-deps,target=/hardened/go-deps ["sh","-c","set -f && pkgs=$(cat /hardened/go-deps/packages) && if [ -n \"$pkgs\" ]; then exec go build \"$@\" $pkgs; fi","hardened-go-deps","-v","-trimpath"]
 # The first compile adds the dependency layer's GOCACHE entries the shared cache mount lacks.
 FROM modules AS build
 COPY . .

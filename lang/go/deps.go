@@ -50,9 +50,10 @@ func ListCommand(s *spec.Spec) []string {
 	return append(args, s.Artifacts...)
 }
 
-// DepsCommand is the dependency step's command.
+// DepsCommand is the dependency step's command; -v names each package it compiles in the build's
+// log, which says whether the step ran (-v is in no cache key of go's).
 func DepsCommand(s *spec.Spec) []string {
-	return append([]string{"sh", "-c", depsScript, "hardened-go-deps", "-trimpath"}, tagArgs(s)...)
+	return append([]string{"sh", "-c", depsScript, "hardened-go-deps", "-v", "-trimpath"}, tagArgs(s)...)
 }
 
 // SeededCommand is a compile that first takes the layer's entries into the shared cache.

@@ -43,7 +43,7 @@ func TestDependencyLayerLLB(t *testing.T) {
 	if args := list.Op.GetExec().GetMeta().GetArgs(); !slices.Equal(args[len(args)-4:], []string{"-tags", "netgo", "./cmd/a", "./cmd/b"}) {
 		t.Errorf("list args = %q, want the tags and the artifacts as arguments", args)
 	}
-	if args := deps.Op.GetExec().GetMeta().GetArgs(); !slices.Equal(args[3:], []string{"hardened-go-deps", "-trimpath", "-tags", "netgo"}) {
+	if args := deps.Op.GetExec().GetMeta().GetArgs(); !slices.Equal(args[3:], []string{"hardened-go-deps", "-v", "-trimpath", "-tags", "netgo"}) {
 		t.Errorf("deps args = %q, want the compile's -trimpath and tags", args)
 	}
 	if g.DependsOn(deps, g.Named(t, "copy source").Digest) || !g.DependsOn(deps, list.Digest) || !g.DependsOn(deps, modules.Digest) {
