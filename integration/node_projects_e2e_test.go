@@ -115,6 +115,9 @@ func TestNodeProjectWorkspace(t *testing.T) {
 		}
 	}
 	for f := range files {
+		if strings.HasPrefix(f, "/app/packages/api/api/") {
+			t.Errorf("%s: the app's package was copied into itself", f)
+		}
 		if strings.HasPrefix(f, "/app/packages/web/") || f == "/app/package-lock.json" {
 			t.Errorf("%s is in the image: only the app and the packages it uses ship", f)
 		}

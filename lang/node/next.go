@@ -62,6 +62,9 @@ func nextLayout(st bkllb.State, s *spec.Spec) *bkllb.FileAction {
 		Copy(st, llb.SrcDir+"/"+path.Clean(s.Artifacts[0])+"/", llb.OutDir+"/", &bkllb.CopyInfo{CopyDirContentsOnly: true})
 	for _, a := range s.Artifacts[1:] {
 		clean := path.Clean(a)
+		if insideAnother(clean, s.Artifacts[1:]) {
+			continue
+		}
 		fa = fa.Copy(st, llb.SrcDir+"/"+clean, llb.OutDir+"/"+clean, &bkllb.CopyInfo{CreateDestPath: true, AlwaysReplaceExistingDestPaths: true})
 	}
 	return fa

@@ -268,6 +268,18 @@ func ensureNodeModules(st bkllb.State) bkllb.State {
 		bkllb.WithCustomName("ensure node_modules"))
 }
 
+// insideAnother says a is below another of the artifacts, whose copy brings it: copied first, it
+// would make that directory, into which BuildKit then copies the other as a subdirectory
+// (src/index.js, then src, gave /app/src/src).
+func insideAnother(a string, artifacts []string) bool {
+	for _, b := range artifacts {
+		if b = path.Clean(b); b != a && (b == "." || strings.HasPrefix(a, b+"/")) {
+			return true
+		}
+	}
+	return false
+}
+
 // appLayout is the app without node_modules, which the final stage takes from the install's step:
 // package.json and each artifact at its own path.
 func appLayout(st bkllb.State, s *spec.Spec) *bkllb.FileAction {
@@ -275,6 +287,9 @@ func appLayout(st bkllb.State, s *spec.Spec) *bkllb.FileAction {
 		Copy(st, llb.SrcDir+"/package.json", llb.OutDir+"/package.json", &bkllb.CopyInfo{CreateDestPath: true})
 	for _, a := range s.Artifacts {
 		clean := path.Clean(a)
+		if insideAnother(clean, s.Artifacts) {
+			continue
+		}
 		if clean == "." {
 			fa = fa.Copy(st, llb.SrcDir+"/", llb.OutDir+"/", &bkllb.CopyInfo{CopyDirContentsOnly: true, AlwaysReplaceExistingDestPaths: true,
 				ExcludePatterns: []string{"node_modules"}})

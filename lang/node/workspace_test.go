@@ -25,6 +25,12 @@ func TestWorkspaceInstallLLB(t *testing.T) {
 	if cp := findCopy(t, layout, "/src/packages/shared"); cp.Dest != "/hardened/out/packages/shared" {
 		t.Errorf("the sibling package lands at %s", cp.Dest)
 	}
+	// The entry comes with its package's directory: copied alone first, it would make that directory,
+	// and BuildKit would copy the package into it as packages/api/api.
+	assertNoCopy(t, layout, "/src/packages/api/src/server.js")
+	if cp := findCopy(t, layout, "/src/packages/api"); cp.Dest != "/hardened/out/packages/api" {
+		t.Errorf("the app's package lands at %s", cp.Dest)
+	}
 	g.Named(t, "copy the dependency tree to /app/node_modules (root-owned, modes 0644/0755)")
 }
 
