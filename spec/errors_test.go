@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestErrorRendering(t *testing.T) {
@@ -48,17 +47,14 @@ func TestErrorsFinal(t *testing.T) {
 	}
 }
 
-// Any Errors renders bounded, however it was made (the frontend builds its own lists), and fast.
+// Any Errors renders bounded, however it was made (the frontend builds its own lists). No timing
+// assertion: a quadratic render of 80000 problems would run into the test timeout instead.
 func TestErrorsRenderBounded(t *testing.T) {
 	var many Errors
 	for i := range 80000 {
 		many = append(many, Error{File: "hardened.yaml", Pos: Pos{80000 - i, 5}, Field: fmt.Sprintf("artifacts[%d]", i), Msg: "missing"})
 	}
-	start := time.Now()
 	out := many.Error()
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("rendering took %v", d)
-	}
 	lines := strings.Split(out, "\n")
 	if len(lines) != MaxProblems+1 {
 		t.Fatalf("%d lines, want %d", len(lines), MaxProblems+1)
