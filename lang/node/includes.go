@@ -7,9 +7,10 @@ import (
 	"github.com/hardenedbuild/hardened/llb"
 )
 
-// Includes are package.json's local dependencies, and .npmrc's and .yarnrc.yml's paths, outside the context.
+// Includes are package.json's local dependencies and workspaces, pnpm-workspace.yaml's packages, and
+// .npmrc's and .yarnrc.yml's paths, outside the context.
 func (Language) Includes(files llb.Files) []llb.Include {
-	out := packageJSONIncludes(files["package.json"])
+	out := append(packageJSONIncludes(files["package.json"]), workspaceIncludes(files)...)
 	out = append(out, llb.ConfigPaths(".npmrc", files[".npmrc"])...)
 	return append(out, llb.ConfigPaths(".yarnrc.yml", files[".yarnrc.yml"])...)
 }

@@ -23,16 +23,9 @@ import (
 // yarn: a list, or {"packages": [...]}) or pnpm-workspace.yaml's packages name them; negations
 // and paths leaving the context are left out.
 func workspaceGlobs(pm nodeManager, files llb.Files) []string {
-	var globs []string
+	globs := packageJSONWorkspaces(files["package.json"])
 	if pm.name == "pnpm" {
-		var ws struct {
-			Packages []string `yaml:"packages"`
-		}
-		if yaml.Unmarshal(files["pnpm-workspace.yaml"], &ws) == nil {
-			globs = ws.Packages
-		}
-	} else {
-		globs = packageJSONWorkspaces(files["package.json"])
+		globs = pnpmWorkspaces(files["pnpm-workspace.yaml"])
 	}
 	var out []string
 	for _, g := range globs {
@@ -41,6 +34,32 @@ func workspaceGlobs(pm nodeManager, files llb.Files) []string {
 			continue
 		}
 		out = append(out, g)
+	}
+	return out
+}
+
+// pnpmWorkspaces is pnpm-workspace.yaml's packages.
+func pnpmWorkspaces(data []byte) []string {
+	var ws struct {
+		Packages []string `yaml:"packages"`
+	}
+	_ = yaml.Unmarshal(data, &ws) // pnpm itself says what is wrong with the file
+	return ws.Packages
+}
+
+// workspaceIncludes are the workspace patterns that leave the build context (../libs/*): the
+// install step could not see those packages, and npm ci would fail without saying why.
+func workspaceIncludes(files llb.Files) []llb.Include {
+	var out []llb.Include
+	for _, f := range []struct {
+		file, field string
+		globs       []string
+	}{{"package.json", "workspaces", packageJSONWorkspaces(files["package.json"])}, {"pnpm-workspace.yaml", "packages", pnpmWorkspaces(files["pnpm-workspace.yaml"])}} {
+		for _, g := range f.globs {
+			if llb.LeavesContext(strings.TrimPrefix(g, "!")) && !strings.HasPrefix(g, "!") {
+				out = append(out, llb.Include{File: f.file, Line: llb.LineOf(files[f.file], g), What: f.field + ": " + g})
+			}
+		}
 	}
 	return out
 }

@@ -1,9 +1,11 @@
 package node_test
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
+	"github.com/hardenedbuild/hardened/lang/node"
 	hllb "github.com/hardenedbuild/hardened/llb"
 )
 
@@ -45,5 +47,21 @@ func TestPnpmWorkspaceInstallLLB(t *testing.T) {
 		if !slices.Contains(inc, want) {
 			t.Errorf("manifest copy includes %q, not %s", inc, want)
 		}
+	}
+}
+
+// A workspace pattern leaving the build context is refused with the file and line that names it:
+// the install step could not see those packages.
+func TestWorkspaceOutsideContextRefused(t *testing.T) {
+	files := hllb.Files{
+		"package.json":        []byte("{\n  \"workspaces\": [\n    \"packages/*\",\n    \"../libs/*\",\n    \"!../old\"\n  ]\n}\n"),
+		"pnpm-workspace.yaml": []byte("packages:\n  - apps/*\n  - /srv/shared\n"),
+	}
+	var got []string
+	for _, in := range (node.Language{}).Includes(files) {
+		got = append(got, fmt.Sprintf("%s:%d: %s", in.File, in.Line, in.What))
+	}
+	if want := []string{"package.json:4: workspaces: ../libs/*", "pnpm-workspace.yaml:3: packages: /srv/shared"}; !slices.Equal(got, want) {
+		t.Errorf("includes %q, want %q", got, want)
 	}
 }
