@@ -162,7 +162,8 @@ func TestWorkspaceManifests(t *testing.T) {
 func TestBuiltCheckNext(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Fatal("no node on PATH: the check's program is JavaScript and needs one to be tested")
+		// As TestBuiltCheckNamesMissing: a fresh machine may have Go alone; the e2e tests run the check in the builder.
+		t.Skip("no node on PATH: the check's program is JavaScript and needs one to be tested")
 	}
 	dir := writeTree(t, map[string]string{".next/static/a.js": "", "apps/web/.next/standalone/server.js": ""})
 	run := func(args ...string) string {
