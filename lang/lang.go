@@ -31,9 +31,9 @@ type Language interface {
 	// ArtifactName is an artifact's name under /app; most languages use spec.ArtifactName, Go
 	// names a module root's binary after the module.
 	ArtifactName(artifact string, files llb.Files) string
-	// ImageEnv are the language's defaults for the image's environment (nil: none); the spec's
-	// env wins.
-	ImageEnv() map[string]string
+	// ImageEnv are the language's defaults for the image's environment for this spec (nil:
+	// none); the spec's env wins.
+	ImageEnv(s *spec.Spec) map[string]string
 	// Layout says how the artifacts reach /app.
 	Layout() Layout
 	// Build makes the builder stage: every artifact at llb.OutDir and, for a dependency tree
@@ -103,18 +103,9 @@ func ArtifactNames(l Language, s *spec.Spec, files llb.Files) []string {
 	return names
 }
 
-// specImageEnv is a language whose environment defaults depend on the spec (node's for a Next.js
-// standalone server).
-type specImageEnv interface {
-	SpecImageEnv(s *spec.Spec) map[string]string
-}
-
 // ImageEnv is the image's environment the spec asks for: the language's defaults, then its env.
 func ImageEnv(l Language, s *spec.Spec) map[string]string {
-	defaults := l.ImageEnv()
-	if se, ok := l.(specImageEnv); ok {
-		defaults = se.SpecImageEnv(s)
-	}
+	defaults := l.ImageEnv(s)
 	if len(defaults) == 0 {
 		return s.Env
 	}

@@ -55,7 +55,7 @@ func (l Language) Entrypoint(s *spec.Spec, files llb.Files) []string {
 	return []string{llb.ArtifactDir + "/" + l.ArtifactName(s.Artifacts[0], files)}
 }
 
-func (Language) ImageEnv() map[string]string { return nil }
+func (Language) ImageEnv(*spec.Spec) map[string]string { return nil }
 
 func (Language) Builder(s *spec.Spec, files llb.Files, target, build ocispecs.Platform) (llb.ImageRequest, error) {
 	v, field, err := goVersion(s, files)

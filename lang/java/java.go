@@ -227,7 +227,7 @@ func (Language) Entrypoint(s *spec.Spec, _ llb.Files) []string {
 
 func (Language) ArtifactName(artifact string, _ llb.Files) string { return spec.ArtifactName(artifact) }
 
-func (Language) ImageEnv() map[string]string { return nil }
+func (Language) ImageEnv(*spec.Spec) map[string]string { return nil }
 
 // javaArtifactName is an artifact's name under /app: a source file's jar (Main.java gives
 // Main.jar), else the artifact's own name.

@@ -42,11 +42,10 @@ func nextServer(app string) string {
 	return path.Join(llb.ArtifactDir, app, "server.js")
 }
 
-// SpecImageEnv adds what Next's standalone server reads to NODE_ENV: HOSTNAME=0.0.0.0, since
-// container runtimes set HOSTNAME to the container's name and server.js would listen on that
-// address alone, and PORT, its default, so the image says where it listens. The spec's env wins.
-func (l Language) SpecImageEnv(s *spec.Spec) map[string]string {
-	env := l.ImageEnv()
+// nextEnv adds what Next's standalone server reads: HOSTNAME=0.0.0.0, since container runtimes
+// set HOSTNAME to the container's name and server.js would listen on that address alone, and
+// PORT, its default, so the image says where it listens. The spec's env wins.
+func nextEnv(s *spec.Spec, env map[string]string) map[string]string {
 	if _, ok := nextApp(s); ok {
 		env["HOSTNAME"] = "0.0.0.0"
 		env["PORT"] = nextPort

@@ -149,7 +149,7 @@ func (Language) Entrypoint(s *spec.Spec, _ llb.Files) []string {
 
 func (Language) ArtifactName(artifact string, _ llb.Files) string { return spec.ArtifactName(artifact) }
 
-func (Language) ImageEnv() map[string]string { return nil }
+func (Language) ImageEnv(*spec.Spec) map[string]string { return nil }
 
 // pipComment is a comment in a requirements file, as pip strips it.
 var pipComment = regexp.MustCompile(`(^|\s)#.*$`)

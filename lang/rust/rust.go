@@ -128,7 +128,7 @@ func (Language) Entrypoint(s *spec.Spec, _ llb.Files) []string { return lang.Fir
 
 func (Language) ArtifactName(artifact string, _ llb.Files) string { return spec.ArtifactName(artifact) }
 
-func (Language) ImageEnv() map[string]string { return nil }
+func (Language) ImageEnv(*spec.Spec) map[string]string { return nil }
 
 func rustError(s *spec.Spec, msg, hint string) error {
 	return spec.Errors{{File: s.File(), Pos: s.Pos("language"), Field: "language", Msg: msg, Hint: hint}}

@@ -46,7 +46,7 @@ func (Language) Entrypoint(s *spec.Spec, _ llb.Files) []string { return lang.Fir
 
 func (Language) ArtifactName(artifact string, _ llb.Files) string { return spec.ArtifactName(artifact) }
 
-func (Language) ImageEnv() map[string]string { return nil }
+func (Language) ImageEnv(*spec.Spec) map[string]string { return nil }
 
 func (Language) Validate(*spec.Spec) spec.Errors { return nil }
 
