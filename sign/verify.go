@@ -147,6 +147,15 @@ func (p *Plan) signatures(pub *ecdsa.PublicKey, digest string, opts []remote.Opt
 
 // bundles verifies every Sigstore bundle referring to digest; one by another key is skipped.
 func (p *Plan) bundles(pub *ecdsa.PublicKey, digest string, opts []remote.Option, signed func(string, []byte)) error {
+	return p.eachBundle(digest, opts, func(data []byte) {
+		if stmt, err := openBundle(pub, data, digest); err == nil {
+			signed(FormatBundle, stmt)
+		}
+	})
+}
+
+// eachBundle calls fn with the bytes of every Sigstore bundle referring to digest.
+func (p *Plan) eachBundle(digest string, opts []remote.Option, fn func([]byte)) error {
 	idx, err := remote.Referrers(p.Repo.Digest(digest), opts...)
 	if err != nil {
 		return fmt.Errorf("%s@%s: listing referrers: %v", p.Name, digest, err)
@@ -177,9 +186,7 @@ func (p *Plan) bundles(pub *ecdsa.PublicKey, digest string, opts []remote.Option
 		if err != nil {
 			return fmt.Errorf("%s@%s: referrer %s: %v", p.Name, digest, m.Digest, err)
 		}
-		if stmt, err := openBundle(pub, data, digest); err == nil {
-			signed(FormatBundle, stmt)
-		}
+		fn(data)
 	}
 	return nil
 }

@@ -75,8 +75,9 @@ func (s Scanner) Args(src image.Source, platform string) ([]string, error) {
 	return nil, fmt.Errorf("unknown scanner %q", s.Name)
 }
 
-// Scan runs the scanner on a source and counts what it reports.
-func (s Scanner) Scan(ctx context.Context, src image.Source, platform string) (*audit.Vulnerabilities, error) {
+// Scan runs the scanner on a source and returns what it reports, one finding per
+// (vulnerability, package, version); Count counts them.
+func (s Scanner) Scan(ctx context.Context, src image.Source, platform string) ([]Finding, error) {
 	args, err := s.Args(src, platform)
 	if err != nil {
 		return nil, err
@@ -96,7 +97,7 @@ func (s Scanner) Scan(ctx context.Context, src image.Source, platform string) (*
 	if stdout.over {
 		return nil, fmt.Errorf("%s printed more than %d bytes", s.Name, maxOutput)
 	}
-	return Parse(s.Name, stdout.Bytes())
+	return Findings(s.Name, stdout.Bytes())
 }
 
 // limited is a buffer that stops growing at max.
@@ -114,50 +115,70 @@ func (l *limited) Write(p []byte) (int, error) {
 	return l.Buffer.Write(p)
 }
 
-// Parse reads a scanner's JSON report.
+// Finding is one vulnerability of one package, as a scanner reported it.
+type Finding struct {
+	ID, Package, Version, Severity string
+}
+
+// Parse reads a scanner's JSON report and counts its findings.
 func Parse(scanner string, data []byte) (*audit.Vulnerabilities, error) {
+	fs, err := Findings(scanner, data)
+	if err != nil {
+		return nil, err
+	}
+	return Count(scanner, fs), nil
+}
+
+// Findings reads a scanner's JSON report: each (vulnerability, package, version) once, though a
+// scanner may list it once per file.
+func Findings(scanner string, data []byte) ([]Finding, error) {
+	var fs []Finding
+	var err error
 	switch scanner {
 	case "trivy":
-		return ParseTrivy(data)
+		fs, err = trivyFindings(data)
 	case "grype":
-		return ParseGrype(data)
-	}
-	return nil, fmt.Errorf("unknown scanner %q", scanner)
-}
-
-// key identifies one vulnerability of one package; a scanner may list it once per file.
-type key struct{ id, pkg, version string }
-
-type counter struct {
-	v    *audit.Vulnerabilities
-	seen map[key]bool
-}
-
-func newCounter(scanner string) *counter {
-	return &counter{v: &audit.Vulnerabilities{Scanner: scanner}, seen: map[key]bool{}}
-}
-
-func (c *counter) add(k key, severity string) {
-	if c.seen[k] {
-		return
-	}
-	c.seen[k] = true
-	switch strings.ToLower(severity) {
-	case "critical":
-		c.v.Critical++
-	case "high":
-		c.v.High++
-	case "medium":
-		c.v.Medium++
-	case "low", "negligible":
-		c.v.Low++
+		fs, err = grypeFindings(data)
 	default:
-		c.v.Unknown++
+		return nil, fmt.Errorf("unknown scanner %q", scanner)
 	}
+	if err != nil {
+		return nil, err
+	}
+	seen := map[Finding]bool{}
+	out := fs[:0]
+	for _, f := range fs {
+		k := Finding{ID: f.ID, Package: f.Package, Version: f.Version}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, f)
+		}
+	}
+	return out, nil
 }
 
-// ParseTrivy reads `trivy image --format json` (schema version 2).
-func ParseTrivy(data []byte) (*audit.Vulnerabilities, error) {
+// Count counts findings by severity, grype's negligible as low.
+func Count(scanner string, fs []Finding) *audit.Vulnerabilities {
+	v := &audit.Vulnerabilities{Scanner: scanner}
+	for _, f := range fs {
+		switch strings.ToLower(f.Severity) {
+		case "critical":
+			v.Critical++
+		case "high":
+			v.High++
+		case "medium":
+			v.Medium++
+		case "low", "negligible":
+			v.Low++
+		default:
+			v.Unknown++
+		}
+	}
+	return v
+}
+
+// trivyFindings reads `trivy image --format json` (schema version 2).
+func trivyFindings(data []byte) ([]Finding, error) {
 	var r struct {
 		SchemaVersion int
 		Results       []struct {
@@ -176,17 +197,17 @@ func ParseTrivy(data []byte) (*audit.Vulnerabilities, error) {
 	if r.SchemaVersion != 2 {
 		return nil, fmt.Errorf("reading trivy's JSON: schema version %d, want 2", r.SchemaVersion)
 	}
-	c := newCounter("trivy")
+	var out []Finding
 	for _, res := range r.Results {
 		for _, v := range res.Vulnerabilities {
-			c.add(key{v.VulnerabilityID, v.PkgName, v.InstalledVersion}, v.Severity)
+			out = append(out, Finding{v.VulnerabilityID, v.PkgName, v.InstalledVersion, v.Severity})
 		}
 	}
-	return c.v, nil
+	return out, nil
 }
 
-// ParseGrype reads `grype -o json`.
-func ParseGrype(data []byte) (*audit.Vulnerabilities, error) {
+// grypeFindings reads `grype -o json`.
+func grypeFindings(data []byte) ([]Finding, error) {
 	var r struct {
 		Matches *[]struct {
 			Vulnerability struct {
@@ -205,11 +226,11 @@ func ParseGrype(data []byte) (*audit.Vulnerabilities, error) {
 	if r.Matches == nil {
 		return nil, errors.New("reading grype's JSON: no matches field")
 	}
-	c := newCounter("grype")
+	var out []Finding
 	for _, m := range *r.Matches {
-		c.add(key{m.Vulnerability.ID, m.Artifact.Name, m.Artifact.Version}, m.Vulnerability.Severity)
+		out = append(out, Finding{m.Vulnerability.ID, m.Artifact.Name, m.Artifact.Version, m.Vulnerability.Severity})
 	}
-	return c.v, nil
+	return out, nil
 }
 
 func decode(data []byte, v any) error {

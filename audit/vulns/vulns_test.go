@@ -100,11 +100,11 @@ func TestFindAndScan(t *testing.T) {
 	if err != nil || s.Name != "grype" {
 		t.Fatalf("Find: %+v %v", s, err)
 	}
-	v, err := s.Scan(context.Background(), image.Source{Kind: image.Layout, Ref: "/tmp/oci"}, "")
+	fs, err := s.Scan(context.Background(), image.Source{Kind: image.Layout, Ref: "/tmp/oci"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Critical != 1 || v.Scanner != "grype" {
+	if v := vulns.Count(s.Name, fs); v.Critical != 1 || v.Scanner != "grype" {
 		t.Errorf("counts %+v", v)
 	}
 	if args, _ := os.ReadFile(filepath.Join(dir, "args")); strings.TrimSpace(string(args)) != "-o json -q oci-dir:/tmp/oci" {

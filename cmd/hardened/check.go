@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/hardenedbuild/hardened/audit"
 	"github.com/hardenedbuild/hardened/audit/image"
 	"github.com/hardenedbuild/hardened/audit/vulns"
+	"github.com/hardenedbuild/hardened/sign"
 )
 
 // Exit statuses of hardened check.
@@ -34,6 +36,9 @@ type checkFlags struct {
 	format, output, failOn, ignore, onlyAdded, compare, scanner, platform, checks, maxSize string
 	vulns, insecure                                                                        bool
 	maxLayers                                                                              int
+	// key verifies the VEX that --vulns applies (verify_vex.go).
+	key    string
+	vexKey *ecdsa.PublicKey
 }
 
 func newCheckFlags(stderr io.Writer) (*flag.FlagSet, *checkFlags) {
@@ -53,6 +58,7 @@ func newCheckFlags(stderr io.Writer) (*flag.FlagSet, *checkFlags) {
 	fs.StringVar(&c.maxSize, "max-size", "", "")
 	fs.IntVar(&c.maxLayers, "max-layers", 0, "")
 	fs.BoolVar(&c.insecure, "insecure-registry", false, "")
+	fs.StringVar(&c.key, "key", "", "")
 	return fs, c
 }
 
@@ -125,7 +131,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 			opts = append(opts, audit.WithVulnerabilities(&audit.Vulnerabilities{Unavailable: err.Error()}))
 		} else {
 			scanner = &s
-			opts = append(opts, audit.WithVulnerabilities(c.scan(ctx, s, src, noVerdict)))
+			opts = append(opts, audit.WithVulnerabilities(c.scan(ctx, s, src, target, stderr, noVerdict)))
 		}
 	}
 	if c.compare != "" {
@@ -140,7 +146,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 		}
 		var beforeVulns *audit.Vulnerabilities
 		if scanner != nil {
-			beforeVulns = c.scan(ctx, *scanner, otherSrc, noVerdict)
+			beforeVulns = c.scan(ctx, *scanner, otherSrc, other, stderr, noVerdict)
 		}
 		opts = append(opts, audit.CompareWith(before, beforeVulns))
 	}
@@ -191,17 +197,26 @@ func (c *checkFlags) options(images int, stderr io.Writer) (opts []audit.Option,
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	if c.key != "" {
+		if !c.vulns {
+			return usageErr("--key verifies the VEX --vulns applies; add --vulns, or drop --key")
+		}
+		if c.vexKey, err = sign.LoadPublicKey(c.key, os.Getenv); err != nil {
+			return usageErr("--key: %v", err)
+		}
+	}
 	return opts, iopts, true
 }
 
-// scan runs the scanner; a failure is reported and leaves the counts marked unavailable.
-func (c *checkFlags) scan(ctx context.Context, s vulns.Scanner, src image.Source, fail func(error)) *audit.Vulnerabilities {
-	v, err := s.Scan(ctx, src, c.platform)
+// scan runs the scanner and counts what no signed VEX rules out; a failure is reported and
+// leaves the counts marked unavailable.
+func (c *checkFlags) scan(ctx context.Context, s vulns.Scanner, src image.Source, t *audit.Target, stderr io.Writer, fail func(error)) *audit.Vulnerabilities {
+	fs, err := s.Scan(ctx, src, c.platform)
 	if err != nil {
 		fail(fmt.Errorf("--vulns: %v", err))
 		return &audit.Vulnerabilities{Scanner: s.Name, Unavailable: s.Name + " failed"}
 	}
-	return v
+	return vulns.Count(s.Name, c.applySignedVEX(ctx, src, t, fs, stderr))
 }
 
 func (c *checkFlags) auditOptions() ([]audit.Option, error) {

@@ -48,6 +48,7 @@ Check flags:
   --only-added BASE          report only what IMAGE adds over the image BASE
   --compare OTHER            compare size, files and packages with OTHER (Before) and IMAGE (After)
   --vulns                    run trivy or grype (from PATH) and add CVE counts; --scanner NAME picks one
+  --key cosign.pub           with --vulns: apply the image's VEX signed with this key (no other VEX)
   --platform OS/ARCH         the image to pick from an index (default linux and this machine's arch)
   --checks ID,...            run only these checks
   --max-size SIZE            HX-MIN-SIZE budget, e.g. 500MB (default 1GB); --max-layers N (default 20)

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/openvex/go-vex/pkg/vex"
+
+	"github.com/hardenedbuild/hardened/audit"
+	"github.com/hardenedbuild/hardened/audit/image"
+	"github.com/hardenedbuild/hardened/audit/vulns"
+	"github.com/hardenedbuild/hardened/sign"
+)
+
+// vexPredicatePrefix matches every OpenVEX version's in-toto predicate type.
+const vexPredicatePrefix = "https://openvex.dev/ns"
+
+// applySignedVEX drops the scanner's findings that a VEX document about the image marks
+// not_affected or fixed, counting only documents whose signature verifies with --key: anyone
+// who can push to the repository can attach a VEX, and an unsigned one would silence any CVE.
+// Every document left out, and every finding dropped, gets a line on stderr.
+func (c *checkFlags) applySignedVEX(ctx context.Context, src image.Source, t *audit.Target, fs []vulns.Finding, stderr io.Writer) []vulns.Finding {
+	say := func(format string, a ...any) { fmt.Fprintf(stderr, "hardened check: --vulns: "+format+"\n", a...) }
+	if src.Kind != image.Registry || t.Digest == "" {
+		if c.key != "" {
+			say("VEX is read from the registry, beside the image's signatures; %s is a %s, so no VEX applies", src.Ref, src.Kind)
+		}
+		return fs
+	}
+	var nopts []name.Option
+	if c.insecure {
+		nopts = append(nopts, name.Insecure)
+	}
+	ref, err := name.ParseReference(src.Ref, nopts...)
+	if err != nil {
+		say("%s: %v; no VEX applies", src.Ref, err)
+		return fs
+	}
+	at := ref.Context().Digest(t.Digest).String()
+	found, err := sign.FindStatements(ctx, ref.Context(), t.IndexDigest, t.Digest, vexPredicatePrefix, c.vexKey,
+		remote.WithAuthFromKeychain(authn.DefaultKeychain))
+	if err != nil {
+		say("reading the VEX of %s: %v; no VEX applies", at, err)
+		return fs
+	}
+	var docs []*vex.VEX
+	for _, f := range found {
+		if !f.Signed {
+			why := "pass --key with the public key that signed it (hardened sign --vex)"
+			if c.key != "" {
+				why = "no signature on it verifies with " + c.key
+			}
+			say("ignored the VEX document in %s of %s: %s", f.Where, at, why)
+			continue
+		}
+		var st struct{ Predicate json.RawMessage }
+		var doc *vex.VEX
+		if err = json.Unmarshal(f.Statement, &st); err == nil {
+			doc, err = vex.Parse(st.Predicate)
+		}
+		if err != nil {
+			say("ignored the signed VEX document in %s of %s: %v", f.Where, at, err)
+			continue
+		}
+		docs = append(docs, doc)
+	}
+	kept, applied := vulns.ApplyVEX(fs, t.Digest, docs)
+	for _, a := range applied {
+		say("%s by the VEX signed with %s: left out of the counts", a, c.key)
+	}
+	return kept
+}
