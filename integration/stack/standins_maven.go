@@ -2,7 +2,6 @@ package stack
 
 import (
 	"context"
-	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -111,7 +111,8 @@ var mavenRepoPackages = []string{
 
 // mavenRepo returns the directory of the Maven repository made from mavenRepoPackages, building it into the
 // cache unless the cache holds it for these package versions. Links are resolved (Debian links the "debian"
-// version of each artifact to its real one, and the jars into /usr/share/java), so any file server serves it.
+// version of each artifact to its real one, and the jars into /usr/share/java), so any file server serves it;
+// the maven-metadata.xml files a repository manager would serve are added (maven_metadata.go).
 func (b *builder) mavenRepo(ctx context.Context) (string, error) {
 	apt, err := b.aptRoot(ctx, trixie)
 	if err != nil {
@@ -122,7 +123,7 @@ func (b *builder) mavenRepo(ctx context.Context) (string, error) {
 		return "", err
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "recipe %s, with .sha1 files\n", recipeVersion)
+	fmt.Fprintf(h, "recipe %s, with .sha1 and maven-metadata.xml files\n", recipeVersion)
 	for _, d := range debs {
 		fmt.Fprintf(h, "%s %s\n", d, d.SHA256)
 	}
@@ -152,6 +153,9 @@ func (b *builder) mavenRepo(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if err := writeMavenMetadata(tmp, time.Now()); err != nil {
+		return "", err
+	}
 	// Repositories of older package versions stay: another stack sharing the cache may still serve one.
 	if err := os.Rename(tmp, dir); err != nil {
 		if _, statErr := os.Stat(dir); statErr == nil {
@@ -170,12 +174,8 @@ func copyHostFile(from, to string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(to, data, 0o644); err != nil {
-		return err
-	}
 	if strings.HasSuffix(to, ".sha1") || strings.HasSuffix(to, ".md5") {
-		return nil
+		return os.WriteFile(to, data, 0o644)
 	}
-	sum := sha1.Sum(data)
-	return os.WriteFile(to+".sha1", []byte(hex.EncodeToString(sum[:])), 0o644)
+	return writeWithSHA1(to, data)
 }
