@@ -147,3 +147,29 @@ func VEXDocument(product string, stmts []VulnStatement, packages []string, autho
 	out, err := json.Marshal(&doc)
 	return out, problems, err
 }
+
+// VulnRef is a vulnerability a scanner reported in a package.
+type VulnRef struct{ ID, Package string }
+
+// BuilderOnly makes a component_not_present statement for each vulnerability whose package the
+// builder stage's SBOM lists (builder: name to version) and the image's package database does
+// not: what the build proves on its own. The others get none: a package in the image is for a
+// person to judge, and one in neither is not the build's to speak of. Each (id, package) once.
+func BuilderOnly(refs []VulnRef, builder map[string]string, packages []string, source string) []VulnStatement {
+	have := map[string]bool{}
+	for _, p := range packages {
+		have[strings.SplitN(p, ":", 2)[0]] = true
+	}
+	seen := map[VulnRef]bool{}
+	var out []VulnStatement
+	for _, r := range refs {
+		version, inBuilder := builder[r.Package]
+		if !inBuilder || have[r.Package] || seen[r] || !vulnID.MatchString(r.ID) {
+			continue
+		}
+		seen[r] = true
+		out = append(out, VulnStatement{ID: r.ID, Package: r.Package, Justification: string(vex.ComponentNotPresent), Source: source,
+			Reason: fmt.Sprintf("%s %s is in the builder stage's SBOM only; the image's package database lists no %s", r.Package, version, r.Package)})
+	}
+	return out
+}

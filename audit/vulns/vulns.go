@@ -157,6 +157,27 @@ func Findings(scanner string, data []byte) ([]Finding, error) {
 	return out, nil
 }
 
+// ParseReport reads a Trivy (schema version 2) or Grype JSON report, telling which by its
+// fields, and returns its findings and the scanner's name.
+func ParseReport(data []byte) ([]Finding, string, error) {
+	var probe struct {
+		SchemaVersion *int
+		Matches       json.RawMessage `json:"matches"`
+	}
+	if err := decode(data, &probe); err != nil {
+		return nil, "", fmt.Errorf("reading the scan report: %w", err)
+	}
+	switch {
+	case probe.SchemaVersion != nil:
+		fs, err := Findings("trivy", data)
+		return fs, "trivy", err
+	case probe.Matches != nil:
+		fs, err := Findings("grype", data)
+		return fs, "grype", err
+	}
+	return nil, "", errors.New("reading the scan report: neither trivy's JSON (SchemaVersion) nor grype's (matches); write it with trivy --format json or grype -o json")
+}
+
 // Count counts findings by severity, grype's negligible as low.
 func Count(scanner string, fs []Finding) *audit.Vulnerabilities {
 	v := &audit.Vulnerabilities{Scanner: scanner}

@@ -18,7 +18,7 @@ import (
 	"github.com/hardenedbuild/hardened/sign"
 )
 
-const signUsage = `Usage: hardened sign IMAGE --key cosign.key|env://VAR [--format both|bundle|legacy] [--allow-no-report] [--vex IGNORE-FILE [--vex-author NAME]]
+const signUsage = `Usage: hardened sign IMAGE --key cosign.key|env://VAR [--format both|bundle|legacy] [--allow-no-report] [--vex IGNORE-FILE] [--vex-scan SCAN.json] [--vex-author NAME]
 An encrypted cosign key's passphrase is read from COSIGN_PASSWORD.
 `
 
@@ -29,6 +29,7 @@ func runSign(args []string, stdout, stderr io.Writer) int {
 	format := fs.String("format", sign.FormatBoth, "")
 	allow := fs.Bool("allow-no-report", false, "")
 	vexFile := fs.String("vex", "", "")
+	vexScan := fs.String("vex-scan", "", "")
 	vexAuthor := fs.String("vex-author", "", "")
 	pos, code, ok := parseInterspersed(fs, args, stdout, stderr)
 	if !ok {
@@ -40,8 +41,8 @@ func runSign(args []string, stdout, stderr io.Writer) int {
 	}
 	o := sign.Options{Format: *format, AllowNoReport: *allow,
 		Remote: []remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}}
-	if *vexFile != "" {
-		extra, err := vexStatements(*vexFile, *vexAuthor)
+	if *vexFile != "" || *vexScan != "" {
+		extra, err := vexStatements(*vexFile, *vexScan, *vexAuthor)
 		if err != nil {
 			fmt.Fprintf(stderr, "hardened sign: %v\n", err)
 			return exitUsage
@@ -64,21 +65,32 @@ func runSign(args []string, stdout, stderr io.Writer) int {
 	return exitPass
 }
 
-// vexStatements reads the ignore file's vulnerabilities and returns what makes, for each
-// platform image, its OpenVEX statement: held to the image's own package database, so a
-// component_not_present claim about a package the image has, or an expired statement, stops
-// the signing before anything is written.
-func vexStatements(file, author string) (func(*sign.Plan, sign.Subject) ([][]byte, error), error) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("--vex: %v", err)
+// vexStatements reads the ignore file's vulnerabilities and the scan report's findings and
+// returns what makes, for each platform image, its OpenVEX statement: held to the image's own
+// package database, so a component_not_present claim about a package the image has, or an
+// expired statement, stops the signing before anything is written.
+func vexStatements(file, scanFile, author string) (func(*sign.Plan, sign.Subject) ([][]byte, error), error) {
+	var stmts []audit.VulnStatement
+	if file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("--vex: %v", err)
+		}
+		ig, err := audit.ParseIgnore(file, data)
+		if err != nil {
+			return nil, err
+		}
+		if len(ig.Vulnerabilities) == 0 {
+			return nil, fmt.Errorf("--vex %s: no vulnerabilities: list to write as VEX; add one (docs/signing.md, VEX)", file)
+		}
+		stmts = ig.Vulnerabilities
 	}
-	ig, err := audit.ParseIgnore(file, data)
-	if err != nil {
-		return nil, err
-	}
-	if len(ig.Vulnerabilities) == 0 {
-		return nil, fmt.Errorf("--vex %s: no vulnerabilities: list to write as VEX; add one (docs/signing.md, VEX)", file)
+	var refs []audit.VulnRef
+	if scanFile != "" {
+		var err error
+		if refs, err = scanRefs(scanFile); err != nil {
+			return nil, err
+		}
 	}
 	if author == "" {
 		author = "hardened sign"
@@ -93,7 +105,18 @@ func vexStatements(file, author string) (func(*sign.Plan, sign.Subject) ([][]byt
 		if err != nil {
 			return nil, fmt.Errorf("--vex: reading the image's packages: %v", err)
 		}
-		doc, problems, err := audit.VEXDocument(imagePURL(p.Repo.String(), s.Digest), ig.Vulnerabilities, pkgs, author, time.Now())
+		all := stmts
+		if scanFile != "" {
+			proven, err := builderOnly(p, s.Digest, refs, pkgs, scanFile, stmts)
+			if err != nil {
+				return nil, err
+			}
+			all = append(append([]audit.VulnStatement(nil), stmts...), proven...)
+		}
+		if len(all) == 0 {
+			return nil, nil
+		}
+		doc, problems, err := audit.VEXDocument(imagePURL(p.Repo.String(), s.Digest), all, pkgs, author, time.Now())
 		if err != nil {
 			return nil, fmt.Errorf("--vex: %v", err)
 		}
