@@ -1,8 +1,8 @@
 package sign
 
 import (
+	"crypto"
 	"crypto/ecdsa"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -95,9 +95,12 @@ type envelope struct {
 	} `json:"signatures"`
 }
 
+// signBytes signs deterministically (RFC 6979): the same payload signed again with the same key
+// gives the same bytes, so signing an image twice writes the same bundles (referrers the
+// registry already holds) and the legacy tags can tell a signature they already have.
 func signBytes(key *ecdsa.PrivateKey, data []byte) ([]byte, error) {
 	sum := sha256.Sum256(data)
-	return ecdsa.SignASN1(rand.Reader, key, sum[:])
+	return key.Sign(nil, sum[:], crypto.SHA256)
 }
 
 func verifyBytes(pub *ecdsa.PublicKey, data, sig []byte) bool {

@@ -190,13 +190,13 @@ func (p *Plan) prepare(key *ecdsa.PrivateKey, o Options) ([]pending, error) {
 			if err != nil {
 				return nil, err
 			}
-			work = append(work, p.legacyPush(*desc, s.Kind+" signature (.sig)", legacyTag(p.Repo, s.Digest, "sig"), []legacyLayer{l}, o))
+			work = append(work, p.legacyPush(*desc, s.Kind+" signature (.sig)", legacyTag(p.Repo, s.Digest, "sig"), []legacyLayer{l}, &key.PublicKey, o))
 			if len(atts) > 0 {
 				ls, err := legacyAtts(key, atts)
 				if err != nil {
 					return nil, fmt.Errorf("%s@%s: %v", p.Name, s.Digest, err)
 				}
-				work = append(work, p.legacyPush(*desc, fmt.Sprintf("%d attestation(s) (.att)", len(ls)), legacyTag(p.Repo, s.Digest, "att"), ls, o))
+				work = append(work, p.legacyPush(*desc, fmt.Sprintf("%d attestation(s) (.att)", len(ls)), legacyTag(p.Repo, s.Digest, "att"), ls, &key.PublicKey, o))
 			}
 		}
 	}
@@ -210,9 +210,12 @@ func (p *Plan) referrer(subject v1.Descriptor, what string, b []byte, pt string,
 	}}
 }
 
-func (p *Plan) legacyPush(subject v1.Descriptor, what string, tag name.Tag, ls []legacyLayer, o Options) pending {
+func (p *Plan) legacyPush(subject v1.Descriptor, what string, tag name.Tag, ls []legacyLayer, pub *ecdsa.PublicKey, o Options) pending {
 	return pending{subject: subject, what: what, push: func() (string, error) {
-		_, err := appendLegacy(tag, ls, o.Remote)
+		added, err := appendLegacy(tag, ls, pub, o.Remote)
+		if err == nil && added == 0 {
+			return "tag " + tag.String() + " (already held)", nil
+		}
 		return "tag " + tag.String(), err
 	}}
 }
@@ -223,7 +226,7 @@ func (p *Plan) legacySig(key *ecdsa.PrivateKey, digest string) (legacyLayer, err
 	if err != nil {
 		return legacyLayer{}, fmt.Errorf("%s@%s: %v", p.Name, digest, err)
 	}
-	return legacyLayer{data: payload, mediaType: types.MediaType(MediaSimpleSigning),
+	return legacyLayer{data: payload, signed: payload, mediaType: types.MediaType(MediaSimpleSigning),
 		annotations: map[string]string{AnnotationSignature: base64.StdEncoding.EncodeToString(sig)}}, nil
 }
 
@@ -236,7 +239,7 @@ func legacyAtts(key *ecdsa.PrivateKey, atts []Attestation) ([]legacyLayer, error
 		}
 		// cosign reads an .att layer only with the signature annotation present, empty: the
 		// signature is in the envelope.
-		out = append(out, legacyLayer{data: env, mediaType: types.MediaType(MediaDSSE),
+		out = append(out, legacyLayer{data: env, signed: a.Statement, mediaType: types.MediaType(MediaDSSE),
 			annotations: map[string]string{AnnotationPredicate: a.PredicateType, AnnotationSignature: ""}})
 	}
 	return out, nil

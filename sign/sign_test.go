@@ -5,7 +5,9 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -365,5 +367,87 @@ func TestOnePlatformUnsigned(t *testing.T) {
 	_, err = Verify(context.Background(), ref.String(), &key.PublicKey)
 	if err == nil || !strings.Contains(err.Error(), "image "+arm.Digest+" (linux/arm64) has no signature that verifies with this key") {
 		t.Fatalf("one platform unsigned: %v", err)
+	}
+}
+
+// TestSignTwice: signing the same image again with the same key writes nothing new: the legacy
+// tags keep their layers (also one signed before signatures were deterministic) and the
+// referrers are the same manifests. Another key's signatures are added beside them.
+func TestSignTwice(t *testing.T) {
+	for _, referrers := range []bool{true, false} {
+		t.Run(fmt.Sprintf("referrers=%v", referrers), func(t *testing.T) {
+			host := newRegistry(t, referrers)
+			ref := pushIndex(t, host+"/team/app:1", []string{"linux/amd64"}, passingReport())
+			p, err := Inspect(ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			img := p.Subjects[1].Digest
+			key := newKey(t)
+			// A .sig layer as an earlier hardened sign or cosign wrote it: a randomized signature.
+			payload := simpleSigningPayload(p.Repo.Name(), img)
+			sum := sha256.Sum256(payload)
+			sig, _ := ecdsa.SignASN1(rand.Reader, key, sum[:])
+			old := legacyLayer{data: payload, signed: payload, mediaType: MediaSimpleSigning,
+				annotations: map[string]string{AnnotationSignature: base64.StdEncoding.EncodeToString(sig)}}
+			if n, err := appendLegacy(legacyTag(p.Repo, img, "sig"), []legacyLayer{old}, &key.PublicKey, nil); err != nil || n != 1 {
+				t.Fatalf("the earlier signature: %d %v", n, err)
+			}
+			counts := func() string {
+				var out []string
+				for _, s := range p.Subjects {
+					for _, suffix := range []string{"sig", "att"} {
+						n := 0
+						if l, _ := readLegacy(legacyTag(p.Repo, s.Digest, suffix), nil); l != nil {
+							ls, _ := l.Layers()
+							n = len(ls)
+						}
+						out = append(out, fmt.Sprintf("%s.%s=%d", s.Kind, suffix, n))
+					}
+					idx, err := remote.Referrers(p.Repo.Digest(s.Digest))
+					if err != nil {
+						t.Fatal(err)
+					}
+					im, _ := idx.IndexManifest()
+					out = append(out, fmt.Sprintf("%s referrers=%d", s.Kind, len(im.Manifests)))
+				}
+				return strings.Join(out, " ")
+			}
+			if _, err := Sign(context.Background(), ref.String(), key, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			once := counts()
+			if want := "index.sig=1 index.att=0 index referrers=1 image.sig=1 image.att=3 image referrers=4"; once != want {
+				t.Fatalf("signed once: %s, want %s", once, want)
+			}
+			written, err := Sign(context.Background(), ref.String(), key, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if twice := counts(); twice != once {
+				t.Errorf("signed twice: %s, want %s", twice, once)
+			}
+			held := 0
+			for _, w := range written {
+				if strings.HasSuffix(w.Where, "(already held)") {
+					held++
+				}
+			}
+			if held != 3 {
+				t.Errorf("the second run says %d legacy tags were already held, want 3: %v", held, written)
+			}
+			other := newKey(t)
+			if _, err := Sign(context.Background(), ref.String(), other, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := counts(), "index.sig=2 index.att=0 index referrers=2 image.sig=2 image.att=6 image referrers=8"; got != want {
+				t.Errorf("another key: %s, want %s", got, want)
+			}
+			for _, k := range []*ecdsa.PrivateKey{key, other} {
+				if _, err := Verify(context.Background(), ref.String(), &k.PublicKey); err != nil {
+					t.Error(err)
+				}
+			}
+		})
 	}
 }

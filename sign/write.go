@@ -1,6 +1,9 @@
 package sign
 
 import (
+	"crypto/ecdsa"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -65,7 +68,9 @@ func writeReferrer(repo name.Repository, subject v1.Descriptor, bundleJSON []byt
 
 // legacyLayer is one signature of cosign's .sig or .att image.
 type legacyLayer struct {
-	data        []byte
+	data []byte
+	// signed is what the signature covers: the simple signing payload, or the envelope's statement.
+	signed      []byte
 	mediaType   types.MediaType
 	annotations map[string]string
 }
@@ -75,27 +80,73 @@ func legacyTag(repo name.Repository, digest, suffix string) name.Tag {
 	return repo.Tag(strings.Replace(digest, ":", "-", 1) + "." + suffix)
 }
 
-// appendLegacy adds layers to the image under tag, as cosign does, keeping what it held.
-func appendLegacy(tag name.Tag, layers []legacyLayer, opts []remote.Option) (string, error) {
+// appendLegacy adds layers to the image under tag, as cosign does, keeping what it held; a
+// layer whose payload the image already holds signed by pub is not added again, so signing
+// twice leaves the tag as it was. It returns how many layers it added.
+func appendLegacy(tag name.Tag, layers []legacyLayer, pub *ecdsa.PublicKey, opts []remote.Option) (int, error) {
 	base, err := readLegacy(tag, opts)
 	if err != nil {
-		return "", err
+		return 0, err
 	}
 	img := base
+	held := map[string]bool{}
 	if img == nil {
 		img = mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
+	} else if held, err = heldPayloads(img, pub); err != nil {
+		return 0, fmt.Errorf("reading %s: %w", tag, err)
 	}
+	added := 0
 	for _, l := range layers {
+		k := payloadKey(l.mediaType, l.signed)
+		if held[k] {
+			continue
+		}
+		held[k] = true
 		img, err = mutate.Append(img, mutate.Addendum{Layer: static.NewLayer(l.data, l.mediaType), Annotations: l.annotations, MediaType: l.mediaType})
 		if err != nil {
-			return "", err
+			return 0, err
+		}
+		added++
+	}
+	if added == 0 {
+		return 0, nil
+	}
+	return added, remote.Write(tag, img, opts...)
+}
+
+func payloadKey(mt types.MediaType, payload []byte) string {
+	return fmt.Sprintf("%s %x", mt, sha256.Sum256(payload))
+}
+
+// heldPayloads lists the payloads of a legacy image's layers whose signature verifies with pub.
+func heldPayloads(img v1.Image, pub *ecdsa.PublicKey) (map[string]bool, error) {
+	mf, err := img.Manifest()
+	if err != nil {
+		return nil, err
+	}
+	held := map[string]bool{}
+	for _, d := range mf.Layers {
+		l, err := img.LayerByDigest(d.Digest)
+		if err != nil {
+			return nil, err
+		}
+		data, err := readAll(l)
+		if err != nil {
+			return nil, err
+		}
+		switch d.MediaType {
+		case MediaSimpleSigning:
+			sig, err := base64.StdEncoding.DecodeString(d.Annotations[AnnotationSignature])
+			if err == nil && verifyBytes(pub, data, sig) {
+				held[payloadKey(d.MediaType, data)] = true
+			}
+		case MediaDSSE:
+			if payload, err := openEnvelope(pub, data); err == nil {
+				held[payloadKey(d.MediaType, payload)] = true
+			}
 		}
 	}
-	if err := remote.Write(tag, img, opts...); err != nil {
-		return "", err
-	}
-	d, err := img.Digest()
-	return d.String(), err
+	return held, nil
 }
 
 // readLegacy reads the image under a legacy tag, nil when there is none yet.
