@@ -20,14 +20,16 @@ import (
 	"time"
 
 	"github.com/hardenedbuild/hardened/integration/stack"
+	golang "github.com/hardenedbuild/hardened/lang/go"
 )
 
 // TestFaults runs a buildkitd of its own, whose registry mirror is a proxy in front of the stack's
 // registry, and breaks things under it:
 //   - the registry stops in the middle of a pull: the build fails naming the image and the registry,
 //     and the next build, with the registry back, succeeds;
-//   - buildkitd is killed in the middle of a compile: after a restart on the same state the next
-//     build succeeds and its image runs (no half-written cache mount content is trusted).
+//   - buildkitd is killed in the middle of a compile (the standard library's and the dependencies',
+//     the step that lasts): after a restart on the same state the next build succeeds and its image
+//     runs (no half-written layer or cache mount content is trusted).
 func TestFaults(t *testing.T) {
 	ctx := context.Background()
 	proxy := newCuttingProxy(t, st.Registry)
@@ -71,8 +73,8 @@ func TestFaults(t *testing.T) {
 		sent := false
 		for sc.Scan() {
 			seen.WriteString(sc.Text() + "\n")
-			if !sent && strings.Contains(sc.Text(), "compile ./cmd/server") {
-				time.Sleep(2 * time.Second) // into the compile, with the build cache mount half written
+			if !sent && strings.Contains(sc.Text(), golang.DepsStep) {
+				time.Sleep(2 * time.Second) // into the compile, with its build cache half written
 				d.kill(t)
 				sent = true
 				killed <- true
