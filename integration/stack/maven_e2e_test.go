@@ -20,7 +20,8 @@ import (
 // TestMavenMirrorMetadata: the maven stand-in's Maven, outside any project, runs jar:help through the stack's
 // mirror, as it would through Central: the goal prefix "jar" is found only in the mirror's group metadata
 // (no pom binds or manages maven-jar-plugin there) and the version is the release its artifact metadata
-// names. Without either file Maven stops with "No plugin found for prefix 'jar'".
+// names. Without either file Maven stops with "No plugin found for prefix 'jar'". dependency:help shows why
+// a pom pins maven-dependency-plugin on this mirror.
 func TestMavenMirrorMetadata(t *testing.T) {
 	s := stacktest.Get(t)
 	ctx := context.Background()
@@ -51,20 +52,26 @@ func TestMavenMirrorMetadata(t *testing.T) {
 		t.Fatal("maven-jar-plugin's metadata names no release")
 	}
 
-	dir := dockerfileDir(t, "FROM docker.io/library/maven:3-eclipse-temurin-21-noble\nWORKDIR /tmp/empty\n"+
-		`RUN --mount=type=secret,id=maven-settings,target=/root/.m2/settings.xml ["mvn", "-B", "-ntp", "jar:help"]`+"\n")
 	settings := filepath.Join(t.TempDir(), "settings.xml")
 	if err := os.WriteFile(settings, []byte(fmt.Sprintf(`<settings><mirrors><mirror><id>company-mirror</id>
 <mirrorOf>*</mirrorOf><url>%s</url></mirror></mirrors><servers><server><id>company-mirror</id>
 <username>%s</username><password>%s</password></server></servers></settings>`, cur.MavenRepo, stack.MavenUser, cur.MavenPassword)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := s.Buildctl(ctx, "build", "--frontend", "dockerfile.v0", "--no-cache", "--progress", "plain",
-		"--secret", "id=maven-settings,src="+settings, "--local", "context="+dir, "--local", "dockerfile="+dir)
-	out, err := cmd.CombinedOutput()
-	log := string(out)
-	if err != nil || !strings.Contains(log, "jar:"+artifact.Release+":help (default-cli) @ standalone-pom") {
+	mvn := func(goal string) (string, error) {
+		dir := dockerfileDir(t, "FROM docker.io/library/maven:3-eclipse-temurin-21-noble\nWORKDIR /tmp/empty\n"+
+			`RUN --mount=type=secret,id=maven-settings,target=/root/.m2/settings.xml ["mvn", "-B", "-ntp", "`+goal+`"]`+"\n")
+		out, err := s.Buildctl(ctx, "build", "--frontend", "dockerfile.v0", "--no-cache", "--progress", "plain",
+			"--secret", "id=maven-settings,src="+settings, "--local", "context="+dir, "--local", "dockerfile="+dir).CombinedOutput()
+		return string(out), err
+	}
+	if log, err := mvn("jar:help"); err != nil || !strings.Contains(log, "jar:"+artifact.Release+":help (default-cli) @ standalone-pom") {
 		t.Errorf("mvn jar:help did not run maven-jar-plugin %s (the metadata's release): %v\n%s", artifact.Release, err, lastLines(log, 30))
+	}
+	// docs/languages.md and examples/java-maven/pom.xml: a pom must pin maven-dependency-plugin on this mirror,
+	// as Maven's super POM manages it at a version Debian does not package.
+	if log, err := mvn("dependency:help"); err == nil || !strings.Contains(log, "maven-dependency-plugin:jar:3.7.0") {
+		t.Errorf("mvn dependency:help: %v, want it to fail on the super POM's maven-dependency-plugin 3.7.0\n%s", err, lastLines(log, 30))
 	}
 }
 
