@@ -317,11 +317,16 @@ func signEnv() []string {
 	return append(os.Environ(), append(st.Env(), "COSIGN_PASSWORD=e2e-passphrase")...)
 }
 
-func signRun(t *testing.T, ctx context.Context, dir, bin string, args ...string) string {
-	t.Helper()
+// signCmd runs bin with args in dir under the signing tests' environment.
+func signCmd(ctx context.Context, dir, bin string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir, cmd.Env = dir, signEnv()
-	out, err := cmd.CombinedOutput()
+	return cmd
+}
+
+func signRun(t *testing.T, ctx context.Context, dir, bin string, args ...string) string {
+	t.Helper()
+	out, err := signCmd(ctx, dir, bin, args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, tail(string(out), 30))
 	}
@@ -330,9 +335,7 @@ func signRun(t *testing.T, ctx context.Context, dir, bin string, args ...string)
 
 func signStdout(t *testing.T, ctx context.Context, dir, bin string, args ...string) string {
 	t.Helper()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Dir, cmd.Env = dir, signEnv()
-	out, err := cmd.Output()
+	out, err := signCmd(ctx, dir, bin, args...).Output()
 	if err != nil {
 		t.Fatalf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, tail(string(out), 30))
 	}
@@ -341,9 +344,7 @@ func signStdout(t *testing.T, ctx context.Context, dir, bin string, args ...stri
 
 func signRunFails(t *testing.T, ctx context.Context, dir, bin string, args ...string) string {
 	t.Helper()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Dir, cmd.Env = dir, signEnv()
-	out, err := cmd.CombinedOutput()
+	out, err := signCmd(ctx, dir, bin, args...).CombinedOutput()
 	if err == nil {
 		t.Fatalf("%s %s succeeded, want a refusal:\n%s", filepath.Base(bin), strings.Join(args, " "), tail(string(out), 20))
 	}
