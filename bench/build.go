@@ -46,10 +46,13 @@ type build struct {
 	// FrontendStartSeconds (A and S) is from BuildKit having the frontend image to the frontend's first
 	// request: the container start any "# syntax" frontend pays.
 	FrontendStartSeconds float64 `json:"frontend_start_seconds,omitempty"`
-	BytesPulled          int64   `json:"bytes_pulled"`
-	Cached               int     `json:"vertices_cached"`
-	Vertices             int     `json:"vertices"`
-	Error                string  `json:"error,omitempty"`
+	// TestStepSeconds (A) is how long the test step ran, its vertex's start to end (0 when it came from the
+	// cache); nil when the build had no test step. Nothing else runs beside it, so it is what the test adds.
+	TestStepSeconds *float64 `json:"test_step_seconds,omitempty"`
+	BytesPulled     int64    `json:"bytes_pulled"`
+	Cached          int      `json:"vertices_cached"`
+	Vertices        int      `json:"vertices"`
+	Error           string   `json:"error,omitempty"`
 }
 
 type buildOpts struct {
@@ -101,6 +104,10 @@ func (b *bench) build(ctx context.Context, v variant, o buildOpts) build {
 	}
 	if d, ok := frontendStart(vs, v.frontend); ok {
 		r.FrontendStartSeconds = d.Seconds()
+	}
+	if d, ok := testStep(vs); ok {
+		secs := d.Seconds()
+		r.TestStepSeconds = &secs
 	}
 	if err != nil {
 		r.Error = fmt.Sprintf("%v: %s", err, lastError(vs, stderr.Bytes()))
@@ -228,6 +235,25 @@ func frontendStart(vs map[string]*vertex, image string) (time.Duration, bool) {
 		return 0, false
 	}
 	return first.Sub(img.completed), true
+}
+
+// testStepName starts the name of the frontend's test step (frontend/tool.RunTestStep), one per platform tested.
+const testStepName = "test the image: start "
+
+// testStep is how long the build's test steps ran: 0 for one from the cache, false when there was none.
+func testStep(vs map[string]*vertex) (time.Duration, bool) {
+	var total time.Duration
+	found := false
+	for _, v := range vs {
+		if !strings.Contains(v.name, testStepName) {
+			continue
+		}
+		found = true
+		if !v.cached && !v.started.IsZero() && v.completed.After(v.started) {
+			total += v.completed.Sub(v.started)
+		}
+	}
+	return total, found
 }
 
 func lastError(vs map[string]*vertex, stderr []byte) string {

@@ -30,9 +30,11 @@ type Case struct {
 	Pulled  map[string]int64   `json:"median_bytes_pulled"`
 	FirstOp map[string]float64 `json:"median_first_op_seconds,omitempty"`
 	// FrontendStart is A's median container start (frontendStart), PeerFrontendStart S's.
-	FrontendStart     float64             `json:"median_frontend_start_seconds,omitempty"`
-	PeerFrontendStart float64             `json:"median_peer_frontend_start_seconds,omitempty"`
-	Failures          map[string][]string `json:"failures,omitempty"`
+	FrontendStart     float64 `json:"median_frontend_start_seconds,omitempty"`
+	PeerFrontendStart float64 `json:"median_peer_frontend_start_seconds,omitempty"`
+	// TestStep is the median of what A's test step took (0: from the cache); nil when A had no test step.
+	TestStep *float64            `json:"median_test_step_seconds,omitempty"`
+	Failures map[string][]string `json:"failures,omitempty"`
 	// RatioAB is median(A)/median(B); 0 when either failed every run. RatioAS and RatioSB compare A and B
 	// with S, B's Dockerfile through the docker/dockerfile:1 image.
 	RatioAB float64 `json:"ratio_a_b"`
@@ -52,7 +54,7 @@ func (c *Case) add(v variant, r build) {
 // finish computes medians over the successful runs.
 func (c *Case) finish() {
 	for name, bs := range c.Builds {
-		var secs, first, feStart []float64
+		var secs, first, feStart, tests []float64
 		var pulled []int64
 		for _, b := range bs {
 			if b.Error != "" {
@@ -67,6 +69,9 @@ func (c *Case) finish() {
 			if b.FrontendStartSeconds > 0 {
 				feStart = append(feStart, b.FrontendStartSeconds)
 			}
+			if b.TestStepSeconds != nil {
+				tests = append(tests, *b.TestStepSeconds)
+			}
 		}
 		if len(secs) > 0 {
 			c.Median[name] = median(secs)
@@ -80,6 +85,10 @@ func (c *Case) finish() {
 		}
 		if len(feStart) > 0 && name == "S" {
 			c.PeerFrontendStart = median(feStart)
+		}
+		if len(tests) > 0 && name == "A" {
+			m := median(tests)
+			c.TestStep = &m
 		}
 	}
 	ratio := func(x, y string) float64 {

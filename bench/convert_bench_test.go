@@ -22,7 +22,7 @@ import (
 func BenchmarkConvert(b *testing.B) {
 	for _, ex := range examples {
 		b.Run(ex.Name, func(b *testing.B) {
-			dir := filepath.Join("..", "examples", ex.Name)
+			dir := filepath.Join("..", filepath.FromSlash(ex.dir()))
 			yaml, err := os.ReadFile(filepath.Join(dir, "hardened.yaml"))
 			if err != nil {
 				b.Fatal(err)

@@ -5,10 +5,12 @@ import (
 	"strings"
 )
 
-// An example is one app of examples/ that every variant builds: its hardened.yaml (A) and, in its bench/
-// directory, the hand-written hardened Dockerfile (B) and the naive one (C).
+// An example is one app of examples/ (or a bench-only app of bench/apps/) that every variant builds: its
+// hardened.yaml (A) and, in its bench/ directory, the hand-written hardened Dockerfile (B) and the naive one (C).
 type example struct {
-	Name string // the directory under examples/
+	Name string // the directory under examples/, unless Dir is set
+	// Dir is the app's directory relative to the repository root when it is not examples/<Name>.
+	Dir string
 	// Toolchain is C's single stage, for the table.
 	Toolchain string
 	// SourceFile and SourceLine are what a one-line source change edits: a string the app serves, so the
@@ -22,10 +24,15 @@ type example struct {
 	prepare func(w *workspace) error
 }
 
-// examples are benchmarked in this order; -examples picks some.
+// examples are benchmarked in this order; -examples picks some (all of them by default).
 var examples = []*example{
 	{Name: "go", Toolchain: "golang:1.26-trixie",
 		SourceFile: "cmd/server/main.go", SourceLine: `"message": "hello from a hardened image"`,
+		FirstOp:       map[string]string{"A": "copy go.mod and go.sum", "B": "COPY go.mod go.sum", "C": "COPY . ."},
+		addDependency: addGoDependency},
+	// A bench-only service with a real dependency graph (26 modules), so the Go figures include compiling one.
+	{Name: "gosvc", Dir: "bench/apps/gosvc", Toolchain: "golang:1.26-trixie",
+		SourceFile: "internal/notes/api.go", SourceLine: `const Message = "hello from a realistic hardened service"`,
 		FirstOp:       map[string]string{"A": "copy go.mod and go.sum", "B": "COPY go.mod go.sum", "C": "COPY . ."},
 		addDependency: addGoDependency},
 	{Name: "python", Toolchain: "python:3.13-trixie",
@@ -44,6 +51,14 @@ var examples = []*example{
 		SourceFile: "src/main.go", SourceLine: `"message": "hello from a prebuilt binary in a hardened image"`,
 		FirstOp: map[string]string{"A": "take the prebuilt artifacts from the context", "B": "COPY --chmod=0755 hello-server", "C": "COPY hello-server"},
 		prepare: buildStaticBinary},
+}
+
+// dir is the app's directory relative to the repository root.
+func (e *example) dir() string {
+	if e.Dir != "" {
+		return e.Dir
+	}
+	return "examples/" + e.Name
 }
 
 // firstOp names variant v's first builder op in this example.
@@ -84,5 +99,5 @@ func (e *example) changedLine(tag string) (string, error) {
 			return e.SourceLine[:i] + " (" + tag + ")" + e.SourceLine[i:], nil
 		}
 	}
-	return "", fmt.Errorf("examples/%s: the source line %s has no string to change", e.Name, e.SourceLine)
+	return "", fmt.Errorf("%s: the source line %s has no string to change", e.dir(), e.SourceLine)
 }

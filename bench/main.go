@@ -1,4 +1,5 @@
-// Command bench is `make bench`: it builds each benchmarked example (examples/go, python, node, rust, java, static) three
+// Command bench is `make bench`: it builds each benchmarked example (examples/go, python, node, rust, java, static,
+// and bench/apps/gosvc, a bench-only Go service with a real dependency graph) three
 // ways side by side on one buildkitd (A: hardened.yaml through the frontend, B: the hand-written hardened
 // Dockerfile in the example's bench/, C: the naive Dockerfile there), times cold, warm, source-change,
 // dependency-change (go) and CI-ephemeral builds, measures the images, writes bench/results/latest.json and
@@ -43,7 +44,7 @@ func main() {
 	flag.StringVar(&o.out, "json", "bench/results/latest.json", "where to write the results")
 	flag.StringVar(&o.markdown, "markdown", "BENCHMARKS.md", "where to render the table")
 	flag.StringVar(&o.cases, "cases", "cold,warm,source,deps,ci", "comma-separated cases to time")
-	flag.StringVar(&o.examples, "examples", "", "comma-separated examples to build (default: all benchmarked ones: go, python, node, rust, java, static)")
+	flag.StringVar(&o.examples, "examples", "", "comma-separated examples to build (default: all benchmarked ones: go, gosvc, python, node, rust, java, static)")
 	flag.StringVar(&o.frontend, "frontend-src", "", "repository to build the frontend image from (default: this one, else its HEAD)")
 	flag.BoolVar(&o.render, "render", false, "only re-render the Markdown from the JSON results (no builds)")
 	flag.BoolVar(&o.keepStack, "keep-stack", true, "leave the bench stack running afterwards (a later run starts faster)")
@@ -115,7 +116,7 @@ func run(ctx context.Context, o options) error {
 	for _, ex := range exs {
 		er, err := benchExample(ctx, st, root, ex, o, cases)
 		if err != nil {
-			return fmt.Errorf("examples/%s: %w", ex.Name, err)
+			return fmt.Errorf("%s: %w", ex.dir(), err)
 		}
 		res.Examples = append(res.Examples, er)
 		// Written after each example, so an interrupted run keeps what it measured.
@@ -136,7 +137,7 @@ func benchExample(ctx context.Context, st *stack.Stack, root string, ex *example
 		return nil, err
 	}
 	b := &bench{st: st, ws: w, runs: o.runs, ciRuns: o.ciRuns, reg: newRegistryLog(st.StateDir), trace: o.trace}
-	er := &ExampleResults{Name: ex.Name, Toolchain: ex.Toolchain, FirstOp: ex.FirstOp}
+	er := &ExampleResults{Name: ex.Name, Dir: ex.dir(), Toolchain: ex.Toolchain, FirstOp: ex.FirstOp}
 	if err := b.runCases(ctx, cases, er); err != nil {
 		return nil, err
 	}

@@ -184,12 +184,16 @@ func ratioCell(c *Case, ok bool, r func() float64) string {
 }
 
 func renderExample(p func(string, ...any), ex *ExampleResults) {
-	p("## examples/%s", ex.Name)
+	dir := ex.Dir
+	if dir == "" {
+		dir = "examples/" + ex.Name
+	}
+	p("## %s", dir)
 	p("")
 	p("C is a single stage on %s.", ex.Toolchain)
 	p("")
-	p("| case | A (s) | B (s) | S (s) | C (s) | A/B | A/S | pulled A | pulled B | pulled S | pulled C |")
-	p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	p("| case | A (s) | B (s) | S (s) | C (s) | A/B | A/S | test step in A (s) | pulled A | pulled B | pulled S | pulled C |")
+	p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	for _, c := range ex.Cases {
 		ratio, ratioS := "—", "—"
 		if c.RatioAB > 0 {
@@ -198,13 +202,15 @@ func renderExample(p func(string, ...any), ex *ExampleResults) {
 		if c.RatioAS > 0 {
 			ratioS = fmt.Sprintf("%.2f", c.RatioAS)
 		}
-		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", c.Name, secs(c, "A"), secs(c, "B"), secs(c, "S"), secs(c, "C"),
-			ratio, ratioS, pulled(c, "A"), pulled(c, "B"), pulled(c, "S"), pulled(c, "C"))
+		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", c.Name, secs(c, "A"), secs(c, "B"), secs(c, "S"), secs(c, "C"),
+			ratio, ratioS, testStepCell(c), pulled(c, "A"), pulled(c, "B"), pulled(c, "S"), pulled(c, "C"))
 	}
 	p("")
 	for _, c := range ex.Cases {
 		p("- %s: %s.", c.Name, c.Desc)
 	}
+	p("- test step in A: how long the frontend's run test (the spec's `test:`) ran, from its step's start to its end")
+	p("  (median); nothing else runs beside it, so it is what the test adds to A. \"cached\": it came from the cache.")
 	for _, c := range ex.Cases {
 		for _, v := range []string{"A", "B", "S", "C"} {
 			if f := c.Failures[v]; len(f) > 0 {
@@ -243,6 +249,17 @@ func contains(xs []string, x string) bool {
 		}
 	}
 	return false
+}
+
+// testStepCell is A's median test step: seconds, "cached", or a dash when A had no test step.
+func testStepCell(c *Case) string {
+	switch {
+	case c.TestStep == nil:
+		return "—"
+	case *c.TestStep == 0:
+		return "cached"
+	}
+	return fmt.Sprintf("%.2f", *c.TestStep)
 }
 
 func secs(c *Case, v string) string {

@@ -61,7 +61,7 @@ func TestRenderPeer(t *testing.T) {
 // Each example has the line a source change edits, and both Dockerfiles beside it.
 func TestExamplesAreBenchmarkable(t *testing.T) {
 	for _, e := range examples {
-		dir := filepath.Join("..", "examples", e.Name)
+		dir := filepath.Join("..", filepath.FromSlash(e.dir()))
 		src, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(e.SourceFile)))
 		if err != nil || !strings.Contains(string(src), e.SourceLine) {
 			t.Errorf("%s: %s lacks the line %s (%v)", e.Name, e.SourceFile, e.SourceLine, err)
@@ -114,5 +114,59 @@ func TestUnderRoot(t *testing.T) {
 		if got := underRoot("/repo", p); got != want {
 			t.Errorf("underRoot(/repo, %s) = %s, want %s", p, got, want)
 		}
+	}
+}
+
+// The test step is read from its vertex: its run time, 0 when cached, absent when the build had none.
+func TestTestStep(t *testing.T) {
+	t0 := time.Unix(100, 0)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	vs := map[string]*vertex{
+		"1": {name: "copy go.mod and go.sum", started: at(0), completed: at(50)},
+		"2": {name: `test the image: start "/app/server" as 65532:65532 on a read-only root, GET http://127.0.0.1:8080/healthz`,
+			started: at(1000), completed: at(1420)},
+	}
+	if d, ok := testStep(vs); !ok || d != 420*time.Millisecond {
+		t.Errorf("test step = %v, %v; want 420ms", d, ok)
+	}
+	vs["2"].cached = true
+	if d, ok := testStep(vs); !ok || d != 0 {
+		t.Errorf("cached test step = %v, %v; want 0, true", d, ok)
+	}
+	delete(vs, "2")
+	if _, ok := testStep(vs); ok {
+		t.Error("a build without a test step has one")
+	}
+}
+
+// A's median test step becomes a column and the cold, source and warm goals; a slow or uncached one is missed.
+func TestRenderTestStep(t *testing.T) {
+	secs := func(f float64) *float64 { return &f }
+	mk := func(name string, steps ...float64) *Case {
+		c := newCase(name, name)
+		for _, s := range steps {
+			c.add(variants[0], build{Seconds: 2, TestStepSeconds: secs(s)})
+			c.add(variants[1], build{Seconds: 2})
+		}
+		c.finish()
+		return c
+	}
+	ex := &ExampleResults{Name: "go", Cases: []*Case{mk("cold", 0.4, 0.6, 3), mk("source", 1.2, 1.5, 1.4), mk("warm", 0, 0, 0)}}
+	static := &ExampleResults{Name: "static", Cases: []*Case{newCase("cold", "cold")}}
+	static.Cases[0].add(variants[0], build{Seconds: 1})
+	static.Cases[0].finish()
+	res := &Results{Runs: 3, CIRuns: 3, Examples: []*ExampleResults{ex, static}}
+	res.Goals = goals(res)
+	md := render(res)
+	for _, want := range []string{"| cold | 2.00 | 2.00 | — | — | 1.00 | — | 0.60 |", "| source | 2.00 | 2.00 | — | — | 1.00 | — | 1.40 |",
+		"| warm | 2.00 | 2.00 | — | — | 1.00 | — | cached |", "| go | test step added to A, cold | 0.60 s | <= 1.00 s | **met** |",
+		"| go | test step added to A, source | 1.40 s | <= 1.00 s | **missed** |", "| go | test step added to A, warm | 0 (cached) | 0 (cached) | **met** |",
+		"| cold | 1.00 | — | — | — | — | — | — |", why["test"]} {
+		if !strings.Contains(md, want) {
+			t.Errorf("BENCHMARKS.md lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "| static | test step") {
+		t.Errorf("an example without a test step has test step goals:\n%s", md)
 	}
 }

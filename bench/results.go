@@ -30,7 +30,9 @@ type Results struct {
 
 // ExampleResults are one example's figures.
 type ExampleResults struct {
-	Name      string  `json:"name"`
+	Name string `json:"name"`
+	// Dir is the app's directory in the repository (examples/<name> when empty, as in older results).
+	Dir       string  `json:"dir,omitempty"`
 	Toolchain string  `json:"toolchain"`
 	Cases     []*Case `json:"cases"`
 	// Images are the warm builds of A, B and C.

@@ -22,9 +22,9 @@ var depVersions = []string{"v1.6.0", "v1.5.0", "v1.4.0", "v1.3.1", "v1.3.0", "v1
 type workspace struct {
 	ex      *example
 	dir     string // temp root, removed at the end
-	ctx     string // the build context: a copy of examples/<name> without bench/
+	ctx     string // the build context: a copy of the example's directory without bench/
 	orig    map[string][]byte
-	benchDF string // examples/<name>/bench in the repository
+	benchDF string // the example's bench/ in the repository
 	// syntaxDF is B's Dockerfile with "# syntax=docker/dockerfile:1" as its first line (variant S).
 	syntaxDF string
 	// peerBases are the bases of B's Dockerfile, whose copies S builds on (pushPeerBases).
@@ -39,7 +39,7 @@ func newWorkspace(root string, ex *example) (*workspace, error) {
 	if err != nil {
 		return nil, err
 	}
-	src := filepath.Join(root, "examples", ex.Name)
+	src := filepath.Join(root, filepath.FromSlash(ex.dir()))
 	w := &workspace{ex: ex, dir: dir, ctx: filepath.Join(dir, ex.Name), orig: map[string][]byte{}, benchDF: filepath.Join(src, "bench"),
 		run: strconv.FormatInt(time.Now().UnixNano(), 36)}
 	err = copyFiles(src, w.ctx, "bench", func(rel string, data []byte, perm fs.FileMode) error {
@@ -69,7 +69,7 @@ func (w *workspace) writeSyntaxDockerfile() error {
 	}
 	s, bases, err := peerDockerfileFrom(data)
 	if err != nil {
-		return fmt.Errorf("examples/%s/bench/hardened.Dockerfile: %w", w.ex.Name, err)
+		return fmt.Errorf("%s/bench/hardened.Dockerfile: %w", w.ex.dir(), err)
 	}
 	w.syntaxDF, w.peerBases = filepath.Join(w.dir, "syntax.Dockerfile"), bases
 	return os.WriteFile(w.syntaxDF, s, 0o644)
@@ -109,7 +109,7 @@ func (w *workspace) changeSource(tag string) error {
 	rel := filepath.FromSlash(w.ex.SourceFile)
 	orig := w.orig[rel]
 	if !bytes.Contains(orig, []byte(w.ex.SourceLine)) {
-		return fmt.Errorf("examples/%s/%s no longer has the line %s", w.ex.Name, w.ex.SourceFile, w.ex.SourceLine)
+		return fmt.Errorf("%s/%s no longer has the line %s", w.ex.dir(), w.ex.SourceFile, w.ex.SourceLine)
 	}
 	line, err := w.ex.changedLine(tag + " " + w.run)
 	if err != nil {
