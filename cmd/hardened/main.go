@@ -33,6 +33,8 @@ Usage:
                                  verify offline; hold the signed report to today
   hardened policy --key PUB --for kyverno|policy-controller|cosign [--images GLOB] [--out DIR --image REF]
                                  print an admission policy for the signed report (docs/signing.md)
+  hardened rebase IMAGE --base REF@DIGEST [--tag REF] [--lock FILE] [--key KEY]
+                                 move a static app onto a new base digest, re-attested (docs/cli.md)
   hardened help                  print this help
 
 IMAGE is a registry reference (docker://REF to force it), an OCI layout directory (oci:DIR[:TAG]),
@@ -89,8 +91,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runK8s(rest, stdout, stderr)
 	case "dockerfile":
 		return runDockerfile(rest, stdout, stderr)
-	case "sign", "verify", "policy": // issue 28: signing after push
-		return map[string]func([]string, io.Writer, io.Writer) int{"sign": runSign, "verify": runVerify, "policy": runPolicy}[cmd](rest, stdout, stderr)
+	case "sign", "verify", "policy", "rebase": // issue 28: signing after push
+		return map[string]func([]string, io.Writer, io.Writer) int{"sign": runSign, "verify": runVerify, "policy": runPolicy, "rebase": runRebase}[cmd](rest, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0
