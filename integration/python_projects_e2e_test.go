@@ -115,3 +115,39 @@ func TestPythonProjectPoetryLock(t *testing.T) {
 		t.Errorf("server answered %+v", got)
 	}
 }
+
+// A Pipenv project (Pipfile, Pipfile.lock with a marker-only and a develop package) with its
+// wheelhouse given in the spec's build.env: the default section is installed with its hashes
+// checked, the develop section and the Windows-only package are not.
+func TestPythonProjectPipfileLock(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
+	dir := filepath.Join(t.TempDir(), "pipenvapp")
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(repoRoot, "lang/python/testdata/pipenvapp"))); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "app.tar")
+	build(t, st.Buildx(context.Background(), "build", "-f", filepath.Join(dir, "hardened.yaml"),
+		"--build-arg", fmt.Sprintf("SOURCE_DATE_EPOCH=%d", epoch), "-o", "type=oci,dest="+out, dir))
+	img := only(t, ociImages(t, out))
+	files := flatFiles(t, img)
+	site := "/app/.venv/lib/python3.13/site-packages/"
+	for _, f := range []string{site + "greeting/__init__.py", site + "shout/__init__.py", site + "words/__init__.py", "/app/greeter/__main__.py"} {
+		if files[f] == nil {
+			t.Errorf("the image has no %s", f)
+		}
+	}
+	for f := range files {
+		if strings.HasPrefix(f, site+"winonly") || strings.HasPrefix(f, site+"devtool") || strings.HasPrefix(f, "/app/wheels") || strings.HasSuffix(f, "Pipfile.lock") {
+			t.Errorf("%s is in the image", f)
+		}
+	}
+	var got struct {
+		UID      int
+		Greeting string
+		Versions map[string]string
+	}
+	askImage(t, img, "/", &got, "--port=%d")
+	if got.UID != 65532 || got.Greeting != "HELLO, WORLD!" || got.Versions["words"] != "2.1.0" || got.Versions["shout"] != "0.3.0" {
+		t.Errorf("server answered %+v, want uid 65532 and the locked versions", got)
+	}
+}

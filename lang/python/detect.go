@@ -68,7 +68,7 @@ type project struct {
 // readProject reads the project's files, nil when dir has no Python project.
 func readProject(dir string) (*project, error) {
 	p := &project{dir: dir}
-	for _, f := range []string{"pyproject.toml", "requirements.txt"} {
+	for _, f := range []string{"pyproject.toml", "requirements.txt", "Pipfile"} {
 		if lang.IsFile(filepath.Join(dir, f)) {
 			p.marker = f
 			break
@@ -89,6 +89,9 @@ func readProject(dir string) (*project, error) {
 		return nil, err
 	}
 	p.deps = projectDeps(dir, p.pyproject)
+	if p.marker == "Pipfile" && !lang.IsFile(filepath.Join(dir, "Pipfile.lock")) {
+		p.warnings = append(p.warnings, "Pipfile has no Pipfile.lock beside it, and the build installs from the lock: run `pipenv lock` and add Pipfile.lock to the build context")
+	}
 	return p, nil
 }
 

@@ -3,6 +3,7 @@ package python
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -315,6 +316,12 @@ func projectDeps(dir string, pp pyprojectTOML) map[string]bool {
 			for _, pkg := range l.Package {
 				deps[normName(pkg.Name)] = true
 			}
+		}
+	}
+	var pipfile pipfileLock
+	if data, err := os.ReadFile(filepath.Join(dir, "Pipfile.lock")); err == nil && json.Unmarshal(data, &pipfile) == nil {
+		for name := range pipfile.Default {
+			deps[normName(name)] = true
 		}
 	}
 	return deps

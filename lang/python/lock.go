@@ -16,7 +16,7 @@ const lockRequirements = "/hardened/python/requirements.txt"
 
 // lockPlan is what a lock file asks pip to install.
 type lockPlan struct {
-	file string // uv.lock or poetry.lock
+	file string // uv.lock, poetry.lock or Pipfile.lock
 	// reqs is a requirements file: every package pinned with its hashes and its marker.
 	reqs []byte
 	// findLinks are the lock's local wheelhouses (context paths), noIndex whether every package
@@ -62,8 +62,7 @@ func readLock(s *spec.Spec, files llb.Files) (*lockPlan, error) {
 	case files["poetry.lock"] != nil:
 		plan, err = poetryPlan(files["poetry.lock"], files["pyproject.toml"])
 	case files["Pipfile.lock"] != nil:
-		err = lockError{msg: "Pipfile.lock is in the build context but pip does not install from it, and installing without it would ignore what it locks",
-			hint: "export it with `pipenv requirements --hash > requirements.txt` and add requirements.txt to the context"}
+		plan, err = pipfilePlan(files["Pipfile.lock"])
 	default:
 		return nil, nil
 	}
@@ -88,12 +87,15 @@ var (
 	safeURL = regexp.MustCompile(`^https?://[^\s"'\\]+$`)
 )
 
+// lockTool is the tool that writes each lock file.
+var lockTool = map[string]string{"uv.lock": "uv", "poetry.lock": "poetry", "Pipfile.lock": "pipenv"}
+
 // check refuses a value the requirements file would read as something else: a line break that
 // starts an option (-r /run/secrets/...), a file: URL, a hash pip does not know.
-func (lp lockedPackage) check(file string) error {
+func (lp lockedPackage) check(file, where string) error {
 	bad := func(what, v string) error {
-		return lockErr("lock again with "+strings.TrimSuffix(file, ".lock")+"; the frontend writes nothing it cannot read back as the same requirement",
-			"%s: %s %q is not a %s pip can be given", file, lp.name, v, what)
+		return lockErr("lock again with "+lockTool[file]+"; the frontend writes nothing it cannot read back as the same requirement",
+			"%s: %s %q is not a %s pip can be given", where, lp.name, v, what)
 	}
 	switch {
 	case !safeName.MatchString(lp.name):

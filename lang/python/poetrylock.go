@@ -75,7 +75,7 @@ func poetryPlan(data, pyproject []byte) (*lockPlan, error) {
 			return nil, err
 		}
 		lp.marker = markerOf(alts)
-		if err := lp.check("poetry.lock"); err != nil {
+		if err := lp.check("poetry.lock", "poetry.lock"); err != nil {
 			return nil, err
 		}
 		pkgs = append(pkgs, lp)

@@ -124,7 +124,7 @@ func uvRequirements(byKey map[string]*uvPackage, reached map[string][]string, ro
 			return nil, err
 		}
 		lp.marker = markerOf(alts)
-		if err := lp.check("uv.lock"); err != nil {
+		if err := lp.check("uv.lock", "uv.lock"); err != nil {
 			return nil, err
 		}
 		pkgs = append(pkgs, lp)
