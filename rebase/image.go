@@ -42,7 +42,7 @@ func (b blob) Digest() (v1.Hash, error) {
 	h, _, err := v1.SHA256(bytes.NewReader(b.data))
 	return h, err
 }
-func (b blob) Size() (int64, error)     { return int64(len(b.data)), nil }
+func (b blob) Size() (int64, error) { return int64(len(b.data)), nil }
 func (b blob) MediaType() (types.MediaType, error) {
 	return b.mt, nil
 }

@@ -1,0 +1,164 @@
+package rebase
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/hardenedbuild/hardened/audit"
+	"github.com/hardenedbuild/hardened/audit/image"
+)
+
+// setup pushes an old base (glibc 2.41), an app built on it and returns the registry, the app's tag and
+// the old base as pushed.
+func setup(t *testing.T, server []byte) (*testRegistry, string, v1.Image) {
+	t.Helper()
+	reg := newRegistry(t)
+	old := debianBase(t, "2.41-12")
+	oldTag, _ := reg.push("distroless/static:old", old)
+	app, _ := reg.push("app:1", appImage(t, old, oldTag, server))
+	return reg, app, old
+}
+
+// refused wants a *Refusal whose message holds every part of want.
+func refused(t *testing.T, err error, want ...string) {
+	t.Helper()
+	var r *Refusal
+	if !errors.As(err, &r) {
+		t.Fatalf("want a refusal, got %v", err)
+	}
+	t.Log(err)
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("the refusal does not say %q:\n%v", w, err)
+		}
+	}
+}
+
+func TestRefusesBaseWithoutDigest(t *testing.T) {
+	reg, app, _ := setup(t, elfBinary(""))
+	newTag, _ := reg.push("distroless/static:new", debianBase(t, "2.41-13"))
+	_, err := Rebase(context.Background(), app, Options{Base: newTag})
+	refused(t, err, newTag, "--base names no digest", "REF@sha256:")
+}
+
+func TestRefusesDynamicAppOntoOlderGlibc(t *testing.T) {
+	reg, app, _ := setup(t, elfBinary("/lib64/ld-linux-x86-64.so.2"))
+	_, pinned := reg.push("distroless/cc:older", debianBase(t, "2.36-9+deb12u10"))
+	_, err := Rebase(context.Background(), app, Options{Base: pinned})
+	d := digestOf(t, app)
+	refused(t, err, d, "/lib64/ld-linux-x86-64.so.2", "glibc 2.41-12", "older 2.36-9+deb12u10", "rebuild it with the frontend")
+
+	// The same app onto an equal or newer glibc is moved.
+	_, newer := reg.push("distroless/cc:newer", debianBase(t, "2.41-12+deb13u1"))
+	res, err := Rebase(context.Background(), app, Options{Base: newer, Tag: reg.host + "/app:newer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Platforms[0].Glibc != "2.41-12+deb13u1" {
+		t.Errorf("glibc %q", res.Platforms[0].Glibc)
+	}
+}
+
+func TestRefusesImageNotBuiltByTheFrontend(t *testing.T) {
+	reg := newRegistry(t)
+	old := debianBase(t, "2.41-12")
+	oldTag, _ := reg.push("distroless/static:old", old)
+	d, _ := old.Digest()
+	// The same files and labels, but no step of the frontend's final stage in its history.
+	other := imageOf(t, old, "COPY server /app/server", map[string]string{"org.opencontainers.image.base.name": oldTag,
+		"org.opencontainers.image.base.digest": d.String()}, nil, file{path: "app/server", mode: 0o755, data: string(elfBinary(""))})
+	app, _ := reg.push("other:1", other)
+	_, pinned := reg.push("distroless/static:new", debianBase(t, "2.41-13"))
+	_, err := Rebase(context.Background(), app, Options{Base: pinned})
+	refused(t, err, digestOf(t, app), "not an image the hardened frontend built")
+}
+
+func TestRefusesBaseWithoutPackageDatabase(t *testing.T) {
+	reg, app, _ := setup(t, elfBinary(""))
+	_, pinned := reg.push("busybox:1", debianBase(t, ""))
+	_, err := Rebase(context.Background(), app, Options{Base: pinned})
+	refused(t, err, pinned, "no Debian package database", "linux/amd64")
+}
+
+func TestRefusesScriptEntrypoint(t *testing.T) {
+	reg, app, _ := setup(t, []byte("#!/bin/sh\necho hi\n"))
+	_, pinned := reg.push("distroless/static:new", debianBase(t, "2.41-13"))
+	_, err := Rebase(context.Background(), app, Options{Base: pinned})
+	refused(t, err, digestOf(t, app), "not an ELF binary")
+}
+
+// A static app moves onto a base that gained a setuid file: the layer that clears it is made from the new
+// base, the app's layer is kept, the labels name the new base, ENV and labels follow the new base where the
+// spec did not set them, and the same rebase gives the same image twice.
+func TestRebaseStaticApp(t *testing.T) {
+	ctx := context.Background()
+	reg, app, _ := setup(t, elfBinary(""))
+	newBase := debianBase(t, "2.41-13", file{path: "usr/", mode: 0o755, dir: true}, file{path: "usr/bin/", mode: 0o755, dir: true},
+		file{path: "usr/bin/su", mode: 0o4755, data: "su"})
+	_, pinned := reg.push("distroless/static:new", newBase)
+	res, err := Rebase(ctx, app, Options{Base: pinned, Tag: reg.host + "/app:rebased"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := res.Platforms[0]
+	if len(p.Stripped) != 1 || p.Stripped[0] != "/usr/bin/su" {
+		t.Errorf("stripped %v, want /usr/bin/su", p.Stripped)
+	}
+	tgt, err := image.Load(ctx, res.Ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tgt.Digest != p.Digest {
+		t.Errorf("pushed platform image %s, reported %s", tgt.Digest, p.Digest)
+	}
+	special, err := audit.SpecialFiles(ctx, tgt.FS)
+	if err != nil || len(special) != 0 {
+		t.Errorf("setuid/setgid files left: %v %v", special, err)
+	}
+	su, err := tgt.FS.ReadFile(ctx, "/usr/bin/su")
+	if err != nil || string(su) != "su" {
+		t.Errorf("/usr/bin/su: %q %v", su, err)
+	}
+	labels := tgt.Config.Config.Labels
+	if labels["org.opencontainers.image.base.name"] != pinned || "sha256:"+trimSHA(pinned[strings.LastIndex(pinned, "@")+1:]) != labels["org.opencontainers.image.base.digest"] {
+		t.Errorf("base labels %v, want %s", labels, pinned)
+	}
+	if labels["org.opencontainers.image.title"] != "app" || labels["base.vendor"] != "test" {
+		t.Errorf("labels %v", labels)
+	}
+	if env := strings.Join(tgt.Config.Config.Env, " "); !strings.HasSuffix(env, " ADDR=:8080") {
+		t.Errorf("env %s", env)
+	}
+	if n, m := len(tgt.Config.RootFS.DiffIDs), len(tgt.Config.History); n != 3 || m != 3 || tgt.Config.History[1].CreatedBy != stripStep {
+		t.Errorf("layers %d, history %v", n, tgt.Config.History)
+	}
+	if !tgt.Attestations.Known || len(tgt.Attestations.PredicateTypes) != 3 {
+		t.Errorf("attestations %v", tgt.Attestations)
+	}
+	again, err := Rebase(ctx, app, Options{Base: pinned, Tag: reg.host + "/app:again"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Platforms[0].Digest != p.Digest || again.Digest != res.Digest {
+		t.Errorf("a second rebase gave %s (%s), the first %s (%s)", again.Platforms[0].Digest, again.Digest, p.Digest, res.Digest)
+	}
+}
+
+func digestOf(t *testing.T, ref string) string {
+	t.Helper()
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := remote.Head(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.Digest.String()
+}
