@@ -266,6 +266,12 @@ func (d *detection) yaml() string {
 		}
 	}
 	if d.test != nil {
+		if d.mig == nil || len(d.mig.expose) == 0 {
+			if d.Comments == nil {
+				d.Comments = map[string]string{}
+			}
+			d.test.exposeYAML(field, d.Comments)
+		}
 		d.test.yaml(&b)
 	}
 	return b.String()

@@ -22,7 +22,8 @@ type initTest struct {
 	port, path found
 }
 
-// findTest looks for the port (a Dockerfile's HEALTHCHECK URL or EXPOSE, the entrypoint's --port or --bind)
+// findTest looks for the port (a Dockerfile's HEALTHCHECK URL or EXPOSE, the entrypoint's --port or --bind,
+// the one port the source falls back to)
 // and the health route (the HEALTHCHECK URL, else a health route the source declares).
 func findTest(det *detection, dir string) initTest {
 	var t initTest
@@ -42,6 +43,11 @@ func findTest(det *detection, dir string) initTest {
 	if t.port.value == "" {
 		if p := entrypointPort(det.Entrypoint); p != "" {
 			t.port = found{p, "the entrypoint's arguments"}
+		}
+	}
+	if t.port.value == "" {
+		if p, file := sourcePort(dir); p != "" {
+			t.port = found{p, file}
 		}
 	}
 	if r, file := healthRoute(dir); r != "" {
@@ -82,13 +88,14 @@ var (
 	skipDirs   = []string{".git", "node_modules", "vendor", "target", ".venv", "venv", "__pycache__", "dist", "build", "testdata"}
 )
 
-// healthRoute is the best conventional health route the project's source names, and the file that names it;
-// it reads at most 2000 source files of at most 512 KiB.
-func healthRoute(dir string) (route, file string) {
-	best, seen := len(healthRoutes), 0
+// walkSource calls read with each source file of the project (relative, slash-separated path), skipping
+// trees of other people's code or build output and tests; it reads at most 2000 files of at most 512 KiB,
+// and stops when read returns false.
+func walkSource(dir string, read func(rel string, src []byte) bool) {
+	seen, done := 0, false
 	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		switch {
-		case err != nil || seen >= 2000 || best == 0:
+		case err != nil || seen >= 2000 || done:
 			return filepath.SkipDir
 		case d.IsDir() && p != dir && (slices.Contains(skipDirs, d.Name()) || strings.HasPrefix(d.Name(), ".")):
 			return filepath.SkipDir
@@ -103,21 +110,57 @@ func healthRoute(dir string) (route, file string) {
 		if err != nil {
 			return nil
 		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			rel = p
+		}
+		done = !read(filepath.ToSlash(rel), src)
+		return nil
+	})
+}
+
+// healthRoute is the best conventional health route the project's source names, and the file that names it.
+func healthRoute(dir string) (route, file string) {
+	best := len(healthRoutes)
+	walkSource(dir, func(rel string, src []byte) bool {
 		for _, m := range routeLiteral.FindAllStringSubmatch(string(src), -1) {
 			if i := slices.Index(healthRoutes, m[1]); i >= 0 && i < best {
-				best, file = i, p
+				best, file = i, rel
 			}
 		}
-		return nil
+		return best > 0
 	})
 	if best == len(healthRoutes) {
 		return "", ""
 	}
-	rel, err := filepath.Rel(dir, file)
-	if err != nil {
-		rel = file
+	return healthRoutes[best], file
+}
+
+// portDefault is a port the source listens on when nothing says otherwise: process.env.PORT || 3000,
+// os.environ.get("PORT", "8000"), os.getenv("PORT", 8080), app.listen(3000), ListenAndServe(":8080", ...).
+var portDefault = regexp.MustCompile(`process\.env\.PORT\s*(?:\|\||\?\?)\s*["']?(\d{2,5})\b|` +
+	`(?:environ\.get|getenv)\(\s*["']PORT["']\s*,\s*["']?(\d{2,5})\b|` +
+	`\.listen\(\s*(\d{2,5})\s*[,)]|ListenAndServe(?:TLS)?\(\s*"[^"]*:(\d{2,5})"`)
+
+// sourcePort is the one port the project's source falls back to, and the file that says so; nothing when
+// the files disagree (a second server, a tool), since init writes only what it can be sure of.
+func sourcePort(dir string) (port, file string) {
+	ok := true
+	walkSource(dir, func(rel string, src []byte) bool {
+		for _, m := range portDefault.FindAllStringSubmatch(string(src), -1) {
+			p := cmpOr(cmpOr(m[1], m[2]), cmpOr(m[3], m[4]))
+			if port != "" && p != port {
+				ok = false
+			} else if port == "" {
+				port, file = p, rel
+			}
+		}
+		return ok
+	})
+	if n, err := strconv.Atoi(port); !ok || err != nil || n < 1 || n > 65535 {
+		return "", ""
 	}
-	return healthRoutes[best], filepath.ToSlash(rel)
+	return port, file
 }
 
 // loopbackURL reads a curl or wget health check's URL: an http URL on the container's own loopback, with a
@@ -144,6 +187,16 @@ func loopbackURL(args []string) *spec.HTTPTest {
 		return &spec.HTTPTest{Port: port, Path: path}
 	}
 	return nil
+}
+
+// exposeYAML writes expose: with the port init found when the Dockerfile gave none, so the image
+// config and hardened k8s's containerPort say it too; a port below 1024 is left to the Dockerfile notes.
+func (t initTest) exposeYAML(field func(name, value string), comments map[string]string) {
+	if n, err := strconv.Atoi(t.port.value); err != nil || n < 1024 {
+		return
+	}
+	comments["expose"] = "The port the app listens on, from " + t.port.from + "."
+	field("expose", yamlList([]string{t.port.value}))
 }
 
 // yaml writes test: when init found both the port and a route, else a commented template with what it found.
