@@ -79,7 +79,7 @@ func golang(s *spec.Spec, opts Options) ([]byte, error) {
 	w.comment("One step downloads into the cache mount, then stages the modules into the builder's own layer\n(GOMODCACHE=/go/pkg/mod) from it, else from the proxy (the argument after the script): a cache\nmount is in no layer, a build that imports this step from a remote cache has an empty mount, and\nthe compile reads only the staged copy.")
 	w.line("ENV GOMODCACHE=/go/pkg/mod")
 	w.line("RUN %s%s %s", modCache, fetchMounts(s), w.execForm("go mod download", golangLang.GoModulesCommand(s)))
-	seed := goDepsStages(w, s, layered)
+	seed := goDepsStages(w, s, layered, buildCache)
 	w.line("COPY . .")
 	w.comment("Modules are downloaded: the compile gets no network at all.")
 	w.line("ENV GOPROXY=off")
@@ -167,7 +167,7 @@ func sortedKeys(m map[string]string) []string {
 
 // goDepsStages writes the dependency layer's stages (lang/go/deps.go) and the build stage's FROM, and
 // returns the mount the first compile seeds the shared cache from; nothing without the layer.
-func goDepsStages(w *writer, s *spec.Spec, layered bool) string {
+func goDepsStages(w *writer, s *spec.Spec, layered bool, buildCache string) string {
 	if !layered {
 		return ""
 	}
@@ -176,11 +176,11 @@ func goDepsStages(w *writer, s *spec.Spec, layered bool) string {
 	w.line("COPY . .")
 	w.line("ENV GOPROXY=off")
 	w.line("RUN --network=none %s", w.execForm("artifacts", golangLang.ListCommand(s)))
-	w.comment("The standard library and the dependencies, compiled into the stage's GOCACHE: a layer a\nregistry cache carries, where a cache mount is never exported.")
+	w.comment("The standard library and the dependencies, compiled on the shared cache mount, their entries\ncopied into the stage's " + golangLang.DepsLayer + ": a layer a registry cache carries, where a cache\nmount is never exported.")
 	w.line("FROM modules AS deps")
 	w.line("ENV GOPROXY=off")
-	w.line("RUN --network=none --mount=type=bind,from=imports,source=%s,target=%s %s", golangLang.DepsDir, golangLang.DepsDir, w.execForm("language", golangLang.DepsCommand(s)))
-	w.comment("The first compile adds the dependency layer's GOCACHE entries the shared cache mount lacks.")
+	w.line("RUN --network=none %s --mount=type=bind,from=imports,source=%s,target=%s %s", buildCache, golangLang.DepsDir, golangLang.DepsDir, w.execForm("language", golangLang.DepsCommand(s)))
+	w.comment("The first compile adds the dependency layer's entries the shared cache mount lacks, once per layer.")
 	w.line("FROM modules AS build")
-	return fmt.Sprintf(" --mount=type=bind,from=deps,source=%s,target=%s", golangLang.GoCache, golangLang.DepsCache)
+	return fmt.Sprintf(" --mount=type=bind,from=deps,source=%s,target=%s", golangLang.DepsLayer, golangLang.DepsLayer)
 }

@@ -28,17 +28,18 @@ FROM modules AS imports
 COPY . .
 ENV GOPROXY=off
 RUN --network=none ["sh","-c","mkdir -p /hardened/go-deps && exec go list \"$@\" > /hardened/go-deps/packages","hardened-go-list","-deps","-f","{{if not (and .Module .Module.Main)}}{{.ImportPath}}{{end}}","./cmd/server"]
-# The standard library and the dependencies, compiled into the stage's GOCACHE: a layer a
-# registry cache carries, where a cache mount is never exported.
+# The standard library and the dependencies, compiled on the shared cache mount, their entries
+# copied into the stage's /hardened/go-deps-layer: a layer a registry cache carries, where a cache
+# mount is never exported.
 FROM modules AS deps
 ENV GOPROXY=off
-RUN --network=none --mount=type=bind,from=imports,source=/hardened/go-deps,target=/hardened/go-deps ["sh","-c","set -f && pkgs=$(cat /hardened/go-deps/packages) && if [ -n \"$pkgs\" ]; then exec go build \"$@\" $pkgs; fi","hardened-go-deps","-v","-trimpath"]
-# The first compile adds the dependency layer's GOCACHE entries the shared cache mount lacks.
+RUN --network=none --mount=type=cache,id=hardened/go/build,target=/root/.cache/go-build,sharing=shared --mount=type=bind,from=imports,source=/hardened/go-deps,target=/hardened/go-deps ["sh","-c","set -euf\nlist=$1 layer=$2\nshift 2\nmkdir -p \"$layer/gocache\" \"$GOCACHE/hardened-seeded\"\nid=$(cat /proc/sys/kernel/random/uuid)\npkgs=$(cat \"$list\")\nif [ -n \"$pkgs\" ]; then\n  go build \"$@\" $pkgs\n  tmp=$(mktemp -d)\n  go list -export -f '{{.Export}}' \"$@\" $pkgs > \"$tmp/exports\"\n  awk -F/ 'NF > 2 { print $(NF-1) \"/\" $NF }' \"$tmp/exports\" > \"$tmp/entries\"\n  sed 's|.*/||; s|-d$||' \"$tmp/entries\" > \"$tmp/archives\"\n  cd \"$GOCACHE\"\n  grep -rlF -f \"$tmp/archives\" --include='*-a' . >> \"$tmp/entries\" || [ $? = 1 ]\n  xargs cp --parents -t \"$layer/gocache\" < \"$tmp/entries\"\n  rm -rf \"$tmp\"\nfi\necho \"$id\" > \"$layer/id\"\n: > \"$GOCACHE/hardened-seeded/$id\"","hardened-go-deps","/hardened/go-deps/packages","/hardened/go-deps-layer","-v","-trimpath"]
+# The first compile adds the dependency layer's entries the shared cache mount lacks, once per layer.
 FROM modules AS build
 COPY . .
 # Modules are downloaded: the compile gets no network at all.
 ENV GOPROXY=off
-RUN --network=none --mount=type=cache,id=hardened/go/build,target=/root/.cache/go-build,sharing=shared --mount=type=bind,from=deps,source=/root/.cache/go-build,target=/hardened/go-deps-cache ["sh","-c","tar -C /hardened/go-deps-cache -cf - . | tar -C \"$GOCACHE\" -xf - --skip-old-files && exec \"$@\"","hardened-go-compile","go","build","-trimpath","-ldflags","-s -w -buildid=","-o","/hardened/out/server","./cmd/server"]
+RUN --network=none --mount=type=cache,id=hardened/go/build,target=/root/.cache/go-build,sharing=shared --mount=type=bind,from=deps,source=/hardened/go-deps-layer,target=/hardened/go-deps-layer ["sh","-c","set -e\nlayer=$1\nshift\nseeded=\"$GOCACHE/hardened-seeded/$(cat \"$layer/id\")\"\nif [ ! -e \"$seeded\" ]; then\n  tar -C \"$layer/gocache\" -cf - . | tar -C \"$GOCACHE\" -xf - --skip-old-files\n  mkdir -p \"$GOCACHE/hardened-seeded\"\n  : > \"$seeded\"\nfi\nexec \"$@\"","hardened-go-compile","/hardened/go-deps-layer","go","build","-trimpath","-ldflags","-s -w -buildid=","-o","/hardened/out/server","./cmd/server"]
 
 FROM gcr.io/distroless/static-debian13:nonroot
 # Root-owned, not writable by the runtime user, without setuid/setgid bits. The frontend strips

@@ -133,7 +133,7 @@ func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 	// The first compile seeds the shared cache mount from the dependency layer (deps.go).
 	var seed bkllb.RunOption
 	if Layered(in.Files) {
-		seed = depsLayer(in, st, source, env)
+		seed = depsLayer(in, st, source, build, env)
 	}
 	st = st.File(bkllb.Copy(source, "/", llb.SrcDir, &bkllb.CopyInfo{
 		CopyDirContentsOnly: true,
