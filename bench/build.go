@@ -50,9 +50,12 @@ type build struct {
 	// cache); nil when the build had no test step. Nothing else runs beside it, so it is what the test adds.
 	TestStepSeconds *float64 `json:"test_step_seconds,omitempty"`
 	BytesPulled     int64    `json:"bytes_pulled"`
-	Cached          int      `json:"vertices_cached"`
-	Vertices        int      `json:"vertices"`
-	Error           string   `json:"error,omitempty"`
+	// CacheBytesPulled is the part of BytesPulled that came from the registry cache (--cache-from).
+	CacheBytesPulled int64  `json:"cache_bytes_pulled,omitempty"`
+	Cached           int    `json:"vertices_cached"`
+	Vertices         int    `json:"vertices"`
+	Error            string `json:"error,omitempty"`
+	vertices         map[string]*vertex
 }
 
 type buildOpts struct {
@@ -90,7 +93,9 @@ func (b *bench) build(ctx context.Context, v variant, o buildOpts) build {
 	err = cmd.Run()
 	took := time.Since(start)
 	r := build{Seconds: took.Seconds()}
-	r.BytesPulled, _ = b.reg.pulledSince(mark)
+	if p, err := b.reg.pulledSince(mark); err == nil {
+		r.BytesPulled, r.CacheBytesPulled = p.total, p.cache
+	}
 	b.keepTrace(v, o.tag, stderr.Bytes())
 	vs := parseProgress(stderr.Bytes(), stdout.Bytes())
 	r.Vertices = len(vs)

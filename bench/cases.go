@@ -23,12 +23,17 @@ type bench struct {
 
 // Case is one timed scenario: every run of every variant, and the medians.
 type Case struct {
-	Name    string             `json:"name"`
-	Desc    string             `json:"description"`
-	Builds  map[string][]build `json:"builds"` // by variant
-	Median  map[string]float64 `json:"median_seconds"`
-	Pulled  map[string]int64   `json:"median_bytes_pulled"`
-	FirstOp map[string]float64 `json:"median_first_op_seconds,omitempty"`
+	Name   string             `json:"name"`
+	Desc   string             `json:"description"`
+	Builds map[string][]build `json:"builds"` // by variant
+	Median map[string]float64 `json:"median_seconds"`
+	Pulled map[string]int64   `json:"median_bytes_pulled"`
+	// PulledCache is the part of Pulled that came from the registry cache (the ci case).
+	PulledCache map[string]int64 `json:"median_cache_bytes_pulled,omitempty"`
+	// DepsLayer (ci) is the median compressed size of A's dependency layer in its exported cache: the layers
+	// holding the example's dependency layer path (example.DepsLayer); 0 when it has none.
+	DepsLayer int64              `json:"median_dependency_layer_bytes,omitempty"`
+	FirstOp   map[string]float64 `json:"median_first_op_seconds,omitempty"`
 	// FrontendStart is A's median container start (frontendStart), PeerFrontendStart S's.
 	FrontendStart     float64 `json:"median_frontend_start_seconds,omitempty"`
 	PeerFrontendStart float64 `json:"median_peer_frontend_start_seconds,omitempty"`
@@ -44,7 +49,7 @@ type Case struct {
 
 func newCase(name, desc string) *Case {
 	return &Case{Name: name, Desc: desc, Builds: map[string][]build{}, Median: map[string]float64{},
-		Pulled: map[string]int64{}, FirstOp: map[string]float64{}, Failures: map[string][]string{}}
+		Pulled: map[string]int64{}, PulledCache: map[string]int64{}, FirstOp: map[string]float64{}, Failures: map[string][]string{}}
 }
 
 func (c *Case) add(v variant, r build) {
@@ -55,14 +60,14 @@ func (c *Case) add(v variant, r build) {
 func (c *Case) finish() {
 	for name, bs := range c.Builds {
 		var secs, first, feStart, tests []float64
-		var pulled []int64
+		var pulled, cache []int64
 		for _, b := range bs {
 			if b.Error != "" {
 				c.Failures[name] = append(c.Failures[name], b.Error)
 				continue
 			}
 			secs = append(secs, b.Seconds)
-			pulled = append(pulled, b.BytesPulled)
+			pulled, cache = append(pulled, b.BytesPulled), append(cache, b.CacheBytesPulled)
 			if b.FirstOpSeconds > 0 {
 				first = append(first, b.FirstOpSeconds)
 			}
@@ -76,6 +81,9 @@ func (c *Case) finish() {
 		if len(secs) > 0 {
 			c.Median[name] = median(secs)
 			c.Pulled[name] = median(pulled)
+			if c.Name == "ci" {
+				c.PulledCache[name] = median(cache)
+			}
 		}
 		if len(first) > 0 {
 			c.FirstOp[name] = median(first)
@@ -183,6 +191,13 @@ func (b *bench) warm(ctx context.Context, res *ExampleResults) (*Case, error) {
 		}
 		res.Images[v.Name] = s
 	}
+	if p := b.ws.ex.Probe; p != "" {
+		s, err := b.withoutProbe(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		res.ImageWithoutProbe = s
+	}
 	return c, nil
 }
 
@@ -254,6 +269,7 @@ func (b *bench) deps(ctx context.Context, _ *ExampleResults) (*Case, error) {
 func (b *bench) ci(ctx context.Context, _ *ExampleResults) (*Case, error) {
 	c := newCase("ci", "ephemeral CI builder: --cache-to type=registry,mode=max, wipe buildkitd, one-line change, --cache-from")
 	logf("%s: case ci (%d runs)", b.ws.ex.Name, b.ciRuns)
+	var layers []int64
 	for i := 0; i < b.ciRuns; i++ {
 		for _, v := range rotated(timedAB, i) {
 			ref := b.st.Registry + "/bench-cache:" + b.ws.ex.Name + "-" + v.Name + "-" + strconv.Itoa(i)
@@ -266,6 +282,14 @@ func (b *bench) ci(ctx context.Context, _ *ExampleResults) (*Case, error) {
 			if r := b.build(ctx, v, buildOpts{tag: "ci-export", cacheTo: ref}); r.Error != "" {
 				return nil, fmt.Errorf("%s with --cache-to: %s", v.Name, r.Error)
 			}
+			if v.Name == "A" && b.ws.ex.DepsLayer != "" {
+				n, err := depsLayerBytes(ctx, ref, b.ws.ex.DepsLayer)
+				if err != nil {
+					return nil, fmt.Errorf("the dependency layer in %s: %w", ref, err)
+				}
+				logf("  %s A dependency layer in the exported cache: %s", b.ws.ex.Name, human(n))
+				layers = append(layers, n)
+			}
 			if err := b.prune(ctx); err != nil {
 				return nil, err
 			}
@@ -274,6 +298,9 @@ func (b *bench) ci(ctx context.Context, _ *ExampleResults) (*Case, error) {
 			}
 			c.add(v, b.build(ctx, v, buildOpts{tag: "ci", cacheFrom: ref}))
 		}
+	}
+	if len(layers) > 0 {
+		c.DepsLayer = median(layers)
 	}
 	return c, nil
 }

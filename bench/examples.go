@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"strings"
+
+	golang "github.com/hardenedbuild/hardened/lang/go"
 )
 
 // An example is one app of examples/ (or a bench-only app of bench/apps/) that every variant builds: its
@@ -18,23 +20,37 @@ type example struct {
 	SourceFile, SourceLine string
 	// FirstOp matches the name of each variant's first builder operation, for the overhead figure.
 	FirstOp map[string]string
+	// DepsLayer, when set, is the directory (a tar path, no leading slash) of A's dependency layer, the one the
+	// frontend makes so a registry cache carries compiled dependencies; the ci case reports its size.
+	DepsLayer string
+	// Probe, when set, is the text of hardened.yaml that asks for healthcheck.http's probe: the warm case also
+	// builds A without it, for an image size compared like with like (B has no HEALTHCHECK: a Dockerfile on
+	// distroless has no shell-less probe to run).
+	Probe string
 	// addDependency, when set, makes the dependency change of run i (the deps case); nil skips that case.
 	addDependency func(w *workspace, i int) error
 	// prepare, when set, runs after the workspace is made, reset or changed (static: build the prebuilt binary).
 	prepare func(w *workspace) error
 }
 
+// goDepsLayer and rustDepsLayer are where the frontend's dependency layers keep what they compiled: Go's
+// GOCACHE entries (lang/go DepsLayer) and Rust's target directory (lang/rust's rustTargetDir).
+var (
+	goDepsLayer   = strings.TrimPrefix(golang.DepsLayer, "/") + "/"
+	rustDepsLayer = "root/.cache/cargo-target/"
+)
+
 // examples are benchmarked in this order; -examples picks some (all of them by default).
 var examples = []*example{
 	{Name: "go", Toolchain: "golang:1.26-trixie",
 		SourceFile: "cmd/server/main.go", SourceLine: `"message": "hello from a hardened image"`,
-		FirstOp:       map[string]string{"A": "copy go.mod and go.sum", "B": "COPY go.mod go.sum", "C": "COPY . ."},
-		addDependency: addGoDependency},
+		FirstOp:   map[string]string{"A": "copy go.mod and go.sum", "B": "COPY go.mod go.sum", "C": "COPY . ."},
+		DepsLayer: goDepsLayer, addDependency: addGoDependency},
 	// A bench-only service with a real dependency graph (26 modules), so the Go figures include compiling one.
 	{Name: "gosvc", Dir: "bench/apps/gosvc", Toolchain: "golang:1.26-trixie",
 		SourceFile: "internal/notes/api.go", SourceLine: `const Message = "hello from a realistic hardened service"`,
-		FirstOp:       map[string]string{"A": "copy go.mod and go.sum", "B": "COPY go.mod go.sum", "C": "COPY . ."},
-		addDependency: addGoDependency},
+		FirstOp:   map[string]string{"A": "copy go.mod and go.sum", "B": "COPY go.mod go.sum", "C": "COPY . ."},
+		DepsLayer: goDepsLayer, addDependency: addGoDependency},
 	{Name: "python", Toolchain: "python:3.13-trixie",
 		SourceFile: "hello/__init__.py", SourceLine: `return "hello, " + (name or "world")`,
 		FirstOp: map[string]string{"A": "python3 -m venv", "B": "RUN python3 -m venv", "C": "COPY . ."}},
@@ -43,13 +59,15 @@ var examples = []*example{
 		FirstOp: map[string]string{"A": "copy package.json and package-lock.json", "B": "COPY package.json package-lock.json", "C": "COPY . ."}},
 	{Name: "rust", Toolchain: "rust:1-trixie",
 		SourceFile: "src/main.rs", SourceLine: `const MESSAGE: &str = "hello from a hardened rust image";`,
-		FirstOp: map[string]string{"A": "copy source", "B": "COPY . .", "C": "COPY . ."}},
+		FirstOp:   map[string]string{"A": "copy source", "B": "COPY . .", "C": "COPY . ."},
+		DepsLayer: rustDepsLayer},
 	{Name: "java", Toolchain: "eclipse-temurin:21-jdk-noble",
 		SourceFile: "src/main/java/com/example/hello/Greeting.java", SourceLine: `return "hello, " + name;`,
 		FirstOp: map[string]string{"A": "copy source", "B": "COPY src ./src", "C": "COPY . ."}},
 	{Name: "static", Toolchain: "debian:trixie (no toolchain: the binary is prebuilt)",
 		SourceFile: "src/main.go", SourceLine: `"message": "hello from a prebuilt binary in a hardened image"`,
 		FirstOp: map[string]string{"A": "take the prebuilt artifacts from the context", "B": "COPY --chmod=0755 hello-server", "C": "COPY hello-server"},
+		Probe:   "healthcheck:\n  http: {port: 8080, path: /}\n  interval: 30s\n  timeout: 3s\n",
 		prepare: buildStaticBinary},
 }
 

@@ -110,7 +110,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	res.PeerFrontend = &peer
-	if res.ConvertSeconds, err = convertTimes(ctx, root); err != nil {
+	if res.ConvertSeconds, err = convertTimes(ctx, root, exs); err != nil {
 		return err
 	}
 	for _, ex := range exs {

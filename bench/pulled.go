@@ -32,28 +32,43 @@ func (r *registryLog) mark() int64 {
 	return fi.Size()
 }
 
-var blobGet = regexp.MustCompile(`^\S+ \S+ GET /v2/\S+/blobs/sha256:([0-9a-f]{64})(\?\S*)?$`)
+var blobGet = regexp.MustCompile(`^\S+ \S+ GET /v2/(\S+)/blobs/sha256:([0-9a-f]{64})(\?\S*)?$`)
+
+// cacheRepo is the repository the ci case exports its registry caches to.
+const cacheRepo = "bench-cache"
+
+// pulled is what a build fetched from the registry: every blob, and those of them from the ci case's cache.
+type pulledBytes struct {
+	total, cache int64
+}
 
 // pulledSince sums the sizes of the blobs fetched after mark (failed requests carry a status and are skipped).
-func (r *registryLog) pulledSince(mark int64) (int64, error) {
+func (r *registryLog) pulledSince(mark int64) (pulledBytes, error) {
 	f, err := os.Open(r.log)
 	if err != nil {
-		return 0, err
+		return pulledBytes{}, err
 	}
 	defer f.Close()
 	if _, err := f.Seek(mark, io.SeekStart); err != nil {
-		return 0, err
+		return pulledBytes{}, err
 	}
-	var total int64
-	sc := bufio.NewScanner(f)
+	return r.sum(f)
+}
+
+func (r *registryLog) sum(log io.Reader) (pulledBytes, error) {
+	var p pulledBytes
+	sc := bufio.NewScanner(log)
 	for sc.Scan() {
 		m := blobGet.FindStringSubmatch(strings.TrimSpace(sc.Text()))
 		if m == nil {
 			continue
 		}
-		if fi, err := os.Stat(filepath.Join(r.blobs, m[1])); err == nil {
-			total += fi.Size()
+		if fi, err := os.Stat(filepath.Join(r.blobs, m[2])); err == nil {
+			p.total += fi.Size()
+			if m[1] == cacheRepo {
+				p.cache += fi.Size()
+			}
 		}
 	}
-	return total, sc.Err()
+	return p, sc.Err()
 }

@@ -77,6 +77,9 @@ func render(res *Results) string {
 	var whys []string
 	for _, g := range res.Goals {
 		status := "**met**"
+		if g.Info {
+			status = "reported"
+		}
 		if !g.Met {
 			status = "**missed**"
 			if g.Why != "" && !contains(whys, g.Why) {
@@ -108,8 +111,8 @@ func render(res *Results) string {
 func renderSummary(p func(string, ...any), res *Results) {
 	p("## Summary")
 	p("")
-	p("| example | cold A/B | warm A/B | source A/B | deps A/B | ci A/B | image A | image B | image C | files A / B / C |")
-	p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	p("| example | cold A/B | warm A/B | source A/B | deps A/B | ci A/B | image A | image B | image C | files A / B / C | dep. layer A | ci: from cache A / B |")
+	p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	for _, ex := range res.Examples {
 		row := []string{ex.Name}
 		for _, name := range []string{"cold", "warm", "source", "deps", "ci"} {
@@ -133,12 +136,18 @@ func renderSummary(p func(string, ...any), res *Results) {
 				files = append(files, "—")
 			}
 		}
+		if np := ex.ImageWithoutProbe; np != nil {
+			row[6] += fmt.Sprintf(" (%s without its probe)", human(np.Compressed))
+		}
 		row = append(row, strings.Join(files, " / "))
+		row = append(row, cacheCells(ex.find("ci"))...)
 		p("| %s |", strings.Join(row, " | "))
 	}
 	p("")
 	p("Images are compressed sizes as a registry serves them (layers, config, manifest); files count non-directory")
-	p("entries of the flattened filesystem.")
+	p("entries of the flattened filesystem. \"dep. layer A\" is the compressed size of the dependency layer the frontend")
+	p("makes for registry caches (go, rust: compiled dependencies), in the ci case's exported cache; \"ci: from cache\"")
+	p("is what the ci rebuild pulled from that cache (the rest of what it pulled is the base and builder images).")
 	p("")
 	if !hasPeer(res) {
 		return
@@ -158,6 +167,18 @@ func renderSummary(p func(string, ...any), res *Results) {
 		p("| %s | %s | %s |", ex.Name, strings.Join(as, " | "), strings.Join(sb, " | "))
 	}
 	p("")
+}
+
+// cacheCells are the summary's ci cache figures: A's dependency layer and what A and B pulled from the cache.
+func cacheCells(c *Case) []string {
+	if c == nil {
+		return []string{"—", "—"}
+	}
+	layer := "none"
+	if c.DepsLayer > 0 {
+		layer = human(c.DepsLayer)
+	}
+	return []string{layer, pulledFrom(c.PulledCache, "A") + " / " + pulledFrom(c.PulledCache, "B")}
 }
 
 // hasPeer says whether the run timed S.
@@ -209,6 +230,10 @@ func renderExample(p func(string, ...any), ex *ExampleResults) {
 	for _, c := range ex.Cases {
 		p("- %s: %s.", c.Name, c.Desc)
 	}
+	if c := ex.find("ci"); c != nil {
+		p("- ci cache: %s; the ci rebuild pulled %s from the registry cache for A, %s for B, %s for S.",
+			depsLayerText(c), pulledFrom(c.PulledCache, "A"), pulledFrom(c.PulledCache, "B"), pulledFrom(c.PulledCache, "S"))
+	}
 	p("- test step in A: how long the frontend's run test (the spec's `test:`) ran, from its step's start to its end")
 	p("  (median); nothing else runs beside it, so it is what the test adds to A. \"cached\": it came from the cache.")
 	for _, c := range ex.Cases {
@@ -234,6 +259,9 @@ func renderExample(p func(string, ...any), ex *ExampleResults) {
 				delta = human(d)
 			}
 			p("| %s | %s | %s | %d | %d | %s |", v, human(s.Compressed), human(s.Uncompressed), s.Files, s.Layers, delta)
+			if np := ex.ImageWithoutProbe; np != nil && v == "A" {
+				p("| A without its healthcheck.http probe (as B) | %s | %s | %d | %d | — |", human(np.Compressed), human(np.Uncompressed), np.Files, np.Layers)
+			}
 		}
 		p("")
 		p("The last column is what a node that runs the image before a one-line source change pulls to run the")
@@ -249,6 +277,14 @@ func contains(xs []string, x string) bool {
 		}
 	}
 	return false
+}
+
+// depsLayerText says what A's dependency layer weighs in the exported cache.
+func depsLayerText(c *Case) string {
+	if c.DepsLayer == 0 {
+		return "A makes no dependency layer of its own"
+	}
+	return "A's dependency layer is " + human(c.DepsLayer) + " compressed in the exported cache"
 }
 
 // testStepCell is A's median test step: seconds, "cached", or a dash when A had no test step.

@@ -170,3 +170,61 @@ func TestRenderTestStep(t *testing.T) {
 		t.Errorf("an example without a test step has test step goals:\n%s", md)
 	}
 }
+
+// static's image is compared with B's without the probe B cannot have; the probe is its own goal.
+func TestRenderProbeApart(t *testing.T) {
+	ex := exampleResults("static", 1, 1)
+	ex.Images = map[string]*ImageStats{"A": {Compressed: 4_100_000, Uncompressed: 10_900_000, Files: 1430},
+		"B": {Compressed: 3_500_000, Uncompressed: 9_400_000, Files: 1429}}
+	res := &Results{Runs: 1, CIRuns: 1, Examples: []*ExampleResults{ex}}
+	res.Goals = goals(res)
+	if md := render(res); !strings.Contains(md, "| static | image size, A vs B | 4.1 MB vs 3.5 MB compressed, 10.9 MB vs 9.4 MB uncompressed | <= B | **missed** |") {
+		t.Errorf("without the measured image, A with its probe is compared:\n%s", md)
+	}
+	ex.ImageWithoutProbe = &ImageStats{Compressed: 3_500_000, Uncompressed: 9_400_000, Files: 1429, Layers: 3}
+	res.Goals = goals(res)
+	md := render(res)
+	for _, want := range []string{
+		"| static | image size, A vs B | 3.5 MB vs 3.5 MB compressed, 9.4 MB vs 9.4 MB uncompressed (A without its healthcheck.http probe, as B has no HEALTHCHECK; with it 4.1 MB, 10.9 MB) | <= B | **met** |",
+		"| static | healthcheck.http probe (in A only) | 600.0 kB compressed, 1.5 MB uncompressed, 1 file(s) | <= 2 MB | **met** |",
+		"| A without its healthcheck.http probe (as B) | 3.5 MB | 9.4 MB | 1429 | 3 | — |", "4.1 MB (3.5 MB without its probe)"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("BENCHMARKS.md lacks %q:\n%s", want, md)
+		}
+	}
+	// A without the probe but bigger than B still misses.
+	ex.ImageWithoutProbe.Compressed = 3_600_000
+	for _, g := range goals(res) {
+		if g.Goal == "image size, A vs B" && g.Met {
+			t.Errorf("A without its probe, larger than B, meets the size goal: %+v", g)
+		}
+	}
+}
+
+// The ci case's cache figures: A's dependency layer and what each variant pulled from the cache, as a reported row.
+func TestRenderCacheCost(t *testing.T) {
+	c := newCase("ci", "ephemeral CI builder")
+	for _, v := range variants[:3] {
+		c.add(v, build{Seconds: 5, BytesPulled: 300e6, CacheBytesPulled: 30e6})
+	}
+	c.add(variants[1], build{Seconds: 5, BytesPulled: 280e6, CacheBytesPulled: 2e6})
+	c.add(variants[1], build{Seconds: 5, BytesPulled: 280e6, CacheBytesPulled: 2e6})
+	c.finish()
+	c.DepsLayer = 21_500_000
+	ex := &ExampleResults{Name: "go", Cases: []*Case{c}}
+	node := &ExampleResults{Name: "node", Cases: []*Case{newCase("ci", "ci")}}
+	node.Cases[0].add(variants[0], build{Seconds: 4, BytesPulled: 200e6, CacheBytesPulled: 5e6})
+	node.Cases[0].finish()
+	res := &Results{Runs: 1, CIRuns: 3, Examples: []*ExampleResults{ex, node}}
+	res.Goals = goals(res)
+	md := render(res)
+	for _, want := range []string{
+		"| go | cache layer cost, ci | dependency layer 21.5 MB compressed; the ci rebuild pulled 30.0 MB from the registry cache (B 2.0 MB, S 30.0 MB), 300.0 MB in all (B 280.0 MB, S 300.0 MB) | reported | reported |",
+		"| node | cache layer cost, ci | no dependency layer of the frontend's own; the ci rebuild pulled 5.0 MB from the registry cache (B —, S —)",
+		"| 21.5 MB | 30.0 MB / 2.0 MB |", "| none | 5.0 MB / — |",
+		"- ci cache: A's dependency layer is 21.5 MB compressed in the exported cache; the ci rebuild pulled 30.0 MB from the registry cache for A, 2.0 MB for B, 30.0 MB for S."} {
+		if !strings.Contains(md, want) {
+			t.Errorf("BENCHMARKS.md lacks %q:\n%s", want, md)
+		}
+	}
+}

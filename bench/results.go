@@ -37,6 +37,8 @@ type ExampleResults struct {
 	Cases     []*Case `json:"cases"`
 	// Images are the warm builds of A, B and C.
 	Images map[string]*ImageStats `json:"images,omitempty"`
+	// ImageWithoutProbe is A built without its healthcheck.http probe (example.Probe), like B.
+	ImageWithoutProbe *ImageStats `json:"image_a_without_probe,omitempty"`
 	// DeployDelta is what a node running the image before a one-line change pulls to run the image after it.
 	DeployDelta map[string]int64 `json:"deploy_delta_bytes,omitempty"`
 	Overhead    *Overhead        `json:"frontend_overhead,omitempty"`
@@ -79,6 +81,8 @@ type Goal struct {
 	Target  string `json:"target"`
 	Value   string `json:"value"`
 	Met     bool   `json:"met"`
+	// Info marks a figure the goals ask to be shown, with no target to meet.
+	Info bool `json:"info,omitempty"`
 	// Why names the explanation of a miss (the why table); Note is a miss's own detail.
 	Why  string `json:"why,omitempty"`
 	Note string `json:"note,omitempty"`
