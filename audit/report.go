@@ -203,6 +203,35 @@ type Vulnerabilities struct {
 	Medium      int    `json:"medium"`
 	Low         int    `json:"low"`
 	Unknown     int    `json:"unknown"`
+	// VEX is what signed VEX statements left out of the counts (hardened check --vulns --key);
+	// absent when no VEX was read.
+	VEX *VEXApplied `json:"vex,omitempty"`
+}
+
+// VEXApplied records the VEX a scan's counts honoured, so an auditor sees what was suppressed,
+// on whose word and why.
+type VEXApplied struct {
+	// Key is the SHA-256 of the DER public key the documents' signatures verified with.
+	Key        string          `json:"key"`
+	Suppressed []VEXSuppressed `json:"suppressed"`
+}
+
+// VEXSuppressed is one finding a signed VEX statement left out of the counts.
+type VEXSuppressed struct {
+	ID              string `json:"id"`
+	Package         string `json:"package"`
+	Version         string `json:"version,omitempty"`
+	Severity        string `json:"severity,omitempty"`
+	Status          string `json:"status"`
+	Justification   string `json:"justification,omitempty"`
+	ImpactStatement string `json:"impactStatement,omitempty"`
+	// Statement and Document are the OpenVEX @id of the statement (often empty) and its document.
+	Statement string `json:"statement,omitempty"`
+	Document  string `json:"document"`
+	Author    string `json:"author"`
+	Timestamp string `json:"timestamp,omitempty"`
+	// Where is where the signed document was found beside the image.
+	Where string `json:"where"`
 }
 
 // Total counts every vulnerability.

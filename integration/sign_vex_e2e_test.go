@@ -8,6 +8,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"os"
@@ -82,6 +83,38 @@ func TestSignVEXScanE2E(t *testing.T) {
 	}
 	if got := check(otherPub); !strings.Contains(got, "ignored the VEX document") || !strings.Contains(got, "4 CVEs (1 Critical, 3 High") {
 		t.Errorf("check --vulns with another key:\n%s", tail(got, 40))
+	}
+
+	// The JSON report records what the VEX left out, and on whose word, for an auditor.
+	cmd := exec.CommandContext(ctx, hardened, "check", "--vulns", "--key", pub, "--fail-on", "none", "--format", "json", ref)
+	cmd.Env = append(signEnv(), "PATH="+bin+":"+os.Getenv("PATH"))
+	report, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("hardened check --format json: %v", err)
+	}
+	var r struct {
+		Vulnerabilities struct {
+			High int
+			VEX  struct {
+				Key        string
+				Suppressed []struct{ ID, Package, Status, Justification, ImpactStatement, Document, Author, Where string }
+			}
+		}
+	}
+	if err := json.Unmarshal(report, &r); err != nil {
+		t.Fatalf("the JSON report: %v\n%.500s", err, report)
+	}
+	got = ""
+	for _, s := range r.Vulnerabilities.VEX.Suppressed {
+		if s.Status != "not_affected" || !strings.HasPrefix(s.Document, "https://openvex.dev/docs/") || s.Author != "hardened sign" || s.Where == "" ||
+			!strings.Contains(s.ImpactStatement, "builder") {
+			t.Errorf("vex.suppressed entry %+v: want not_affected, the document's id, author and place, the impact statement", s)
+		}
+		got += s.ID + " " + s.Package + " " + s.Justification + "; "
+	}
+	want := "CVE-2025-1001 gcc-14 component_not_present; CVE-2025-1003 linux-libc-dev component_not_present; "
+	if got != want || !strings.HasPrefix(r.Vulnerabilities.VEX.Key, "sha256:") || r.Vulnerabilities.High != 2 {
+		t.Errorf("the report's vulnerabilities.vex: key %q, suppressed %q, want %q", r.Vulnerabilities.VEX.Key, got, want)
 	}
 }
 

@@ -9,11 +9,14 @@ import (
 	"github.com/openvex/go-vex/pkg/vex"
 )
 
-// Applied is a finding a VEX statement takes out of the counts.
+// Applied is a finding a VEX statement takes out of the counts, with the statement and the
+// document that holds it, so a report can say who ruled it out and why.
 type Applied struct {
 	Finding
 	Status        vex.Status
 	Justification vex.Justification
+	Statement     *vex.Statement
+	Document      *vex.VEX
 }
 
 func (a Applied) String() string {
@@ -30,9 +33,9 @@ func (a Applied) String() string {
 // signature it verified.
 func ApplyVEX(findings []Finding, digest string, docs []*vex.VEX) (kept []Finding, applied []Applied) {
 	for _, f := range findings {
-		st := effective(f, digest, docs)
+		st, doc := effective(f, digest, docs)
 		if st != nil && (st.Status == vex.StatusNotAffected || st.Status == vex.StatusFixed) {
-			applied = append(applied, Applied{Finding: f, Status: st.Status, Justification: st.Justification})
+			applied = append(applied, Applied{Finding: f, Status: st.Status, Justification: st.Justification, Statement: st, Document: doc})
 			continue
 		}
 		kept = append(kept, f)
@@ -40,9 +43,10 @@ func ApplyVEX(findings []Finding, digest string, docs []*vex.VEX) (kept []Findin
 	return kept, applied
 }
 
-// effective is the latest statement of any document about the finding in the image.
-func effective(f Finding, digest string, docs []*vex.VEX) *vex.Statement {
+// effective is the latest statement of any document about the finding in the image, and its document.
+func effective(f Finding, digest string, docs []*vex.VEX) (*vex.Statement, *vex.VEX) {
 	var best *vex.Statement
+	var bestDoc *vex.VEX
 	var bestAt time.Time
 	for _, d := range docs {
 		for i := range d.Statements {
@@ -52,11 +56,11 @@ func effective(f Finding, digest string, docs []*vex.VEX) *vex.Statement {
 			}
 			at := stamp(st, d)
 			if best == nil || !at.Before(bestAt) {
-				best, bestAt = st, at
+				best, bestDoc, bestAt = st, d, at
 			}
 		}
 	}
-	return best
+	return best, bestDoc
 }
 
 func stamp(st *vex.Statement, d *vex.VEX) time.Time {

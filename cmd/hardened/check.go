@@ -216,7 +216,10 @@ func (c *checkFlags) scan(ctx context.Context, s vulns.Scanner, src image.Source
 		fail(fmt.Errorf("--vulns: %v", err))
 		return &audit.Vulnerabilities{Scanner: s.Name, Unavailable: s.Name + " failed"}
 	}
-	return vulns.Count(s.Name, c.applySignedVEX(ctx, src, t, fs, stderr))
+	kept, applied := c.applySignedVEX(ctx, src, t, fs, stderr)
+	v := vulns.Count(s.Name, kept)
+	v.VEX = applied
+	return v
 }
 
 func (c *checkFlags) auditOptions() ([]audit.Option, error) {

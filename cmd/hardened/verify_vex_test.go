@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log"
@@ -23,6 +26,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/hardenedbuild/hardened/audit"
+	"github.com/hardenedbuild/hardened/sign"
 )
 
 // addAttestation appends an in-toto statement to the attestation manifest of ref's index, as
@@ -107,9 +111,12 @@ func TestCheckVulnsSignedVEX(t *testing.T) {
 	at := repo.Digest(d.String()).String()
 
 	v, msg := check("--key", pub)
+	applied := v.VEX
+	v.VEX = nil
 	if want := (audit.Vulnerabilities{Scanner: "trivy", High: 2, Medium: 1, Unknown: 1}); v != want {
 		t.Errorf("with the signing key: %+v, want %+v\n%s", v, want, msg)
 	}
+	assertVEXRecord(t, applied, pub)
 	for _, want := range []string{
 		"--vulns: CVE-2024-0001 in libc6 2.36-9+deb12u8: not_affected (vulnerable_code_not_in_execute_path) by the VEX signed with " + pub,
 		"--vulns: CVE-2024-0004 in tzdata 2024b-0+deb12u1: not_affected (component_not_present) by the VEX signed with " + pub,
@@ -121,6 +128,11 @@ func TestCheckVulnsSignedVEX(t *testing.T) {
 	}
 
 	v, msg = check("--key", otherPub)
+	// Another key: the report says VEX was read with that key and nothing was left out.
+	if v.VEX == nil || len(v.VEX.Suppressed) != 0 || v.VEX.Key == applied.Key {
+		t.Errorf("with another key, the report's vex: %+v", v.VEX)
+	}
+	v.VEX = nil
 	if v != all || strings.Count(msg, "ignored the VEX document") != 2 || !strings.Contains(msg, "in the .att tag of "+at+": no signature on it verifies with "+otherPub) {
 		t.Errorf("with another key: %+v\n%s", v, msg)
 	}
@@ -152,6 +164,41 @@ func TestCheckVulnsSignedVEX(t *testing.T) {
 		errb.Reset()
 		if code := run(c.args, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), c.want) {
 			t.Errorf("%s: %d %q, want %q", what, code, errb.String(), c.want)
+		}
+	}
+}
+
+// assertVEXRecord wants the report to name each finding the signed VEX left out, with the
+// statement's justification and impact statement, the document's id, author and place, and
+// the key's fingerprint, so an auditor sees what was suppressed and why.
+func assertVEXRecord(t *testing.T, rec *audit.VEXApplied, pubFile string) {
+	t.Helper()
+	if rec == nil {
+		t.Fatal("the report records no VEX though --key was given")
+	}
+	pub, err := sign.LoadPublicKey(pubFile, os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKIXPublicKey(pub)
+	if sum := sha256.Sum256(der); rec.Key != "sha256:"+hex.EncodeToString(sum[:]) {
+		t.Errorf("vex.key %q is not the SHA-256 of the public key", rec.Key)
+	}
+	if len(rec.Suppressed) != 2 {
+		t.Fatalf("vex.suppressed: %+v, want the libc6 and tzdata findings", rec.Suppressed)
+	}
+	libc, tz := rec.Suppressed[0], rec.Suppressed[1]
+	if libc.ID != "CVE-2024-0001" || libc.Package != "libc6" || libc.Version != "2.36-9+deb12u8" || libc.Severity != "CRITICAL" ||
+		libc.Status != "not_affected" || libc.Justification != "vulnerable_code_not_in_execute_path" || libc.ImpactStatement != "no locale code runs" {
+		t.Errorf("the libc6 entry: %+v", libc)
+	}
+	if tz.ID != "CVE-2024-0004" || tz.Package != "tzdata" || tz.Justification != "component_not_present" || tz.ImpactStatement != "builder only" {
+		t.Errorf("the tzdata entry: %+v", tz)
+	}
+	for _, s := range rec.Suppressed {
+		if !strings.HasPrefix(s.Document, "https://openvex.dev/docs/") || s.Author != "hardened sign" || s.Timestamp == "" ||
+			(s.Where != "the .att tag" && s.Where != "a referrer") {
+			t.Errorf("%s: document %q, author %q, timestamp %q, where %q", s.ID, s.Document, s.Author, s.Timestamp, s.Where)
 		}
 	}
 }
