@@ -106,7 +106,7 @@ func translated(s *spec.Spec, opts Options) ([]byte, error) {
 		if d := res.Deps; d != nil {
 			// The dependency tree is where the builder made it (the frontend copies it from the
 			// step that made it, so a source change leaves that copy's hash cached).
-			w.line("COPY --from=%s --chmod=u-s,g-s %s %s/%s", t.stage, d.Src, hllb.ArtifactDir, d.Dest)
+			w.line("COPY --from=%s --chmod=u-s,g-s %s %s", t.stage, d.Src, d.Target())
 		}
 		w.line("COPY --from=%s --chmod=u-s,g-s %s/ %s/", t.stage, hllb.OutDir, hllb.ArtifactDir)
 	} else {

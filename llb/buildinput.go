@@ -11,10 +11,21 @@ import (
 
 // Deps is where a language's dependency tree is (node_modules, a virtualenv), installed from the
 // manifests alone and copied apart so a source change leaves it cached: the path Src of State, shipped at
-// /app/<Dest> (and laid out at /out/<Dest> before build.steps, which see the whole app there).
+// /app/<Dest> (and laid out at /out/<Dest> before build.steps, which see the whole app there). Root, when
+// set, ships the tree at that absolute path outside /app instead (a runtime made for the app, as Java's
+// jlink'd JRE), where build.steps do not see it.
 type Deps struct {
 	State     bkllb.State
 	Src, Dest string
+	Root      string
+}
+
+// Target is where the tree is in the final image.
+func (d Deps) Target() string {
+	if d.Root != "" {
+		return d.Root
+	}
+	return ArtifactDir + "/" + d.Dest
 }
 
 // Files holds context files by their slash path relative to the context root.

@@ -94,9 +94,9 @@ func Convert(s *spec.Spec, in Inputs) (*Result, error) {
 		// A layer of its own, under the app's: a source change leaves it cached, and a deployment
 		// that has the image before the change pulls only the app's layer after it.
 		final = final.File(depsCopy(deps, in.Epoch), locate("artifacts"),
-			bkllb.WithCustomName("copy the dependency tree to "+ArtifactDir+"/"+deps.Dest+" (root-owned, modes 0644/0755)"))
+			bkllb.WithCustomName("copy the dependency tree to "+deps.Target()+" (root-owned, modes 0644/0755)"))
 	}
-	final = final.File(artifactCopies(s, in.Plan, builder, deps != nil, in.Epoch), locate("artifacts"),
+	final = final.File(artifactCopies(s, in.Plan, builder, deps != nil && deps.Root == "", in.Epoch), locate("artifacts"),
 		bkllb.WithCustomName("copy artifacts to "+ArtifactDir+" (root-owned, modes 0644/0755)"))
 
 	withEnv := *s
@@ -180,12 +180,12 @@ func artifactCopies(s *spec.Spec, p Plan, builder bkllb.State, withDeps bool, ep
 	return fa
 }
 
-// depsCopy puts the dependency tree at /app/<Dest> from the step that made it, root-owned and
-// without setuid/setgid bits; the copy makes /app (root's, 0755) and stamps it with the epoch.
+// depsCopy puts the dependency tree at /app/<Dest> (or its Root) from the step that made it, root-owned
+// and without setuid/setgid bits; the copy makes /app (root's, 0755) and stamps it with the epoch.
 func depsCopy(deps *Deps, epoch *time.Time) *bkllb.FileAction {
 	info := finalCopyInfo(false, epoch)
 	info.CreateDestPath = true
-	return bkllb.Copy(deps.State, deps.Src, ArtifactDir+"/"+deps.Dest, info)
+	return bkllb.Copy(deps.State, deps.Src, deps.Target(), info)
 }
 
 // finalCopyInfo is how everything is copied into /app: root-owned, modes normalised (AppMode,
@@ -229,7 +229,7 @@ func buildStage(s *spec.Spec, in Inputs, locate func(string) bkllb.ConstraintsOp
 		builder = builder.File(bkllb.Symlink(OutDir, StepsOutDir),
 			bkllb.WithCustomName("link "+StepsOutDir+" to "+OutDir+" for build.steps"), locate("build.steps"))
 	}
-	if deps != nil && len(s.Build.Steps) > 0 {
+	if deps != nil && deps.Root == "" && len(s.Build.Steps) > 0 {
 		builder = builder.File(bkllb.Copy(builder, deps.Src, OutDir+"/"+deps.Dest, &bkllb.CopyInfo{CreateDestPath: true}),
 			bkllb.WithCustomName("lay out "+deps.Dest+" in "+OutDir+" for build.steps"), locate("build.steps"))
 		deps = nil
