@@ -25,7 +25,8 @@ var javaExample *struct {
 }
 
 // TestJavaExampleBuildx builds examples/java (javac and jar, no Maven or Gradle) through docker
-// buildx, checks the image is hardened and holds no JDK, and runs it.
+// buildx, checks the image is hardened and holds no JDK, only a JRE jlink'd for the app on distroless cc
+// with Debian's zlib recorded for scanners, and runs it.
 func TestJavaExampleBuildx(t *testing.T) {
 	dir := filepath.Join(repoRoot, "examples", "java")
 	img := buildJava(t, dir)
@@ -38,18 +39,16 @@ func TestJavaExampleBuildx(t *testing.T) {
 	if c.User != "65532:65532" {
 		t.Errorf("user = %q, want 65532:65532", c.User)
 	}
-	if !slices.Equal(c.Entrypoint, []string{"/usr/bin/java", "-jar", "/app/Server.jar"}) {
+	if !slices.Equal(c.Entrypoint, []string{"/opt/java/openjdk/bin/java", "-jar", "/app/Server.jar"}) {
 		t.Errorf("entrypoint = %q", c.Entrypoint)
 	}
-	assertBase(t, c, "gcr.io/distroless/java21-debian13:nonroot")
+	assertBase(t, c, "gcr.io/distroless/cc-debian13:nonroot")
 
 	files := flatFiles(t, img)
 	if h := files["/app/Server.jar"]; h == nil || h.Uid != 0 || h.Mode&0o022 != 0 {
 		t.Errorf("/app/Server.jar = %+v: want the jar, root-owned and not writable by the runtime user", h)
 	}
-	if h := files["/usr/bin/java"]; h == nil {
-		t.Error("the image has no /usr/bin/java")
-	}
+	assertJlinkedJRE(t, img, files, "21.")
 	// No shell, no package manager, no compiler or other JDK tool, nothing of the context but the jar.
 	for f, h := range files {
 		base := filepath.Base(f)
@@ -81,8 +80,40 @@ func TestJavaExampleBuildx(t *testing.T) {
 	}{dgst, readFile(t, img, "/app/Server.jar")}
 
 	builder := registryImage(t, "library/eclipse-temurin:21-jdk-noble")
-	t.Logf("sizes: hardened image %s (%s compressed), of which /app/Server.jar %d bytes; the eclipse-temurin:21-jdk-noble builder stand-in %s (%s compressed)",
-		mb(unpackedSize(t, img)), mb(compressedSize(t, img)), files["/app/Server.jar"].Size, mb(unpackedSize(t, builder)), mb(compressedSize(t, builder)))
+	full := registryImage(t, "distroless/java21-debian13:nonroot")
+	t.Logf("sizes: hardened image %s (%s compressed), of which /app/Server.jar %d bytes; distroless java21 (B's base) %s (%s compressed); the eclipse-temurin:21-jdk-noble builder stand-in %s (%s compressed)",
+		mb(unpackedSize(t, img)), mb(compressedSize(t, img)), files["/app/Server.jar"].Size, mb(unpackedSize(t, full)), mb(compressedSize(t, full)),
+		mb(unpackedSize(t, builder)), mb(compressedSize(t, builder)))
+	// The goal is A <= 0.6x B compressed, and B is distroless java with the jar: its base alone is the bound here.
+	if a, b := compressedSize(t, img), compressedSize(t, full); float64(a) > 0.6*float64(b) {
+		t.Errorf("the image is %s compressed, more than 0.6x distroless java21's %s", mb(a), mb(b))
+	}
+}
+
+// assertJlinkedJRE: the image's java is a jlink'd JRE at /opt/java/openjdk whose release file names the
+// Java version and its modules (a subset: no compiler, no desktop), nothing of distroless java's JRE, and
+// Debian's zlib, which the JRE links, recorded in the dpkg status scanners read.
+func assertJlinkedJRE(t *testing.T, img v1.Image, files map[string]*tar.Header, version string) {
+	t.Helper()
+	if h := files["/opt/java/openjdk/bin/java"]; h == nil || h.Uid != 0 || h.Mode&0o022 != 0 || h.Mode&0o111 == 0 {
+		t.Errorf("/opt/java/openjdk/bin/java = %+v: want the launcher, root-owned, executable and not writable", h)
+	}
+	for _, f := range []string{"/usr/bin/java", "/opt/java/openjdk/jmods", "/opt/java/openjdk/include", "/opt/java/openjdk/lib/src.zip"} {
+		if files[f] != nil {
+			t.Errorf("the image has %s", f)
+		}
+	}
+	release := string(readFile(t, img, "/opt/java/openjdk/release"))
+	if !strings.Contains(release, `JAVA_VERSION="`+version) || !strings.Contains(release, "java.base") ||
+		strings.Contains(release, "jdk.compiler") || strings.Contains(release, "java.desktop") {
+		t.Errorf("/opt/java/openjdk/release = %q: want Java %s and only the modules the app needs", release, version)
+	}
+	if cacerts := files["/opt/java/openjdk/lib/security/cacerts"]; cacerts == nil || cacerts.Size == 0 {
+		t.Error("the JRE has no trust store")
+	}
+	if status := string(readFile(t, img, "/var/lib/dpkg/status.d/zlib1g")); !strings.Contains(status, "Package: zlib1g") {
+		t.Errorf("zlib1g is not recorded in /var/lib/dpkg/status.d: %q", status)
+	}
 }
 
 // TestJavaRebuilds: the example rebuilt from a copy with every step re-run gives the same digest
@@ -140,8 +171,8 @@ func TestJavaUnsupportedVersion(t *testing.T) {
 	assertNoGoStack(t, log)
 }
 
-// TestJava17Buildx builds examples/java at version: "17": eclipse-temurin:17-jdk-noble compiles it, and
-// it runs on distroless java17-debian13 (stand-ins from Debian bookworm's openjdk-17, which trixie dropped).
+// TestJava17Buildx builds examples/java at version: "17": eclipse-temurin:17-jdk-noble compiles it and links
+// its JRE (stand-in from Debian bookworm's openjdk-17, which trixie dropped), and it runs on distroless cc.
 func TestJava17Buildx(t *testing.T) {
 	t.Parallel() // see TestMain: it shares nothing with the other tests
 	dir := copyExample(t, "java")
@@ -152,17 +183,51 @@ func TestJava17Buildx(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertBase(t, cf.Config, "gcr.io/distroless/java17-debian13:nonroot")
-	if cf.Config.User != "65532:65532" {
-		t.Errorf("user = %q, want 65532:65532", cf.Config.User)
+	assertBase(t, cf.Config, "gcr.io/distroless/cc-debian13:nonroot")
+	assertJlinkedJRE(t, img, flatFiles(t, img), "17.")
+	askJava(t, img, "seventeen", "17.")
+}
+
+// TestJavaFullJRE: runtime.jre: full ships distroless java's whole JRE, for apps that load modules jdeps
+// cannot see, with its /usr/bin/java as the entrypoint and no JRE or zlib of the build's own.
+func TestJavaFullJRE(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
+	dir := copyExample(t, "java")
+	spec := filepath.Join(dir, "hardened.yaml")
+	text := strings.Replace(string(readHost(t, spec)), "/opt/java/openjdk/bin/java", "/usr/bin/java", 1)
+	writeFile(t, spec, text+"runtime:\n  jre: full\n")
+	img := buildJava(t, dir)
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertBase(t, cf.Config, "gcr.io/distroless/java21-debian13:nonroot")
+	if !slices.Equal(cf.Config.Entrypoint, []string{"/usr/bin/java", "-jar", "/app/Server.jar"}) {
+		t.Errorf("entrypoint = %q", cf.Config.Entrypoint)
+	}
+	files := flatFiles(t, img)
+	if files["/usr/bin/java"] == nil || files["/opt/java/openjdk/bin/java"] != nil {
+		t.Error("want distroless java's /usr/bin/java and no JRE at /opt/java/openjdk")
+	}
+	if l := cf.Config.Labels["io.github.hardenedbuild.runtime.libs"]; l != "" {
+		t.Errorf("runtime.libs label = %q: the full JRE needs nothing added", l)
+	}
+	askJava(t, img, "full", "21.")
+}
+
+// askJava runs the example's image and checks it answers as uid 65532 on that Java.
+func askJava(t *testing.T, img v1.Image, name, version string) {
+	t.Helper()
+	if cf, err := img.ConfigFile(); err != nil || cf.Config.User != "65532:65532" {
+		t.Errorf("user = %v (%v), want 65532:65532", cf, err)
 	}
 	var got struct {
 		Message, Java string
 		UID           int
 	}
-	askImage(t, img, "/?name=seventeen", &got, "--port=%d")
-	if got.UID != 65532 || got.Message != "hello, seventeen" || !strings.HasPrefix(got.Java, "17.") {
-		t.Errorf("server answered %+v, want uid 65532 on Java 17", got)
+	askImage(t, img, "/?name="+name, &got, "--port=%d")
+	if got.UID != 65532 || got.Message != "hello, "+name || !strings.HasPrefix(got.Java, version) {
+		t.Errorf("server answered %+v, want uid 65532 on Java %s", got, version)
 	}
 }
 

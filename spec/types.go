@@ -89,6 +89,8 @@ type Build struct {
 type Runtime struct {
 	// Libs are Debian packages unpacked into the final image, with their dependencies the base lacks.
 	Libs []string `yaml:"libs,omitempty" json:"libs,omitempty" desc:"Debian packages (of the base's release: trixie for debian13, bookworm for debian12) unpacked into the final image with their dependencies, minus what the base already has, each recorded in /var/lib/dpkg/status.d for scanners. No maintainer scripts run. The base defaults to base (glibc)." example:"libsqlite3-0"`
+	// JRE is how a Java app's runtime is made: jlink (the modules its jars need) or full (distroless java).
+	JRE string `yaml:"jre,omitempty" json:"jre,omitempty" desc:"Java only: the JRE the image carries. jlink (the default): jdeps finds the modules the jars need and jlink links a JRE of only those at /opt/java/openjdk, on distroless cc. full: distroless java's whole JRE, for apps that load modules by reflection or through services jdeps cannot see." enum:"jlink,full"`
 	// Writable are the absolute paths the app may write at run time; the root stays read-only.
 	Writable []string `yaml:"writable,omitempty" json:"writable,omitempty" desc:"Absolute paths the app writes at run time, each an empty tmpfs in the build's test and an emptyDir in hardened k8s; the rest of the root is read-only." example:"/tmp"`
 }

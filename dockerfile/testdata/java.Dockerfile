@@ -24,13 +24,37 @@ COPY --chmod=0644 <<"HARDENED_EOF" /hardened/java/HardenedBuild.java
 // Each command between "--" separators is a tool name as java.util.spi.ToolProvider finds it and its
 // arguments. The first command that fails ends the run with its exit code; a tool the JDK lacks
 // exits 2. The frontend writes this file into the builder, and java runs it as a source file.
+//
+//   java /hardened/java/HardenedBuild.java app-runtime RELEASE APP_DIR OUTPUT DATE
+//
+// makes the app's own runtime: jdeps lists the modules the jars under APP_DIR need, jlink links a JRE
+// of only those at OUTPUT, with this JDK's trust store, and every file of it is stamped with DATE (an
+// ISO-8601 instant), so the same jars give the same tree.
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.lang.module.ModuleFinder;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.TreeSet;
 import java.util.spi.ToolProvider;
+import java.util.stream.Stream;
 
 public final class HardenedBuild {
     private HardenedBuild() {}
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws IOException {
+        if (args.length > 0 && args[0].equals("app-runtime")) {
+            System.exit(appRuntime(Arrays.copyOfRange(args, 1, args.length)));
+        }
         int start = 0;
         for (int i = 0; i <= args.length; i++) {
             if (i < args.length && !args[i].equals("--")) {
@@ -60,25 +84,103 @@ public final class HardenedBuild {
         }
         return rc;
     }
+
+    // Modules the JDK finds through services, which jdeps cannot see in the bytecode: the elliptic-curve
+    // ciphers of TLS (a module of its own before Java 22).
+    private static final List<String> SERVICE_MODULES = List.of("jdk.crypto.ec");
+
+    private static int appRuntime(String[] args) throws IOException {
+        if (args.length != 4) {
+            System.err.println("hardened: app-runtime RELEASE APP_DIR OUTPUT DATE");
+            return 2;
+        }
+        String release = args[0];
+        Path out = Path.of(args[2]);
+        FileTime date = FileTime.from(Instant.parse(args[3]));
+        List<String> jars = new ArrayList<>();
+        try (Stream<Path> walk = Files.walk(Path.of(args[1]))) {
+            walk.filter(p -> p.toString().endsWith(".jar") && Files.isRegularFile(p)).map(Path::toString).sorted().forEach(jars::add);
+        }
+        if (jars.isEmpty()) {
+            System.err.println("hardened: no jar under " + args[1] + " for jdeps to read");
+            return 2;
+        }
+        List<String> jdeps = new ArrayList<>(List.of("--ignore-missing-deps", "--print-module-deps", "--multi-release", release));
+        jdeps.addAll(jars);
+        StringWriter found = new StringWriter();
+        ToolProvider tool = ToolProvider.findFirst("jdeps").orElseThrow();
+        int rc = tool.run(new PrintWriter(found, true), new PrintWriter(System.err, true), jdeps.toArray(new String[0]));
+        if (rc != 0) {
+            System.err.println("hardened: jdeps exited with " + rc);
+            return rc;
+        }
+        TreeSet<String> modules = new TreeSet<>(List.of("java.base"));
+        for (String m : found.toString().trim().split("[,\\s]+")) {
+            if (!m.isEmpty()) {
+                modules.add(m);
+            }
+        }
+        for (String m : SERVICE_MODULES) {
+            if (ModuleFinder.ofSystem().find(m).isPresent()) {
+                modules.add(m);
+            }
+        }
+        System.out.println("hardened: the jars need " + String.join(",", modules));
+        Path home = Path.of(System.getProperty("java.home"));
+        List<String> jlink = new ArrayList<>(List.of("--add-modules", String.join(",", modules), "--output", out.toString(),
+            "--strip-debug", "--no-man-pages", "--no-header-files",
+            Runtime.version().feature() >= 21 ? "--compress=zip-6" : "--compress=2"));
+        if (Files.isDirectory(home.resolve("jmods"))) {
+            jlink.addAll(List.of("--module-path", home.resolve("jmods").toString()));
+        }
+        rc = run("jlink", jlink.toArray(new String[0]));
+        if (rc != 0) {
+            return rc;
+        }
+        // jlink takes java.base's trust store from the jmod; the JDK image's own is the one its vendor keeps.
+        Path cacerts = Path.of("lib", "security", "cacerts");
+        if (Files.isRegularFile(home.resolve(cacerts))) {
+            Files.copy(home.resolve(cacerts), out.resolve(cacerts), StandardCopyOption.REPLACE_EXISTING);
+        }
+        try (Stream<Path> walk = Files.walk(out)) {
+            for (Path p : (Iterable<Path>) walk::iterator) {
+                Files.getFileAttributeView(p, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setTimes(date, date, date);
+            }
+        }
+        return 0;
+    }
 }
 HARDENED_EOF
 WORKDIR /src/src/main/resources
 # javac --release 21 and jar in one JVM: /hardened/out/Server.jar
 WORKDIR /src
 RUN --network=none ["java","-XX:TieredStopAtLevel=1","/hardened/java/HardenedBuild.java","javac","--release","21","-encoding","UTF-8","-implicit:class","-d","/tmp/hardened/classes/com.example.hello.Server","--source-path","/src/src/main/java","/src/src/main/java/com/example/hello/Server.java","--","jar","--create","--file","/hardened/out/Server.jar","--main-class","com.example.hello.Server","--date","1980-01-01T00:00:02Z","-C","/tmp/hardened/classes/com.example.hello.Server",".","-C","/src/src/main/resources","."]
+# jdeps and jlink: a Java 21 runtime of the modules the jars need, at /hardened/jre
+RUN --network=none ["java","-XX:TieredStopAtLevel=1","/hardened/java/HardenedBuild.java","app-runtime","21","/hardened/out","/hardened/jre","1980-01-01T00:00:02Z"]
 
-FROM gcr.io/distroless/java21-debian13:nonroot
+# runtime.libs: the packages and what they need, minus what the base has, unpacked the distroless
+# way into /hardened/libs/rootfs (package records in status.d, copyright files, no setuid bits).
+FROM docker.io/library/debian:trixie AS runtime-libs
+# runtime.libs: resolve zlib1g on Debian trixie and unpack them the distroless way
+WORKDIR /
+ENV DEBIAN_FRONTEND="noninteractive"
+RUN --mount=type=bind,from=gcr.io/distroless/cc-debian13:nonroot,target=/hardened/base --mount=type=cache,id=hardened/apt/cache,target=/var/cache/apt,sharing=locked --mount=type=cache,id=hardened/apt/lists,target=/var/lib/apt/lists,sharing=locked ["sh","-c","set -eu\nrelease=$1; shift\nout=/hardened/libs; root=/hardened/libs/rootfs; base=/hardened/base\ndebs=/var/cache/apt/hardened-archives/; status=/tmp/hardened-dpkg-status; plan=/tmp/hardened-plan\nrm -rf \"$out\"; mkdir -p \"$root/var/lib/dpkg/status.d\" \"$debs/partial\"\n: > \"$out/problems\"; : > \"$out/packages\"\nproblem() { printf '%s\\t%s\\n' \"$1\" \"$(printf '%s' \"$2\" | tr '\\t\\n' '  ')\" >> \"$out/problems\"; }\ncodename() { [ -e \"$1\" ] && sed -n 's/^VERSION_CODENAME=//p' \"$1\" | tr -d '\"' | head -n 1 || true; }\nhere=$(codename /etc/os-release); there=$(codename \"$base/etc/os-release\")\nif [ \"$here\" != \"$release\" ]; then\n\tproblem - \"the image this stage runs on is Debian ${here:-of no known release}, not $release like the base\"; exit 0\nfi\nif [ -n \"$there\" ] && [ \"$there\" != \"$release\" ]; then\n\tproblem - \"the base is Debian $there, but its name says $release\"; exit 0\nfi\n: > \"$status\"\nfor f in \"$base\"/var/lib/dpkg/status.d/* \"$base/var/lib/dpkg/status\"; do\n\t[ -f \"$f\" ] || continue\n\tcase $f in *.md5sums) continue ;; esac\n\tif [ \"$f\" = \"$base/var/lib/dpkg/status\" ]; then sed -E '/^(Pre-)?Depends:/d' \"$f\"\n\telse sed -E -e '/^(Status|(Pre-)?Depends):/d' -e '/^Package:/a Status: install ok installed' \"$f\"; fi >> \"$status\"\n\techo >> \"$status\"\ndone\nonbase() { cmd=$1; shift; \"$cmd\" -q -o Dir::State::status=\"$status\" -o Dir::Cache::Archives=\"$debs\" \"$@\"; }\nif ! msg=$(apt-get -q update 2>&1); then problem - \"apt-get update failed: $(printf '%s' \"$msg\" | grep -E '^(E|W):' | head -n 5)\"; exit 0; fi\ni=0\nfor p in \"$@\"; do\n\tif ! msg=$(onbase apt-get install -s -y --no-install-recommends -- \"$p\" 2>&1); then problem \"$i\" \"$(printf '%s' \"$msg\" | grep -E '^(E:| )' | head -n 10)\"; fi\n\ti=$((i + 1))\ndone\n[ -s \"$out/problems\" ] && exit 0\nif ! msg=$(onbase apt-get install -s -y --no-install-recommends -- \"$@\" 2>&1); then\n\tproblem - \"$(printf '%s' \"$msg\" | grep -E '^(E:| )' | head -n 20)\"; exit 0\nfi\nprintf '%s\\n' \"$msg\" | sed -nE 's/^Inst ([^ ]+) (\\[[^]]*\\] )?\\(([^ ]+) .*\\[([^]]+)\\]\\)$/\\1 \\3 \\4/p' > \"$plan\"\nif ! msg=$(onbase apt-get install --download-only -y --no-install-recommends -- \"$@\" 2>&1); then\n\tproblem - \"$(printf '%s' \"$msg\" | grep -E '^E:' | head -n 5)\"; exit 0\nfi\nwhile read -r name version arch; do\n\tname=${name%%:*}\n\tdeb=$debs/${name}_$(printf '%s' \"$version\" | sed 's/:/%3a/')_$arch.deb\n\t[ -f \"$deb\" ] || { problem - \"apt did not download $deb\"; exit 0; }\n\tdpkg-deb -x \"$deb\" \"$root\"\n\tdpkg-deb -f \"$deb\" > \"$root/var/lib/dpkg/status.d/$name\"\n\trm -rf /tmp/hardened-control; dpkg-deb -e \"$deb\" /tmp/hardened-control\n\t[ ! -f /tmp/hardened-control/md5sums ] || cp /tmp/hardened-control/md5sums \"$root/var/lib/dpkg/status.d/$name.md5sums\"\n\tprintf '%s=%s\\n' \"$name\" \"$version\" >> \"$out/packages\"\n\techo \"runtime.libs: $name $version ($arch)\"\ndone < \"$plan\"\nif [ -d \"$root/usr/share/doc\" ]; then find \"$root/usr/share/doc\" -mindepth 2 ! -name copyright -prune -exec rm -rf {} +; fi\nrm -rf \"$root/usr/share/man\" \"$root/usr/share/info\" \"$root/usr/share/lintian\" \"$root/usr/share/doc-base\"\nfind \"$root\" -perm /6000 -exec chmod u-s,g-s {} +\nfor f in bin/sh bin/bash bin/dash usr/bin/sh usr/bin/bash usr/bin/dash bin/busybox usr/bin/apt usr/bin/apt-get usr/bin/dpkg; do\n\tif [ -e \"$root/$f\" ] || [ -L \"$root/$f\" ]; then\n\t\tproblem - \"the packages bring /$f ($(grep -l \" ${f#/}\\$\" \"$root\"/var/lib/dpkg/status.d/*.md5sums 2>/dev/null | sed 's|.*/||; s|\\.md5sums$||' | tr '\\n' ' ')), and the image must have no shell or package manager\"\n\tfi\ndone\n","hardened-runtime-libs","trixie","zlib1g"]
+RUN --network=none ["sh","-c","if [ -s /hardened/libs/problems ]; then\n\techo \"runtime.libs: apt could not install the packages (package index, or - for all, TAB, apt's message):\" >&2\n\tcat /hardened/libs/problems >&2; exit 1\nfi\necho \"runtime.libs adds:\"; cat /hardened/libs/packages\n","hardened-runtime-libs-check"]
+
+FROM gcr.io/distroless/cc-debian13:nonroot
+COPY --from=runtime-libs --chmod=u-s,g-s /hardened/libs/rootfs/ /
 # Root-owned, without setuid/setgid bits whatever the builder left (symbolic --chmod, as the
 # frontend strips them).
+COPY --from=build --chmod=u-s,g-s /hardened/jre /opt/java/openjdk
 COPY --from=build --chmod=u-s,g-s /hardened/out/ /app/
 WORKDIR /app
 ENV PORT="8080"
 EXPOSE 8080/tcp
-LABEL "org.opencontainers.image.base.name"="gcr.io/distroless/java21-debian13:nonroot"
+LABEL "org.opencontainers.image.base.name"="gcr.io/distroless/cc-debian13:nonroot"
 LABEL "org.opencontainers.image.title"="hardened-java-example"
-HEALTHCHECK --interval=30s --timeout=5s CMD ["/usr/bin/java","-jar","/app/Server.jar","--health"]
+HEALTHCHECK --interval=30s --timeout=5s CMD ["/opt/java/openjdk/bin/java","-jar","/app/Server.jar","--health"]
 USER 65532:65532
-ENTRYPOINT ["/usr/bin/java","-jar","/app/Server.jar"]
+ENTRYPOINT ["/opt/java/openjdk/bin/java","-jar","/app/Server.jar"]
 
 # test (hardened.yaml): the hardened build starts this image with a read-only root, nothing writable,
 # its user, no capabilities and loopback only, and fails unless GET http://127.0.0.1:8080/healthz

@@ -31,13 +31,21 @@ func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 	if err != nil {
 		return bkllb.State{}, nil, err
 	}
+	var st bkllb.State
 	switch tool {
 	case maven:
-		return buildMaven(in), nil, nil
+		st = buildMaven(in)
 	case gradle:
-		return buildGradle(in), nil, nil
+		st = buildGradle(in)
+	default:
+		st = buildJavac(in, v)
 	}
-	return buildJavac(in, v), nil, nil
+	if !jlinked(in.Spec) {
+		return st, nil, nil
+	}
+	// The builder goes on from the JRE's step, so that `hardened dockerfile` has it in the build stage.
+	jre := appRuntime(in, st, v, tool == javac)
+	return jre.State, jre, nil
 }
 
 // hardenedBuildJava is HardenedBuild (javatool/HardenedBuild.java), which runs javac and jar one after the

@@ -23,7 +23,7 @@ func TestJavaExampleLLB(t *testing.T) {
 
 	wantSources := []string{
 		"docker-image://docker.io/library/eclipse-temurin:21-jdk-noble@" + golangDigest.String(),
-		"docker-image://gcr.io/distroless/java21-debian13:nonroot@" + staticDigest.String(),
+		"docker-image://gcr.io/distroless/cc-debian13:nonroot@" + staticDigest.String(),
 		"local://context",
 	}
 	got := g.Sources()
@@ -48,8 +48,8 @@ func TestJavaExampleLLB(t *testing.T) {
 	if cwd := compile.Op.GetExec().GetMeta().GetCwd(); cwd != "/src" {
 		t.Errorf("javac runs in %q", cwd)
 	}
-	if n := len(g.Execs()); n != 1 {
-		t.Errorf("the build runs %d steps, want one", n)
+	if n := len(g.Execs()); n != 2 {
+		t.Errorf("the build runs %d steps, want the compile and the JRE's", n)
 	}
 	source := g.Named(t, "copy source")
 	// The directories javac and jar write and read, and the tool, are made with the source, in its file op.
@@ -78,6 +78,7 @@ func TestJavaExampleLLB(t *testing.T) {
 			t.Errorf("%s: %q, want javac and jar alone, no shell", o.Name, args)
 		}
 	}
+	assertJlink(t, g, "21", "1980-01-01T00:00:02Z")
 
 	// The final stage takes /hardened/out whole into /app, without setuid/setgid, owned by root.
 	final := g.Named(t, "copy artifacts to /app (root-owned, modes 0644/0755)")
@@ -85,18 +86,21 @@ func TestJavaExampleLLB(t *testing.T) {
 	if cp.Dest != "/app/" || !cp.DirCopyContents || cp.ModeStr != hllb.AppMode || cp.Owner.GetUser().GetByID() != 0 {
 		t.Errorf("final copy = %s -> %s contents %v mode %q owner %v", cp.Src, cp.Dest, cp.DirCopyContents, cp.ModeStr, cp.Owner)
 	}
-	if base, ok := g.Input(final, 0); !ok || !strings.Contains(base.Op.GetSource().GetIdentifier(), "distroless/java21-debian13:nonroot@sha256:") {
-		t.Errorf("the final stage is not on digest-pinned distroless java17")
+	if !g.DependsOn(final, g.Named(t, "copy the dependency tree to /opt/java/openjdk (root-owned, modes 0644/0755)").Digest) {
+		t.Error("the final stage does not have the JRE")
+	}
+	if !g.DependsOn(final, g.Named(t, "add runtime.libs: zlib1g=1").Digest) {
+		t.Error("the final stage does not have zlib, which the JRE links")
 	}
 
 	img := res.Image
-	if !slices.Equal(img.Config.Entrypoint, []string{"/usr/bin/java", "-jar", "/app/Server.jar"}) {
+	if !slices.Equal(img.Config.Entrypoint, []string{"/opt/java/openjdk/bin/java", "-jar", "/app/Server.jar"}) {
 		t.Errorf("entrypoint = %q", img.Config.Entrypoint)
 	}
 	if img.Config.User != "65532:65532" || img.Config.WorkingDir != "/app" {
 		t.Errorf("user %q workdir %q", img.Config.User, img.Config.WorkingDir)
 	}
-	if img.Config.Labels[hllb.LabelBaseName] != "gcr.io/distroless/java21-debian13:nonroot" {
+	if img.Config.Labels[hllb.LabelBaseName] != "gcr.io/distroless/cc-debian13:nonroot" {
 		t.Errorf("base label = %q", img.Config.Labels[hllb.LabelBaseName])
 	}
 }
@@ -112,7 +116,7 @@ func TestJavaMaven(t *testing.T) {
 
 	want := []string{
 		"docker-image://docker.io/library/maven:3-eclipse-temurin-21-noble@" + golangDigest.String(),
-		"docker-image://gcr.io/distroless/java21-debian13:nonroot@" + staticDigest.String(),
+		"docker-image://gcr.io/distroless/cc-debian13:nonroot@" + staticDigest.String(),
 		"local://context",
 	}
 	got := g.Sources()
@@ -148,8 +152,12 @@ func TestJavaMaven(t *testing.T) {
 			t.Errorf("layout copies %s to %s, want %s", src, cp.Dest, dest)
 		}
 	}
-	if ep := plan.Entrypoint(s); !slices.Equal(ep, []string{"/usr/bin/java", "-jar", "/app/app.jar"}) {
+	if ep := plan.Entrypoint(s); !slices.Equal(ep, []string{"/opt/java/openjdk/bin/java", "-jar", "/app/app.jar"}) {
 		t.Errorf("entrypoint = %q", ep)
+	}
+	// jdeps reads the jars as the build laid them out, the libraries' too.
+	if jlink := assertJlink(t, g, "21", "2023-11-14T22:13:20Z"); !g.DependsOn(jlink, layout.Digest) {
+		t.Error("jdeps runs before the jars are laid out")
 	}
 }
 
@@ -201,7 +209,13 @@ func TestJavaVersion(t *testing.T) {
 		{`debian: "12"`, "target/a.jar", hllb.Files{"pom.xml": []byte("<properties><java.version>21</java.version></properties>")}, "docker.io/library/maven:3-eclipse-temurin-21", "gcr.io/distroless/java21-debian12:nonroot"},
 		{`debian: "12"`, "build/libs/a.jar", hllb.Files{"build.gradle": []byte("java { sourceCompatibility = '21' }")}, "docker.io/library/gradle:jdk21-jammy", "gcr.io/distroless/java21-debian12:nonroot"},
 	} {
-		s := load(t, "language: java\nartifacts: ["+tc.artifact+"]\n"+tc.yaml+"\n")
+		// runtime.jre: full is distroless java of the release; the default jlink, cc whatever the release.
+		s := load(t, "language: java\nartifacts: ["+tc.artifact+"]\nruntime: {jre: full}\n"+tc.yaml+"\n")
+		jlinked := load(t, "language: java\nartifacts: ["+tc.artifact+"]\n"+tc.yaml+"\n")
+		wantCC := "gcr.io/distroless/cc" + tc.base[strings.Index(tc.base, "-debian"):]
+		if base, _, err := baseImage(jlinked, tc.files, arm64); err != nil || base.Ref != wantCC {
+			t.Errorf("%s %q: jlink base %s (%v), want %s", tc.yaml, tc.files, base.Ref, err, wantCC)
+		}
 		breq, err := lang.Builder(s, tc.files, arm64, amd64)
 		if err != nil {
 			t.Fatal(err)
@@ -247,14 +261,18 @@ func TestJavaErrorsPointAtTheSpec(t *testing.T) {
 
 func TestJavaSpecChecks(t *testing.T) {
 	for yaml, want := range map[string]string{
-		"language: java\nversion: \"1.8\"\nartifacts: [a.jar]\n":         `hardened.yaml:2:10: version: "1.8" is not a Java version; write version: "8"`,
-		"language: java\nversion: v17\nartifacts: [a.jar]\n":             `hardened.yaml:2:10: version: "v17" is not a Java version`,
-		"language: java\nartifacts: [target/lib, target/a.jar]\n":        `hardened.yaml:2:13: artifacts[0]: "target/lib" is neither a jar nor a Java source file`,
-		"language: java\nartifacts: [a.jar]\nbase: static\n":             "hardened.yaml:3:7: base: language java does not use base; remove it",
-		"language: java\nartifacts: [a.jar]\ncgo: true\n":                "hardened.yaml:3:6: cgo: language java does not use cgo; remove it",
-		"language: java\nartifacts: [a.jar]\nbuild:\n  script: build\n":  "hardened.yaml:4:11: build.script: language java does not use build.script; remove it",
-		"language: java\nartifacts: [a.jar]\nbuild:\n  tags: [x]\n":      "hardened.yaml:4:9: build.tags: language java does not use build.tags; remove it",
-		"language: java\nartifacts: [a.jar]\nbuild:\n  ldflags: -s -w\n": "hardened.yaml:4:12: build.ldflags: language java does not use build.ldflags; remove it",
+		"language: java\nversion: \"1.8\"\nartifacts: [a.jar]\n":                                                                   `hardened.yaml:2:10: version: "1.8" is not a Java version; write version: "8"`,
+		"language: java\nversion: v17\nartifacts: [a.jar]\n":                                                                       `hardened.yaml:2:10: version: "v17" is not a Java version`,
+		"language: java\nartifacts: [target/lib, target/a.jar]\n":                                                                  `hardened.yaml:2:13: artifacts[0]: "target/lib" is neither a jar nor a Java source file`,
+		"language: java\nartifacts: [a.jar]\nbase: static\n":                                                                       "hardened.yaml:3:7: base: language java does not use base; remove it",
+		"language: java\nartifacts: [a.jar]\ncgo: true\n":                                                                          "hardened.yaml:3:6: cgo: language java does not use cgo; remove it",
+		"language: java\nartifacts: [a.jar]\nbuild:\n  script: build\n":                                                            "hardened.yaml:4:11: build.script: language java does not use build.script; remove it",
+		"language: java\nartifacts: [a.jar]\nbuild:\n  tags: [x]\n":                                                                "hardened.yaml:4:9: build.tags: language java does not use build.tags; remove it",
+		"language: java\nartifacts: [a.jar]\nbuild:\n  ldflags: -s -w\n":                                                           "hardened.yaml:4:12: build.ldflags: language java does not use build.ldflags; remove it",
+		"language: java\nartifacts: [a.jar]\nruntime:\n  jre: tiny\n":                                                              `hardened.yaml:4:8: runtime.jre: "tiny" is not a JRE this build makes; write runtime.jre: jlink`,
+		"language: java\nartifacts: [a.jar]\nentrypoint: [/usr/bin/java, -jar, /app/a.jar]\n":                                      "hardened.yaml:3:14: entrypoint[0]: /usr/bin/java is not in the image: with runtime.jre: jlink, java is /opt/java/openjdk/bin/java",
+		"language: java\nartifacts: [a.jar]\nruntime: {jre: full}\nhealthcheck:\n  test: [/opt/java/openjdk/bin/java, -version]\n": "hardened.yaml:5:10: healthcheck.test[0]: /opt/java/openjdk/bin/java is not in the image: with runtime.jre: full, java is /usr/bin/java",
+		"language: go\nartifacts: [.]\nruntime: {jre: full}\n":                                                                     "hardened.yaml:3:16: runtime.jre: language go does not use runtime.jre; remove it",
 	} {
 		_, err := loadChecked(yaml)
 		if err == nil || !strings.HasPrefix(err.Error(), want) {
@@ -263,7 +281,8 @@ func TestJavaSpecChecks(t *testing.T) {
 	}
 	for _, ok := range []string{
 		"language: java\nversion: \"21\"\nartifacts: [target/app.jar, target/lib]\n",
-		"language: java\nartifacts: [target/lib]\nentrypoint: [/usr/bin/java, -cp, /app/lib/*, a.Main]\n",
+		"language: java\nartifacts: [target/lib]\nruntime: {jre: full}\nentrypoint: [/usr/bin/java, -cp, /app/lib/*, a.Main]\n",
+		"language: java\nartifacts: [target/lib]\nruntime: {jre: jlink}\nentrypoint: [/opt/java/openjdk/bin/java, -cp, /app/lib/*, a.Main]\n",
 	} {
 		if _, err := loadChecked(ok); err != nil {
 			t.Errorf("a valid java spec: %v", err)
@@ -298,8 +317,55 @@ func TestJavaJavacTwoMains(t *testing.T) {
 	if args != want {
 		t.Errorf("args = %s\nwant   %s", args, want)
 	}
-	if n := len(g.Execs()); n != 1 {
-		t.Errorf("the build runs %d steps, want one", n)
+	if n := len(g.Execs()); n != 2 {
+		t.Errorf("the build runs %d steps, want one for both mains and the JRE's", n)
+	}
+}
+
+// assertJlink finds the step that links the app's JRE: jdeps and jlink in one JVM over what the build left in
+// /hardened/out, without the network, its files dated as the jars are, with HardenedBuild.java in the builder.
+func assertJlink(t *testing.T, g *llbtest.Graph, release, date string) llbtest.Op {
+	t.Helper()
+	o := g.Named(t, "jdeps and jlink: a Java "+release+" runtime of the modules the jars need, at /hardened/jre")
+	want := []string{"java", "-XX:TieredStopAtLevel=1", "/hardened/java/HardenedBuild.java", "app-runtime", release, "/hardened/out", "/hardened/jre", date}
+	if args := o.Op.GetExec().GetMeta().GetArgs(); !slices.Equal(args, want) {
+		t.Errorf("jlink args = %q, want %q", args, want)
+	}
+	if o.Op.GetExec().Network != pb.NetMode_NONE {
+		t.Error("the JRE's step has network")
+	}
+	written := false
+	for _, op := range g.Ops {
+		for _, a := range op.Op.GetFile().GetActions() {
+			if f := a.GetMkfile(); f != nil && f.Path == "/hardened/java/HardenedBuild.java" && slices.Equal(f.Data, javaTool(t)) && g.DependsOn(o, op.Digest) {
+				written = true
+			}
+		}
+	}
+	if !written {
+		t.Error("the JRE's step runs without HardenedBuild.java")
+	}
+	return o
+}
+
+// runtime.jre: jlink (the default) adds zlib1g to runtime.libs once, after the spec's own; full adds nothing.
+func TestJavaJlinkLibs(t *testing.T) {
+	for yaml, want := range map[string][]string{
+		"language: java\nartifacts: [a.jar]\n":                                           {"zlib1g"},
+		"language: java\nartifacts: [a.jar]\nruntime:\n  libs: [libsqlite3-0]\n":         {"libsqlite3-0", "zlib1g"},
+		"language: java\nartifacts: [a.jar]\nruntime:\n  libs: [zlib1g]\n  jre: jlink\n": {"zlib1g"},
+		"language: java\nartifacts: [a.jar]\nruntime:\n  jre: full\n":                    nil,
+	} {
+		s, err := loadChecked(yaml)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Validate(registry.SpecOptions()...); err != nil { // a second check adds nothing more
+			t.Fatal(err)
+		}
+		if !slices.Equal(s.Runtime.Libs, want) {
+			t.Errorf("%q: runtime.libs = %q, want %q", yaml, s.Runtime.Libs, want)
+		}
 	}
 }
 

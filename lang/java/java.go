@@ -25,7 +25,7 @@ import (
 // The first artifact's jar is what java -jar runs.
 type Language struct{}
 
-// javaEntry is where distroless java has its launcher.
+// javaEntry is where distroless java has its launcher (runtime.jre: full).
 const javaEntry = "/usr/bin/java"
 
 // javaSourceRoot is the Maven layout's source root; a main class under it is in the package
@@ -68,7 +68,7 @@ func (Language) Name() string { return "java" }
 
 func (Language) Inputs() lang.Inputs {
 	return lang.Inputs{Manifests: []string{"pom.xml", "build.gradle", "build.gradle.kts", "gradlew"},
-		Fields: []string{"version", "build.env", "build.steps", "build.packages"}, Markers: []string{"pom.xml", "build.gradle", "src/main/java"},
+		Fields: []string{"version", "build.env", "build.steps", "build.packages", "runtime.jre"}, Markers: []string{"pom.xml", "build.gradle", "src/main/java"},
 		BuilderImages: []string{"maven", "gradle", "eclipse-temurin", "openjdk", "amazoncorretto"}}
 }
 
@@ -129,6 +129,7 @@ func (Language) Validate(s *spec.Spec) spec.Errors {
 	} else if e := javaReleaseError(s, "version", spec.Pos{}, "", v); v != "" && e != nil {
 		errs = append(errs, *e)
 	}
+	errs = append(errs, validateJRE(s)...)
 	if len(s.Entrypoint) == 0 && len(s.Artifacts) > 0 {
 		if a := s.Artifacts[0]; !strings.HasSuffix(a, ".jar") && !strings.HasSuffix(a, ".java") {
 			errs = append(errs, spec.Error{Field: "artifacts[0]", Msg: fmt.Sprintf("%q is neither a jar nor a Java source file; java -jar runs the first artifact", a),
@@ -211,6 +212,10 @@ func (Language) Base(s *spec.Spec, files llb.Files, target ocispecs.Platform) (l
 	if err != nil {
 		return llb.ImageRequest{}, err
 	}
+	if jlinked(s) {
+		// The app's JRE and the libraries it links come with the build; cc has glibc and libstdc++.
+		return llb.Distroless(s, "cc", target, field), nil
+	}
 	return llb.Distroless(s, "java"+v, target, field), nil
 }
 
@@ -222,7 +227,7 @@ func (Language) Entrypoint(s *spec.Spec, _ llb.Files) []string {
 	if len(s.Artifacts) == 0 {
 		return nil
 	}
-	return []string{javaEntry, "-jar", llb.ArtifactDir + "/" + javaArtifactName(s.Artifacts[0])}
+	return []string{javaPath(s), "-jar", llb.ArtifactDir + "/" + javaArtifactName(s.Artifacts[0])}
 }
 
 func (Language) ArtifactName(artifact string, _ llb.Files) string { return spec.ArtifactName(artifact) }

@@ -7,13 +7,37 @@
 // Each command between "--" separators is a tool name as java.util.spi.ToolProvider finds it and its
 // arguments. The first command that fails ends the run with its exit code; a tool the JDK lacks
 // exits 2. The frontend writes this file into the builder, and java runs it as a source file.
+//
+//   java /hardened/java/HardenedBuild.java app-runtime RELEASE APP_DIR OUTPUT DATE
+//
+// makes the app's own runtime: jdeps lists the modules the jars under APP_DIR need, jlink links a JRE
+// of only those at OUTPUT, with this JDK's trust store, and every file of it is stamped with DATE (an
+// ISO-8601 instant), so the same jars give the same tree.
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.lang.module.ModuleFinder;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.TreeSet;
 import java.util.spi.ToolProvider;
+import java.util.stream.Stream;
 
 public final class HardenedBuild {
     private HardenedBuild() {}
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws IOException {
+        if (args.length > 0 && args[0].equals("app-runtime")) {
+            System.exit(appRuntime(Arrays.copyOfRange(args, 1, args.length)));
+        }
         int start = 0;
         for (int i = 0; i <= args.length; i++) {
             if (i < args.length && !args[i].equals("--")) {
@@ -42,5 +66,70 @@ public final class HardenedBuild {
             System.err.println("hardened: " + name + " exited with " + rc);
         }
         return rc;
+    }
+
+    // Modules the JDK finds through services, which jdeps cannot see in the bytecode: the elliptic-curve
+    // ciphers of TLS (a module of its own before Java 22).
+    private static final List<String> SERVICE_MODULES = List.of("jdk.crypto.ec");
+
+    private static int appRuntime(String[] args) throws IOException {
+        if (args.length != 4) {
+            System.err.println("hardened: app-runtime RELEASE APP_DIR OUTPUT DATE");
+            return 2;
+        }
+        String release = args[0];
+        Path out = Path.of(args[2]);
+        FileTime date = FileTime.from(Instant.parse(args[3]));
+        List<String> jars = new ArrayList<>();
+        try (Stream<Path> walk = Files.walk(Path.of(args[1]))) {
+            walk.filter(p -> p.toString().endsWith(".jar") && Files.isRegularFile(p)).map(Path::toString).sorted().forEach(jars::add);
+        }
+        if (jars.isEmpty()) {
+            System.err.println("hardened: no jar under " + args[1] + " for jdeps to read");
+            return 2;
+        }
+        List<String> jdeps = new ArrayList<>(List.of("--ignore-missing-deps", "--print-module-deps", "--multi-release", release));
+        jdeps.addAll(jars);
+        StringWriter found = new StringWriter();
+        ToolProvider tool = ToolProvider.findFirst("jdeps").orElseThrow();
+        int rc = tool.run(new PrintWriter(found, true), new PrintWriter(System.err, true), jdeps.toArray(new String[0]));
+        if (rc != 0) {
+            System.err.println("hardened: jdeps exited with " + rc);
+            return rc;
+        }
+        TreeSet<String> modules = new TreeSet<>(List.of("java.base"));
+        for (String m : found.toString().trim().split("[,\\s]+")) {
+            if (!m.isEmpty()) {
+                modules.add(m);
+            }
+        }
+        for (String m : SERVICE_MODULES) {
+            if (ModuleFinder.ofSystem().find(m).isPresent()) {
+                modules.add(m);
+            }
+        }
+        System.out.println("hardened: the jars need " + String.join(",", modules));
+        Path home = Path.of(System.getProperty("java.home"));
+        List<String> jlink = new ArrayList<>(List.of("--add-modules", String.join(",", modules), "--output", out.toString(),
+            "--strip-debug", "--no-man-pages", "--no-header-files",
+            Runtime.version().feature() >= 21 ? "--compress=zip-6" : "--compress=2"));
+        if (Files.isDirectory(home.resolve("jmods"))) {
+            jlink.addAll(List.of("--module-path", home.resolve("jmods").toString()));
+        }
+        rc = run("jlink", jlink.toArray(new String[0]));
+        if (rc != 0) {
+            return rc;
+        }
+        // jlink takes java.base's trust store from the jmod; the JDK image's own is the one its vendor keeps.
+        Path cacerts = Path.of("lib", "security", "cacerts");
+        if (Files.isRegularFile(home.resolve(cacerts))) {
+            Files.copy(home.resolve(cacerts), out.resolve(cacerts), StandardCopyOption.REPLACE_EXISTING);
+        }
+        try (Stream<Path> walk = Files.walk(out)) {
+            for (Path p : (Iterable<Path>) walk::iterator) {
+                Files.getFileAttributeView(p, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setTimes(date, date, date);
+            }
+        }
+        return 0;
     }
 }

@@ -1,0 +1,99 @@
+package java
+
+import (
+	"fmt"
+	"path"
+	"slices"
+
+	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+
+	"github.com/hardenedbuild/hardened/llb"
+	"github.com/hardenedbuild/hardened/spec"
+)
+
+// runtime.jre's values: jlink links a JRE of the modules the jars need; full ships distroless java's.
+const (
+	jreJlink = "jlink"
+	jreFull  = "full"
+)
+
+// jlinkHome is where the image has the jlink'd JRE: Temurin's JAVA_HOME, whose bin/java and release
+// file are where scanners and people look for a JDK they did not install from a package.
+const jlinkHome = "/opt/java/openjdk"
+
+// jlinkOut is where the builder leaves the JRE, under /hardened so the final copy's content hash scans
+// that directory alone (see llb.OutDir).
+const jlinkOut = "/hardened/jre"
+
+// jlinkLibs are the Debian packages the JRE's own libraries need beyond distroless cc (glibc, libstdc++,
+// libgcc): zlib, which bin/java, libjli and libzip link when the JDK was built without its bundled copy
+// (Debian's are; Temurin's bundle it, where the package is one small library too many). They come in as
+// runtime.libs do, recorded in the image's dpkg status for scanners.
+var jlinkLibs = []string{"zlib1g"}
+
+// jlinked says the spec asks for a JRE linked for the app, the default.
+func jlinked(s *spec.Spec) bool { return s.Runtime.JRE != jreFull }
+
+// javaPath is the image's java launcher for the spec.
+func javaPath(s *spec.Spec) string {
+	if jlinked(s) {
+		return jlinkHome + "/bin/java"
+	}
+	return javaEntry
+}
+
+// validateJRE checks runtime.jre and the launcher paths the spec writes itself. With jlink it also adds
+// jlinkLibs to runtime.libs (once), since the runtime-libs stage, the lock and the image's label all
+// read that list: the libraries are then resolved, recorded and pinned like the spec's own.
+func validateJRE(s *spec.Spec) spec.Errors {
+	var errs spec.Errors
+	switch s.Runtime.JRE {
+	case "", jreJlink, jreFull:
+	default:
+		return spec.Errors{{Field: "runtime.jre", Msg: fmt.Sprintf("%q is not a JRE this build makes", s.Runtime.JRE),
+			Hint: "write runtime.jre: jlink (a JRE of the modules the jars need, the default) or runtime.jre: full (distroless java's whole JRE)"}}
+	}
+	other := map[bool]string{true: javaEntry, false: jlinkHome + "/bin/java"}[jlinked(s)]
+	cmds := map[string][]string{"entrypoint[0]": s.Entrypoint}
+	if s.Healthcheck != nil {
+		cmds["healthcheck.test[0]"] = s.Healthcheck.Test
+	}
+	for field, cmd := range cmds {
+		if len(cmd) > 0 && cmd[0] == other {
+			errs = append(errs, spec.Error{Field: field, Msg: fmt.Sprintf("%s is not in the image: with runtime.jre: %s, java is %s", other, jreName(s), javaPath(s)),
+				Hint: fmt.Sprintf("write %s, or leave entrypoint out to get java -jar of the first artifact", javaPath(s))})
+		}
+	}
+	if jlinked(s) && len(errs) == 0 {
+		for _, p := range jlinkLibs {
+			if !slices.Contains(s.Runtime.Libs, p) {
+				s.Runtime.Libs = append(s.Runtime.Libs, p)
+			}
+		}
+	}
+	return errs
+}
+
+// jreName is runtime.jre's value, the default named.
+func jreName(s *spec.Spec) string {
+	if jlinked(s) {
+		return jreJlink
+	}
+	return jreFull
+}
+
+// appRuntime links the app's JRE from the jars at llb.OutDir: jdeps lists the modules they need and jlink
+// makes a runtime of those (HardenedBuild.java's app-runtime), in one JVM, without the network, its files
+// stamped with the jars' date so the same jars give the same layer. A javac build has the tool already;
+// Maven's and Gradle's get it written first.
+func appRuntime(in *llb.BuildInput, st bkllb.State, release string, hasTool bool) *llb.Deps {
+	if !hasTool {
+		st = st.File(bkllb.Mkdir(path.Dir(javaToolPath), 0o755, bkllb.WithParents(true)).
+			Mkfile(javaToolPath, 0o644, hardenedBuildJava), bkllb.WithCustomName("write "+javaToolPath))
+	}
+	args := append(append([]string{"java"}, javaToolOptions...), javaToolPath, "app-runtime", release, llb.OutDir, jlinkOut, jarDate(in.Epoch))
+	jre := runJava(in, st, args, "runtime.jre", bkllb.Network(pb.NetMode_NONE),
+		bkllb.WithCustomName("jdeps and jlink: a Java "+release+" runtime of the modules the jars need, at "+jlinkOut))
+	return &llb.Deps{State: jre, Src: jlinkOut, Root: jlinkHome}
+}
