@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/hardenedbuild/hardened/audit"
 	hllb "github.com/hardenedbuild/hardened/llb"
@@ -19,34 +20,62 @@ import (
 const exporterComment = "buildkit.exporter.image.v0"
 
 // stripStep is the history entry (the step's name) of the layer that clears the base's setuid/setgid
-// bits; llb.StripSetuid names it so.
-const stripStep = "strip setuid/setgid bits from the base"
+// bits when the build proves the rest (llb.StripSetuid); verifyLayer begins the one the frontend's verify
+// step leaves when it walks the image (tool.VerifyLayer, a build that writes its check report).
+const (
+	stripStep   = "strip setuid/setgid bits from the base"
+	verifyLayer = "mount /tree from exec "
+)
 
 // frontendSteps begin the names of the final stage's steps (llb.Convert): the first history entry
 // with one of them is the first layer the build put on the base.
 var frontendSteps = []string{stripStep, "runtime.libs: ", "copy the health probe to ", "copy the dependency tree to " + hllb.ArtifactDir, "copy artifacts to " + hllb.ArtifactDir}
 
-// layout is where a hardened image's base ends, read from its history.
+// layout is where a hardened image's base ends, and which of the layers above it are the app's, read
+// from its history.
 type layout struct {
 	// baseHistory and baseLayers count the base's history entries and layers.
 	baseHistory, baseLayers int
-	// strip is whether the first layer on the base is the setuid-clearing one.
-	strip bool
+	// appHistory and appLayers are the entries and layer indexes the build put on the base, without
+	// the layer that cleared the base's setuid/setgid bits, which holds the old base's files.
+	appHistory []ocispecs.History
+	appLayers  []int
+	// verifyName is the old image's verify layer entry, "" without one.
+	verifyName string
 }
 
 // split finds the frontend's first layer in the image's history; ok is false for an image the
 // frontend did not build.
 func split(img *dockerspec.DockerOCIImage) (layout, bool) {
-	layers := 0
+	layers, start := 0, -1
+	var lay layout
 	for i, h := range img.History {
-		if h.Comment == exporterComment && frontendStep(h.CreatedBy) {
-			return layout{baseHistory: i, baseLayers: layers, strip: h.CreatedBy == stripStep}, true
+		if start < 0 && h.Comment == exporterComment && frontendStep(h.CreatedBy) {
+			start, lay.baseHistory, lay.baseLayers = i, i, layers
+		}
+		switch {
+		case start < 0:
+		case clearsBits(h):
+			if strings.HasPrefix(h.CreatedBy, verifyLayer) {
+				lay.verifyName = h.CreatedBy
+			}
+		default:
+			lay.appHistory = append(lay.appHistory, h)
+			if !h.EmptyLayer {
+				lay.appLayers = append(lay.appLayers, layers)
+			}
 		}
 		if !h.EmptyLayer {
 			layers++
 		}
 	}
-	return layout{}, false
+	return lay, start >= 0
+}
+
+// clearsBits says whether a history entry is a layer the frontend made to clear setuid/setgid bits.
+func clearsBits(h ocispecs.History) bool {
+	return h.Comment == exporterComment && !h.EmptyLayer &&
+		(h.CreatedBy == stripStep || strings.HasPrefix(h.CreatedBy, verifyLayer) && strings.Contains(h.CreatedBy, " verify --strip "))
 }
 
 func frontendStep(createdBy string) bool {

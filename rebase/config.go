@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/hardenedbuild/hardened/frontend/tool"
 	hllb "github.com/hardenedbuild/hardened/llb"
 )
 
@@ -52,15 +54,10 @@ func newConfig(in configInput) ([]byte, error) {
 	c.Labels[hllb.LabelBaseDigest] = in.baseDigest
 	img.Config = c
 
-	img.History = append([]ocispecs.History(nil), in.newBase.History...)
+	img.History = append(append([]ocispecs.History(nil), in.newBase.History...), in.lay.appHistory...)
 	if in.strip {
-		img.History = append(img.History, ocispecs.History{Created: in.image.Created, CreatedBy: stripStep, Comment: exporterComment})
+		img.History = append(img.History, ocispecs.History{Created: in.image.Created, CreatedBy: verifyName(in.lay, in.image), Comment: exporterComment})
 	}
-	app := in.image.History[in.lay.baseHistory:]
-	if in.lay.strip {
-		app = app[1:]
-	}
-	img.History = append(img.History, app...)
 	img.RootFS = ocispecs.RootFS{Type: "layers", DiffIDs: in.diffIDs}
 	if n := nonEmpty(img.History); n != len(in.diffIDs) {
 		return nil, fmt.Errorf("the new history has %d layers and the image %d", n, len(in.diffIDs))
@@ -80,6 +77,20 @@ func newConfig(in configInput) ([]byte, error) {
 		}
 	}
 	return json.Marshal(m)
+}
+
+// verifyName names the layer that clears the new base's bits as a build with attestations names it: the
+// frontend's verify step, on top of the image (the old image's own name for it when it has one, which
+// says where its frontend keeps its binary).
+func verifyName(lay layout, image *dockerspec.DockerOCIImage) string {
+	if lay.verifyName != "" {
+		return lay.verifyName
+	}
+	epoch := image.Created
+	if epoch == nil {
+		epoch = new(time.Time)
+	}
+	return tool.VerifyLayer(epoch)
 }
 
 func nonEmpty(h []ocispecs.History) int {

@@ -36,6 +36,8 @@ func eligible(ctx context.Context, s, b source, cfg *dockerspec.DockerOCIImage, 
 			"not an image the hardened frontend built (its history has no step of the frontend's final stage, or it has no %s label)", hllb.LabelBaseName)
 	case bname == "scratch" || lay.baseLayers == 0:
 		return nil, refuse(img, dgst, "there is nothing to rebase; to ship it on a base, set base: in hardened.yaml and rebuild", "it is built on scratch")
+	case nonEmpty(cfg.History) != len(cfg.RootFS.DiffIDs):
+		return nil, refuse(img, dgst, rebuild, "its history names %d layers and it has %d, so its base's layers cannot be told apart", nonEmpty(cfg.History), len(cfg.RootFS.DiffIDs))
 	case bdigest == "":
 		return nil, refuse(img, dgst, rebuild, "its %s label is missing, so the base it was built on is unknown", hllb.LabelBaseDigest)
 	case cfg.Config.Labels[hllb.LabelRuntimeLibs] != "":

@@ -51,7 +51,7 @@ func (b blob) Compressed() (io.ReadCloser, error) { return io.NopCloser(bytes.Ne
 // newRawImage makes the image from its manifest's descriptors; layers maps each layer's digest to
 // where its blob is read.
 func newRawImage(m ocispecs.Manifest, config []byte, layers map[v1.Hash]partial.CompressedLayer) (v1.Image, error) {
-	dt, err := json.Marshal(m)
+	dt, err := json.MarshalIndent(m, "", "  ") // as BuildKit's exporter writes a manifest
 	if err != nil {
 		return nil, err
 	}

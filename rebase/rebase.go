@@ -227,6 +227,9 @@ func rebaseOne(ctx context.Context, s, b source, res *Result, o Options) (*rebas
 	if err != nil {
 		return nil, err
 	}
+	if len(im.Layers) != len(cfg.RootFS.DiffIDs) {
+		return nil, fmt.Errorf("%s@%s: the manifest has %d layers and the config %d", s.ref.Context(), s.digest, len(im.Layers), len(cfg.RootFS.DiffIDs))
+	}
 	layers := map[v1.Hash]partial.CompressedLayer{}
 	var descs []ocispecs.Descriptor
 	diffIDs := append([]digest.Digest(nil), baseCfg.RootFS.DiffIDs...)
@@ -244,6 +247,13 @@ func rebaseOne(ctx context.Context, s, b source, res *Result, o Options) (*rebas
 			return nil, err
 		}
 	}
+	for _, i := range e.lay.appLayers {
+		if err := add(s.img, im.Layers[i]); err != nil {
+			return nil, err
+		}
+		diffIDs = append(diffIDs, cfg.RootFS.DiffIDs[i])
+	}
+	// On top, as the frontend's verify step leaves it when a build writes its check report.
 	if strip != nil {
 		sb := blob{data: strip.blob, mt: "application/vnd.oci.image.layer.v1.tar+gzip"}
 		h, _ := sb.Digest()
@@ -252,16 +262,6 @@ func rebaseOne(ctx context.Context, s, b source, res *Result, o Options) (*rebas
 		diffIDs = append(diffIDs, strip.diffID)
 		out.info.Stripped = strip.paths
 	}
-	app := e.lay.baseLayers
-	if e.lay.strip {
-		app++
-	}
-	for _, d := range im.Layers[app:] {
-		if err := add(s.img, d); err != nil {
-			return nil, err
-		}
-	}
-	diffIDs = append(diffIDs, cfg.RootFS.DiffIDs[app:]...)
 	config, err := newConfig(configInput{image: cfg, oldBase: e.oldBase, newBase: baseCfg, lay: e.lay, strip: strip != nil,
 		diffIDs: diffIDs, baseName: res.BaseName, baseDigest: res.BaseDigest})
 	if err != nil {

@@ -135,7 +135,7 @@ func TestRebaseStaticApp(t *testing.T) {
 	if env := strings.Join(tgt.Config.Config.Env, " "); !strings.HasSuffix(env, " ADDR=:8080") {
 		t.Errorf("env %s", env)
 	}
-	if n, m := len(tgt.Config.RootFS.DiffIDs), len(tgt.Config.History); n != 3 || m != 3 || tgt.Config.History[1].CreatedBy != stripStep {
+	if n, m := len(tgt.Config.RootFS.DiffIDs), len(tgt.Config.History); n != 3 || m != 3 || !strings.HasPrefix(tgt.Config.History[2].CreatedBy, verifyLayer) {
 		t.Errorf("layers %d, history %v", n, tgt.Config.History)
 	}
 	if !tgt.Attestations.Known || len(tgt.Attestations.PredicateTypes) != 3 {
@@ -161,4 +161,34 @@ func digestOf(t *testing.T, ref string) string {
 		t.Fatal(err)
 	}
 	return d.Digest.String()
+}
+
+// An image whose old base had a setuid file carries the layer that cleared it, a copy of the old base's
+// file: rebase drops it, so the new base's file is the one the image holds (a plain rebase would keep the
+// old copy on top), and a new base without setuid files needs no such layer.
+func TestRebaseDropsOldClearingLayer(t *testing.T) {
+	ctx := context.Background()
+	reg := newRegistry(t)
+	usr := []file{{path: "usr/", mode: 0o755, dir: true}, {path: "usr/bin/", mode: 0o755, dir: true}}
+	old := debianBase(t, "2.41-12", append(usr, file{path: "usr/bin/su", mode: 0o4755, data: "old su"})...)
+	oldTag, _ := reg.push("distroless/static:old", old)
+	app := appImage(t, old, oldTag, elfBinary(""))
+	app = imageOf(t, app, "mount /tree from exec /bin/hardened-frontend tool verify --strip --config /in/config.json --report-epoch 1970-01-01T00:00:00Z /tree /out/result.json",
+		nil, nil, append(usr, file{path: "usr/bin/su", mode: 0o755, data: "old su"})...)
+	appRef, _ := reg.push("app:1", app)
+	_, pinned := reg.push("distroless/static:new", debianBase(t, "2.41-13", append(usr, file{path: "usr/bin/su", mode: 0o755, data: "new su"})...))
+	res, err := Rebase(ctx, appRef, Options{Base: pinned, Tag: reg.host + "/app:rebased"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tgt, err := image.Load(ctx, res.Ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if su, err := tgt.FS.ReadFile(ctx, "/usr/bin/su"); err != nil || string(su) != "new su" {
+		t.Errorf("/usr/bin/su holds %q (%v), want the new base's", su, err)
+	}
+	if n := len(tgt.Config.RootFS.DiffIDs); n != 2 || len(res.Platforms[0].Stripped) != 0 {
+		t.Errorf("%d layers (want the base's and the app's), stripped %v; history %v", n, res.Platforms[0].Stripped, tgt.Config.History)
+	}
 }

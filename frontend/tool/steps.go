@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	bkllb "github.com/moby/buildkit/client/llb"
@@ -22,13 +23,11 @@ func VerifyStep(self, final bkllb.State, img *dockerspec.DockerOCIImage, epoch *
 		return bkllb.State{}, bkllb.State{}, err
 	}
 	in := bkllb.Scratch().File(bkllb.Mkfile("config.json", 0o644, cfg), bkllb.WithCustomName("[internal] the image config, for the self-check"))
-	argv := []string{Binary, Command, "verify", "--strip", "--config", filepath.Join(inDir, "config.json")}
+	argv := verifyArgv(epoch)
 	name := "clear setuid/setgid bits, then verify the image's guarantees (none left, non-root user, exec-form entrypoint)"
 	if epoch != nil {
-		argv = append(argv, "--report-epoch", epoch.UTC().Format(time.RFC3339Nano))
 		name += " and write the check report"
 	}
-	argv = append(argv, treeDir, filepath.Join(outDir, ResultFile))
 	ro := []bkllb.RunOption{
 		bkllb.Args(argv),
 		// Keyed by the tree's cache key (its definition and inputs), not by hashing every file it holds: a
@@ -43,6 +42,20 @@ func VerifyStep(self, final bkllb.State, img *dockerspec.DockerOCIImage, epoch *
 	}
 	run := self.Run(append(ro, opts...)...)
 	return run.AddMount(outDir, bkllb.Scratch()), run.GetMount(treeDir), nil
+}
+
+func verifyArgv(epoch *time.Time) []string {
+	argv := []string{Binary, Command, "verify", "--strip", "--config", filepath.Join(inDir, "config.json")}
+	if epoch != nil {
+		argv = append(argv, "--report-epoch", epoch.UTC().Format(time.RFC3339Nano))
+	}
+	return append(argv, treeDir, filepath.Join(outDir, ResultFile))
+}
+
+// VerifyLayer is the history entry BuildKit writes for the layer VerifyStep leaves when it clears a bit (the
+// tree mount's diff); hardened rebase names the layer it makes in its place the same.
+func VerifyLayer(epoch *time.Time) string {
+	return "mount " + treeDir + " from exec " + strings.Join(verifyArgv(epoch), " ")
 }
 
 // SpecialStep lists the setuid/setgid files of base: the frontend's own image with the base mounted
