@@ -69,6 +69,12 @@ func render(res *Results) string {
 		p("- The conversion itself (`go test -bench BenchmarkConvert ./bench/`: parse, validate, convert, marshal the")
 		p("  LLB; no gateway): %s per platform.", strings.Join(parts, ", "))
 	}
+	renderGoals(p, res)
+	return b.String()
+}
+
+// renderGoals is the goals table and, under it, why each missed goal was missed.
+func renderGoals(p func(string, ...any), res *Results) {
 	p("")
 	p("## Goals")
 	p("")
@@ -104,7 +110,6 @@ func render(res *Results) string {
 			p("- **%s**: %s%s", w, why[w], peerFigures(res, w))
 		}
 	}
-	return b.String()
 }
 
 // renderSummary is one line per example: the A/B ratios and the image sizes.

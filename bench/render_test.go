@@ -71,6 +71,11 @@ func TestExamplesAreBenchmarkable(t *testing.T) {
 				t.Errorf("%s: %v", e.Name, err)
 			}
 		}
+		if e.Probe != "" {
+			if spec, err := os.ReadFile(filepath.Join(dir, "hardened.yaml")); err != nil || !strings.Contains(string(spec), e.Probe) {
+				t.Errorf("%s: hardened.yaml lacks the probe's text %q (%v)", e.Name, e.Probe, err)
+			}
+		}
 		got, err := e.changedLine("x")
 		if err != nil || got == e.SourceLine || !strings.Contains(got, " (x)") {
 			t.Errorf("%s: %q, %v", e.Name, got, err)
