@@ -101,7 +101,8 @@ func TestNodeProjectNextStandalone(t *testing.T) {
 }
 
 // A monorepo's root (npm workspaces): init picks the one package with a start script, the
-// install at the root links the sibling package it requires, and the image runs it as 65532.
+// install at the root is focused on it (npm ci --workspace) and links the sibling package it
+// requires, so the other package's lodash is not shipped; the image runs it as 65532.
 func TestNodeProjectWorkspace(t *testing.T) {
 	t.Parallel() // see TestMain: it shares nothing with the other tests
 	spec, img := initAndBuild(t, "lang/node/testdata/workspace")
@@ -109,6 +110,10 @@ func TestNodeProjectWorkspace(t *testing.T) {
 		t.Errorf("init wrote:\n%s", spec)
 	}
 	files := flatFiles(t, img)
+	if files["/app/node_modules/lodash/package.json"] != nil {
+		t.Error("/app/node_modules/lodash is in the image: the install was not focused on packages/api")
+	}
+	t.Logf("/app: %d bytes with the install focused on packages/api", appBytes(files))
 	for _, f := range []string{"/app/packages/api/src/server.js", "/app/packages/shared/index.js", "/app/node_modules/ms/package.json"} {
 		if files[f] == nil {
 			t.Errorf("the image has no %s", f)
@@ -164,13 +169,18 @@ func TestNodeProjectPnpmWorkspaceMember(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "app.tar")
 	log := build(t, st.Buildx(context.Background(), "build", "-f", filepath.Join(app, "hardened.yaml"),
 		"--build-arg", fmt.Sprintf("SOURCE_DATE_EPOCH=%d", epoch), "-o", "type=oci,dest="+out, dir))
-	if !strings.Contains(log, "pnpm install --frozen-lockfile --prod") {
+	if !strings.Contains(log, "pnpm install --frozen-lockfile --prod --filter {./packages/api}...") {
 		t.Errorf("the build log has no pnpm install:\n%s", tail(log, 40))
 	}
 	img := only(t, ociImages(t, out))
 	files := flatFiles(t, img)
 	if h := files["/app/packages/api/node_modules/@demo/shared"]; h == nil || h.Typeflag != tar.TypeSymlink {
 		t.Errorf("/app/packages/api/node_modules/@demo/shared = %v, want pnpm's link to the sibling", h)
+	}
+	for f := range files {
+		if strings.Contains(f, "/lodash") {
+			t.Errorf("%s is in the image: the install was not focused on packages/api", f)
+		}
 	}
 	var got struct {
 		UID      int
@@ -193,4 +203,98 @@ func get(t *testing.T, url string) (string, int) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b), resp.StatusCode
+}
+
+// appBytes is the size of the regular files under /app.
+func appBytes(files map[string]*tar.Header) int64 {
+	var n int64
+	for f, h := range files {
+		if strings.HasPrefix(f, "/app/") && h.Typeflag == tar.TypeReg {
+			n += h.Size
+		}
+	}
+	return n
+}
+
+// The npm workspace without the focus, for the size it saves: a root build script makes the
+// install the whole workspace's (then pruned), as before focused installs, and lodash ships.
+func TestNodeProjectWorkspaceUnfocused(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
+	dir := filepath.Join(t.TempDir(), "workspace")
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(repoRoot, "lang/node/testdata/workspace"))); err != nil {
+		t.Fatal(err)
+	}
+	editPackageJSON(t, dir, func(p map[string]any) { p["scripts"] = map[string]any{"build": "node -e 0"} })
+	writeFile(t, filepath.Join(dir, "hardened.yaml"), "# syntax=ghcr.io/hardenedbuild/hardened:1\nlanguage: node\nartifacts: [packages/api/src/server.js, packages/api, packages/shared]\nbuild:\n  script: build\n")
+	out := filepath.Join(t.TempDir(), "app.tar")
+	build(t, st.Buildx(context.Background(), "build", "-f", filepath.Join(dir, "hardened.yaml"),
+		"--build-arg", fmt.Sprintf("SOURCE_DATE_EPOCH=%d", epoch), "-o", "type=oci,dest="+out, dir))
+	files := flatFiles(t, only(t, ociImages(t, out)))
+	if files["/app/node_modules/lodash/package.json"] == nil {
+		t.Error("the whole workspace's install lacks the other package's lodash")
+	}
+	t.Logf("/app: %d bytes with the whole workspace installed", appBytes(files))
+}
+
+// hardened init in a workspace package's directory, then hardened dockerfile -f on the spec it
+// wrote there: the Dockerfile is for the workspace root as the build context (said on stderr),
+// leaves the spec out of the source copy, and BuildKit's Dockerfile frontend builds it from the
+// root into an image that runs the app as 65532 with only its package's dependencies.
+func TestNodeProjectWorkspaceDockerfile(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
+	dir := filepath.Join(t.TempDir(), "workspace")
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(repoRoot, "lang/node/testdata/workspace"))); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "hardened")
+	goBuild := exec.Command("go", "build", "-o", bin, "./cmd/hardened")
+	goBuild.Dir = repoRoot
+	build(t, goBuild)
+	initCmd := exec.Command(bin, "init", "packages/api")
+	initCmd.Dir = dir
+	build(t, initCmd)
+
+	lockDir := t.TempDir()
+	build(t, st.Buildx(context.Background(), "build", "--target", "lock", "-f", filepath.Join(dir, "packages/api/hardened.yaml"),
+		"-o", "type=local,dest="+lockDir, dir))
+	dfCmd := exec.Command(bin, "dockerfile", "-f", "packages/api/hardened.yaml", "--lock", filepath.Join(lockDir, "hardened.lock"))
+	dfCmd.Dir = dir
+	var stderr strings.Builder
+	dfCmd.Stderr = &stderr
+	df, err := dfCmd.Output()
+	if err != nil {
+		t.Fatalf("hardened dockerfile: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "packages/api is a package of the workspace at ., the build context") {
+		t.Errorf("stderr does not name the root as the build context: %s", stderr.String())
+	}
+	for _, want := range []string{"from packages/api/hardened.yaml", "--exclude=packages/api/hardened.yaml", `"--workspace","packages/api"`} {
+		if !strings.Contains(string(df), want) {
+			t.Errorf("the Dockerfile lacks %q:\n%s", want, df)
+		}
+	}
+	dfPath := filepath.Join(t.TempDir(), "Dockerfile")
+	writeFile(t, dfPath, string(df))
+	out := filepath.Join(t.TempDir(), "df.tar")
+	build(t, st.Buildx(context.Background(), "build", "-f", dfPath, "--build-arg", "SOURCE_DATE_EPOCH=1700000000", "-o", "type=oci,dest="+out, dir))
+	img := only(t, ociImages(t, out))
+	files := flatFiles(t, img)
+	for _, f := range []string{"/app/packages/api/src/server.js", "/app/packages/shared/index.js", "/app/node_modules/ms/package.json"} {
+		if files[f] == nil {
+			t.Errorf("the image has no %s", f)
+		}
+	}
+	for f := range files {
+		if strings.HasPrefix(f, "/app/node_modules/lodash") || strings.HasSuffix(f, "hardened.yaml") {
+			t.Errorf("%s is in the image", f)
+		}
+	}
+	var got struct {
+		UID      int
+		Greeting string
+	}
+	askImage(t, img, "/", &got, "--port=%d")
+	if got.UID != 65532 || got.Greeting != "hello from shared, workspace" {
+		t.Errorf("server answered %+v, want uid 65532 and the sibling package's greeting", got)
+	}
 }

@@ -225,10 +225,15 @@ func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 		}, b.env...)...).Root()
 	}
 
-	// A build script needs the devDependencies; they are pruned after it.
+	// A build script needs the devDependencies; they are pruned after it. The app's package of a
+	// workspace has only its own installed (focus.go).
 	sc := s.Build.Script
-	st = b.step(st, "language", false, sc != "", pm.install(sc == "")...)
-	if pm.berry && sc == "" {
+	app := focusedApp(s, pm, in.Files)
+	st = b.step(st, "language", false, sc != "", append(pm.install(sc == ""), focusArgs(pm, app)...)...)
+	switch {
+	case pm.berry && app != "":
+		st = b.stepIn(path.Join(llb.SrcDir, app), st, "language", true, false, "workspaces", "focus", "--production")
+	case pm.berry && sc == "":
 		st = b.step(st, "language", true, false, pm.prune()...)
 	}
 	if sc == "" {

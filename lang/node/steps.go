@@ -35,12 +35,17 @@ func newBuildSteps(in *llb.BuildInput, pm nodeManager) *buildSteps {
 
 // step runs the manager with args in the source directory; offline steps have no network.
 func (b *buildSteps) step(st bkllb.State, field string, offline, dev bool, args ...string) bkllb.State {
+	return b.stepIn(llb.SrcDir, st, field, offline, dev, args...)
+}
+
+// stepIn runs the manager in dir, for yarn's focus on the workspace package there.
+func (b *buildSteps) stepIn(dir string, st bkllb.State, field string, offline, dev bool, args ...string) bkllb.State {
 	env := b.env
 	if dev {
 		env = b.devEnv
 	}
 	opts := append([]bkllb.RunOption{
-		bkllb.Args(append(slices.Clone(b.tool.run), args...)), bkllb.Dir(llb.SrcDir), b.cache,
+		bkllb.Args(append(slices.Clone(b.tool.run), args...)), bkllb.Dir(dir), b.cache,
 		bkllb.WithCustomName(strings.Join(append([]string{b.pm.name}, args...), " ")), b.in.Locate(field),
 	}, env...)
 	if offline {

@@ -65,3 +65,44 @@ func TestWorkspaceOutsideContextRefused(t *testing.T) {
 		t.Errorf("includes %q, want %q", got, want)
 	}
 }
+
+// The install of a workspace app is focused on its package and the siblings it depends on, by
+// each manager's own means; an app at the root, a build script (which may build any package) and
+// yarn v1 (which cannot focus) install the whole workspace as before.
+func TestWorkspaceFocusedInstall(t *testing.T) {
+	npm := hllb.Files{"package.json": []byte(`{"workspaces": ["packages/*"], "engines": {"node": ">=22"}}`), "package-lock.json": []byte(`{}`)}
+	pnpm := hllb.Files{"package.json": []byte(`{"packageManager": "pnpm@9.15.9", "engines": {"node": ">=22"}}`), "pnpm-lock.yaml": []byte("lockfileVersion: '9.0'\n"),
+		"pnpm-workspace.yaml": []byte("packages:\n  - apps/*\n  - libs/*\n")}
+	yarn4 := hllb.Files{"package.json": []byte(`{"packageManager": "yarn@4.5.3", "workspaces": ["apps/*"], "engines": {"node": ">=22"}}`),
+		"yarn.lock": []byte("__metadata:\n  version: 8\n")}
+	yarn1 := hllb.Files{"package.json": []byte(`{"workspaces": {"packages": ["apps/*"]}, "engines": {"node": ">=22"}}`), "yarn.lock": []byte("# yarn lockfile v1\n")}
+	for _, c := range []struct {
+		name, spec string
+		files      hllb.Files
+		step       string // the install step's name
+		cwd        string // the focus step's directory, for yarn
+	}{
+		{"npm", "artifacts: [packages/api/src/server.js, packages/api]\n", npm, "npm ci --omit=dev --workspace packages/api", ""},
+		{"pnpm", "artifacts: [apps/api/main.js, apps/api, libs/a]\n", pnpm, "pnpm install --frozen-lockfile --prod --filter {./apps/api}...", ""},
+		{"yarn 4", "artifacts: [apps/api/main.js, apps/api]\n", yarn4, "yarn install --immutable", "/src/apps/api"},
+		{"yarn v1", "artifacts: [apps/api/main.js, apps/api]\n", yarn1, "yarn install --frozen-lockfile --production", ""},
+		{"an app at the root", "artifacts: [server.js, packages/shared]\n", npm, "npm ci --omit=dev", ""},
+		{"a build script", "artifacts: [packages/api/dist/server.js, packages/api]\nbuild:\n  script: build\n", npm, "npm ci", ""},
+	} {
+		s := load(t, "language: node\n"+c.spec)
+		_, g := convert(t, s, resolved(t, s, c.files, amd64))
+		g.Named(t, c.step)
+		var focus []string
+		for _, e := range g.Execs() {
+			if args := e.Op.GetExec().GetMeta().GetArgs(); slices.Contains(args, "focus") {
+				focus = append(focus, e.Op.GetExec().GetMeta().GetCwd()+" "+fmt.Sprint(args[len(args)-3:]))
+			}
+		}
+		switch want := c.cwd + " [workspaces focus --production]"; {
+		case c.cwd != "" && !slices.Equal(focus, []string{want}):
+			t.Errorf("%s: focus steps %q, want %q", c.name, focus, want)
+		case c.cwd == "" && len(focus) > 0:
+			t.Errorf("%s: focus steps %q, want none", c.name, focus)
+		}
+	}
+}
