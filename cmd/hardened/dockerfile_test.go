@@ -38,7 +38,7 @@ func TestDockerfileCommand(t *testing.T) {
 		{"missing lock", []string{"-f", example, "--lock", filepath.Join(dir, "nope.lock")}, 1, nil, []string{"nope.lock"}},
 		{"node without a lock file", []string{"-f", filepath.Join(dir, "node", "hardened.yaml")}, 1, nil, []string{"hardened.yaml:1:11: language: no lock file"}},
 		{"bad platform", []string{"-f", example, "--platform", "linux/"}, 2, nil, []string{"--platform"}},
-		{"extra argument", []string{"x"}, 2, nil, []string{"usage: hardened dockerfile"}},
+		{"extra argument", []string{"x", "y"}, 2, nil, []string{"usage: hardened dockerfile"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
@@ -56,5 +56,34 @@ func TestDockerfileCommand(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A spec init wrote in a workspace package's directory is for the workspace root as the build
+// context: the Dockerfile reads the root's lock, names the spec by its path from the root (so the
+// source copy leaves it out) and is built from the root, which stderr says; CONTEXT names it too.
+func TestDockerfileWorkspacePackage(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "ws")
+	if err := os.CopyFS(root, os.DirFS(filepath.Join("..", "..", "lang", "node", "testdata", "workspace"))); err != nil {
+		t.Fatal(err)
+	}
+	app := filepath.Join(root, "packages", "api")
+	var stdout, stderr bytes.Buffer
+	if code := runInit([]string{app}, &stdout, &stderr); code != 0 {
+		t.Fatalf("init: exit %d: %s", code, stderr.String())
+	}
+	specPath := filepath.Join(app, "hardened.yaml")
+	for _, args := range [][]string{{"-f", specPath}, {"-f", specPath, root}} {
+		stdout.Reset()
+		stderr.Reset()
+		if code := runDockerfile(args, &stdout, &stderr); code != 0 {
+			t.Fatalf("%q: exit %d: %s", args, code, stderr.String())
+		}
+		wantAll(t, stdout.String(), "from packages/api/hardened.yaml:", "--parents package-lock.json package.json packages/*/package.json /src/",
+			`["npm","ci","--omit=dev","--workspace","packages/api"]`, "--exclude=packages/api/hardened.yaml --exclude=packages/api/hardened.lock",
+			`ENTRYPOINT ["/nodejs/bin/node","/app/packages/api/src/server.js"]`)
+		if named := strings.Contains(stderr.String(), "is a package of the workspace at "+root+", the build context"); named != (len(args) == 2) {
+			t.Errorf("%q: stderr %q", args, stderr.String())
+		}
 	}
 }
