@@ -6,6 +6,11 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"io"
 	"fmt"
 	"os/exec"
@@ -49,6 +54,7 @@ func TestRebase(t *testing.T) {
 		return repo + ":" + tag
 	}
 	built := push("on-x")
+	key, pub := pemKeyPair(t)
 
 	baseRepo := st.Registry + "/distroless/static-debian13"
 	for _, c := range []struct {
@@ -61,8 +67,11 @@ func TestRebase(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			y := derivedBase(t, baseRepo+":nonroot", baseRepo+":rebase-e2e-"+c.name+"-"+run, c.extra, run)
 			rebased := repo + ":rebased-" + c.name
-			out := runHardened(t, ctx, hardened, "rebase", built, "--base", baseRepo+"@"+y, "--from", baseRepo, "--lock", lockPath, "--tag", rebased)
-			t.Logf("hardened rebase:\n%s", out)
+			start := time.Now()
+			out := runHardened(t, ctx, hardened, "rebase", built, "--base", baseRepo+"@"+y, "--from", baseRepo, "--lock", lockPath, "--tag", rebased, "--key", key)
+			t.Logf("hardened rebase (and sign) took %v:\n%s", time.Since(start).Round(10*time.Millisecond), out)
+			// Signed as hardened sign signs, with attestations that hold for the new image's bytes.
+			runHardened(t, ctx, hardened, "verify", rebased, "--key", pub, "--recheck")
 			if c.extra.mode&0o6000 != 0 && !strings.Contains(out, "/"+c.extra.path) {
 				t.Errorf("rebase did not clear %s again:\n%s", c.extra.path, out)
 			}
@@ -248,4 +257,26 @@ func tarLayer(t *testing.T, p string, mode int64, content string) v1.Layer {
 		t.Fatal(err)
 	}
 	return l
+}
+
+// pemKeyPair writes a PKCS#8 ECDSA P-256 private key and its public key as openssl writes them.
+func pemKeyPair(t *testing.T) (key, pub string) {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubDER, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	key, pub = filepath.Join(dir, "key.pem"), filepath.Join(dir, "key.pub")
+	writeFile(t, key, string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})))
+	writeFile(t, pub, string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})))
+	return key, pub
 }

@@ -8,7 +8,10 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/hardenedbuild/hardened/audit"
 	"github.com/hardenedbuild/hardened/audit/image"
@@ -190,5 +193,84 @@ func TestRebaseDropsOldClearingLayer(t *testing.T) {
 	}
 	if n := len(tgt.Config.RootFS.DiffIDs); n != 2 || len(res.Platforms[0].Stripped) != 0 {
 		t.Errorf("%d layers (want the base's and the app's), stripped %v; history %v", n, res.Platforms[0].Stripped, tgt.Config.History)
+	}
+}
+
+// withArch is img for another architecture.
+func withArch(t *testing.T, img v1.Image, arch string) v1.Image {
+	t.Helper()
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf = cf.DeepCopy()
+	cf.Architecture = arch
+	out, err := mutate.ConfigFile(img, cf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func indexOf(imgs ...v1.Image) v1.ImageIndex {
+	var adds []mutate.IndexAddendum
+	for _, img := range imgs {
+		cf, _ := img.ConfigFile()
+		adds = append(adds, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: cf.OS, Architecture: cf.Architecture}}})
+	}
+	return mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex), adds...)
+}
+
+// Every platform of the image is rebased, or none: a base that lacks one of them is refused, naming it.
+func TestRebaseEveryPlatformOrNone(t *testing.T) {
+	ctx := context.Background()
+	reg := newRegistry(t)
+	amd, arm := debianBase(t, "2.41-12"), withArch(t, debianBase(t, "2.41-12"), "arm64")
+	oldIdx := indexOf(amd, arm)
+	oldRef := reg.host + "/distroless/static:old"
+	pushIndex(t, oldRef, oldIdx)
+	d, _ := oldIdx.Digest()
+	app := func(base v1.Image) v1.Image {
+		img := appImage(t, base, oldRef, elfBinary(""))
+		cf, _ := img.ConfigFile()
+		cf = cf.DeepCopy()
+		cf.Config.Labels["org.opencontainers.image.base.digest"] = d.String()
+		bcf, _ := base.ConfigFile()
+		cf.Architecture = bcf.Architecture
+		out, err := mutate.ConfigFile(img, cf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	appRef := reg.host + "/app:1"
+	pushIndex(t, appRef, indexOf(app(amd), app(arm)))
+
+	one := indexOf(debianBase(t, "2.41-13"))
+	pushIndex(t, reg.host+"/distroless/static:amd64-only", one)
+	od, _ := one.Digest()
+	_, err := Rebase(ctx, appRef, Options{Base: reg.host + "/distroless/static@" + od.String()})
+	refused(t, err, od.String(), "no linux/arm64 image", "every platform is rebased, or none")
+
+	both := indexOf(debianBase(t, "2.41-13"), withArch(t, debianBase(t, "2.41-13"), "arm64"))
+	pushIndex(t, reg.host+"/distroless/static:new", both)
+	bd, _ := both.Digest()
+	res, err := Rebase(ctx, appRef, Options{Base: reg.host + "/distroless/static@" + bd.String(), Tag: reg.host + "/app:rebased"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Platforms) != 2 || res.Platforms[1].Platform != "linux/arm64" {
+		t.Errorf("platforms %+v", res.Platforms)
+	}
+}
+
+func pushIndex(t *testing.T, ref string, idx v1.ImageIndex) {
+	t.Helper()
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.WriteIndex(r, idx); err != nil {
+		t.Fatal(err)
 	}
 }
