@@ -100,6 +100,18 @@ func TestDetectServers(t *testing.T) {
 			artifacts: []string{"main.py"},
 			warning:   "Procfile's web process \"cd app && gunicorn main:app\" is not a server init can run without a shell",
 		},
+		"a Procfile's gunicorn --chdir": {
+			files: map[string]string{"Pipfile": "", "requirements.txt": "flask\ngunicorn\n", "Procfile": "web: gunicorn wsgi --chdir ./src/\n",
+				"src/__init__.py": "", "src/wsgi.py": "from main import app\n", "src/main.py": "from flask import Flask\napp = Flask(__name__)\n"},
+			artifacts:  []string{"src"},
+			entrypoint: []string{py, "-m", "gunicorn", "wsgi", "--chdir", "./src/", "--bind", "0.0.0.0:8000", "--worker-tmp-dir", "/dev/shm"},
+			comment:    "Procfile's web process \"gunicorn wsgi --chdir ./src/\"",
+		},
+		"a Procfile's app init does not find": {
+			files:     map[string]string{"requirements.txt": "gunicorn\n", "Procfile": "web: gunicorn --workers 2 nothere:app\n", "main.py": ""},
+			artifacts: []string{"main.py"},
+			warning:   "Procfile's web process \"gunicorn --workers 2 nothere:app\" serves nothere:app, whose module init does not find",
+		},
 		"the uv project of testdata": {
 			files:     map[string]string{"pyproject.toml": "[project]\nname = \"g\"\n", "uv.lock": "", "greeter/__init__.py": "", "greeter/__main__.py": ""},
 			artifacts: []string{"greeter"},

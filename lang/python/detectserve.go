@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -90,30 +91,75 @@ func (p *project) procfile() (initEntry, bool) {
 		p.warnings = append(p.warnings, fmt.Sprintf("Procfile's web process runs %s, which the dependencies do not have; add it and run init again", args[0]))
 		return initEntry{}, false
 	}
-	artifact := ""
+	artifact, target, appDir := "", "", procfileAppDir(args)
 	for i, a := range args[1:] {
 		args[i+1] = strings.NewReplacer("${PORT}", servePort, "$PORT", servePort).Replace(a)
-		if m := procfileTarget.FindStringSubmatch(a); m != nil && artifact == "" && !strings.HasPrefix(a, "-") {
-			artifact = p.artifactOf(m[1])
+		if m := procfileTarget.FindStringSubmatch(a); m != nil && target == "" && !strings.HasPrefix(a, "-") && !procfileValueFlags[args[i]] {
+			target = a
+			artifact = p.artifactIn(appDir, m[1])
 		}
 	}
 	if artifact == "" {
+		if target != "" {
+			p.warnings = append(p.warnings, fmt.Sprintf("Procfile's web process %q serves %s, whose module init does not find; write entrypoint: by hand", cmd, target))
+		}
 		return initEntry{}, false
 	}
 	why := fmt.Sprintf("Procfile's web process %q, with %s as a module of the virtualenv's python", cmd, args[0])
-	if strings.Contains(cmd, "$") {
-		why += fmt.Sprintf(" ($PORT is %s: add expose: [%s])", servePort, servePort)
-	} else {
+	switch {
+	case strings.Contains(cmd, "$"):
+		why += fmt.Sprintf(" ($PORT is %s)", servePort)
+	case args[0] != "gunicorn" || slices.ContainsFunc(args, func(a string) bool { return a == "-b" || strings.HasPrefix(a, "--bind") }):
 		why += " (add expose: with the port its configuration listens on)"
 	}
 	if lang.IsFile(filepath.Join(p.dir, "manage.py")) {
 		why += ";\n" + collectStatic
+	}
+	if args[0] == "gunicorn" && !slices.ContainsFunc(args, func(a string) bool { return a == "-b" || strings.HasPrefix(a, "--bind") }) {
+		// Without --bind gunicorn listens on 127.0.0.1, out of reach, or on the $PORT Heroku sets.
+		args = append(args, "--bind", "0.0.0.0:"+servePort)
+		why += ";\n--bind 0.0.0.0:" + servePort + " added: without it gunicorn listens on 127.0.0.1 unless PORT is set"
 	}
 	if args[0] == "gunicorn" && !strings.Contains(cmd, "--worker-tmp-dir") {
 		args = append(args, "--worker-tmp-dir", "/dev/shm")
 		why += ";\ngunicorn's heartbeat files go to /dev/shm, as the root is read-only"
 	}
 	return initEntry{artifact: artifact, entrypoint: append([]string{pythonEntry, "-m"}, args...), why: why}, true
+}
+
+// procfileValueFlags are the server options whose value follows them, which is no app reference.
+var procfileValueFlags = map[string]bool{"--chdir": true, "--app-dir": true, "-b": true, "--bind": true, "-w": true, "--workers": true,
+	"-k": true, "--worker-class": true, "--host": true, "--port": true, "-c": true, "--config": true}
+
+// procfileAppDir is the directory the server imports the app from: gunicorn's --chdir, uvicorn's
+// --app-dir, when it is a directory of the project; "" for the project's own.
+func procfileAppDir(args []string) string {
+	for i, a := range args {
+		v, ok := "", false
+		switch {
+		case (a == "--chdir" || a == "--app-dir") && i+1 < len(args):
+			v, ok = args[i+1], true
+		case strings.HasPrefix(a, "--chdir="), strings.HasPrefix(a, "--app-dir="):
+			_, v, ok = strings.Cut(a, "=")
+		}
+		if d := path.Clean(strings.TrimPrefix(v, "./")); ok && d != "." && !path.IsAbs(d) && !strings.HasPrefix(d, "..") {
+			return d
+		}
+	}
+	return ""
+}
+
+// artifactIn is what ships a module path's first name imported from dir: the directory itself
+// (the server changes into it, relative to the image's workdir /app), or the top-level artifact.
+func (p *project) artifactIn(dir, top string) string {
+	if dir == "" {
+		return p.artifactOf(top)
+	}
+	full := filepath.Join(p.dir, filepath.FromSlash(dir), top)
+	if lang.IsFile(full+".py") || lang.IsFile(filepath.Join(full, "__init__.py")) {
+		return dir
+	}
+	return ""
 }
 
 // artifactOf is the top-level package or module that ships a module path's first name.
@@ -140,10 +186,10 @@ func (p *project) serve(a webApp) (initEntry, bool) {
 				args = append(args, "--factory")
 			}
 			return initEntry{artifact: a.artifact, entrypoint: append(args, target),
-				why: where + " with uvicorn, which the project depends on, on port " + servePort + " of every interface (add expose: [" + servePort + "])"}, true
+				why: where + " with uvicorn, which the project depends on, on port " + servePort + " of every interface"}, true
 		case p.deps["hypercorn"]:
 			return initEntry{artifact: a.artifact, entrypoint: []string{pythonEntry, "-m", "hypercorn", "--bind", "0.0.0.0:" + servePort, target},
-				why: where + " with hypercorn, which the project depends on, on port " + servePort + " (add expose: [" + servePort + "])"}, true
+				why: where + " with hypercorn, which the project depends on, on port " + servePort}, true
 		}
 		p.warnings = append(p.warnings, where+" is an ASGI app, but the dependencies have no uvicorn or hypercorn to serve it; add uvicorn and run init again")
 		return initEntry{}, false
@@ -160,7 +206,7 @@ func (p *project) serve(a webApp) (initEntry, bool) {
 func (p *project) gunicorn(artifact, target, where string) initEntry {
 	return initEntry{artifact: artifact,
 		entrypoint: []string{pythonEntry, "-m", "gunicorn", "--bind", "0.0.0.0:" + servePort, "--worker-tmp-dir", "/dev/shm", target},
-		why:        where + " with gunicorn, which the project depends on, on port " + servePort + " of every interface (add expose: [" + servePort + "]);\nits heartbeat files go to /dev/shm, as the root is read-only"}
+		why:        where + " with gunicorn, which the project depends on, on port " + servePort + " of every interface;\nits heartbeat files go to /dev/shm, as the root is read-only"}
 }
 
 func factoryCall(factory bool) string {

@@ -62,7 +62,9 @@ func TestPipfileLockIndexesAndFiles(t *testing.T) {
 // lock's own key, saying what and what to do.
 func TestPipfileLockErrors(t *testing.T) {
 	src := `{"_meta": {"sources": [{"name": "pypi", "url": "https://pypi.org/simple"}]},` + "\n" + ` "default": {` + "\n"
-	one := func(entry string) llb.Files { return llb.Files{"Pipfile.lock": []byte(src + `  "dep": ` + entry + "\n }}")} }
+	one := func(entry string) llb.Files {
+		return llb.Files{"Pipfile.lock": []byte(src + `  "dep": ` + entry + "\n }}")}
+	}
 	for name, c := range map[string]struct {
 		files llb.Files
 		want  string
@@ -85,7 +87,7 @@ func TestPipfileLockErrors(t *testing.T) {
 			"Pipfile.lock:2:1: _meta.sources.0.url: Pipfile.lock names an index with credentials, or a variable pipenv would expand, in its URL; keep the credentials out"},
 		"variable": {llb.Files{"Pipfile.lock": []byte(`{"_meta": {"sources": [{"name": "corp", "url": "https://${PIP_TOKEN}.idx.example/simple"}]}, "default": {"dep": {"version": "==1", "hashes": ["sha256:ab"]}}}`)},
 			"Pipfile.lock:1:41: _meta.sources.0.url: Pipfile.lock names an index with credentials, or a variable pipenv would expand"},
-		"parse": {llb.Files{"Pipfile.lock": []byte("x")}, "Pipfile.lock does not parse: "},
+		"parse":      {llb.Files{"Pipfile.lock": []byte("x")}, "Pipfile.lock does not parse: "},
 		"no default": {llb.Files{"Pipfile.lock": []byte(`{"develop": {}}`)}, "Pipfile.lock has no default section; run `pipenv lock` again"},
 		// Hostile values: nothing the lock says may become another line or option of the file pip reads.
 		"marker with a line break": {one(`{"version": "==1", "hashes": ["sha256:ab"], "markers": "os_name == 'posix'\n-r /run/secrets/netrc"}`),
