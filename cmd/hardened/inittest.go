@@ -45,7 +45,7 @@ func findTest(det *detection, dir string) initTest {
 			t.port = found{p, "the entrypoint's arguments"}
 		}
 	}
-	if t.port.value == "" {
+	if t.port.value == "" && !runsServer(det.Entrypoint) {
 		if p, file := sourcePort(dir); p != "" {
 			t.port = found{p, file}
 		}
@@ -54,6 +54,17 @@ func findTest(det *detection, dir string) initTest {
 		t.path = found{r, file}
 	}
 	return t
+}
+
+// runsServer says the entrypoint starts a Python server module (python -m gunicorn), whose port is
+// its own arguments' or default, never the one the app's source falls back to when run alone.
+func runsServer(args []string) bool {
+	for i, a := range args {
+		if a == "-m" && i+1 < len(args) && slices.Contains([]string{"gunicorn", "uvicorn", "hypercorn", "daphne"}, args[i+1]) {
+			return true
+		}
+	}
+	return false
 }
 
 // entrypointPort is the port of a server's --port N, --port=N or --bind HOST:N (gunicorn, uvicorn, hypercorn).

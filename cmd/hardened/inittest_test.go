@@ -54,6 +54,9 @@ func TestInitWritesTest(t *testing.T) {
 			[]string{"From Dockerfile's EXPOSE.\nexpose: [\"9000\"]\n"}, []string{"expose: [\"9100\"]", "The port the app listens on"}},
 		{"a Go ListenAndServe literal", map[string]string{"go.mod": gomod, "main.go": "package main\n\nfunc main() { http.ListenAndServe(\"0.0.0.0:9100\", nil) }\n"},
 			[]string{"# The port the app listens on, from main.go.\nexpose: [\"9100\"]\n"}, nil},
+		{"a server's port, not the one the source falls back to", map[string]string{"requirements.txt": "flask\ngunicorn\n", "Procfile": "web: gunicorn app:app\n",
+			"app.py": "import os\nfrom flask import Flask\napp = Flask(__name__)\nif __name__ == '__main__':\n    app.run(port=int(os.environ.get('PORT', 3000)))\n"},
+			[]string{"# The port the app listens on, from the entrypoint's arguments.\nexpose: [\"8000\"]\n"}, []string{"3000"}},
 		{"a route only in vendored code", map[string]string{"go.mod": gomod, "main.go": mainGo, "vendor/x/x.go": routes, "main_test.go": routes},
 			[]string{"# test:"}, []string{"The path is"}},
 	} {
