@@ -93,14 +93,19 @@ func TestCIReusesTheRustDependencyLayer(t *testing.T) {
 }
 
 // TestCIReusesTheGoDependencyLayer: the standard library and chi compile in the dependency layer,
-// keyed by the list of imported packages; the list and the module's own compile run again.
+// keyed by the list of imported packages; the list and the module's own compile run again, the
+// compile first taking the layer's entries into the empty cache mount.
 func TestCIReusesTheGoDependencyLayer(t *testing.T) {
-	_, out := runCICase(t, ciCase{
+	log, out := runCICase(t, ciCase{
 		example: "go", file: "cmd/server/main.go", old: "hello from a hardened image",
 		manifest: "go.mod", comment: "// ci %d\n",
 		deps:    []string{golang.ModulesStep, golang.DepsStep},
 		rebuilt: []string{golang.ListStep, "compile ./cmd/server for linux/amd64"},
 	})
+	// The pruned builder's cache mount is empty: the compile takes the layer's entries into it.
+	if !strings.Contains(stepOutput(log, "compile ./cmd/server for linux/amd64"), golang.SeedMessage) {
+		t.Errorf("the compile on a fresh builder did not take the dependency layer:\n%s", tail(log, 40))
+	}
 	assertHardenedGo(t, only(t, ociImages(t, out)), "gcr.io/distroless/static-debian13:nonroot")
 }
 

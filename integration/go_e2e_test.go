@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -22,6 +23,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	golang "github.com/hardenedbuild/hardened/lang/go"
 )
 
 const epoch = 1700000000
@@ -454,4 +457,55 @@ func TestSBOMCoversLanguagePackages(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestGoDependencyLayerOnTheSharedCache: on a warm builder a new import compiles that package alone in
+// the dependency step, which builds on the shared cache mount, and neither that build's compile nor a
+// source change's takes the layer's entries into the mount again (the layer's marker is there).
+func TestGoDependencyLayerOnTheSharedCache(t *testing.T) {
+	ctx := context.Background()
+	dir := copyExample(t, "go")
+	spec := filepath.Join(dir, "hardened.yaml")
+	run := func() string {
+		return build(t, st.Buildx(ctx, "build", "-f", spec, "--progress", "plain", "-o", "type=oci,dest="+filepath.Join(t.TempDir(), "app.tar"), dir))
+	}
+	deps, compile := golang.DepsStep+" for linux/amd64", "compile ./cmd/server for linux/amd64"
+	// A go.mod of its own: the first build's dependency step runs, on the mount the next builds share.
+	gomod := filepath.Join(dir, "go.mod")
+	writeFile(t, gomod, string(readHost(t, gomod))+fmt.Sprintf("// shared cache %d\n", time.Now().UnixNano()))
+	if log := run(); stepCached(log, deps) {
+		t.Fatalf("the dependency step did not run for a go.mod of its own:\n%s", tail(log, 40))
+	}
+
+	writeFile(t, filepath.Join(dir, "cmd", "server", "xml.go"), "package main\n\nimport _ \"encoding/xml\"\n")
+	log := run()
+	if out := stepOutput(log, deps); !strings.Contains(out, "encoding/xml") || strings.Contains(out, "net/http") {
+		t.Errorf("after a new import the dependency step compiled, want encoding/xml alone:\n%s", out)
+	}
+	if out := stepOutput(log, compile); strings.Contains(out, golang.SeedMessage) {
+		t.Errorf("the compile took the layer the mount was made with:\n%s", out)
+	}
+
+	main := filepath.Join(dir, "cmd", "server", "main.go")
+	writeFile(t, main, replaceOnce(t, readHost(t, main), "hello from a hardened image", fmt.Sprintf("hello %d", time.Now().UnixNano())))
+	log = run()
+	if stepCached(log, compile) || !stepCached(log, deps) {
+		t.Errorf("a source change: the compile cached %v, the dependency step cached %v; want false, true:\n%s",
+			stepCached(log, compile), stepCached(log, deps), tail(log, 40))
+	}
+	if out := stepOutput(log, compile); strings.Contains(out, golang.SeedMessage) {
+		t.Errorf("a source change took the dependency layer into the mount again:\n%s", out)
+	}
+}
+
+// stepOutput is what the log's step name printed, one line each.
+func stepOutput(log, name string) string {
+	var out []string
+	re := regexp.MustCompile(`(?m)^#(\d+) (?:\[[^\]]*\] )?` + regexp.QuoteMeta(name) + `\s*$`)
+	for _, m := range re.FindAllStringSubmatch(log, -1) {
+		for _, l := range regexp.MustCompile(`(?m)^#`+m[1]+` \d+\.\d+ (.*)$`).FindAllStringSubmatch(log, -1) {
+			out = append(out, l[1])
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -41,7 +41,7 @@ FROM modules AS build
 COPY . .
 # Modules are downloaded: the compile gets no network at all.
 ENV GOPROXY=off
-RUN --network=none --mount=type=cache,id=hardened/go/build,target=/root/.cache/go-build,sharing=shared --mount=type=bind,from=deps,source=/hardened/go-deps-layer,target=/hardened/go-deps-layer ["sh","-c","set -e\nlayer=$1\nshift\nseeded=\"$GOCACHE/hardened-seeded/$(cat \"$layer/id\")\"\nif [ ! -e \"$seeded\" ]; then\n  tar -C \"$layer/gocache\" -cf - . | tar -C \"$GOCACHE\" -xf - --skip-old-files\n  mkdir -p \"$GOCACHE/hardened-seeded\"\n  : > \"$seeded\"\nfi\nexec \"$@\"","hardened-go-compile","/hardened/go-deps-layer","go","build","-trimpath","-ldflags","-s -w -buildid=","-o","/hardened/out/server","./cmd/server"]
+RUN --network=none --mount=type=cache,id=hardened/go/build,target=/root/.cache/go-build,sharing=shared --mount=type=bind,from=deps,source=/hardened/go-deps-layer,target=/hardened/go-deps-layer ["sh","-c","set -e\nlayer=$1\nshift\nseeded=\"$GOCACHE/hardened-seeded/$(cat \"$layer/id\")\"\nif [ ! -e \"$seeded\" ]; then\n  echo \"adding the dependency layer's entries to the shared build cache\"\n  tar -C \"$layer/gocache\" -cf - . | tar -C \"$GOCACHE\" -xf - --skip-old-files\n  mkdir -p \"$GOCACHE/hardened-seeded\"\n  : > \"$seeded\"\nfi\nexec \"$@\"","hardened-go-compile","/hardened/go-deps-layer","go","build","-trimpath","-ldflags","-s -w -buildid=","-o","/hardened/out/server","./cmd/server"]
 
 # runtime.libs: the packages and what they need, minus what the base has, unpacked the distroless
 # way into /hardened/libs/rootfs (package records in status.d, copyright files, no setuid bits).

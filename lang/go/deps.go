@@ -28,6 +28,8 @@ const (
 	DepsLayer = "/hardened/go-deps-layer"
 	// SeededDir, in the shared cache mount, holds a file named by the id of each layer it has.
 	SeededDir = "hardened-seeded"
+	// SeedMessage is what the compile prints when it takes a layer's entries into the shared cache.
+	SeedMessage = "adding the dependency layer's entries to the shared build cache"
 	// ListStep and DepsStep name the two steps.
 	ListStep = "list the packages the artifacts import from outside the module"
 	DepsStep = "compile the standard library and the dependencies"
@@ -76,6 +78,7 @@ layer=$1
 shift
 seeded="$GOCACHE/` + SeededDir + `/$(cat "$layer/id")"
 if [ ! -e "$seeded" ]; then
+  echo "` + SeedMessage + `"
   tar -C "$layer/gocache" -cf - . | tar -C "$GOCACHE" -xf - --skip-old-files
   mkdir -p "$GOCACHE/` + SeededDir + `"
   : > "$seeded"

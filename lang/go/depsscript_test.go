@@ -81,7 +81,9 @@ func TestSeedScriptCopiesOncePerLayer(t *testing.T) {
 	write(filepath.Join(shared, "ab", "abd-d"), "shared")
 	ran := filepath.Join(work, "ran")
 
-	runScript(t, work, shared, seedScript, layer, "touch", ran)
+	if out := runScript(t, work, shared, seedScript, layer, "touch", ran); !strings.Contains(out, SeedMessage) {
+		t.Errorf("the seed printed %q, want %q", out, SeedMessage)
+	}
 	if got := read(filepath.Join(shared, "ab", "abc-d")); got != "layer" {
 		t.Errorf("the entry the cache lacked = %q, want the layer's", got)
 	}
@@ -96,9 +98,9 @@ func TestSeedScriptCopiesOncePerLayer(t *testing.T) {
 	if err := os.Remove(filepath.Join(shared, "ab", "abc-d")); err != nil {
 		t.Fatal(err)
 	}
-	runScript(t, work, shared, seedScript, layer, "true")
-	if _, err := os.Stat(filepath.Join(shared, "ab", "abc-d")); err == nil {
-		t.Error("the cache took the same layer twice")
+	out := runScript(t, work, shared, seedScript, layer, "true")
+	if _, err := os.Stat(filepath.Join(shared, "ab", "abc-d")); err == nil || strings.Contains(out, SeedMessage) {
+		t.Errorf("the cache took the same layer twice (%q)", out)
 	}
 	// Another layer is taken.
 	write(filepath.Join(layer, "id"), "two\n")
