@@ -10,6 +10,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -50,7 +51,7 @@ func TestRebase(t *testing.T) {
 	run := fmt.Sprintf("%d", time.Now().UnixNano())
 	repo := st.Registry + "/rebase-e2e/go-" + run
 	push := func(tag string) string {
-		build(t, st.Buildx(ctx, "build", "--provenance=true", "-f", spec, "-o", "type=image,name="+repo+":"+tag+",push=true,registry.insecure=true", dir))
+		build(t, st.Buildx(ctx, "build", "--provenance=true", "--sbom=true", "-f", spec, "-o", "type=image,name="+repo+":"+tag+",push=true,registry.insecure=true", dir))
 		return repo + ":" + tag
 	}
 	built := push("on-x")
@@ -94,6 +95,7 @@ func TestRebase(t *testing.T) {
 				t.Errorf("the new base's label is not inherited: %v", cf.Config.Labels)
 			}
 			assertNoSpecialFiles(t, ctx, platformImage(t, rebased))
+			assertRebasedSBOMs(t, rebased)
 			assertServes(t, img)
 			runHardened(t, ctx, hardened, "check", rebased)
 
@@ -279,4 +281,66 @@ func pemKeyPair(t *testing.T) (key, pub string) {
 	writeFile(t, key, string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})))
 	writeFile(t, pub, string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})))
 	return key, pub
+}
+
+// assertRebasedSBOMs wants the rebased image's two SPDX documents: the image's, with the new base's Debian
+// packages and the app's Go modules, and the builder stage's, carried over.
+func assertRebasedSBOMs(t *testing.T, ref string) {
+	t.Helper()
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := remote.Index(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := map[string]string{}
+	for _, m := range im.Manifests {
+		if m.Annotations["vnd.docker.reference.type"] != "attestation-manifest" {
+			continue
+		}
+		att, err := idx.Image(m.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		am, err := att.Manifest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range am.Layers {
+			if l.Annotations["in-toto.io/predicate-type"] != "https://spdx.dev/Document" {
+				continue
+			}
+			layer, err := att.LayerByDigest(l.Digest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc, err := layer.Compressed()
+			if err != nil {
+				t.Fatal(err)
+			}
+			dt, _ := io.ReadAll(rc)
+			rc.Close()
+			var st struct {
+				Predicate struct {
+					Name string `json:"name"`
+				} `json:"predicate"`
+			}
+			if err := json.Unmarshal(dt, &st); err != nil {
+				t.Fatal(err)
+			}
+			docs[st.Predicate.Name] = string(dt)
+		}
+	}
+	if !strings.Contains(docs["image"], "pkg:deb/debian/base-files@") || !strings.Contains(docs["image"], "pkg:golang/") {
+		t.Errorf("the image SBOM lacks the base's packages or the app's modules:\n%s", tail(docs["image"], 20))
+	}
+	if docs["builder"] == "" {
+		t.Errorf("the builder stage's SBOM was not carried over (documents: %v)", len(docs))
+	}
 }

@@ -1,10 +1,8 @@
 package rebase
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"sort"
 	"strings"
 	"time"
 
@@ -18,7 +16,6 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/hardenedbuild/hardened/audit"
-	"github.com/hardenedbuild/hardened/sbom"
 )
 
 // What BuildKit writes for attestations, which hardened check, sign and verify read.
@@ -35,12 +32,10 @@ const (
 var Version = "dev"
 
 // attest makes the platform image's attestation manifest: the check report run on the new image (as the
-// build and hardened check run it, at the image's epoch), the SPDX SBOM of the new image's Debian packages
-// and the Go modules of its entrypoint, and a SLSA provenance naming the original image and the new base.
+// build runs it, at the image's epoch), the SPDX SBOMs (imageSBOM: the new base's packages with the app's
+// own; the builder stage's as it was), and a SLSA provenance naming the original image and the new base.
 func attest(ctx context.Context, out *rebased, s source, res *Result, tag name.Reference) (v1.Image, error) {
 	t := out.target
-	t.Attestations = audit.Attestations{Known: true, PredicateTypes: []string{audit.PredicateType, audit.PredicateSPDX, audit.PredicateSLSA1}}
-	sort.Strings(t.Attestations.PredicateTypes)
 	epoch := t.Config.Created
 	var opts []audit.Option
 	if epoch != nil {
@@ -50,22 +45,11 @@ func attest(ctx context.Context, out *rebased, s source, res *Result, tag name.R
 	if err != nil {
 		return nil, err
 	}
-	pkgs, err := packages(ctx, t.FS)
-	if err != nil {
-		return nil, err
-	}
-	if ep := t.Config.Config.Entrypoint; len(ep) > 0 {
-		if dt, err := t.FS.ReadFile(ctx, ep[0]); err == nil {
-			if mods, ok := sbom.GoModules(ep[0], bytes.NewReader(dt)); ok {
-				pkgs = append(pkgs, mods...)
-			}
-		}
-	}
 	created := time.Unix(0, 0).UTC()
 	if epoch != nil {
 		created = *epoch
 	}
-	doc, err := sbom.SPDX("image", created, pkgs)
+	doc, builderDoc, err := imageSBOM(ctx, t, s, created)
 	if err != nil {
 		return nil, err
 	}
@@ -76,10 +60,11 @@ func attest(ctx context.Context, out *rebased, s source, res *Result, tag name.R
 	subject := []map[string]any{{"name": tag.Context().String(), "digest": map[string]string{"sha256": trimSHA(out.info.Digest)}}}
 	var descs []ocispecs.Descriptor
 	layers := map[v1.Hash]partial.CompressedLayer{}
-	for _, p := range []struct {
-		pt   string
-		pred []byte
-	}{{audit.PredicateType, report}, {audit.PredicateSPDX, doc}, {audit.PredicateSLSA1, prov}} {
+	preds := []predicate{{audit.PredicateType, report}, {audit.PredicateSPDX, doc}}
+	if builderDoc != nil { // the builder stage did not change: its document is carried as it is
+		preds = append(preds, predicate{audit.PredicateSPDX, builderDoc})
+	}
+	for _, p := range append(preds, predicate{audit.PredicateSLSA1, prov}) {
 		st, err := json.Marshal(map[string]any{"_type": statementType, "predicateType": p.pt, "subject": subject, "predicate": json.RawMessage(p.pred)})
 		if err != nil {
 			return nil, err
@@ -104,6 +89,12 @@ func attest(ctx context.Context, out *rebased, s source, res *Result, tag name.R
 		Subject: &ocispecs.Descriptor{MediaType: ocispecs.MediaTypeImageManifest, Digest: digest.Digest(d.String()), Size: size}}
 	m.SchemaVersion = 2
 	return newRawImage(m, emptyJSON, layers)
+}
+
+// predicate is one statement's predicate and its type.
+type predicate struct {
+	pt   string
+	pred []byte
 }
 
 // provenance is a SLSA v1 predicate: the rebase, its inputs (the image as built, the new base) and the

@@ -70,3 +70,5 @@ func ociLayerType(mt string) string {
 	}
 	return mt
 }
+
+func hashOf(d string) (v1.Hash, error) { return v1.NewHash(d) }

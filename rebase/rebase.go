@@ -57,6 +57,8 @@ type source struct {
 	img      v1.Image
 	digest   string
 	platform v1.Platform
+	// atts is the image's attestation manifest in its index, nil without one.
+	atts v1.Image
 }
 
 // Rebase moves every platform image of ref onto o.Base, attests each again and pushes the index to
@@ -161,6 +163,15 @@ func platformImages(ref name.Reference, opts []remote.Option) ([]source, error) 
 			return nil, fmt.Errorf("%s@%s: %w", ref.Context(), m.Digest, err)
 		}
 		out = append(out, source{ref: ref, img: img, digest: m.Digest.String(), platform: *m.Platform})
+	}
+	for _, m := range im.Manifests {
+		for i := range out {
+			if m.Annotations["vnd.docker.reference.type"] == "attestation-manifest" && m.Annotations["vnd.docker.reference.digest"] == out[i].digest {
+				if out[i].atts, err = idx.Image(m.Digest); err != nil {
+					return nil, fmt.Errorf("%s@%s: %w", ref.Context(), m.Digest, err)
+				}
+			}
+		}
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%s@%s: the index lists no platform image", ref, desc.Digest)
