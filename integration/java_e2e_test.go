@@ -6,7 +6,10 @@ import (
 	"archive/tar"
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -302,11 +305,16 @@ func TestJavaMavenExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := cf.Config; c.User != "65532:65532" || !slices.Equal(c.Entrypoint, []string{"/usr/bin/java", "-jar", "/app/hello-maven.jar"}) {
+	if c := cf.Config; c.User != "65532:65532" || !slices.Equal(c.Entrypoint, []string{"/opt/java/openjdk/bin/java", "-jar", "/app/hello-maven.jar"}) {
 		t.Errorf("user %q entrypoint %q, want 65532:65532 and java -jar /app/hello-maven.jar", c.User, c.Entrypoint)
 	}
-	assertBase(t, cf.Config, "gcr.io/distroless/java21-debian13:nonroot")
+	assertBase(t, cf.Config, "gcr.io/distroless/cc-debian13:nonroot")
 	files := flatFiles(t, img)
+	assertJlinkedJRE(t, img, files, "21.")
+	// jdeps reads the libraries in /app/lib too: gson's SQL date adapters need java.sql.
+	if release := string(readFile(t, img, "/opt/java/openjdk/release")); !strings.Contains(release, "java.sql") {
+		t.Errorf("the JRE lacks java.sql, which gson in /app/lib uses: %q", release)
+	}
 	want := []string{"/app/hello-maven.jar", "/app/lib/commons-lang3-3.17.0.jar", "/app/lib/gson-2.10.1.jar"}
 	for _, f := range want {
 		if h := files[f]; h == nil || h.Uid != 0 || h.Mode&0o022 != 0 {
@@ -335,7 +343,49 @@ func TestJavaMavenExample(t *testing.T) {
 		t.Errorf("server answered %+v, want uid 65532 on Java 21 with both libraries", got)
 	}
 	builder := registryImage(t, "library/maven:3-eclipse-temurin-21-noble")
-	t.Logf("sizes: hardened image %s (%s compressed), /app %d bytes; the maven:3-eclipse-temurin-21-noble builder stand-in %s (%s compressed)",
+	full := registryImage(t, "distroless/java21-debian13:nonroot")
+	t.Logf("sizes: hardened image %s (%s compressed), /app %d bytes; distroless java21 %s (%s compressed); the maven:3-eclipse-temurin-21-noble builder stand-in %s (%s compressed)",
 		mb(unpackedSize(t, img)), mb(compressedSize(t, img)), files[want[0]].Size+files[want[1]].Size+files[want[2]].Size,
-		mb(unpackedSize(t, builder)), mb(compressedSize(t, builder)))
+		mb(unpackedSize(t, full)), mb(compressedSize(t, full)), mb(unpackedSize(t, builder)), mb(compressedSize(t, builder)))
+}
+
+// TestJavaRuntimeReadsNestedJars runs HardenedBuild.java's app-runtime on this machine's JDK over a fat jar
+// (Spring Boot's layout: the app's classes and BOOT-INF/lib/*.jar inside one jar): jdeps does not open jars
+// within jars, so the tool extracts them, and the JRE gets java.sql, which only the nested library uses.
+func TestJavaRuntimeReadsNestedJars(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
+	dir := t.TempDir()
+	run := func(name string, args ...string) string {
+		t.Helper()
+		out, err := exec.Command(name, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s %q: %v\n%s", name, args, err, out)
+		}
+		return string(out)
+	}
+	src := filepath.Join(dir, "src")
+	writeFileIn(t, filepath.Join(src, "lib", "Db.java"), "package lib;\npublic class Db { public static java.sql.Connection none() { return null; } }\n")
+	writeFileIn(t, filepath.Join(src, "app", "Main.java"), "package app;\npublic class Main { public static void main(String[] a) { System.out.println(\"hi\"); } }\n")
+	run("javac", "-d", filepath.Join(dir, "lib-classes"), filepath.Join(src, "lib", "Db.java"))
+	run("javac", "-d", filepath.Join(dir, "fat", "BOOT-INF", "classes"), filepath.Join(src, "app", "Main.java"))
+	if err := os.MkdirAll(filepath.Join(dir, "fat", "BOOT-INF", "lib"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run("jar", "--create", "--file", filepath.Join(dir, "fat", "BOOT-INF", "lib", "db.jar"), "-C", filepath.Join(dir, "lib-classes"), ".")
+	run("jar", "--create", "--file", filepath.Join(dir, "out", "app.jar"), "-C", filepath.Join(dir, "fat"), ".")
+	version := strings.TrimSpace(run("java", "-XshowSettings:properties", "-version"))
+	major := regexp.MustCompile(`java\.specification\.version = (\d+)`).FindStringSubmatch(version)
+	if major == nil {
+		t.Fatalf("no java.specification.version in:\n%s", version)
+	}
+	jre := filepath.Join(dir, "jre")
+	log := run("java", filepath.Join(repoRoot, "lang", "java", "javatool", "HardenedBuild.java"), "app-runtime", major[1],
+		filepath.Join(dir, "out"), jre, "1980-01-01T00:00:02Z")
+	release := string(readHost(t, filepath.Join(jre, "release")))
+	if !strings.Contains(release, "java.sql") {
+		t.Errorf("the JRE lacks java.sql, which the nested jar uses:\n%s\n%s", log, release)
+	}
+	if fi, err := os.Stat(filepath.Join(jre, "bin", "java")); err != nil || fi.ModTime().Year() != 1980 {
+		t.Errorf("bin/java: %v, %v: want it dated as the jars", fi, err)
+	}
 }
