@@ -47,6 +47,8 @@ import java.util.List;
 import java.util.TreeSet;
 import java.util.spi.ToolProvider;
 import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 
 public final class HardenedBuild {
     private HardenedBuild() {}
@@ -105,6 +107,7 @@ public final class HardenedBuild {
             System.err.println("hardened: no jar under " + args[1] + " for jdeps to read");
             return 2;
         }
+        jars.addAll(nestedJars(jars));
         List<String> jdeps = new ArrayList<>(List.of("--ignore-missing-deps", "--print-module-deps", "--multi-release", release));
         jdeps.addAll(jars);
         StringWriter found = new StringWriter();
@@ -148,6 +151,36 @@ public final class HardenedBuild {
             }
         }
         return 0;
+    }
+
+    // nestedJars extracts the libraries a fat jar carries inside it (Spring Boot's BOOT-INF/lib, a war's
+    // WEB-INF/lib) to a temporary directory, for jdeps to read: it does not open jars within jars.
+    private static List<String> nestedJars(List<String> jars) throws IOException {
+        List<String> out = new ArrayList<>();
+        Path dir = null;
+        for (String jar : jars) {
+            try (ZipFile zip = new ZipFile(jar)) {
+                List<ZipEntry> entries = new ArrayList<>(zip.stream().toList());
+                entries.sort((a, b) -> a.getName().compareTo(b.getName()));
+                for (ZipEntry e : entries) {
+                    String name = e.getName();
+                    if (e.isDirectory() || !name.endsWith(".jar") || !(name.startsWith("BOOT-INF/lib/") || name.startsWith("WEB-INF/lib/"))) {
+                        continue;
+                    }
+                    if (dir == null) {
+                        dir = Files.createTempDirectory("hardened-nested");
+                        dir.toFile().deleteOnExit();
+                    }
+                    Path to = dir.resolve(out.size() + "-" + Path.of(name).getFileName());
+                    try (var in = zip.getInputStream(e)) {
+                        Files.copy(in, to);
+                    }
+                    to.toFile().deleteOnExit();
+                    out.add(to.toString());
+                }
+            }
+        }
+        return out;
     }
 }
 HARDENED_EOF
