@@ -53,13 +53,19 @@ func (Language) Detect(dir string) (*lang.Detection, error) {
 	if err != nil {
 		return nil, err
 	}
-	det.FallbackComment = "Nothing in the project says which Java it needs: the feature release javac compiles for\nand the image runs (distroless java" + defaultJavaVersion + "-debian13)."
+	det.FallbackComment = "Nothing in the project says which Java it needs: the feature release javac compiles for\nand the image runs."
 	if v := javaVersionFile(dir); v != "" {
 		det.FallbackVersion = v
 		det.FallbackComment = "From .java-version: the feature release javac compiles for and the image runs."
 	}
+	det.Comments["artifacts"] += "\n" + jreComment
 	return det, nil
 }
+
+// jreComment tells what runs the jars, since init leaves runtime.jre at its default.
+const jreComment = "The image's java is a JRE of only the modules the jars need (jdeps and jlink, at\n" +
+	"/opt/java/openjdk on distroless cc). An app that loads JDK modules by name (reflection, scripting, JMX) needs\n" +
+	"runtime: {jre: full}, distroless java's whole JRE."
 
 // javaVersionFile is the feature release .java-version names (17, 17.0.9, temurin-21), if any.
 func javaVersionFile(dir string) string {
@@ -219,6 +225,14 @@ func detectMaven(dir string, det *lang.Detection) error {
 		from = "build.finalName"
 	}
 	det.Comments["artifacts"] = "The jar mvn package leaves (pom.xml's " + from + "); java -jar runs it."
+	switch plugin, parent := springBoot(raw); {
+	case plugin:
+		det.Comments["artifacts"] = "The jar mvn package leaves (pom.xml's " + from + "), which Spring Boot's repackage goal makes\n" +
+			"a fat jar (the app's libraries in BOOT-INF/lib, jdeps reads them too); java -jar runs it."
+	case parent:
+		det.Warnings = append(det.Warnings, "pom.xml's parent is spring-boot-starter-parent, which only manages spring-boot-maven-plugin: "+
+			"without it in <build><plugins>, mvn package makes a jar without the libraries or a launcher; add the plugin")
+	}
 	if len(det.Artifacts) > 1 {
 		det.Comments["artifacts"] += "\n" + det.Artifacts[1] + ": the libraries maven-dependency-plugin's copy-dependencies puts there, which the\njar's manifest Class-Path names beside it."
 	}
@@ -227,6 +241,16 @@ func detectMaven(dir string, det *lang.Detection) error {
 			"(maven-jar-plugin's <archive><manifest><mainClass>, maven-shade-plugin or spring-boot-maven-plugin)")
 	}
 	return nil
+}
+
+// springBoot says whether the pom declares Spring Boot's plugin, which repackages the jar mvn package makes
+// into one java -jar runs with the libraries inside, and whether its parent is the starter parent, which
+// configures that plugin but does not run it unless the pom names it.
+func springBoot(pom string) (plugin, parent bool) {
+	pom = xmlComment.ReplaceAllString(pom, "")
+	plugins := xmlSection(regexp.MustCompile(`(?s)<pluginManagement\b.*?</pluginManagement>`).ReplaceAllString(pom, ""), "plugins")
+	return strings.Contains(plugins, "<artifactId>spring-boot-maven-plugin</artifactId>"),
+		strings.Contains(xmlSection(pom, "parent"), "<artifactId>spring-boot-starter-parent</artifactId>")
 }
 
 // pomCopyDependencies is a copy-dependencies output directory under the build directory.
