@@ -459,7 +459,7 @@ func TestSBOMCoversLanguagePackages(t *testing.T) {
 	}
 }
 
-// TestGoDependencyLayerOnTheSharedCache: on a warm builder a new import compiles that package alone in
+// TestGoDependencyLayerOnTheSharedCache: on a warm builder a new import compiles at most that package in
 // the dependency step, which builds on the shared cache mount, and neither that build's compile nor a
 // source change's takes the layer's entries into the mount again (the layer's marker is there).
 func TestGoDependencyLayerOnTheSharedCache(t *testing.T) {
@@ -477,10 +477,12 @@ func TestGoDependencyLayerOnTheSharedCache(t *testing.T) {
 		t.Fatalf("the dependency step did not run for a go.mod of its own:\n%s", tail(log, 40))
 	}
 
+	// The new package may be on the mount already (another build's), so the step may compile nothing;
+	// what it must not compile again is what the first build put there.
 	writeFile(t, filepath.Join(dir, "cmd", "server", "xml.go"), "package main\n\nimport _ \"encoding/xml\"\n")
 	log := run()
-	if out := stepOutput(log, deps); !strings.Contains(out, "encoding/xml") || strings.Contains(out, "net/http") {
-		t.Errorf("after a new import the dependency step compiled, want encoding/xml alone:\n%s", out)
+	if out := stepOutput(log, deps); stepCached(log, deps) || strings.Contains(out, "net/http") {
+		t.Errorf("after a new import the dependency step was cached %v or compiled what the mount had:\n%s", stepCached(log, deps), out)
 	}
 	if out := stepOutput(log, compile); strings.Contains(out, golang.SeedMessage) {
 		t.Errorf("the compile took the layer the mount was made with:\n%s", out)
