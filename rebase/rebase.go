@@ -74,6 +74,9 @@ func Rebase(ctx context.Context, ref string, o Options) (*Result, error) {
 		return nil, fmt.Errorf("%s: %v", ref, err)
 	}
 	tag := r
+	if _, byDigest := r.(name.Digest); byDigest && o.Tag == "" {
+		return nil, fmt.Errorf("%s names the image by digest, where the rebased image cannot be pushed; give --tag REF", ref)
+	}
 	if o.Tag != "" {
 		if tag, err = name.ParseReference(o.Tag); err != nil {
 			return nil, fmt.Errorf("--tag %s: %v", o.Tag, err)

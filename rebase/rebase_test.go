@@ -274,3 +274,27 @@ func pushIndex(t *testing.T, ref string, idx v1.ImageIndex) {
 		t.Fatal(err)
 	}
 }
+
+// Debian packages unpacked for the old base's release (runtime.libs) are tied to it: refused.
+func TestRefusesRuntimeLibs(t *testing.T) {
+	reg := newRegistry(t)
+	old := debianBase(t, "2.41-12")
+	oldTag, _ := reg.push("distroless/cc:old", old)
+	app := appImage(t, old, oldTag, elfBinary(""))
+	cf, _ := app.ConfigFile()
+	cf = cf.DeepCopy()
+	cf.Config.Labels["io.github.hardenedbuild.runtime.libs"] = "libsqlite3-0=3.46.1-7"
+	app, err := mutate.ConfigFile(app, cf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, pinnedApp := reg.push("app:1", app)
+	_, pinned := reg.push("distroless/cc:new", debianBase(t, "2.41-13"))
+	_, err = Rebase(context.Background(), ref, Options{Base: pinned})
+	refused(t, err, digestOf(t, ref), "runtime.libs (libsqlite3-0=3.46.1-7)")
+
+	// An image named by digest has no tag to push the result to.
+	if _, err := Rebase(context.Background(), pinnedApp, Options{Base: pinned}); err == nil || !strings.Contains(err.Error(), "--tag") {
+		t.Errorf("rebasing %s without --tag: %v", pinnedApp, err)
+	}
+}
