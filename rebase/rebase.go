@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
+	"github.com/containerd/platforms"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
@@ -184,11 +184,16 @@ func platformImages(ref name.Reference, opts []remote.Option) ([]source, error) 
 
 func pick(list []source, p v1.Platform) (source, bool) {
 	for _, s := range list {
-		if s.platform.OS == p.OS && s.platform.Architecture == p.Architecture && strings.TrimPrefix(s.platform.Variant, "v8") == strings.TrimPrefix(p.Variant, "v8") {
+		if platformKey(s.platform) == platformKey(p) {
 			return s, true
 		}
 	}
 	return source{}, false
+}
+
+// platformKey is a platform as hardened.lock keys it (linux/arm64 for arm64/v8).
+func platformKey(p v1.Platform) string {
+	return platforms.Format(platforms.Normalize(ocispecs.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant}))
 }
 
 // rebased is one platform image made on the new base, before it is pushed.
@@ -228,7 +233,7 @@ func rebaseOne(ctx context.Context, s, b source, res *Result, o Options) (*rebas
 	if err != nil {
 		return nil, err
 	}
-	out := &rebased{platform: s.platform, info: Platform{Platform: s.platform.String(), From: s.digest, Glibc: e.glibc}}
+	out := &rebased{platform: s.platform, info: Platform{Platform: platformKey(s.platform), From: s.digest, Glibc: e.glibc}}
 	strip, err := newStripLayer(ctx, e.newBase.FS)
 	if err != nil {
 		return nil, fmt.Errorf("%s@%s: listing its setuid/setgid files: %w", b.ref.Context(), b.digest, err)
