@@ -130,9 +130,10 @@ public final class HardenedBuild {
         }
         System.out.println("hardened: the jars need " + String.join(",", modules));
         Path home = Path.of(System.getProperty("java.home"));
+        // No --compress: zipped resources in lib/modules shrink the tree but make the gzip'd layer larger
+        // (zip does not compress again) and slow every class load.
         List<String> jlink = new ArrayList<>(List.of("--add-modules", String.join(",", modules), "--output", out.toString(),
-            "--strip-debug", "--no-man-pages", "--no-header-files",
-            Runtime.version().feature() >= 21 ? "--compress=zip-6" : "--compress=2"));
+            "--strip-debug", "--no-man-pages", "--no-header-files"));
         if (Files.isDirectory(home.resolve("jmods"))) {
             jlink.addAll(List.of("--module-path", home.resolve("jmods").toString()));
         }
