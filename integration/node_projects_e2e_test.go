@@ -298,3 +298,38 @@ func TestNodeProjectWorkspaceDockerfile(t *testing.T) {
 		t.Errorf("server answered %+v, want uid 65532 and the sibling package's greeting", got)
 	}
 }
+
+// The monorepo on yarn 4 (packageManager yarn@4.5.3, the lock written on the host): after the
+// immutable install of the whole workspace, yarn workspaces focus --production in packages/api
+// leaves its production dependencies and the sibling it requires, not the other package's lodash.
+func TestNodeProjectYarnWorkspaceFocus(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
+	dir := filepath.Join(t.TempDir(), "workspace")
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(repoRoot, "lang/node/testdata/workspace"))); err != nil {
+		t.Fatal(err)
+	}
+	rm(t, dir, "package-lock.json")
+	editPackageJSON(t, dir, func(p map[string]any) { p["packageManager"] = "yarn@4.5.3" })
+	host(t, dir, "npx", "--yes", "@yarnpkg/cli-dist@4.5.3", "install", "--mode=update-lockfile")
+	rm(t, dir, ".yarn")
+	writeFile(t, filepath.Join(dir, "hardened.yaml"), "# syntax=ghcr.io/hardenedbuild/hardened:1\nlanguage: node\nartifacts: [packages/api/src/server.js, packages/api, packages/shared]\n")
+	out := filepath.Join(t.TempDir(), "app.tar")
+	log := build(t, st.Buildx(context.Background(), "build", "-f", filepath.Join(dir, "hardened.yaml"), "--progress", "plain",
+		"--build-arg", fmt.Sprintf("SOURCE_DATE_EPOCH=%d", epoch), "-o", "type=oci,dest="+out, dir))
+	if !strings.Contains(log, "yarn workspaces focus --production") || strings.Contains(log, "focus --all") {
+		t.Errorf("the build log has no focus on packages/api:\n%s", tail(log, 40))
+	}
+	img := only(t, ociImages(t, out))
+	files := flatFiles(t, img)
+	if files["/app/node_modules/ms/package.json"] == nil || files["/app/node_modules/lodash/package.json"] != nil {
+		t.Error("the image lacks the app's ms, or holds the other package's lodash")
+	}
+	var got struct {
+		UID      int
+		Greeting string
+	}
+	askImage(t, img, "/", &got, "--port=%d")
+	if got.UID != 65532 || got.Greeting != "hello from shared, workspace" {
+		t.Errorf("server answered %+v, want uid 65532 and the sibling package's greeting", got)
+	}
+}
