@@ -105,17 +105,24 @@ func (p *project) procfile() (initEntry, bool) {
 		}
 		return initEntry{}, false
 	}
+	return p.procfileEntry(cmd, args, artifact), true
+}
+
+// procfileEntry runs the web process's server as a module of the virtualenv's python, reachable
+// from outside the container and with what the read-only root needs, saying why.
+func (p *project) procfileEntry(cmd string, args []string, artifact string) initEntry {
+	bound := slices.ContainsFunc(args, func(a string) bool { return a == "-b" || strings.HasPrefix(a, "--bind") })
 	why := fmt.Sprintf("Procfile's web process %q, with %s as a module of the virtualenv's python", cmd, args[0])
 	switch {
 	case strings.Contains(cmd, "$"):
 		why += fmt.Sprintf(" ($PORT is %s)", servePort)
-	case args[0] != "gunicorn" || slices.ContainsFunc(args, func(a string) bool { return a == "-b" || strings.HasPrefix(a, "--bind") }):
+	case args[0] != "gunicorn" || bound:
 		why += " (add expose: with the port its configuration listens on)"
 	}
 	if lang.IsFile(filepath.Join(p.dir, "manage.py")) {
 		why += ";\n" + collectStatic
 	}
-	if args[0] == "gunicorn" && !slices.ContainsFunc(args, func(a string) bool { return a == "-b" || strings.HasPrefix(a, "--bind") }) {
+	if args[0] == "gunicorn" && !bound {
 		// Without --bind gunicorn listens on 127.0.0.1, out of reach, or on the $PORT Heroku sets.
 		args = append(args, "--bind", "0.0.0.0:"+servePort)
 		why += ";\n--bind 0.0.0.0:" + servePort + " added: without it gunicorn listens on 127.0.0.1 unless PORT is set"
@@ -124,7 +131,7 @@ func (p *project) procfile() (initEntry, bool) {
 		args = append(args, "--worker-tmp-dir", "/dev/shm")
 		why += ";\ngunicorn's heartbeat files go to /dev/shm, as the root is read-only"
 	}
-	return initEntry{artifact: artifact, entrypoint: append([]string{pythonEntry, "-m"}, args...), why: why}, true
+	return initEntry{artifact: artifact, entrypoint: append([]string{pythonEntry, "-m"}, args...), why: why}
 }
 
 // procfileValueFlags are the server options whose value follows them, which is no app reference.
