@@ -117,8 +117,11 @@ func findEntry(dir string, pkg *packageJSON) (entry, from string) {
 			continue
 		}
 		from = [...]string{"the start script", "package.json's main", "index.js"}[i]
+		if i == 0 {
+			from = "the " + via[0] + " script"
+		}
 		if i == 0 && len(via) > 1 {
-			from = "the start script, through " + strings.Join(via, " -> ")
+			from += ", through " + strings.Join(via, " -> ")
 		}
 		c := path.Clean(strings.ReplaceAll(candidate, `\`, "/"))
 		if strings.HasPrefix(c, "../") || path.IsAbs(c) {

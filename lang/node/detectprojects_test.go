@@ -215,6 +215,13 @@ func TestDetectWorkspaceMember(t *testing.T) {
 	if want := []string{"apps/web/.next/standalone", "apps/web/.next/static", "apps/web/public"}; !slices.Equal(det.Artifacts, want) || det.Script != "build" {
 		t.Errorf("artifacts %q script %q, want %q and the root's build", det.Artifacts, det.Script, want)
 	}
+	// A package with nothing to run says what init looked for, not a spec with its directory twice.
+	none := writeTree(t, map[string]string{"package.json": `{"workspaces": ["packages/*"]}`, "package-lock.json": "{}",
+		"packages/server/package.json": `{"scripts": {"start": "ts-node src/server.ts | pino-pretty"}}`})
+	if det, err := (Language{}).Detect(filepath.Join(none, "packages", "server")); det != nil || err == nil ||
+		!strings.Contains(err.Error(), `packages/server is a package of the workspace at `+none+`, but no start, start:prod, start:production, prod, serve script runs "node FILE"`) {
+		t.Errorf("a package with nothing to run: %+v %v", det, err)
+	}
 	// A package with a lock file of its own is its own root, workspace or not.
 	own := writeTree(t, map[string]string{"package.json": `{"workspaces": ["a"]}`, "a/package.json": `{"scripts": {"start": "node s.js"}}`,
 		"a/s.js": "", "a/package-lock.json": "{}"})

@@ -11,10 +11,23 @@ import (
 // maxScriptHops bounds how many scripts init follows from start (start -> serve -> node FILE).
 const maxScriptHops = 8
 
-// startEntry follows the start script through npm run, yarn and pnpm indirection to the file node
-// runs; via names the scripts it went through, for the spec's comment.
+// startScripts are the scripts that start the app, in the order init tries them: start, else the
+// production start a team keeps beside a development one ("start": "ts-node src/server.ts | pino-pretty").
+var startScripts = []string{"start", "start:prod", "start:production", "prod", "serve"}
+
+// startEntry follows the first start script that leads to a file through npm run, yarn and pnpm
+// indirection to the file node runs; via names the scripts it went through, for the spec's comment.
 func startEntry(scripts map[string]string) (file string, via []string) {
-	name := "start"
+	for _, name := range startScripts {
+		if file, via = scriptEntry(scripts, name); file != "" {
+			return file, via
+		}
+	}
+	return "", nil
+}
+
+// scriptEntry follows one script to the file node runs.
+func scriptEntry(scripts map[string]string, name string) (file string, via []string) {
 	for range maxScriptHops {
 		script, ok := scripts[name]
 		if !ok || slices.Contains(via, name) {

@@ -20,6 +20,9 @@ func TestStartEntry(t *testing.T) {
 		{"missing script", map[string]string{"start": "npm run serve"}, "", nil},
 		{"pipeline", map[string]string{"start": "npm run build && node dist/a.js"}, "", nil},
 		{"not node", map[string]string{"start": "next start"}, "", nil},
+		{"a production start beside a development one", map[string]string{"start": "ts-node ./src/server.ts | pino-pretty", "start:prod": "node ./lib/server.js"},
+			"./lib/server.js", []string{"start:prod"}},
+		{"serve alone", map[string]string{"serve": "node app.js", "dev": "nodemon app.js"}, "app.js", []string{"serve"}},
 	} {
 		file, via := startEntry(c.scripts)
 		if file != c.file || !slices.Equal(via, c.via) {

@@ -216,14 +216,31 @@ func detectMember(dir string) (*lang.Detection, error) {
 		}
 		rel, _ := filepath.Rel(root, abs)
 		for _, wp := range pkgs {
-			if wp.dir == filepath.ToSlash(rel) {
-				det := workspaceApp(root, rootPkg, pkgs, wp)
-				det.Context, _ = filepath.Rel(abs, root)
-				return withVersion(det, rootPkg), nil
+			if wp.dir != filepath.ToSlash(rel) {
+				continue
 			}
+			if err := memberRuns(abs, root, wp); err != nil {
+				return nil, err
+			}
+			det := workspaceApp(root, rootPkg, pkgs, wp)
+			det.Context, _ = filepath.Rel(abs, root)
+			return withVersion(det, rootPkg), nil
 		}
 	}
 	return nil, nil
+}
+
+// memberRuns says what init looked for when the workspace package in dir has nothing to run.
+func memberRuns(dir, root string, wp workspacePackage) error {
+	if entry, _ := findEntry(dir, wp.pkg); entry != "" {
+		return nil
+	}
+	if next, _ := detectNext(dir, wp.pkg); next != nil {
+		return nil
+	}
+	return fmt.Errorf(`%s is a package of the workspace at %s, but no %s script runs "node FILE" and it has no main or index.js; `+
+		`write the spec by hand with artifacts: [%s/server.js, %s] and the sibling packages it uses, and run the build from the root`,
+		wp.dir, root, strings.Join(startScripts, ", "), wp.dir, wp.dir)
 }
 
 // siblingDeps are the directories of the workspace packages app depends on, at any depth, sorted.
