@@ -99,3 +99,18 @@ func TestInitFromDockerfileNode(t *testing.T) {
 		t.Errorf("WORKDIR /usr/src/app holds the app, which is /app here:\n%s", got)
 	}
 }
+
+// A Dockerfile that starts the app with npm: the note says the image runs node on what the scripts
+// run; a note quoting a multi-line error stays a comment on every line.
+func TestInitFromDockerfileNpmStart(t *testing.T) {
+	dir := copyTree(t, "../../lang/node/testdata/typescript", map[string]string{"Dockerfile": "FROM node:22-slim\nWORKDIR /app\nCOPY . .\n" +
+		"RUN npm ci && npm run build\nEXPOSE 8080\nCMD [\"npm\", \"start\"]\n"})
+	got := initSpec(t, dir)
+	wantAll(t, got, "#   ENTRYPOINT/CMD npm start: a package manager, which the image does not have, starts the app there; the entrypoint runs /nodejs/bin/node /app/dist/server.js")
+	var b strings.Builder
+	m := &migration{file: "Dockerfile", notes: []string{"FROM node:20: hardened.yaml:5:10: version: one\nhardened.yaml:9:30: artifacts[1]: two"}}
+	m.yaml(&b, func(string, string) {})
+	if want := "#   FROM node:20: hardened.yaml:5:10: version: one\n#   hardened.yaml:9:30: artifacts[1]: two\n"; !strings.Contains(b.String(), want) {
+		t.Errorf("notes:\n%s\nwant\n%s", b.String(), want)
+	}
+}

@@ -95,6 +95,11 @@ func (m *migration) program(det *detection, out, dir string) {
 	}
 	files, _ := dockerfile.ReadContextFiles(s, dir)
 	entry := plan.EntrypointOf(s, files)
+	orig := strings.Join(full, " ")
+	if det.language == "node" && slices.Contains([]string{"npm", "yarn", "pnpm", "npx", "corepack"}, full[0]) {
+		m.notef("ENTRYPOINT/CMD %s: a package manager, which the image does not have, starts the app there; the entrypoint runs %s, what init found the scripts run", orig, strings.Join(entry, " "))
+		return
+	}
 	for i, a := range full {
 		switch {
 		case i == 0 && det.language == "node" && (a == "node" || a == "nodejs"):
@@ -107,7 +112,7 @@ func (m *migration) program(det *detection, out, dir string) {
 		m.cmd = full[len(entry):]
 		return
 	}
-	m.notef("ENTRYPOINT/CMD %s: not the entry init found (%s); write entrypoint: if the image should run it", strings.Join(full, " "), strings.Join(entry, " "))
+	m.notef("ENTRYPOINT/CMD %s: not the entry init found (%s); write entrypoint: if the image should run it", orig, strings.Join(entry, " "))
 }
 
 // yaml writes the fields the Dockerfile gave, and what it could not carry over as comments.
@@ -150,7 +155,8 @@ func (m *migration) yaml(b *strings.Builder, field func(name, value string)) {
 	if len(m.notes) > 0 {
 		b.WriteString("# Not carried over from " + m.file + ":\n")
 		for _, n := range m.notes {
-			b.WriteString("#   " + n + "\n")
+			// A note may quote a multi-line error; every line stays a comment.
+			b.WriteString("#   " + strings.ReplaceAll(n, "\n", "\n#   ") + "\n")
 		}
 	}
 }
