@@ -11,8 +11,8 @@ import (
 )
 
 // The dependency layer: the standard library's and the dependencies' packages the artifacts import,
-// compiled into a GOCACHE of the step's own layer, which a registry cache carries to a fresh builder (a
-// cache mount never leaves the builder). The step reads the list of those packages as a file whose
+// compiled, as GOCACHE entries in the step's own layer, which a registry cache carries to a fresh
+// builder (a cache mount never leaves the builder). The step reads the list of those packages as a file whose
 // content alone keys it, so a change that imports nothing new reuses it. It compiles on the shared
 // build cache mount, so a local dependency change compiles only what the mount lacks, and copies the
 // entries the listed packages need into the layer. The compile keeps the shared cache mount too and
@@ -93,7 +93,8 @@ func ListCommand(s *spec.Spec) []string {
 }
 
 // DepsCommand is the dependency step's command; -v names each package it compiles in the build's
-// log, which says whether the step ran (-v is in no cache key of go's).
+// log (none the shared cache has: on a fresh builder, all), which says whether the step ran there
+// (-v is in no cache key of go's).
 func DepsCommand(s *spec.Spec) []string {
 	return append([]string{"sh", "-c", depsScript, "hardened-go-deps", DepsList, DepsLayer, "-v", "-trimpath"}, tagArgs(s)...)
 }
