@@ -1,0 +1,180 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// admissionCase is one image an admission tool is asked about, with the key its policy trusts,
+// and, for a refusal, what each tool's output says (so a refusal for another reason fails).
+type admissionCase struct {
+	what, ref, pub string
+	admit          bool
+	why            map[string]string
+	byTag          bool // the pod names the index by tag, not the platform image by digest
+}
+
+// refusedByConditions is what each tool says when the signature verifies and the signed
+// report's conditions do not hold.
+var refusedByConditions = map[string]string{
+	"kyverno":           "attestation checks failed for",
+	"policy-controller": "policy is not compliant for query 'isCompliant = data.sigstore.isCompliant'",
+}
+
+// TestAdmissionTools holds the policies `hardened policy` writes to the admission tools
+// themselves, built from tools/kyverno and tools/policy-tester: each tool, with its policy
+// and the fixtures hardened writes, admits an image `hardened sign` signed on the stack's
+// registry, and refuses a failing report, an expired waiver, another key and an unsigned image.
+func TestAdmissionTools(t *testing.T) {
+	t.Parallel() // its own repositories and keys
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
+	defer cancel()
+	kyverno := toolBinary(t, ctx, "kyverno", "kyverno", "github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno")
+	tester := toolBinary(t, ctx, "policy-tester", "policy-tester", "github.com/sigstore/policy-controller/cmd/tester")
+	hardened := hardenedBinary(t)
+	keys := t.TempDir()
+	key, pub := writeKeyPair(t, keys)
+	_, wrongPub := writeKeyPair(t, t.TempDir())
+
+	dir := copyExample(t, "go")
+	base := fmt.Sprintf("%s/admission-e2e/go-%d", st.Registry, time.Now().UnixNano())
+	good := pushSigned(t, ctx, dir, base+"/good:1")
+	unsigned := copyIndex(t, good, base+"/unsigned:1")
+	signRun(t, ctx, keys, hardened, "sign", good, "--key", key)
+	failing := pushAlteredReport(t, good, base+"/failing:1", func(p map[string]any) {
+		setResult(p, "HX-USER-ROOT", "fail")
+		p["gate"].(map[string]any)["passed"] = false
+	})
+	expired := pushAlteredReport(t, good, base+"/expired:1", func(p map[string]any) {
+		p["waivers"] = []any{map[string]any{"id": "HX-MIN-SHELL", "reason": "e2e", "expires": "2020-01-01", "source": "ignore.yaml:2", "status": "expired"}}
+	})
+	for _, ref := range []string{failing, expired} {
+		signRun(t, ctx, keys, hardened, "sign", ref, "--key", key)
+	}
+	cases := []admissionCase{
+		{"the signed build", good, pub, true, nil, false},
+		{"a failing report", failing, pub, false, refusedByConditions, false},
+		{"an expired waiver", expired, pub, false, refusedByConditions, false},
+		{"another key", good, wrongPub, false, map[string]string{"kyverno": "no matching signatures",
+			"policy-controller": "accepted signatures do not match threshold"}, false},
+		{"an unsigned image", unsigned, pub, false, map[string]string{"kyverno": "no signatures found",
+			"policy-controller": "no matching attestations"}, false},
+		// The check report is attested on each platform image, so a tag naming the index finds
+		// none: a known limit (docs/signing.md), held here so that a fix shows.
+		{"the signed build's index by tag", good, pub, false, map[string]string{"kyverno": "no matching attestations",
+			"policy-controller": "no matching attestations"}, true},
+	}
+	tools := map[string]func(t *testing.T, policyDir, img string) (string, error){
+		"kyverno": func(t *testing.T, policyDir, _ string) (string, error) {
+			return admissionRun(ctx, policyDir, kyverno, "test", ".", "--remove-color", "--detailed-results")
+		},
+		"policy-controller": func(t *testing.T, policyDir, img string) (string, error) {
+			return admissionRun(ctx, policyDir, tester, "--policy", "policy.yaml", "--image", img)
+		},
+	}
+	for tool, admit := range tools {
+		t.Run(tool, func(t *testing.T) {
+			for _, c := range cases {
+				img := c.ref
+				if !c.byTag {
+					img = platformImage(t, c.ref)
+				}
+				policyDir := t.TempDir()
+				signRun(t, ctx, keys, hardened, "policy", "--key", c.pub, "--for", tool, "--images", base+"/*",
+					"--out", policyDir, "--image", img)
+				out, err := admit(t, policyDir, img)
+				switch {
+				case c.admit && err != nil:
+					t.Errorf("%s: %s refused %s: %v\n%s", tool, c.what, img, err, tail(out, 30))
+				case !c.admit && err == nil:
+					t.Errorf("%s: %s was admitted: %s\n%s", tool, c.what, img, tail(out, 30))
+				case !c.admit && !strings.Contains(out, c.why[tool]):
+					t.Errorf("%s: %s was refused without saying %q:\n%s", tool, c.what, c.why[tool], tail(out, 30))
+				}
+				t.Logf("%s, %s:\n%s", tool, c.what, tail(out, 12))
+			}
+		})
+	}
+}
+
+// admissionRun runs an admission tool in the policy's directory, offline but for the stack.
+func admissionRun(ctx context.Context, dir, bin string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir, cmd.Env = dir, signEnv()
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// copyIndex pushes src's index, unchanged, to dst: the same image with none of src's signatures.
+func copyIndex(t *testing.T, src, dst string) string {
+	t.Helper()
+	s, err := name.ParseReference(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := remote.Index(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := name.ParseReference(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.WriteIndex(d, idx); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// toolBinary builds pkg from the tools module tools/MOD into the stack's tools cache, keyed by
+// that module's go.mod, go.sum and the Go that builds it, as cosignBinary does: a machine that
+// built it once does not build it again.
+func toolBinary(t *testing.T, ctx context.Context, mod, bin, pkg string) string {
+	t.Helper()
+	modDir := filepath.Join(repoRoot, "tools", mod)
+	h := sha256.New()
+	for _, f := range []string{"go.mod", "go.sum"} {
+		data := readHost(t, filepath.Join(modDir, f))
+		fmt.Fprintf(h, "%s %d\n", f, len(data))
+		h.Write(data)
+	}
+	v, err := exec.CommandContext(ctx, "go", "env", "GOVERSION", "GOOS", "GOARCH").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Write(v)
+	dir := filepath.Join(st.CacheDir, "tools", mod+"-"+hex.EncodeToString(h.Sum(nil))[:16])
+	path := filepath.Join(dir, bin)
+	if _, err := os.Stat(path); err == nil {
+		return path
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tmp := path + fmt.Sprintf(".tmp-%d", os.Getpid())
+	start := time.Now()
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", tmp, pkg)
+	cmd.Dir = modDir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		os.Remove(tmp)
+		t.Fatalf("building %s in tools/%s: %v\n%s", pkg, mod, err, tail(string(out), 20))
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("built %s in tools/%s in %s", bin, mod, time.Since(start).Round(time.Second))
+	return path
+}
