@@ -385,9 +385,16 @@ func TestJavaRuntimeReadsNestedJars(t *testing.T) {
 	if major == nil {
 		t.Fatalf("no java.specification.version in:\n%s", version)
 	}
-	jre := filepath.Join(dir, "jre")
-	log := run("java", filepath.Join(repoRoot, "lang", "java", "javatool", "HardenedBuild.java"), "app-runtime", major[1],
-		filepath.Join(dir, "out"), jre, "1980-01-01T00:00:02Z")
+	jre, again, cache := filepath.Join(dir, "jre"), filepath.Join(dir, "again"), filepath.Join(dir, "cache")
+	tool := filepath.Join(repoRoot, "lang", "java", "javatool", "HardenedBuild.java")
+	log := run("java", tool, "app-runtime", major[1], filepath.Join(dir, "out"), jre, "1980-01-01T00:00:02Z", cache)
+	// The same modules again: the JRE comes from the cache, the same tree with the same times.
+	if second := run("java", tool, "app-runtime", major[1], filepath.Join(dir, "out"), again, "1980-01-01T00:00:02Z", cache); !strings.Contains(second, "is in the cache") {
+		t.Errorf("the second run linked again:\n%s", second)
+	}
+	if a, b := treeListing(t, jre), treeListing(t, again); a != b {
+		t.Errorf("the JRE from the cache differs from the linked one:\n%s\n---\n%s", a, b)
+	}
 	release := string(readHost(t, filepath.Join(jre, "release")))
 	if !strings.Contains(release, "java.sql") {
 		t.Errorf("the JRE lacks java.sql, which the nested jar uses:\n%s\n%s", log, release)
@@ -395,4 +402,26 @@ func TestJavaRuntimeReadsNestedJars(t *testing.T) {
 	if fi, err := os.Stat(filepath.Join(jre, "bin", "java")); err != nil || fi.ModTime().Year() != 1980 {
 		t.Errorf("bin/java: %v, %v: want it dated as the jars", fi, err)
 	}
+}
+
+// treeListing is a tree's paths, kinds, modes, times, link targets and file contents' sizes, one line each.
+func treeListing(t *testing.T, root string) string {
+	t.Helper()
+	var b strings.Builder
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return err
+		}
+		target, _ := os.Readlink(p)
+		fmt.Fprintf(&b, "%s %s %d %d %s\n", strings.TrimPrefix(p, root), fi.Mode(), fi.ModTime().Unix(), fi.Size(), target)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }

@@ -25,11 +25,12 @@ COPY --chmod=0644 <<"HARDENED_EOF" /hardened/java/HardenedBuild.java
 // arguments. The first command that fails ends the run with its exit code; a tool the JDK lacks
 // exits 2. The frontend writes this file into the builder, and java runs it as a source file.
 //
-//   java /hardened/java/HardenedBuild.java app-runtime RELEASE APP_DIR OUTPUT DATE
+//   java /hardened/java/HardenedBuild.java app-runtime RELEASE APP_DIR OUTPUT DATE CACHE
 //
 // makes the app's own runtime: jdeps lists the modules the jars under APP_DIR need, jlink links a JRE
 // of only those at OUTPUT, with this JDK's trust store, and every file of it is stamped with DATE (an
-// ISO-8601 instant), so the same jars give the same tree.
+// ISO-8601 instant), so the same jars give the same tree. CACHE keeps the last JREs by what decides
+// them (modules, JDK, date): a source change that needs no other module copies one instead of linking.
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -92,8 +93,8 @@ public final class HardenedBuild {
     private static final List<String> SERVICE_MODULES = List.of("jdk.crypto.ec");
 
     private static int appRuntime(String[] args) throws IOException {
-        if (args.length != 4) {
-            System.err.println("hardened: app-runtime RELEASE APP_DIR OUTPUT DATE");
+        if (args.length != 5) {
+            System.err.println("hardened: app-runtime RELEASE APP_DIR OUTPUT DATE CACHE");
             return 2;
         }
         String release = args[0];
@@ -130,6 +131,14 @@ public final class HardenedBuild {
         }
         System.out.println("hardened: the jars need " + String.join(",", modules));
         Path home = Path.of(System.getProperty("java.home"));
+        String key = sha256(String.join(",", modules) + "\n" + home + "\n" + Runtime.version() + "\n" + args[3] + "\n" + CACHE_FORMAT);
+        Path cached = Path.of(args[4]).resolve(key);
+        if (Files.isRegularFile(cached.resolve("release"))) {
+            System.out.println("hardened: the JRE of these modules is in the cache, " + cached);
+            copyTree(cached, out);
+            stamp(out, date);
+            return 0;
+        }
         // No --compress: zipped resources in lib/modules shrink the tree but make the gzip'd layer larger
         // (zip does not compress again) and slow every class load.
         List<String> jlink = new ArrayList<>(List.of("--add-modules", String.join(",", modules), "--output", out.toString(),
@@ -146,12 +155,92 @@ public final class HardenedBuild {
         if (Files.isRegularFile(home.resolve(cacerts))) {
             Files.copy(home.resolve(cacerts), out.resolve(cacerts), StandardCopyOption.REPLACE_EXISTING);
         }
-        try (Stream<Path> walk = Files.walk(out)) {
+        stamp(out, date);
+        keep(out, cached);
+        return 0;
+    }
+
+    // stamp gives every file, directory and link of the tree the same time.
+    private static void stamp(Path tree, FileTime date) throws IOException {
+        try (Stream<Path> walk = Files.walk(tree)) {
             for (Path p : (Iterable<Path>) walk::iterator) {
                 Files.getFileAttributeView(p, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setTimes(date, date, date);
             }
         }
-        return 0;
+    }
+
+    // CACHE_FORMAT changes when what this tool puts in a JRE does, so a cached one from before is not used.
+    private static final String CACHE_FORMAT = "1";
+
+    // CACHE_KEEP is how many JREs the cache holds: each is tens of megabytes.
+    private static final int CACHE_KEEP = 4;
+
+    private static String sha256(String s) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    // keep puts a copy of the JRE in the cache, under a temporary name renamed into place, and drops the
+    // oldest beyond CACHE_KEEP.
+    private static void keep(Path jre, Path cached) throws IOException {
+        Path cache = cached.getParent();
+        Files.createDirectories(cache);
+        Path tmp = Files.createTempDirectory(cache, ".new-");
+        copyTree(jre, tmp.resolve("jre"));
+        Files.move(tmp.resolve("jre"), cached, StandardCopyOption.ATOMIC_MOVE);
+        deleteTree(tmp);
+        List<Path> all = new ArrayList<>();
+        try (Stream<Path> list = Files.list(cache)) {
+            list.filter(p -> !p.getFileName().toString().startsWith(".")).forEach(all::add);
+        }
+        all.sort((a, b) -> {
+            try {
+                return Files.getLastModifiedTime(b, LinkOption.NOFOLLOW_LINKS).compareTo(Files.getLastModifiedTime(a, LinkOption.NOFOLLOW_LINKS));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        Files.setLastModifiedTime(cached, FileTime.from(Instant.now()));
+        for (Path old : all.subList(Math.min(all.size(), CACHE_KEEP), all.size())) {
+            if (!old.equals(cached)) {
+                deleteTree(old);
+            }
+        }
+    }
+
+    // copyTree copies a JRE with its links as links and its modes (stamp sets the times).
+    private static void copyTree(Path from, Path to) throws IOException {
+        List<Path> dirs = new ArrayList<>();
+        try (Stream<Path> walk = Files.walk(from)) {
+            for (Path p : (Iterable<Path>) walk::iterator) {
+                Path dest = to.resolve(from.relativize(p).toString());
+                if (Files.isSymbolicLink(p)) {
+                    Files.createSymbolicLink(dest, Files.readSymbolicLink(p));
+                } else if (Files.isDirectory(p)) {
+                    Files.createDirectories(dest);
+                    dirs.add(p);
+                } else {
+                    Files.copy(p, dest, StandardCopyOption.COPY_ATTRIBUTES);
+                }
+            }
+        }
+        for (Path d : dirs) {
+            Files.setPosixFilePermissions(to.resolve(from.relativize(d).toString()), Files.getPosixFilePermissions(d));
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) walk.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                Files.delete(p);
+            }
+        }
     }
 
     // nestedJars extracts the libraries a fat jar carries inside it (Spring Boot's BOOT-INF/lib, a war's
@@ -190,7 +279,7 @@ WORKDIR /src/src/main/resources
 WORKDIR /src
 RUN --network=none ["java","-XX:TieredStopAtLevel=1","/hardened/java/HardenedBuild.java","javac","--release","21","-encoding","UTF-8","-implicit:class","-d","/tmp/hardened/classes/com.example.hello.Server","--source-path","/src/src/main/java","/src/src/main/java/com/example/hello/Server.java","--","jar","--create","--file","/hardened/out/Server.jar","--main-class","com.example.hello.Server","--date","1980-01-01T00:00:02Z","-C","/tmp/hardened/classes/com.example.hello.Server",".","-C","/src/src/main/resources","."]
 # jdeps and jlink: a Java 21 runtime of the modules the jars need, at /hardened/jre
-RUN --network=none ["java","-XX:TieredStopAtLevel=1","/hardened/java/HardenedBuild.java","app-runtime","21","/hardened/out","/hardened/jre","1980-01-01T00:00:02Z"]
+RUN --network=none --mount=type=cache,id=hardened/java/jre,target=/hardened/jre-cache,sharing=locked ["java","-XX:TieredStopAtLevel=1","/hardened/java/HardenedBuild.java","app-runtime","21","/hardened/out","/hardened/jre","1980-01-01T00:00:02Z","/hardened/jre-cache"]
 
 # runtime.libs: the packages and what they need, minus what the base has, unpacked the distroless
 # way into /hardened/libs/rootfs (package records in status.d, copyright files, no setuid bits).

@@ -78,7 +78,7 @@ func TestJavaExampleLLB(t *testing.T) {
 			t.Errorf("%s: %q, want javac and jar alone, no shell", o.Name, args)
 		}
 	}
-	assertJlink(t, g, "21", "1980-01-01T00:00:02Z")
+	assertJlink(t, g, "21", "1980-01-01T00:00:02Z", "")
 
 	// The final stage takes /hardened/out whole into /app, without setuid/setgid, owned by root.
 	final := g.Named(t, "copy artifacts to /app (root-owned, modes 0644/0755)")
@@ -156,7 +156,7 @@ func TestJavaMaven(t *testing.T) {
 		t.Errorf("entrypoint = %q", ep)
 	}
 	// jdeps reads the jars as the build laid them out, the libraries' too.
-	if jlink := assertJlink(t, g, "21", "2023-11-14T22:13:20Z"); !g.DependsOn(jlink, layout.Digest) {
+	if jlink := assertJlink(t, g, "21", "2023-11-14T22:13:20Z", "team/"); !g.DependsOn(jlink, layout.Digest) {
 		t.Error("jdeps runs before the jars are laid out")
 	}
 }
@@ -324,13 +324,14 @@ func TestJavaJavacTwoMains(t *testing.T) {
 
 // assertJlink finds the step that links the app's JRE: jdeps and jlink in one JVM over what the build left in
 // /hardened/out, without the network, its files dated as the jars are, with HardenedBuild.java in the builder.
-func assertJlink(t *testing.T, g *llbtest.Graph, release, date string) llbtest.Op {
+func assertJlink(t *testing.T, g *llbtest.Graph, release, date, ns string) llbtest.Op {
 	t.Helper()
 	o := g.Named(t, "jdeps and jlink: a Java "+release+" runtime of the modules the jars need, at /hardened/jre")
-	want := []string{"java", "-XX:TieredStopAtLevel=1", "/hardened/java/HardenedBuild.java", "app-runtime", release, "/hardened/out", "/hardened/jre", date}
+	want := []string{"java", "-XX:TieredStopAtLevel=1", "/hardened/java/HardenedBuild.java", "app-runtime", release, "/hardened/out", "/hardened/jre", date, "/hardened/jre-cache"}
 	if args := o.Op.GetExec().GetMeta().GetArgs(); !slices.Equal(args, want) {
 		t.Errorf("jlink args = %q, want %q", args, want)
 	}
+	assertJavaCache(t, o, "/hardened/jre-cache", ns+"hardened/java/jre", pb.CacheSharingOpt_LOCKED)
 	if o.Op.GetExec().Network != pb.NetMode_NONE {
 		t.Error("the JRE's step has network")
 	}

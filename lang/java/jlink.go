@@ -26,6 +26,10 @@ const jlinkHome = "/opt/java/openjdk"
 // that directory alone (see llb.OutDir).
 const jlinkOut = "/hardened/jre"
 
+// jlinkCache is the cache mount where the tool keeps the last JREs it linked, by their modules, JDK and
+// date: a source change that needs no other module copies one (a second) instead of linking (seconds).
+const jlinkCache = "/hardened/jre-cache"
+
 // jlinkLibs are the Debian packages the JRE's own libraries need beyond distroless cc (glibc, libstdc++,
 // libgcc): zlib, which bin/java, libjli and libzip link when the JDK was built without its bundled copy
 // (Debian's are; Temurin's bundle it, where the package is one small library too many). They come in as
@@ -84,16 +88,17 @@ func jreName(s *spec.Spec) string {
 }
 
 // appRuntime links the app's JRE from the jars at llb.OutDir: jdeps lists the modules they need and jlink
-// makes a runtime of those (HardenedBuild.java's app-runtime), in one JVM, without the network, its files
-// stamped with the jars' date so the same jars give the same layer. A javac build has the tool already;
-// Maven's and Gradle's get it written first.
+// makes a runtime of those, or takes it from jlinkCache (HardenedBuild.java's app-runtime), in one JVM,
+// without the network, its files stamped with the jars' date so the same jars give the same layer. A javac
+// build has the tool already; Maven's and Gradle's get it written first.
 func appRuntime(in *llb.BuildInput, st bkllb.State, release string, hasTool bool) *llb.Deps {
 	if !hasTool {
 		st = st.File(bkllb.Mkdir(path.Dir(javaToolPath), 0o755, bkllb.WithParents(true)).
 			Mkfile(javaToolPath, 0o644, hardenedBuildJava), bkllb.WithCustomName("write "+javaToolPath))
 	}
-	args := append(append([]string{"java"}, javaToolOptions...), javaToolPath, "app-runtime", release, llb.OutDir, jlinkOut, jarDate(in.Epoch))
+	args := append(append([]string{"java"}, javaToolOptions...), javaToolPath, "app-runtime", release, llb.OutDir, jlinkOut, jarDate(in.Epoch), jlinkCache)
 	jre := runJava(in, st, args, "runtime.jre", bkllb.Network(pb.NetMode_NONE),
+		llb.CacheMount(in.CacheNS, "java", "jre", jlinkCache, bkllb.CacheMountLocked),
 		bkllb.WithCustomName("jdeps and jlink: a Java "+release+" runtime of the modules the jars need, at "+jlinkOut))
 	return &llb.Deps{State: jre, Src: jlinkOut, Root: jlinkHome}
 }
