@@ -27,13 +27,6 @@ type admissionCase struct {
 	byTag          bool // the pod names the index by tag, not the platform image by digest
 }
 
-// refusedByConditions is what each tool says when the signature verifies and the signed
-// report's conditions do not hold.
-var refusedByConditions = map[string]string{
-	"kyverno":           "attestation checks failed for",
-	"policy-controller": "policy is not compliant for query 'isCompliant = data.sigstore.isCompliant'",
-}
-
 // TestAdmissionTools holds the policies `hardened policy` writes to the admission tools
 // themselves, built from tools/kyverno and tools/policy-tester: each tool, with its policy
 // and the fixtures hardened writes, admits an image `hardened sign` signed on the stack's
@@ -66,8 +59,11 @@ func TestAdmissionTools(t *testing.T) {
 	}
 	cases := []admissionCase{
 		{"the signed build", good, pub, true, nil, false},
-		{"a failing report", failing, pub, false, refusedByConditions, false},
-		{"an expired waiver", expired, pub, false, refusedByConditions, false},
+		// The signature verifies; the report's conditions do not hold, and the refusal says which.
+		{"a failing report", failing, pub, false, map[string]string{"kyverno": "the signed check report's gate did not pass",
+			"policy-controller": "HX-USER-ROOT did not pass: no proof the image runs as a non-root user; the signed check report's gate did not pass"}, false},
+		{"an expired waiver", expired, pub, false, map[string]string{"kyverno": "a waiver of the signed check report has expired; renew it and rebuild",
+			"policy-controller": "with errors: waiver HX-MIN-SHELL expired on 2020-01-01; renew it and rebuild"}, false},
 		{"another key", good, wrongPub, false, map[string]string{"kyverno": "no matching signatures",
 			"policy-controller": "accepted signatures do not match threshold"}, false},
 		{"an unsigned image", unsigned, pub, false, map[string]string{"kyverno": "no signatures found",

@@ -175,18 +175,23 @@ spec:
                     - key: "{{ gate.passed }}"
                       operator: Equals
                       value: true
+                      message: the signed check report's gate did not pass
                     - key: "{{ summary.failing.high }}"
                       operator: Equals
                       value: 0
+                      message: a high-severity check failed in the signed check report
                     - key: "{{ results[?id == 'HX-USER-ROOT'] | [0].status }}"
                       operator: Equals
                       value: pass
+                      message: "HX-USER-ROOT did not pass: no proof the image runs as a non-root user"
                     - key: "{{ waivers || `+"`[]`"+` | [?status == 'expired'] | length(@) }}"
                       operator: Equals
                       value: 0
+                      message: a waiver of the signed check report has expired; renew it and rebuild
                     - key: "{{ time_after(validUntil || '9999-12-31T00:00:00Z', time_now_utc()) }}"
                       operator: Equals
                       value: true
+                      message: the signed check report's validUntil has passed; rebuild
 `, in.images, strings.ReplaceAll(policyConditions, "\n", "\n# "), in.name, in.images, indent(in.keyPEM, 22),
 		audit.PredicateType, indent(in.keyPEM, 26))
 	pod := fmt.Sprintf(`apiVersion: v1
@@ -220,8 +225,8 @@ results:
 	}
 }
 
-// regoConditions is the Rego body both cosign (package signature, rule allow) and
-// policy-controller (package sigstore, rule isCompliant) evaluate on the statement.
+// regoConditions is the Rego body cosign (package signature, rule allow) evaluates on the
+// statement: a boolean, the only form cosign 3 reads.
 func regoConditions(rule, predicate string) string {
 	return fmt.Sprintf(`import rego.v1
 
@@ -244,10 +249,47 @@ valid_until_ahead if time.parse_rfc3339_ns(%[2]s.validUntil) > time.now_ns()
 `, rule, predicate, strings.ReplaceAll(policyConditions, "\n", "\n# "))
 }
 
+// policyControllerRego holds the report to policyConditions as the other policies do, but its
+// isCompliant is policy-controller's set of result objects, so a refusal names every condition
+// that failed instead of only "not compliant" (cosign 3 reads a boolean allow only).
+const policyControllerRego = `import rego.v1
+
+# gate.passed is true; summary.failing.high is 0; the HX-USER-ROOT result is pass;
+# no waiver has status expired; validUntil, when present, is after now.
+isCompliant contains {"result": count(violations) == 0, "error": concat("; ", sort(violations)), "warning": ""}
+
+report := input.predicate
+
+violations contains "the signed check report's gate did not pass" if not report.gate.passed == true
+
+violations contains "a high-severity check failed in the signed check report" if not report.summary.failing.high == 0
+
+violations contains "HX-USER-ROOT did not pass: no proof the image runs as a non-root user" if not user_not_root
+
+violations contains sprintf("waiver %s expired on %s; renew it and rebuild", [w.id, w.expires]) if {
+	some w in object.get(report, "waivers", [])
+	w.status == "expired"
+}
+
+violations contains sprintf("the signed check report is valid until %s, which has passed; rebuild", [report.validUntil]) if {
+	not valid_until_ahead
+}
+
+user_not_root if {
+	some r in report.results
+	r.id == "HX-USER-ROOT"
+	r.status == "pass"
+}
+
+valid_until_ahead if not report.validUntil
+
+valid_until_ahead if time.parse_rfc3339_ns(report.validUntil) > time.now_ns()
+`
+
 // policyControllerPolicy is a ClusterImagePolicy (policy.sigstore.dev/v1beta1) with a key
 // authority and no ctlog, so no transparency log is consulted, and a Rego attestation policy.
 func policyControllerPolicy(in policyInput) policyFiles {
-	rego := "package sigstore\n\n" + regoConditions("isCompliant", "input.predicate")
+	rego := "package sigstore\n\n" + policyControllerRego
 	policy := fmt.Sprintf(`# Admits %s only with a check report signed by the key below.
 # Written by hardened policy --for policy-controller (docs/signing.md).
 apiVersion: policy.sigstore.dev/v1beta1
