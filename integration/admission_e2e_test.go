@@ -30,7 +30,8 @@ type admissionCase struct {
 // TestAdmissionTools holds the policies `hardened policy` writes to the admission tools
 // themselves, built from tools/kyverno and tools/policy-tester: each tool, with its policy
 // and the fixtures hardened writes, admits an image `hardened sign` signed on the stack's
-// registry, and refuses a failing report, an expired waiver, another key and an unsigned image.
+// registry, and refuses a failing report, an expired waiver, a validUntil passed, another key
+// and an unsigned image, each for its own reason.
 func TestAdmissionTools(t *testing.T) {
 	t.Parallel() // its own repositories and keys
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
@@ -54,7 +55,8 @@ func TestAdmissionTools(t *testing.T) {
 	expired := pushAlteredReport(t, good, base+"/expired:1", func(p map[string]any) {
 		p["waivers"] = []any{map[string]any{"id": "HX-MIN-SHELL", "reason": "e2e", "expires": "2020-01-01", "source": "ignore.yaml:2", "status": "expired"}}
 	})
-	for _, ref := range []string{failing, expired} {
+	stale := pushAlteredReport(t, good, base+"/stale:1", func(p map[string]any) { p["validUntil"] = "2020-01-02T00:00:00Z" })
+	for _, ref := range []string{failing, expired, stale} {
 		signRun(t, ctx, keys, hardened, "sign", ref, "--key", key)
 	}
 	cases := []admissionCase{
@@ -64,6 +66,8 @@ func TestAdmissionTools(t *testing.T) {
 			"policy-controller": "HX-USER-ROOT did not pass: no proof the image runs as a non-root user; the signed check report's gate did not pass"}, false},
 		{"an expired waiver", expired, pub, false, map[string]string{"kyverno": "a waiver of the signed check report has expired; renew it and rebuild",
 			"policy-controller": "with errors: waiver HX-MIN-SHELL expired on 2020-01-01; renew it and rebuild"}, false},
+		{"a validUntil passed", stale, pub, false, map[string]string{"kyverno": "the signed check report's validUntil has passed; rebuild",
+			"policy-controller": "with errors: the signed check report is valid until 2020-01-02T00:00:00Z, which has passed; rebuild"}, false},
 		{"another key", good, wrongPub, false, map[string]string{"kyverno": "no matching signatures",
 			"policy-controller": "accepted signatures do not match threshold"}, false},
 		{"an unsigned image", unsigned, pub, false, map[string]string{"kyverno": "no signatures found",
