@@ -50,12 +50,14 @@ type build struct {
 	// cache); nil when the build had no test step. Nothing else runs beside it, so it is what the test adds.
 	TestStepSeconds *float64 `json:"test_step_seconds,omitempty"`
 	BytesPulled     int64    `json:"bytes_pulled"`
-	// CacheBytesPulled is the part of BytesPulled that came from the registry cache (--cache-from).
+	// CacheBytesPulled (ci) is the part of BytesPulled the cold build exporting the cache did not pull: the
+	// build's own layers, from the registry cache (ownLayers).
 	CacheBytesPulled int64  `json:"cache_bytes_pulled,omitempty"`
 	Cached           int    `json:"vertices_cached"`
 	Vertices         int    `json:"vertices"`
 	Error            string `json:"error,omitempty"`
-	vertices         map[string]*vertex
+	// blobs are the blobs the build pulled, by digest, with their sizes.
+	blobs map[string]int64
 }
 
 type buildOpts struct {
@@ -94,7 +96,7 @@ func (b *bench) build(ctx context.Context, v variant, o buildOpts) build {
 	took := time.Since(start)
 	r := build{Seconds: took.Seconds()}
 	if p, err := b.reg.pulledSince(mark); err == nil {
-		r.BytesPulled, r.CacheBytesPulled = p.total, p.cache
+		r.BytesPulled, r.blobs = p.total, p.blobs
 	}
 	b.keepTrace(v, o.tag, stderr.Bytes())
 	vs := parseProgress(stderr.Bytes(), stdout.Bytes())

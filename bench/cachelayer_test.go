@@ -53,8 +53,9 @@ func TestHoldsPath(t *testing.T) {
 	}
 }
 
-// What a build pulled is split by repository: the ci case's cache against the images.
-func TestPulledSplitsTheCache(t *testing.T) {
+// What a build pulled is read from the registry's log, blob GETs only; the ci rebuild's own layers are the blobs
+// the cold export build did not pull, whichever repository served them.
+func TestPulledOwnLayers(t *testing.T) {
 	dir := t.TempDir()
 	blobs := filepath.Join(dir, "blobs")
 	if err := os.MkdirAll(blobs, 0o755); err != nil {
@@ -66,17 +67,24 @@ func TestPulledSplitsTheCache(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	r := &registryLog{blobs: blobs}
+	export, err := r.sum(strings.NewReader("2026/12/07 06:16:10 GET /v2/library/golang/blobs/sha256:" + digest('a') + "?ns=docker.io"))
+	if err != nil || export.total != 100 {
+		t.Fatalf("export pulled %+v, %v; want 100", export, err)
+	}
 	log := strings.Join([]string{
-		"2026/12/07 06:16:16 GET /v2/library/golang/blobs/sha256:" + digest('a') + "?ns=docker.io",
+		"2026/12/07 06:16:16 GET /v2/bench-cache/blobs/sha256:" + digest('a'), // the builder's layer, from the cache
 		"2026/12/07 06:16:17 GET /v2/bench-cache/blobs/sha256:" + digest('b'),
 		"2026/12/07 06:16:17 GET /v2/bench-cache/manifests/go-A-0",
 		"2026/12/07 06:16:18 GET /v2/bench-cache/blobs/sha256:" + digest('c'),
 		"2026/12/07 06:16:18 HEAD /v2/bench-cache/blobs/sha256:" + digest('a'),
 		"2026/12/07 06:16:19 GET /v2/bench-cache/blobs/sha256:" + digest('d'), // not stored: a failed request
 	}, "\n")
-	r := &registryLog{blobs: blobs}
-	p, err := r.sum(strings.NewReader(log))
-	if err != nil || p.total != 137 || p.cache != 37 {
-		t.Errorf("pulled = %+v, %v; want total 137, cache 37", p, err)
+	rebuild, err := r.sum(strings.NewReader(log))
+	if err != nil || rebuild.total != 137 {
+		t.Fatalf("rebuild pulled %+v, %v; want 137", rebuild, err)
+	}
+	if own := ownLayers(rebuild.blobs, export.blobs); own != 37 {
+		t.Errorf("own layers = %d, want 37 (b and c, not the builder's a)", own)
 	}
 }

@@ -28,7 +28,7 @@ type Case struct {
 	Builds map[string][]build `json:"builds"` // by variant
 	Median map[string]float64 `json:"median_seconds"`
 	Pulled map[string]int64   `json:"median_bytes_pulled"`
-	// PulledCache is the part of Pulled that came from the registry cache (the ci case).
+	// PulledCache (ci) is the part of Pulled that is the build's own layers, from the registry cache.
 	PulledCache map[string]int64 `json:"median_cache_bytes_pulled,omitempty"`
 	// DepsLayer (ci) is the median compressed size of A's dependency layer in its exported cache: the layers
 	// holding the example's dependency layer path (example.DepsLayer); 0 when it has none.
@@ -279,8 +279,9 @@ func (b *bench) ci(ctx context.Context, _ *ExampleResults) (*Case, error) {
 			if err := b.prune(ctx); err != nil {
 				return nil, err
 			}
-			if r := b.build(ctx, v, buildOpts{tag: "ci-export", cacheTo: ref}); r.Error != "" {
-				return nil, fmt.Errorf("%s with --cache-to: %s", v.Name, r.Error)
+			exp := b.build(ctx, v, buildOpts{tag: "ci-export", cacheTo: ref})
+			if exp.Error != "" {
+				return nil, fmt.Errorf("%s with --cache-to: %s", v.Name, exp.Error)
 			}
 			if v.Name == "A" && b.ws.ex.DepsLayer != "" {
 				n, err := depsLayerBytes(ctx, ref, b.ws.ex.DepsLayer)
@@ -296,7 +297,9 @@ func (b *bench) ci(ctx context.Context, _ *ExampleResults) (*Case, error) {
 			if err := b.ws.changeSource("ci change " + strconv.Itoa(i)); err != nil {
 				return nil, err
 			}
-			c.add(v, b.build(ctx, v, buildOpts{tag: "ci", cacheFrom: ref}))
+			r := b.build(ctx, v, buildOpts{tag: "ci", cacheFrom: ref})
+			r.CacheBytesPulled = ownLayers(r.blobs, exp.blobs)
+			c.add(v, r)
 		}
 	}
 	if len(layers) > 0 {

@@ -250,7 +250,7 @@ func cacheCost(res *ExampleResults) (Goal, bool) {
 		layer = "dependency layer " + human(c.DepsLayer) + " compressed"
 	}
 	return Goal{Goal: "cache layer cost, ci", Target: "reported", Info: true, Met: true,
-		Value: fmt.Sprintf("%s; the ci rebuild pulled %s from the registry cache (B %s, S %s), %s in all (B %s, S %s)",
+		Value: fmt.Sprintf("%s; the ci rebuild pulled %s of the build's own layers from the registry cache (B %s, S %s), %s in all with the images (B %s, S %s)",
 			layer, pulledFrom(c.PulledCache, "A"), pulledFrom(c.PulledCache, "B"), pulledFrom(c.PulledCache, "S"),
 			pulledFrom(c.Pulled, "A"), pulledFrom(c.Pulled, "B"), pulledFrom(c.Pulled, "S"))}, true
 }

@@ -32,14 +32,12 @@ func (r *registryLog) mark() int64 {
 	return fi.Size()
 }
 
-var blobGet = regexp.MustCompile(`^\S+ \S+ GET /v2/(\S+)/blobs/sha256:([0-9a-f]{64})(\?\S*)?$`)
+var blobGet = regexp.MustCompile(`^\S+ \S+ GET /v2/\S+/blobs/sha256:([0-9a-f]{64})(\?\S*)?$`)
 
-// cacheRepo is the repository the ci case exports its registry caches to.
-const cacheRepo = "bench-cache"
-
-// pulled is what a build fetched from the registry: every blob, and those of them from the ci case's cache.
+// pulledBytes is what a build fetched from the registry: its total, and the size of each blob by digest.
 type pulledBytes struct {
-	total, cache int64
+	total int64
+	blobs map[string]int64
 }
 
 // pulledSince sums the sizes of the blobs fetched after mark (failed requests carry a status and are skipped).
@@ -56,19 +54,30 @@ func (r *registryLog) pulledSince(mark int64) (pulledBytes, error) {
 }
 
 func (r *registryLog) sum(log io.Reader) (pulledBytes, error) {
-	var p pulledBytes
+	p := pulledBytes{blobs: map[string]int64{}}
 	sc := bufio.NewScanner(log)
 	for sc.Scan() {
 		m := blobGet.FindStringSubmatch(strings.TrimSpace(sc.Text()))
 		if m == nil {
 			continue
 		}
-		if fi, err := os.Stat(filepath.Join(r.blobs, m[2])); err == nil {
+		if fi, err := os.Stat(filepath.Join(r.blobs, m[1])); err == nil {
 			p.total += fi.Size()
-			if m[1] == cacheRepo {
-				p.cache += fi.Size()
-			}
+			p.blobs[m[1]] = fi.Size()
 		}
 	}
 	return p, sc.Err()
+}
+
+// ownLayers is what a --cache-from rebuild pulled that the cold build exporting the cache did not: the layers
+// the build made itself (the dependency layer, the app's). A registry cache of mode=max also holds the builder's
+// and the base's layers, and the rebuild takes them from it, so the repository a blob came from does not tell.
+func ownLayers(rebuild, export map[string]int64) int64 {
+	var n int64
+	for d, size := range rebuild {
+		if _, ok := export[d]; !ok {
+			n += size
+		}
+	}
+	return n
 }

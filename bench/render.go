@@ -116,7 +116,7 @@ func renderGoals(p func(string, ...any), res *Results) {
 func renderSummary(p func(string, ...any), res *Results) {
 	p("## Summary")
 	p("")
-	p("| example | cold A/B | warm A/B | source A/B | deps A/B | ci A/B | image A | image B | image C | files A / B / C | dep. layer A | ci: from cache A / B |")
+	p("| example | cold A/B | warm A/B | source A/B | deps A/B | ci A/B | image A | image B | image C | files A / B / C | dep. layer A | ci: own layers A / B |")
 	p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	for _, ex := range res.Examples {
 		row := []string{ex.Name}
@@ -151,8 +151,9 @@ func renderSummary(p func(string, ...any), res *Results) {
 	p("")
 	p("Images are compressed sizes as a registry serves them (layers, config, manifest); files count non-directory")
 	p("entries of the flattened filesystem. \"dep. layer A\" is the compressed size of the dependency layer the frontend")
-	p("makes for registry caches (go, rust: compiled dependencies), in the ci case's exported cache; \"ci: from cache\"")
-	p("is what the ci rebuild pulled from that cache (the rest of what it pulled is the base and builder images).")
+	p("makes for registry caches (go, rust: compiled dependencies), in the ci case's exported cache; \"ci: own layers\" is")
+	p("what the ci rebuild pulled that the cold build exporting the cache did not: the build's own layers (dependency")
+	p("layer, app), where the rest is the images (the builder's and base's layers, which a mode=max cache holds too).")
 	p("")
 	if !hasPeer(res) {
 		return
@@ -236,7 +237,7 @@ func renderExample(p func(string, ...any), ex *ExampleResults) {
 		p("- %s: %s.", c.Name, c.Desc)
 	}
 	if c := ex.find("ci"); c != nil {
-		p("- ci cache: %s; the ci rebuild pulled %s from the registry cache for A, %s for B, %s for S.",
+		p("- ci cache: %s; of what the ci rebuild pulled, the build's own layers (not pulled by the cold build that exported the cache) were %s for A, %s for B, %s for S.",
 			depsLayerText(c), pulledFrom(c.PulledCache, "A"), pulledFrom(c.PulledCache, "B"), pulledFrom(c.PulledCache, "S"))
 	}
 	p("- test step in A: how long the frontend's run test (the spec's `test:`) ran, from its step's start to its end")
