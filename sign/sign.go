@@ -47,7 +47,8 @@ type pending struct {
 	push    func() (string, error)
 }
 
-// Sign signs the index, each platform image and every attestation of ref with key. Every
+// Sign signs the index, each platform image and every attestation of ref with key, and attests
+// on the index the check report derived from its platform images' (IndexReportStatement). Every
 // payload is read and signed before anything is pushed; a push that fails returns what was
 // written before it, with the error.
 func Sign(ctx context.Context, ref string, key *ecdsa.PrivateKey, o Options) ([]Written, error) {
@@ -70,6 +71,9 @@ func Sign(ctx context.Context, ref string, key *ecdsa.PrivateKey, o Options) ([]
 		if err := p.requireReports(); err != nil {
 			return nil, err
 		}
+	}
+	if err := p.addIndexReport(); err != nil {
+		return nil, err
 	}
 	if err := p.addExtra(o.Extra); err != nil {
 		return nil, err

@@ -101,7 +101,8 @@ func TestSignVerifyEachFormat(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				want := map[string]int{FormatBoth: 3 + 6 + 3 + 2, FormatBundle: 3 + 6, FormatLegacy: 3 + 2}[format]
+				// The index also carries its derived check report: one bundle, one .att.
+				want := map[string]int{FormatBoth: 3 + 7 + 3 + 3, FormatBundle: 3 + 7, FormatLegacy: 3 + 3}[format]
 				if len(written) != want {
 					t.Fatalf("wrote %d signatures, want %d: %v", len(written), want, written)
 				}
@@ -109,7 +110,7 @@ func TestSignVerifyEachFormat(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if len(v.Subjects) != 3 || v.Attestations != 6 || len(v.Reports) != 2 {
+				if len(v.Subjects) != 3 || v.Attestations != 6 || len(v.Reports) != 2 || v.IndexReport == nil {
 					t.Fatalf("verified %+v", v)
 				}
 				if _, err := Verify(context.Background(), ref.String(), &newKey(t).PublicKey); err == nil || !strings.Contains(err.Error(), "no signature that verifies with this key") {
@@ -316,7 +317,7 @@ func TestExtraStatements(t *testing.T) {
 			vex++
 		}
 	}
-	if vex != 1 || len(written) != 2+7 { // index: bundle, .sig; image: bundle, 4 attestation bundles, .sig, .att
+	if vex != 1 || len(written) != 4+7 { // index: bundle, its report's bundle, .sig, .att; image: bundle, 4 attestation bundles, .sig, .att
 		t.Fatalf("wrote %v", written)
 	}
 	p, _ := Inspect(ref)
@@ -417,7 +418,7 @@ func TestSignTwice(t *testing.T) {
 				t.Fatal(err)
 			}
 			once := counts()
-			if want := "index.sig=1 index.att=0 index referrers=1 image.sig=1 image.att=3 image referrers=4"; once != want {
+			if want := "index.sig=1 index.att=1 index referrers=2 image.sig=1 image.att=3 image referrers=4"; once != want {
 				t.Fatalf("signed once: %s, want %s", once, want)
 			}
 			written, err := Sign(context.Background(), ref.String(), key, Options{})
@@ -433,14 +434,14 @@ func TestSignTwice(t *testing.T) {
 					held++
 				}
 			}
-			if held != 3 {
-				t.Errorf("the second run says %d legacy tags were already held, want 3: %v", held, written)
+			if held != 4 {
+				t.Errorf("the second run says %d legacy tags were already held, want 4: %v", held, written)
 			}
 			other := newKey(t)
 			if _, err := Sign(context.Background(), ref.String(), other, Options{}); err != nil {
 				t.Fatal(err)
 			}
-			if got, want := counts(), "index.sig=2 index.att=0 index referrers=2 image.sig=2 image.att=6 image referrers=8"; got != want {
+			if got, want := counts(), "index.sig=2 index.att=2 index referrers=4 image.sig=2 image.att=6 image referrers=8"; got != want {
 				t.Errorf("another key: %s, want %s", got, want)
 			}
 			for _, k := range []*ecdsa.PrivateKey{key, other} {

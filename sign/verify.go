@@ -26,12 +26,16 @@ type Verified struct {
 	Attestations int
 	// Reports are the signed check reports' statements by platform image digest.
 	Reports map[string][]byte
+	// IndexReport is the check report signed on the index, derived again from Reports and
+	// equal to it; nil when the index carries none (a single image, or signed before it was written).
+	IndexReport []byte
 }
 
 // found collects the valid signatures of one subject.
 type found struct {
 	formats    map[string]bool
 	statements map[string]bool // sha256:HEX of each signed statement
+	reports    [][]byte        // the signed check report statements
 }
 
 // Verify checks offline, with pub, that ref's index and platform images are signed and that
@@ -48,10 +52,14 @@ func Verify(ctx context.Context, ref string, pub *ecdsa.PublicKey, opts ...remot
 	}
 	v := &Verified{Name: p.Name, Digest: p.Digest, Reports: map[string][]byte{}}
 	manifests := map[string]bool{}
+	var indexSigs *found
 	for _, s := range p.Subjects {
 		f, err := p.signatures(pub, s.Digest, opts)
 		if err != nil {
 			return nil, err
+		}
+		if s.Kind == kindIndex {
+			indexSigs = f
 		}
 		if len(f.formats) == 0 {
 			return nil, fmt.Errorf("%s: %s %s (%s) has no signature that verifies with this key; sign the image with hardened sign %s --key KEY, or pass the public key it was signed with",
@@ -83,7 +91,33 @@ func Verify(ctx context.Context, ref string, pub *ecdsa.PublicKey, opts ...remot
 				p.Name, s.Digest, orAny(s.Platform))
 		}
 	}
+	if indexSigs != nil {
+		if err := p.checkIndexReport(v, indexSigs); err != nil {
+			return nil, err
+		}
+	}
 	return v, nil
+}
+
+// checkIndexReport derives the index's check report from the platforms' signed ones and wants
+// every check report signed on the index to be it: admission controllers read that one alone.
+func (p *Plan) checkIndexReport(v *Verified, f *found) error {
+	if len(f.reports) == 0 {
+		return nil
+	}
+	prs, _ := p.platformReports(v.Reports)
+	want, err := IndexReportStatement(p.Repo.Name(), p.Digest, prs)
+	if err != nil {
+		return fmt.Errorf("%s: index %s: %v", p.Name, p.Digest, err)
+	}
+	for _, got := range f.reports {
+		if string(got) != string(want) {
+			return fmt.Errorf("%s: index %s carries a signed check report (sha256:%x) that is not the one its platform images' signed reports give (sha256:%x): an admission controller reading the index would hold the image to a claim its platform reports do not make; sign the image again with hardened sign, and find who signed that report",
+				p.Name, p.Digest, sha256.Sum256(got), sha256.Sum256(want))
+		}
+	}
+	v.IndexReport = want
+	return nil
 }
 
 // attestationSigned says whether a statement is signed as it is: itself (hardened sign), or the
@@ -117,7 +151,11 @@ func (p *Plan) signatures(pub *ecdsa.PublicKey, digest string, opts []remote.Opt
 			f.formats[format] = true
 			return
 		}
-		f.statements[fmt.Sprintf("sha256:%x", sha256.Sum256(stmt))] = true
+		h := fmt.Sprintf("sha256:%x", sha256.Sum256(stmt))
+		if st.PredicateType == PredicateCheckReport && !f.statements[h] {
+			f.reports = append(f.reports, stmt)
+		}
+		f.statements[h] = true
 	}
 	if err := p.bundles(pub, digest, opts, signed); err != nil {
 		return nil, err

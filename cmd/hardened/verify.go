@@ -59,6 +59,11 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "signed: %s (%s)\n", what, strings.Join(s.Formats, ", "))
 	}
 	fmt.Fprintf(stdout, "signed unchanged: %d attestation(s)\n", v.Attestations)
+	if v.IndexReport != nil {
+		fmt.Fprintf(stdout, "signed on the index: the check report its %d platform report(s) give\n", len(v.Reports))
+	} else if len(v.Subjects) > 0 && v.Subjects[0].Kind == "index" {
+		fmt.Fprintf(stdout, "note: the index carries no signed check report, so an admission policy finds none for its tag or digest; sign it again with hardened sign\n")
+	}
 	status := exitPass
 	for digest, stmt := range v.Reports {
 		report, problems, err := sign.Report(stmt, time.Now())
