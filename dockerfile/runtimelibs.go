@@ -10,6 +10,7 @@ import (
 
 	hllb "github.com/hardenedbuild/hardened/llb"
 	"github.com/hardenedbuild/hardened/lockfile"
+	"github.com/hardenedbuild/hardened/plan"
 	"github.com/hardenedbuild/hardened/spec"
 )
 
@@ -17,12 +18,17 @@ import (
 const libsStage = "runtime-libs"
 
 // finalFrom ends the build stages and starts the final one: the runtime-libs stage first when the
-// spec has runtime.libs, then FROM the base with their files. It returns the labels the libs add.
+// plan has runtime libs (the spec's and its language's), then FROM the base with their files. It
+// returns the labels the libs add.
 func finalFrom(w *writer, s *spec.Spec, opts Options, breq hllb.ImageRequest, builderRef string, baseReq hllb.ImageRequest, base string) (map[string]string, error) {
+	pl, err := plan.New(s, opts.Files, opts.Platform, buildPlatform)
+	if err != nil {
+		return nil, err
+	}
 	labels := map[string]string{}
 	w.line("")
-	if len(s.Runtime.Libs) > 0 {
-		label, err := runtimeLibs(w, s, opts, breq, builderRef, baseReq, base)
+	if len(pl.RuntimeLibs) > 0 {
+		label, err := runtimeLibs(w, s, opts, pl.RuntimeLibs, breq, builderRef, baseReq, base)
 		if err != nil {
 			return nil, err
 		}
@@ -32,7 +38,7 @@ func finalFrom(w *writer, s *spec.Spec, opts Options, breq hllb.ImageRequest, bu
 		w.line("")
 	}
 	w.line("FROM %s", base)
-	if len(s.Runtime.Libs) > 0 {
+	if len(pl.RuntimeLibs) > 0 {
 		w.line("COPY --from=%s --chmod=u-s,g-s %s/ /", libsStage, hllb.LibsRootfs)
 	}
 	return labels, nil
@@ -43,7 +49,7 @@ func finalFrom(w *writer, s *spec.Spec, opts Options, breq hllb.ImageRequest, bu
 // fails on apt's problems (the frontend reports them at their spec positions) and, with a lock
 // that records the packages, on any version the lock does not pin. It returns the label the
 // frontend would write, when the lock says the versions ahead.
-func runtimeLibs(w *writer, s *spec.Spec, opts Options, breq hllb.ImageRequest, builderRef string, baseReq hllb.ImageRequest, base string) (label string, err error) {
+func runtimeLibs(w *writer, s *spec.Spec, opts Options, pkgs []string, breq hllb.ImageRequest, builderRef string, baseReq hllb.ImageRequest, base string) (label string, err error) {
 	lreq, onBuilder, err := hllb.LibsImage(s, baseReq, breq, opts.Platform)
 	if err != nil {
 		return "", err
@@ -55,8 +61,9 @@ func runtimeLibs(w *writer, s *spec.Spec, opts Options, breq hllb.ImageRequest, 
 		}
 	}
 	st, err := hllb.RuntimeLibs(s, hllb.LibsInput{
-		Image: hllb.Image{Ref: lreq.Ref, State: bkllb.Image(lreq.Ref)},
-		Base:  hllb.Image{Ref: baseReq.Ref, State: bkllb.Image(baseReq.Ref)},
+		Packages: pkgs,
+		Image:    hllb.Image{Ref: lreq.Ref, State: bkllb.Image(lreq.Ref)},
+		Base:     hllb.Image{Ref: baseReq.Ref, State: bkllb.Image(baseReq.Ref)},
 	})
 	if err != nil {
 		return "", err

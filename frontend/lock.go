@@ -79,7 +79,7 @@ func buildLock(ctx context.Context, b *build, files hllb.Files) (*gwclient.Resul
 		}
 		if pl.Base != nil && pl.Libs != nil {
 			// The packages runtime.libs installs, resolved on the images just locked.
-			versions, err := lockLibs(ctx, b, *pl.Base, *pl.Libs, target)
+			versions, err := lockLibs(ctx, b, pl, target)
 			if err != nil {
 				return nil, err
 			}
@@ -96,18 +96,18 @@ func buildLock(ctx context.Context, b *build, files hllb.Files) (*gwclient.Resul
 	return res, nil
 }
 
-// lockLibs runs the runtime-libs stage on the locked base and libs image and returns the
+// lockLibs runs the plan's runtime-libs stage on the locked base and libs image and returns the
 // packages it installs, by name.
-func lockLibs(ctx context.Context, b *build, baseReq, libsReq hllb.ImageRequest, target ocispecs.Platform) (map[string]string, error) {
-	base, err := b.resolve(ctx, baseReq)
+func lockLibs(ctx context.Context, b *build, pl hllb.Plan, target ocispecs.Platform) (map[string]string, error) {
+	base, err := b.resolve(ctx, *pl.Base)
 	if err != nil {
 		return nil, err
 	}
-	img, err := b.resolve(ctx, libsReq)
+	img, err := b.resolve(ctx, *pl.Libs)
 	if err != nil {
 		return nil, err
 	}
-	libs, err := b.runtimeLibs(ctx, *img, &hllb.Inputs{Base: base, CacheNS: b.bc.CacheIDNamespace, Proxy: proxyEnv(b.bc.BuildArgs)}, target)
+	libs, err := b.runtimeLibs(ctx, *img, &hllb.Inputs{Plan: pl, Base: base, CacheNS: b.bc.CacheIDNamespace, Proxy: proxyEnv(b.bc.BuildArgs)}, target)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 // versions go into the image config and an unknown package fails at its spec position.
 func (b *build) runtimeLibs(ctx context.Context, img hllb.Image, in *hllb.Inputs, target ocispecs.Platform) (*hllb.Libs, error) {
 	st, err := hllb.RuntimeLibs(b.spec, hllb.LibsInput{
+		Packages:  in.Plan.RuntimeLibs,
 		Image:     img,
 		Base:      *in.Base,
 		CacheNS:   in.CacheNS,
@@ -41,7 +42,7 @@ func (b *build) runtimeLibs(ctx context.Context, img hllb.Image, in *hllb.Inputs
 	if err != nil {
 		return nil, err
 	}
-	pkgs, err := hllb.ReadLibs(b.spec, packages, problems)
+	pkgs, err := hllb.ReadLibs(b.spec, in.Plan.RuntimeLibs, packages, problems)
 	if err != nil {
 		return nil, withSpecSource(err, b.src)
 	}

@@ -84,7 +84,7 @@ func (in Inputs) Files() []string {
 var OptionalFields = []string{"cgo", "build.ldflags", "build.tags", "version", "base", "build.env",
 	"build.script", "build.steps", "build.packages", "runtime.jre"}
 
-// Layout says how a language's artifacts reach /app.
+// Layout says how a language's artifacts reach /app, and what the image needs for them to run.
 type Layout struct {
 	// AppDir: the builder lays the whole app out at llb.OutDir, copied onto /app as it is.
 	AppDir bool
@@ -92,6 +92,9 @@ type Layout struct {
 	InContext bool
 	// AsIs: they reach the image as they are in the context, so their modes are checked too.
 	AsIs bool
+	// RuntimeLibs are the Debian packages the language's runtime needs for this spec beyond its
+	// runtime.libs (nil: none). plan.New adds them to the plan's list; a spec is never changed.
+	RuntimeLibs func(s *spec.Spec) []string
 }
 
 // ArtifactNames are the names the spec's artifacts have under /app.

@@ -68,7 +68,7 @@ func Convert(s *spec.Spec, in Inputs) (*Result, error) {
 	if in.Plan.Build == nil {
 		return nil, fmt.Errorf("language %q: no plan to convert (plan.New)", s.Language)
 	}
-	if len(s.Runtime.Libs) > 0 && in.Libs == nil {
+	if len(in.Plan.RuntimeLibs) > 0 && in.Libs == nil {
 		return nil, fmt.Errorf("runtime.libs: the packages were not resolved (RuntimeLibs, ReadLibs) before the conversion")
 	}
 	if in.Plan.Includes != nil {

@@ -19,7 +19,10 @@ type Plan struct {
 	Builder ImageRequest
 	// Base is the final stage's base; nil means scratch.
 	Base *ImageRequest
-	// Libs is the image the runtime-libs stage runs on; nil without runtime.libs. LibsOnBuilder says
+	// RuntimeLibs are the Debian packages the runtime-libs stage installs: the spec's runtime.libs,
+	// then those the language's runtime needs (Java's linked JRE: zlib1g); nil: no stage.
+	RuntimeLibs []string
+	// Libs is the image the runtime-libs stage runs on; nil without RuntimeLibs. LibsOnBuilder says
 	// it is the builder image, which is then resolved once.
 	Libs          *ImageRequest
 	LibsOnBuilder bool

@@ -96,6 +96,8 @@ func samePlatform(a, b ocispecs.Platform) bool {
 
 // LibsInput is what the runtime-libs stage is made from, already resolved.
 type LibsInput struct {
+	// Packages are the Debian packages to install, the plan's RuntimeLibs.
+	Packages []string
 	// Image is a Debian image of the base's release, on the target platform (LibsImage).
 	Image Image
 	// Base is the final base, whose package records say what it already has.
@@ -105,22 +107,25 @@ type LibsInput struct {
 	Proxy     *bkllb.ProxyEnv
 }
 
-// RuntimeLibs is the stage that unpacks runtime.libs with their dependencies, minus what the base
+// RuntimeLibs is the stage that unpacks in.Packages with their dependencies, minus what the base
 // has, into LibsRootfs, the way distroless assembles its images. It never fails on apt's account:
 // an unknown package is written to LibsProblemsFile for the frontend to report at its position.
 func RuntimeLibs(s *spec.Spec, in LibsInput) (bkllb.State, error) {
+	if len(in.Packages) == 0 {
+		return bkllb.State{}, fmt.Errorf("runtime.libs: the stage was asked for no packages (the plan's RuntimeLibs)")
+	}
 	release, err := DebianRelease(s, in.Base.Ref)
 	if err != nil {
 		return bkllb.State{}, err
 	}
-	args := append([]string{"sh", "-c", runtimeLibsScript, "hardened-runtime-libs", release}, s.Runtime.Libs...)
+	args := append([]string{"sh", "-c", runtimeLibsScript, "hardened-runtime-libs", release}, in.Packages...)
 	st := in.Image.State.Run(
 		bkllb.Args(args),
 		bkllb.AddEnv("DEBIAN_FRONTEND", "noninteractive"),
 		bkllb.AddMount(libsBaseMount, in.Base.State, bkllb.Readonly),
 		aptMounts(in.CacheNS),
 		network(in.Proxy),
-		bkllb.WithCustomName(fmt.Sprintf("runtime.libs: resolve %s on Debian %s and unpack them the distroless way", strings.Join(s.Runtime.Libs, " "), release)),
+		bkllb.WithCustomName(fmt.Sprintf("runtime.libs: resolve %s on Debian %s and unpack them the distroless way", strings.Join(in.Packages, " "), release)),
 		locator(s, in.SourceMap)("runtime.libs"),
 	).Root()
 	return st, nil
@@ -213,9 +218,10 @@ for f in bin/sh bin/bash bin/dash usr/bin/sh usr/bin/bash usr/bin/dash bin/busyb
 done
 `
 
-// ReadLibs reads what the runtime-libs stage wrote: the packages it added, or, when apt found
-// problems, those problems at the positions of the spec's runtime.libs entries.
-func ReadLibs(s *spec.Spec, packages, problems []byte) ([]DebPackage, error) {
+// ReadLibs reads what the runtime-libs stage wrote for names (the stage's Packages): the packages
+// it added, or, when apt found problems, those problems at the positions of the spec's runtime.libs
+// entries (a package the language added, at the list).
+func ReadLibs(s *spec.Spec, names []string, packages, problems []byte) ([]DebPackage, error) {
 	var errs spec.Errors
 	sc := bufio.NewScanner(bytes.NewReader(problems))
 	for sc.Scan() {
@@ -223,10 +229,13 @@ func ReadLibs(s *spec.Spec, packages, problems []byte) ([]DebPackage, error) {
 		msg = strings.Join(strings.Fields(msg), " ")
 		field := "runtime.libs"
 		hint := "check the names with apt-cache search, or at https://packages.debian.org"
-		if i, err := strconv.Atoi(idx); err == nil && i >= 0 && i < len(s.Runtime.Libs) {
-			field = fmt.Sprintf("runtime.libs[%d]", i)
-			msg = fmt.Sprintf("Debian has no package %q (apt: %s)", s.Runtime.Libs[i], msg)
-			hint = "write the name of a Debian binary package, e.g. libsqlite3-0; apt-cache search or https://packages.debian.org finds it"
+		if i, err := strconv.Atoi(idx); err == nil && i >= 0 && i < len(names) {
+			msg = fmt.Sprintf("Debian has no package %q (apt: %s)", names[i], msg)
+			hint = "the language's runtime needs it: check that the spec's Debian release has it"
+			if i < len(s.Runtime.Libs) {
+				field = fmt.Sprintf("runtime.libs[%d]", i)
+				hint = "write the name of a Debian binary package, e.g. libsqlite3-0; apt-cache search or https://packages.debian.org finds it"
+			}
 		}
 		if msg == "" {
 			msg = "apt failed without a message"

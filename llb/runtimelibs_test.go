@@ -83,11 +83,11 @@ func libsInputs(t *testing.T, s *spec.Spec) (hllb.Inputs, bkllb.State) {
 	t.Helper()
 	in := resolved(t, s, goMod, amd64)
 	in.CacheNS = "ns"
-	st, err := hllb.RuntimeLibs(s, hllb.LibsInput{Image: in.Builder, Base: *in.Base, CacheNS: in.CacheNS})
+	st, err := hllb.RuntimeLibs(s, hllb.LibsInput{Packages: in.Plan.RuntimeLibs, Image: in.Builder, Base: *in.Base, CacheNS: in.CacheNS})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pkgs, err := hllb.ReadLibs(s, []byte("libsqlite3-0=3.40.1-2+deb12u1\nlibpq5=15.10-0+deb12u1\n"), nil)
+	pkgs, err := hllb.ReadLibs(s, in.Plan.RuntimeLibs, []byte("libsqlite3-0=3.40.1-2+deb12u1\nlibpq5=15.10-0+deb12u1\n"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func TestConvertNeedsResolvedLibs(t *testing.T) {
 
 func TestReadLibs(t *testing.T) {
 	s := load(t, cgoLibsSpec)
-	pkgs, err := hllb.ReadLibs(s, []byte("libsqlite3-0=3.40.1-2+deb12u1\nlibpq5=1:15.10-0+deb12u1\n\n"), []byte(""))
+	pkgs, err := hllb.ReadLibs(s, s.Runtime.Libs, []byte("libsqlite3-0=3.40.1-2+deb12u1\nlibpq5=1:15.10-0+deb12u1\n\n"), []byte(""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func TestReadLibs(t *testing.T) {
 	}
 
 	// Unknown packages come back at their entries, all of them; a stage problem at the list.
-	_, err = hllb.ReadLibs(s, nil, []byte("1\tN: Unable to locate package libpq5 E: No packages found\n-\tthe base is Debian trixie, but its name says bookworm\n"))
+	_, err = hllb.ReadLibs(s, s.Runtime.Libs, nil, []byte("1\tN: Unable to locate package libpq5 E: No packages found\n-\tthe base is Debian trixie, but its name says bookworm\n"))
 	es, ok := spec.AsErrors(err)
 	if !ok || len(es) != 2 {
 		t.Fatalf("want 2 problems, got %v", err)
@@ -213,7 +213,7 @@ func TestReadLibs(t *testing.T) {
 			t.Errorf("problem %d = %q, want %q", i, es[i], want)
 		}
 	}
-	if _, err := hllb.ReadLibs(s, []byte("libpq5\n"), nil); err == nil {
+	if _, err := hllb.ReadLibs(s, s.Runtime.Libs, []byte("libpq5\n"), nil); err == nil {
 		t.Error("a line without a version was accepted")
 	}
 }

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -44,7 +45,8 @@ func New(s *spec.Spec, files llb.Files, target, build ocispecs.Platform) (llb.Pl
 	if base.Ref != "" {
 		p.Base = &base
 	}
-	if len(s.Runtime.Libs) > 0 {
+	p.RuntimeLibs = runtimeLibs(s, layout)
+	if len(p.RuntimeLibs) > 0 {
 		libs, onBuilder, err := llb.LibsImage(s, base, p.Builder, target)
 		if err != nil {
 			return llb.Plan{}, err
@@ -52,6 +54,21 @@ func New(s *spec.Spec, files llb.Files, target, build ocispecs.Platform) (llb.Pl
 		p.Libs, p.LibsOnBuilder = &libs, onBuilder
 	}
 	return p, nil
+}
+
+// runtimeLibs are the Debian packages the runtime-libs stage installs: the spec's runtime.libs, then
+// those the language's runtime needs that the spec does not name.
+func runtimeLibs(s *spec.Spec, layout lang.Layout) []string {
+	libs := slices.Clone(s.Runtime.Libs)
+	if layout.RuntimeLibs == nil {
+		return libs
+	}
+	for _, p := range layout.RuntimeLibs(s) {
+		if !slices.Contains(libs, p) {
+			libs = append(libs, p)
+		}
+	}
+	return libs
 }
 
 // Early is the plan the spec makes before the context files are read, for the images to resolve

@@ -1,6 +1,7 @@
 package java_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -349,23 +350,60 @@ func assertJlink(t *testing.T, g *llbtest.Graph, release, date, ns string) llbte
 	return o
 }
 
-// runtime.jre: jlink (the default) adds zlib1g to runtime.libs once, after the spec's own; full adds nothing.
+// runtime.jre: jlink (the default) puts zlib1g in the plan's runtime libs once, after the spec's own;
+// full adds nothing. The spec itself is never changed: Validate is pure.
 func TestJavaJlinkLibs(t *testing.T) {
-	for yaml, want := range map[string][]string{
-		"language: java\nartifacts: [a.jar]\n":                                           {"zlib1g"},
-		"language: java\nartifacts: [a.jar]\nruntime:\n  libs: [libsqlite3-0]\n":         {"libsqlite3-0", "zlib1g"},
-		"language: java\nartifacts: [a.jar]\nruntime:\n  libs: [zlib1g]\n  jre: jlink\n": {"zlib1g"},
-		"language: java\nartifacts: [a.jar]\nruntime:\n  jre: full\n":                    nil,
+	files := hllb.Files{"pom.xml": []byte("<project><properties><maven.compiler.release>21</maven.compiler.release></properties></project>")}
+	for _, tc := range []struct {
+		yaml       string
+		spec, want []string
+	}{
+		{"language: java\nartifacts: [a.jar]\n", nil, []string{"zlib1g"}},
+		{"language: java\nartifacts: [a.jar]\nruntime:\n  libs: [libsqlite3-0]\n", []string{"libsqlite3-0"}, []string{"libsqlite3-0", "zlib1g"}},
+		{"language: java\nartifacts: [a.jar]\nruntime:\n  libs: [zlib1g, libpq5]\n  jre: jlink\n", []string{"zlib1g", "libpq5"}, []string{"zlib1g", "libpq5"}},
+		{"language: java\nartifacts: [a.jar]\nruntime:\n  jre: full\n", nil, nil},
 	} {
-		s, err := loadChecked(yaml)
+		s, err := loadChecked(tc.yaml)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Validate(registry.SpecOptions()...); err != nil { // a second check adds nothing more
+		if err := s.Validate(registry.SpecOptions()...); err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(s.Runtime.Libs, want) {
-			t.Errorf("%q: runtime.libs = %q, want %q", yaml, s.Runtime.Libs, want)
+		if !slices.Equal(s.Runtime.Libs, tc.spec) {
+			t.Errorf("%q: validation changed runtime.libs to %q, want the spec's %q", tc.yaml, s.Runtime.Libs, tc.spec)
+		}
+		pl, err := plan.New(s, files, amd64, amd64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(pl.RuntimeLibs, tc.want) {
+			t.Errorf("%q: the plan's runtime libs = %q, want %q", tc.yaml, pl.RuntimeLibs, tc.want)
+		}
+		if (pl.Libs != nil) != (len(tc.want) > 0) {
+			t.Errorf("%q: the plan's libs image = %v with runtime libs %q", tc.yaml, pl.Libs, tc.want)
+		}
+		if !slices.Equal(s.Runtime.Libs, tc.spec) {
+			t.Errorf("%q: planning changed runtime.libs to %q", tc.yaml, s.Runtime.Libs)
+		}
+	}
+}
+
+// Validate leaves every field of the spec as it was loaded, whatever the JRE.
+func TestJavaValidateIsPure(t *testing.T) {
+	for _, yaml := range []string{
+		"language: java\nartifacts: [a.jar]\n",
+		"language: java\nartifacts: [a.jar]\nruntime:\n  libs: [libsqlite3-0]\n  jre: jlink\n",
+		"language: java\nartifacts: [a.jar]\nruntime:\n  jre: full\n",
+	} {
+		s := load(t, yaml) // not yet checked by any language
+		before := fmt.Sprintf("%#v", *s)
+		l, _ := registry.Lookup("java")
+		if errs := l.Validate(s); len(errs) > 0 {
+			t.Fatalf("%q: %v", yaml, errs)
+		}
+		if after := fmt.Sprintf("%#v", *s); after != before {
+			t.Errorf("%q: Validate changed the spec:\nbefore %s\nafter  %s", yaml, before, after)
 		}
 	}
 }

@@ -72,7 +72,7 @@ func (Language) Inputs() lang.Inputs {
 		BuilderImages: []string{"maven", "gradle", "eclipse-temurin", "openjdk", "amazoncorretto"}}
 }
 
-func (Language) Layout() lang.Layout { return lang.Layout{AppDir: true} }
+func (Language) Layout() lang.Layout { return lang.Layout{AppDir: true, RuntimeLibs: jreLibs} }
 
 // javaTool is how the context is built.
 type javaTool int

@@ -3,7 +3,6 @@ package java
 import (
 	"fmt"
 	"path"
-	"slices"
 
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
@@ -36,6 +35,15 @@ const jlinkCache = "/hardened/jre-cache"
 // runtime.libs do, recorded in the image's dpkg status for scanners.
 var jlinkLibs = []string{"zlib1g"}
 
+// jreLibs are the Debian packages the spec's JRE needs beyond its runtime.libs: jlinkLibs for a linked
+// JRE; distroless java's full JRE has them already.
+func jreLibs(s *spec.Spec) []string {
+	if jlinked(s) {
+		return jlinkLibs
+	}
+	return nil
+}
+
 // jlinked says the spec asks for a JRE linked for the app, the default.
 func jlinked(s *spec.Spec) bool { return s.Runtime.JRE != jreFull }
 
@@ -47,9 +55,7 @@ func javaPath(s *spec.Spec) string {
 	return javaEntry
 }
 
-// validateJRE checks runtime.jre and the launcher paths the spec writes itself. With jlink it also adds
-// jlinkLibs to runtime.libs (once), since the runtime-libs stage, the lock and the image's label all
-// read that list: the libraries are then resolved, recorded and pinned like the spec's own.
+// validateJRE checks runtime.jre and the launcher paths the spec writes itself.
 func validateJRE(s *spec.Spec) spec.Errors {
 	var errs spec.Errors
 	switch s.Runtime.JRE {
@@ -67,13 +73,6 @@ func validateJRE(s *spec.Spec) spec.Errors {
 		if len(cmd) > 0 && cmd[0] == other {
 			errs = append(errs, spec.Error{Field: field, Msg: fmt.Sprintf("%s is not in the image: with runtime.jre: %s, java is %s", other, jreName(s), javaPath(s)),
 				Hint: fmt.Sprintf("write %s, or leave entrypoint out to get java -jar of the first artifact", javaPath(s))})
-		}
-	}
-	if jlinked(s) && len(errs) == 0 {
-		for _, p := range jlinkLibs {
-			if !slices.Contains(s.Runtime.Libs, p) {
-				s.Runtime.Libs = append(s.Runtime.Libs, p)
-			}
 		}
 	}
 	return errs

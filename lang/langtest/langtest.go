@@ -97,11 +97,11 @@ func Resolved(t *testing.T, s *spec.Spec, files hllb.Files, target ocispecs.Plat
 	if in.Plan, err = plan.New(s, files, target, Amd64); err != nil {
 		t.Fatal(err)
 	}
-	if len(s.Runtime.Libs) > 0 && s.Pos("runtime.libs").Line == 0 {
-		// Packages the language added (Java's jlink'd JRE needs zlib1g), resolved as the frontend would;
+	if len(in.Plan.RuntimeLibs) > 0 && s.Pos("runtime.libs").Line == 0 {
+		// Packages the language needs (Java's jlink'd JRE needs zlib1g), resolved as the frontend would;
 		// a spec's own runtime.libs stay for the test to resolve.
 		in.Libs = &hllb.Libs{State: bkllb.Scratch()}
-		for _, p := range s.Runtime.Libs {
+		for _, p := range in.Plan.RuntimeLibs {
 			in.Libs.Packages = append(in.Libs.Packages, hllb.DebPackage{Name: p, Version: "1"})
 		}
 	}
