@@ -2,14 +2,20 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	gname "github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/hardenedbuild/hardened/audit"
+	"github.com/hardenedbuild/hardened/audit/image"
 	"github.com/hardenedbuild/hardened/lockfile"
 	"github.com/hardenedbuild/hardened/rebase"
 	"github.com/hardenedbuild/hardened/sign"
@@ -73,7 +79,7 @@ func runRebase(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "updated %s\n", *lockPath)
 	}
 	if *key != "" {
-		return signRebased(res, *key, *format, o.Remote, stdout, stderr)
+		return signRebased(res, pos[0], *key, *format, o.Remote, stdout, stderr)
 	}
 	return exitPass
 }
@@ -118,8 +124,9 @@ func writeLockBase(p string, l *lockfile.Lock, res *rebase.Result) error {
 	return os.WriteFile(p, l.Marshal(), 0o644)
 }
 
-// signRebased signs the pushed index, its images and their attestations as hardened sign does.
-func signRebased(res *rebase.Result, key, format string, opts []remote.Option, stdout, stderr io.Writer) int {
+// signRebased signs the pushed index, its images and their attestations as hardened sign does,
+// with the original image's VEX that the key signed carried over (carriedVEX).
+func signRebased(res *rebase.Result, original, key, format string, opts []remote.Option, stdout, stderr io.Writer) int {
 	priv, err := sign.LoadPrivateKey(key, os.Getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "hardened rebase: %v\n", err)
@@ -129,7 +136,8 @@ func signRebased(res *rebase.Result, key, format string, opts []remote.Option, s
 	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
 		ref = ref[:i]
 	}
-	written, err := sign.Sign(context.Background(), ref+"@"+res.Digest, priv, sign.Options{Format: format, Remote: opts})
+	o := sign.Options{Format: format, Remote: opts, Extra: carriedVEX(res, original, &priv.PublicKey, opts, stdout)}
+	written, err := sign.Sign(context.Background(), ref+"@"+res.Digest, priv, o)
 	for _, w := range written {
 		fmt.Fprintf(stdout, "signed %s\n", w)
 	}
@@ -138,4 +146,73 @@ func signRebased(res *rebase.Result, key, format string, opts []remote.Option, s
 		return exitFail
 	}
 	return exitPass
+}
+
+// carriedVEX makes, for each rebased platform image, the OpenVEX documents the key signed about
+// the image it was rebased from, re-derived for it (rebase.CarryVEX): another key's or an
+// unsigned document is not carried, since signing it again would vouch for it.
+func carriedVEX(res *rebase.Result, original string, pub *ecdsa.PublicKey, opts []remote.Option, stdout io.Writer) func(*sign.Plan, sign.Subject) ([][]byte, error) {
+	from := map[string]string{}
+	for _, p := range res.Platforms {
+		from[p.Digest] = p.From
+	}
+	return func(p *sign.Plan, s sign.Subject) ([][]byte, error) {
+		r, err := gname.ParseReference(original)
+		if err != nil || from[s.Digest] == "" {
+			return nil, err
+		}
+		ctx := context.Background()
+		found, err := sign.FindStatements(ctx, r.Context(), "", from[s.Digest], vexPrefix, pub, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("reading the VEX of %s@%s: %v", r.Context(), from[s.Digest], err)
+		}
+		var out [][]byte
+		for _, f := range found {
+			if !f.Signed {
+				continue
+			}
+			stmt, err := carryOne(ctx, p, s, f.Statement, stdout)
+			if err != nil {
+				return nil, fmt.Errorf("carrying the VEX of %s@%s (%s): %v", r.Context(), from[s.Digest], f.Where, err)
+			}
+			if stmt != nil {
+				out = append(out, stmt)
+			}
+		}
+		return out, nil
+	}
+}
+
+// vexPrefix starts every OpenVEX predicate type.
+const vexPrefix = "https://openvex.dev/ns/"
+
+// carryOne re-derives one signed VEX statement for the rebased image s, held to its packages.
+func carryOne(ctx context.Context, p *sign.Plan, s sign.Subject, stmt []byte, stdout io.Writer) ([]byte, error) {
+	var st struct {
+		PredicateType string          `json:"predicateType"`
+		Predicate     json.RawMessage `json:"predicate"`
+	}
+	if err := json.Unmarshal(stmt, &st); err != nil {
+		return nil, err
+	}
+	t, err := image.LoadSource(ctx, image.Source{Kind: image.Registry, Ref: p.Repo.Digest(s.Digest).String()})
+	if err != nil {
+		return nil, fmt.Errorf("reading the rebased image's packages: %v", err)
+	}
+	pkgs, err := audit.InstalledPackages(ctx, t)
+	if err != nil {
+		return nil, fmt.Errorf("reading the rebased image's packages: %v", err)
+	}
+	doc, dropped, err := rebase.CarryVEX(st.Predicate, imagePURL(p.Repo.String(), s.Digest), pkgs, "hardened rebase", time.Now())
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range dropped {
+		fmt.Fprintf(stdout, "VEX not carried to %s: %s\n", s.Digest, d)
+	}
+	if doc == nil {
+		return nil, nil
+	}
+	fmt.Fprintf(stdout, "VEX carried to %s\n", s.Digest)
+	return sign.Statement(p.Repo.Name(), s.Digest, st.PredicateType, doc), nil
 }
