@@ -11,7 +11,9 @@ import (
 const distrolessRepo = "gcr.io/distroless/"
 
 // DistrolessBase is the base of a language whose artifacts are executables: the spec's base:, else
-// static, or base (glibc) for cgo or runtime.libs; an empty request for scratch.
+// static, or base (glibc) for cgo or runtime.libs; an empty request for scratch. It reads the spec's
+// runtime.libs, not the plan's list, which is made after the base: a language whose runtime adds
+// packages (Layout.RuntimeLibs) chooses a glibc base itself, as Java's cc.
 func DistrolessBase(s *spec.Spec, target ocispecs.Platform) ImageRequest {
 	variant := s.Base
 	if variant == "" {

@@ -217,3 +217,32 @@ func TestReadLibs(t *testing.T) {
 		t.Error("a line without a version was accepted")
 	}
 }
+
+// A package the language added (after the spec's) that apt cannot find is reported at the list, by
+// name, with a hint the user can act on; the spec's own stay at their entries.
+func TestReadLibsLanguagePackage(t *testing.T) {
+	s := load(t, cgoLibsSpec)
+	names := append(slices.Clone(s.Runtime.Libs), "zlib1g")
+	_, err := hllb.ReadLibs(s, names, nil, []byte("2\tE: Unable to locate package zlib1g\n0\tE: Unable to locate package libsqlite3-0\n"))
+	es, ok := spec.AsErrors(err)
+	if !ok || len(es) != 2 {
+		t.Fatalf("want 2 problems, got %v", err)
+	}
+	for i, want := range []string{
+		`hardened.yaml:7:9: runtime.libs: Debian has no package "zlib1g" (apt: E: Unable to locate package zlib1g); the language's runtime needs it`,
+		`hardened.yaml:7:10: runtime.libs[0]: Debian has no package "libsqlite3-0"`,
+	} {
+		if !strings.HasPrefix(es[i].Error(), want) {
+			t.Errorf("problem %d = %q, want %q", i, es[i], want)
+		}
+	}
+}
+
+// The stage is made only for packages the plan names: an empty list is a caller's mistake.
+func TestRuntimeLibsNeedsPackages(t *testing.T) {
+	s := load(t, cgoLibsSpec)
+	in := resolved(t, s, goMod, amd64)
+	if _, err := hllb.RuntimeLibs(s, hllb.LibsInput{Image: in.Builder, Base: *in.Base}); err == nil {
+		t.Error("a runtime-libs stage without packages was made")
+	}
+}

@@ -94,3 +94,34 @@ func TestDefaultBaseIsTheLanguages(t *testing.T) {
 		})
 	}
 }
+
+// The plan's runtime libs are the spec's runtime.libs in its order, then what the language's runtime
+// needs that the spec does not name (Java's linked JRE: zlib1g); none, no stage.
+func TestRuntimeLibs(t *testing.T) {
+	goMod := llb.Files{"go.mod": []byte("module x\n\ngo 1.26.1\n")}
+	pom := llb.Files{"pom.xml": []byte("<project><properties><maven.compiler.release>21</maven.compiler.release></properties></project>")}
+	for _, tc := range []struct {
+		yaml  string
+		files llb.Files
+		want  []string
+	}{
+		{"language: go\nartifacts: [./cmd/server]\nruntime:\n  libs: [libsqlite3-0, libpq5]\n", goMod, []string{"libsqlite3-0", "libpq5"}},
+		{"language: go\nartifacts: [./cmd/server]\n", goMod, nil},
+		{"language: java\nartifacts: [a.jar]\n", pom, []string{"zlib1g"}},
+		{"language: java\nartifacts: [a.jar]\nruntime:\n  libs: [libpq5, libsqlite3-0]\n", pom, []string{"libpq5", "libsqlite3-0", "zlib1g"}},
+		{"language: java\nartifacts: [a.jar]\nruntime:\n  libs: [libpq5, zlib1g, libsqlite3-0]\n", pom, []string{"libpq5", "zlib1g", "libsqlite3-0"}},
+		{"language: java\nartifacts: [a.jar]\nruntime:\n  jre: full\n", pom, nil},
+	} {
+		s := load(t, tc.yaml)
+		p, err := plan.New(s, tc.files, amd64, amd64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(p.RuntimeLibs, tc.want) || (p.Libs == nil) != (tc.want == nil) {
+			t.Errorf("%q: runtime libs %q on %v, want %q", tc.yaml, p.RuntimeLibs, p.Libs, tc.want)
+		}
+		if len(p.RuntimeLibs) > 0 && len(s.Runtime.Libs) > 0 && &p.RuntimeLibs[0] == &s.Runtime.Libs[0] {
+			t.Errorf("%q: the plan's list is the spec's own slice", tc.yaml)
+		}
+	}
+}
