@@ -24,14 +24,22 @@ type admissionCase struct {
 	what, ref, pub string
 	admit          bool
 	why            map[string]string
-	byTag          bool // the pod names the index by tag, not the platform image by digest
+	by             string // how the pod names the image: byPlatform (default), byTag or byIndex
 }
+
+// How an admission case's pod names the image.
+const (
+	byPlatform = ""             // the first platform image, by digest
+	byTag      = "tag"          // the multi-platform index, by tag
+	byIndex    = "index digest" // the multi-platform index, by digest
+)
 
 // TestAdmissionTools holds the policies `hardened policy` writes to the admission tools
 // themselves, built from tools/kyverno and tools/policy-tester: each tool, with its policy
-// and the fixtures hardened writes, admits an image `hardened sign` signed on the stack's
-// registry, and refuses a failing report, an expired waiver, a validUntil passed, another key
-// and an unsigned image, each for its own reason.
+// and the fixtures hardened writes, admits a two-platform image `hardened sign` signed on the
+// stack's registry, named by a platform digest, by tag and by index digest (the check report
+// signed on the index), and refuses a failing report, an expired waiver, a validUntil passed,
+// another key and an unsigned image, each for its own reason, however the pod names it.
 func TestAdmissionTools(t *testing.T) {
 	t.Parallel() // its own repositories and keys
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
@@ -45,11 +53,12 @@ func TestAdmissionTools(t *testing.T) {
 
 	dir := copyExample(t, "go")
 	base := fmt.Sprintf("%s/admission-e2e/go-%d", st.Registry, time.Now().UnixNano())
-	good := pushSigned(t, ctx, dir, base+"/good:1")
+	good := pushSigned(t, ctx, dir, base+"/good:1", "--platform", "linux/amd64,linux/arm64")
 	unsigned := copyIndex(t, good, base+"/unsigned:1")
 	signRun(t, ctx, keys, hardened, "sign", good, "--key", key)
 	failing := pushAlteredReport(t, good, base+"/failing:1", func(p map[string]any) {
 		setResult(p, "HX-USER-ROOT", "fail")
+		p["summary"].(map[string]any)["failing"].(map[string]any)["high"] = 1
 		p["gate"].(map[string]any)["passed"] = false
 	})
 	expired := pushAlteredReport(t, good, base+"/expired:1", func(p map[string]any) {
@@ -59,23 +68,26 @@ func TestAdmissionTools(t *testing.T) {
 	for _, ref := range []string{failing, expired, stale} {
 		signRun(t, ctx, keys, hardened, "sign", ref, "--key", key)
 	}
-	cases := []admissionCase{
-		{"the signed build", good, pub, true, nil, false},
+	refusals := map[string]map[string]string{
 		// The signature verifies; the report's conditions do not hold, and the refusal says which.
-		{"a failing report", failing, pub, false, map[string]string{"kyverno": "the signed check report's gate did not pass",
-			"policy-controller": "HX-USER-ROOT did not pass: no proof the image runs as a non-root user; the signed check report's gate did not pass"}, false},
-		{"an expired waiver", expired, pub, false, map[string]string{"kyverno": "a waiver of the signed check report has expired; renew it and rebuild",
-			"policy-controller": "with errors: waiver HX-MIN-SHELL expired on 2020-01-01; renew it and rebuild"}, false},
-		{"a validUntil passed", stale, pub, false, map[string]string{"kyverno": "the signed check report's validUntil has passed; rebuild",
-			"policy-controller": "with errors: the signed check report is valid until 2020-01-02T00:00:00Z, which has passed; rebuild"}, false},
-		{"another key", good, wrongPub, false, map[string]string{"kyverno": "no matching signatures",
-			"policy-controller": "accepted signatures do not match threshold"}, false},
-		{"an unsigned image", unsigned, pub, false, map[string]string{"kyverno": "no signatures found",
-			"policy-controller": "no matching attestations"}, false},
-		// The check report is attested on each platform image, so a tag naming the index finds
-		// none: a known limit (docs/signing.md), held here so that a fix shows.
-		{"the signed build's index by tag", good, pub, false, map[string]string{"kyverno": "no matching attestations",
-			"policy-controller": "no matching attestations"}, true},
+		"failing": {"kyverno": "the signed check report's gate did not pass",
+			"policy-controller": "HX-USER-ROOT did not pass: no proof the image runs as a non-root user; a high-severity check failed in the signed check report; the signed check report's gate did not pass"},
+		"expired": {"kyverno": "a waiver of the signed check report has expired; renew it and rebuild",
+			"policy-controller": "with errors: waiver HX-MIN-SHELL expired on 2020-01-01; renew it and rebuild"},
+		"stale": {"kyverno": "the signed check report's validUntil has passed; rebuild",
+			"policy-controller": "with errors: the signed check report is valid until 2020-01-02T00:00:00Z, which has passed; rebuild"},
+	}
+	var cases []admissionCase
+	for _, by := range []string{byPlatform, byTag, byIndex} {
+		cases = append(cases,
+			admissionCase{"the signed build", good, pub, true, nil, by},
+			admissionCase{"a failing report", failing, pub, false, refusals["failing"], by},
+			admissionCase{"an expired waiver", expired, pub, false, refusals["expired"], by},
+			admissionCase{"a validUntil passed", stale, pub, false, refusals["stale"], by},
+			admissionCase{"another key", good, wrongPub, false, map[string]string{"kyverno": "no matching signatures",
+				"policy-controller": "accepted signatures do not match threshold"}, by},
+			admissionCase{"an unsigned image", unsigned, pub, false, map[string]string{"kyverno": "no signatures found",
+				"policy-controller": "no matching attestations"}, by})
 	}
 	tools := map[string]func(t *testing.T, policyDir, img string) (string, error){
 		"kyverno": func(t *testing.T, policyDir, _ string) (string, error) {
@@ -88,26 +100,50 @@ func TestAdmissionTools(t *testing.T) {
 	for tool, admit := range tools {
 		t.Run(tool, func(t *testing.T) {
 			for _, c := range cases {
-				img := c.ref
-				if !c.byTag {
-					img = platformImage(t, c.ref)
-				}
+				img := admissionImage(t, c)
 				policyDir := t.TempDir()
 				signRun(t, ctx, keys, hardened, "policy", "--key", c.pub, "--for", tool, "--images", base+"/*",
 					"--out", policyDir, "--image", img)
 				out, err := admit(t, policyDir, img)
 				switch {
 				case c.admit && err != nil:
-					t.Errorf("%s: %s refused %s: %v\n%s", tool, c.what, img, err, tail(out, 30))
+					t.Errorf("%s: %s, by %s, refused %s: %v\n%s", tool, c.what, orPlatform(c.by), img, err, tail(out, 30))
 				case !c.admit && err == nil:
-					t.Errorf("%s: %s was admitted: %s\n%s", tool, c.what, img, tail(out, 30))
+					t.Errorf("%s: %s, by %s, was admitted: %s\n%s", tool, c.what, orPlatform(c.by), img, tail(out, 30))
 				case !c.admit && !strings.Contains(out, c.why[tool]):
-					t.Errorf("%s: %s was refused without saying %q:\n%s", tool, c.what, c.why[tool], tail(out, 30))
+					t.Errorf("%s: %s, by %s, was refused without saying %q:\n%s", tool, c.what, orPlatform(c.by), c.why[tool], tail(out, 30))
 				}
-				t.Logf("%s, %s:\n%s", tool, c.what, tail(out, 12))
+				t.Logf("%s, %s, by %s:\n%s", tool, c.what, orPlatform(c.by), tail(out, 12))
 			}
 		})
 	}
+}
+
+// admissionImage is the reference the case's pod names.
+func admissionImage(t *testing.T, c admissionCase) string {
+	t.Helper()
+	switch c.by {
+	case byTag:
+		return c.ref
+	case byIndex:
+		r, err := name.ParseReference(c.ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := remote.Head(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Context().Digest(d.Digest.String()).String()
+	}
+	return platformImage(t, c.ref)
+}
+
+func orPlatform(by string) string {
+	if by == byPlatform {
+		return "platform digest"
+	}
+	return by
 }
 
 // admissionRun runs an admission tool in the policy's directory, offline but for the stack.

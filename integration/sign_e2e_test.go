@@ -248,11 +248,11 @@ func setResult(p map[string]any, id, status string) {
 }
 
 // pushSigned builds the example with its attestations (the check report rides on provenance)
-// and pushes it to ref in the stack's registry.
-func pushSigned(t *testing.T, ctx context.Context, dir, ref string) string {
+// and pushes it to ref in the stack's registry; extra are more build flags (--platform).
+func pushSigned(t *testing.T, ctx context.Context, dir, ref string, extra ...string) string {
 	t.Helper()
-	build(t, st.Buildx(ctx, "build", "--provenance=true", "-f", filepath.Join(dir, "hardened.yaml"),
-		"-o", "type=image,name="+ref+",push=true,registry.insecure=true", dir))
+	args := append([]string{"build", "--provenance=true", "-f", filepath.Join(dir, "hardened.yaml")}, extra...)
+	build(t, st.Buildx(ctx, append(args, "-o", "type=image,name="+ref+",push=true,registry.insecure=true", dir)...))
 	return ref
 }
 
