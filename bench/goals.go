@@ -84,14 +84,16 @@ var why = map[string]string{
 		"--cache-from the base is not prepared ahead: the final stage may come from the imported cache whole. " +
 		"Where the target is 0.50 (go, gosvc, rust), A's gain is its dependency layer: it comes from the " +
 		"registry cache, where B compiles again what its cache mounts held (BuildKit exports no cache " +
-		"mount), so A/B reaches 0.50 only when that compile is at least half of B's build. examples/rust " +
+		"mount), so A/B can reach 0.50 only where that compile is more than half of B's build. examples/rust " +
 		"has one dependency (itoa, vendored), so its layer saves little against the builder image's import " +
 		"and the crate's compile; a bench-only Rust app with a real dependency graph, as bench/apps/gosvc " +
 		"is for Go, would measure it. Where it is 1.00 (python, node, java, static) A and B import the same " +
 		"steps, and static's build (no builder) is mostly the frontend's pull and start. " +
 		"S, B's Dockerfile behind # syntax=docker/dockerfile:1, pays the same pull and start (the run's " +
 		"figures follow).",
-	"size": "A's final image carries more than B's (see layers and files). Fix: drop what the extra layer adds.",
+	"size": "A's final image carries more than B's (see layers and files). static's A has healthcheck.http's " +
+		"probe, which B cannot have: the run compares A without it when it built that image (the row says so), " +
+		"and with it otherwise. Fix: drop what the extra layer adds.",
 	"jre": "java's A ships, on distroless cc, a JRE jlink'd of the modules jdeps finds the jars need " +
 		"(runtime.jre: jlink, the default since 1c07897), where B ships distroless java21's whole JRE; " +
 		"docs/languages.md measures examples/java's A at 30.9 MB compressed against B's 93.3 MB (0.33). " +
