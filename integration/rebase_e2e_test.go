@@ -38,7 +38,7 @@ import (
 // repository), and runs `hardened rebase --lock` onto Y: the result runs as 65532, has no setuid file,
 // its labels name Y, `hardened check` passes, and a rebuild with the lock rebase updated gives the same
 // platform image, digest for digest. A base that gains a setuid file (Y2) has its setuid-clearing layer
-// made again by rebase.
+// made again by rebase. The VEX the original was signed with is carried to the rebased image.
 func TestRebase(t *testing.T) {
 	t.Parallel() // its own repositories and tags
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
@@ -58,6 +58,7 @@ func TestRebase(t *testing.T) {
 	push := func(tag string) string { return pushWith(tag, "--provenance=true", "--sbom=true") }
 	built := push("on-x")
 	key, pub := pemKeyPair(t)
+	signWithVEX(t, ctx, hardened, built, key)
 
 	baseRepo := st.Registry + "/distroless/static-debian13"
 	for _, c := range []struct {
@@ -75,6 +76,7 @@ func TestRebase(t *testing.T) {
 			t.Logf("hardened rebase (and sign) took %v:\n%s", time.Since(start).Round(10*time.Millisecond), out)
 			// Signed as hardened sign signs, with attestations that hold for the new image's bytes.
 			runHardened(t, ctx, hardened, "verify", rebased, "--key", pub, "--recheck")
+			assertCarriedVEX(t, ctx, out, rebased, pub)
 			if c.extra.mode&0o6000 != 0 && !strings.Contains(out, "/"+c.extra.path) {
 				t.Errorf("rebase did not clear %s again:\n%s", c.extra.path, out)
 			}
