@@ -78,6 +78,11 @@ func renderGoals(p func(string, ...any), res *Results) {
 	p("")
 	p("## Goals")
 	p("")
+	p("Issue 26's targets compare the fixed per-build cost with S and the work with B: cold and source-change A/B")
+	p("<= 1.05, warm and source-change A/S <= 1.05, ci A/B <= 0.50 for the Go and Rust apps (their dependency layer)")
+	p("and <= 1.00 for the rest; A's image <= B's, java's <= 0.60 of B's compressed. A \"reported\" row (the deps")
+	p("case, the cache layer's cost) has no target.")
+	p("")
 	p("| example | goal | value | target | |")
 	p("| --- | --- | --- | --- | --- |")
 	var whys []string
