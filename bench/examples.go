@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	golang "github.com/hardenedbuild/hardened/lang/go"
+	"github.com/hardenedbuild/hardened/lang/rust"
 )
 
 // An example is one app of examples/ (or a bench-only app of bench/apps/) that every variant builds: its
@@ -61,6 +62,12 @@ var examples = []*example{
 		SourceFile: "src/main.rs", SourceLine: `const MESSAGE: &str = "hello from a hardened rust image";`,
 		FirstOp:   map[string]string{"A": "copy source", "B": "COPY . .", "C": "COPY . ."},
 		DepsLayer: rustDepsLayer},
+	// A bench-only service on 32 crates (proc macros, regex, sha2), so the Rust figures include compiling a
+	// dependency graph; its vendor/ is laid out from Debian's crate packages before each build (rustcrates.go).
+	{Name: "rustsvc", Dir: "bench/apps/rustsvc", Toolchain: "rust:1-trixie",
+		SourceFile: "src/main.rs", SourceLine: `const MESSAGE: &str = "hello from a realistic hardened rust service";`,
+		FirstOp:   map[string]string{"A": rust.SkeletonStep, "B": "COPY . .", "C": "COPY . ."},
+		DepsLayer: rustDepsLayer, prepare: prepareRustVendor},
 	{Name: "java", Toolchain: "eclipse-temurin:21-jdk-noble",
 		SourceFile: "src/main/java/com/example/hello/Greeting.java", SourceLine: `return "hello, " + name;`,
 		FirstOp: map[string]string{"A": "copy source", "B": "COPY src ./src", "C": "COPY . ."}},
