@@ -1,0 +1,56 @@
+package frontend
+
+import (
+	"io/fs"
+	"strings"
+	"testing"
+
+	hllb "github.com/hardenedbuild/hardened/llb"
+)
+
+// A Java spec with no runtime.libs still gets the packages its linked JRE needs: the plan names them
+// (the spec is not changed for it), so the lock pins them and the image's label lists them.
+func TestJavaRuntimeLibsFromThePlan(t *testing.T) {
+	const javaSpec = "language: java\nversion: \"21\"\nartifacts: [src/Main.java]\n"
+	javaContext := fakeTree{"src": {fs.ModeDir | 0o755, ""}, "src/Main.java": {0o644, "class Main {}\n"}}
+	for _, tc := range []struct {
+		name  string
+		opts  map[string]string
+		check func(t *testing.T, c *fakeClient, label string)
+	}{
+		{"lock", map[string]string{"target": "lock"}, func(t *testing.T, c *fakeClient, _ string) {
+			if lock := c.written["hardened.lock"]; !strings.Contains(lock, `zlib1g: "1:1.3.dfsg-3"`) {
+				t.Errorf("hardened.lock pins no zlib1g:\n%s", lock)
+			}
+		}},
+		{"build", nil, func(t *testing.T, _ *fakeClient, label string) {
+			if label != "zlib1g=1:1.3.dfsg-3" {
+				t.Errorf("the image's %s label = %q, want zlib1g=1:1.3.dfsg-3", hllb.LabelRuntimeLibs, label)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newFakeClient(javaSpec, javaContext, tc.opts)
+			// What the runtime-libs stage writes; the fake answers every image's solve with this tree.
+			c.image["hardened"] = fakeFile{fs.ModeDir | 0o755, ""}
+			c.image["hardened/libs"] = fakeFile{fs.ModeDir | 0o755, ""}
+			c.image[strings.TrimPrefix(hllb.LibsPackagesFile, "/")] = fakeFile{0o644, "zlib1g=1:1.3.dfsg-3\n"}
+			c.image[strings.TrimPrefix(hllb.LibsProblemsFile, "/")] = fakeFile{0o644, ""}
+			// The final image the check walks: the linked JRE's launcher and the jar.
+			for _, d := range []string{"opt", "opt/java", "opt/java/openjdk", "opt/java/openjdk/bin"} {
+				c.image[d] = fakeFile{fs.ModeDir | 0o755, ""}
+			}
+			c.image["opt/java/openjdk/bin/java"] = fakeFile{0o755, "\x7fELF"}
+			c.image["app/Main.jar"] = fakeFile{0o644, "PK"}
+			res, err := Build(t.Context(), c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			label := ""
+			if tc.opts["target"] != "lock" {
+				label = imageConfig(t, res).Config.Labels[hllb.LabelRuntimeLibs]
+			}
+			tc.check(t, c, label)
+		})
+	}
+}
