@@ -171,11 +171,11 @@ func goDepsStages(w *writer, s *spec.Spec, layered bool, buildCache string) stri
 	if !layered {
 		return ""
 	}
-	w.comment("The packages the artifacts import from outside the module, listed from the source in a stage\nof their own: the next step reads only the list, so a source change that imports nothing new\nleaves the compiled dependencies cached (BuildKit keys a read-only mount by its content).")
+	w.comment("The packages the artifacts import from outside the module, listed from the source in a stage\nof their own: the next step reads only the list, so a source change that imports nothing new\nleaves the compiled dependencies cached (BuildKit keys a read-only mount by its content). go list\nreads its index of the packages from the shared build cache.")
 	w.line("FROM modules AS imports")
 	w.line("COPY . .")
 	w.line("ENV GOPROXY=off")
-	w.line("RUN --network=none %s", w.execForm("artifacts", golangLang.ListCommand(s)))
+	w.line("RUN --network=none %s %s", buildCache, w.execForm("artifacts", golangLang.ListCommand(s)))
 	w.comment("The standard library and the dependencies, compiled on the shared cache mount, their entries\ncopied into the stage's " + golangLang.DepsLayer + ": a layer a registry cache carries, where a cache\nmount is never exported.")
 	w.line("FROM modules AS deps")
 	w.line("ENV GOPROXY=off")

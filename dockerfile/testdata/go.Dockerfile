@@ -23,11 +23,12 @@ ENV GOMODCACHE=/go/pkg/mod
 RUN --mount=type=cache,id=hardened/go/mod,target=/root/.cache/go-mod,sharing=shared ["sh","-c","GOMODCACHE=/root/.cache/go-mod go mod download && GOPROXY=\"file:///root/.cache/go-mod/cache/download,$1\" exec go mod download","hardened-go-modules","https://proxy.golang.org,direct"]
 # The packages the artifacts import from outside the module, listed from the source in a stage
 # of their own: the next step reads only the list, so a source change that imports nothing new
-# leaves the compiled dependencies cached (BuildKit keys a read-only mount by its content).
+# leaves the compiled dependencies cached (BuildKit keys a read-only mount by its content). go list
+# reads its index of the packages from the shared build cache.
 FROM modules AS imports
 COPY . .
 ENV GOPROXY=off
-RUN --network=none ["sh","-c","mkdir -p /hardened/go-deps && exec go list \"$@\" > /hardened/go-deps/packages","hardened-go-list","-deps","-f","{{if not (and .Module .Module.Main)}}{{.ImportPath}}{{end}}","./cmd/server"]
+RUN --network=none --mount=type=cache,id=hardened/go/build,target=/root/.cache/go-build,sharing=shared ["sh","-c","mkdir -p /hardened/go-deps && exec go list \"$@\" > /hardened/go-deps/packages","hardened-go-list","-deps","-f","{{if not (and .Module .Module.Main)}}{{.ImportPath}}{{end}}","./cmd/server"]
 # The standard library and the dependencies, compiled on the shared cache mount, their entries
 # copied into the stage's /hardened/go-deps-layer: a layer a registry cache carries, where a cache
 # mount is never exported.

@@ -116,9 +116,11 @@ func tagArgs(s *spec.Spec) []string {
 // further input. It returns the mount of the layer for the compile.
 func depsLayer(in *llb.BuildInput, modules, source bkllb.State, build bkllb.RunOption, env []bkllb.RunOption) bkllb.RunOption {
 	offline := []bkllb.RunOption{bkllb.Dir(llb.SrcDir), bkllb.Network(pb.NetMode_NONE), bkllb.AddEnv("GOPROXY", "off")}
+	// The list reads the shared build cache too: go keeps its index of the module and standard library
+	// packages there, and without it parses them all again (0.3 s against 0.05 s for examples/go).
 	list := modules.Run(append(append([]bkllb.RunOption{
 		bkllb.Args(ListCommand(in.Spec)),
-		bkllb.AddMount(llb.SrcDir, source, bkllb.Readonly),
+		bkllb.AddMount(llb.SrcDir, source, bkllb.Readonly), build,
 		bkllb.WithCustomName(ListStep), in.Locate("artifacts"),
 	}, offline...), env...)...)
 	packages := list.AddMount(DepsDir, bkllb.Scratch())
