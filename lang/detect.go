@@ -14,6 +14,8 @@ type Detection struct {
 	Version    string
 	Entrypoint []string
 	Script     string
+	// CGO says the project needs cgo (a Go package with cgo files or an import that needs it).
+	CGO bool
 	// Comments are written above fields, by field name.
 	Comments map[string]string
 	Warnings []string

@@ -255,6 +255,9 @@ func (d *detection) yaml() string {
 	if len(d.Entrypoint) > 0 {
 		field("entrypoint", yamlList(d.Entrypoint))
 	}
+	if d.CGO {
+		field("cgo", "true")
+	}
 	if d.Script != "" {
 		field("build", "\n  script: "+yamlScalar(d.Script))
 	}

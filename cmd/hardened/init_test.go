@@ -54,6 +54,12 @@ func TestInit(t *testing.T) {
 		{"go without cmd takes every main, one per name", map[string]string{
 			"go.mod": "module x\n\ngo 1.26\n", "a/server/main.go": mainGo, "b/server/main.go": mainGo, "tool/main.go": mainGo,
 		}, 0, []string{"artifacts: [./a/server, ./tool]\n"}, []string{"left out ./b/server: it would be /app/server, as ./a/server is"}, false},
+		{"go with a driver that needs cgo", map[string]string{"go.mod": "module x\n\ngo 1.26\n", "main.go": mainGo,
+			"db/db.go": "package db\n\nimport _ \"github.com/mattn/go-sqlite3\"\n"},
+			0, []string{"artifacts: [.]\n", "# ./db imports github.com/mattn/go-sqlite3, which works only with cgo.\n# It bundles", "\ncgo: true\n"}, nil, false},
+		{"go with cgo files", map[string]string{"go.mod": "module x\n\ngo 1.26\n", "main.go": mainGo,
+			"native/n.go": "package native\n\n// #include <stdlib.h>\nimport \"C\"\n"},
+			0, []string{"# ./native has cgo files (n.go).\n# Add the Debian packages", "\ncgo: true\n"}, nil, false},
 		{"go without a main", map[string]string{"go.mod": "module x\n\ngo 1.26\n", "lib.go": "package x\n"},
 			1, nil, []string{"no main package"}, true},
 		{"go.mod without a go line", map[string]string{"go.mod": "module x\n", "main.go": mainGo},

@@ -17,7 +17,7 @@ func (Language) Detect(dir string) (*lang.Detection, error) {
 	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
 		return nil, nil
 	}
-	mains, err := goMains(dir)
+	mains, cgo, err := goMains(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -50,19 +50,25 @@ func (Language) Detect(dir string) (*lang.Detection, error) {
 		return nil, fmt.Errorf("go.mod found, but no main package (package main with a func main) in the module; " +
 			"write the spec by hand with artifacts: [./path/to/main]")
 	}
+	det.Comments = map[string]string{}
 	if len(det.Artifacts) > 1 {
-		det.Comments = map[string]string{"artifacts": "The first artifact is the entrypoint; write entrypoint: [/app/NAME] to run another."}
+		det.Comments["artifacts"] = "The first artifact is the entrypoint; write entrypoint: [/app/NAME] to run another."
+	}
+	if cgo != "" {
+		det.CGO = true
+		det.Comments["cgo"] = cgo + "."
 	}
 	return det, nil
 }
 
 // goMains lists, sorted, the directories of the module at dir whose package is main for
-// linux, as ./path (or . for the root), skipping what the go command skips and nested modules.
-func goMains(dir string) ([]string, error) {
+// linux, as ./path (or . for the root), skipping what the go command skips and nested modules;
+// cgo is why the first package that needs cgo does (cgoNeed), "" when none does.
+func goMains(dir string) (mains []string, cgo string, err error) {
 	ctxt := build.Default
 	ctxt.GOOS, ctxt.GOARCH = "linux", "amd64"
-	var mains []string
-	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+	ctxt.CgoEnabled = true // else files that import "C" are ignored, not listed
+	err = filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -79,20 +85,25 @@ func goMains(dir string) ([]string, error) {
 			}
 		}
 		pkg, err := ctxt.ImportDir(p, 0)
-		if err != nil || pkg.Name != "main" {
-			return nil // no Go files, or not one buildable package: not an artifact
+		if err != nil {
+			return nil // no Go files, or not one buildable package
 		}
 		rel, err := filepath.Rel(dir, p)
 		if err != nil {
 			return err
 		}
-		if rel == "." {
-			mains = append(mains, ".")
-		} else {
-			mains = append(mains, "./"+filepath.ToSlash(rel))
+		rel = "./" + filepath.ToSlash(rel)
+		if rel == "./." {
+			rel = "."
+		}
+		if cgo == "" {
+			cgo = cgoNeed(pkg, rel)
+		}
+		if pkg.Name == "main" {
+			mains = append(mains, rel)
 		}
 		return nil
 	})
 	slices.Sort(mains)
-	return mains, err
+	return mains, cgo, err
 }
