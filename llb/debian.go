@@ -28,6 +28,8 @@ type DebianGen struct {
 	PythonInterpreter string
 	// RustFrom is the minor of the first rust:1.N-<codename> tag the official image publishes.
 	RustFrom int
+	// GoFrom is the minor of the first golang:1.N-<codename> tag (docker-library/golang's 1.N/<codename>).
+	GoFrom int
 	// JavaJDK, Maven and Gradle are the tag suffixes of the Java builders, which are Ubuntu-based.
 	JavaJDK, Maven, Gradle string
 }
@@ -38,15 +40,15 @@ var DebianGens = map[string]DebianGen{
 		Version: "13", Codename: "trixie",
 		NodeShips: []string{"22", "24", "26"}, JavaShips: []string{"17", "21", "25"}, Current: true,
 		Python: "3.13", PythonInterpreter: "/usr/bin/python3.13",
-		RustFrom: 72,
-		JavaJDK:  "-jdk-noble", Maven: "-noble", Gradle: "-noble",
+		RustFrom: 72, GoFrom: 23,
+		JavaJDK: "-jdk-noble", Maven: "-noble", Gradle: "-noble",
 	},
 	"12": {
 		Version: "12", Codename: "bookworm",
 		NodeShips: []string{"20", "22", "24"}, JavaShips: []string{"17", "21"},
 		Python: "3.11", PythonInterpreter: "/usr/bin/python3.11",
-		RustFrom: 67,
-		JavaJDK:  "-jdk-jammy", Maven: "", Gradle: "-jammy",
+		RustFrom: 67, GoFrom: 19,
+		JavaJDK: "-jdk-jammy", Maven: "", Gradle: "-jammy",
 	},
 }
 

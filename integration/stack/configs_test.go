@@ -60,6 +60,7 @@ func realConfigs(goVersion, rustVersion string) map[string]realConfig {
 	out := map[string]realConfig{
 		"docker.io/library/golang:" + goVersion + "-trixie": golang,
 		"docker.io/library/golang:" + goMinor + "-trixie":   golang,
+		"docker.io/library/golang:1-trixie":                 golang,
 		"docker.io/library/python:3.13-trixie": {
 			source: "docker-library/python 3.13/trixie/Dockerfile",
 			env:    map[string]string{"PATH": regexp.QuoteMeta("/usr/local/bin:" + debianPath), "PYTHON_VERSION": `3\.13\.[0-9]+`},

@@ -63,8 +63,9 @@ func standIns(g hostGo, r hostRust) []standIn {
 // rustc link with, and git (the official images build on buildpack-deps, which has them).
 var buildTools = aptInstall{packages: []string{"gcc", "libc6-dev", "git", "make", "pkg-config"}}
 
-// golangStandIn is docker.io/library/golang:<version>-trixie and :<minor>-trixie: Debian trixie with the C
-// toolchain and git, and the host's Go toolchain in /usr/local/go, configured like the official image.
+// golangStandIn is docker.io/library/golang:<version>-trixie, :<minor>-trixie and :1-trixie (the newest Go's,
+// as official-images' library/golang tags it): Debian trixie with the C toolchain and git, and the host's Go
+// toolchain in /usr/local/go, configured like the official image.
 func golangStandIn(g hostGo) standIn {
 	minor := g.version
 	if parts := strings.SplitN(g.version, ".", 3); len(parts) == 3 {
@@ -91,6 +92,7 @@ func golangStandIn(g hostGo) standIn {
 		tags: []tag{
 			{ref: "docker.io/library/golang:" + g.version + "-trixie", config: config},
 			{ref: "docker.io/library/golang:" + minor + "-trixie", config: config},
+			{ref: "docker.io/library/golang:1-trixie", config: config},
 		},
 	}
 }

@@ -170,6 +170,10 @@ func TestGoVersionFromGoMod(t *testing.T) {
 		{"go line with patch uses the minor", "module x\n\ngo 1.25.3\n", "", "1.25"},
 		{"toolchain line wins", "module x\n\ngo 1.24\n\ntoolchain go1.25.4\n", "", "1.25.4"},
 		{"spec wins", "module x\n\ngo 1.24\n", "1.26.8", "1.26.8"},
+		// golang's trixie tags start at 1.23: an older minimum builds with the newest Go.
+		{"go line older than any trixie image", "module x\n\ngo 1.15\n", "", "1"},
+		{"toolchain line older than any trixie image", "module x\n\ngo 1.21\n\ntoolchain go1.22.3\n", "", "1"},
+		{"the first trixie minor", "module x\n\ngo 1.23.4\n", "", "1.23"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			y := "language: go\nartifacts: [./cmd/server]\n"
@@ -184,6 +188,22 @@ func TestGoVersionFromGoMod(t *testing.T) {
 				t.Errorf("builder = %s, want %s", req.Ref, want)
 			}
 		})
+	}
+}
+
+// A version the spec names must have an image: Go 1.22 has no trixie tag, 1.19 has a bookworm one.
+func TestGoVersionWithoutAnImage(t *testing.T) {
+	lang, _ := registry.Lookup("go")
+	mod := hllb.Files{"go.mod": []byte("module x\n\ngo 1.15\n")}
+	s := load(t, "language: go\nartifacts: [./cmd/server]\nversion: \"1.22\"\n")
+	_, err := lang.Builder(s, mod, amd64, amd64)
+	if err == nil || !strings.Contains(err.Error(), "hardened.yaml:3:10") || !strings.Contains(err.Error(), "trixie tags start at 1.23") {
+		t.Errorf("err = %v, want a hardened.yaml:3:10 error naming the first trixie tag", err)
+	}
+	s = load(t, "language: go\nartifacts: [./cmd/server]\nversion: \"1.19\"\ndebian: \"12\"\n")
+	req, err := lang.Builder(s, mod, amd64, amd64)
+	if err != nil || req.Ref != "docker.io/library/golang:1.19-bookworm" {
+		t.Errorf("builder = %s, %v; want golang:1.19-bookworm", req.Ref, err)
 	}
 }
 

@@ -3,6 +3,7 @@ package golang
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	bkllb "github.com/moby/buildkit/client/llb"
@@ -80,9 +81,13 @@ var (
 )
 
 // goVersion picks the toolchain: the spec's version, else go.mod's toolchain line
-// (exact), else its go line (the minor's newest patch, which satisfies it).
+// (exact), else its go line (the minor's newest patch, which satisfies it). Both lines are minimums:
+// one older than the Debian release's first golang image builds with the newest Go (newestGo).
 func goVersion(s *spec.Spec, files llb.Files) (version, field string, err error) {
 	if s.Version != "" {
+		if goMinor(s.Version) < llb.DebianOf(s).GoFrom {
+			return "", "", goTooOld(s)
+		}
 		return s.Version, "version", nil
 	}
 	mod, ok := files["go.mod"]
@@ -93,17 +98,37 @@ func goVersion(s *spec.Spec, files llb.Files) (version, field string, err error)
 			Hint: "run `go mod init` in the context, or build from the module's directory",
 		}}
 	}
-	if m := goModToolchain.FindSubmatch(mod); m != nil {
-		return string(m[1]), "language", nil
-	}
-	if m := goModGo.FindSubmatch(mod); m != nil {
-		return string(m[1]), "language", nil
+	for _, re := range []*regexp.Regexp{goModToolchain, goModGo} {
+		if m := re.FindSubmatch(mod); m != nil {
+			if goMinor(string(m[1])) < llb.DebianOf(s).GoFrom {
+				return newestGo, "language", nil
+			}
+			return string(m[1]), "language", nil
+		}
 	}
 	return "", "", spec.Errors{{
 		File: s.File(), Pos: s.Pos("language"), Field: "version",
 		Msg:  "go.mod has no go or toolchain line to take the Go version from",
 		Hint: "write version: 1.26 in the spec, or add a go line to go.mod",
 	}}
+}
+
+// newestGo is the tag of the newest Go release: golang:1-<codename>.
+const newestGo = "1"
+
+// goMinor is N of 1.N or 1.N.P; 0 when v is not one.
+func goMinor(v string) int {
+	minor, _, _ := strings.Cut(strings.TrimPrefix(v, "1."), ".")
+	n, _ := strconv.Atoi(minor)
+	return n
+}
+
+// goTooOld refuses a version the official image has no tag of for the spec's Debian release.
+func goTooOld(s *spec.Spec) error {
+	g := llb.DebianOf(s)
+	return spec.Errors{{File: s.File(), Pos: s.Pos("version"), Field: "version",
+		Msg:  fmt.Sprintf("%q: the official golang image has no %s tag for Go %s; its %s tags start at 1.%d", s.Version, g.Codename, s.Version, g.Codename, g.GoFrom),
+		Hint: fmt.Sprintf("write version: \"1.%d\" or newer, or leave version out to build with go.mod's go line (a minimum: a newer Go builds the module)", g.GoFrom)}}
 }
 
 func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
