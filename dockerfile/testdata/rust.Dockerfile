@@ -12,7 +12,8 @@
 
 FROM docker.io/library/rust:1-trixie AS build
 # copy Cargo.toml, Cargo.lock and vendored sources, with dummy targets
-COPY --parents .cargo/confi[g] .cargo/config.toml Cargo.lock Cargo.toml rust-toolchai[n] rust-toolchain.tom[l] vendor /src/
+COPY --parents .cargo/confi[g] .cargo/config.toml Cargo.lock Cargo.toml rust-toolchai[n] rust-toolchain.tom[l] /src/
+COPY --exclude=target --exclude=hardened.yaml --exclude=hardened.lock --parents vendor /src/
 WORKDIR /src/src
 COPY --chmod=0644 <<"HARDENED_EOF" /src/src/main.rs
 fn main() {}
@@ -29,7 +30,8 @@ RUN --network=none ["cargo","clean","--release","--locked","--offline","--packag
 FROM build AS build-2
 # copy source
 RUN --network=none ["rm","-r","-f","--","/src/src/main.rs"]
-COPY --exclude=target --exclude=hardened.yaml --exclude=hardened.lock . /src/
+COPY --exclude=target --exclude=hardened.yaml --exclude=hardened.lock --exclude=vendor . /src/
+COPY --exclude=target --exclude=hardened.yaml --exclude=hardened.lock --parents vendor /src/
 WORKDIR /hardened/out
 WORKDIR /hardened/cargo
 RUN --network=none ["ln","-sfn","--","/hardened/out","/hardened/cargo/bin"]

@@ -114,20 +114,21 @@ func compileFlags(in *llb.BuildInput, cargoHome string, targetArgs []string, env
 // the target cache mount outlives any one context: a checkout whose files are older than the last
 // build in the cache (another worktree, a restored CI checkout) could get that build's binary (seen
 // by hand in 2 of 4 tries, each with another build.env than the last build's). Copied with one time in the future, a local crate
-// always compiles when this step runs, which is only when the context changed; vendored and registry
-// crates are judged by their versions, not their times.
+// always compiles when this step runs, which is only when the context changed; vendored crates are
+// copied with a time in the past (VendorTime), so their build scripts do not run again.
 func sourceCopy(in *llb.BuildInput, sk skeleton, layered bool) *bkllb.FileAction {
+	vendor := vendorDirs(in.Files)
 	copyContext := func(fa *bkllb.FileAction) *bkllb.FileAction {
 		info := &bkllb.CopyInfo{
 			CopyDirContentsOnly: true,
 			CreateDestPath:      true,
-			ExcludePatterns:     in.SourceExcludes("target"),
+			ExcludePatterns:     slices.Concat(in.SourceExcludes("target"), vendor),
 			CreatedTime:         &SourceTime,
 		}
 		if fa == nil {
-			return bkllb.Copy(in.Context, "/", llb.SrcDir, info)
+			return copyVendored(in, bkllb.Copy(in.Context, "/", llb.SrcDir, info), vendor)
 		}
-		return fa.Copy(in.Context, "/", llb.SrcDir, info)
+		return copyVendored(in, fa.Copy(in.Context, "/", llb.SrcDir, info), vendor)
 	}
 	var src *bkllb.FileAction
 	if layered {

@@ -37,8 +37,8 @@ func TestRustExampleLLB(t *testing.T) {
 	}
 
 	source := g.Named(t, "copy source")
-	if ex := findCopy(t, source, "/").ExcludePatterns; !slices.Equal(ex, []string{"target", "hardened.yaml", "hardened.lock"}) {
-		t.Errorf("source copy excludes %q, want the context's target/", ex)
+	if ex := findCopy(t, source, "/").ExcludePatterns; !slices.Equal(ex, []string{"target", "hardened.yaml", "hardened.lock", "vendor"}) {
+		t.Errorf("source copy excludes %q, want the context's target/ and vendor/, copied on its own", ex)
 	}
 	// One time in the future for every file: cargo never takes a local crate's older files for built.
 	if ts := findCopy(t, source, "/").Timestamp; ts != rust.SourceTime.UnixNano() || !rust.SourceTime.After(time.Now()) {
@@ -47,9 +47,13 @@ func TestRustExampleLLB(t *testing.T) {
 	// /hardened/out and cargo install's root, whose bin links to it, are made in the same file op,
 	// after the dependency layer's dummy src/main.rs is removed.
 	acts := source.Op.GetFile().GetActions()
-	if len(acts) != 5 || acts[0].GetRm().GetPath() != "/src/src/main.rs" || acts[2].GetMkdir().GetPath() != "/hardened/out" || acts[3].GetMkdir().GetPath() != "/hardened/cargo" ||
-		acts[4].GetSymlink().GetOldpath() != "/hardened/out" || acts[4].GetSymlink().GetNewpath() != "/hardened/cargo/bin" {
+	if len(acts) != 6 || acts[0].GetRm().GetPath() != "/src/src/main.rs" || acts[3].GetMkdir().GetPath() != "/hardened/out" || acts[4].GetMkdir().GetPath() != "/hardened/cargo" ||
+		acts[5].GetSymlink().GetOldpath() != "/hardened/out" || acts[5].GetSymlink().GetNewpath() != "/hardened/cargo/bin" {
 		t.Errorf("the source copy's file op = %v, want it to drop the dummy, make /hardened/out and link /hardened/cargo/bin to it", acts)
+	}
+	// vendor/ comes with a time in the past: a future one reruns the crates' build scripts every build.
+	if cp := acts[2].GetCopy(); !slices.Equal(cp.GetIncludePatterns(), []string{"vendor"}) || cp.GetTimestamp() != rust.VendorTime.UnixNano() || !rust.VendorTime.Before(time.Now()) {
+		t.Errorf("the vendored crates' copy = %v, want vendor/ alone with VendorTime, in the past", acts[2])
 	}
 
 	// Vendored: no fetch step, and no step of the build has network but none.

@@ -28,7 +28,8 @@ const (
 // skeleton is what the dependency layer copies of the context and the dummy targets it writes.
 type skeleton struct {
 	pkg      string   // the package's name, whose own artifacts the layer drops
-	includes []string // context paths to copy: manifests, the lock, vendored sources
+	includes []string // context paths to copy: manifests and the lock
+	vendor   []string // vendored source directories, copied with VendorTime
 	dummies  []string // target paths relative to the package, with dummyMain (dummyLib for the lib)
 	lib      string   // the lib target's path, "" without one
 }
@@ -46,13 +47,11 @@ func rustSkeleton(files llb.Files) (skeleton, bool) {
 	}
 	sk := skeleton{pkg: tomlString(files["Cargo.toml"], "package", "name"), includes: slices.Clone(manifestFiles)}
 	for _, f := range []string{".cargo/config.toml", ".cargo/config"} {
-		if dir := vendorDir(files[f]); dir != "" {
-			if !relativePath(dir) {
-				return skeleton{}, false
-			}
-			sk.includes = append(sk.includes, path.Clean(dir))
+		if dir := vendorDir(files[f]); dir != "" && !relativePath(dir) {
+			return skeleton{}, false
 		}
 	}
+	sk.vendor = vendorDirs(files)
 	targets, ok := targetPaths(manifest, sk.pkg)
 	if !ok {
 		return skeleton{}, false
@@ -124,6 +123,32 @@ func vendorDir(config []byte) string {
 	return tomlString(config, "source", replace, "directory")
 }
 
+// vendorDirs are the vendored source directories inside the context that the cargo configuration names.
+func vendorDirs(files llb.Files) []string {
+	var out []string
+	for _, f := range []string{".cargo/config.toml", ".cargo/config"} {
+		if dir := vendorDir(files[f]); dir != "" && relativePath(dir) {
+			out = append(out, path.Clean(dir))
+		}
+	}
+	return out
+}
+
+// copyVendored copies the vendored directories with VendorTime after a copy that left them out.
+func copyVendored(in *llb.BuildInput, fa *bkllb.FileAction, vendor []string) *bkllb.FileAction {
+	if len(vendor) == 0 {
+		return fa
+	}
+	return fa.Copy(in.Context, "/", llb.SrcDir, &bkllb.CopyInfo{
+		IncludePatterns:     vendor,
+		ExcludePatterns:     in.SourceExcludes("target"),
+		CopyDirContentsOnly: true,
+		CreateDestPath:      true,
+		AllowEmptyWildcard:  true,
+		CreatedTime:         &VendorTime,
+	})
+}
+
 // hasPathDependency says a dependency table, a [patch] or a [replace] names a path: a local crate
 // that the skeleton does not have.
 func hasPathDependency(manifest map[string]any) bool {
@@ -158,7 +183,7 @@ func namesPath(v any) bool {
 }
 
 // skeletonState writes the skeleton at /src on the builder: the context's manifests and vendored
-// sources, then the dummy targets, all with SourceTime.
+// sources (with VendorTime), then the dummy targets, with SourceTime.
 func skeletonState(in *llb.BuildInput, st bkllb.State, sk skeleton) bkllb.State {
 	fa := bkllb.Copy(in.Context, "/", llb.SrcDir, &bkllb.CopyInfo{
 		IncludePatterns:     sk.includes,
@@ -167,6 +192,7 @@ func skeletonState(in *llb.BuildInput, st bkllb.State, sk skeleton) bkllb.State 
 		AllowEmptyWildcard:  true,
 		CreatedTime:         &SourceTime,
 	})
+	fa = copyVendored(in, fa, sk.vendor)
 	write := func(rel, content string) {
 		p := path.Join(llb.SrcDir, rel)
 		fa = fa.Mkdir(path.Dir(p), 0o755, bkllb.WithParents(true), bkllb.WithCreatedTime(SourceTime)).

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
@@ -57,8 +58,8 @@ serde = { version = "1", features = ["derive"] }
 	if !slices.Equal(sk.dummies, wantDummies) {
 		t.Errorf("dummies = %q, want %q", sk.dummies, wantDummies)
 	}
-	if !slices.Contains(sk.includes, "third_party/vendor") || !slices.Contains(sk.includes, "Cargo.lock") {
-		t.Errorf("includes = %q, want the lock and the vendor directory", sk.includes)
+	if !slices.Equal(sk.vendor, []string{"third_party/vendor"}) || !slices.Contains(sk.includes, "Cargo.lock") {
+		t.Errorf("includes = %q, vendor = %q, want the lock and the vendor directory", sk.includes, sk.vendor)
 	}
 	for _, src := range []string{"src", "src/main.rs", "cmd"} {
 		if slices.Contains(sk.includes, src) {
@@ -183,5 +184,24 @@ func TestWorkspaceHasNoDependencyLayer(t *testing.T) {
 		if o.Name == SkeletonStep || strings.HasPrefix(o.Name, DepsStep) {
 			t.Errorf("a workspace runs %q", o.Name)
 		}
+	}
+}
+
+// The skeleton copies vendored crates with VendorTime, in the past: with SourceTime, in the future, every
+// build script that names rerun-if-changed files would run again in the compile, and so would the
+// compile of its crate and of every crate depending on it, the layer notwithstanding.
+func TestSkeletonCopiesVendoredCratesWithAPastTime(t *testing.T) {
+	g := buildGraph(t, llb.Files{
+		"Cargo.toml":         []byte("[package]\nname = \"app\"\n\n[dependencies]\nitoa = \"1\"\n"),
+		"Cargo.lock":         []byte("version = 3\n"),
+		".cargo/config.toml": []byte(vendoredConfig),
+	})
+	acts := g.Named(t, SkeletonStep).Op.GetFile().GetActions()
+	if cp := acts[0].GetCopy(); cp == nil || slices.Contains(cp.IncludePatterns, "third_party/vendor") {
+		t.Errorf("the manifests' copy = %v, want no vendored crate in it", acts[0])
+	}
+	cp := acts[1].GetCopy()
+	if cp == nil || !slices.Equal(cp.IncludePatterns, []string{"third_party/vendor"}) || cp.Timestamp != VendorTime.UnixNano() || !VendorTime.Before(time.Now()) {
+		t.Errorf("the skeleton's second copy = %v, want third_party/vendor alone with VendorTime, in the past", acts[1])
 	}
 }

@@ -42,6 +42,11 @@ const (
 // SourceTime is the modification time of every file of the source copy in the builder.
 var SourceTime = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
 
+// VendorTime is that of vendored crates' files instead: a build script's rerun-if-changed compares its
+// files' times with its last run, so a time in the future would rerun it, and recompile the crate and
+// its dependents, on every build (a dependency layer's serde, syn and the like, each time).
+var VendorTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // Describe is the language's part of the spec fields' descriptions.
 func (Language) Describe() map[string]string {
 	return map[string]string{
