@@ -182,6 +182,9 @@ func supervise(ctx context.Context, cfg testConfig, exited chan error, res *Test
 				res.Passed = true
 				return nil, false
 			}
+			if last == "" {
+				tick.Reset(200 * time.Millisecond) // it answers: no need to ask 50 times a second
+			}
 			last = fmt.Sprintf("HTTP %d", code)
 		}
 		select {
