@@ -104,3 +104,31 @@ func TestRealProjectGoModuleRoot(t *testing.T) {
 		t.Errorf("server answered %+v, want uid 65532 running /app/greeter with GREETING=hello", got)
 	}
 }
+
+// A Go service with a go 1.16 line (older than any golang trixie image) and a SQLite driver that works
+// only with cgo: init writes cgo: true and the test from the source, the build takes golang:1-trixie,
+// and the test step starts the image, whose health route queries SQLite.
+func TestRealProjectGoCgoDriver(t *testing.T) {
+	t.Parallel() // see TestMain: it shares nothing with the other tests
+	spec, img := initAndBuild(t, "lang/go/testdata/cgodriver")
+	for _, want := range []string{"artifacts: [.]\n", "\ncgo: true\n", "test:\n  http: {port: 8080, path: /healthz}\n"} {
+		if !strings.Contains(spec, want) {
+			t.Errorf("spec lacks %q", want)
+		}
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cf.Config.Labels["org.opencontainers.image.base.name"]; got != "gcr.io/distroless/base-debian13:nonroot" {
+		t.Errorf("base %q, want distroless base (glibc) for cgo", got)
+	}
+	var got struct {
+		UID    int
+		SQLite string
+	}
+	askImage(t, img, "/healthz", &got, "%d")
+	if got.UID != 65532 || !strings.HasPrefix(got.SQLite, "3.") {
+		t.Errorf("server answered %+v, want uid 65532 and the SQLite version", got)
+	}
+}
