@@ -39,10 +39,15 @@ type migration struct {
 	binaries map[string]string
 	// nameOf is the name a package's binary has under /app.
 	nameOf func(pkg string) string
+	// goFiles says the final stage's other copies are notes: a go spec ships binaries alone.
+	goFiles bool
+	// appNames are the binary names of the main packages init found, which a copy may name
+	// though the Dockerfile builds them another way (make).
+	appNames []string
 }
 
 // readDockerfile parses a Dockerfile with BuildKit's own parser and collects what the spec can say.
-func readDockerfile(name, language string, nameOf func(pkg string) string) (*migration, error) {
+func readDockerfile(name, language string, mains []string, nameOf func(pkg string) string) (*migration, error) {
 	dt, err := os.ReadFile(name)
 	if err != nil {
 		return nil, err
@@ -58,7 +63,10 @@ func readDockerfile(name, language string, nameOf func(pkg string) string) (*mig
 	if len(stages) == 0 {
 		return nil, fmt.Errorf("%s: no FROM", name)
 	}
-	m := &migration{file: path.Base(name), env: map[string]string{}, binaries: map[string]string{}, nameOf: nameOf}
+	m := &migration{file: path.Base(name), env: map[string]string{}, binaries: map[string]string{}, nameOf: nameOf, goFiles: language == "go"}
+	for _, p := range mains {
+		m.appNames = append(m.appNames, nameOf(p))
+	}
 	for _, st := range stages {
 		m.builder(st, language)
 		for _, c := range st.Commands {

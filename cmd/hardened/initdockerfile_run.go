@@ -80,12 +80,13 @@ func (m *migration) copyCmd(c *instructions.CopyCommand) {
 	if !path.IsAbs(c.DestPath) || (m.workdir != "" && strings.HasPrefix(path.Clean(c.DestPath)+"/", m.workdir+"/")) {
 		m.appWorkdir = true // the app's files go to the workdir, which is /app here
 	}
-	if c.From == "" {
-		return
-	}
+	var other []string
 	for _, src := range c.SourcePaths {
 		pkg, ok := m.binaries[path.Clean(src)]
-		if !ok {
+		if c.From == "" || !ok {
+			if c.From == "" || !slices.Contains(m.appNames, path.Base(path.Clean(src))) {
+				other = append(other, src)
+			}
 			continue
 		}
 		dest := c.DestPath
@@ -93,6 +94,14 @@ func (m *migration) copyCmd(c *instructions.CopyCommand) {
 			dest = path.Join(dest, path.Base(src))
 		}
 		m.binaries[path.Clean(dest)] = pkg
+	}
+	if m.goFiles && len(other) > 0 {
+		from := ""
+		if c.From != "" {
+			from = "--from=" + c.From + " "
+		}
+		m.notef("COPY %s%s %s: a go image holds the binaries alone; embed such files in the binary (//go:embed) or mount them at run time (a ConfigMap)",
+			from, strings.Join(other, " "), c.DestPath)
 	}
 }
 

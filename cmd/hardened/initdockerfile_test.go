@@ -87,6 +87,23 @@ func TestInitFromDockerfileChoices(t *testing.T) {
 		"# runtime:\n#   libs: [libvips42]\n")
 }
 
+// A Go Dockerfile that builds with make and ships files beside the binary: the binary is the artifact
+// by its name, every other copy is a note, one line each.
+func TestInitFromDockerfileGoFiles(t *testing.T) {
+	dir := tree(t, map[string]string{
+		"go.mod": "module example.com/svc\n\ngo 1.26\n", "cmd/server/main.go": mainGo, "config/local.yml": "a: 1\n",
+		"cmd/server/Dockerfile": "FROM golang:1.26 AS build\nWORKDIR /app\nCOPY . .\nRUN make build\nFROM gcr.io/distroless/static\n" +
+			"WORKDIR /app\nCOPY --from=build /app/server .\nCOPY --from=build /app/config/*.yml ./config/\nCOPY LICENSE /\n",
+	})
+	got := initSpec(t, "-f", filepath.Join(dir, "cmd/server/Dockerfile"), dir)
+	wantAll(t, got, "artifacts: [./cmd/server]\n",
+		"#   COPY --from=build /app/config/*.yml ./config/: a go image holds the binaries alone; embed such files in the binary (//go:embed) or mount them at run time (a ConfigMap)\n",
+		"#   COPY LICENSE /: a go image holds the binaries alone")
+	if strings.Contains(got, "/app/server .:") {
+		t.Errorf("the binary the Dockerfile's make builds is noted:\n%s", got)
+	}
+}
+
 // The TypeScript project with a Dockerfile: node's version from the builder's tag, CMD as its entry.
 func TestInitFromDockerfileNode(t *testing.T) {
 	dir := copyTree(t, "../../lang/node/testdata/typescript", map[string]string{"Dockerfile": "FROM node:22-bookworm AS build\n" +

@@ -45,7 +45,7 @@ func goBinaryName(dir string) func(pkg string) string {
 
 // migrate reads the Dockerfile and carries what it says over into the detection.
 func migrate(det *detection, name, out, dir string) error {
-	m, err := readDockerfile(name, det.language, goBinaryName(dir))
+	m, err := readDockerfile(name, det.language, det.Artifacts, goBinaryName(dir))
 	if err != nil {
 		return err
 	}
