@@ -1,6 +1,10 @@
 package lang
 
-import "os"
+import (
+	"os"
+	"path/filepath"
+	"strings"
+)
 
 // Detection is what `hardened init` found of a language in a directory: the spec to write, with
 // a comment above a field where the reason is not obvious.
@@ -30,4 +34,20 @@ type Detection struct {
 func IsFile(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && fi.Mode().IsRegular()
+}
+
+// ProcfileWeb is the command of a Procfile's web process (Heroku, Dokku, honcho), the last web: line;
+// "" without one.
+func ProcfileWeb(dir string) string {
+	data, err := os.ReadFile(filepath.Join(dir, "Procfile"))
+	if err != nil {
+		return ""
+	}
+	var cmd string
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "web:"); ok {
+			cmd = strings.TrimSpace(v)
+		}
+	}
+	return cmd
 }

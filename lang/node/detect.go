@@ -108,15 +108,16 @@ func withVersion(det *lang.Detection, pkg *packageJSON) *lang.Detection {
 	return det
 }
 
-// findEntry is the file node runs and how it was found: the start script, main or index.js, a
-// file there or one a build script may make; "" when none.
+// findEntry is the file node runs and how it was found: the start script, a Procfile's web process
+// (the production start of a project whose start script runs a watcher), main or index.js, a file
+// there or one a build script may make; "" when none.
 func findEntry(dir string, pkg *packageJSON) (entry, from string) {
 	start, via := startEntry(pkg.Scripts)
-	for i, candidate := range []string{start, pkg.Main, "index.js"} {
+	for i, candidate := range []string{start, startFile(lang.ProcfileWeb(dir)), pkg.Main, "index.js"} {
 		if candidate == "" {
 			continue
 		}
-		from = [...]string{"the start script", "package.json's main", "index.js"}[i]
+		from = [...]string{"the start script", "the Procfile's web process", "package.json's main", "index.js"}[i]
 		if i == 0 {
 			from = "the " + via[0] + " script"
 		}

@@ -48,3 +48,23 @@ func TestDetectTypeScript(t *testing.T) {
 		t.Errorf("artifacts comment %q does not say how the entry was found", c)
 	}
 }
+
+// A TypeScript project whose start script runs a watcher and whose main is the source: the Procfile's
+// web process names the compiled entry, which the build script makes.
+func TestDetectProcfileEntry(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"package.json":      `{"main": "src/app.ts", "scripts": {"start": "nodemon", "build": "tsc"}}`,
+		"package-lock.json": "{}", "Procfile": "release: node build/migrate.js\nweb: node --enable-source-maps build/app.js\n",
+		"src/app.ts": "",
+	})
+	det, err := Language{}.Detect(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"build/app.js", "build"}; !slices.Equal(det.Artifacts, want) || det.Script != "build" {
+		t.Errorf("artifacts %q script %q, want %q and the build script", det.Artifacts, det.Script, want)
+	}
+	if c := det.Comments["artifacts"]; !strings.Contains(c, "the Procfile's web process") {
+		t.Errorf("artifacts comment %q does not name the Procfile", c)
+	}
+}

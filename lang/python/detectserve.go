@@ -70,16 +70,7 @@ var procfileTarget = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)(?:\.[A-Za-z_]
 // procfile is the web process of a Procfile (Heroku, Dokku, honcho) when it starts a server the
 // project depends on with plain arguments; $PORT becomes 8000, the port init's servers use.
 func (p *project) procfile() (initEntry, bool) {
-	data, err := os.ReadFile(filepath.Join(p.dir, "Procfile"))
-	if err != nil {
-		return initEntry{}, false
-	}
-	var cmd string
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "web:"); ok {
-			cmd = strings.TrimSpace(v)
-		}
-	}
+	cmd := lang.ProcfileWeb(p.dir)
 	args := strings.Fields(cmd)
 	if len(args) == 0 || !slices.Contains(procfileServers, args[0]) || strings.ContainsAny(cmd, "&|;<>`\"'") {
 		if cmd != "" {
