@@ -41,9 +41,9 @@ type migration struct {
 	nameOf func(pkg string) string
 	// goFiles says the final stage's other copies are notes: a go spec ships binaries alone.
 	goFiles bool
-	// appNames are the binary names of the main packages init found, which a copy may name
+	// appNames are the main packages init found by their binaries' names, which a copy may name
 	// though the Dockerfile builds them another way (make).
-	appNames []string
+	appNames map[string]string
 }
 
 // readDockerfile parses a Dockerfile with BuildKit's own parser and collects what the spec can say.
@@ -64,8 +64,9 @@ func readDockerfile(name, language string, mains []string, nameOf func(pkg strin
 		return nil, fmt.Errorf("%s: no FROM", name)
 	}
 	m := &migration{file: path.Base(name), env: map[string]string{}, binaries: map[string]string{}, nameOf: nameOf, goFiles: language == "go"}
+	m.appNames = map[string]string{}
 	for _, p := range mains {
-		m.appNames = append(m.appNames, nameOf(p))
+		m.appNames[nameOf(p)] = p
 	}
 	for _, st := range stages {
 		m.builder(st, language)
@@ -100,6 +101,9 @@ func (m *migration) builder(st instructions.Stage, language string) {
 	}
 	m.versionTag = repo + ":" + tag
 	v, _, _ := strings.Cut(tag, "-")
+	if language == "go" && !strings.Contains(v, ".") {
+		return // golang:1 is the newest Go, which go.mod's go line already allows
+	}
 	if v != "" && strings.Trim(v, "0123456789.") == "" && l.Inputs().VersionTags {
 		m.version = v
 	}

@@ -115,7 +115,11 @@ func (m *migration) mapBinary(args []string) []string {
 	if len(args) == 0 {
 		return args
 	}
-	if pkg, ok := m.binaries[path.Clean(args[0])]; ok {
+	bin := path.Clean(args[0])
+	if strings.HasPrefix(args[0], "./") {
+		bin = m.inWorkdir(args[0])
+	}
+	if pkg, ok := m.binaries[bin]; ok {
 		args[0] = "/app/" + m.nameOf(pkg)
 	}
 	return args

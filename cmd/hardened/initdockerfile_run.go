@@ -16,6 +16,10 @@ var goValueFlags = []string{"-ldflags", "-tags", "-gcflags", "-asmflags", "-mod"
 // inDistroless are packages a Dockerfile installs that every distroless base has already.
 var inDistroless = []string{"ca-certificates", "tzdata", "netbase"}
 
+// distrolessFiles are what a Dockerfile copies into a scratch image that every distroless base has
+// already: the CA certificates, the time zones, and a passwd with a nonroot user.
+var distrolessFiles = []string{"/etc/ssl/certs", "/usr/share/zoneinfo", "/etc/passwd", "/etc/group"}
+
 // commands are the simple commands of a RUN line, split at &&, || and ;, as words.
 func commands(c instructions.ShellDependantCmdLine) [][]string {
 	if !c.PrependShell {
@@ -83,17 +87,20 @@ func (m *migration) copyCmd(c *instructions.CopyCommand) {
 	var other []string
 	for _, src := range c.SourcePaths {
 		pkg, ok := m.binaries[path.Clean(src)]
-		if c.From == "" || !ok {
-			if c.From == "" || !slices.Contains(m.appNames, path.Base(path.Clean(src))) {
+		if !ok && c.From != "" {
+			pkg, ok = m.appNames[path.Base(path.Clean(src))]
+		}
+		if !ok || c.From == "" {
+			if !inDistrolessFiles(src) {
 				other = append(other, src)
 			}
 			continue
 		}
 		dest := c.DestPath
-		if strings.HasSuffix(dest, "/") || len(c.SourcePaths) > 1 {
+		if strings.HasSuffix(dest, "/") || dest == "." || len(c.SourcePaths) > 1 {
 			dest = path.Join(dest, path.Base(src))
 		}
-		m.binaries[path.Clean(dest)] = pkg
+		m.binaries[m.inWorkdir(dest)] = pkg
 	}
 	if m.goFiles && len(other) > 0 {
 		from := ""
@@ -103,6 +110,20 @@ func (m *migration) copyCmd(c *instructions.CopyCommand) {
 		m.notef("COPY %s%s %s: a go image holds the binaries alone; embed such files in the binary (//go:embed) or mount them at run time (a ConfigMap)",
 			from, strings.Join(other, " "), c.DestPath)
 	}
+}
+
+// inWorkdir is p as the final stage resolves it: a relative path is under its WORKDIR, else /.
+func (m *migration) inWorkdir(p string) string {
+	if path.IsAbs(p) {
+		return path.Clean(p)
+	}
+	return path.Join("/", m.workdir, p)
+}
+
+func inDistrolessFiles(src string) bool {
+	return slices.ContainsFunc(distrolessFiles, func(d string) bool {
+		return src == d || strings.HasPrefix(path.Clean(src), d+"/")
+	})
 }
 
 // aptInstall takes the packages the final stage installs as runtime.libs candidates.

@@ -104,6 +104,24 @@ func TestInitFromDockerfileGoFiles(t *testing.T) {
 	}
 }
 
+// A scratch Dockerfile as small Go services write it: golang:1 (the newest Go) is no version to carry
+// over, the certificates and time zones are distroless's own, and the binary copied to / is the entry.
+func TestInitFromDockerfileGoScratch(t *testing.T) {
+	dir := tree(t, map[string]string{
+		"go.mod": "module example.com/whoareyou\n\ngo 1.26\n", "main.go": mainGo,
+		"Dockerfile": "FROM golang:1-alpine AS builder\nWORKDIR /go/src\nCOPY . .\nRUN make build\nFROM scratch\n" +
+			"COPY --from=builder /usr/share/zoneinfo /usr/share/zoneinfo\nCOPY --from=builder /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/\n" +
+			"COPY --from=builder /go/src/whoareyou .\nENTRYPOINT [\"/whoareyou\"]\n",
+	})
+	got := initSpec(t, dir)
+	wantAll(t, got, "artifacts: [.]\n")
+	for _, not := range []string{"version:", "zoneinfo", "ca-certificates", "ENTRYPOINT"} {
+		if strings.Contains(got, not) {
+			t.Errorf("spec has %q:\n%s", not, got)
+		}
+	}
+}
+
 // The TypeScript project with a Dockerfile: node's version from the builder's tag, CMD as its entry.
 func TestInitFromDockerfileNode(t *testing.T) {
 	dir := copyTree(t, "../../lang/node/testdata/typescript", map[string]string{"Dockerfile": "FROM node:22-bookworm AS build\n" +
