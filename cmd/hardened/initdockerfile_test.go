@@ -122,6 +122,19 @@ func TestInitFromDockerfileGoScratch(t *testing.T) {
 	}
 }
 
+// The server init starts listens where the Dockerfile's EXPOSE says traffic goes, not on its default.
+func TestInitFromDockerfilePythonPort(t *testing.T) {
+	dir := tree(t, map[string]string{
+		"requirements.txt": "flask==3.0.0\ngunicorn==23.0.0\n", "blog.py": "from flask import Flask\n\napp = Flask(__name__)\n",
+		"tests.py": "", "Dockerfile": "FROM python:slim\nCOPY . .\nRUN pip install -r requirements.txt\nEXPOSE 5000\nENTRYPOINT [\"./boot.sh\"]\n",
+	})
+	got := initSpec(t, dir)
+	wantAll(t, got, "artifacts: [blog.py]\n", "\"--bind\", \"0.0.0.0:5000\"", "on port 5000 (Dockerfile's EXPOSE)", "http: {port: 5000,")
+	if strings.Contains(got, "8000") {
+		t.Errorf("the spec still names gunicorn's default port:\n%s", got)
+	}
+}
+
 // The TypeScript project with a Dockerfile: node's version from the builder's tag, CMD as its entry.
 func TestInitFromDockerfileNode(t *testing.T) {
 	dir := copyTree(t, "../../lang/node/testdata/typescript", map[string]string{"Dockerfile": "FROM node:22-bookworm AS build\n" +

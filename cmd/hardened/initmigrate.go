@@ -67,6 +67,7 @@ func migrate(det *detection, name, out, dir string) error {
 			m.notef("FROM %s: %v", m.versionTag, err)
 		}
 	}
+	m.alignPort(det)
 	m.program(det, out, dir)
 	for _, f := range []struct {
 		field, instr string
@@ -79,6 +80,30 @@ func migrate(det *detection, name, out, dir string) error {
 		}
 	}
 	return nil
+}
+
+// alignPort makes a server entrypoint init chose listen on the port the Dockerfile exposes, which the
+// team's deployment sends traffic to, instead of the server's default: one EXPOSE, one port argument.
+func (m *migration) alignPort(det *detection) {
+	from := entrypointPort(det.Entrypoint)
+	if len(m.expose) != 1 || from == "" {
+		return
+	}
+	to, proto, _ := strings.Cut(m.expose[0], "/")
+	if proto == "udp" || to == from {
+		return
+	}
+	for i, a := range det.Entrypoint {
+		switch {
+		case a == from:
+			det.Entrypoint[i] = to
+		case strings.HasSuffix(a, ":"+from):
+			det.Entrypoint[i] = strings.TrimSuffix(a, from) + to
+		}
+	}
+	if c := det.Comments["entrypoint"]; c != "" {
+		det.Comments["entrypoint"] = strings.ReplaceAll(c, "port "+from, "port "+to+" ("+m.file+"'s EXPOSE)")
+	}
 }
 
 // program keeps the Dockerfile's ENTRYPOINT and CMD arguments when they run the entry the spec does,

@@ -25,7 +25,7 @@ const pythonMinor = "3.13"
 var pythonEntryScripts = []string{"main.py", "app.py", "server.py"}
 
 // pythonNotApp are top-level files and directories that are not part of the app at run time.
-var pythonNotApp = []string{"setup.py", "conftest.py", "noxfile.py", "fabfile.py", "tasks.py",
+var pythonNotApp = []string{"setup.py", "conftest.py", "noxfile.py", "fabfile.py", "tasks.py", "tests.py", "test.py",
 	"test", "tests", "testing", "docs", "doc", "examples", "scripts", "build", "dist", "venv", "env", "site-packages", "node_modules"}
 
 // pythonScriptRef is a [project.scripts] value: module:function.

@@ -37,7 +37,7 @@ func TestDetectServers(t *testing.T) {
 	}{
 		"fastapi with uvicorn": {
 			files: map[string]string{"requirements.txt": "fastapi==0.115.0\nuvicorn[standard]==0.30.0  # server\n",
-				"main.py": "from fastapi import FastAPI\n\napp = FastAPI(title=\"x\")\n", "util.py": ""},
+				"main.py": "from fastapi import FastAPI\n\napp = FastAPI(title=\"x\")\n", "util.py": "", "tests.py": "", "test_main.py": ""},
 			artifacts:  []string{"main.py", "util.py"},
 			entrypoint: []string{py, "-m", "uvicorn", "--host", "0.0.0.0", "--port", "8000", "main:app"},
 			comment:    "main's FastAPI app with uvicorn, which the project depends on",
