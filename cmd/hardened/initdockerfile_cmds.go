@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
 
 	"github.com/hardenedbuild/hardened/audit"
 	"github.com/hardenedbuild/hardened/spec"
@@ -42,8 +43,8 @@ func (m *migration) final(c instructions.Command, stages []instructions.Stage) {
 			}
 		}
 	case *instructions.WorkdirCommand:
-		if path.IsAbs(c.Path) && !strings.Contains(c.Path, "$") {
-			m.workdir = path.Clean(c.Path)
+		if p := m.expand(c.Path); path.IsAbs(p) && !strings.Contains(p, "$") {
+			m.workdir = path.Clean(p)
 		}
 	case *instructions.UserCommand:
 		m.userCmd(c.User)
@@ -66,8 +67,26 @@ func (m *migration) final(c instructions.Command, stages []instructions.Stage) {
 	}
 }
 
+// expand is word with the final stage's ENV so far substituted, by BuildKit's own lexer, as the
+// Dockerfile frontend expands EXPOSE ${PORT}; as it was when that fails.
+func (m *migration) expand(word string) string {
+	if !strings.Contains(word, "$") {
+		return word
+	}
+	env := make([]string, 0, len(m.env))
+	for k, v := range m.env {
+		env = append(env, k+"="+v)
+	}
+	out, _, err := shell.NewLex('\\').ProcessWord(word, shell.EnvsFromSlice(env))
+	if err != nil || out == "" {
+		return word
+	}
+	return out
+}
+
 func (m *migration) exposeCmd(c *instructions.ExposeCommand) {
 	for _, p := range c.Ports {
+		p = m.expand(p)
 		num, proto, _ := strings.Cut(p, "/")
 		n, err := strconv.Atoi(num)
 		switch {

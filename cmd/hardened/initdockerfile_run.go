@@ -17,8 +17,8 @@ var goValueFlags = []string{"-ldflags", "-tags", "-gcflags", "-asmflags", "-mod"
 var inDistroless = []string{"ca-certificates", "tzdata", "netbase"}
 
 // distrolessFiles are what a Dockerfile copies into a scratch image that every distroless base has
-// already: the CA certificates, the time zones, and a passwd with a nonroot user.
-var distrolessFiles = []string{"/etc/ssl/certs", "/usr/share/zoneinfo", "/etc/passwd", "/etc/group"}
+// already: the CA certificates, the time zones, a passwd with a nonroot user, and /tmp.
+var distrolessFiles = []string{"/etc/ssl/certs", "/usr/share/zoneinfo", "/etc/passwd", "/etc/group", "/tmp"}
 
 // commands are the simple commands of a RUN line, split at &&, || and ;, as words.
 func commands(c instructions.ShellDependantCmdLine) [][]string {

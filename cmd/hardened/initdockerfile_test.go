@@ -105,17 +105,18 @@ func TestInitFromDockerfileGoFiles(t *testing.T) {
 }
 
 // A scratch Dockerfile as small Go services write it: golang:1 (the newest Go) is no version to carry
-// over, the certificates and time zones are distroless's own, and the binary copied to / is the entry.
+// over, the certificates, time zones and /tmp are distroless's own, and the binary copied is the entry.
 func TestInitFromDockerfileGoScratch(t *testing.T) {
 	dir := tree(t, map[string]string{
 		"go.mod": "module example.com/whoareyou\n\ngo 1.26\n", "main.go": mainGo,
 		"Dockerfile": "FROM golang:1-alpine AS builder\nWORKDIR /go/src\nCOPY . .\nRUN make build\nFROM scratch\n" +
 			"COPY --from=builder /usr/share/zoneinfo /usr/share/zoneinfo\nCOPY --from=builder /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/\n" +
-			"COPY --from=builder /go/src/whoareyou .\nENTRYPOINT [\"/whoareyou\"]\n",
+			"COPY --from=builder /tmp /tmp\nENV PORT=8080 DATA=/data\nWORKDIR ${DATA}\nCOPY --from=builder /go/src/whoareyou /usr/bin/\nEXPOSE ${PORT}\n" +
+			"ENTRYPOINT [\"/usr/bin/whoareyou\"]\n",
 	})
 	got := initSpec(t, dir)
-	wantAll(t, got, "artifacts: [.]\n")
-	for _, not := range []string{"version:", "zoneinfo", "ca-certificates", "ENTRYPOINT"} {
+	wantAll(t, got, "artifacts: [.]\n", "expose: [\"8080\"]\n", "workdir: /data\n") // ${VAR} as BuildKit expands them
+	for _, not := range []string{"version:", "zoneinfo", "ca-certificates", "ENTRYPOINT", "/tmp"} {
 		if strings.Contains(got, not) {
 			t.Errorf("spec has %q:\n%s", not, got)
 		}
@@ -160,5 +161,19 @@ func TestInitFromDockerfileNpmStart(t *testing.T) {
 	m.yaml(&b, func(string, string) {})
 	if want := "#   FROM node:20: hardened.yaml:5:10: version: one\n#   hardened.yaml:9:30: artifacts[1]: two\n"; !strings.Contains(b.String(), want) {
 		t.Errorf("notes:\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
+// COPY SRC . puts the binary in the directory the stage is in: / here, so ENTRYPOINT /NAME runs it.
+func TestInitFromDockerfileGoCopyDot(t *testing.T) {
+	dir := tree(t, map[string]string{
+		"go.mod": "module example.com/whoareyou\n\ngo 1.26\n", "main.go": mainGo,
+		"Dockerfile": "FROM golang:1.26 AS builder\nWORKDIR /go/src\nCOPY . .\nRUN make build\nFROM scratch\n" +
+			"COPY --from=builder /go/src/whoareyou .\nENTRYPOINT [\"/whoareyou\", \"--verbose\"]\n",
+	})
+	got := initSpec(t, dir)
+	wantAll(t, got, "cmd: [\"--verbose\"]\n")
+	if strings.Contains(got, "ENTRYPOINT") {
+		t.Errorf("the Dockerfile's entry is noted as another program:\n%s", got)
 	}
 }
