@@ -173,7 +173,7 @@ func TestInitFromDockerfileGoCopyDot(t *testing.T) {
 	})
 	got := initSpec(t, dir)
 	wantAll(t, got, "cmd: [\"--verbose\"]\n")
-	if strings.Contains(got, "ENTRYPOINT") {
+	if strings.Contains(got, "#   ENTRYPOINT/CMD") {
 		t.Errorf("the Dockerfile's entry is noted as another program:\n%s", got)
 	}
 }
