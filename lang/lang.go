@@ -82,7 +82,7 @@ func (in Inputs) Files() []string {
 
 // OptionalFields are the spec fields not every language uses.
 var OptionalFields = []string{"cgo", "build.ldflags", "build.tags", "version", "base", "build.env",
-	"build.script", "build.steps", "build.packages", "runtime.jre"}
+	"build.script", "build.steps", "build.packages", "runtime.jre", "runtime.files"}
 
 // Layout says how a language's artifacts reach /app, and what the image needs for them to run.
 type Layout struct {

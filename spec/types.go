@@ -93,6 +93,8 @@ type Runtime struct {
 	JRE string `yaml:"jre,omitempty" json:"jre,omitempty" desc:"Java only: the JRE the image carries. jlink (the default): jdeps finds the modules the jars need and jlink links a JRE of only those at /opt/java/openjdk, on distroless cc. full: distroless java's whole JRE, for apps that load modules by reflection or through services jdeps cannot see." enum:"jlink,full"`
 	// Writable are the absolute paths the app may write at run time; the root stays read-only.
 	Writable []string `yaml:"writable,omitempty" json:"writable,omitempty" desc:"Absolute paths the app writes at run time, each an empty tmpfs in the build's test and an emptyDir in hardened k8s; the rest of the root is read-only." example:"/tmp"`
+	// Files are context paths shipped beside compiled binaries, at the same relative path under /app.
+	Files []string `yaml:"files,omitempty" json:"files,omitempty" desc:"Go and Rust only: files or directories of the build context the app reads at run time (configuration, migrations, templates), copied to /app at the same relative path (config -> /app/config), root-owned, modes 0644/0755, at the epoch. At most 100 paths; no globs: list the files or their directory." example:"config"`
 }
 
 // Test is what the build runs on the finished image: http or run, not both.

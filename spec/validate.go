@@ -52,6 +52,7 @@ func (s *Spec) validate(o options) Errors {
 	c.packages("build.packages", s.Build.Packages, "libsqlite3-dev")
 	c.packages("runtime.libs", s.Runtime.Libs, "libsqlite3-0")
 	c.writable()
+	c.runtimeFiles()
 	c.test()
 	c.languageChecks()
 	return c.errs

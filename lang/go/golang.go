@@ -36,7 +36,7 @@ func (Language) Name() string { return "go" }
 
 func (Language) Inputs() lang.Inputs {
 	return lang.Inputs{Manifests: []string{"go.mod", "go.work"}, Needed: []string{"go.mod"},
-		Fields: []string{"cgo", "build.ldflags", "build.tags", "version", "base", "build.env", "build.steps", "build.packages"}, Markers: []string{"go.mod"},
+		Fields: []string{"cgo", "build.ldflags", "build.tags", "version", "base", "build.env", "build.steps", "build.packages", "runtime.files"}, Markers: []string{"go.mod"},
 		BuilderImages: []string{"golang"}, VersionTags: true}
 }
 

@@ -59,7 +59,7 @@ func (Language) Name() string { return "rust" }
 
 func (Language) Inputs() lang.Inputs {
 	return lang.Inputs{Manifests: []string{"Cargo.toml", "rust-toolchain.toml", "rust-toolchain", ".cargo/config.toml", ".cargo/config"},
-		LockFiles: []string{"Cargo.lock"}, Fields: []string{"version", "base", "build.env", "build.steps", "build.packages"}, Markers: []string{"Cargo.toml"},
+		LockFiles: []string{"Cargo.lock"}, Fields: []string{"version", "base", "build.env", "build.steps", "build.packages", "runtime.files"}, Markers: []string{"Cargo.toml"},
 		BuilderImages: []string{"rust"}, VersionTags: true}
 }
 
