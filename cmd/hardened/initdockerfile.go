@@ -101,9 +101,6 @@ func (m *migration) builder(st instructions.Stage, language string) {
 	}
 	m.versionTag = repo + ":" + tag
 	v, _, _ := strings.Cut(tag, "-")
-	if language == "go" && !strings.Contains(v, ".") {
-		return // golang:1 is the newest Go, which the module's own go line already allows
-	}
 	if v != "" && strings.Trim(v, "0123456789.") == "" && l.Inputs().VersionTags {
 		m.version = v
 	}

@@ -64,7 +64,10 @@ func migrate(det *detection, name, out, dir string) error {
 		det.Version, det.Comments["version"] = m.version, fmt.Sprintf("From %s's FROM %s.", m.file, m.versionTag)
 		if _, err := builderImage(det, out, dir); err != nil {
 			det.Version, det.Comments["version"] = old, oldComment
-			m.notef("FROM %s: %v", m.versionTag, err)
+			// A major the spec does not take (golang:1, python:3) is that major's newest: nothing to carry.
+			if strings.Contains(m.version, ".") {
+				m.notef("FROM %s: %v", m.versionTag, err)
+			}
 		}
 	}
 	m.alignPort(det)
