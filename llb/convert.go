@@ -2,6 +2,7 @@ package llb
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -96,7 +97,10 @@ func Convert(s *spec.Spec, in Inputs) (*Result, error) {
 		final = final.File(depsCopy(deps, in.Epoch), locate("artifacts"),
 			bkllb.WithCustomName("copy the dependency tree to "+deps.Target()+" (root-owned, modes 0644/0755)"))
 	}
-	final = final.File(artifactCopies(s, in.Plan, builder, deps != nil && deps.Root == "", in.Epoch), locate("artifacts"),
+	if err := checkRuntimeFiles(s, in.Plan, deps != nil); err != nil {
+		return nil, err
+	}
+	final = final.File(artifactCopies(s, in.Plan, builder, deps != nil && deps.Root == "", in.Epoch, in.Context, locate), locate("artifacts"),
 		bkllb.WithCustomName("copy artifacts to "+ArtifactDir+" (root-owned, modes 0644/0755)"))
 
 	withEnv := *s
@@ -148,7 +152,31 @@ func runSteps(s *spec.Spec, st bkllb.State, locate func(string) bkllb.Constraint
 // would leave it at the build's clock, so for the others /app is the builder's OutDir copied
 // whole, or, when build.steps may have left more there, the artifacts assembled apart and copied
 // whole.
-func artifactCopies(s *spec.Spec, p Plan, builder bkllb.State, withDeps bool, epoch *time.Time) *bkllb.FileAction {
+//
+// runtime.files join the app in a stage of its own, copied whole onto the final stage: a copy into the
+// /app the artifacts made would leave it at the build's clock.
+func artifactCopies(s *spec.Spec, p Plan, builder bkllb.State, withDeps bool, epoch *time.Time,
+	context bkllb.State, locate func(string) bkllb.ConstraintsOpt) *bkllb.FileAction {
+	fa := appCopies(s, p, builder, withDeps, epoch)
+	if len(s.Runtime.Files) > 0 {
+		for _, f := range s.Runtime.Files {
+			clean := spec.RuntimeFile(f)
+			// From the context, never the builder: build.steps cannot change what ships this way.
+			info := finalCopyInfo(false, epoch)
+			info.FollowSymlinks, info.CreateDestPath = true, true
+			fa = fa.Copy(context, "/"+clean, ArtifactDir+"/"+clean, info)
+		}
+		staged := bkllb.Scratch().File(fa, bkllb.WithCustomName("stage "+ArtifactDir+" with runtime.files"), locate("runtime.files"))
+		fa = bkllb.Copy(staged, ArtifactDir, ArtifactDir, finalCopyInfo(false, epoch))
+	}
+	if s.Workdir != "" && s.Workdir != ArtifactDir {
+		fa = fa.Mkdir(s.Workdir, 0o755, bkllb.WithParents(true), bkllb.WithUIDGID(0, 0), createdTime{epoch})
+	}
+	return fa
+}
+
+// appCopies lays out /app from the builder, as artifactCopies says.
+func appCopies(s *spec.Spec, p Plan, builder bkllb.State, withDeps bool, epoch *time.Time) *bkllb.FileAction {
 	info := func(contents bool) *bkllb.CopyInfo { return finalCopyInfo(contents, epoch) }
 	var fa *bkllb.FileAction
 	if p.AppDir {
@@ -174,10 +202,34 @@ func artifactCopies(s *spec.Spec, p Plan, builder bkllb.State, withDeps bool, ep
 		staged := bkllb.Scratch().File(stage, bkllb.WithCustomName("stage "+ArtifactDir))
 		fa = bkllb.Copy(staged, ArtifactDir, ArtifactDir, info(false))
 	}
-	if s.Workdir != "" && s.Workdir != ArtifactDir {
-		fa = fa.Mkdir(s.Workdir, 0o755, bkllb.WithParents(true), bkllb.WithUIDGID(0, 0), createdTime{epoch})
-	}
 	return fa
+}
+
+// checkRuntimeFiles refuses runtime.files where the plan cannot ship them: beside a dependency tree
+// (the languages that have one ship context paths as artifacts), or over a binary the language names
+// otherwise than the spec check could (a Go module root's binary is named after the module).
+func checkRuntimeFiles(s *spec.Spec, p Plan, withDeps bool) error {
+	if len(s.Runtime.Files) == 0 {
+		return nil
+	}
+	if withDeps {
+		return spec.Errors{{File: s.File(), Pos: s.Pos("runtime.files"), Field: "runtime.files",
+			Msg: "language " + s.Language + " does not use runtime.files", Hint: "list the paths in artifacts, which ship as they are"}}
+	}
+	var errs spec.Errors
+	for i, f := range s.Runtime.Files {
+		top, _, _ := strings.Cut(spec.RuntimeFile(f), "/")
+		if j := slices.Index(p.ArtifactNames, top); j >= 0 {
+			field := fmt.Sprintf("runtime.files[%d]", i)
+			errs = append(errs, spec.Error{File: s.File(), Pos: s.Pos(field), Field: field,
+				Msg:  fmt.Sprintf("%q would be copied over /app/%s, the binary of artifacts[%d]", f, top, j),
+				Hint: "rename the file or directory in the context, or the artifact's directory"})
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
 }
 
 // depsCopy puts the dependency tree at /app/<Dest> (or its Root) from the step that made it, root-owned
