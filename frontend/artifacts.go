@@ -142,10 +142,28 @@ func copiesArtifacts(s *spec.Spec) bool {
 	return ok && l.Layout().AsIs
 }
 
-// artifactProblems checks each artifact in t and reports every problem at once (spec.Errors shows
-// at most spec.MaxProblems of them).
+// checksContext says the build looks in the context before the build: for artifacts that are paths
+// in it, and for runtime.files, which are always.
+func checksContext(s *spec.Spec) bool {
+	l, ok := registry.Lookup(s.Language)
+	return ok && l.Layout().InContext || len(s.Runtime.Files) > 0
+}
+
+// artifactProblems checks each artifact in t (when the language's are paths in the context) and each
+// runtime.files path, and reports every problem at once (spec.Errors shows at most spec.MaxProblems).
 func artifactProblems(ctx context.Context, s *spec.Spec, t *contextTree) error {
 	var errs spec.Errors
+	for i, f := range s.Runtime.Files {
+		field := fmt.Sprintf("runtime.files[%d]", i)
+		// Walked like a static artifact's: the directory reaches the image as it is.
+		if msg, hint := inspectArtifact(ctx, spec.RuntimeFile(f), t, true); msg != "" {
+			errs = append(errs, spec.Error{File: s.File(), Pos: s.Pos(field), Field: field, Msg: msg, Hint: hint})
+		}
+	}
+	l, ok := registry.Lookup(s.Language)
+	if !ok || !l.Layout().InContext {
+		return errsOrNil(errs)
+	}
 	for i, a := range s.Artifacts {
 		field := fmt.Sprintf("artifacts[%d]", i)
 		if _, _, err := t.stat(ctx, path.Clean("/"+a)); err != nil && s.Build.Script != "" {
@@ -156,6 +174,11 @@ func artifactProblems(ctx context.Context, s *spec.Spec, t *contextTree) error {
 			errs = append(errs, spec.Error{File: s.File(), Pos: s.Pos(field), Field: field, Msg: msg, Hint: hint})
 		}
 	}
+	return errsOrNil(errs)
+}
+
+// errsOrNil keeps a nil error nil: an empty spec.Errors in an error is not.
+func errsOrNil(errs spec.Errors) error {
 	if len(errs) > 0 {
 		return errs
 	}

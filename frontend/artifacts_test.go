@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hardenedbuild/hardened/lang/registry"
 	"github.com/hardenedbuild/hardened/spec"
 )
 
@@ -163,5 +164,56 @@ func TestMissingArtifactsAreBounded(t *testing.T) {
 	}
 	if want := fmt.Sprintf("and %d more problems not shown; fix the ones above and run again", spec.MaxItems-spec.MaxProblems); lines[spec.MaxProblems] != want {
 		t.Errorf("last line %q, want %q", lines[spec.MaxProblems], want)
+	}
+}
+
+// runtime.files must be in the context (not excluded by .dockerignore, which the listing already
+// leaves out), hold no special file, and link nowhere outside; each problem at its own position, with
+// the artifacts' own.
+func TestRuntimeFilesInContext(t *testing.T) {
+	src := "language: go\nartifacts: [./cmd/server]\nruntime:\n  files: [config, migrations, web, leak.yml, templates/index.html]\n"
+	s, err := spec.Load("hardened.yaml", []byte(src), registry.SpecOptions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := ctxFS{
+		"/cmd": {fs.ModeDir, ""}, "/cmd/server": {fs.ModeDir, ""},
+		"/config": {fs.ModeDir, ""}, "/config/app.yml": {0o644, ""},
+		"/web": {fs.ModeDir, ""}, "/web/sock": {fs.ModeSocket, ""},
+		"/leak.yml":  {fs.ModeSymlink, "../../etc/shadow"},
+		"/templates": {fs.ModeDir, ""}, "/templates/index.html": {0o644, ""},
+	}
+	errs, ok := spec.AsErrors(artifactProblems(t.Context(), s, c.tree(nil)))
+	if !ok || len(errs) != 3 {
+		t.Fatalf("problems = %v, want three spec errors", errs)
+	}
+	for i, want := range []string{
+		`hardened.yaml:4:19: runtime.files[1]: "migrations" is not in the build context: it does not exist, or .dockerignore excludes it`,
+		`hardened.yaml:4:31: runtime.files[2]: "web" holds a socket, web/sock`,
+		`hardened.yaml:4:36: runtime.files[3]: "leak.yml" is a symlink to ../../etc/shadow, which leaves the build context`,
+	} {
+		if got := errs[i].Error(); !strings.HasPrefix(got, want) {
+			t.Errorf("problem %d = %q, want prefix %q", i, got, want)
+		}
+	}
+	if !checksContext(s) {
+		t.Error("a go spec with runtime.files is not checked in the context")
+	}
+}
+
+// Only the languages whose artifacts are binaries take runtime.files; the others ship context paths
+// as artifacts and refuse the field.
+func TestRuntimeFilesLanguages(t *testing.T) {
+	for _, l := range []string{"node", "python", "java", "static"} {
+		src := "language: " + l + "\nartifacts: [a]\nruntime:\n  files: [config]\n"
+		_, err := spec.Load("hardened.yaml", []byte(src), registry.SpecOptions()...)
+		if want := "hardened.yaml:4:10: runtime.files: language " + l + " does not use runtime.files; remove it"; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error = %v, want %q", l, err, want)
+		}
+	}
+	for _, src := range []string{"language: go\nartifacts: [./cmd/a]\n", "language: rust\nartifacts: [server]\n"} {
+		if _, err := spec.Load("hardened.yaml", []byte(src+"runtime:\n  files: [config]\n"), registry.SpecOptions()...); err != nil {
+			t.Errorf("%q: %v", src, err)
+		}
 	}
 }

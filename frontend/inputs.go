@@ -195,7 +195,7 @@ const (
 func (b *build) loadContext(main bkllb.State) {
 	b.main = main
 	prefetch(b.jobs, contextKey, b.solveContext)
-	if b.lang.Layout().InContext {
+	if checksContext(b.spec) {
 		prefetch(b.jobs, artifactsKey, b.checkArtifacts)
 	}
 }
@@ -210,9 +210,9 @@ func (b *build) solveContext(ctx context.Context) (gwclient.Reference, error) {
 }
 
 // artifactsChecked waits for the check of the artifacts in the build context, for the languages whose
-// artifacts are paths in it.
+// artifacts are paths in it, and of runtime.files.
 func (b *build) artifactsChecked(ctx context.Context) error {
-	if !b.lang.Layout().InContext {
+	if !checksContext(b.spec) {
 		return nil
 	}
 	_, err := await(ctx, b.jobs, artifactsKey, b.checkArtifacts)
