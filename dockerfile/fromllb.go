@@ -115,6 +115,7 @@ func translated(s *spec.Spec, opts Options) ([]byte, error) {
 			w.line("COPY --from=%s --chmod=u-s,g-s %s/%s %s/%s", t.stage, hllb.OutDir, name, hllb.ArtifactDir, name)
 		}
 	}
+	runtimeFiles(w, s)
 	w.imageConfig(s, opts.Files, baseName, baseDigest, labels)
 	if w.err != nil {
 		return nil, w.err

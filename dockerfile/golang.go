@@ -111,11 +111,7 @@ func golang(s *spec.Spec, opts Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	w.comment("Root-owned, not writable by the runtime user, without setuid/setgid bits. The frontend strips\nthose with the symbolic u-s,g-s; octal 0755 does the same for a binary and needs no Dockerfile\nnewer than 1.2 (symbolic --chmod needs 1.14).")
-	for _, a := range s.Artifacts {
-		name := golangLang.Language{}.ArtifactName(a, opts.Files)
-		w.line("COPY --from=build --chmod=0755 %s/%s %s/%s", hllb.OutDir, w.path("artifacts", name), hllb.ArtifactDir, name)
-	}
+	goAppCopies(w, s, opts)
 	w.imageConfig(s, opts.Files, baseName, baseDigest, labels)
 	if w.err != nil {
 		return nil, w.err
@@ -183,4 +179,14 @@ func goDepsStages(w *writer, s *spec.Spec, layered bool, buildCache string) stri
 	w.comment("The first compile adds the dependency layer's entries the shared cache mount lacks, once per layer.")
 	w.line("FROM modules AS build")
 	return fmt.Sprintf(" --mount=type=bind,from=deps,source=%s,target=%s", golangLang.DepsLayer, golangLang.DepsLayer)
+}
+
+// goAppCopies writes the binaries' copies into /app, then runtime.files'.
+func goAppCopies(w *writer, s *spec.Spec, opts Options) {
+	w.comment("Root-owned, not writable by the runtime user, without setuid/setgid bits. The frontend strips\nthose with the symbolic u-s,g-s; octal 0755 does the same for a binary and needs no Dockerfile\nnewer than 1.2 (symbolic --chmod needs 1.14).")
+	for _, a := range s.Artifacts {
+		name := golangLang.Language{}.ArtifactName(a, opts.Files)
+		w.line("COPY --from=build --chmod=0755 %s/%s %s/%s", hllb.OutDir, w.path("artifacts", name), hllb.ArtifactDir, name)
+	}
+	runtimeFiles(w, s)
 }
