@@ -44,6 +44,11 @@ type migration struct {
 	// appNames are the main packages init found by their binaries' names, which a copy may name
 	// though the Dockerfile builds them another way (make).
 	appNames map[string]string
+	// contextRoots are where each stage (by name) copied the whole build context; files are the
+	// final stage's copies of context paths, runtime.files once contextFiles has looked at them.
+	contextRoots map[string]string
+	files        []fileCopy
+	runtimeFiles []string
 }
 
 // readDockerfile parses a Dockerfile with BuildKit's own parser and collects what the spec can say.
@@ -64,12 +69,13 @@ func readDockerfile(name, language string, mains []string, nameOf func(pkg strin
 		return nil, fmt.Errorf("%s: no FROM", name)
 	}
 	m := &migration{file: path.Base(name), env: map[string]string{}, binaries: map[string]string{}, nameOf: nameOf, goFiles: language == "go"}
-	m.appNames = map[string]string{}
+	m.appNames, m.contextRoots = map[string]string{}, map[string]string{}
 	for _, p := range mains {
 		m.appNames[nameOf(p)] = p
 	}
 	for _, st := range stages {
 		m.builder(st, language)
+		m.contextRoot(st)
 		for _, c := range st.Commands {
 			if r, ok := c.(*instructions.RunCommand); ok {
 				m.goBuild(r)

@@ -91,7 +91,12 @@ func (m *migration) copyCmd(c *instructions.CopyCommand) {
 			pkg, ok = m.appNames[path.Base(path.Clean(src))]
 		}
 		if !ok || c.From == "" {
-			if !inDistrolessFiles(src) {
+			if inDistrolessFiles(src) {
+				continue
+			}
+			if rel, ok := m.contextFile(c, src); ok && m.goFiles {
+				m.pendFile(c, rel, goFilesNote(c, []string{src}))
+			} else {
 				other = append(other, src)
 			}
 			continue
@@ -103,13 +108,18 @@ func (m *migration) copyCmd(c *instructions.CopyCommand) {
 		m.binaries[m.inWorkdir(dest)] = pkg
 	}
 	if m.goFiles && len(other) > 0 {
-		from := ""
-		if c.From != "" {
-			from = "--from=" + c.From + " "
-		}
-		m.notef("COPY %s%s %s: a go image holds the binaries alone; embed such files in the binary (//go:embed) or mount them at run time (a ConfigMap)",
-			from, strings.Join(other, " "), c.DestPath)
+		m.notes = append(m.notes, goFilesNote(c, other))
 	}
+}
+
+// goFilesNote is the note for files a go image cannot ship as the Dockerfile does.
+func goFilesNote(c *instructions.CopyCommand, srcs []string) string {
+	from := ""
+	if c.From != "" {
+		from = "--from=" + c.From + " "
+	}
+	return "COPY " + from + strings.Join(srcs, " ") + " " + c.DestPath + ": a go image holds the binaries and runtime.files alone " +
+		"(paths of the context, at the same path under /app); embed such files in the binary (//go:embed) or mount them at run time (a ConfigMap)"
 }
 
 // inWorkdir is p as the final stage resolves it: a relative path is under its WORKDIR, else /.

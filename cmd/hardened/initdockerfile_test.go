@@ -97,8 +97,8 @@ func TestInitFromDockerfileGoFiles(t *testing.T) {
 	})
 	got := initSpec(t, "-f", filepath.Join(dir, "cmd/server/Dockerfile"), dir)
 	wantAll(t, got, "artifacts: [./cmd/server]\n",
-		"#   COPY --from=build /app/config/*.yml ./config/: a go image holds the binaries alone; embed such files in the binary (//go:embed) or mount them at run time (a ConfigMap)\n",
-		"#   COPY LICENSE /: a go image holds the binaries alone")
+		"#   COPY --from=build /app/config/*.yml ./config/: a go image holds the binaries and runtime.files alone (paths of the context, at the same path under /app); embed such files in the binary (//go:embed) or mount them at run time (a ConfigMap)\n",
+		"#   COPY LICENSE /: a go image holds the binaries and runtime.files alone")
 	if strings.Contains(got, "/app/server .:") {
 		t.Errorf("the binary the Dockerfile's make builds is noted:\n%s", got)
 	}

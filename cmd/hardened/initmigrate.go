@@ -59,6 +59,7 @@ func migrate(det *detection, name, out, dir string) error {
 		det.Artifacts = append([]string{first}, arts...)
 		det.Comments["artifacts"] = fmt.Sprintf("The main packages; %s first (the entrypoint), as %s builds it.", first, m.file)
 	}
+	m.runtimeFiles = m.contextFiles(dir, det.Artifacts)
 	if m.version != "" {
 		old, oldComment := det.Version, det.Comments["version"]
 		det.Version, det.Comments["version"] = m.version, fmt.Sprintf("From %s's FROM %s.", m.file, m.versionTag)
@@ -175,6 +176,9 @@ func (m *migration) yaml(b *strings.Builder, field func(name, value string)) {
 			v += "\n  retries: " + strconv.Itoa(h.Retries)
 		}
 		field("healthcheck", v)
+	}
+	if len(m.runtimeFiles) > 0 {
+		field("runtime", "\n  files: "+yamlList(m.runtimeFiles))
 	}
 	if len(m.libs) > 0 {
 		b.WriteString("# " + m.file + "'s final stage installs these with apt; uncomment the shared libraries the app loads:\n")
