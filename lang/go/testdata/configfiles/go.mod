@@ -1,0 +1,3 @@
+module example.com/configsvc
+
+go 1.26
