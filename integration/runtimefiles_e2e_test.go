@@ -22,6 +22,13 @@ func TestRuntimeFilesGo(t *testing.T) {
 	if err := os.CopyFS(dir, os.DirFS(filepath.Join(repoRoot, "lang/go/testdata/configfiles"))); err != nil {
 		t.Fatal(err)
 	}
+	// Group- and world-writable in the context, a sticky directory: the image gets 0644 and 0755.
+	if err := os.Chmod(filepath.Join(dir, "config", "app.yml"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(dir, "config"), 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
 	buildArgs := func() []string {
 		return []string{"build", "--no-cache", "--progress", "plain", "-f", filepath.Join(dir, "hardened.yaml"),
 			"--build-arg", fmt.Sprintf("SOURCE_DATE_EPOCH=%d", epoch), "-o", "type=oci,dest=" + filepath.Join(t.TempDir(), "app.tar"), dir}
