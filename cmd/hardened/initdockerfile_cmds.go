@@ -38,6 +38,8 @@ func (m *migration) final(c instructions.Command, stages []instructions.Stage) {
 				m.notef("ENV %s: a secret by its name or value; pass it at run time, never in the image", kv.Key)
 			case strings.Contains(kv.Value, "$"):
 				m.notef("ENV %s=%s: refers to another variable; write its value", kv.Key, kv.Value)
+			case kv.Key == "PORT" && privileged(kv.Value):
+				m.notef("ENV PORT=%s: a port below 1024 needs root to bind, and the image runs as a non-root user; the app listens on its own default, or set PORT to 8080 or above", kv.Value)
 			default:
 				m.env[kv.Key] = kv.Value
 			}
@@ -82,6 +84,12 @@ func (m *migration) expand(word string) string {
 		return word
 	}
 	return out
+}
+
+// privileged says v is a port number below 1024.
+func privileged(v string) bool {
+	n, err := strconv.Atoi(v)
+	return err == nil && n > 0 && n < 1024
 }
 
 func (m *migration) exposeCmd(c *instructions.ExposeCommand) {

@@ -16,6 +16,15 @@ var goValueFlags = []string{"-ldflags", "-tags", "-gcflags", "-asmflags", "-mod"
 // inDistroless are packages a Dockerfile installs that every distroless base has already.
 var inDistroless = []string{"ca-certificates", "tzdata", "netbase"}
 
+// notLibraries are packages a final stage installs for a shell, a health check or an init: tools a
+// hardened image leaves out (HX-MIN-*), never libraries the app loads.
+var notLibraries = []string{"curl", "wget", "tini", "dumb-init", "bash", "procps", "gosu", "su-exec", "git",
+	"netcat-openbsd", "netcat-traditional", "iputils-ping", "vim", "nano", "less", "openssh-client", "unzip"}
+
+// initWrappers are the init processes an ENTRYPOINT runs the app under, with the argument that ends
+// their own options.
+var initWrappers = []string{"tini", "dumb-init"}
+
 // distrolessFiles are what a Dockerfile copies into a scratch image that every distroless base has
 // already: the CA certificates, the time zones, a passwd with a nonroot user, and /tmp.
 var distrolessFiles = []string{"/etc/ssl/certs", "/usr/share/zoneinfo", "/etc/passwd", "/etc/group", "/tmp"}
@@ -146,6 +155,8 @@ func (m *migration) aptInstall(r *instructions.RunCommand) {
 			switch {
 			case strings.HasPrefix(a, "-"):
 			case slices.Contains(inDistroless, a):
+			case slices.Contains(notLibraries, a):
+				m.notef("apt-get install %s: a tool, not a library the app loads; the image leaves it out", a)
 			default:
 				m.libs = append(m.libs, a)
 			}

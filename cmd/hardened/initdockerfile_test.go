@@ -177,3 +177,23 @@ func TestInitFromDockerfileGoCopyDot(t *testing.T) {
 		t.Errorf("the Dockerfile's entry is noted as another program:\n%s", got)
 	}
 }
+
+// A Node.js Dockerfile with an init, tools installed for its health check, and a privileged PORT:
+// the tools are no runtime.libs candidates, the init is noted and its app is the entry, PORT=80 is
+// not carried (the app could not bind it), and node:18 is noted as unsupported.
+func TestInitFromDockerfileNodeInit(t *testing.T) {
+	dir := tree(t, map[string]string{
+		"package.json": `{"main": "server.js", "dependencies": {"express": "^4.18.2"}}`, "package-lock.json": "{}",
+		"server.js": "const port = process.env.PORT || 4000;\n",
+		"Dockerfile": "FROM node:18-slim\nRUN apt-get update && apt-get install -y --no-install-recommends curl tini libvips42\n" +
+			"WORKDIR /app\nCOPY . .\nRUN npm ci\nENV PORT=80\nEXPOSE 80\nENTRYPOINT [\"/usr/bin/tini\", \"--\"]\nCMD [\"node\", \"server.js\"]\n",
+	})
+	got := initSpec(t, dir)
+	wantAll(t, got, "#   libs: [libvips42]\n", "#   apt-get install tini: a tool", "#   ENV PORT=80: a port below 1024",
+		"#   ENTRYPOINT /usr/bin/tini --: an init", "#   FROM node:18-slim: ", "Node.js 18 has no supported distroless image")
+	for _, not := range []string{"PORT: \"80\"", "#   ENTRYPOINT/CMD", "cmd:"} {
+		if strings.Contains(got, not) {
+			t.Errorf("spec has %q:\n%s", not, got)
+		}
+	}
+}

@@ -65,8 +65,7 @@ func migrate(det *detection, name, out, dir string) error {
 		det.Version, det.Comments["version"] = m.version, fmt.Sprintf("From %s's FROM %s.", m.file, m.versionTag)
 		if _, err := builderImage(det, out, dir); err != nil {
 			det.Version, det.Comments["version"] = old, oldComment
-			// A major the spec does not take (golang:1, python:3) is that major's newest: nothing to carry.
-			if strings.Contains(m.version, ".") {
+			if !sameMajor(det, out, dir, m.version) {
 				m.notef("FROM %s: %v", m.versionTag, err)
 			}
 		}
@@ -84,6 +83,22 @@ func migrate(det *detection, name, out, dir string) error {
 		}
 	}
 	return nil
+}
+
+// sameMajor says a major-only builder tag (golang:1, python:3) is the major the spec's own builder
+// has already: that major's newest, so nothing is lost in not carrying it over (node:18 is lost).
+func sameMajor(det *detection, out, dir, version string) bool {
+	if strings.Contains(version, ".") {
+		return false
+	}
+	req, err := builderImage(det, out, dir)
+	if err != nil {
+		return false
+	}
+	_, tag, _ := strings.Cut(imageTag(req.Ref), ":")
+	major, _, _ := strings.Cut(tag, ".")
+	major, _, _ = strings.Cut(major, "-")
+	return major == version
 }
 
 // alignPort makes a server entrypoint init chose listen on the port the Dockerfile exposes, which the
@@ -115,6 +130,14 @@ func (m *migration) alignPort(det *detection) {
 func (m *migration) program(det *detection, out, dir string) {
 	full := append(slices.Clone(m.entrypoint), m.cmd...)
 	m.entrypoint, m.cmd = nil, nil
+	if len(full) > 0 && slices.Contains(initWrappers, path.Base(full[0])) {
+		n := 1
+		if i := slices.Index(full, "--"); i > 0 {
+			n = i + 1
+		}
+		m.notef("ENTRYPOINT %s: an init the image does not have; the app runs as PID 1 (docker run --init adds one where it must reap children)", strings.Join(full[:n], " "))
+		full = full[n:]
+	}
 	if len(full) == 0 {
 		return
 	}
