@@ -60,7 +60,7 @@ var examples = []*example{
 		FirstOp: map[string]string{"A": "copy package.json and package-lock.json", "B": "COPY package.json package-lock.json", "C": "COPY . ."}},
 	{Name: "rust", Toolchain: "rust:1-trixie",
 		SourceFile: "src/main.rs", SourceLine: `const MESSAGE: &str = "hello from a hardened rust image";`,
-		FirstOp:   map[string]string{"A": "copy source", "B": "COPY . .", "C": "COPY . ."},
+		FirstOp:   map[string]string{"A": rust.SkeletonStep, "B": "COPY . .", "C": "COPY . ."},
 		DepsLayer: rustDepsLayer},
 	// A bench-only service on 32 crates (proc macros, regex, sha2), so the Rust figures include compiling a
 	// dependency graph; its vendor/ is laid out from Debian's crate packages before each build (rustcrates.go).
