@@ -22,43 +22,64 @@ import (
 func BenchmarkConvert(b *testing.B) {
 	for _, ex := range examples {
 		b.Run(ex.Name, func(b *testing.B) {
-			dir := filepath.Join("..", filepath.FromSlash(ex.dir()))
-			yaml, err := os.ReadFile(filepath.Join(dir, "hardened.yaml"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			s, err := spec.Load("hardened.yaml", yaml, registry.SpecOptions()...)
-			if err != nil {
-				b.Fatal(err)
-			}
-			lang, _ := registry.Lookup(s.Language)
-			files := hllb.Files{}
-			for _, n := range lang.Inputs().Files() {
-				if dt, err := os.ReadFile(filepath.Join(dir, n)); err == nil {
-					files[n] = dt
-				}
-			}
-			target := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
-			ctx := context.Background()
+			yaml, files := exampleInputs(b, ex)
 			b.ReportAllocs()
 			for b.Loop() {
-				s, err := spec.Load("hardened.yaml", yaml, registry.SpecOptions()...)
-				if err != nil {
-					b.Fatal(err)
-				}
-				in, err := inputs(s, files, target)
-				if err != nil {
-					b.Fatal(err)
-				}
-				res, err := hllb.Convert(s, in)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if _, err := res.Final.Marshal(ctx, bkllb.Platform(target)); err != nil {
-					b.Fatal(err)
-				}
+				convertOnce(b, yaml, files)
 			}
 		})
+	}
+}
+
+// The benchmark's conversion works for every example, so a change that breaks it fails go test, not
+// the bench run an hour later (java's runtime libraries once did).
+func TestConvertEveryExample(t *testing.T) {
+	for _, ex := range examples {
+		t.Run(ex.Name, func(t *testing.T) {
+			yaml, files := exampleInputs(t, ex)
+			convertOnce(t, yaml, files)
+		})
+	}
+}
+
+// exampleInputs are an example's spec and the project files its language reads.
+func exampleInputs(tb testing.TB, ex *example) ([]byte, hllb.Files) {
+	dir := filepath.Join("..", filepath.FromSlash(ex.dir()))
+	yaml, err := os.ReadFile(filepath.Join(dir, "hardened.yaml"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s, err := spec.Load("hardened.yaml", yaml, registry.SpecOptions()...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	lang, _ := registry.Lookup(s.Language)
+	files := hllb.Files{}
+	for _, n := range lang.Inputs().Files() {
+		if dt, err := os.ReadFile(filepath.Join(dir, n)); err == nil {
+			files[n] = dt
+		}
+	}
+	return yaml, files
+}
+
+// convertOnce parses, validates, converts and marshals, as the frontend does for one platform.
+func convertOnce(tb testing.TB, yaml []byte, files hllb.Files) {
+	target := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+	s, err := spec.Load("hardened.yaml", yaml, registry.SpecOptions()...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	in, err := inputs(s, files, target)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	res, err := hllb.Convert(s, in)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := res.Final.Marshal(context.Background(), bkllb.Platform(target)); err != nil {
+		tb.Fatal(err)
 	}
 }
 
@@ -77,6 +98,13 @@ func inputs(s *spec.Spec, files hllb.Files, target ocispecs.Platform) (hllb.Inpu
 		Builder: hllb.Image{Ref: breq.Ref, Digest: digest.FromString(breq.Ref),
 			State: bkllb.Image(pin(breq.Ref), bkllb.Platform(breq.Platform))},
 		Target: target,
+	}
+	if len(pl.RuntimeLibs) > 0 {
+		// The runtime libraries as the frontend resolves them (java's jlink'd JRE needs zlib1g).
+		in.Libs = &hllb.Libs{State: bkllb.Scratch()}
+		for _, p := range pl.RuntimeLibs {
+			in.Libs.Packages = append(in.Libs.Packages, hllb.DebPackage{Name: p, Version: "1"})
+		}
 	}
 	if pl.Base != nil {
 		req := *pl.Base
