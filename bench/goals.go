@@ -47,7 +47,9 @@ var why = map[string]string{
 		"offline), then lists the imported packages and copies their compiled cache entries into the " +
 		"dependency layer, and rust compiles its dependencies on dummy sources before the crate: the layers " +
 		"the ci case takes from the registry cache. python compiles the virtualenv apart from the app (it keeps source rebuilds short); java's " +
-		"javac and jar now run in one JVM, one step (HardenedBuild, with C1 alone), and rust's cargo install " +
+		"javac and jar run in one JVM, one step (HardenedBuild, with C1 alone), then jdeps finds the modules " +
+		"the jars need and jlink links a JRE of them (runtime.jre: jlink, which makes the image a third of B's, " +
+		"the size goal; about 10 s on a cold builder), and rust's cargo install " +
 		"builds a package and puts its binaries out of the target cache in one step. static (no builder, a " +
 		"1-2 s build) pays the frontend's pull and container start in full. S, B's own Dockerfile behind " +
 		"# syntax=docker/dockerfile:1, pays the same pull and start (the run's figures follow). Fix: none known inside the " +
@@ -73,7 +75,10 @@ var why = map[string]string{
 		"and, with the spec's test: (every benchmarked example has one), its test step: the changed image is " +
 		"started under the restricted profile until its port answers (the \"test step in A\" column; see " +
 		"test), which B and S have no counterpart for. go also lists the imported packages again (offline; " +
-		"the list keys the dependency layer, which a change that imports nothing new leaves as it was). The " +
+		"the list keys the dependency layer, which a change that imports nothing new leaves as it was), and " +
+		"java runs jdeps on the new jar (a JVM start and a scan of every jar, about 2.4 s here; jlink's JRE " +
+		"comes from its cache mount while the modules stay the same): the price of the jlink'd JRE, which " +
+		"runtime.jre: full does not pay. The " +
 		"warm note's fixed cost comes on top for A/B (S/B shows what the container start costs any # syntax " +
 		"frontend). Before the test step (issue 25), A/S after a source change was 0.59-1.04 (BENCHMARKS.md " +
 		"of 33deb9d). Fix: an app that starts faster, or a test: run: of a quicker command; dropping test: " +

@@ -15,7 +15,7 @@ func render(res *Results) string {
 	p("Do not edit by hand. Times are medians of %d run(s) per case (%d for ci), side by side on one buildkitd; compare the A/B", res.Runs, res.CIRuns)
 	p("ratios, not absolute seconds between runs (these machines are noisy).")
 	p("")
-	p("For each example `examples/<name>` (and `bench/apps/gosvc`, a bench-only Go service on 26 modules):")
+	p("For each example `examples/<name>` (and `bench/apps/gosvc` and `bench/apps/rustsvc`, bench-only services on 26 Go modules and 32 crates):")
 	p("")
 	p("- **A**: `hardened.yaml` through the frontend (`docker buildx build -f hardened.yaml`, `# syntax=` line).")
 	p("- **B**: `bench/hardened.Dockerfile`, the best hand-written hardened Dockerfile (builtin Dockerfile frontend).")
