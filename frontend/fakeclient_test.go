@@ -42,6 +42,8 @@ type fakeClient struct {
 	toolResults map[string]tool.Result
 	self        *bkllb.State // the running frontend's image; nil: none (gateway walk)
 	failResolve string       // a reference that does not resolve
+	// onSolve, when set, sees each solve's ops before the fake answers it (and may hold it back).
+	onSolve func(ops []*pb.Op)
 
 	mu       sync.Mutex
 	resolved []string
@@ -115,12 +117,19 @@ func (c *fakeClient) Solve(_ context.Context, req gwclient.SolveRequest) (*gwcli
 		locals  []string
 		image   bool
 		written = fakeTree{}
+		ops     []*pb.Op
 	)
 	for _, dt := range req.Definition.Def {
 		var op pb.Op
 		if err := op.UnmarshalVT(dt); err != nil {
 			return nil, err
 		}
+		ops = append(ops, &op)
+	}
+	if c.onSolve != nil {
+		c.onSolve(ops)
+	}
+	for _, op := range ops {
 		if e := op.GetExec(); e != nil {
 			if args := e.GetMeta().GetArgs(); len(args) > 2 && args[1] == tool.Command {
 				return c.toolStep(args[2])

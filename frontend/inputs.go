@@ -79,44 +79,67 @@ func (b *build) plan(files hllb.Files, in *hllb.Inputs) (hllb.Plan, error) {
 }
 
 // resolveImages puts the plan's builder, base and runtime libs into in and returns the wait for the
-// base's setuid/setgid list when a step makes it (nil otherwise). When several fail, the builder's error
-// is reported, then the base's, so a build's message does not depend on which answer came first.
+// base's setuid/setgid list when a step makes it (nil otherwise). The builder's error is reported before
+// the base's, so a build's message does not depend on which answer came first.
 func (b *build) resolveImages(ctx context.Context, pl hllb.Plan, in *hllb.Inputs) (special func(context.Context) ([]hllb.SpecialFile, error), err error) {
-	if pl.Builder.Ref != "" { // a language without a builder image works from the context alone
-		b.prefetchImage(pl.Builder)
-	}
 	if pl.Libs != nil && !pl.LibsOnBuilder {
 		b.prefetchImage(*pl.Libs)
 	}
-	var baseErr error
 	if pl.Base != nil {
-		var base *resolvedBase
-		if base, baseErr = b.base(ctx, *pl.Base); baseErr == nil {
-			in.Base, in.BaseSpecial, special = base.image, base.specialFiles, base.special
-			self, err := b.self(ctx)
-			if err != nil {
-				return nil, err
-			}
-			if self != nil && pl.Builder.Ref != "" && len(b.bc.CacheImports) == 0 {
-				// Not with --cache-from, where the final stage may come from the cache whole.
-				b.prepare(*in.Base, in.Target, "while the builder is pulled")
-			}
-		}
+		b.prefetchBase(*pl.Base)
 	}
-	if pl.Builder.Ref != "" {
+	if pl.Builder.Ref != "" { // a language without a builder image works from the context alone
 		builder, err := b.image(ctx, pl.Builder)
 		if err != nil {
 			return nil, err
 		}
 		in.Builder = *builder
 	}
-	if baseErr != nil {
-		return nil, baseErr
+	if pl.Libs != nil {
+		b.compileAhead(*in)
+	}
+	if pl.Base != nil {
+		base, err := b.base(ctx, *pl.Base)
+		if err != nil {
+			return nil, err
+		}
+		in.Base, in.BaseSpecial, special = base.image, base.specialFiles, base.special
+		self, err := b.self(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if self != nil && pl.Builder.Ref != "" && len(b.bc.CacheImports) == 0 {
+			// Not with --cache-from, where the final stage may come from the cache whole.
+			b.prepare(*in.Base, in.Target, "while the builder is pulled")
+		}
 	}
 	if pl.Libs != nil {
 		return special, b.libs(ctx, pl, in)
 	}
 	return special, nil
+}
+
+// compileAhead starts the builder's steps while the runtime-libs stage resolves: they do not need its
+// packages, so the two run side by side (a cold Java build waited for apt, then compiled), and the
+// conversion's solve finds the compile done or under way. Not with --cache-from, where the final
+// stage may come from the cache whole; a conversion error is the conversion's to report.
+func (b *build) compileAhead(in hllb.Inputs) {
+	if len(b.bc.CacheImports) > 0 || in.Builder.Ref == "" {
+		return
+	}
+	builder, deps, err := hllb.BuildStage(b.spec, in)
+	if err != nil {
+		return
+	}
+	states := map[string]bkllb.State{"compile": builder}
+	if deps != nil {
+		states["dependencies"] = deps.State
+	}
+	for name, st := range states {
+		prefetch(b.jobs, name+" "+platformString(in.Target), func(ctx context.Context) (gwclient.Reference, error) {
+			return b.solveAs(ctx, st, in.Target, true)
+		})
+	}
 }
 
 // libs resolves the runtime-libs stage on its image (the builder's when it can) and holds its packages

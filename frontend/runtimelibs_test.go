@@ -2,8 +2,12 @@ package frontend
 
 import (
 	"io/fs"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/moby/buildkit/solver/pb"
 
 	hllb "github.com/hardenedbuild/hardened/llb"
 )
@@ -52,5 +56,41 @@ func TestJavaRuntimeLibsFromThePlan(t *testing.T) {
 			}
 			tc.check(t, c, label)
 		})
+	}
+}
+
+// The compile does not wait for the runtime-libs stage: the fake holds the stage's solve until it has
+// seen a solve of the javac step, which a frontend that compiles after the libs resolve never sends.
+func TestCompileWhileRuntimeLibsResolve(t *testing.T) {
+	const javaSpec = "language: java\nversion: \"21\"\nartifacts: [src/Main.java]\n"
+	c := newFakeClient(javaSpec, fakeTree{"src": {fs.ModeDir | 0o755, ""}, "src/Main.java": {0o644, "class Main {}\n"}}, nil)
+	c.image[strings.TrimPrefix(hllb.LibsPackagesFile, "/")] = fakeFile{0o644, "zlib1g=1:1.3.dfsg-3\n"}
+	c.image[strings.TrimPrefix(hllb.LibsProblemsFile, "/")] = fakeFile{0o644, ""}
+	compiling := make(chan struct{})
+	var once, held bool
+	has := func(ops []*pb.Op, arg string) bool {
+		return slices.ContainsFunc(ops, func(op *pb.Op) bool { return slices.Contains(op.GetExec().GetMeta().GetArgs(), arg) })
+	}
+	c.onSolve = func(ops []*pb.Op) {
+		c.mu.Lock()
+		if has(ops, "javac") && !once {
+			once = true
+			close(compiling)
+		}
+		hold := has(ops, "hardened-runtime-libs") && !held
+		held = held || hold
+		c.mu.Unlock()
+		if hold {
+			select {
+			case <-compiling:
+			case <-time.After(5 * time.Second):
+				t.Error("the runtime-libs stage was solved for 5s and no solve compiled the jar beside it")
+			}
+		}
+	}
+	// The build goes on past the libs (the fake image lacks the JRE the check wants); its order is the test.
+	_, _ = Build(t.Context(), c)
+	if !held {
+		t.Fatal("the build never solved the runtime-libs stage")
 	}
 }

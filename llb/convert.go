@@ -256,6 +256,12 @@ type createdTime struct{ epoch *time.Time }
 
 func (c createdTime) SetMkdirOption(mi *bkllb.MkdirInfo) { mi.CreatedTime = c.epoch }
 
+// BuildStage is the builder Convert makes from in, and the dependency tree it copies apart (nil for
+// none): what the frontend starts compiling before the rest of the conversion's inputs are resolved.
+func BuildStage(s *spec.Spec, in Inputs) (bkllb.State, *Deps, error) {
+	return buildStage(s, in, locator(s, in.SourceMap))
+}
+
 // buildStage is the builder after build packages, the language's compile and the spec's steps,
 // and a Dependencies language's tree. build.steps see the whole app in /out, the tree too, so
 // with steps the tree is laid out there and ships from /out (deps is then nil).
