@@ -62,11 +62,15 @@ func translated(s *spec.Spec, opts Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	def, err := res.Builder.Marshal(context.Background(), bkllb.Platform(opts.Platform))
+	def, err := res.Builder.Marshal(context.Background(), marshalOpts(opts.Platform)...)
 	if err != nil {
 		return nil, fmt.Errorf("marshal the builder: %w", err)
 	}
 	chain, err := builderChain(def)
+	if err != nil {
+		return nil, err
+	}
+	side, err := depsChain(res, def, chain, opts.Platform)
 	if err != nil {
 		return nil, err
 	}
@@ -84,18 +88,26 @@ func translated(s *spec.Spec, opts Options) ([]byte, error) {
 	w.header(opts.Source, "the build the hardened frontend runs for language "+s.Language+", step by step, written for BuildKit's Dockerfile frontend (COPY --parents and --exclude: the builtin frontend of BuildKit v0.26 or newer, or a syntax line for docker/dockerfile:1.20).",
 		cannot...)
 
-	t := &translator{w: w, s: s, chain: chain, stage: "build", cwd: "", files: opts.Files}
+	t := &translator{w: w, s: s, chain: chain, stage: "build", cwd: "", files: opts.Files, stageOf: map[digest.Digest]string{}}
 	platform := ""
 	if breq.Ref != "" && breq.Platform.Architecture == buildPlatform.Architecture {
 		platform = "--platform=$BUILDPLATFORM "
 	}
 	w.line("FROM %s%s AS %s", platform, builderRef, t.stage)
 	t.buildArgs()
+	mounted := bindMounted(side)
 	for i := range chain {
 		t.op(i)
-		if mountedLater(chain, i) {
+		switch {
+		case mountedLater(chain, i) || mounted[chain[i].digest] && i < len(chain)-1:
 			t.splitStage(chain[i].digest)
+		case mounted[chain[i].digest]:
+			t.stageOf[chain[i].digest] = t.stage
 		}
+	}
+	depsStage := t.stage
+	if side != nil {
+		depsStage = t.sideStage(side, platform+builderRef)
 	}
 	labels, err := finalFrom(w, s, opts, breq, builderRef, baseReq, base)
 	if err != nil {
@@ -106,7 +118,7 @@ func translated(s *spec.Spec, opts Options) ([]byte, error) {
 		if d := res.Deps; d != nil {
 			// The dependency tree is where the builder made it (the frontend copies it from the
 			// step that made it, so a source change leaves that copy's hash cached).
-			w.line("COPY --from=%s --chmod=u-s,g-s %s %s", t.stage, d.Src, d.Target())
+			w.line("COPY --from=%s --chmod=u-s,g-s %s %s", depsStage, d.Src, d.Target())
 		}
 		w.line("COPY --from=%s --chmod=u-s,g-s %s/ %s/", t.stage, hllb.OutDir, hllb.ArtifactDir)
 	} else {
@@ -121,6 +133,49 @@ func translated(s *spec.Spec, opts Options) ([]byte, error) {
 		return nil, w.err
 	}
 	return w.b.Bytes(), nil
+}
+
+// marshalOpts marshal the builder and the dependency tree's stage alike: the context, which has no
+// session here, gets one identifier instead of one per marshal, so the same op has the same digest.
+func marshalOpts(platform ocispecs.Platform) []bkllb.ConstraintsOpt {
+	return []bkllb.ConstraintsOpt{bkllb.Platform(platform), bkllb.LocalUniqueID("context")}
+}
+
+// depsChain is the chain of the dependency tree's stage when it is not the builder's own (Java's JRE,
+// linked on the builder image from the module list alone), nil when the builder has the tree.
+func depsChain(res *hllb.Result, builder *bkllb.Definition, chain []link, platform ocispecs.Platform) ([]link, error) {
+	if res.Deps == nil {
+		return nil, nil
+	}
+	def, err := res.Deps.State.Marshal(context.Background(), marshalOpts(platform)...)
+	if err != nil {
+		return nil, fmt.Errorf("marshal the dependency tree's stage: %w", err)
+	}
+	side, err := builderChain(def)
+	if err != nil || len(side) == 0 {
+		return nil, err
+	}
+	last := side[len(side)-1].digest
+	if slices.ContainsFunc(builder.Def, func(dt []byte) bool { return digest.FromBytes(dt) == last }) {
+		return nil, nil
+	}
+	if len(chain) == 0 || side[0].base < 0 || chain[0].base < 0 || side[0].sources[side[0].base] != chain[0].sources[chain[0].base] {
+		return nil, fmt.Errorf("the dependency tree is made on another image than the builder's, which is not written here")
+	}
+	return side, nil
+}
+
+// bindMounted are the ops whose results a chain's steps bind-mount.
+func bindMounted(chain []link) map[digest.Digest]bool {
+	out := map[digest.Digest]bool{}
+	for _, l := range chain {
+		for _, m := range l.op.GetExec().GetMounts() {
+			if m.MountType == pb.MountType_BIND && m.Dest != "/" && m.Input >= 0 && int(m.Input) < len(l.inputs) {
+				out[l.inputs[m.Input]] = true
+			}
+		}
+	}
+	return out
 }
 
 // link is one op of the builder's chain: the op, its name and the digests of its inputs.

@@ -63,6 +63,23 @@ func (t *translator) splitStage(d digest.Digest) {
 	t.stage = next
 }
 
+// sideStage writes a chain that starts again from the builder image (from: its FROM line's reference)
+// as a stage of its own, which may mount the build stages' results, and returns its name. The build stage's
+// directory and environment do not carry into it.
+func (t *translator) sideStage(chain []link, from string) string {
+	side := &translator{w: t.w, s: t.s, chain: chain, stage: "deps", stages: t.stages, images: t.images, files: t.files, stageOf: t.stageOf}
+	t.w.line("")
+	t.w.line("FROM %s AS %s", from, side.stage)
+	side.buildArgs()
+	for i := range chain {
+		side.op(i)
+		if mountedLater(chain, i) {
+			side.splitStage(chain[i].digest)
+		}
+	}
+	return side.stage
+}
+
 // buildArgs declares build.args as ARGs with the spec's defaults, so --build-arg overrides them as
 // it does for the frontend, and sets them for the stage's steps.
 func (t *translator) buildArgs() {

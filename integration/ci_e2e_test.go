@@ -12,6 +12,7 @@ import (
 	"time"
 
 	golang "github.com/hardenedbuild/hardened/lang/go"
+	"github.com/hardenedbuild/hardened/lang/java"
 	"github.com/hardenedbuild/hardened/lang/rust"
 )
 
@@ -169,4 +170,18 @@ func replaceOnce(t *testing.T, data []byte, old, new string) string {
 		t.Fatalf("no %q to change", old)
 	}
 	return strings.Replace(string(data), old, new, 1)
+}
+
+// TestCIReusesTheJavaRuntime: the JRE is linked from the module list alone, so after a one-line change
+// on a fresh builder it comes from the registry cache while javac, jar and jdeps run again.
+func TestCIReusesTheJavaRuntime(t *testing.T) {
+	_, out := runCICase(t, ciCase{
+		example: "java", file: "src/main/java/com/example/hello/Greeting.java", old: `"hello, "`,
+		deps: []string{java.JREStep},
+		rebuilt: []string{"copy source", "javac --release 21 and jar in one JVM: /hardened/out/Server.jar; " +
+			"jdeps: the modules they need, into /hardened/jre-modules/modules"},
+		notInLog: []string{"hardened: linked a JRE"},
+	})
+	img := only(t, ociImages(t, out))
+	assertJlinkedJRE(t, img, flatFiles(t, img), "21.")
 }

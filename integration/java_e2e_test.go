@@ -18,6 +18,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/hardenedbuild/hardened/integration/stack"
+	"github.com/hardenedbuild/hardened/lang/java"
 )
 
 // javaExample is what TestJavaExampleBuildx built, for TestJavaRebuilds to compare with (its
@@ -144,6 +145,9 @@ func TestJavaRebuilds(t *testing.T) {
 		"-o", "type=oci,dest="+out, dir))
 	if stepCached(log, "copy source") {
 		t.Errorf("the source copy was CACHED although the source changed:\n%s", tail(log, 40))
+	}
+	if !stepCached(log, java.JREStep) {
+		t.Errorf("a source change that needs the same modules linked the JRE again:\n%s", tail(log, 40))
 	}
 	changed := only(t, ociImages(t, out))
 	if got, _ := changed.Digest(); got == want {
@@ -354,7 +358,7 @@ func TestJavaMavenExample(t *testing.T) {
 		mb(unpackedSize(t, full)), mb(compressedSize(t, full)), mb(unpackedSize(t, builder)), mb(compressedSize(t, builder)))
 }
 
-// TestJavaRuntimeReadsNestedJars runs HardenedBuild.java's app-runtime on this machine's JDK over a fat jar
+// TestJavaRuntimeReadsNestedJars runs HardenedBuild.java's app-modules and app-jre on this machine's JDK over a fat jar
 // (Spring Boot's layout: the app's classes and BOOT-INF/lib/*.jar inside one jar): jdeps does not open jars
 // within jars, so the tool extracts them, and the JRE gets java.sql, which only the nested library uses.
 func TestJavaRuntimeReadsNestedJars(t *testing.T) {
@@ -385,15 +389,17 @@ func TestJavaRuntimeReadsNestedJars(t *testing.T) {
 	if major == nil {
 		t.Fatalf("no java.specification.version in:\n%s", version)
 	}
-	jre, again, cache := filepath.Join(dir, "jre"), filepath.Join(dir, "again"), filepath.Join(dir, "cache")
+	jre, again, modules := filepath.Join(dir, "jre"), filepath.Join(dir, "again"), filepath.Join(dir, "modules", "list")
 	tool := filepath.Join(repoRoot, "lang", "java", "javatool", "HardenedBuild.java")
-	log := run("java", tool, "app-runtime", major[1], filepath.Join(dir, "out"), jre, "1980-01-01T00:00:02Z", cache)
-	// The same modules again: the JRE comes from the cache, the same tree with the same times.
-	if second := run("java", tool, "app-runtime", major[1], filepath.Join(dir, "out"), again, "1980-01-01T00:00:02Z", cache); !strings.Contains(second, "is in the cache") {
-		t.Errorf("the second run linked again:\n%s", second)
+	log := run("java", tool, "app-modules", major[1], filepath.Join(dir, "out"), modules)
+	if list := string(readHost(t, modules)); !strings.Contains(list, "java.sql") || !strings.HasPrefix(list, "java.base,") {
+		t.Errorf("the module list %q lacks java.sql, which the nested jar uses, or java.base first:\n%s", list, log)
 	}
+	log += run("java", tool, "app-jre", modules, jre, "1980-01-01T00:00:02Z")
+	// The same modules again: the same tree with the same times, so BuildKit's cache of the step is exact.
+	run("java", tool, "app-jre", modules, again, "1980-01-01T00:00:02Z")
 	if a, b := treeListing(t, jre), treeListing(t, again); a != b {
-		t.Errorf("the JRE from the cache differs from the linked one:\n%s\n---\n%s", a, b)
+		t.Errorf("two links of the same modules differ:\n%s\n---\n%s", a, b)
 	}
 	release := string(readHost(t, filepath.Join(jre, "release")))
 	if !strings.Contains(release, "java.sql") {

@@ -38,14 +38,24 @@ func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 	case gradle:
 		st = buildGradle(in)
 	default:
-		st = buildJavac(in, v)
+		st = buildJavac(in, v, jlinked(in.Spec))
 	}
 	if !jlinked(in.Spec) {
 		return st, nil, nil
 	}
-	// The builder goes on from the JRE's step, so that `hardened dockerfile` has it in the build stage.
-	jre := appRuntime(in, st, v, tool == javac)
-	return jre.State, jre, nil
+	if tool != javac { // javac's JVM lists the modules after the jars
+		st = listModules(in, st, v)
+	}
+	return st, appRuntime(in, st), nil
+}
+
+// listModules writes the tool into a Maven or Gradle builder and lists the modules the jars need.
+func listModules(in *llb.BuildInput, st bkllb.State, release string) bkllb.State {
+	st = st.File(bkllb.Mkdir(path.Dir(javaToolPath), 0o755, bkllb.WithParents(true)).
+		Mkfile(javaToolPath, 0o644, hardenedBuildJava), bkllb.WithCustomName("write "+javaToolPath))
+	args := append(append([]string{"java"}, javaToolOptions...), javaToolPath)
+	return runJava(in, st, append(args, appModules(release)...), "runtime.jre", bkllb.Network(pb.NetMode_NONE),
+		bkllb.WithCustomName("jdeps: the modules the jars need, into "+jreModules))
 }
 
 // hardenedBuildJava is HardenedBuild (javatool/HardenedBuild.java), which runs javac and jar one after the
@@ -66,7 +76,7 @@ var javaToolOptions = []string{"-XX:TieredStopAtLevel=1"}
 // buildJavac compiles each main class with everything it uses from its source root
 // (javac's implicit compilation, no shell to list files) and makes its jar with fixed times:
 // javac and jar for every artifact in turn, in one JVM, one step.
-func buildJavac(in *llb.BuildInput, release string) bkllb.State {
+func buildJavac(in *llb.BuildInput, release string, modules bool) bkllb.State {
 	s := in.Spec
 	// The source, /hardened/out, the resource directories jar reads and the tool, in one file op: a
 	// source change makes one layer before the compile, not three.
@@ -103,9 +113,13 @@ func buildJavac(in *llb.BuildInput, release string) bkllb.State {
 			args = append(args, "-C", resources[i], ".")
 		}
 	}
+	name := "javac --release " + release + " and jar in one JVM: " + strings.Join(jars, " ")
+	if modules {
+		args = append(append(args, "--"), appModules(release)...)
+		name += "; jdeps: the modules they need, into " + jreModules
+	}
 	// runJava names a step by its command line; this one is named by what it makes.
-	return runJava(in, st, args, "artifacts", bkllb.Network(pb.NetMode_NONE),
-		bkllb.WithCustomName("javac --release "+release+" and jar in one JVM: "+strings.Join(jars, " ")))
+	return runJava(in, st, args, "artifacts", bkllb.Network(pb.NetMode_NONE), bkllb.WithCustomName(name))
 }
 
 // buildMaven resolves the pom's dependencies and plugins with the network while only pom.xml

@@ -34,12 +34,13 @@ func TestJavaExampleLLB(t *testing.T) {
 	}
 
 	// javac and jar run in one JVM, one exec-form step: HardenedBuild runs each tool in turn.
-	compile := g.Named(t, "javac --release 21 and jar in one JVM: /hardened/out/Server.jar")
+	compile := g.Named(t, "javac --release 21 and jar in one JVM: /hardened/out/Server.jar; jdeps: the modules they need, into /hardened/jre-modules/modules")
 	want := []string{"java", "-XX:TieredStopAtLevel=1", "/hardened/java/HardenedBuild.java",
 		"javac", "--release", "21", "-encoding", "UTF-8", "-implicit:class", "-d", "/tmp/hardened/classes/com.example.hello.Server",
 		"--source-path", "/src/src/main/java", "/src/src/main/java/com/example/hello/Server.java", "--",
 		"jar", "--create", "--file", "/hardened/out/Server.jar", "--main-class", "com.example.hello.Server", "--date", "1980-01-01T00:00:02Z",
-		"-C", "/tmp/hardened/classes/com.example.hello.Server", ".", "-C", "/src/src/main/resources", "."}
+		"-C", "/tmp/hardened/classes/com.example.hello.Server", ".", "-C", "/src/src/main/resources", ".",
+		"--", "app-modules", "21", "/hardened/out", "/hardened/jre-modules/modules"}
 	if args := compile.Op.GetExec().GetMeta().GetArgs(); !slices.Equal(args, want) {
 		t.Errorf("build args = %q\nwant %q", args, want)
 	}
@@ -79,7 +80,7 @@ func TestJavaExampleLLB(t *testing.T) {
 			t.Errorf("%s: %q, want javac and jar alone, no shell", o.Name, args)
 		}
 	}
-	assertJlink(t, g, "21", "1980-01-01T00:00:02Z", "")
+	assertJlink(t, g, "1980-01-01T00:00:02Z", compile, source)
 
 	// The final stage takes /hardened/out whole into /app, without setuid/setgid, owned by root.
 	final := g.Named(t, "copy artifacts to /app (root-owned, modes 0644/0755)")
@@ -156,10 +157,16 @@ func TestJavaMaven(t *testing.T) {
 	if ep := plan.Entrypoint(s); !slices.Equal(ep, []string{"/opt/java/openjdk/bin/java", "-jar", "/app/app.jar"}) {
 		t.Errorf("entrypoint = %q", ep)
 	}
-	// jdeps reads the jars as the build laid them out, the libraries' too.
-	if jlink := assertJlink(t, g, "21", "2023-11-14T22:13:20Z", "team/"); !g.DependsOn(jlink, layout.Digest) {
-		t.Error("jdeps runs before the jars are laid out")
+	// jdeps reads the jars as the build laid them out, the libraries' too, in a JVM of its own.
+	jdeps := g.Named(t, "jdeps: the modules the jars need, into /hardened/jre-modules/modules")
+	want = []string{"java", "-XX:TieredStopAtLevel=1", "/hardened/java/HardenedBuild.java", "app-modules", "21", "/hardened/out", "/hardened/jre-modules/modules"}
+	if args := jdeps.Op.GetExec().GetMeta().GetArgs(); !slices.Equal(args, want) || !g.DependsOn(jdeps, layout.Digest) {
+		t.Errorf("jdeps args = %q, after the layout %v; want %q after it", args, g.DependsOn(jdeps, layout.Digest), want)
 	}
+	if jdeps.Op.GetExec().Network != pb.NetMode_NONE {
+		t.Error("jdeps has network")
+	}
+	assertJlink(t, g, "2023-11-14T22:13:20Z", jdeps, source)
 }
 
 func TestJavaGradle(t *testing.T) {
@@ -308,13 +315,14 @@ func assertJavaCache(t *testing.T, o llbtest.Op, dest, id string, sharing pb.Cac
 func TestJavaJavacTwoMains(t *testing.T) {
 	s := load(t, "language: java\nversion: \"21\"\nartifacts: [src/main/java/a/A.java, tools/B.java]\n")
 	_, g := convert(t, s, resolved(t, s, hllb.Files{}, amd64))
-	step := g.Named(t, "javac --release 21 and jar in one JVM: /hardened/out/A.jar /hardened/out/B.jar")
+	step := g.Named(t, "javac --release 21 and jar in one JVM: /hardened/out/A.jar /hardened/out/B.jar; jdeps: the modules they need, into /hardened/jre-modules/modules")
 	args := strings.Join(step.Op.GetExec().GetMeta().GetArgs(), " ")
 	want := "java -XX:TieredStopAtLevel=1 /hardened/java/HardenedBuild.java " +
 		"javac --release 21 -encoding UTF-8 -implicit:class -d /tmp/hardened/classes/a.A --source-path /src/src/main/java /src/src/main/java/a/A.java -- " +
 		"jar --create --file /hardened/out/A.jar --main-class a.A --date 1980-01-01T00:00:02Z -C /tmp/hardened/classes/a.A . -C /src/src/main/resources . -- " +
 		"javac --release 21 -encoding UTF-8 -implicit:class -d /tmp/hardened/classes/B --source-path /src/tools /src/tools/B.java -- " +
-		"jar --create --file /hardened/out/B.jar --main-class B --date 1980-01-01T00:00:02Z -C /tmp/hardened/classes/B ."
+		"jar --create --file /hardened/out/B.jar --main-class B --date 1980-01-01T00:00:02Z -C /tmp/hardened/classes/B . -- " +
+		"app-modules 21 /hardened/out /hardened/jre-modules/modules"
 	if args != want {
 		t.Errorf("args = %s\nwant   %s", args, want)
 	}
@@ -323,18 +331,32 @@ func TestJavaJavacTwoMains(t *testing.T) {
 	}
 }
 
-// assertJlink finds the step that links the app's JRE: jdeps and jlink in one JVM over what the build left in
-// /hardened/out, without the network, its files dated as the jars are, with HardenedBuild.java in the builder.
-func assertJlink(t *testing.T, g *llbtest.Graph, release, date, ns string) llbtest.Op {
+// assertJlink finds the step that links the app's JRE: on the builder image as it is before the build,
+// with only the module list of the step that wrote it (modules) mounted read-only, so a source change
+// that needs the same modules links nothing; without the network, its files dated as the jars are, with
+// HardenedBuild.java in its root.
+func assertJlink(t *testing.T, g *llbtest.Graph, date string, modules, source llbtest.Op) llbtest.Op {
 	t.Helper()
-	o := g.Named(t, "jdeps and jlink: a Java "+release+" runtime of the modules the jars need, at /hardened/jre")
-	want := []string{"java", "-XX:TieredStopAtLevel=1", "/hardened/java/HardenedBuild.java", "app-runtime", release, "/hardened/out", "/hardened/jre", date, "/hardened/jre-cache"}
+	o := g.Named(t, "jlink: a Java runtime of the modules the jars need (/hardened/jre-modules/modules), at /hardened/jre")
+	want := []string{"java", "-XX:TieredStopAtLevel=1", "/hardened/java/HardenedBuild.java", "app-jre", "/hardened/jre-modules/modules", "/hardened/jre", date}
 	if args := o.Op.GetExec().GetMeta().GetArgs(); !slices.Equal(args, want) {
 		t.Errorf("jlink args = %q, want %q", args, want)
 	}
-	assertJavaCache(t, o, "/hardened/jre-cache", ns+"hardened/java/jre", pb.CacheSharingOpt_LOCKED)
 	if o.Op.GetExec().Network != pb.NetMode_NONE {
 		t.Error("the JRE's step has network")
+	}
+	listed := false
+	for _, m := range o.Op.GetExec().GetMounts() {
+		if root, ok := g.Input(o, int(m.Input)); m.Dest == "/" && (!ok || root.Digest == source.Digest || g.DependsOn(root, source.Digest)) {
+			t.Error("the JRE's step is on the source copy: every source change would link again")
+		}
+		if m.Dest == "/hardened/jre-modules" {
+			in, ok := g.Input(o, int(m.Input))
+			listed = ok && in.Digest == modules.Digest && m.Readonly && m.Selector == "/hardened/jre-modules" && m.MountType == pb.MountType_BIND
+		}
+	}
+	if !listed {
+		t.Errorf("the JRE's step does not mount /hardened/jre-modules alone, read-only, from %q", modules.Name)
 	}
 	written := false
 	for _, op := range g.Ops {

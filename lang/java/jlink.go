@@ -25,9 +25,10 @@ const jlinkHome = "/opt/java/openjdk"
 // that directory alone (see llb.OutDir).
 const jlinkOut = "/hardened/jre"
 
-// jlinkCache is the cache mount where the tool keeps the last JREs it linked, by their modules, JDK and
-// date: a source change that needs no other module copies one (a second) instead of linking (seconds).
-const jlinkCache = "/hardened/jre-cache"
+// jreModules is the file where the build leaves the modules the jars need (HardenedBuild.java's
+// app-modules), in a directory of its own: the JRE's step mounts only that directory, so BuildKit keys it
+// by the list's content, and a change of the jars that needs the same modules links nothing.
+const jreModules = "/hardened/jre-modules/modules"
 
 // jlinkLibs are the Debian packages the JRE's own libraries need beyond distroless cc (glibc, libstdc++,
 // libgcc): zlib, which bin/java, libjli and libzip link when the JDK was built without its bundled copy
@@ -86,18 +87,25 @@ func jreName(s *spec.Spec) string {
 	return jreFull
 }
 
-// appRuntime links the app's JRE from the jars at llb.OutDir: jdeps lists the modules they need and jlink
-// makes a runtime of those, or takes it from jlinkCache (HardenedBuild.java's app-runtime), in one JVM,
-// without the network, its files stamped with the jars' date so the same jars give the same layer. A javac
-// build has the tool already; Maven's and Gradle's get it written first.
-func appRuntime(in *llb.BuildInput, st bkllb.State, release string, hasTool bool) *llb.Deps {
-	if !hasTool {
-		st = st.File(bkllb.Mkdir(path.Dir(javaToolPath), 0o755, bkllb.WithParents(true)).
-			Mkfile(javaToolPath, 0o644, hardenedBuildJava), bkllb.WithCustomName("write "+javaToolPath))
-	}
-	args := append(append([]string{"java"}, javaToolOptions...), javaToolPath, "app-runtime", release, llb.OutDir, jlinkOut, jarDate(in.Epoch), jlinkCache)
+// JREStep names the step that links the JRE.
+const JREStep = "jlink: a Java runtime of the modules the jars need (" + jreModules + "), at " + jlinkOut
+
+// appModules is the tool's command that lists the modules the jars at llb.OutDir need into jreModules,
+// run in the JVM of the build's last step when it is the tool's.
+func appModules(release string) []string {
+	return []string{"app-modules", release, llb.OutDir, jreModules}
+}
+
+// appRuntime links the app's JRE of the modules in app's jreModules: a step on the builder image as it
+// is before the build, which mounts only that list, so it runs again only when the list changes (and a
+// registry cache carries it to another builder). Its files are stamped with the jars' date, without the
+// network, so the same modules give the same layer.
+func appRuntime(in *llb.BuildInput, app bkllb.State) *llb.Deps {
+	st := in.Builder.State.File(bkllb.Mkdir(path.Dir(javaToolPath), 0o755, bkllb.WithParents(true)).
+		Mkfile(javaToolPath, 0o644, hardenedBuildJava), bkllb.WithCustomName("write "+javaToolPath))
+	args := append(append([]string{"java"}, javaToolOptions...), javaToolPath, "app-jre", jreModules, jlinkOut, jarDate(in.Epoch))
 	jre := runJava(in, st, args, "runtime.jre", bkllb.Network(pb.NetMode_NONE),
-		llb.CacheMount(in.CacheNS, "java", "jre", jlinkCache, bkllb.CacheMountLocked),
-		bkllb.WithCustomName("jdeps and jlink: a Java "+release+" runtime of the modules the jars need, at "+jlinkOut))
+		bkllb.AddMount(path.Dir(jreModules), app, bkllb.SourcePath(path.Dir(jreModules)), bkllb.Readonly), bkllb.Dir("/"),
+		bkllb.WithCustomName(JREStep))
 	return &llb.Deps{State: jre, Src: jlinkOut, Root: jlinkHome}
 }
