@@ -122,9 +122,10 @@ func (b *build) resolveImages(ctx context.Context, pl hllb.Plan, in *hllb.Inputs
 // compileAhead starts the builder's steps while the runtime-libs stage resolves: they do not need its
 // packages, so the two run side by side (a cold Java build waited for apt, then compiled), and the
 // conversion's solve finds the compile done or under way. Not with --cache-from, where the final
-// stage may come from the cache whole; a conversion error is the conversion's to report.
+// stage may come from the cache whole, nor under --no-cache, where BuildKit shares no step between two
+// solves and would run the compile twice at once; a conversion error is the conversion's to report.
 func (b *build) compileAhead(in hllb.Inputs) {
-	if len(b.bc.CacheImports) > 0 || in.Builder.Ref == "" {
+	if len(b.bc.CacheImports) > 0 || b.bc.IsNoCache("") || in.Builder.Ref == "" {
 		return
 	}
 	builder, deps, err := hllb.BuildStage(b.spec, in)

@@ -94,3 +94,33 @@ func TestCompileWhileRuntimeLibsResolve(t *testing.T) {
 		t.Fatal("the build never solved the runtime-libs stage")
 	}
 }
+
+// Under --no-cache BuildKit shares no step between two solves: a compile started beside the libs would
+// run twice at once (two mvn runs on one repository), so the compile waits for the conversion's solve.
+func TestNoCompileAheadUnderNoCache(t *testing.T) {
+	const javaSpec = "language: java\nversion: \"21\"\nartifacts: [src/Main.java]\n"
+	c := newFakeClient(javaSpec, fakeTree{"src": {fs.ModeDir | 0o755, ""}, "src/Main.java": {0o644, "class Main {}\n"}}, map[string]string{"no-cache": ""})
+	c.image[strings.TrimPrefix(hllb.LibsPackagesFile, "/")] = fakeFile{0o644, "zlib1g=1:1.3.dfsg-3\n"}
+	c.image[strings.TrimPrefix(hllb.LibsProblemsFile, "/")] = fakeFile{0o644, ""}
+	var libsDone, early, held bool
+	has := func(ops []*pb.Op, arg string) bool {
+		return slices.ContainsFunc(ops, func(op *pb.Op) bool { return slices.Contains(op.GetExec().GetMeta().GetArgs(), arg) })
+	}
+	c.onSolve = func(ops []*pb.Op) {
+		c.mu.Lock()
+		early = early || has(ops, "javac") && !libsDone
+		hold := has(ops, "hardened-runtime-libs") && !held
+		held = held || hold
+		c.mu.Unlock()
+		if hold { // long enough for a compile started beside it to be asked for
+			time.Sleep(300 * time.Millisecond)
+			c.mu.Lock()
+			libsDone = true
+			c.mu.Unlock()
+		}
+	}
+	_, _ = Build(t.Context(), c)
+	if !held || early {
+		t.Errorf("libs solved %v; a compile asked for while they resolved %v, want true and false", held, early)
+	}
+}

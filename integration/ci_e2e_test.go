@@ -176,7 +176,7 @@ func replaceOnce(t *testing.T, data []byte, old, new string) string {
 // on a fresh builder it comes from the registry cache while javac, jar and jdeps run again.
 func TestCIReusesTheJavaRuntime(t *testing.T) {
 	_, out := runCICase(t, ciCase{
-		example: "java", file: "src/main/java/com/example/hello/Greeting.java", old: `"hello, "`,
+		example: "java", file: "src/main/java/com/example/hello/Greeting.java", old: "hello,",
 		deps: []string{java.JREStep},
 		rebuilt: []string{"copy source", "javac --release 21 and jar in one JVM: /hardened/out/Server.jar; " +
 			"jdeps: the modules they need, into /hardened/jre-modules/modules"},
