@@ -12,10 +12,10 @@ import (
 	hllb "github.com/hardenedbuild/hardened/llb"
 )
 
-// A Java spec with no runtime.libs still gets the packages its linked JRE needs: the plan names them
-// (the spec is not changed for it), so the lock pins them and the image's label lists them.
+// A Java spec with no runtime.libs still gets the packages its linked JRE needs (zlib1g on Debian 12): the
+// plan names them (the spec is not changed for it), so the lock pins them and the image's label lists them.
 func TestJavaRuntimeLibsFromThePlan(t *testing.T) {
-	const javaSpec = "language: java\nversion: \"21\"\nartifacts: [src/Main.java]\n"
+	const javaSpec = "language: java\ndebian: \"12\"\nversion: \"21\"\nartifacts: [src/Main.java]\n"
 	javaContext := fakeTree{"src": {fs.ModeDir | 0o755, ""}, "src/Main.java": {0o644, "class Main {}\n"}}
 	for _, tc := range []struct {
 		name  string
@@ -62,7 +62,7 @@ func TestJavaRuntimeLibsFromThePlan(t *testing.T) {
 // The compile does not wait for the runtime-libs stage: the fake holds the stage's solve until it has
 // seen a solve of the javac step, which a frontend that compiles after the libs resolve never sends.
 func TestCompileWhileRuntimeLibsResolve(t *testing.T) {
-	const javaSpec = "language: java\nversion: \"21\"\nartifacts: [src/Main.java]\n"
+	const javaSpec = "language: java\nversion: \"21\"\nartifacts: [src/Main.java]\nruntime:\n  libs: [zlib1g]\n"
 	c := newFakeClient(javaSpec, fakeTree{"src": {fs.ModeDir | 0o755, ""}, "src/Main.java": {0o644, "class Main {}\n"}}, nil)
 	c.image[strings.TrimPrefix(hllb.LibsPackagesFile, "/")] = fakeFile{0o644, "zlib1g=1:1.3.dfsg-3\n"}
 	c.image[strings.TrimPrefix(hllb.LibsProblemsFile, "/")] = fakeFile{0o644, ""}
@@ -98,7 +98,7 @@ func TestCompileWhileRuntimeLibsResolve(t *testing.T) {
 // Under --no-cache BuildKit shares no step between two solves: a compile started beside the libs would
 // run twice at once (two mvn runs on one repository), so the compile waits for the conversion's solve.
 func TestNoCompileAheadUnderNoCache(t *testing.T) {
-	const javaSpec = "language: java\nversion: \"21\"\nartifacts: [src/Main.java]\n"
+	const javaSpec = "language: java\nversion: \"21\"\nartifacts: [src/Main.java]\nruntime:\n  libs: [zlib1g]\n"
 	c := newFakeClient(javaSpec, fakeTree{"src": {fs.ModeDir | 0o755, ""}, "src/Main.java": {0o644, "class Main {}\n"}}, map[string]string{"no-cache": ""})
 	c.image[strings.TrimPrefix(hllb.LibsPackagesFile, "/")] = fakeFile{0o644, "zlib1g=1:1.3.dfsg-3\n"}
 	c.image[strings.TrimPrefix(hllb.LibsProblemsFile, "/")] = fakeFile{0o644, ""}

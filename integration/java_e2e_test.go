@@ -47,6 +47,9 @@ func TestJavaExampleBuildx(t *testing.T) {
 		t.Errorf("entrypoint = %q", c.Entrypoint)
 	}
 	assertBase(t, c, "gcr.io/distroless/cc-debian13:nonroot")
+	if l := c.Labels["io.github.hardenedbuild.runtime.libs"]; l != "" {
+		t.Errorf("runtime.libs label = %q: Debian 13's cc has the zlib the JRE links", l)
+	}
 
 	files := flatFiles(t, img)
 	if h := files["/app/Server.jar"]; h == nil || h.Uid != 0 || h.Mode&0o022 != 0 {

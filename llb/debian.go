@@ -32,6 +32,9 @@ type DebianGen struct {
 	GoFrom int
 	// JavaJDK, Maven and Gradle are the tag suffixes of the Java builders, which are Ubuntu-based.
 	JavaJDK, Maven, Gradle string
+	// BaseLibs are the packages distroless base (and cc, built on it) carries besides libc6, as
+	// distroless's base/config.bzl lists them for the release.
+	BaseLibs []string
 }
 
 // DebianGens are the releases a spec may name; spec.DefaultDebian is the default.
@@ -42,6 +45,7 @@ var DebianGens = map[string]DebianGen{
 		Python: "3.13", PythonInterpreter: "/usr/bin/python3.13",
 		RustFrom: 72, GoFrom: 23,
 		JavaJDK: "-jdk-noble", Maven: "-noble", Gradle: "-noble",
+		BaseLibs: []string{"libssl3t64", "libzstd1", "zlib1g"},
 	},
 	"12": {
 		Version: "12", Codename: "bookworm",
@@ -49,6 +53,7 @@ var DebianGens = map[string]DebianGen{
 		Python: "3.11", PythonInterpreter: "/usr/bin/python3.11",
 		RustFrom: 67, GoFrom: 19,
 		JavaJDK: "-jdk-jammy", Maven: "", Gradle: "-jammy",
+		BaseLibs: []string{"libssl3"},
 	},
 }
 

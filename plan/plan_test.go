@@ -96,7 +96,7 @@ func TestDefaultBaseIsTheLanguages(t *testing.T) {
 }
 
 // The plan's runtime libs are the spec's runtime.libs in its order, then what the language's runtime
-// needs that the spec does not name (Java's linked JRE: zlib1g); none, no stage.
+// needs that the spec does not name (Java's linked JRE on Debian 12: zlib1g, which 13's cc has); none, no stage.
 func TestRuntimeLibs(t *testing.T) {
 	goMod := llb.Files{"go.mod": []byte("module x\n\ngo 1.26.1\n")}
 	pom := llb.Files{"pom.xml": []byte("<project><properties><maven.compiler.release>21</maven.compiler.release></properties></project>")}
@@ -107,9 +107,10 @@ func TestRuntimeLibs(t *testing.T) {
 	}{
 		{"language: go\nartifacts: [./cmd/server]\nruntime:\n  libs: [libsqlite3-0, libpq5]\n", goMod, []string{"libsqlite3-0", "libpq5"}},
 		{"language: go\nartifacts: [./cmd/server]\n", goMod, nil},
-		{"language: java\nartifacts: [a.jar]\n", pom, []string{"zlib1g"}},
-		{"language: java\nartifacts: [a.jar]\nruntime:\n  libs: [libpq5, libsqlite3-0]\n", pom, []string{"libpq5", "libsqlite3-0", "zlib1g"}},
-		{"language: java\nartifacts: [a.jar]\nruntime:\n  libs: [libpq5, zlib1g, libsqlite3-0]\n", pom, []string{"libpq5", "zlib1g", "libsqlite3-0"}},
+		{"language: java\nartifacts: [a.jar]\n", pom, nil},
+		{"language: java\ndebian: \"12\"\nartifacts: [a.jar]\n", pom, []string{"zlib1g"}},
+		{"language: java\ndebian: \"12\"\nartifacts: [a.jar]\nruntime:\n  libs: [libpq5, libsqlite3-0]\n", pom, []string{"libpq5", "libsqlite3-0", "zlib1g"}},
+		{"language: java\ndebian: \"12\"\nartifacts: [a.jar]\nruntime:\n  libs: [libpq5, zlib1g, libsqlite3-0]\n", pom, []string{"libpq5", "zlib1g", "libsqlite3-0"}},
 		{"language: java\nartifacts: [a.jar]\nruntime:\n  jre: full\n", pom, nil},
 	} {
 		s := load(t, tc.yaml)

@@ -3,6 +3,7 @@ package java
 import (
 	"fmt"
 	"path"
+	"slices"
 
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
@@ -30,19 +31,25 @@ const jlinkOut = "/hardened/jre"
 // by the list's content, and a change of the jars that needs the same modules links nothing.
 const jreModules = "/hardened/jre-modules/modules"
 
-// jlinkLibs are the Debian packages the JRE's own libraries need beyond distroless cc (glibc, libstdc++,
-// libgcc): zlib, which bin/java, libjli and libzip link when the JDK was built without its bundled copy
-// (Debian's are; Temurin's bundle it, where the package is one small library too many). They come in as
-// runtime.libs do, recorded in the image's dpkg status for scanners.
+// jlinkLibs are the Debian packages the JRE's own libraries need beyond glibc, libstdc++ and libgcc: zlib,
+// which bin/java, libjli and libzip link when the JDK was built without its bundled copy (Debian's are;
+// Temurin's bundle it, where the package is one small library too many).
 var jlinkLibs = []string{"zlib1g"}
 
-// jreLibs are the Debian packages the spec's JRE needs beyond its runtime.libs: jlinkLibs for a linked
-// JRE; distroless java's full JRE has them already.
+// jreLibs are the Debian packages the spec's JRE needs beyond its runtime.libs: those of jlinkLibs its
+// distroless cc lacks (Debian 13's has zlib1g, Debian 12's not), added as runtime.libs are, recorded in
+// the image's dpkg status for scanners; distroless java's full JRE has them already.
 func jreLibs(s *spec.Spec) []string {
-	if jlinked(s) {
-		return jlinkLibs
+	if !jlinked(s) {
+		return nil
 	}
-	return nil
+	var out []string
+	for _, p := range jlinkLibs {
+		if !slices.Contains(llb.DebianOf(s).BaseLibs, p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // jlinked says the spec asks for a JRE linked for the app, the default.
