@@ -11,7 +11,7 @@
 //
 //   app-modules RELEASE APP_DIR MODULES
 //
-// writes to the file MODULES the modules the jars under APP_DIR need, as jdeps finds them, with
+// writes to the file MODULES the JDK modules the jars under APP_DIR use, as jdeps finds them, with
 // java.base and the service modules below, comma-separated in order: all a JRE for them depends on.
 //
 //   app-jre MODULES OUTPUT DATE
@@ -103,7 +103,9 @@ public final class HardenedBuild {
             return 2;
         }
         jars.addAll(nestedJars(jars));
-        List<String> jdeps = new ArrayList<>(List.of("--ignore-missing-deps", "--print-module-deps", "--multi-release", release));
+        // The summary (-s) of each jar's own dependencies, not --print-module-deps, which also walks the
+        // JDK's modules (three times as long): jlink adds what the modules named require.
+        List<String> jdeps = new ArrayList<>(List.of("-s", "--ignore-missing-deps", "--multi-release", release));
         jdeps.addAll(jars);
         StringWriter found = new StringWriter();
         ToolProvider tool = ToolProvider.findFirst("jdeps").orElseThrow();
@@ -112,9 +114,12 @@ public final class HardenedBuild {
             System.err.println("hardened: jdeps exited with " + rc);
             return rc;
         }
+        // Lines "app.jar -> java.sql"; a target that is another jar or "not found" is no module of the JDK.
         TreeSet<String> modules = new TreeSet<>(List.of("java.base"));
-        for (String m : found.toString().trim().split("[,\\s]+")) {
-            if (!m.isEmpty()) {
+        for (String line : found.toString().split("\\R")) {
+            String[] edge = line.split(" -> ", 2);
+            String m = edge.length == 2 ? edge[1].trim() : "";
+            if (!m.isEmpty() && ModuleFinder.ofSystem().find(m).isPresent()) {
                 modules.add(m);
             }
         }
