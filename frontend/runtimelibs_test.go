@@ -62,15 +62,9 @@ func TestJavaRuntimeLibsFromThePlan(t *testing.T) {
 // The compile does not wait for the runtime-libs stage: the fake holds the stage's solve until it has
 // seen a solve of the javac step, which a frontend that compiles after the libs resolve never sends.
 func TestCompileWhileRuntimeLibsResolve(t *testing.T) {
-	const javaSpec = "language: java\nversion: \"21\"\nartifacts: [src/Main.java]\nruntime:\n  libs: [zlib1g]\n"
-	c := newFakeClient(javaSpec, fakeTree{"src": {fs.ModeDir | 0o755, ""}, "src/Main.java": {0o644, "class Main {}\n"}}, nil)
-	c.image[strings.TrimPrefix(hllb.LibsPackagesFile, "/")] = fakeFile{0o644, "zlib1g=1:1.3.dfsg-3\n"}
-	c.image[strings.TrimPrefix(hllb.LibsProblemsFile, "/")] = fakeFile{0o644, ""}
+	c := libsJavaClient(nil)
 	compiling := make(chan struct{})
 	var once, held bool
-	has := func(ops []*pb.Op, arg string) bool {
-		return slices.ContainsFunc(ops, func(op *pb.Op) bool { return slices.Contains(op.GetExec().GetMeta().GetArgs(), arg) })
-	}
 	c.onSolve = func(ops []*pb.Op) {
 		c.mu.Lock()
 		if has(ops, "javac") && !once {
@@ -98,14 +92,8 @@ func TestCompileWhileRuntimeLibsResolve(t *testing.T) {
 // Under --no-cache BuildKit shares no step between two solves: a compile started beside the libs would
 // run twice at once (two mvn runs on one repository), so the compile waits for the conversion's solve.
 func TestNoCompileAheadUnderNoCache(t *testing.T) {
-	const javaSpec = "language: java\nversion: \"21\"\nartifacts: [src/Main.java]\nruntime:\n  libs: [zlib1g]\n"
-	c := newFakeClient(javaSpec, fakeTree{"src": {fs.ModeDir | 0o755, ""}, "src/Main.java": {0o644, "class Main {}\n"}}, map[string]string{"no-cache": ""})
-	c.image[strings.TrimPrefix(hllb.LibsPackagesFile, "/")] = fakeFile{0o644, "zlib1g=1:1.3.dfsg-3\n"}
-	c.image[strings.TrimPrefix(hllb.LibsProblemsFile, "/")] = fakeFile{0o644, ""}
+	c := libsJavaClient(map[string]string{"no-cache": ""})
 	var libsDone, early, held bool
-	has := func(ops []*pb.Op, arg string) bool {
-		return slices.ContainsFunc(ops, func(op *pb.Op) bool { return slices.Contains(op.GetExec().GetMeta().GetArgs(), arg) })
-	}
 	c.onSolve = func(ops []*pb.Op) {
 		c.mu.Lock()
 		early = early || has(ops, "javac") && !libsDone
@@ -123,4 +111,18 @@ func TestNoCompileAheadUnderNoCache(t *testing.T) {
 	if !held || early {
 		t.Errorf("libs solved %v; a compile asked for while they resolved %v, want true and false", held, early)
 	}
+}
+
+// libsJavaClient is a fake gateway for a javac build with runtime.libs, whose libs stage resolves zlib1g.
+func libsJavaClient(opts map[string]string) *fakeClient {
+	const javaSpec = "language: java\nversion: \"21\"\nartifacts: [src/Main.java]\nruntime:\n  libs: [zlib1g]\n"
+	c := newFakeClient(javaSpec, fakeTree{"src": {fs.ModeDir | 0o755, ""}, "src/Main.java": {0o644, "class Main {}\n"}}, opts)
+	c.image[strings.TrimPrefix(hllb.LibsPackagesFile, "/")] = fakeFile{0o644, "zlib1g=1:1.3.dfsg-3\n"}
+	c.image[strings.TrimPrefix(hllb.LibsProblemsFile, "/")] = fakeFile{0o644, ""}
+	return c
+}
+
+// has says a solve's ops run a command with arg among its arguments.
+func has(ops []*pb.Op, arg string) bool {
+	return slices.ContainsFunc(ops, func(op *pb.Op) bool { return slices.Contains(op.GetExec().GetMeta().GetArgs(), arg) })
 }

@@ -51,8 +51,7 @@ func (Language) Build(in *llb.BuildInput) (bkllb.State, *llb.Deps, error) {
 
 // listModules writes the tool into a Maven or Gradle builder and lists the modules the jars need.
 func listModules(in *llb.BuildInput, st bkllb.State, release string) bkllb.State {
-	st = st.File(bkllb.Mkdir(path.Dir(javaToolPath), 0o755, bkllb.WithParents(true)).
-		Mkfile(javaToolPath, 0o644, hardenedBuildJava), bkllb.WithCustomName("write "+javaToolPath))
+	st = writeTool(st)
 	args := append(append([]string{"java"}, javaToolOptions...), javaToolPath)
 	return runJava(in, st, append(args, appModules(release)...), "runtime.jre", bkllb.Network(pb.NetMode_NONE),
 		bkllb.WithCustomName("jdeps: the modules the jars need, into "+jreModules))
@@ -68,6 +67,12 @@ var hardenedBuildJava []byte
 
 // javaToolPath is where the builder gets HardenedBuild.java, outside the source tree.
 const javaToolPath = "/hardened/java/HardenedBuild.java"
+
+// writeTool is st with HardenedBuild.java written, for a step that is not javac's (which gets it with the source).
+func writeTool(st bkllb.State) bkllb.State {
+	return st.File(bkllb.Mkdir(path.Dir(javaToolPath), 0o755, bkllb.WithParents(true)).
+		Mkfile(javaToolPath, 0o644, hardenedBuildJava), bkllb.WithCustomName("write "+javaToolPath))
+}
 
 // javaToolOptions are the JVM's for the one step: C1 alone, which starts and finishes a short
 // compile sooner (a javac build without Maven or Gradle is a small one); the bytecode is the same.

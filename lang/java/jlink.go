@@ -108,8 +108,7 @@ func appModules(release string) []string {
 // registry cache carries it to another builder). Its files are stamped with the jars' date, without the
 // network, so the same modules give the same layer.
 func appRuntime(in *llb.BuildInput, app bkllb.State) *llb.Deps {
-	st := in.Builder.State.File(bkllb.Mkdir(path.Dir(javaToolPath), 0o755, bkllb.WithParents(true)).
-		Mkfile(javaToolPath, 0o644, hardenedBuildJava), bkllb.WithCustomName("write "+javaToolPath))
+	st := writeTool(in.Builder.State)
 	args := append(append([]string{"java"}, javaToolOptions...), javaToolPath, "app-jre", jreModules, jlinkOut, jarDate(in.Epoch))
 	jre := runJava(in, st, args, "runtime.jre", bkllb.Network(pb.NetMode_NONE),
 		bkllb.AddMount(path.Dir(jreModules), app, bkllb.SourcePath(path.Dir(jreModules)), bkllb.Readonly), bkllb.Dir("/"),
