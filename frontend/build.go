@@ -1,6 +1,7 @@
 package frontend
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -97,7 +98,10 @@ func (b *build) platform(ctx context.Context, in hllb.Inputs, targets *scanTarge
 	if err != nil {
 		return nil, err
 	}
-	if err := b.runTest(ctx, scan, res.Image, in.Target); err != nil {
+	// The test runs beside the /app check (two container starts at once); a finding in /app is
+	// reported before the test's failure.
+	testErr := b.runTest(ctx, scan, res.Image, in.Target)
+	if err := cmp.Or(b.appChecked(ctx, in.Target), testErr); err != nil {
 		return nil, err
 	}
 	targets.add(in.Target, scan)

@@ -19,6 +19,9 @@ import (
 
 const goSpec = "language: go\nartifacts: [./cmd/server]\n"
 
+// testSpec is a test: to append to a spec.
+const testSpec = "test:\n  http: {port: 8080}\n"
+
 func goContext() fakeTree {
 	return fakeTree{
 		"go.mod":             {0o644, "module example.com/server\n\ngo 1.26\n"},
@@ -169,6 +172,18 @@ func TestBuildErrors(t *testing.T) {
 			prepare: func(c *fakeClient) {
 				c.self = selfState()
 				c.toolResults["app"] = tool.Result{Violations: []audit.Violation{{Check: tool.CheckBuildSecrets, Message: "secret netrc"}}}
+			}, want: "secret netrc"},
+		{name: "test failure", spec: goSpec + testSpec, context: goContext(),
+			prepare: func(c *fakeClient) {
+				c.self = selfState()
+				c.toolResults[tool.RunTestCommand] = tool.Result{Test: &tool.TestResult{Ran: "/app/server", Problem: "it exited with code 3"}}
+			}, want: "hardened.yaml:4:3: test: it exited with code 3"},
+		// The test runs beside the /app check; a finding in /app is what the build reports.
+		{name: "app check and test failure", spec: goSpec + testSpec, context: goContext(),
+			prepare: func(c *fakeClient) {
+				c.self = selfState()
+				c.toolResults["app"] = tool.Result{Violations: []audit.Violation{{Check: tool.CheckBuildSecrets, Message: "secret netrc"}}}
+				c.toolResults[tool.RunTestCommand] = tool.Result{Test: &tool.TestResult{Ran: "/app/server", Problem: "it exited with code 3"}}
 			}, want: "secret netrc"},
 		{name: "tool failure", spec: goSpec, context: goContext(), opts: map[string]string{"attest:provenance": "mode=min"},
 			prepare: func(c *fakeClient) {

@@ -1,8 +1,8 @@
 package frontend
 
 import (
-	"cmp"
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/distribution/reference"
@@ -120,8 +120,8 @@ func (b *build) pickSelfCheck(ctx context.Context) (selfCheck, error) {
 	return proof{toolWalk{b, *self}}, nil
 }
 
-// verify holds one platform's converted image to its guarantees, beside the check of /app and the
-// secrets, once the artifacts in the build context are checked.
+// verify holds one platform's converted image to its guarantees, once the artifacts in the build context
+// are checked, and starts the check of /app and the secrets beside it; appChecked waits for that one.
 func (b *build) verify(ctx context.Context, res *hllb.Result, names []string, base *hllb.Image, special func(context.Context) ([]hllb.SpecialFile, error), target ocispecs.Platform, epoch time.Time) (*scanTarget, error) {
 	if err := b.artifactsChecked(ctx); err != nil {
 		return nil, err
@@ -130,18 +130,27 @@ func (b *build) verify(ctx context.Context, res *hllb.Result, names []string, ba
 	if err != nil {
 		return nil, err
 	}
-	appKey := "check " + hllb.ArtifactDir + " for " + platformString(target)
-	checkApp := func(ctx context.Context) (struct{}, error) {
+	prefetch(b.jobs, appKey(target), func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, b.checkApp(ctx, check, res.Final, target)
-	}
-	prefetch(b.jobs, appKey, checkApp) // beside the self-check
+	})
 	scan := &scanTarget{final: res.Final, builder: res.Builder, artifacts: artifactPaths(names), epoch: epoch}
-	verifyErr := check.verify(ctx, res, base, special, scan, target)
-	_, appErr := await(ctx, b.jobs, appKey, checkApp)
-	if err := cmp.Or(verifyErr, appErr); err != nil {
+	if err := check.verify(ctx, res, base, special, scan, target); err != nil {
 		return nil, err
 	}
 	return scan, nil
+}
+
+// appKey is the job of the target's /app check, which verify starts.
+func appKey(target ocispecs.Platform) string {
+	return "check " + hllb.ArtifactDir + " for " + platformString(target)
+}
+
+// appChecked waits for the /app check verify started.
+func (b *build) appChecked(ctx context.Context, target ocispecs.Platform) error {
+	_, err := await(ctx, b.jobs, appKey(target), func(context.Context) (struct{}, error) {
+		return struct{}{}, fmt.Errorf("the check of %s for %s was never started", hllb.ArtifactDir, platformString(target))
+	})
+	return err
 }
 
 // checkApp frames the app check's findings at the spec line they are about.
