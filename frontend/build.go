@@ -9,6 +9,7 @@ import (
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/hardenedbuild/hardened/lang"
@@ -104,12 +105,31 @@ func (b *build) platform(ctx context.Context, in hllb.Inputs, targets *scanTarge
 	if err := cmp.Or(b.appChecked(ctx, in.Target), testErr); err != nil {
 		return nil, err
 	}
+	if err := b.layerHistory(ctx, scan.final, res.Image, in.Target, *in.Epoch); err != nil {
+		return nil, err
+	}
 	targets.add(in.Target, scan)
 	out := &dockerui.BuildResult{Reference: scan.finalRef, Image: res.Image, Epoch: in.Epoch}
 	if in.Base != nil {
 		out.BaseImage = in.Base.Config
 	}
 	return out, nil
+}
+
+// layerHistory adds to img's history (the base's) an entry for each layer the build puts on the base,
+// named as BuildKit names the layers it builds, so an image whose layers came from a registry cache is
+// the same image (hllb.LayerHistory).
+func (b *build) layerHistory(ctx context.Context, final bkllb.State, img *dockerspec.DockerOCIImage, target ocispecs.Platform, epoch time.Time) error {
+	def, err := marshal(ctx, final, bkllb.Platform(target))
+	if err != nil {
+		return err
+	}
+	h, err := hllb.LayerHistory(def, epoch)
+	if err != nil {
+		return err
+	}
+	img.History = append(img.History, h...)
+	return nil
 }
 
 // build is one Build call: its options, its spec and the jobs it runs in the background.

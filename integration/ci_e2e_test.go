@@ -184,4 +184,15 @@ func TestCIReusesTheJavaRuntime(t *testing.T) {
 	})
 	img := only(t, ociImages(t, out))
 	assertJlinkedJRE(t, img, flatFiles(t, img), "21.")
+	// The JRE's layer came from the cache; its history names it as a build does, so the image is the one
+	// a builder that ran every step makes (BuildKit alone writes "imported sha256:...").
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range cf.History {
+		if strings.HasPrefix(h.CreatedBy, "imported ") {
+			t.Errorf("history entry %q: a layer from the cache is named by where it came from", h.CreatedBy)
+		}
+	}
 }
