@@ -195,18 +195,9 @@ type link struct {
 // root filesystem; the context is the only other input an op may read (besides the chain's
 // own state before it, for a copy).
 func builderChain(def *bkllb.Definition) ([]link, error) {
-	ops := map[digest.Digest]*pb.Op{}
-	var last *pb.Op
-	for _, dt := range def.Def {
-		var op pb.Op
-		if err := op.Unmarshal(dt); err != nil {
-			return nil, fmt.Errorf("read the builder's LLB: %w", err)
-		}
-		ops[digest.FromBytes(dt)] = &op
-		last = &op
-	}
-	if last == nil || len(last.Inputs) != 1 {
-		return nil, fmt.Errorf("the builder's LLB has no result")
+	ops, result, err := hllb.ReadDefinition(def, "the builder")
+	if err != nil {
+		return nil, err
 	}
 	var chain []link
 	identifier := func(d digest.Digest) string {
@@ -215,7 +206,7 @@ func builderChain(def *bkllb.Definition) ([]link, error) {
 		}
 		return ""
 	}
-	for d := digest.Digest(last.Inputs[0].Digest); d != ""; {
+	for d := digest.Digest(result.Digest); d != ""; {
 		op := ops[d]
 		if op == nil {
 			return nil, fmt.Errorf("the builder's LLB lacks op %s", d)

@@ -20,21 +20,12 @@ const HistoryComment = "buildkit.exporter.image.v0"
 // "mount DEST from exec ARGS" for an exec's other mount). Left to the exporter, a layer taken from a
 // registry cache is named "imported sha256:...", so the same image pulled from a cache had another digest.
 func LayerHistory(def *bkllb.Definition, epoch time.Time) ([]ocispecs.History, error) {
-	ops := map[digest.Digest]*pb.Op{}
-	var last *pb.Op
-	for _, dt := range def.Def {
-		var op pb.Op
-		if err := op.Unmarshal(dt); err != nil {
-			return nil, fmt.Errorf("read the final stage's LLB: %w", err)
-		}
-		ops[digest.FromBytes(dt)] = &op
-		last = &op
-	}
-	if last == nil || len(last.Inputs) != 1 {
-		return nil, fmt.Errorf("the final stage's LLB has no result")
+	ops, result, err := ReadDefinition(def, "the final stage")
+	if err != nil {
+		return nil, err
 	}
 	var out []ocispecs.History
-	for in := last.Inputs[0]; in != nil; {
+	for in := result; in != nil; {
 		d := digest.Digest(in.Digest)
 		op := ops[d]
 		if op == nil {
@@ -90,4 +81,23 @@ func layerOf(op *pb.Op, index int64, name string) (string, *pb.Input, error) {
 		}
 	}
 	return "", nil, fmt.Errorf("the final stage has an op that makes no layer of output %d", index)
+}
+
+// ReadDefinition reads a marshalled state's ops by digest and the input that is its result; what names
+// the state in errors.
+func ReadDefinition(def *bkllb.Definition, what string) (map[digest.Digest]*pb.Op, *pb.Input, error) {
+	ops := map[digest.Digest]*pb.Op{}
+	var last *pb.Op
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.Unmarshal(dt); err != nil {
+			return nil, nil, fmt.Errorf("read %s's LLB: %w", what, err)
+		}
+		ops[digest.FromBytes(dt)] = &op
+		last = &op
+	}
+	if last == nil || len(last.Inputs) != 1 {
+		return nil, nil, fmt.Errorf("%s's LLB has no result", what)
+	}
+	return ops, last.Inputs[0], nil
 }
