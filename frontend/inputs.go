@@ -132,15 +132,17 @@ func (b *build) compileAhead(in hllb.Inputs) {
 	if err != nil {
 		return
 	}
-	states := map[string]bkllb.State{"compile": builder}
-	if deps != nil {
-		states["dependencies"] = deps.State
+	b.solveAhead("compile", builder, in.Target)
+	if deps != nil { // a tree apart from the builder (Java's JRE) is not in the builder's solve
+		b.solveAhead("dependencies", deps.State, in.Target)
 	}
-	for name, st := range states {
-		prefetch(b.jobs, name+" "+platformString(in.Target), func(ctx context.Context) (gwclient.Reference, error) {
-			return b.solveAs(ctx, st, in.Target, true)
-		})
-	}
+}
+
+// solveAhead starts building st now, as the build's job name for the target.
+func (b *build) solveAhead(name string, st bkllb.State, target ocispecs.Platform) {
+	prefetch(b.jobs, name+" "+platformString(target), func(ctx context.Context) (gwclient.Reference, error) {
+		return b.solveAs(ctx, st, target, true)
+	})
 }
 
 // libs resolves the runtime-libs stage on its image (the builder's when it can) and holds its packages
