@@ -10,6 +10,7 @@ import (
 
 	bkllb "github.com/moby/buildkit/client/llb"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/solver/pb"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	digest "github.com/opencontainers/go-digest"
 
@@ -140,6 +141,55 @@ func TestBuildPaths(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBasePreparedOnlyByTheWalk: the base is unpacked ahead by a prepare step only when nothing else
+// reads it while the builder is pulled (the tool walk of the report); the proof's listing step and the
+// gateway's listing do, and a prepare beside them costs every warm build a solve.
+func TestBasePreparedOnlyByTheWalk(t *testing.T) {
+	report := map[string]string{"attest:provenance": "mode=min"}
+	for _, tc := range []struct {
+		name string
+		self bool
+		opts map[string]string
+		want bool
+	}{
+		{name: "proof", self: true},
+		{name: "tool walk for the report", self: true, opts: report, want: true},
+		{name: "gateway walk", opts: report},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newFakeClient(goSpec, goContext(), tc.opts)
+			if tc.self {
+				c.self = selfState()
+				c.toolResults = map[string]tool.Result{"verify": {Report: json.RawMessage(`{"checks":[]}`)}}
+			}
+			var prepared bool
+			c.onSolve = func(ops []*pb.Op) {
+				c.mu.Lock()
+				defer c.mu.Unlock()
+				prepared = prepared || makesFile(ops, "/.hardened-prepare")
+			}
+			if _, err := Build(t.Context(), c); err != nil {
+				t.Fatal(err)
+			}
+			if prepared != tc.want {
+				t.Errorf("base prepared ahead: %v, want %v", prepared, tc.want)
+			}
+		})
+	}
+}
+
+// makesFile says a solve's ops make the file path.
+func makesFile(ops []*pb.Op, path string) bool {
+	for _, op := range ops {
+		for _, a := range op.GetFile().GetActions() {
+			if a.GetMkfile().GetPath() == path {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Build fails, naming what and where, on each of these.

@@ -104,12 +104,14 @@ func (b *build) resolveImages(ctx context.Context, pl hllb.Plan, in *hllb.Inputs
 			return nil, err
 		}
 		in.Base, in.BaseSpecial, special = base.image, base.specialFiles, base.special
-		self, err := b.self(ctx)
+		check, err := b.selfCheck(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if self != nil && pl.Builder.Ref != "" && len(b.bc.CacheImports) == 0 {
-			// Not with --cache-from, where the final stage may come from the cache whole.
+		// Only the walk leaves the base alone until the final stage: the proof's listing step and the
+		// gateway's listing unpack it while the builder is pulled, and a prepare beside them would cost
+		// every warm build a solve. Not with --cache-from, where the final stage may come whole.
+		if _, walks := check.(toolWalk); walks && pl.Builder.Ref != "" && len(b.bc.CacheImports) == 0 {
 			b.prepare(*in.Base, in.Target, "while the builder is pulled")
 		}
 	}

@@ -321,6 +321,8 @@ func TestJavaMavenExample(t *testing.T) {
 		t.Errorf("user %q entrypoint %q, want 65532:65532 and java -jar /app/hello-maven.jar", c.User, c.Entrypoint)
 	}
 	assertBase(t, cf.Config, "gcr.io/distroless/cc-debian13:nonroot")
+	// With attestations the self-check walks the whole image, so a prepare step unpacks the base.
+	assertBaseUnpackedNotScanned(t, log, "gcr.io/distroless/cc-debian13", true)
 	files := flatFiles(t, img)
 	assertJlinkedJRE(t, img, files, "21.")
 	// jdeps reads the libraries in /app/lib too: gson's SQL date adapters need java.sql.

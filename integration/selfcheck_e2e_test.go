@@ -57,6 +57,9 @@ func TestBaseSetuidStripped(t *testing.T) {
 			if tc.args != nil && strings.Contains(log, verifyStepName) {
 				t.Errorf("without attestations a step walks the whole image (%q):\n%s", verifyStepName, tail(log, 40))
 			}
+			if m := prepareStep.FindString(log); tc.args != nil && m != "" {
+				t.Errorf("the listing step unpacks the base, yet a prepare step ran too (%q):\n%s", m, tail(log, 40))
+			}
 			assertSetuidCleared(t, only(t, ociImages(t, out)))
 		})
 	}
