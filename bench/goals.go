@@ -68,7 +68,9 @@ var why = map[string]string{
 		"gateway while the listing is waited for (its reads all at once: 3 ms, were 11). Until d674130 a " +
 		"static build also sent its whole context again on every build (the project files' read, stopped " +
 		"once the spec says static, shared the context's snapshot on the builder and left it empty: 47 ms " +
-		"for the example's 6 MB binary in a warm build, 4 ms since). Fix: inside the frontend, fewer reads " +
+		"for the example's 6 MB binary in a warm build, 4 ms since), and until 0515e07 a step that prepared " +
+		"the base beside the listing step, which unpacks it already, cost every warm build a solve (go warm " +
+		"A/S 1.11 with it, 1.02 without, 10 runs each in one run). Fix: inside the frontend, fewer reads " +
 		"before the solve (what is left is session transfers that contend on 2 CPUs); only BuildKit keeping " +
 		"gateway frontends warm between builds removes the container start and teardown A and S pay.",
 	"source": "after a one-line change A runs what B and S run (the changed context's copy and the compile) " +
@@ -76,8 +78,8 @@ var why = map[string]string{
 		"started under the restricted profile until its port answers (the \"test step in A\" column; see " +
 		"test), which B and S have no counterpart for. go also lists the imported packages again (offline; " +
 		"the list keys the dependency layer, which a change that imports nothing new leaves as it was), and " +
-		"java runs jdeps on the new jar (a JVM start and a scan of every jar, about 2.4 s here; jlink's JRE " +
-		"comes from its cache mount while the modules stay the same): the price of the jlink'd JRE, which " +
+		"java's jdeps reads the new jars' summaries in javac's own JVM (jlink's step, keyed by the module " +
+		"list's content, stays cached while the modules stay the same): the price of the jlink'd JRE, which " +
 		"runtime.jre: full does not pay. The " +
 		"warm note's fixed cost comes on top for A/B (S/B shows what the container start costs any # syntax " +
 		"frontend). Before the test step (issue 25), A/S after a source change was 0.59-1.04 (BENCHMARKS.md " +
