@@ -42,9 +42,9 @@ func checkAttestations(idx v1.ImageIndex, im *v1.IndexManifest, dgst v1.Hash) er
 	return fmt.Errorf("no attestation manifest for %s", dgst)
 }
 
-// CheckImages runs `hardened check` (the CLI binary just built) on every platform of the index at ref.
-func CheckImages(ctx context.Context, cli, ref string, insecure bool, log io.Writer) error {
-	for _, p := range Platforms {
+// CheckImages runs `hardened check` (the CLI binary just built) on each of platforms in the index at ref.
+func CheckImages(ctx context.Context, cli, ref string, insecure bool, platforms []string, log io.Writer) error {
+	for _, p := range platforms {
 		args := []string{"check", "--platform", p}
 		if insecure {
 			args = append(args, "--insecure-registry")

@@ -25,7 +25,7 @@ const FrontendBinary = "bin/hardened-frontend"
 // (integration/stack.FrontendCompression, whose comment says why).
 const Compression = "compression=zstd,force-compression=true,oci-mediatypes=true"
 
-// BuildIndex builds frontend.Dockerfile for every platform with SBOM and provenance attestations, pushes the
+// BuildIndex builds frontend.Dockerfile for each of o's platforms with SBOM and provenance attestations, pushes the
 // index under refs and returns its digest.
 func BuildIndex(ctx context.Context, o Options, refs []string) (string, error) {
 	meta := filepath.Join(o.Dist, "image-metadata.json")
@@ -33,7 +33,7 @@ func BuildIndex(ctx context.Context, o Options, refs []string) (string, error) {
 	if o.Insecure {
 		output += ",registry.insecure=true"
 	}
-	args := []string{"build", "--platform", strings.Join(Platforms, ","),
+	args := []string{"build", "--platform", strings.Join(o.platforms(), ","),
 		"--sbom=true", "--provenance=mode=max",
 		"--output", output, "--metadata-file", meta, "--progress", "plain",
 		"-f", filepath.Join(o.Root, "frontend.Dockerfile")}
@@ -74,10 +74,10 @@ type Platform struct {
 	Binary     []byte
 }
 
-// CheckIndex reads the index at ref and checks, for each of Platforms: its image is there, on one layer holding
+// CheckIndex reads the index at ref and checks, for each of platforms: its image is there, on one layer holding
 // the frontend binary for that machine, runs as 65532:65532 with the entrypoint and capability labels, fits
 // MaxCompressed, and has SBOM and provenance attestations.
-func CheckIndex(ctx context.Context, ref string, insecure bool) ([]Platform, error) {
+func CheckIndex(ctx context.Context, ref string, insecure bool, platforms []string) ([]Platform, error) {
 	r, err := parseRef(ref, insecure)
 	if err != nil {
 		return nil, err
@@ -92,7 +92,7 @@ func CheckIndex(ctx context.Context, ref string, insecure bool) ([]Platform, err
 	}
 	var out []Platform
 	var problems []string
-	for _, p := range Platforms {
+	for _, p := range platforms {
 		want, err := v1.ParsePlatform(p)
 		if err != nil {
 			return nil, err
