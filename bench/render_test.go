@@ -247,3 +247,18 @@ func TestRenderCacheCost(t *testing.T) {
 		}
 	}
 }
+
+// Results merged from runs with another -ci-runs say how many runs each ci case holds.
+func TestRenderCIRuns(t *testing.T) {
+	goEx, rust := exampleResults("go", 2, 1, 1.6), exampleResults("rust", 0.5, 1, 0.6)
+	goEx.Cases = append(goEx.Cases, timedCase("ci", 1, 2, 2))
+	rust.Cases = append(rust.Cases, timedCase("ci", 1, 2, 2))
+	res := &Results{Runs: 5, CIRuns: 3, Examples: []*ExampleResults{goEx, rust}}
+	if md := render(res); !strings.Contains(md, "medians of 5 run(s) per case (3 for ci), side") {
+		t.Errorf("BENCHMARKS.md with 3 ci runs everywhere:\n%s", md[:400])
+	}
+	res.CIRuns = 2
+	if md := render(res); !strings.Contains(md, "medians of 5 run(s) per case (2 for ci, 3 for go's, 3 for rust's), side") {
+		t.Errorf("BENCHMARKS.md with 3 ci runs where the run says 2:\n%s", md[:400])
+	}
+}
