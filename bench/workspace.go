@@ -12,11 +12,18 @@ import (
 	"time"
 )
 
-// depModule is the dependency the Go example's dependency change adds; each run takes another version so no run
-// reuses the last one's module download.
-const depModule = "github.com/google/uuid"
+// A goDependency is the module a Go app's dependency change adds, with versions to take one a run, so no run
+// reuses the last one's module download. It must be outside the app's module graph: go get of a lower version
+// of a module the graph has would move the modules that need it too (gosvc's prometheus client needs uuid).
+type goDependency struct {
+	module   string
+	versions []string
+}
 
-var depVersions = []string{"v1.6.0", "v1.5.0", "v1.4.0", "v1.3.1", "v1.3.0", "v1.2.0", "v1.1.5", "v1.1.4", "v1.1.3", "v1.1.2"}
+var (
+	uuidDependency = goDependency{"github.com/google/uuid", []string{"v1.6.0", "v1.5.0", "v1.4.0", "v1.3.1", "v1.3.0", "v1.2.0", "v1.1.5", "v1.1.4", "v1.1.3", "v1.1.2"}}
+	xidDependency  = goDependency{"github.com/rs/xid", []string{"v1.6.0", "v1.5.0", "v1.4.0", "v1.3.0", "v1.2.1"}}
+)
 
 // A workspace is a private copy of the example that builds edit, plus the variants' Dockerfiles.
 type workspace struct {
@@ -133,21 +140,37 @@ func buildStaticBinary(w *workspace) error {
 	return nil
 }
 
-// addGoDependency adds depModule at run i's version to go.mod/go.sum (with the host's go, through the module
-// proxy) and a file importing it, as a dependency bump does.
-func addGoDependency(w *workspace, i int) error {
-	version := depVersions[i%len(depVersions)]
-	imp := "package main\n\nimport _ \"" + depModule + "\"\n"
+// add adds the module at run i's version to go.mod/go.sum (with the host's go, through the module proxy) and
+// a file importing it, as a dependency bump does. It fails when go get moves any other module.
+func (d goDependency) add(w *workspace, i int) error {
+	version := d.versions[i%len(d.versions)]
+	imp := "package main\n\nimport _ \"" + d.module + "\"\n"
 	if err := os.WriteFile(filepath.Join(w.ctx, "cmd", "server", "dep.go"), []byte(imp), 0o644); err != nil {
 		return err
 	}
-	cmd := exec.Command("go", "get", depModule+"@"+version)
+	cmd := exec.Command("go", "get", d.module+"@"+version)
 	cmd.Dir = w.ctx
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go get %s@%s: %w: %s", depModule, version, err, out)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("go get %s@%s: %w: %s", d.module, version, err, out)
+	}
+	if moved := movedModules(string(out), d.module); len(moved) > 0 {
+		return fmt.Errorf("go get %s@%s moved other modules (%s): pick a module outside the app's graph", d.module, version, strings.Join(moved, "; "))
 	}
 	return nil
+}
+
+// movedModules are go get's "upgraded" and "downgraded" lines for modules other than module.
+func movedModules(out, module string) []string {
+	var moved []string
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 3 && f[0] == "go:" && (f[1] == "upgraded" || f[1] == "downgraded") && f[2] != module {
+			moved = append(moved, strings.Join(f[1:], " "))
+		}
+	}
+	return moved
 }
 
 // contextFor is variant v's own copy of the context, brought up to date with the workspace's: a file whose

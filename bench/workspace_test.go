@@ -123,3 +123,18 @@ func TestNewWorkspaceCopiesTheExample(t *testing.T) {
 		t.Errorf("S's Dockerfile %s is not beside the contexts", w.syntaxDF)
 	}
 }
+
+// go get of uuid@v1.5.0 in gosvc, whose prometheus client needs v1.6.0, moved the client too: the deps case
+// then measured a downgrade whose go.sum lacked entries, and every variant failed. Such a change is refused.
+func TestMovedModules(t *testing.T) {
+	out := "go: downgraded github.com/google/uuid v1.6.0 => v1.5.0\n" +
+		"go: downgraded github.com/prometheus/client_golang v1.25.0 => v1.23.2\n" +
+		"go: downgraded github.com/prometheus/common v0.72.0 => v0.67.2\n"
+	got := movedModules(out, "github.com/google/uuid")
+	if len(got) != 2 || got[0] != "downgraded github.com/prometheus/client_golang v1.25.0 => v1.23.2" {
+		t.Errorf("moved %q, want the two prometheus modules", got)
+	}
+	if got := movedModules("go: downloading github.com/rs/xid v1.5.0\ngo: added github.com/rs/xid v1.5.0\n", "github.com/rs/xid"); len(got) != 0 {
+		t.Errorf("an added module alone moved %q", got)
+	}
+}
